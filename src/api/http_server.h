@@ -1,0 +1,99 @@
+#pragma once
+#include <utility>  // before Boost 1.74 awaitable.hpp, which uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace chrysalis::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;                         // "GET", "POST", ...
+  std::string target;                         // as sent: "/v1/models?x=1"
+  std::string path;                           // target without the query, percent-decoded
+  std::map<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> headers; // lower-case names; repeated headers joined with ", "
+  std::string body;
+  std::string remote;                         // "ip:port" of the peer
+};
+
+namespace detail {
+class Connection;
+}
+
+// The way a handler answers its one request: either send() once, or begin_stream(), write()
+// any number of chunks and end_stream(). Calls must not overlap (await each before the next).
+// Whatever the handler leaves undone the server completes: no answer at all becomes a 500,
+// an unfinished stream is ended. All calls are harmless once the peer is gone.
+class Responder {
+ public:
+  boost::asio::awaitable<void> send(int status, std::string_view content_type, std::string body,
+                                    const Headers& extra = {});
+  // Sends the head with chunked transfer encoding; false when the peer is gone.
+  boost::asio::awaitable<bool> begin_stream(int status, std::string_view content_type, const Headers& extra = {});
+  // Sends one chunk now (empty data sends nothing); false once the peer is gone.
+  boost::asio::awaitable<bool> write(std::string_view data);
+  boost::asio::awaitable<void> end_stream();
+
+  bool peer_gone() const;
+  // Fired once as soon as the server notices the peer closed its connection, even while the
+  // handler waits and writes nothing (a read stays pending during the handler). Registered
+  // after the peer left, it fires soon after (posted, never inside this call).
+  void on_peer_gone(std::function<void()> callback);
+
+  bool started() const;  // a response (or stream head) went out
+
+ private:
+  friend class detail::Connection;
+  explicit Responder(detail::Connection& connection) : connection_(connection) {}
+  detail::Connection& connection_;
+};
+
+using Handler = std::function<boost::asio::awaitable<void>(const Request&, Responder&)>;
+
+struct ServerLimits {
+  std::size_t max_body_bytes = 1 << 20;     // larger bodies get 413 from the server itself
+  std::chrono::seconds read_timeout{60};    // to receive a whole request; also idle keep-alive and each write
+  std::size_t max_header_bytes = 16 * 1024; // larger heads get 431
+};
+
+// HTTP/1.1 server with keep-alive on one io_context. It answers OPTIONS (CORS preflight) with 204
+// itself, adds Access-Control-Allow-Origin: * to every response, turns unparsable requests into
+// 400, oversized bodies into 413, and handler exceptions into 500, all with OpenAI-shaped bodies.
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Handler handler, ServerLimits limits = {});
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting; port 0 picks a free one (see port()). Throws
+  // boost::system::system_error when the address cannot be bound.
+  void listen(const std::string& host, uint16_t port);
+  uint16_t port() const;
+  // Closes the listener and every open connection; handlers see their peer gone.
+  void stop();
+  std::size_t open_connections() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace chrysalis::http

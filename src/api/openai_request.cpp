@@ -1,0 +1,312 @@
+#include "api/openai_request.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace chrysalis::api {
+namespace {
+
+using nlohmann::json;
+
+// Thrown inside the validator and caught once at the top, so checks read as straight-line code.
+struct Reject {
+  ApiError error;
+};
+
+[[noreturn]] void reject(std::string code, std::string message, std::string param) {
+  throw Reject{invalid_request(std::move(code), std::move(message), std::move(param))};
+}
+
+const char* type_name(const json& value) {
+  switch (value.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "array";
+    case json::value_t::object: return "object";
+    case json::value_t::number_float: return "number";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "integer";
+    default: return "value";
+  }
+}
+
+std::string shown(const json& value) {
+  auto text = value.dump();
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+[[noreturn]] void wrong_type(const std::string& param, const char* expected, const json& got) {
+  reject("invalid_type", "'" + param + "' must be " + expected + ", got " + type_name(got), param);
+}
+
+// Integers may arrive as whole floats (100.0) from some clients; fractions are not integers.
+std::optional<int64_t> as_integer(const json& value) {
+  if (value.is_number_unsigned()) {
+    auto u = value.get<uint64_t>();
+    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                            : static_cast<int64_t>(u);
+  }
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (value.is_number_float()) {
+    double d = value.get<double>();
+    if (!std::isfinite(d) || std::floor(d) != d) return std::nullopt;
+    if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
+    if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
+    return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
+
+// Optional fields may be absent or null; both mean "not given".
+const json* field(const json& body, const char* key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string format_number(double d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", d);
+  return text;
+}
+
+void check_number_range(const json& body, const char* key, double lo, double hi) {
+  const json* value = field(body, key);
+  if (!value) return;
+  auto range = format_number(lo) + " and " + format_number(hi);
+  if (!value->is_number()) wrong_type(key, ("a number between " + range).c_str(), *value);
+  double d = value->get<double>();
+  if (!(d >= lo && d <= hi))
+    reject("invalid_value", "'" + std::string(key) + "' must be between " + range + ", got " + shown(*value), key);
+}
+
+int64_t check_integer_range(const json& value, const std::string& param, int64_t lo, int64_t hi) {
+  auto integer = as_integer(value);
+  if (!integer) wrong_type(param, "an integer", value);
+  if (*integer < lo || *integer > hi)
+    reject("invalid_value",
+           "'" + param + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
+               shown(value),
+           param);
+  return *integer;
+}
+
+void check_bool(const json& body, const char* key, const std::string& param) {
+  const json* value = field(body, key);
+  if (value && !value->is_boolean()) wrong_type(param, "a boolean", *value);
+}
+
+// Features whose output we could not stream, meter or assemble faithfully are refused up front.
+void refuse(const char* key, const std::string& why) {
+  reject("unsupported_parameter", "'" + std::string(key) + "' is not supported: " + why, key);
+}
+
+void check_unsupported(json& body) {
+  for (const char* key : {"tools", "functions"}) {
+    const json* value = field(body, key);
+    if (value && !(value->is_array() && value->empty()))
+      refuse(key, "tool and function calling are not available on the Chrysalis network");
+  }
+  if (const json* value = field(body, "function_call"); value && *value != "none")
+    refuse("function_call", "function calling is not available on the Chrysalis network");
+  if (const json* value = field(body, "tool_choice")) {
+    if (*value != "none" && *value != "auto")
+      refuse("tool_choice", "tool calling is not available on the Chrysalis network");
+    body.erase("tool_choice");  // meaningless without tools, and some engines reject "auto"
+  }
+  if (const json* value = field(body, "logprobs"); value && *value != false)
+    refuse("logprobs", "log probabilities are not returned by the Chrysalis network");
+  if (const json* value = field(body, "top_logprobs"); value && *value != 0)
+    refuse("top_logprobs", "log probabilities are not returned by the Chrysalis network");
+  if (const json* value = field(body, "n")) {
+    auto n = as_integer(*value);
+    if (!n) wrong_type("n", "an integer", *value);
+    if (*n < 1) reject("invalid_value", "'n' must be 1, got " + shown(*value), "n");
+    if (*n > 1) refuse("n", "only one choice per request (n = 1); send several requests instead");
+  }
+  if (const json* value = field(body, "best_of")) {
+    auto best_of = as_integer(*value);
+    if (!best_of) wrong_type("best_of", "an integer", *value);
+    if (*best_of != 1) refuse("best_of", "only best_of = 1 is supported, since unseen candidates cannot be billed");
+  }
+}
+
+void check_text_content(const json& content, const std::string& param) {
+  if (content.is_string()) return;
+  if (!content.is_array()) wrong_type(param, "a string or an array of text parts", content);
+  for (std::size_t j = 0; j < content.size(); ++j) {
+    const json& part = content[j];
+    auto part_param = param + "[" + std::to_string(j) + "]";
+    if (!part.is_object()) wrong_type(part_param, "an object", part);
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string())
+      reject("missing_required_parameter", "'" + part_param + ".type' is required and must be a string",
+             part_param + ".type");
+    if (*type != "text")
+      reject("unsupported_content_type",
+             "'" + part_param + ".type' is " + shown(*type) + ": only text parts are supported", part_param + ".type");
+    auto text = part.find("text");
+    if (text == part.end() || !text->is_string())
+      reject("invalid_type", "'" + part_param + ".text' must be a string", part_param + ".text");
+  }
+}
+
+void check_messages(const json& body) {
+  auto it = body.find("messages");
+  if (it == body.end()) reject("missing_required_parameter", "'messages' is required", "messages");
+  const json& messages = *it;
+  if (!messages.is_array()) wrong_type("messages", "an array of messages", messages);
+  if (messages.empty()) reject("invalid_value", "'messages' must contain at least one message", "messages");
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const json& message = messages[i];
+    auto param = "messages[" + std::to_string(i) + "]";
+    if (!message.is_object()) wrong_type(param, "an object", message);
+    auto role = message.find("role");
+    if (role == message.end()) reject("missing_required_parameter", "'" + param + ".role' is required", param + ".role");
+    if (!role->is_string()) wrong_type(param + ".role", "a string", *role);
+    static const char* const kRoles[] = {"system", "user", "assistant", "tool", "developer"};
+    bool known = false;
+    for (const char* r : kRoles) known = known || *role == r;
+    if (!known)
+      reject("invalid_value",
+             "'" + param + ".role' must be one of system, user, assistant, tool, developer; got " + shown(*role),
+             param + ".role");
+    auto content = message.find("content");
+    if (content == message.end() || content->is_null())
+      reject("missing_required_parameter", "'" + param + ".content' is required", param + ".content");
+    check_text_content(*content, param + ".content");
+  }
+}
+
+void check_prompt(const json& body) {
+  auto it = body.find("prompt");
+  if (it == body.end() || it->is_null()) reject("missing_required_parameter", "'prompt' is required", "prompt");
+  const json& prompt = *it;
+  if (prompt.is_string()) return;
+  if (!prompt.is_array()) wrong_type("prompt", "a string or an array of strings", prompt);
+  if (prompt.empty()) reject("invalid_value", "'prompt' must not be an empty array", "prompt");
+  for (const auto& item : prompt)
+    if (!item.is_string()) wrong_type("prompt", "a string or an array of strings", item);
+  if (prompt.size() > 1)
+    refuse("prompt", "one prompt per request (an array of several prompts asks for a batch); send several requests");
+}
+
+void check_stop(const json& body) {
+  const json* stop = field(body, "stop");
+  if (!stop || stop->is_string()) return;
+  if (!stop->is_array()) wrong_type("stop", "a string or an array of up to 4 strings", *stop);
+  if (stop->size() > 4) reject("invalid_value", "'stop' may hold at most 4 sequences", "stop");
+  for (const auto& item : *stop)
+    if (!item.is_string()) wrong_type("stop", "a string or an array of up to 4 strings", item);
+}
+
+uint32_t settle_max_tokens(json& body, const ValidationLimits& limits) {
+  std::optional<int64_t> chosen;
+  // max_completion_tokens is the newer name; when both are given it wins, but both must be valid.
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    if (const json* value = field(body, key)) chosen = check_integer_range(*value, key, 1, limits.max_tokens_limit);
+  }
+  body.erase("max_completion_tokens");
+  uint32_t max_tokens = chosen ? static_cast<uint32_t>(*chosen)
+                               : std::min(limits.default_max_tokens, limits.max_tokens_limit);
+  body["max_tokens"] = max_tokens;
+  return max_tokens;
+}
+
+void settle_streaming(json& body, ValidatedRequest& out) {
+  check_bool(body, "stream", "stream");
+  const json* stream = field(body, "stream");
+  out.stream = stream && stream->get<bool>();
+  json options = json::object();
+  if (const json* given = field(body, "stream_options")) {
+    if (!given->is_object()) wrong_type("stream_options", "an object", *given);
+    check_bool(*given, "include_usage", "stream_options.include_usage");
+    const json* include = field(*given, "include_usage");
+    out.include_usage = out.stream && include && include->get<bool>();
+    options = *given;
+  }
+  // The network always streams and always needs the usage report to bill.
+  options["include_usage"] = true;
+  body["stream"] = true;
+  body["stream_options"] = std::move(options);
+}
+
+void take_extensions(json& body, ValidatedRequest& out, const ValidationLimits& limits) {
+  if (const json* value = field(body, "max_coefficient"))
+    out.max_coefficient = static_cast<uint32_t>(check_integer_range(*value, "max_coefficient", 0, 1000000000));
+  body.erase("max_coefficient");
+  out.timeout_ms = std::min<uint32_t>(120, limits.max_timeout_s) * 1000;
+  if (const json* value = field(body, "timeout")) {
+    if (!value->is_number()) wrong_type("timeout", "a number of seconds", *value);
+    double seconds = value->get<double>();
+    if (!(seconds >= 1 && seconds <= limits.max_timeout_s))
+      reject("invalid_value",
+             "'timeout' must be between 1 and " + std::to_string(limits.max_timeout_s) + " seconds, got " +
+                 shown(*value),
+             "timeout");
+    out.timeout_ms = static_cast<uint32_t>(std::llround(seconds * 1000));
+  }
+  body.erase("timeout");
+}
+
+ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationLimits& limits) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    reject("invalid_json", "request body is empty; expected a JSON object", "");
+  json body;
+  try {
+    body = json::parse(text);
+  } catch (const json::parse_error& e) {
+    reject("invalid_json", "request body is not valid JSON (error at byte " + std::to_string(e.byte) + ")", "");
+  }
+  if (!body.is_object())
+    reject("invalid_json", std::string("request body must be a JSON object, got ") + type_name(body), "");
+
+  ValidatedRequest out;
+  out.kind = kind;
+  auto model = body.find("model");
+  if (model == body.end() || model->is_null()) reject("missing_required_parameter", "'model' is required", "model");
+  if (!model->is_string()) wrong_type("model", "a string", *model);
+  out.model = model->get<std::string>();
+  if (out.model.empty()) reject("invalid_value", "'model' must not be empty", "model");
+  if (out.model.size() > 256) reject("invalid_value", "'model' is longer than 256 characters", "model");
+
+  if (kind == ApiKind::Chat) check_messages(body);
+  else check_prompt(body);
+
+  check_number_range(body, "temperature", 0, 2);
+  check_number_range(body, "top_p", 0, 1);
+  check_number_range(body, "presence_penalty", -2, 2);
+  check_number_range(body, "frequency_penalty", -2, 2);
+  if (const json* seed = field(body, "seed"); seed && !as_integer(*seed)) wrong_type("seed", "an integer", *seed);
+  check_stop(body);
+  check_unsupported(body);
+
+  out.max_tokens = settle_max_tokens(body, limits);
+  settle_streaming(body, out);
+  take_extensions(body, out, limits);
+  out.body = std::move(body);
+  return out;
+}
+
+}  // namespace
+
+std::optional<ApiKind> api_kind_for_path(std::string_view path) {
+  if (path == "/v1/chat/completions") return ApiKind::Chat;
+  if (path == "/v1/completions") return ApiKind::Completion;
+  return std::nullopt;
+}
+
+std::variant<ValidatedRequest, ApiError> validate_openai_request(std::string_view path, std::string_view body,
+                                                                 const ValidationLimits& limits) {
+  auto kind = api_kind_for_path(path);
+  if (!kind) return unknown_endpoint("POST", path);
+  try {
+    return validate(*kind, body, limits);
+  } catch (Reject& r) {
+    return std::move(r.error);
+  }
+}
+
+}  // namespace chrysalis::api

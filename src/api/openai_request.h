@@ -1,0 +1,44 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "api/openai_error.h"
+
+namespace chrysalis::api {
+
+enum class ApiKind { Chat, Completion };
+
+// A request that passed validation, with the fields the network routes and bills on.
+struct ValidatedRequest {
+  ApiKind kind = ApiKind::Chat;
+  std::string model;
+  // Normalized body, forwarded upstream: max_tokens set (max_completion_tokens folded in),
+  // stream:true and stream_options.include_usage:true forced, Chrysalis extensions removed.
+  nlohmann::json body;
+  uint32_t max_tokens = 0;
+  bool stream = false;         // what the app asked for; the network itself always streams
+  bool include_usage = false;  // app wants the usage chunk in its stream
+  uint32_t max_coefficient = 4000;
+  uint32_t timeout_ms = 120000;
+};
+
+struct ValidationLimits {
+  uint32_t default_max_tokens = 1000;
+  uint32_t max_tokens_limit = 32768;
+  uint32_t max_timeout_s = 600;
+};
+
+// /v1/chat/completions -> Chat, /v1/completions -> Completion, anything else -> nullopt.
+std::optional<ApiKind> api_kind_for_path(std::string_view path);
+
+// Checks an OpenAI request the way an app expects: a clear 400 naming the field for bad input,
+// 404 for unknown paths. `path` excludes the query string.
+std::variant<ValidatedRequest, ApiError> validate_openai_request(std::string_view path, std::string_view body,
+                                                                 const ValidationLimits& limits = {});
+
+}  // namespace chrysalis::api

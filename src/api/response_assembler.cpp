@@ -1,0 +1,92 @@
+#include "api/response_assembler.h"
+
+#include <chrono>
+#include <random>
+
+namespace chrysalis::api {
+namespace {
+
+using nlohmann::json;
+
+void append_string(std::string& into, const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it != object.end() && it->is_string()) into += it->get_ref<const std::string&>();
+}
+
+std::string fresh_id(ApiKind kind) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string id = kind == ApiKind::Chat ? "chatcmpl-" : "cmpl-";
+  for (int i = 0; i < 24; ++i) id += kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  return id;
+}
+
+}  // namespace
+
+ResponseAssembler::ResponseAssembler(ApiKind kind, std::string fallback_model)
+    : kind_(kind), model_(std::move(fallback_model)) {
+  choices_[0];  // an answer always has choice 0, even when the engine produced nothing
+}
+
+void ResponseAssembler::add(const json& chunk) {
+  if (!chunk.is_object()) return;
+  // The first chunk that carries id/created/model fixes them; engines repeat them in every chunk.
+  if (id_.empty()) append_string(id_, chunk, "id");
+  if (created_ == 0) {
+    if (auto it = chunk.find("created"); it != chunk.end() && it->is_number_integer()) created_ = it->get<int64_t>();
+  }
+  if (auto it = chunk.find("model"); !saw_model_ && it != chunk.end() && it->is_string() &&
+                                     !it->get_ref<const std::string&>().empty()) {
+    model_ = it->get<std::string>();  // the engine's name beats the fallback
+    saw_model_ = true;
+  }
+  if (system_fingerprint_.empty()) append_string(system_fingerprint_, chunk, "system_fingerprint");
+
+  auto choices = chunk.find("choices");
+  if (choices == chunk.end() || !choices->is_array()) return;
+  for (const auto& c : *choices) {
+    if (!c.is_object()) continue;
+    uint64_t index = 0;
+    if (auto it = c.find("index"); it != c.end() && it->is_number_unsigned()) index = it->get<uint64_t>();
+    Choice& choice = choices_[index];
+    if (kind_ == ApiKind::Completion) append_string(choice.content, c, "text");
+    if (auto delta = c.find("delta"); delta != c.end() && delta->is_object()) {
+      append_string(choice.content, *delta, "content");
+      append_string(choice.reasoning, *delta, "reasoning_content");
+      append_string(choice.reasoning, *delta, "reasoning");
+    }
+    if (auto reason = c.find("finish_reason"); reason != c.end() && !reason->is_null()) choice.finish_reason = *reason;
+  }
+}
+
+const std::string& ResponseAssembler::content() const { return choices_.at(0).content; }
+
+json ResponseAssembler::finish(const engine::Usage& usage) const {
+  json choices = json::array();
+  for (const auto& [index, choice] : choices_) {
+    // A stream that ended without saying why ended normally.
+    json finish_reason = choice.finish_reason.is_null() ? json("stop") : choice.finish_reason;
+    if (kind_ == ApiKind::Chat) {
+      json message{{"role", "assistant"}, {"content", choice.content}};
+      if (!choice.reasoning.empty()) message["reasoning_content"] = choice.reasoning;
+      choices.push_back({{"index", index}, {"message", std::move(message)}, {"logprobs", nullptr},
+                         {"finish_reason", std::move(finish_reason)}});
+    } else {
+      choices.push_back(
+          {{"index", index}, {"text", choice.content}, {"logprobs", nullptr}, {"finish_reason", std::move(finish_reason)}});
+    }
+  }
+  int64_t created = created_;
+  if (created == 0)
+    created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  json response{{"id", id_.empty() ? fresh_id(kind_) : id_},
+                {"object", kind_ == ApiKind::Chat ? "chat.completion" : "text_completion"},
+                {"created", created},
+                {"model", model_},
+                {"choices", std::move(choices)},
+                {"usage", engine::to_openai_usage(usage)}};
+  if (!system_fingerprint_.empty()) response["system_fingerprint"] = system_fingerprint_;
+  return response;
+}
+
+}  // namespace chrysalis::api

@@ -1,0 +1,268 @@
+#include <gtest/gtest.h>
+
+#include "api/openai_request.h"
+
+namespace {
+
+using namespace chrysalis::api;
+using nlohmann::json;
+
+const std::string kChat = "/v1/chat/completions";
+const std::string kCompletions = "/v1/completions";
+
+json chat_body() {
+  return {{"model", "chrysalis-test"}, {"messages", {{{"role", "user"}, {"content", "Hello"}}}}};
+}
+
+ValidatedRequest expect_ok(const std::string& path, const json& body, const ValidationLimits& limits = {}) {
+  auto result = validate_openai_request(path, body.dump(), limits);
+  if (auto* error = std::get_if<ApiError>(&result)) {
+    ADD_FAILURE() << "unexpected error: " << error->to_json().dump();
+    return {};
+  }
+  return std::get<ValidatedRequest>(result);
+}
+
+ApiError expect_error(const std::string& path, std::string_view body, const ValidationLimits& limits = {}) {
+  auto result = validate_openai_request(path, body, limits);
+  if (!std::holds_alternative<ApiError>(result)) {
+    ADD_FAILURE() << "accepted: " << body;
+    return {};
+  }
+  return std::get<ApiError>(result);
+}
+
+ApiError expect_error(const std::string& path, const json& body, const ValidationLimits& limits = {}) {
+  return expect_error(path, std::string_view(body.dump()), limits);
+}
+
+// One bad input: expected status, code and param.
+void expect_rejected(const json& body, const std::string& code, const std::string& param,
+                     const std::string& path = kChat) {
+  SCOPED_TRACE(body.dump());
+  auto error = expect_error(path, body);
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.type, "invalid_request_error");
+  EXPECT_EQ(error.code, code);
+  EXPECT_EQ(error.param, param);
+  if (!param.empty()) {
+    EXPECT_NE(error.message.find(param), std::string::npos) << error.message;
+  }
+}
+
+json with(json body, const std::string& key, json value) {
+  body[key] = std::move(value);
+  return body;
+}
+
+TEST(OpenAiRequest, MinimalChatIsNormalized) {
+  auto request = expect_ok(kChat, chat_body());
+  EXPECT_EQ(request.kind, ApiKind::Chat);
+  EXPECT_EQ(request.model, "chrysalis-test");
+  EXPECT_EQ(request.max_tokens, 1000u);
+  EXPECT_FALSE(request.stream);
+  EXPECT_FALSE(request.include_usage);
+  EXPECT_EQ(request.max_coefficient, 4000u);
+  EXPECT_EQ(request.timeout_ms, 120000u);
+  EXPECT_EQ(request.body["max_tokens"], 1000);
+  EXPECT_EQ(request.body["stream"], true);
+  EXPECT_EQ(request.body["stream_options"], (json{{"include_usage", true}}));
+  EXPECT_EQ(request.body["model"], "chrysalis-test");
+  EXPECT_EQ(request.body["messages"], chat_body()["messages"]);
+}
+
+TEST(OpenAiRequest, StreamingWithUsageAndExtensions) {
+  json body = chat_body();
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  body["max_completion_tokens"] = 64;
+  body["max_coefficient"] = 1500;
+  body["timeout"] = 30;
+  body["temperature"] = 0.7;
+  body["vendor_specific"] = "kept";
+  auto request = expect_ok(kChat, body);
+  EXPECT_TRUE(request.stream);
+  EXPECT_TRUE(request.include_usage);
+  EXPECT_EQ(request.max_tokens, 64u);
+  EXPECT_EQ(request.max_coefficient, 1500u);
+  EXPECT_EQ(request.timeout_ms, 30000u);
+  EXPECT_EQ(request.body["max_tokens"], 64);
+  EXPECT_FALSE(request.body.contains("max_completion_tokens"));
+  EXPECT_FALSE(request.body.contains("max_coefficient"));
+  EXPECT_FALSE(request.body.contains("timeout"));
+  EXPECT_EQ(request.body["vendor_specific"], "kept");
+  EXPECT_EQ(request.body["temperature"], 0.7);
+}
+
+TEST(OpenAiRequest, StreamWithoutUsageStillForcesUsageUpstream) {
+  auto request = expect_ok(kChat, with(chat_body(), "stream", true));
+  EXPECT_TRUE(request.stream);
+  EXPECT_FALSE(request.include_usage);
+  EXPECT_EQ(request.body["stream_options"]["include_usage"], true);
+  request = expect_ok(kChat, with(with(chat_body(), "stream", true), "stream_options", {{"include_usage", false}}));
+  EXPECT_FALSE(request.include_usage);
+  EXPECT_EQ(request.body["stream_options"]["include_usage"], true);
+}
+
+TEST(OpenAiRequest, CompletionWithPrompt) {
+  json body{{"model", "m"}, {"prompt", "Once upon"}, {"max_tokens", 5}, {"stop", {"\n", "."}}, {"seed", 42}};
+  auto request = expect_ok(kCompletions, body);
+  EXPECT_EQ(request.kind, ApiKind::Completion);
+  EXPECT_EQ(request.max_tokens, 5u);
+  expect_ok(kCompletions, json{{"model", "m"}, {"prompt", {"one"}}});
+}
+
+TEST(OpenAiRequest, TextPartsAndAllRolesAreAccepted) {
+  json body = chat_body();
+  body["messages"] = {{{"role", "system"}, {"content", "s"}},
+                      {{"role", "developer"}, {"content", "d"}},
+                      {{"role", "user"}, {"content", {{{"type", "text"}, {"text", "hi"}}}}},
+                      {{"role", "assistant"}, {"content", "a"}},
+                      {{"role", "tool"}, {"content", "t"}, {"tool_call_id", "x"}}};
+  expect_ok(kChat, body);
+}
+
+TEST(OpenAiRequest, NullOptionalFieldsMeanAbsent) {
+  json body = chat_body();
+  for (const char* key : {"temperature", "top_p", "n", "stop", "seed", "max_tokens", "stream", "stream_options",
+                          "tools", "logprobs", "presence_penalty"})
+    body[key] = nullptr;
+  auto request = expect_ok(kChat, body);
+  EXPECT_EQ(request.max_tokens, 1000u);
+}
+
+TEST(OpenAiRequest, UnknownPathIs404) {
+  auto error = expect_error("/v1/embeddings", std::string_view("{}"));
+  EXPECT_EQ(error.status, 404);
+  EXPECT_EQ(error.code, "unknown_endpoint");
+  EXPECT_NE(error.message.find("/v1/embeddings"), std::string::npos);
+}
+
+TEST(OpenAiRequest, BodyMustBeJsonObject) {
+  auto error = expect_error(kChat, std::string_view("{\"model\": x}"));
+  EXPECT_EQ(error.status, 400);
+  EXPECT_EQ(error.code, "invalid_json");
+  EXPECT_NE(error.message.find("byte 11"), std::string::npos) << error.message;
+  EXPECT_EQ(expect_error(kChat, std::string_view("")).code, "invalid_json");
+  EXPECT_EQ(expect_error(kChat, std::string_view("[1,2]")).code, "invalid_json");
+  EXPECT_EQ(expect_error(kChat, std::string_view("\"text\"")).code, "invalid_json");
+}
+
+TEST(OpenAiRequest, ModelIsRequired) {
+  json body = chat_body();
+  body.erase("model");
+  expect_rejected(body, "missing_required_parameter", "model");
+  expect_rejected(with(chat_body(), "model", 5), "invalid_type", "model");
+  expect_rejected(with(chat_body(), "model", ""), "invalid_value", "model");
+}
+
+TEST(OpenAiRequest, MessagesAreChecked) {
+  json body = chat_body();
+  body.erase("messages");
+  expect_rejected(body, "missing_required_parameter", "messages");
+  expect_rejected(with(chat_body(), "messages", "hi"), "invalid_type", "messages");
+  expect_rejected(with(chat_body(), "messages", json::array()), "invalid_value", "messages");
+  expect_rejected(with(chat_body(), "messages", {"hi"}), "invalid_type", "messages[0]");
+  expect_rejected(with(chat_body(), "messages", {{{"content", "x"}}}), "missing_required_parameter", "messages[0].role");
+  expect_rejected(with(chat_body(), "messages", {{{"role", 1}, {"content", "x"}}}), "invalid_type", "messages[0].role");
+  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", "x"}}, {{"role", "robot"}, {"content", "x"}}}),
+                  "invalid_value", "messages[1].role");
+  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}}}), "missing_required_parameter",
+                  "messages[0].content");
+  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", 3}}}), "invalid_type",
+                  "messages[0].content");
+  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", {{{"type", "image_url"}}}}}}),
+                  "unsupported_content_type", "messages[0].content[0].type");
+  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", 1}}}}}}),
+                  "invalid_type", "messages[0].content[0].text");
+}
+
+TEST(OpenAiRequest, PromptIsChecked) {
+  json base{{"model", "m"}};
+  expect_rejected(base, "missing_required_parameter", "prompt", kCompletions);
+  expect_rejected(with(base, "prompt", 5), "invalid_type", "prompt", kCompletions);
+  expect_rejected(with(base, "prompt", {1, 2}), "invalid_type", "prompt", kCompletions);
+  expect_rejected(with(base, "prompt", json::array()), "invalid_value", "prompt", kCompletions);
+  expect_rejected(with(base, "prompt", {"a", "b"}), "unsupported_parameter", "prompt", kCompletions);
+}
+
+TEST(OpenAiRequest, SamplingParametersAreTypeAndRangeChecked) {
+  expect_rejected(with(chat_body(), "temperature", "hot"), "invalid_type", "temperature");
+  expect_rejected(with(chat_body(), "temperature", 2.5), "invalid_value", "temperature");
+  expect_rejected(with(chat_body(), "temperature", -0.1), "invalid_value", "temperature");
+  expect_rejected(with(chat_body(), "top_p", 1.5), "invalid_value", "top_p");
+  expect_rejected(with(chat_body(), "presence_penalty", -3), "invalid_value", "presence_penalty");
+  expect_rejected(with(chat_body(), "frequency_penalty", 2.01), "invalid_value", "frequency_penalty");
+  expect_rejected(with(chat_body(), "frequency_penalty", true), "invalid_type", "frequency_penalty");
+  expect_rejected(with(chat_body(), "seed", 1.5), "invalid_type", "seed");
+  expect_rejected(with(chat_body(), "seed", "1"), "invalid_type", "seed");
+  expect_rejected(with(chat_body(), "stream", "yes"), "invalid_type", "stream");
+  expect_rejected(with(chat_body(), "stream_options", true), "invalid_type", "stream_options");
+  expect_rejected(with(chat_body(), "stream_options", {{"include_usage", 1}}), "invalid_type", "stream_options.include_usage");
+  expect_rejected(with(chat_body(), "stop", 5), "invalid_type", "stop");
+  expect_rejected(with(chat_body(), "stop", {"a", 1}), "invalid_type", "stop");
+  expect_rejected(with(chat_body(), "stop", {"a", "b", "c", "d", "e"}), "invalid_value", "stop");
+  expect_ok(kChat, with(with(chat_body(), "temperature", 0), "top_p", 1));
+  expect_ok(kChat, with(chat_body(), "stop", "\n"));
+}
+
+TEST(OpenAiRequest, MaxTokensMustBeASaneInteger) {
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    expect_rejected(with(chat_body(), key, -1), "invalid_value", key);
+    expect_rejected(with(chat_body(), key, 0), "invalid_value", key);
+    expect_rejected(with(chat_body(), key, 10.5), "invalid_type", key);
+    expect_rejected(with(chat_body(), key, "100"), "invalid_type", key);
+    expect_rejected(with(chat_body(), key, 1e12), "invalid_value", key);
+    expect_rejected(with(chat_body(), key, 18446744073709551615ull), "invalid_value", key);
+    expect_rejected(with(chat_body(), key, 32769), "invalid_value", key);
+  }
+  EXPECT_EQ(expect_ok(kChat, with(chat_body(), "max_tokens", 32768)).max_tokens, 32768u);
+  EXPECT_EQ(expect_ok(kChat, with(chat_body(), "max_tokens", 100.0)).max_tokens, 100u);
+  // Limits come from the caller's configuration.
+  ValidationLimits limits;
+  limits.default_max_tokens = 50;
+  limits.max_tokens_limit = 200;
+  EXPECT_EQ(expect_ok(kChat, chat_body(), limits).max_tokens, 50u);
+  EXPECT_EQ(expect_error(kChat, with(chat_body(), "max_tokens", 201), limits).param, "max_tokens");
+}
+
+TEST(OpenAiRequest, MaxCompletionTokensWinsOverMaxTokens) {
+  json body = with(with(chat_body(), "max_tokens", 10), "max_completion_tokens", 20);
+  auto request = expect_ok(kChat, body);
+  EXPECT_EQ(request.max_tokens, 20u);
+  EXPECT_EQ(request.body["max_tokens"], 20);
+  EXPECT_FALSE(request.body.contains("max_completion_tokens"));
+}
+
+TEST(OpenAiRequest, ChrysalisExtensionsAreRangeChecked) {
+  expect_rejected(with(chat_body(), "max_coefficient", -1), "invalid_value", "max_coefficient");
+  expect_rejected(with(chat_body(), "max_coefficient", 1000000001), "invalid_value", "max_coefficient");
+  expect_rejected(with(chat_body(), "max_coefficient", "cheap"), "invalid_type", "max_coefficient");
+  expect_rejected(with(chat_body(), "timeout", 0), "invalid_value", "timeout");
+  expect_rejected(with(chat_body(), "timeout", 601), "invalid_value", "timeout");
+  expect_rejected(with(chat_body(), "timeout", "soon"), "invalid_type", "timeout");
+  EXPECT_EQ(expect_ok(kChat, with(chat_body(), "max_coefficient", 0)).max_coefficient, 0u);
+  EXPECT_EQ(expect_ok(kChat, with(chat_body(), "timeout", 1.5)).timeout_ms, 1500u);
+}
+
+TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
+  json tool{{"type", "function"}, {"function", {{"name", "f"}}}};
+  expect_rejected(with(chat_body(), "tools", {tool}), "unsupported_parameter", "tools");
+  expect_rejected(with(chat_body(), "functions", {{{"name", "f"}}}), "unsupported_parameter", "functions");
+  expect_rejected(with(chat_body(), "logprobs", true), "unsupported_parameter", "logprobs");
+  expect_rejected(with(chat_body(), "top_logprobs", 3), "unsupported_parameter", "top_logprobs");
+  expect_rejected(with(chat_body(), "tool_choice", "required"), "unsupported_parameter", "tool_choice");
+  expect_rejected(with(chat_body(), "n", 2), "unsupported_parameter", "n");
+  expect_rejected(with(chat_body(), "n", 0), "invalid_value", "n");
+  expect_rejected(with(chat_body(), "n", "one"), "invalid_type", "n");
+  expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"logprobs", 2}}, "unsupported_parameter", "logprobs",
+                  kCompletions);
+  expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"best_of", 3}}, "unsupported_parameter", "best_of",
+                  kCompletions);
+  // Harmless spellings of "off" pass.
+  auto request = expect_ok(kChat, with(with(with(chat_body(), "tools", json::array()), "logprobs", false), "n", 1));
+  request = expect_ok(kChat, with(chat_body(), "tool_choice", "none"));
+  EXPECT_FALSE(request.body.contains("tool_choice"));
+}
+
+}  // namespace
