@@ -1,0 +1,122 @@
+// The inference engine: one llama.cpp context with `parallel` sequences, so concurrent requests
+// are decoded together in shared batches; further requests wait in the SequencePool's queue.
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {badRequest} from "./errors.mjs";
+import {PromptBuilder} from "./prompt.mjs";
+import {SequencePool, abortError} from "./sequence_pool.mjs";
+import {StopStringFilter, TokenTextDecoder} from "./text_stream.mjs";
+
+export class Engine {
+    static async load({modelPath, contextSize, parallel, threads}) {
+        // CPU only and never compile: the prebuilt binaries from npm are all this machine can get.
+        const llama = await getLlama({
+            gpu: false,
+            build: "never",
+            logLevel: LlamaLogLevel.error,
+            logger: (level, message) => process.stderr.write(`llama.cpp ${level}: ${message}\n`),
+        });
+        const model = await llama.loadModel({modelPath});
+        const context = await model.createContext({
+            contextSize,  // per sequence
+            sequences: parallel,
+            threads: {ideal: threads, min: threads},
+        });
+        const sequences = Array.from({length: parallel}, () => context.getSequence());
+        return new Engine(llama, model, context, sequences);
+    }
+
+    constructor(llama, model, context, sequences) {
+        this.llama = llama;
+        this.model = model;
+        this.context = context;
+        this.pool = new SequencePool(sequences);
+        this.prompts = new PromptBuilder(model);
+        this.contextSize = sequences[0].contextSize;
+    }
+
+    // Runs one request. `onToken(text)` is called once per generated token with the text that
+    // became safe to send (possibly ""), so callers can emit exactly one chunk per token.
+    // Resolves to {finishReason, tail, promptTokens, cachedTokens, completionTokens}.
+    async generate(request, {onStart, onToken, signal, defaultSeed}) {
+        const prompt = request.kind === "chat"
+            ? this.prompts.chat(request.messages)
+            : this.prompts.completion(request.prompt);
+        const promptTokens = prompt.tokens.length;
+        if (promptTokens === 0) throw badRequest("the prompt is empty after tokenization", request.kind === "chat" ? "messages" : "prompt");
+        if (promptTokens >= this.contextSize) {
+            throw badRequest(`the prompt has ${promptTokens} tokens but the context holds ${this.contextSize}`,
+                request.kind === "chat" ? "messages" : "prompt", "context_length_exceeded");
+        }
+        // Never let generation run past the context: no context shifting, just finish_reason "length".
+        const room = this.contextSize - promptTokens;
+        const maxTokens = Math.min(request.maxTokens ?? room, room);
+
+        const sequence = await this.pool.acquire(prompt.tokens, signal);
+        try {
+            onStart?.();
+            return await this.decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed});
+        } finally {
+            this.pool.release(sequence);
+        }
+    }
+
+    async decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed}) {
+        // Reuse the longest cached prefix (at least one token must be evaluated to get logits).
+        const cachedTokens = Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1);
+        if (cachedTokens < sequence.nextTokenIndex)
+            await sequence.eraseContextTokenRanges([{start: cachedTokens, end: sequence.nextTokenIndex}]);
+
+        const decoder = new TokenTextDecoder(this.model, prompt.tokens);
+        const stops = new StopStringFilter([...request.stop, ...prompt.stopTexts]);
+        const generated = [];
+        const penalize = request.frequencyPenalty !== 0 || request.presencePenalty !== 0;
+        let finishReason = "length";
+
+        const tokens = sequence.evaluate(prompt.tokens.slice(cachedTokens), {
+            temperature: request.temperature,  // 0 = greedy
+            topP: request.topP,
+            topK: request.topK,
+            minP: request.minP,
+            // Without a client seed a fixed one is used, so identical requests give identical text.
+            seed: toUint32(request.seed ?? defaultSeed),
+            repeatPenalty: penalize ? {
+                punishTokens: () => generated.slice(-64),
+                penalty: 1,
+                frequencyPenalty: request.frequencyPenalty,
+                presencePenalty: request.presencePenalty,
+            } : undefined,
+            yieldEogToken: true,
+        });
+        for await (const token of tokens) {
+            if (signal?.aborted) throw abortError();
+            if (this.model.isEogToken(token) || prompt.stopTokens.has(token)) {
+                finishReason = "stop";
+                break;
+            }
+            generated.push(token);
+            let text = stops.push(decoder.push(token));
+            if (generated.length >= maxTokens) text += stops.push(decoder.flush()) + stops.flush();
+            onToken(text);
+            if (stops.stopped) {
+                finishReason = "stop";
+                break;
+            }
+            if (generated.length >= maxTokens) break;
+        }
+        if (signal?.aborted) throw abortError();
+        // Text still held back when an end-of-generation token arrived; callers put it in the final chunk.
+        const tail = stops.push(decoder.flush()) + stops.flush();
+        return {finishReason, tail, promptTokens: prompt.tokens.length, cachedTokens, completionTokens: generated.length};
+    }
+
+    async dispose() {
+        this.pool.rejectWaiters(new Error("engine shutting down"));
+        await this.context.dispose();
+        await this.model.dispose();
+        await this.llama.dispose();
+    }
+}
+
+function toUint32(seed) {
+    return ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32;
+}

@@ -1,0 +1,136 @@
+// HTTP routing and the two generation endpoints. Every request ends in exactly one log line.
+import {ApiError} from "./errors.mjs";
+import {readBody, sendError, sendJson, SseWriter} from "./http_io.mjs";
+import {ChunkFactory, fullResponse, modelObject, newCompletionId} from "./openai_format.mjs";
+import {parseGenerationRequest, parseJsonBody} from "./validate.mjs";
+
+const ROUTES = {
+    "/healthz": {GET: (ctx) => healthz(ctx)},
+    "/v1/models": {GET: (ctx) => listModels(ctx)},
+    "/v1/chat/completions": {POST: (ctx) => generation(ctx, "chat")},
+    "/v1/completions": {POST: (ctx) => generation(ctx, "completion")},
+};
+
+export function makeHandler(state) {
+    return async (req, res) => {
+        const started = performance.now();
+        const path = (req.url ?? "/").split("?")[0];
+        const log = {status: 0};
+        res.socket?.setNoDelay(true);  // each SSE chunk leaves as soon as it is written
+        try {
+            const ctx = {req, res, path, state, log};
+            const route = ROUTES[path];
+            if (route) {
+                const handler = route[req.method];
+                if (!handler) throw new ApiError(405, `method ${req.method} not allowed on ${path}`, {code: "method_not_allowed"});
+                await handler(ctx);
+            } else if (req.method === "GET" && path.startsWith("/v1/models/")) {
+                getModel(ctx, decodeURIComponent(path.slice("/v1/models/".length)));
+            } else {
+                throw new ApiError(404, `unknown path ${req.method} ${path}`, {code: "unknown_url"});
+            }
+        } catch (err) {
+            if (err?.name === "AbortError") {
+                log.status = 499;  // client went away; nobody to answer
+                if (!res.writableEnded) res.destroy();
+            } else {
+                if (!(err instanceof ApiError)) process.stderr.write(`engine error: ${err?.stack || err}\n`);
+                log.status = sendError(res, err).status;
+                log.error = err.message;
+            }
+        } finally {
+            if (!log.status) log.status = res.statusCode;
+            logLine(req.method, path, log, performance.now() - started);
+        }
+    };
+}
+
+function logLine(method, path, log, ms) {
+    const fields = Object.entries(log).map(([k, v]) => `${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : v}`);
+    process.stdout.write(`${new Date().toISOString()} engine ${method} ${path} ${fields.join(" ")} ms=${ms.toFixed(1)}\n`);
+}
+
+function healthz({res, state, log}) {
+    const {engine, options} = state;
+    sendJson(res, 200, {
+        status: state.shuttingDown ? "stopping" : "ok",
+        model: options.name,
+        parallel: options.parallel,
+        busy: engine.pool.busy,
+        queued: engine.pool.queued,
+        context: engine.contextSize,
+        threads: options.threads,
+    });
+    log.status = 200;
+}
+
+function listModels({res, state, log}) {
+    sendJson(res, 200, {object: "list", data: [modelObject(state.options.name, state.created)]});
+    log.status = 200;
+}
+
+function getModel({res, state, log}, id) {
+    if (id !== state.options.name) throw modelNotFound(id);
+    sendJson(res, 200, modelObject(id, state.created));
+    log.status = 200;
+}
+
+function modelNotFound(id) {
+    return new ApiError(404, `the model '${id}' does not exist`, {code: "model_not_found", param: "model"});
+}
+
+async function generation({req, res, state, log}, kind) {
+    if (state.shuttingDown) throw new ApiError(503, "engine is shutting down", {code: "shutting_down"});
+    const request = parseGenerationRequest(parseJsonBody(await readBody(req)), kind);
+    if (request.model !== undefined && request.model !== state.options.name) throw modelNotFound(request.model);
+
+    // A client that disconnects (before or during generation) cancels the work at once.
+    const abort = new AbortController();
+    const onClose = () => {
+        if (!res.writableFinished) abort.abort();
+    };
+    res.on("close", onClose);
+    state.inFlight.add(abort);
+
+    const id = newCompletionId(kind);
+    const meta = {kind, id, created: Math.floor(Date.now() / 1000), model: state.options.name};
+    log.id = id;
+    log.stream = request.stream;
+    const t0 = performance.now();
+    try {
+        let result;
+        if (request.stream) {
+            const chunks = new ChunkFactory({...meta, includeUsage: request.includeUsage});
+            let sse;
+            result = await state.engine.generate(request, {
+                signal: abort.signal,
+                defaultSeed: state.options.defaultSeed,
+                onStart: () => (sse = new SseWriter(res)),
+                onToken: (text) => sse.send(chunks.token(text)),
+            });
+            sse.send(chunks.finish(result.finishReason, result.tail));
+            if (request.includeUsage) sse.send(chunks.usage(result));
+            sse.done();
+        } else {
+            let text = "";
+            result = await state.engine.generate(request, {
+                signal: abort.signal,
+                defaultSeed: state.options.defaultSeed,
+                onToken: (piece) => (text += piece),
+            });
+            sendJson(res, 200, fullResponse({...meta, text: text + result.tail, result}));
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        Object.assign(log, {
+            status: 200,
+            prompt: result.promptTokens,
+            cached: result.cachedTokens,
+            completion: result.completionTokens,
+            finish: result.finishReason,
+            tok_s: (result.completionTokens / Math.max(seconds, 1e-6)).toFixed(0),
+        });
+    } finally {
+        res.off("close", onClose);
+        state.inFlight.delete(abort);
+    }
+}

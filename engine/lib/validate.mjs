@@ -1,0 +1,105 @@
+// Turns an OpenAI request body into the engine's normalized request, or a 400 naming the field.
+import {badRequest} from "./errors.mjs";
+
+const CHAT_ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
+
+export function parseJsonBody(text) {
+    if (text.trim() === "") throw badRequest("request body is empty; expected a JSON object", null, "invalid_json");
+    let body;
+    try {
+        body = JSON.parse(text);
+    } catch (e) {
+        throw badRequest(`request body is not valid JSON: ${e.message}`, null, "invalid_json");
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body))
+        throw badRequest("request body must be a JSON object", null, "invalid_json");
+    return body;
+}
+
+function optionalNumber(body, name, {min, max, integer = false}) {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max)
+        throw badRequest(`'${name}' must be ${integer ? "an integer" : "a number"} in [${min}, ${max}]`, name);
+    return v;
+}
+
+function optionalBool(body, name) {
+    const v = body[name];
+    if (v === undefined || v === null) return false;
+    if (typeof v !== "boolean") throw badRequest(`'${name}' must be a boolean`, name);
+    return v;
+}
+
+function parseStop(body) {
+    const v = body.stop;
+    if (v === undefined || v === null) return [];
+    const list = typeof v === "string" ? [v] : v;
+    if (!Array.isArray(list) || list.length > 16 || !list.every((s) => typeof s === "string"))
+        throw badRequest("'stop' must be a string or an array of at most 16 strings", "stop");
+    return list.filter((s) => s.length > 0);
+}
+
+// OpenAI allows content as a string, null (assistant turns with tool calls) or a list of parts.
+function messageText(content, index) {
+    if (typeof content === "string") return content;
+    if (content === null || content === undefined) return "";
+    if (Array.isArray(content)) {
+        return content.map((part, j) => {
+            if (part && part.type === "text" && typeof part.text === "string") return part.text;
+            throw badRequest(`messages[${index}].content[${j}]: only text parts are supported`, `messages[${index}].content`);
+        }).join("");
+    }
+    throw badRequest(`messages[${index}].content must be a string or an array of text parts`, `messages[${index}].content`);
+}
+
+function parseMessages(body) {
+    const messages = body.messages;
+    if (!Array.isArray(messages) || messages.length === 0)
+        throw badRequest("'messages' is required and must be a non-empty array", "messages", "missing_required_parameter");
+    return messages.map((m, i) => {
+        if (!m || typeof m !== "object" || !CHAT_ROLES.has(m.role))
+            throw badRequest(`messages[${i}].role must be one of ${[...CHAT_ROLES].join(", ")}`, `messages[${i}].role`);
+        return {role: m.role, content: messageText(m.content, i)};
+    });
+}
+
+// A completion prompt: a string, a one-element array of strings, or an array of token ids.
+function parsePrompt(body) {
+    const p = body.prompt;
+    if (typeof p === "string") return {text: p};
+    if (Array.isArray(p) && p.length === 1 && typeof p[0] === "string") return {text: p[0]};
+    if (Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && t >= 0)) return {tokens: p};
+    if (p === undefined || p === null)
+        throw badRequest("'prompt' is required", "prompt", "missing_required_parameter");
+    throw badRequest("'prompt' must be a string, a one-element array of strings, or an array of token ids", "prompt");
+}
+
+export function parseGenerationRequest(body, kind) {
+    if (body.model !== undefined && typeof body.model !== "string") throw badRequest("'model' must be a string", "model");
+    const n = optionalNumber(body, "n", {min: 1, max: 1, integer: true});
+    void n;  // only n = 1 is served; anything else was rejected above
+    const maxTokens = optionalNumber(body, "max_completion_tokens", {min: 1, max: 1 << 24, integer: true})
+        ?? optionalNumber(body, "max_tokens", {min: 1, max: 1 << 24, integer: true});
+    const streamOptions = body.stream_options;
+    if (streamOptions !== undefined && streamOptions !== null && typeof streamOptions !== "object")
+        throw badRequest("'stream_options' must be an object", "stream_options");
+
+    return {
+        kind,
+        model: body.model,
+        messages: kind === "chat" ? parseMessages(body) : undefined,
+        prompt: kind === "completion" ? parsePrompt(body) : undefined,
+        maxTokens,
+        stop: parseStop(body),
+        temperature: optionalNumber(body, "temperature", {min: 0, max: 2}) ?? 1,
+        topP: optionalNumber(body, "top_p", {min: 0, max: 1}) ?? 1,
+        topK: optionalNumber(body, "top_k", {min: 0, max: 1 << 20, integer: true}) ?? 0,
+        minP: optionalNumber(body, "min_p", {min: 0, max: 1}) ?? 0,
+        seed: optionalNumber(body, "seed", {min: -(2 ** 53), max: 2 ** 53, integer: true}),
+        frequencyPenalty: optionalNumber(body, "frequency_penalty", {min: -2, max: 2}) ?? 0,
+        presencePenalty: optionalNumber(body, "presence_penalty", {min: -2, max: 2}) ?? 0,
+        stream: optionalBool(body, "stream"),
+        includeUsage: Boolean(streamOptions?.include_usage),
+    };
+}

@@ -1,0 +1,362 @@
+#!/usr/bin/env node
+// Self-test of the embedded engine: generates a test model with `chrysalis model make-test`,
+// starts server.mjs on it and checks the OpenAI surface end to end. Every check can fail.
+//   node engine/selftest.mjs [--model PATH.gguf]      (or env CHRYSALIS_TEST_MODEL / CHRYSALIS_BIN)
+import {spawn, execFileSync} from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OVERALL_TIMEOUT_MS = 90_000;
+const MODEL_NAME = "chrysalis-test";
+
+const results = [];
+async function check(name, fn) {
+    const t0 = performance.now();
+    try {
+        await fn();
+        results.push({name, ok: true});
+        console.log(`ok - ${name} (${(performance.now() - t0).toFixed(0)} ms)`);
+    } catch (e) {
+        results.push({name, ok: false});
+        console.log(`not ok - ${name}: ${e?.message || e}`);
+    }
+}
+
+function assert(cond, message) {
+    if (!cond) throw new Error(message);
+}
+
+function assertEq(actual, expected, what) {
+    const a = JSON.stringify(actual), b = JSON.stringify(expected);
+    if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
+}
+
+// ---------- model and server ----------
+
+function prepareModel(tmp) {
+    const i = process.argv.indexOf("--model");
+    if (i !== -1) return process.argv[i + 1];
+    if (process.env.CHRYSALIS_TEST_MODEL) return process.env.CHRYSALIS_TEST_MODEL;
+    const bin = process.env.CHRYSALIS_BIN || path.resolve(HERE, "../build/chrysalis");
+    if (!fs.existsSync(bin)) throw new Error(`no model given and ${bin} not built (run the C++ build first, or set CHRYSALIS_BIN)`);
+    const out = path.join(tmp, "model.gguf");
+    // A longer context than the default so the abort check has thousands of tokens to cut short.
+    execFileSync(bin, ["model", "make-test", "--out", out, "--context", "4096"], {stdio: "inherit"});
+    return out;
+}
+
+function startServer(modelPath) {
+    const child = spawn(process.execPath, [path.join(HERE, "server.mjs"), "--model", modelPath, "--port", "0",
+        "--parallel", "2", "--threads", "1", "--context", "4096", "--name", MODEL_NAME], {stdio: ["ignore", "pipe", "pipe"]});
+    const logLines = [];
+    child.stderr.on("data", (d) => process.stderr.write(`[server] ${d}`));
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("server did not become ready in 30 s")), 30_000);
+        let buffered = "";
+        child.stdout.on("data", (d) => {
+            buffered += d;
+            let nl;
+            while ((nl = buffered.indexOf("\n")) !== -1) {
+                const line = buffered.slice(0, nl);
+                buffered = buffered.slice(nl + 1);
+                logLines.push(line);
+                const m = /engine ready: .* url=(\S+)/.exec(line);
+                if (m) {
+                    clearTimeout(timer);
+                    resolve({child, base: m[1], logLines});
+                }
+            }
+        });
+        child.on("exit", (code) => {
+            clearTimeout(timer);
+            reject(new Error(`server exited early with code ${code}`));
+        });
+    });
+}
+
+// ---------- HTTP helpers ----------
+
+let BASE;
+
+async function post(pathname, body, {raw = false} = {}) {
+    const res = await fetch(BASE + pathname, {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: raw ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        json = undefined;
+    }
+    return {status: res.status, headers: res.headers, text, json};
+}
+
+async function getJson(pathname) {
+    const res = await fetch(BASE + pathname);
+    return {status: res.status, json: await res.json()};
+}
+
+// Splits an SSE body into events; asserts the exact "data: ...\n\n" framing on the way.
+function parseSse(text) {
+    assert(text.endsWith("data: [DONE]\n\n"), `stream must end with "data: [DONE]\\n\\n", ends with ${JSON.stringify(text.slice(-40))}`);
+    const events = text.split("\n\n").slice(0, -1);
+    for (const e of events) assert(e.startsWith("data: "), `bad SSE event ${JSON.stringify(e.slice(0, 60))}`);
+    const payloads = events.map((e) => e.slice(6));
+    assertEq(payloads.at(-1), "[DONE]", "last event");
+    return payloads.slice(0, -1).map((p) => JSON.parse(p));
+}
+
+async function stream(pathname, body) {
+    const r = await post(pathname, {...body, stream: true});
+    assertEq(r.status, 200, `status of streaming ${pathname} (${r.text.slice(0, 200)})`);
+    assert(r.headers.get("content-type").startsWith("text/event-stream"), "content-type must be text/event-stream");
+    return parseSse(r.text);
+}
+
+const chat = (content, extra = {}) => ({model: MODEL_NAME, messages: [{role: "user", content}], ...extra});
+
+function checkUsage(usage, {completion}) {
+    assert(usage && Number.isInteger(usage.prompt_tokens) && usage.prompt_tokens > 0, "usage.prompt_tokens must be > 0");
+    if (completion !== undefined) assertEq(usage.completion_tokens, completion, "usage.completion_tokens");
+    assertEq(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens, "usage.total_tokens");
+    assert(Number.isInteger(usage.prompt_tokens_details?.cached_tokens), "usage.prompt_tokens_details.cached_tokens missing");
+    assertEq(usage.completion_tokens_details?.reasoning_tokens, 0, "usage.completion_tokens_details.reasoning_tokens");
+}
+
+// ---------- the checks ----------
+
+async function runChecks() {
+    await check("GET /healthz answers ok", async () => {
+        const r = await getJson("/healthz");
+        assertEq(r.status, 200, "status");
+        assertEq(r.json.status, "ok", "health status");
+        assertEq(r.json.busy, 0, "busy");
+    });
+
+    await check("GET /v1/models lists the served model", async () => {
+        const r = await getJson("/v1/models");
+        assertEq(r.status, 200, "status");
+        assertEq(r.json.object, "list", "object");
+        assertEq(r.json.data.map((m) => m.id), [MODEL_NAME], "model ids");
+        assertEq((await getJson(`/v1/models/${MODEL_NAME}`)).json.id, MODEL_NAME, "GET /v1/models/{id}");
+    });
+
+    let greedyText;
+    await check("chat completion (non-streaming): shape, max_tokens, usage", async () => {
+        const r = await post("/v1/chat/completions", chat("Hello, who are you?", {max_tokens: 24, temperature: 0}));
+        assertEq(r.status, 200, "status");
+        const j = r.json;
+        assertEq(j.object, "chat.completion", "object");
+        assert(/^chatcmpl-/.test(j.id), "id must start with chatcmpl-");
+        assertEq(j.model, MODEL_NAME, "model");
+        assert(Number.isInteger(j.created), "created");
+        assertEq(j.choices.length, 1, "choices");
+        assertEq(j.choices[0].message.role, "assistant", "role");
+        assertEq(j.choices[0].finish_reason, "length", "finish_reason");
+        assert(typeof j.choices[0].message.content === "string" && j.choices[0].message.content.length > 0, "content must be non-empty");
+        checkUsage(j.usage, {completion: 24});
+        greedyText = j.choices[0].message.content;
+    });
+
+    await check("chat completion (streaming): one token per chunk, finish, usage, [DONE]", async () => {
+        const chunks = await stream("/v1/chat/completions",
+            chat("Hello, who are you?", {max_tokens: 24, temperature: 0, stream_options: {include_usage: true}}));
+        const usageChunk = chunks.at(-1);
+        const finishChunk = chunks.at(-2);
+        const tokenChunks = chunks.slice(0, -2);
+        assertEq(usageChunk.choices, [], "usage chunk choices");
+        checkUsage(usageChunk.usage, {completion: 24});
+        assertEq(tokenChunks.length, 24, "token chunk count");
+        assertEq(finishChunk.choices[0].finish_reason, "length", "final finish_reason");
+        for (const c of chunks) {
+            assertEq(c.object, "chat.completion.chunk", "chunk object");
+            assertEq(c.id, chunks[0].id, "chunk id");
+            assertEq(c.model, MODEL_NAME, "chunk model");
+        }
+        for (const c of tokenChunks) {
+            assertEq(c.choices[0].finish_reason, null, "finish_reason of a token chunk");
+            assert(typeof c.choices[0].delta.content === "string", "token chunk delta.content must be a string");
+        }
+        assertEq(tokenChunks[0].choices[0].delta.role, "assistant", "first chunk role");
+        const text = tokenChunks.map((c) => c.choices[0].delta.content).join("") + (finishChunk.choices[0].delta.content ?? "");
+        if (greedyText !== undefined) assertEq(text, greedyText, "streamed text vs non-streamed text");
+    });
+
+    await check("streaming without include_usage sends no usage chunk", async () => {
+        const chunks = await stream("/v1/chat/completions", chat("Hi", {max_tokens: 3, temperature: 0}));
+        assertEq(chunks.length, 4, "chunks (3 tokens + final)");
+        assert(chunks.every((c) => c.usage === undefined && c.choices.length === 1), "no usage anywhere");
+    });
+
+    await check("temperature 0 is deterministic", async () => {
+        const body = chat("Tell me a story", {max_tokens: 40, temperature: 0});
+        const a = await post("/v1/chat/completions", body);
+        const b = await post("/v1/chat/completions", body);
+        assertEq(b.json.choices[0].message.content, a.json.choices[0].message.content, "second answer");
+    });
+
+    await check("same seed reproduces, another seed differs", async () => {
+        const body = (seed) => chat("Tell me a story", {max_tokens: 40, temperature: 1, seed});
+        const a = (await post("/v1/chat/completions", body(7))).json.choices[0].message.content;
+        const b = (await post("/v1/chat/completions", body(7))).json.choices[0].message.content;
+        const c = (await post("/v1/chat/completions", body(8))).json.choices[0].message.content;
+        assertEq(b, a, "same seed");
+        assert(c !== a, "different seeds gave the same 40 tokens");
+    });
+
+    await check("max_completion_tokens is honoured", async () => {
+        const r = await post("/v1/chat/completions", chat("Hi", {max_completion_tokens: 5}));
+        assertEq(r.json.usage.completion_tokens, 5, "completion_tokens");
+        assertEq(r.json.choices[0].finish_reason, "length", "finish_reason");
+    });
+
+    await check("text completion (non-streaming and streaming)", async () => {
+        const r = await post("/v1/completions", {model: MODEL_NAME, prompt: "Once upon a time", max_tokens: 10, temperature: 0});
+        assertEq(r.status, 200, "status");
+        assertEq(r.json.object, "text_completion", "object");
+        assert(/^cmpl-/.test(r.json.id), "id must start with cmpl-");
+        assertEq(r.json.choices[0].finish_reason, "length", "finish_reason");
+        checkUsage(r.json.usage, {completion: 10});
+        const chunks = await stream("/v1/completions",
+            {model: MODEL_NAME, prompt: "Once upon a time", max_tokens: 10, temperature: 0, stream_options: {include_usage: true}});
+        assertEq(chunks.length, 12, "10 token chunks + final + usage");
+        assert(chunks.slice(0, -1).every((c) => c.object === "text_completion" && typeof c.choices[0].text === "string"), "chunk shape");
+        assertEq(chunks.slice(0, 11).map((c) => c.choices[0].text).join(""), r.json.choices[0].text, "streamed text");
+        checkUsage(chunks.at(-1).usage, {completion: 10});
+    });
+
+    await check("stop strings cut the output and finish with 'stop'", async () => {
+        const base = {model: MODEL_NAME, prompt: "The answer is", max_tokens: 60, temperature: 0};
+        const full = (await post("/v1/completions", base)).json.choices[0].text;
+        const stop = full.slice(20, 23);
+        assert(stop.length === 3, `greedy output too short to pick a stop string: ${JSON.stringify(full)}`);
+        const cut = (await post("/v1/completions", {...base, stop: [stop]})).json;
+        assertEq(cut.choices[0].finish_reason, "stop", "finish_reason");
+        assertEq(cut.choices[0].text, full.slice(0, full.indexOf(stop)), "text before the stop string");
+        const chunks = await stream("/v1/completions", {...base, stop: stop});
+        assertEq(chunks.map((c) => c.choices[0].text).join(""), cut.choices[0].text, "streamed text with stop");
+        assertEq(chunks.at(-1).choices[0].finish_reason, "stop", "streamed finish_reason");
+    });
+
+    await check("a repeated prompt reports cached tokens", async () => {
+        const body = chat("A long shared system prompt, repeated verbatim by every request.", {max_tokens: 2});
+        await post("/v1/chat/completions", body);
+        const r = await post("/v1/chat/completions", body);
+        assert(r.json.usage.prompt_tokens_details.cached_tokens > 0, "cached_tokens should be > 0 on a repeated prompt");
+        assert(r.json.usage.prompt_tokens_details.cached_tokens < r.json.usage.prompt_tokens, "cached_tokens < prompt_tokens");
+    });
+
+    await check("generated text is clean UTF-8 (no replacement characters)", async () => {
+        const r = await post("/v1/chat/completions", chat("Write a lot.", {max_tokens: 400, temperature: 1.5, seed: 3}));
+        const text = r.json.choices[0].message.content;
+        assert(!text.includes("\uFFFD"), "output contains U+FFFD");
+        assert(Buffer.from(text, "utf8").toString("utf8") === text, "output does not round-trip through UTF-8");
+    });
+
+    await check("bad requests get OpenAI-shaped 400/404 errors", async () => {
+        const expectError = async (r, status, what) => {
+            assertEq(r.status, status, `${what}: status`);
+            assert(r.json?.error && typeof r.json.error.message === "string" && typeof r.json.error.type === "string",
+                `${what}: body must be {"error":{"message","type",...}}, got ${r.text.slice(0, 120)}`);
+            assert("code" in r.json.error, `${what}: error.code missing`);
+        };
+        await expectError(await post("/v1/chat/completions", "{not json", {raw: true}), 400, "bad JSON");
+        await expectError(await post("/v1/chat/completions", {model: MODEL_NAME}), 400, "missing messages");
+        await expectError(await post("/v1/chat/completions", {messages: []}), 400, "empty messages");
+        await expectError(await post("/v1/completions", {model: MODEL_NAME}), 400, "missing prompt");
+        await expectError(await post("/v1/chat/completions", chat("hi", {temperature: 9})), 400, "temperature out of range");
+        await expectError(await post("/v1/chat/completions", chat("hi", {max_tokens: 0})), 400, "max_tokens 0");
+        await expectError(await post("/v1/chat/completions", {...chat("hi"), model: "no-such-model"}), 404, "unknown model");
+        await expectError(await post("/v1/nothing-here", {}), 404, "unknown path");
+        const notFound = await fetch(BASE + "/v1/unknown");
+        assertEq(notFound.status, 404, "GET unknown path");
+    });
+
+    await check("parallel requests are served concurrently and queued beyond --parallel", async () => {
+        let maxBusy = 0, sawQueue = false, polling = true;
+        const poller = (async () => {
+            while (polling) {
+                const h = (await getJson("/healthz")).json;
+                maxBusy = Math.max(maxBusy, h.busy);
+                sawQueue ||= h.queued > 0;
+                await new Promise((r) => setTimeout(r, 5));
+            }
+        })();
+        const runs = await Promise.all([0, 1, 2, 3].map((i) =>
+            stream("/v1/chat/completions", chat(`Request number ${i}`, {max_tokens: 150, temperature: 0, stream_options: {include_usage: true}}))));
+        polling = false;
+        await poller;
+        for (const chunks of runs) assertEq(chunks.at(-1).usage.completion_tokens, 150, "completion_tokens of each run");
+        assertEq(maxBusy, 2, "max sequences busy at once");
+        assert(sawQueue, "no request was ever seen queued");
+    });
+
+    await check("client disconnect aborts generation at once", async () => {
+        const started = performance.now();
+        await new Promise((resolve, reject) => {
+            const req = http.request(BASE + "/v1/chat/completions", {method: "POST", headers: {"Content-Type": "application/json"}}, (res) => {
+                res.once("data", () => {
+                    req.destroy();  // hang up after the first chunk; ~4000 tokens were still to come
+                    resolve();
+                });
+            });
+            req.on("error", () => {});
+            req.end(JSON.stringify(chat("Go on forever", {stream: true, temperature: 0})));
+            setTimeout(() => reject(new Error("no first chunk within 10 s")), 10_000);
+        });
+        let busy = -1;
+        for (let i = 0; i < 40 && busy !== 0; ++i) {
+            await new Promise((r) => setTimeout(r, 25));
+            busy = (await getJson("/healthz")).json.busy;
+        }
+        assertEq(busy, 0, "sequences still busy 1 s after the disconnect");
+        assert(performance.now() - started < 5000, "abort took too long");
+    });
+}
+
+async function main() {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chrysalis-engine-selftest-"));
+    const deadline = setTimeout(() => {
+        console.log(`not ok - self-test exceeded ${OVERALL_TIMEOUT_MS / 1000} s`);
+        process.exit(1);
+    }, OVERALL_TIMEOUT_MS);
+    let server;
+    try {
+        server = await startServer(prepareModel(tmp));
+        BASE = server.base;
+        await runChecks();
+        await check("one log line per request on stdout", async () => {
+            const lines = server.logLines.filter((l) => / engine (GET|POST) \//.test(l));
+            assert(lines.length >= 30, `only ${lines.length} request log lines`);
+            assert(lines.some((l) => /status=499/.test(l)), "the aborted request was not logged with status=499");
+        });
+        await check("SIGTERM exits cleanly", async () => {
+            const code = await new Promise((resolve) => {
+                server.child.once("exit", (c, sig) => resolve(sig ?? c));
+                server.child.kill("SIGTERM");
+            });
+            server = undefined;
+            assertEq(code, 0, "exit code");
+        });
+    } catch (e) {
+        results.push({name: "setup", ok: false});
+        console.log(`not ok - setup: ${e?.message || e}`);
+    } finally {
+        server?.child.kill("SIGKILL");
+        clearTimeout(deadline);
+        fs.rmSync(tmp, {recursive: true, force: true});
+    }
+    const passed = results.filter((r) => r.ok).length;
+    const failed = results.length - passed;
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+}
+
+main();
