@@ -1,0 +1,4 @@
+#include "cli/commands.h"
+namespace chrysalis::cli {
+void register_local_commands(CLI::App& app) {}
+}

@@ -1,0 +1,22 @@
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"chrysalis: confidential, decentralized AI inference on TON"};
+  app.require_subcommand(1);
+  chrysalis::cli::register_node_commands(app);
+  chrysalis::cli::register_model_commands(app);
+  chrysalis::cli::register_local_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+#include "client/client_config.h"
+
+#include "common/toml_reader.h"
+
+namespace chrysalis::client {
+
+ClientConfig load_client_config(const std::filesystem::path& file) {
+  TomlReader r(file);
+  ClientConfig c;
+  c.id = r.string("client.id", "client");
+  c.http = parse_endpoint(r.string("client.http", "127.0.0.1:10000"));
+  for (auto& p : r.strings("client.proxies", {"127.0.0.1:11002"})) c.proxies.push_back(parse_endpoint(p));
+  if (c.proxies.empty()) throw std::runtime_error(file.string() + ": 'client.proxies' must name at least one proxy");
+  for (auto& k : r.strings("client.api_keys", {})) c.api_keys.insert(k);
+  c.max_body_bytes = static_cast<std::size_t>(r.integer("client.max_body_bytes", 1 << 20, 1024, 1 << 30));
+  c.default_max_tokens = static_cast<uint32_t>(r.integer("client.default_max_tokens", 1000, 1, 1 << 20));
+  c.max_tokens_limit = static_cast<uint32_t>(r.integer("client.max_tokens_limit", 32768, 1, 1 << 24));
+  c.request_timeout_s = static_cast<uint32_t>(r.integer("client.request_timeout_s", 120, 1, 3600));
+  c.state_dir = r.path("tls.dir", "run/" + c.id);
+  c.log_level = r.string("log.level", "info");
+  return c;
+}
+
+}  // namespace chrysalis::client

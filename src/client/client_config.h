@@ -1,0 +1,26 @@
+#pragma once
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/endpoint.h"
+
+namespace chrysalis::client {
+
+struct ClientConfig {
+  std::string id = "client";
+  Endpoint http{"127.0.0.1", 10000};
+  std::vector<Endpoint> proxies;
+  std::set<std::string> api_keys;
+  std::size_t max_body_bytes = 1 << 20;
+  uint32_t default_max_tokens = 1000;
+  uint32_t max_tokens_limit = 32768;
+  uint32_t request_timeout_s = 120;
+  std::filesystem::path state_dir;
+  std::string log_level = "info";
+};
+
+ClientConfig load_client_config(const std::filesystem::path& file);
+
+}  // namespace chrysalis::client

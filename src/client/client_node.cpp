@@ -1,0 +1,132 @@
+#include "client/client_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/node_http.h"
+#include "api/openai_error.h"
+#include "common/time.h"
+#include "crypto/tls_identity.h"
+#include "net/tls_context.h"
+
+namespace chrysalis::client {
+
+namespace asio = boost::asio;
+
+ClientNode::ClientNode(asio::io_context& io, ClientConfig config) : io_(io), config_(std::move(config)) {}
+ClientNode::~ClientNode() = default;
+
+void ClientNode::start() {
+  started_at_us_ = unix_now_us();
+  auto identity = crypto::load_or_create_identity(config_.state_dir, config_.id);
+  auto tls = net::make_tls_context(identity, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
+  net::ConnectionOptions opts;
+  opts.local_role = proto::ROLE_CLIENT;
+  opts.node_id = config_.id;
+  pool_ = std::make_unique<ProxyPool>(io_, config_.proxies, tls, opts);
+  pool_->start();
+  http::ServerLimits limits;
+  limits.max_body_bytes = config_.max_body_bytes;
+  http_ = api::start_node_http(io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
+                               [this](const http::Request& req, http::Responder& res) { return route(req, res); },
+                               limits);
+  spdlog::info("client {} up: OpenAI API on http://{} via {} proxies, key {}", config_.id, config_.http.to_string(),
+               config_.proxies.size(), identity.public_key_hex);
+}
+
+void ClientNode::stop() {
+  if (pool_) pool_->stop();
+  if (http_) api::stop_node_http(*http_);
+}
+
+bool ClientNode::authorized(const http::Request& req) const {
+  if (config_.api_keys.empty()) return true;
+  auto it = req.headers.find("authorization");
+  if (it == req.headers.end()) return false;
+  const std::string prefix = "Bearer ";
+  if (it->second.rfind(prefix, 0) != 0) return false;
+  return config_.api_keys.count(it->second.substr(prefix.size())) > 0;
+}
+
+asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responder& res) {
+  if (req.path.rfind("/v1/", 0) == 0 && !authorized(req)) {
+    metrics_.add("requests", {{"outcome", "unauthorized"}});
+    co_await api::send_error(res, api::invalid_api_key());
+  } else if (req.method == "GET" && req.path == "/v1/models") {
+    co_await serve_models(res);
+  } else if (req.method == "POST" && (req.path == "/v1/chat/completions" || req.path == "/v1/completions")) {
+    ++in_flight_;
+    try {
+      co_await serve_completion(req, res);
+    } catch (...) {
+      --in_flight_;
+      throw;
+    }
+    --in_flight_;
+  } else if (req.path == "/v1/chat/completions" || req.path == "/v1/completions" || req.path == "/v1/models") {
+    co_await api::send_error(res, api::invalid_request("method_not_allowed",
+                                                       req.method + " is not allowed on " + req.path, "", 405));
+  } else {
+    co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
+  }
+}
+
+asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
+  struct Aggregate {
+    uint32_t workers = 0, min_coef = UINT32_MAX, max_coef = 0, running = 0, capacity = 0, proxies = 0;
+  };
+  std::map<std::string, Aggregate> models;
+  auto proxies = pool_->ready();
+  if (proxies.empty()) {
+    co_await api::send_error(res, api::service_unavailable("client->proxy", "no proxy connected (" +
+                                                                                 pool_->unavailable_reason() + ")"));
+    co_return;
+  }
+  for (auto& conn : proxies) {
+    auto [stream, queue] = pool_->open_stream(conn);
+    proto::Frame query;
+    query.set_stream(stream);
+    query.mutable_models_query();
+    conn->send(query);
+    auto event = co_await queue->pop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    pool_->close_stream(conn->id(), stream);
+    if (!event || event->connection_lost || !event->frame.has_models_reply()) continue;
+    for (auto& m : event->frame.models_reply().models()) {
+      auto& a = models[m.id()];
+      a.workers += m.workers();
+      if (m.workers()) {
+        a.min_coef = std::min(a.min_coef, m.min_coefficient());
+        a.max_coef = std::max(a.max_coef, m.max_coefficient());
+      }
+      a.running += m.running();
+      a.capacity += m.capacity();
+      a.proxies++;
+    }
+  }
+  nlohmann::json data = nlohmann::json::array();
+  for (auto& [id, a] : models) {
+    nlohmann::json entry = {{"id", id},
+                    {"object", "model"},
+                    {"created", 0},
+                    {"owned_by", "chrysalis"},
+                    {"workers", a.workers},
+                    {"coefficient_min", a.workers ? a.min_coef : 0},
+                    {"coefficient_max", a.max_coef},
+                    {"running", a.running},
+                    {"capacity", a.capacity},
+                    {"proxies", a.proxies}};
+    data.push_back(entry);
+  }
+  nlohmann::json body = {{"object", "list"}, {"data", data}};  // built outside co_await: GCC 12 coroutine bug
+  co_await api::send_json(res, 200, body);
+}
+
+nlohmann::json ClientNode::stats() const {
+  return {{"role", "client"},
+          {"id", config_.id},
+          {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
+          {"in_flight", in_flight_},
+          {"proxies", pool_->stats()},
+          {"metrics", metrics_.json()}};
+}
+
+}  // namespace chrysalis::client

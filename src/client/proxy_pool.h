@@ -1,0 +1,50 @@
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "net/async_queue.h"
+#include "net/listener.h"
+
+namespace chrysalis::client {
+
+// A frame for one request stream, or the news that its proxy connection went away.
+struct StreamEvent {
+  proto::Frame frame;
+  bool connection_lost = false;
+  std::string reason;
+};
+using StreamQueue = net::AsyncQueue<StreamEvent>;
+
+// The client's connections to its proxies: keeps each one up and routes incoming frames to
+// the queue of the request stream they belong to.
+class ProxyPool {
+ public:
+  ProxyPool(boost::asio::io_context& io, std::vector<Endpoint> proxies, std::shared_ptr<boost::asio::ssl::context> tls,
+            net::ConnectionOptions options);
+  void start();
+  void stop();
+
+  // Connected proxies, nearest (lowest round-trip time) first, skipping `exclude` (connection ids).
+  std::vector<std::shared_ptr<net::Connection>> ready(const std::vector<uint64_t>& exclude = {}) const;
+  // Opens a stream on `conn`; frames for it arrive in the returned queue until close_stream().
+  std::pair<uint64_t, std::shared_ptr<StreamQueue>> open_stream(const std::shared_ptr<net::Connection>& conn);
+  void close_stream(uint64_t conn_id, uint64_t stream);
+  // Why no proxy is usable, naming each one.
+  std::string unavailable_reason() const;
+  nlohmann::json stats() const;
+
+ private:
+  void on_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
+  void on_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason);
+
+  boost::asio::io_context& io_;
+  std::vector<std::shared_ptr<net::Dialer>> dialers_;
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<StreamQueue>> streams_;
+};
+
+}  // namespace chrysalis::client

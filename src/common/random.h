@@ -1,0 +1,13 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace chrysalis {
+
+// Cryptographically random hex string of `bytes` bytes (OpenSSL RAND_bytes).
+std::string random_hex(std::size_t bytes);
+
+// Uniform double in [0, 1) for jitter; not for secrets.
+double random_unit();
+
+}  // namespace chrysalis

@@ -1,0 +1,114 @@
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "chrysalis.pb.h"
+#include "common/endpoint.h"
+#include "crypto/peer_verifier.h"
+#include "net/frame_codec.h"
+
+namespace chrysalis::net {
+
+constexpr uint32_t kProtocolMinVersion = 1;
+constexpr uint32_t kProtocolMaxVersion = 1;
+
+struct ConnectionOptions {
+  proto::Role local_role = proto::ROLE_UNKNOWN;
+  std::string node_id;
+  std::set<proto::Role> accepted_peer_roles;  // acceptor side: who may connect
+  uint32_t min_version = kProtocolMinVersion;
+  uint32_t max_version = kProtocolMaxVersion;
+  std::size_t max_frame_bytes = kDefaultMaxFrameBytes;
+  std::chrono::milliseconds ping_interval{5000};
+  std::chrono::milliseconds idle_timeout{20000};
+  std::chrono::milliseconds handshake_timeout{10000};
+};
+
+// One authenticated TLS 1.3 connection carrying framed protobuf messages. Requests are
+// multiplexed by stream id: the dialing side numbers its streams odd, the accepting side even.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+  using FrameHandler = std::function<void(proto::Frame&)>;
+  using CloseHandler = std::function<void(const std::string& reason)>;
+
+  // Both throw std::runtime_error naming the failed step (connect, TLS, handshake and the peer's reason).
+  static boost::asio::awaitable<std::shared_ptr<Connection>> dial(const Endpoint& to,
+                                                                  std::shared_ptr<boost::asio::ssl::context> tls,
+                                                                  ConnectionOptions options);
+  static boost::asio::awaitable<std::shared_ptr<Connection>> accept(boost::asio::ip::tcp::socket socket,
+                                                                    std::shared_ptr<boost::asio::ssl::context> tls,
+                                                                    ConnectionOptions options);
+
+  Connection(Stream stream, std::shared_ptr<boost::asio::ssl::context> tls, ConnectionOptions options, bool dialer);
+  ~Connection();
+
+  // Starts reading, pinging and the idle watchdog. Handlers run on the connection's executor.
+  void start(FrameHandler on_frame, CloseHandler on_close);
+  void send(const proto::Frame& frame);
+  // Sends a Goodbye with the reason (best effort) and closes; the close handler runs once.
+  void close(const std::string& reason);
+
+  bool open() const { return !closed_; }
+  uint64_t id() const { return id_; }
+  uint64_t next_stream_id() { return next_stream_ += 2; }
+  uint32_t version() const { return version_; }
+  proto::Role peer_role() const { return peer_role_; }
+  const std::string& peer_node_id() const { return peer_node_id_; }
+  const crypto::PeerIdentity& peer_identity() const { return peer_identity_; }
+  const std::string& remote() const { return remote_; }
+  int64_t rtt_us() const { return rtt_us_; }
+  int64_t connected_at_us() const { return connected_at_us_; }
+  uint64_t frames_in() const { return frames_in_; }
+  uint64_t frames_out() const { return frames_out_; }
+
+ private:
+  boost::asio::awaitable<void> handshake_as_dialer();
+  boost::asio::awaitable<void> handshake_as_acceptor();
+  boost::asio::awaitable<proto::Frame> read_one_frame();
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  boost::asio::awaitable<void> ping_loop();
+  void handle_connection_frame(proto::Frame& frame);
+  void finish(const std::string& reason);
+
+  Stream stream_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  ConnectionOptions options_;
+  bool dialer_;
+  uint64_t id_;
+  uint64_t next_stream_;
+  FrameDecoder decoder_;
+  std::deque<std::string> outbox_;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_flush_ = false;
+  boost::asio::steady_timer write_signal_;
+  boost::asio::steady_timer ping_timer_;
+  FrameHandler on_frame_;
+  CloseHandler on_close_;
+  uint32_t version_ = 0;
+  proto::Role peer_role_ = proto::ROLE_UNKNOWN;
+  std::string peer_node_id_;
+  crypto::PeerIdentity peer_identity_;
+  std::string remote_;
+  int64_t rtt_us_ = -1;
+  int64_t last_received_us_ = 0;
+  int64_t connected_at_us_ = 0;
+  uint64_t ping_seq_ = 0;
+  uint64_t frames_in_ = 0, frames_out_ = 0;
+};
+
+std::string role_name(proto::Role role);
+
+}  // namespace chrysalis::net

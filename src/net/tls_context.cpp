@@ -1,0 +1,63 @@
+#include "net/tls_context.h"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "crypto/openssl_util.h"
+
+namespace chrysalis::net {
+namespace {
+
+// Replaces OpenSSL's chain building: the verifier alone decides.
+int verify_with_verifier(X509_STORE_CTX* store, void* arg) {
+  auto* verifier = static_cast<crypto::PeerVerifier*>(arg);
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (!leaf) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
+  crypto::PeerIdentity identity;
+  std::string reason;
+  if (!verifier->verify(leaf, identity, reason)) {
+    spdlog::warn("peer refused in TLS handshake: {} (key={})", reason, identity.public_key_hex);
+    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+  }
+  return 1;
+}
+
+}  // namespace
+
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIdentity& identity,
+                                                            std::shared_ptr<crypto::PeerVerifier> verifier,
+                                                            TlsSide side) {
+  namespace ssl = boost::asio::ssl;
+  auto ctx = std::make_shared<ssl::context>(side == TlsSide::Server ? ssl::context::tls_server
+                                                                    : ssl::context::tls_client);
+  SSL_CTX* raw = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(raw, TLS1_3_VERSION);
+  SSL_CTX_set_max_proto_version(raw, TLS1_3_VERSION);
+  SSL_CTX_set_ciphersuites(raw, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+  SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
+  SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(raw, 0);
+  ctx->use_certificate_chain(boost::asio::buffer(identity.cert_pem));
+  ctx->use_private_key(boost::asio::buffer(identity.key_pem), ssl::context::pem);
+  SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // The context keeps the verifier alive through the callback argument's owner below.
+  auto* holder = new std::shared_ptr<crypto::PeerVerifier>(std::move(verifier));
+  SSL_CTX_set_cert_verify_callback(raw, verify_with_verifier, holder->get());
+  static int holder_index = SSL_CTX_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::shared_ptr<crypto::PeerVerifier>*>(ptr); });
+  SSL_CTX_set_ex_data(raw, holder_index, holder);
+  return ctx;
+}
+
+crypto::PeerIdentity peer_identity(SSL* ssl) {
+  crypto::OsslPtr<X509, X509_free> cert(SSL_get1_peer_certificate(ssl));
+  if (!cert) return {};
+  return crypto::describe_certificate(cert.get());
+}
+
+}  // namespace chrysalis::net

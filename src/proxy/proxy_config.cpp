@@ -1,0 +1,21 @@
+#include "proxy/proxy_config.h"
+
+#include "common/toml_reader.h"
+
+namespace chrysalis::proxy {
+
+ProxyConfig load_proxy_config(const std::filesystem::path& file) {
+  TomlReader r(file);
+  ProxyConfig c;
+  c.id = r.string("proxy.id", "proxy");
+  c.http = parse_endpoint(r.string("proxy.http", "127.0.0.1:11000"));
+  c.worker_listen = parse_endpoint(r.string("proxy.worker_listen", "127.0.0.1:11001"));
+  c.client_listen = parse_endpoint(r.string("proxy.client_listen", "127.0.0.1:11002"));
+  c.request_timeout_s = static_cast<uint32_t>(r.integer("proxy.request_timeout_s", 120, 1, 3600));
+  c.max_retries = static_cast<uint32_t>(r.integer("proxy.max_retries", 2, 0, 10));
+  c.state_dir = r.path("tls.dir", "run/" + c.id);
+  c.log_level = r.string("log.level", "info");
+  return c;
+}
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,22 @@
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "common/endpoint.h"
+
+namespace chrysalis::proxy {
+
+struct ProxyConfig {
+  std::string id = "proxy";
+  Endpoint http{"127.0.0.1", 11000};
+  Endpoint worker_listen{"127.0.0.1", 11001};
+  Endpoint client_listen{"127.0.0.1", 11002};
+  uint32_t request_timeout_s = 120;
+  uint32_t max_retries = 2;  // other workers tried when one fails before its first token
+  std::filesystem::path state_dir;
+  std::string log_level = "info";
+};
+
+ProxyConfig load_proxy_config(const std::filesystem::path& file);
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,97 @@
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/metrics.h"
+#include "net/connection.h"
+#include "net/listener.h"
+#include "proxy/proxy_config.h"
+
+namespace chrysalis::http {
+class Server;
+}
+
+namespace chrysalis::proxy {
+
+// A connected worker as the proxy sees it.
+struct WorkerEntry {
+  std::shared_ptr<net::Connection> conn;
+  std::string id;
+  std::string model;
+  uint32_t coefficient = 1000;
+  uint32_t max_concurrent = 1;
+  bool enabled = false;
+  std::string disabled_reason = "no state announced yet";
+  uint32_t running = 0;
+  double avg_request_ms = 0;  // exponentially weighted
+  double avg_ttft_ms = 0;
+  uint64_t served = 0, failed = 0, tokens = 0;
+};
+
+// One request in flight: the client's stream and the worker's stream it is relayed to.
+struct Route {
+  std::weak_ptr<net::Connection> client;
+  uint64_t client_conn = 0, client_stream = 0;
+  std::weak_ptr<net::Connection> worker;
+  uint64_t worker_conn = 0, worker_stream = 0;
+  proto::InferenceRequest request;
+  std::string model;
+  int64_t started_us = 0, first_token_us = 0;
+  int64_t deadline_us = 0;
+  bool head_sent = false;
+  uint32_t attempts = 0;
+  std::vector<uint64_t> tried_workers;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+class ProxyNode {
+ public:
+  ProxyNode(boost::asio::io_context& io, ProxyConfig config);
+  ~ProxyNode();
+  void start();
+  void stop();
+  nlohmann::json stats() const;
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  using StreamKey = std::pair<uint64_t, uint64_t>;  // (connection id, stream id)
+
+  void on_worker_connected(std::shared_ptr<net::Connection> conn);
+  void on_client_connected(std::shared_ptr<net::Connection> conn);
+  void on_worker_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
+  void on_client_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
+  void on_worker_closed(uint64_t conn_id, const std::string& reason);
+  void on_client_closed(uint64_t conn_id, const std::string& reason);
+
+  void start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream, proto::InferenceRequest request);
+  // Sends the route to the best worker; false when none qualifies (the error is already sent).
+  bool dispatch(const std::shared_ptr<Route>& route);
+  void fail_route(const std::shared_ptr<Route>& route, uint32_t status, const std::string& type, const std::string& code,
+                  const std::string& message, const std::string& hop, const proto::Usage* usage = nullptr);
+  // Retries on another worker when nothing reached the client yet; otherwise fails the route.
+  void retry_or_fail(const std::shared_ptr<Route>& route, uint32_t status, const std::string& code,
+                     const std::string& message, const std::string& hop);
+  void finish_route(const std::shared_ptr<Route>& route, const std::string& outcome);
+  void detach_from_worker(const std::shared_ptr<Route>& route);
+  void arm_timeout(const std::shared_ptr<Route>& route);
+  void answer_models(const std::shared_ptr<net::Connection>& client, uint64_t stream);
+  void send_to_client(const std::shared_ptr<Route>& route, proto::Frame& frame);
+
+  boost::asio::io_context& io_;
+  ProxyConfig config_;
+  Metrics metrics_;
+  std::unique_ptr<net::Listener> worker_listener_, client_listener_;
+  std::unique_ptr<http::Server> http_;
+  std::map<uint64_t, WorkerEntry> workers_;                       // by connection id
+  std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id
+  std::map<StreamKey, std::shared_ptr<Route>> by_client_;
+  std::map<StreamKey, std::shared_ptr<Route>> by_worker_;
+  int64_t started_at_us_ = 0;
+};
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,31 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chrysalis::proxy {
+
+struct WorkerCandidate {
+  std::string model;
+  uint32_t coefficient = 1000;
+  uint32_t max_concurrent = 1;
+  uint32_t running = 0;
+  bool enabled = true;
+  double avg_request_ms = 0;  // 0 = no history yet
+  bool excluded = false;      // already tried for this request
+};
+
+struct WorkerChoice {
+  int index = -1;             // into the candidate list; -1 = none qualifies
+  int http_status = 0;
+  std::string code;
+  std::string message;
+};
+
+// Among workers serving `model`, enabled, with a free slot and coefficient <= max_coefficient,
+// picks the lowest expected wait: (running + 1) / max_concurrent x average request time.
+// When none qualifies, says exactly why (unknown model, none ready, all busy, all too expensive).
+WorkerChoice choose_worker(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                           uint32_t max_coefficient);
+
+}  // namespace chrysalis::proxy

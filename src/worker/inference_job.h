@@ -1,0 +1,57 @@
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "chrysalis.pb.h"
+#include "engine/usage_meter.h"
+
+namespace chrysalis::http {
+class StreamingRequest;
+}
+
+namespace chrysalis::worker {
+
+struct JobSettings {
+  std::string engine_url;
+  std::string engine_model_name;
+  std::string worker_id;
+  uint32_t coefficient = 1000;
+  uint32_t max_timeout_ms = 120000;
+};
+
+struct JobOutcome {
+  std::string name;  // ok | cancelled | engine_error | timeout | ...
+  engine::Usage usage;
+  double ttft_ms = 0, total_ms = 0;
+};
+
+// One inference request on this worker: sends it to the engine with max_tokens clamped and
+// usage reporting forced, relays each engine chunk to the proxy the moment it arrives, and
+// ends with the metered usage (or an error that still carries what was produced).
+class InferenceJob {
+ public:
+  using Send = std::function<void(proto::Frame&)>;
+  InferenceJob(proto::InferenceRequest request, JobSettings settings, Send send);
+  ~InferenceJob();
+  boost::asio::awaitable<JobOutcome> run();
+  // Stops the engine request at once; run() then reports "cancelled" with the usage so far.
+  void cancel(const std::string& reason);
+
+ private:
+  void send_error(uint32_t status, const std::string& code, const std::string& message, const engine::Usage& usage);
+
+  proto::InferenceRequest request_;
+  JobSettings settings_;
+  Send send_;
+  std::shared_ptr<http::StreamingRequest> http_;
+  bool cancelled_ = false;
+  std::string cancel_reason_;
+};
+
+// The body sent to the engine: max_tokens clamped to the network's limit, streaming with usage.
+std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, const std::string& engine_model_name);
+
+}  // namespace chrysalis::worker

@@ -1,0 +1,52 @@
+#include "worker/worker_config.h"
+
+#include <unistd.h>
+
+#include "common/toml_reader.h"
+#include "common/url.h"
+
+namespace chrysalis::worker {
+
+WorkerConfig load_worker_config(const std::filesystem::path& file) {
+  TomlReader r(file);
+  WorkerConfig c;
+  char host[256] = "worker";
+  gethostname(host, sizeof host - 1);
+  c.id = r.string("worker.id", std::string(host) + "-worker");
+  c.model = r.string("worker.model", "");
+  c.coefficient = static_cast<uint32_t>(r.integer("worker.coefficient", 1000, 0, 999'999'999));
+  c.max_concurrent = static_cast<uint32_t>(r.integer("worker.max_concurrent", 8, 1, 100000));
+  for (auto& p : r.strings("worker.proxies", {"127.0.0.1:11001"})) c.proxies.push_back(parse_endpoint(p));
+  if (c.proxies.empty()) throw std::runtime_error(file.string() + ": 'worker.proxies' must name at least one proxy");
+  c.http = parse_endpoint(r.string("worker.http", "127.0.0.1:12000"));
+  c.request_timeout_s = static_cast<uint32_t>(r.integer("worker.request_timeout_s", 120, 1, 3600));
+  c.log_level = r.string("log.level", "info");
+  c.state_dir = r.path("tls.dir", "run/" + c.id);
+
+  c.engine_kind = r.string("engine.kind", "embedded");
+  if (c.engine_kind != "embedded" && c.engine_kind != "external")
+    throw std::runtime_error(file.string() + ": 'engine.kind' must be \"embedded\" or \"external\"");
+  c.engine_port = static_cast<uint16_t>(r.integer("engine.port", 12100, 1, 65535));
+  c.engine_threads = static_cast<int>(r.integer("engine.threads", 2, 1, 256));
+  c.engine_context = static_cast<int>(r.integer("engine.context", 2048, 128, 1 << 20));
+  c.engine_script = r.string("engine.script", "");
+  c.health_interval_ms = static_cast<uint32_t>(r.integer("engine.health_interval_ms", 2000, 100, 600000));
+  if (c.engine_kind == "embedded") {
+    c.engine_model = r.path("engine.model", "");
+    if (c.engine_model.empty()) throw std::runtime_error(file.string() + ": 'engine.model' (a GGUF file) is required for the embedded engine");
+    c.engine_url = "http://127.0.0.1:" + std::to_string(c.engine_port);
+    if (c.model.empty()) c.model = c.engine_model.stem().string();
+  } else {
+    c.engine_url = r.string("engine.url", "");
+    if (c.engine_url.empty()) throw std::runtime_error(file.string() + ": 'engine.url' is required for an external engine");
+    if (c.model.empty()) throw std::runtime_error(file.string() + ": 'worker.model' is required for an external engine");
+  }
+  while (!c.engine_url.empty() && c.engine_url.back() == '/') c.engine_url.pop_back();
+  std::string url_error;
+  if (!parse_url(c.engine_url, &url_error))
+    throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
+  c.engine_model_name = r.string("engine.model_name", c.model);
+  return c;
+}
+
+}  // namespace chrysalis::worker

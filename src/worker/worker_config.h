@@ -1,0 +1,35 @@
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/endpoint.h"
+
+namespace chrysalis::worker {
+
+struct WorkerConfig {
+  std::string id;
+  std::string model;
+  uint32_t coefficient = 1000;
+  uint32_t max_concurrent = 8;
+  std::vector<Endpoint> proxies;
+  Endpoint http{"127.0.0.1", 12000};
+  uint32_t request_timeout_s = 120;
+  std::string log_level = "info";
+  std::filesystem::path state_dir;
+
+  std::string engine_kind = "embedded";  // embedded | external
+  std::string engine_url;                // external engine base URL
+  std::string engine_model_name;         // name the engine knows the model by (default: model)
+  std::filesystem::path engine_model;    // embedded: GGUF
+  std::string engine_script;             // embedded: override for engine/server.mjs
+  uint16_t engine_port = 12100;
+  int engine_threads = 2;
+  int engine_context = 2048;
+  uint32_t health_interval_ms = 2000;
+};
+
+// Throws std::runtime_error naming the file and key on any invalid value.
+WorkerConfig load_worker_config(const std::filesystem::path& file);
+
+}  // namespace chrysalis::worker

@@ -1,0 +1,269 @@
+#include "worker/worker_node.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/http_client.h"
+#include "api/node_http.h"
+#include "api/openai_error.h"
+#include "common/time.h"
+#include "crypto/tls_identity.h"
+#include "net/tls_context.h"
+#include "worker/engine_supervisor.h"
+#include "worker/inference_job.h"
+
+namespace chrysalis::worker {
+
+namespace asio = boost::asio;
+
+WorkerNode::WorkerNode(asio::io_context& io, WorkerConfig config)
+    : io_(io), config_(std::move(config)), health_timer_(io), coefficient_(config_.coefficient) {}
+
+WorkerNode::~WorkerNode() = default;
+
+void WorkerNode::start() {
+  started_at_us_ = unix_now_us();
+  if (config_.engine_kind == "embedded") {
+    EmbeddedEngineSettings s;
+    s.script = locate_engine_script(config_.engine_script);
+    s.model = config_.engine_model;
+    s.model_name = config_.engine_model_name;
+    s.port = config_.engine_port;
+    s.threads = config_.engine_threads;
+    s.context = config_.engine_context;
+    s.parallel = static_cast<int>(std::min<uint32_t>(config_.max_concurrent, 16));
+    std::filesystem::create_directories(config_.state_dir);
+    s.log_file = config_.state_dir / "engine.log";
+    supervisor_ = std::make_unique<EngineSupervisor>(io_.get_executor(), s);
+    supervisor_->start();
+  }
+
+  auto identity = crypto::load_or_create_identity(config_.state_dir, config_.id);
+  auto tls = net::make_tls_context(identity, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
+  net::ConnectionOptions opts;
+  opts.local_role = proto::ROLE_WORKER;
+  opts.node_id = config_.id;
+  for (auto& target : config_.proxies) {
+    auto dialer = std::make_shared<net::Dialer>(
+        io_.get_executor(), target, tls, opts, [this](auto conn) { on_proxy_up(conn); },
+        [this](const auto& conn, proto::Frame& f) { on_proxy_frame(conn, f); },
+        [this](const auto& conn, const std::string& reason) { on_proxy_down(conn, reason); });
+    dialer->start();
+    dialers_.push_back(dialer);
+  }
+
+  auto admin = [this](const http::Request& req, http::Responder& res) -> asio::awaitable<void> {
+    if (req.method == "POST" && (req.path == "/admin/enable" || req.path == "/admin/disable")) {
+      set_admin_enabled(req.path == "/admin/enable");
+      nlohmann::json state = {{"enabled", enabled()}, {"admin_enabled", admin_enabled_}};
+      co_await api::send_json(res, 200, state);
+    } else if (req.method == "POST" && req.path == "/admin/coefficient") {
+      auto it = req.query.find("value");
+      char* end = nullptr;
+      long long value = it == req.query.end() ? -1 : std::strtoll(it->second.c_str(), &end, 10);
+      if (it == req.query.end() || it->second.empty() || *end != '\0' || value < 0 || value >= 1'000'000'000) {
+        co_await api::send_error(res, api::invalid_request("invalid_coefficient",
+                                                           "query parameter 'value' must be an integer in 0..999999999 "
+                                                           "(1000 = 1.0x)",
+                                                           "value"));
+        co_return;
+      }
+      set_coefficient(static_cast<uint32_t>(value));
+      nlohmann::json state = {{"coefficient", coefficient_}};
+      co_await api::send_json(res, 200, state);
+    } else {
+      co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
+    }
+  };
+  http_ = api::start_node_http(io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin);
+  schedule_health_check();
+  spdlog::info("worker {} up: model={} coefficient={} max_concurrent={} engine={} http={} key={}", config_.id,
+               config_.model, coefficient_, config_.max_concurrent, config_.engine_url, config_.http.to_string(),
+               identity.public_key_hex);
+}
+
+void WorkerNode::stop() {
+  stopping_ = true;
+  health_timer_.cancel();
+  for (auto& [key, job] : jobs_) job->cancel("worker shutting down");
+  for (auto& d : dialers_) d->stop();
+  if (http_) api::stop_node_http(*http_);
+  if (supervisor_) supervisor_->stop();
+}
+
+std::string WorkerNode::disabled_reason() const {
+  if (!admin_enabled_) return "disabled by operator";
+  if (!engine_healthy_) return engine_problem_;
+  return "";
+}
+
+void WorkerNode::set_coefficient(uint32_t coefficient) {
+  coefficient_ = coefficient;
+  spdlog::info("coefficient set to {}", coefficient);
+  announce();
+}
+
+void WorkerNode::set_admin_enabled(bool enabled) {
+  admin_enabled_ = enabled;
+  spdlog::info("worker {} by operator", enabled ? "enabled" : "disabled");
+  announce();
+}
+
+void WorkerNode::announce_to(net::Connection& conn) {
+  proto::Frame frame;
+  auto* s = frame.mutable_worker_state();
+  s->set_model(config_.model);
+  s->set_coefficient(coefficient_);
+  s->set_max_concurrent(config_.max_concurrent);
+  s->set_enabled(enabled());
+  s->set_disabled_reason(disabled_reason());
+  conn.send(frame);
+}
+
+void WorkerNode::announce() {
+  for (auto& d : dialers_)
+    if (auto c = d->connection(); c && c->open()) announce_to(*c);
+}
+
+void WorkerNode::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
+  spdlog::info("connected to proxy {} at {} (protocol v{})", conn->peer_node_id(), conn->remote(), conn->version());
+  metrics_.add("proxy_connects", {{"proxy", conn->peer_node_id()}});
+  announce_to(*conn);
+}
+
+void WorkerNode::on_proxy_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason) {
+  spdlog::warn("lost proxy {} ({}): {}", conn->peer_node_id(), conn->remote(), reason);
+  std::vector<std::shared_ptr<InferenceJob>> orphaned;
+  for (auto& [key, job] : jobs_)
+    if (key.first == conn->id()) orphaned.push_back(job);
+  for (auto& job : orphaned) job->cancel("proxy connection lost");
+}
+
+void WorkerNode::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
+  if (frame.stream() == 0 || frame.stream() % 2 == 1) {
+    conn->close("protocol violation: proxy frames must use even stream ids");
+    return;
+  }
+  std::pair<uint64_t, uint64_t> key{conn->id(), frame.stream()};
+  if (frame.has_request()) {
+    if (jobs_.count(key)) {
+      conn->close("protocol violation: stream " + std::to_string(frame.stream()) + " reused");
+      return;
+    }
+    start_job(conn, frame.stream(), std::move(*frame.mutable_request()));
+  } else if (frame.has_cancel()) {
+    if (auto it = jobs_.find(key); it != jobs_.end()) it->second->cancel(frame.cancel().reason());
+  } else {
+    conn->close("protocol violation: unexpected message from proxy");
+  }
+}
+
+void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream, proto::InferenceRequest request) {
+  auto reply_error = [&](uint32_t status, const std::string& code, const std::string& message) {
+    proto::Frame f;
+    f.set_stream(stream);
+    auto* e = f.mutable_error();
+    e->set_http_status(status);
+    e->set_type("server_error");
+    e->set_code(code);
+    e->set_message(message);
+    e->set_hop("worker");
+    conn->send(f);
+    metrics_.add("requests", {{"outcome", code}});
+  };
+  if (!enabled()) return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
+  if (jobs_.size() >= config_.max_concurrent)
+    return reply_error(429, "worker_busy", "worker " + config_.id + " is at its limit of " +
+                                               std::to_string(config_.max_concurrent) + " concurrent requests");
+  JobSettings settings;
+  settings.engine_url = config_.engine_url;
+  settings.engine_model_name = config_.engine_model_name;
+  settings.worker_id = config_.id;
+  settings.coefficient = coefficient_;
+  settings.max_timeout_ms = config_.request_timeout_s * 1000;
+  std::weak_ptr<net::Connection> weak = conn;
+  auto send = [weak, stream](proto::Frame& f) {
+    f.set_stream(stream);
+    if (auto c = weak.lock()) c->send(f);
+  };
+  auto job = std::make_shared<InferenceJob>(std::move(request), settings, send);
+  std::pair<uint64_t, uint64_t> key{conn->id(), stream};
+  jobs_[key] = job;
+  metrics_.set("running", {}, static_cast<double>(jobs_.size()));
+  asio::co_spawn(
+      io_,
+      [this, job, key]() -> asio::awaitable<void> {
+        JobOutcome outcome = co_await job->run();
+        jobs_.erase(key);
+        metrics_.set("running", {}, static_cast<double>(jobs_.size()));
+        metrics_.add("requests", {{"outcome", outcome.name}});
+        metrics_.add("tokens", {{"kind", "prompt"}}, static_cast<double>(outcome.usage.prompt));
+        metrics_.add("tokens", {{"kind", "cached"}}, static_cast<double>(outcome.usage.cached));
+        metrics_.add("tokens", {{"kind", "completion"}}, static_cast<double>(outcome.usage.completion));
+        metrics_.add("tokens", {{"kind", "reasoning"}}, static_cast<double>(outcome.usage.reasoning));
+        if (outcome.total_ms > 0) metrics_.observe("request_latency", {}, outcome.total_ms);
+        if (outcome.ttft_ms > 0) metrics_.observe("time_to_first_token", {}, outcome.ttft_ms);
+      },
+      asio::detached);
+}
+
+void WorkerNode::schedule_health_check() {
+  if (stopping_) return;
+  asio::co_spawn(io_, check_engine_health(), asio::detached);
+}
+
+asio::awaitable<void> WorkerNode::check_engine_health() {
+  bool healthy = false;
+  std::string problem;
+  auto result = co_await http::http_get(io_.get_executor(), config_.engine_url + "/v1/models", std::chrono::seconds(10));
+  if (!result.ok()) problem = "engine unreachable: " + result.message;
+  else if (result.status != 200) problem = "engine answered GET /v1/models with HTTP " + std::to_string(result.status);
+  else healthy = true;
+  if (healthy != engine_healthy_) {
+    if (healthy) spdlog::info("engine at {} is healthy", config_.engine_url);
+    else spdlog::warn("engine at {} is down: {}", config_.engine_url, problem);
+    engine_healthy_ = healthy;
+    engine_problem_ = problem;
+    announce();
+  }
+  engine_problem_ = problem;
+  if (stopping_) co_return;
+  health_timer_.expires_after(std::chrono::milliseconds(engine_healthy_ ? config_.health_interval_ms : 500));
+  boost::system::error_code ec;
+  co_await health_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) schedule_health_check();
+}
+
+nlohmann::json WorkerNode::stats() const {
+  nlohmann::json proxies = nlohmann::json::array();
+  for (auto& d : dialers_) {
+    auto c = d->connection();
+    proxies.push_back({{"target", d->target().to_string()},
+                       {"connected", c && c->open()},
+                       {"proxy_id", c ? c->peer_node_id() : ""},
+                       {"rtt_ms", c ? c->rtt_us() / 1000.0 : -1},
+                       {"last_error", d->last_error()},
+                       {"attempts", d->attempts()}});
+  }
+  return {{"role", "worker"},
+          {"id", config_.id},
+          {"model", config_.model},
+          {"coefficient", coefficient_},
+          {"max_concurrent", config_.max_concurrent},
+          {"running", jobs_.size()},
+          {"enabled", enabled()},
+          {"disabled_reason", disabled_reason()},
+          {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
+          {"engine", {{"kind", config_.engine_kind},
+                      {"url", config_.engine_url},
+                      {"healthy", engine_healthy_},
+                      {"problem", engine_problem_},
+                      {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
+          {"proxies", proxies},
+          {"metrics", metrics_.json()}};
+}
+
+}  // namespace chrysalis::worker

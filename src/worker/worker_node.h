@@ -1,0 +1,64 @@
+#pragma once
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/metrics.h"
+#include "net/listener.h"
+#include "worker/worker_config.h"
+
+namespace chrysalis::http {
+class Server;
+}
+
+namespace chrysalis::worker {
+
+class EngineSupervisor;
+class InferenceJob;
+
+class WorkerNode {
+ public:
+  WorkerNode(boost::asio::io_context& io, WorkerConfig config);
+  ~WorkerNode();
+  void start();
+  void stop();
+  nlohmann::json stats() const;
+
+  // Runtime controls (admin HTTP): each change is announced to every proxy at once.
+  void set_coefficient(uint32_t coefficient);
+  void set_admin_enabled(bool enabled);
+
+ private:
+  void on_proxy_up(const std::shared_ptr<net::Connection>& conn);
+  void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
+  void on_proxy_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason);
+  void start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream, proto::InferenceRequest request);
+  void announce();
+  void announce_to(net::Connection& conn);
+  void schedule_health_check();
+  boost::asio::awaitable<void> check_engine_health();
+  bool enabled() const { return admin_enabled_ && engine_healthy_; }
+  std::string disabled_reason() const;
+
+  boost::asio::io_context& io_;
+  WorkerConfig config_;
+  Metrics metrics_;
+  std::vector<std::shared_ptr<net::Dialer>> dialers_;
+  std::unique_ptr<EngineSupervisor> supervisor_;
+  std::unique_ptr<http::Server> http_;
+  boost::asio::steady_timer health_timer_;
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)
+  uint32_t coefficient_;
+  bool admin_enabled_ = true;
+  bool engine_healthy_ = false;
+  std::string engine_problem_ = "engine not checked yet";
+  int64_t started_at_us_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace chrysalis::worker
