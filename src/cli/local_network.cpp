@@ -1,0 +1,272 @@
+#include "cli/local_network.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/http_client.h"
+#include "cli/process_control.h"
+#include "common/time.h"
+#include "engine/sse_parser.h"
+#include "model/test_model.h"
+
+namespace chrysalis::cli {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace {
+
+struct NodeSpec {
+  std::string name;   // proxy, worker-1, client
+  std::string role;   // proxy | worker | client
+  fs::path config;
+};
+
+std::vector<NodeSpec> node_specs(const fs::path& dir, int workers) {
+  std::vector<NodeSpec> specs{{"proxy", "proxy", dir / "proxy.toml"}};
+  for (int i = 1; i <= workers; ++i)
+    specs.push_back({"worker-" + std::to_string(i), "worker", dir / ("worker-" + std::to_string(i) + ".toml")});
+  specs.push_back({"client", "client", dir / "client.toml"});
+  return specs;
+}
+
+std::vector<NodeSpec> existing_nodes(const fs::path& dir) {
+  std::vector<NodeSpec> out;
+  if (!fs::exists(dir)) return out;
+  for (auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".pid") continue;
+    std::string name = entry.path().stem().string();
+    std::string role = name.rfind("worker", 0) == 0 ? "worker" : name;
+    out.push_back({name, role, dir / (name + ".toml")});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model) {
+  auto q = [](const std::string& s) { return "\"" + s + "\""; };
+  int p = o.proxy_http_port;
+  write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
+                                     "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
+                                     "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
+                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n");
+  for (int i = 1; i <= o.workers; ++i) {
+    std::string name = "worker-" + std::to_string(i);
+    write_text(dir / (name + ".toml"),
+               "[worker]\nid = " + q(name) + "\nmodel = " + q(o.model_name) + "\ncoefficient = 1000\nmax_concurrent = 4\n" +
+                   "proxies = [" + q("127.0.0.1:" + std::to_string(p + 1)) + "]\nhttp = " +
+                   q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) + "\n[engine]\nkind = \"embedded\"\n" +
+                   "model = " + q(fs::absolute(model).string()) + "\nport = " + std::to_string(12100 + i - 1) +
+                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n");
+  }
+  write_text(dir / "client.toml", "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) +
+                                      "\nproxies = [" + q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " +
+                                      q((dir / "client").string()) + "\n");
+}
+
+template <typename T>
+T run_sync(asio::awaitable<T> work) {
+  asio::io_context io;
+  std::optional<T> result;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
+    if (e) std::rethrow_exception(e);
+    result = std::move(value);
+  });
+  io.run();
+  return std::move(*result);
+}
+
+http::SimpleResponse get(const std::string& url) {
+  return run_sync([](std::string u) -> asio::awaitable<http::SimpleResponse> {
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await http::http_get(ex, u, std::chrono::seconds(5));
+  }(url));
+}
+
+int served_workers(int client_port, const std::string& model) {
+  auto res = get("http://127.0.0.1:" + std::to_string(client_port) + "/v1/models");
+  if (!res.ok() || res.status != 200) return 0;
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (!body.is_object() || !body.contains("data")) return 0;
+  for (auto& m : body["data"])
+    if (m.value("id", "") == model) return m.value("workers", 0);
+  return 0;
+}
+
+// Streams one chat answer to stdout; returns false on failure.
+bool demo_request(const LocalNetworkOptions& o) {
+  nlohmann::json body = {{"model", o.model_name},
+                         {"messages", {{{"role", "user"}, {"content", o.prompt}}}},
+                         {"max_tokens", o.max_tokens},
+                         {"temperature", 0},
+                         {"stream", true},
+                         {"stream_options", {{"include_usage", true}}}};
+  std::cout << "\n> " << o.prompt << "\n< " << std::flush;
+  int64_t t0 = steady_now_us(), first = 0;
+  nlohmann::json usage;
+  std::string error;
+  engine::SseParser parser;
+  std::vector<engine::SseEvent> events;
+  auto result = run_sync([&]() -> asio::awaitable<http::ClientResult> {
+    auto ex = co_await asio::this_coro::executor;
+    http::StreamingRequest request(ex);
+    http::ClientRequest r;
+    r.method = "POST";
+    r.url = "http://127.0.0.1:" + std::to_string(o.client_port);
+    r.target = "/v1/chat/completions";
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = body.dump();
+    r.timeout = std::chrono::seconds(120);
+    int status = 0;
+    co_return co_await request.run(
+        r, [&](const http::ResponseHead& h) { status = h.status; },
+        [&](std::string_view bytes) {
+          if (status != 200) {
+            error.append(bytes);
+            return true;
+          }
+          events.clear();
+          parser.feed(bytes, events);
+          for (auto& ev : events) {
+            if (ev.done) continue;
+            auto chunk = nlohmann::json::parse(ev.data, nullptr, false);
+            if (!chunk.is_object()) continue;
+            if (chunk.contains("error")) error = chunk["error"].dump();
+            if (chunk.contains("usage") && !chunk["usage"].is_null()) usage = chunk["usage"];
+            if (chunk.contains("choices") && !chunk["choices"].empty()) {
+              auto& delta = chunk["choices"][0]["delta"];
+              if (delta.is_object() && delta.contains("content") && delta["content"].is_string()) {
+                if (!first) first = steady_now_us();
+                std::cout << delta["content"].get<std::string>() << std::flush;
+              }
+            }
+          }
+          return true;
+        });
+  }());
+  double total_ms = (steady_now_us() - t0) / 1000.0;
+  std::cout << "\n\n";
+  if (!result.ok() || !error.empty() || usage.is_null()) {
+    std::cout << "request failed: " << (error.empty() ? result.message : error) << "\n";
+    return false;
+  }
+  uint64_t completion = usage.value("completion_tokens", 0);
+  double gen_s = first ? (steady_now_us() - first) / 1e6 : 0;
+  std::printf("usage: prompt_tokens=%llu completion_tokens=%llu total_tokens=%llu\n",
+              static_cast<unsigned long long>(usage.value("prompt_tokens", 0)), static_cast<unsigned long long>(completion),
+              static_cast<unsigned long long>(usage.value("total_tokens", 0)));
+  std::printf("timings: first token %.1f ms, total %.1f ms, %.1f tokens/s\n", first ? (first - t0) / 1000.0 : 0.0,
+              total_ms, gen_s > 0 && completion > 1 ? (completion - 1) / gen_s : 0.0);
+  return true;
+}
+
+}  // namespace
+
+int local_up(const LocalNetworkOptions& o) {
+  fs::create_directories(o.dir);
+  fs::path dir = fs::absolute(o.dir);
+  fs::path model = o.model.empty() ? dir / "model.gguf" : fs::absolute(o.model);
+  if (o.model.empty() && !fs::exists(model)) {
+    std::cout << "generating test model " << model << "\n";
+    model::TestModelOptions mo;
+    mo.name = o.model_name;
+    model::write_test_model(mo, model);
+  }
+  if (!fs::exists(model)) {
+    std::cerr << "error: model " << model << " does not exist\n";
+    return 1;
+  }
+  write_configs(o, dir, model);
+  fs::path self = fs::read_symlink("/proc/self/exe");
+  auto specs = node_specs(dir, o.workers);
+  for (auto& spec : specs) {
+    auto pid_file = dir / (spec.name + ".pid");
+    if (auto pid = read_pid_file(pid_file); pid && process_alive(*pid)) {
+      std::cout << spec.name << " already running (pid " << *pid << ")\n";
+      continue;
+    }
+    pid_t pid = spawn_detached({self.string(), spec.role, "--config", spec.config.string()}, dir / (spec.name + ".log"));
+    write_pid_file(pid_file, pid);
+    std::cout << "started " << spec.name << " (pid " << pid << "), log " << (dir / (spec.name + ".log")).string() << "\n";
+  }
+  std::cout << "waiting for " << o.workers << " worker(s) to serve " << o.model_name << "..." << std::flush;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  while (served_workers(o.client_port, o.model_name) < o.workers) {
+    for (auto& spec : specs) {
+      auto pid = read_pid_file(dir / (spec.name + ".pid"));
+      if (!pid || !process_alive(*pid)) {
+        std::cerr << "\nerror: " << spec.name << " exited; last lines of its log:\n"
+                  << tail_file(dir / (spec.name + ".log"), 20);
+        return 1;
+      }
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "\nerror: the network did not become ready within 180 s; see the logs in " << dir << "\n";
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::cout << "." << std::flush;
+  }
+  std::cout << " ready\n";
+  if (o.send_request && !demo_request(o)) return 1;
+  std::string base = "http://127.0.0.1:" + std::to_string(o.client_port);
+  std::cout << "\nThe network keeps running. Try:\n"
+            << "  curl -s " << base << "/v1/models\n"
+            << "  curl -sN " << base << "/v1/chat/completions -H 'Content-Type: application/json' \\\n"
+            << "    -d '{\"model\":\"" << o.model_name
+            << "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":32,\"stream\":true}'\n"
+            << "  curl -s http://127.0.0.1:" << o.proxy_http_port << "/stats\n"
+            << "Stop it with: build/chrysalis local down" << (o.dir == "run" ? "" : " --dir " + o.dir.string()) << "\n";
+  return 0;
+}
+
+int local_down(const fs::path& dir_in) {
+  fs::path dir = fs::absolute(dir_in);
+  auto nodes = existing_nodes(dir);
+  // Clients first, proxy last, so nothing reconnects in between.
+  std::reverse(nodes.begin(), nodes.end());
+  int failures = 0;
+  for (auto& n : nodes) {
+    auto pid_file = dir / (n.name + ".pid");
+    auto pid = read_pid_file(pid_file);
+    if (pid && process_alive(*pid)) {
+      bool stopped = stop_process(*pid);
+      std::cout << (stopped ? "stopped " : "could not stop ") << n.name << " (pid " << *pid << ")\n";
+      if (!stopped) ++failures;
+    }
+    fs::remove(pid_file);
+  }
+  if (nodes.empty()) std::cout << "nothing running in " << dir << "\n";
+  return failures ? 1 : 0;
+}
+
+int local_status(const fs::path& dir_in) {
+  fs::path dir = fs::absolute(dir_in);
+  auto nodes = existing_nodes(dir);
+  if (nodes.empty()) {
+    std::cout << "nothing running in " << dir << "\n";
+    return 1;
+  }
+  int down = 0;
+  for (auto& n : nodes) {
+    auto pid = read_pid_file(dir / (n.name + ".pid"));
+    bool alive = pid && process_alive(*pid);
+    if (!alive) ++down;
+    std::cout << n.name << ": " << (alive ? "running (pid " + std::to_string(*pid) + ")" : "not running") << "\n";
+  }
+  return down ? 1 : 0;
+}
+
+}  // namespace chrysalis::cli

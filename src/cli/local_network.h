@@ -1,0 +1,27 @@
+#pragma once
+#include <filesystem>
+#include <string>
+
+namespace chrysalis::cli {
+
+struct LocalNetworkOptions {
+  std::filesystem::path dir = "run";
+  std::filesystem::path model;  // empty: generate dir/model.gguf
+  std::string model_name = "chrysalis-test";
+  int workers = 1;
+  int client_port = 10000;
+  int proxy_http_port = 11000;  // worker listener +1, client listener +2
+  int worker_http_port = 12000; // +i per worker; its engine listens on 12100 + i
+  int engine_threads = 2;
+  std::string prompt = "Tell me a short story about a butterfly.";
+  int max_tokens = 48;
+  bool send_request = true;
+};
+
+// Starts proxy, workers (embedded engine) and client as background processes under opts.dir,
+// waits until the model is served, and streams one chat answer to stdout. Returns an exit code.
+int local_up(const LocalNetworkOptions& opts);
+int local_down(const std::filesystem::path& dir);
+int local_status(const std::filesystem::path& dir);
+
+}  // namespace chrysalis::cli
