@@ -159,13 +159,24 @@ describe('proxy contract', () => {
         expectRefused(await send(owner, proxyBodies.requestClose()), { from: owner.address, to: proxy.address, exitCode: ERR.earlyClose });
         net.blockchain.now += 1;
         r = await send(owner, proxyBodies.requestClose());
-        const expected = toNano('10') + 2_000_000n * PRICE - 1_500_000n * FEE;
+        // the owner gets stake + balance minus the workers' unclaimed share (500_000 tokens)
+        const kept = 500_000n * FEE;
+        const expected = toNano('10') + 2_000_000n * PRICE - 1_500_000n * FEE - kept;
         assert.equal(expectTx(r, { from: proxy.address, to: owner.address, op: OP.payout }).value, expected);
         d = await proxy.getProxyData();
         assert.equal(d.state, STATE.closed);
-        assert.equal(d.stake + d.balance, 0n);
+        assert.equal(d.stake, 0n);
+        assert.equal(d.balance, kept);
+        assert.ok(await proxy.getBalance() <= toNano('0.05') + kept);
+        // the worker still claims its share after the close, and no more
+        r = await payWorker(2_000_001);
+        expectTx(r, { from: worker.address, to: proxy.address, success: false, exitCode: ERR.aboveBalance });
+        r = await payWorker(2_000_000);
+        assert.equal(expectTx(r, { from: proxy.address, to: workerOwner.address, op: OP.payout }).value, kept);
+        d = await proxy.getProxyData();
+        assert.equal(d.balance, 0n);
         assert.ok(await proxy.getBalance() <= toNano('0.05'));
-        // closed: everything is refused
+        // closed: everything else is refused
         expectRefused(await send(owner, proxyBodies.requestClose()), { from: owner.address, to: proxy.address, exitCode: ERR.wrongState });
         expectRefused(await send(owner, proxyBodies.withdraw(1n)), { from: owner.address, to: proxy.address, exitCode: ERR.wrongState });
         expectRefused(await send(owner, saveState(9, 1n)), { from: owner.address, to: proxy.address, exitCode: ERR.wrongState });

@@ -121,13 +121,22 @@ describe('worker contract', () => {
         assert.equal((await worker.getWorkerData()).tokens, 2000n);
     });
 
-    it('restores the counter when the proxy contract is closed', async () => {
+    it('after the proxy contract closes, claims the workers share and no more', async () => {
         await proxy.sendBody(proxyOwner.getSender(), toNano('0.1'), proxyBodies.requestClose());
         net.blockchain.now += DEV_PARAMS.proxyDelayBeforeClose;
-        await proxy.sendBody(proxyOwner.getSender(), toNano('0.1'), proxyBodies.requestClose());
-        const r = await submit(payout(1000));
-        expectTx(r, { from: worker.address, to: proxy.address, success: false, exitCode: ERR.wrongState });
+        let r = await proxy.sendBody(proxyOwner.getSender(), toNano('0.1'), proxyBodies.requestClose());
+        // clients paid 10_000_000 tokens; the workers' share (10 TON) stays, the owner gets 20 TON
+        assert.equal(expectTx(r, { from: proxy.address, to: proxyOwner.address, op: OP.payout }).value, toNano('20'));
+        r = await submit(payout(10_000_001));
+        expectTx(r, { from: worker.address, to: proxy.address, success: false, exitCode: ERR.aboveBalance });
         expectTx(r, { from: proxy.address, to: worker.address, bounced: true });
         assert.equal((await worker.getWorkerData()).tokens, 0n);
+        r = await submit(payout(10_000_000));
+        assert.equal(expectTx(r, { from: proxy.address, to: owner.address, op: OP.payout }).value, toNano('10'));
+        assert.equal((await worker.getWorkerData()).tokens, 10_000_000n);
+        assert.equal((await proxy.getProxyData()).balance, 0n);
+        r = await submit(payout(10_000_001));
+        expectTx(r, { from: worker.address, to: proxy.address, success: false, exitCode: ERR.aboveBalance });
+        assert.equal((await worker.getWorkerData()).tokens, 10_000_000n);
     });
 });
