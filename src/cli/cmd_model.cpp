@@ -7,6 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "cli/commands.h"
 #include "model/test_model.h"
 #include "model/test_vocab.h"
 
