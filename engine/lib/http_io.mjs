@@ -8,10 +8,11 @@ export function readBody(req, limit = MAX_BODY_BYTES) {
         const parts = [];
         let size = 0;
         req.on("data", (part) => {
+            if (size > limit) return;  // already refused: drain the rest so the client reads our 413
             size += part.length;
             if (size > limit) {
+                parts.length = 0;
                 reject(new ApiError(413, `request body exceeds ${limit} bytes`, {code: "request_too_large"}));
-                req.destroy();
                 return;
             }
             parts.push(part);
