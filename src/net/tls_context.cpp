@@ -32,8 +32,12 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIde
                                                             std::shared_ptr<crypto::PeerVerifier> verifier,
                                                             TlsSide side) {
   namespace ssl = boost::asio::ssl;
-  auto ctx = std::make_shared<ssl::context>(side == TlsSide::Server ? ssl::context::tls_server
-                                                                    : ssl::context::tls_client);
+  // The deleter owns the verifier, so it lives exactly as long as the context that calls it.
+  // (Not SSL_CTX ex_data: Boost.Asio uses app data slot 0 for its own callbacks.)
+  crypto::PeerVerifier* verifier_ptr = verifier.get();
+  std::shared_ptr<ssl::context> ctx(
+      new ssl::context(side == TlsSide::Server ? ssl::context::tls_server : ssl::context::tls_client),
+      [keep = std::move(verifier)](ssl::context* c) { delete c; });
   SSL_CTX* raw = ctx->native_handle();
   SSL_CTX_set_min_proto_version(raw, TLS1_3_VERSION);
   SSL_CTX_set_max_proto_version(raw, TLS1_3_VERSION);
@@ -44,13 +48,7 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIde
   ctx->use_certificate_chain(boost::asio::buffer(identity.cert_pem));
   ctx->use_private_key(boost::asio::buffer(identity.key_pem), ssl::context::pem);
   SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  // The context keeps the verifier alive through the callback argument's owner below.
-  auto* holder = new std::shared_ptr<crypto::PeerVerifier>(std::move(verifier));
-  SSL_CTX_set_cert_verify_callback(raw, verify_with_verifier, holder->get());
-  static int holder_index = SSL_CTX_get_ex_new_index(
-      0, nullptr, nullptr, nullptr,
-      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::shared_ptr<crypto::PeerVerifier>*>(ptr); });
-  SSL_CTX_set_ex_data(raw, holder_index, holder);
+  SSL_CTX_set_cert_verify_callback(raw, verify_with_verifier, verifier_ptr);
   return ctx;
 }
 

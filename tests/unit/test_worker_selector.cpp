@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "proxy/worker_selector.h"
+
+using chrysalis::proxy::choose_worker;
+using chrysalis::proxy::WorkerCandidate;
+
+TEST(WorkerSelector, PrefersLowestExpectedWait) {
+  std::vector<WorkerCandidate> workers = {
+      {"m", 1000, 4, 3, true, 100},  // (3+1)/4*100 = 100
+      {"m", 1000, 4, 0, true, 200},  // (0+1)/4*200 = 50
+      {"m", 1000, 4, 1, true, 50},   // (1+1)/4*50 = 25
+  };
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 2);
+}
+
+TEST(WorkerSelector, SkipsDisabledFullExpensiveAndOtherModels) {
+  std::vector<WorkerCandidate> workers = {
+      {"other", 1000, 4, 0, true, 1},
+      {"m", 1000, 4, 0, false, 1},
+      {"m", 1000, 2, 2, true, 1},
+      {"m", 5000, 4, 0, true, 1},
+      {"m", 2000, 4, 3, true, 500},
+  };
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 4);
+}
+
+TEST(WorkerSelector, ExplainsUnknownModel) {
+  std::vector<WorkerCandidate> workers = {{"a", 1000, 4, 0, true, 1}};
+  auto c = choose_worker(workers, "b", 4000);
+  EXPECT_EQ(c.index, -1);
+  EXPECT_EQ(c.http_status, 404);
+  EXPECT_EQ(c.code, "model_not_found");
+}
+
+TEST(WorkerSelector, ExplainsAllBusy) {
+  std::vector<WorkerCandidate> workers = {{"m", 1000, 1, 1, true, 1}, {"m", 1000, 2, 2, true, 1}};
+  auto c = choose_worker(workers, "m", 4000);
+  EXPECT_EQ(c.http_status, 429);
+  EXPECT_EQ(c.code, "all_workers_busy");
+}
+
+TEST(WorkerSelector, ExplainsTooExpensiveWithCheapestCoefficient) {
+  std::vector<WorkerCandidate> workers = {{"m", 3000, 4, 0, true, 1}, {"m", 2500, 4, 0, true, 1}};
+  auto c = choose_worker(workers, "m", 2000);
+  EXPECT_EQ(c.code, "price_too_high");
+  EXPECT_NE(c.message.find("2500"), std::string::npos) << c.message;
+}
+
+TEST(WorkerSelector, ExplainsNoneEnabled) {
+  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, false, 1}};
+  auto c = choose_worker(workers, "m", 4000);
+  EXPECT_EQ(c.http_status, 503);
+  EXPECT_EQ(c.code, "no_ready_workers");
+}
+
+TEST(WorkerSelector, NewWorkersWithoutHistoryStillGetTraffic) {
+  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 1, true, 80}, {"m", 1000, 4, 0, true, 0}};
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
+}
+
+TEST(WorkerSelector, ExcludedWorkersAreNotChosenAgain) {
+  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, true, 1}, {"m", 1000, 4, 3, true, 100}};
+  workers[0].excluded = true;
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
+}
