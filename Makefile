@@ -1,10 +1,11 @@
 # The two entry points of README.md: `make demo` and `make test`. Each installs what is missing.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-NODE_PACKAGES := engine tests/integration
+NODE_PACKAGES := engine tests/integration contracts devnet
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
+export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build demo test unit integration bench clean down
+.PHONY: all deps build node demo down test unit engine-test contracts-test devnet-test integration bench clean
 
 all: build
 
@@ -33,10 +34,19 @@ down:
 unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+engine-test: build node
+	cd engine && npm test
+
+contracts-test: node
+	cd contracts && npm test
+
+devnet-test: node
+	cd devnet && npm test
+
 integration: build node
 	cd tests/integration && npm test
 
-test: unit integration
+test: unit engine-test contracts-test devnet-test integration
 
 bench: build node
 	bash bench/run.sh
