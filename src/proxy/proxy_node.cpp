@@ -287,7 +287,8 @@ bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
   uint32_t max_coef = route->request.max_coefficient() ? route->request.max_coefficient() : 4000;
   WorkerChoice choice = choose_worker(candidates, route->model, max_coef);
   if (choice.index < 0) {
-    fail_route(route, choice.http_status, "server_error", choice.code, choice.message, "proxy");
+    const char* type = choice.http_status == 404 ? "invalid_request_error" : "server_error";
+    fail_route(route, choice.http_status, type, choice.code, choice.message, "proxy");
     return false;
   }
   uint64_t worker_id = ids[choice.index];
@@ -328,7 +329,6 @@ void ProxyNode::retry_or_fail(const std::shared_ptr<Route>& route, uint32_t stat
   if (!route->head_sent && route->attempts <= config_.max_retries && time_left) {
     spdlog::warn("rid={} failed before its first token ({}); trying another worker", route->request.request_id(), message);
     metrics_.add("retries", {});
-    std::vector<WorkerCandidate> probe;
     for (auto& [id, w] : workers_) {
       bool tried = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
       if (!tried && w.model == route->model && w.enabled && w.running < w.max_concurrent) {
