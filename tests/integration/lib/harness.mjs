@@ -1,0 +1,448 @@
+// Shared helpers of the integration tests: free ports, temp dirs, config files, starting
+// proxy / worker / client processes of build/chrysalis on loopback, waiting until they are
+// ready, HTTP and SSE helpers, and killing every process that was started (always, even
+// when a test fails or the test process is interrupted).
+import {spawn, spawnSync} from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const BIN = process.env.CHRYSALIS_BIN || path.join(REPO_ROOT, "build/chrysalis");
+export const ENGINE_SCRIPT = path.join(REPO_ROOT, "engine/server.mjs");
+export const MODEL = "chrysalis-test";
+// CHRYSALIS_IT_KEEP=1 keeps the temp dirs (configs, logs) for a post-mortem.
+const KEEP = process.env.CHRYSALIS_IT_KEEP === "1";
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------- processes
+
+// Every process started by any cluster of this test process, so an exit handler can kill them.
+const livePids = new Set();
+
+function killGroup(pid, signal = "SIGKILL") {
+    // Nodes are spawned as process-group leaders: the group also holds the worker's engine.
+    try {
+        process.kill(-pid, signal);
+    } catch {
+        try {
+            process.kill(pid, signal);
+        } catch {
+            // already gone
+        }
+    }
+}
+
+function killAllSync() {
+    for (const pid of livePids) killGroup(pid);
+    livePids.clear();
+}
+process.on("exit", killAllSync);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => {
+        killAllSync();
+        process.exit(130);
+    });
+}
+
+// Ports handed out by this process, so two calls never return the same one.
+const givenPorts = new Set();
+
+export async function freePort() {
+    for (let attempt = 0; attempt < 50; ++attempt) {
+        const port = await new Promise((resolve, reject) => {
+            const server = net.createServer();
+            server.unref();
+            server.on("error", reject);
+            server.listen(0, "127.0.0.1", () => {
+                const {port} = server.address();
+                server.close(() => resolve(port));
+            });
+        });
+        if (!givenPorts.has(port)) {
+            givenPorts.add(port);
+            return port;
+        }
+    }
+    throw new Error("no free port found");
+}
+
+export function tailOf(file, bytes = 4000) {
+    try {
+        const text = fs.readFileSync(file, "utf8");
+        return text.length > bytes ? "..." + text.slice(-bytes) : text;
+    } catch {
+        return "(no log)";
+    }
+}
+
+// Polls `probe` until it returns a truthy value (which is returned) or the time is up.
+export async function waitFor(probe, {timeoutMs = 30_000, intervalMs = 100, what = "condition", logs = () => ""} = {}) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    while (Date.now() < deadline) {
+        try {
+            const value = await probe();
+            if (value) return value;
+        } catch (e) {
+            lastError = e;
+        }
+        await sleep(intervalMs);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+        (lastError ? ` (last error: ${lastError.message})` : "") + "\n" + logs());
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+export async function getJson(url, {timeoutMs = 5000} = {}) {
+    const res = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)});
+    const text = await res.text();
+    return {status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null};
+}
+
+export async function postJson(url, body, {headers = {}, timeoutMs = 60_000} = {}) {
+    const res = await fetch(url, {
+        method: "POST",
+        headers: {"Content-Type": "application/json", ...headers},
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    let json = null;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        // left null; the raw text is returned too
+    }
+    return {status: res.status, headers: res.headers, text, body: json};
+}
+
+// Splits a complete SSE body into events, insisting on the exact framing OpenAI uses:
+// every event is one "data: <payload>" line followed by a blank line, nothing else.
+export function parseSseStrict(text) {
+    if (!text.endsWith("\n\n")) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(text.slice(-80))}`);
+    const blocks = text.slice(0, -2).split("\n\n");
+    return blocks.map((block, i) => {
+        if (!block.startsWith("data: ") || block.includes("\n") || block.includes("\r"))
+            throw new Error(`SSE event ${i} is not a single 'data: ' line: ${JSON.stringify(block.slice(0, 200))}`);
+        const data = block.slice("data: ".length);
+        return data === "[DONE]" ? {done: true, data} : {done: false, data, json: JSON.parse(data)};
+    });
+}
+
+// Reads an SSE response incrementally; onEvent({done, data, json}) may return true to stop
+// reading (the body is then cancelled, which closes the connection). Resolves with
+// {events, ended: "eof" | "stopped"}.
+export async function readSse(res, onEvent = () => false) {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder("utf-8", {fatal: true});
+    let buffer = "";
+    const events = [];
+    for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, {stream: true});
+        let at;
+        while ((at = buffer.indexOf("\n\n")) !== -1) {
+            const block = buffer.slice(0, at);
+            buffer = buffer.slice(at + 2);
+            if (!block.startsWith("data: ")) throw new Error(`bad SSE event: ${JSON.stringify(block.slice(0, 200))}`);
+            const data = block.slice(6);
+            const event = data === "[DONE]" ? {done: true, data} : {done: false, data, json: JSON.parse(data)};
+            events.push(event);
+            if (onEvent(event)) {
+                await reader.cancel().catch(() => {});
+                return {events, ended: "stopped"};
+            }
+        }
+    }
+    decoder.decode();  // throws on a truncated UTF-8 sequence
+    if (buffer.length) throw new Error(`SSE body ends with an incomplete event: ${JSON.stringify(buffer.slice(0, 200))}`);
+    return {events, ended: "eof"};
+}
+
+// Text carried by a chunk (chat delta content or completion text), or undefined.
+export function chunkText(chunk) {
+    const choice = chunk?.choices?.[0];
+    if (!choice) return undefined;
+    if (choice.delta) return choice.delta.content ?? undefined;
+    return choice.text;
+}
+
+// Asserts the OpenAI error shape {"error":{"message","type","code"}} and returns the error.
+export function expectOpenAiError(assert, response, status, {code, messageIncludes} = {}) {
+    assert.equal(response.status, status, `expected HTTP ${status}, got ${response.status}: ${response.text}`);
+    assert.ok(response.body && typeof response.body === "object", `error body is not JSON: ${response.text}`);
+    const error = response.body.error;
+    assert.ok(error && typeof error === "object", `no 'error' object in ${response.text}`);
+    assert.equal(typeof error.message, "string");
+    assert.ok(error.message.length > 0, "empty error message");
+    assert.equal(typeof error.type, "string");
+    assert.ok(error.type.length > 0, "empty error type");
+    assert.ok("code" in error, `no 'code' in ${response.text}`);
+    if (code !== undefined) assert.equal(error.code, code, `code of ${response.text}`);
+    if (messageIncludes !== undefined)
+        assert.ok(error.message.includes(messageIncludes), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(messageIncludes)}`);
+    return error;
+}
+
+// Counter value from a /stats body: metrics.counters[name]["label=value"].
+export function statsCounter(stats, name, labels = "all") {
+    return stats?.metrics?.counters?.[name]?.[labels] ?? 0;
+}
+
+// ---------------------------------------------------------------- nodes and clusters
+
+const toml = (value) => JSON.stringify(value);  // TOML basic strings and arrays of them read like JSON
+
+class Node {
+    constructor(cluster, {name, role, config, ports}) {
+        this.cluster = cluster;
+        this.name = name;
+        this.role = role;
+        this.config = config;
+        this.log = path.join(cluster.dir, `${name}.log`);
+        Object.assign(this, ports);
+        this.child = null;
+        this.exited = null;
+    }
+
+    get url() {
+        return `http://127.0.0.1:${this.httpPort}`;
+    }
+
+    logs(bytes) {
+        return `--- ${this.name} (${this.log}) ---\n${tailOf(this.log, bytes)}`;
+    }
+
+    start() {
+        const fd = fs.openSync(this.log, "a");
+        const child = spawn(BIN, [this.role, "--config", this.config], {
+            cwd: this.cluster.dir,
+            detached: true,  // own process group: killing it also kills the worker's engine
+            stdio: ["ignore", fd, fd],
+            env: {...process.env, CHRYSALIS_HOME: REPO_ROOT},
+        });
+        fs.closeSync(fd);
+        this.child = child;
+        livePids.add(child.pid);
+        this.exited = new Promise((resolve) => {
+            child.on("exit", (code, signal) => {
+                livePids.delete(child.pid);
+                resolve({code, signal});
+            });
+        });
+        this.exitInfo = null;
+        this.exited.then((info) => (this.exitInfo = info));
+        return this;
+    }
+
+    get alive() {
+        return this.child && !this.exitInfo;
+    }
+
+    async waitHealthy(timeoutMs = 20_000) {
+        await waitFor(async () => {
+            if (this.exitInfo) throw new Error(`${this.name} exited early: ${JSON.stringify(this.exitInfo)}\n${this.logs()}`);
+            const r = await getJson(`${this.url}/healthz`, {timeoutMs: 1000});
+            return r.status === 200;
+        }, {timeoutMs, what: `${this.name} /healthz`, logs: () => this.logs()});
+        return this;
+    }
+
+    async stats() {
+        return (await getJson(`${this.url}/stats`)).body;
+    }
+
+    async metrics() {
+        const res = await fetch(`${this.url}/metrics`, {signal: AbortSignal.timeout(5000)});
+        return res.text();
+    }
+
+    // Kills only this process (the worker's engine then goes by its parent-death signal).
+    async kill(signal = "SIGKILL") {
+        if (!this.alive) return;
+        try {
+            process.kill(this.child.pid, signal);
+        } catch {
+            // already gone
+        }
+        await this.exited;
+    }
+
+    // Kills the whole process group and waits for the node itself.
+    async killGroup() {
+        if (!this.child) return;
+        killGroup(this.child.pid);
+        await Promise.race([this.exited, sleep(5000)]);
+    }
+}
+
+export class Cluster {
+    constructor(label = "test") {
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `chrysalis-it-${label}-`));
+        this.nodes = [];
+        this.counter = 0;
+        this.modelPath = null;
+    }
+
+    // One small deterministic GGUF per cluster (about 1 MB, made in well under a second).
+    testModel() {
+        if (this.modelPath) return this.modelPath;
+        const out = path.join(this.dir, "model.gguf");
+        const r = spawnSync(BIN, ["model", "make-test", "--out", out], {encoding: "utf8"});
+        if (r.status !== 0) throw new Error(`model make-test failed: ${r.stderr || r.stdout}`);
+        this.modelPath = out;
+        return out;
+    }
+
+    write(name, text) {
+        const file = path.join(this.dir, name);
+        fs.writeFileSync(file, text);
+        return file;
+    }
+
+    async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info"} = {}) {
+        id ??= `proxy-${++this.counter}`;
+        const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
+        const config = this.write(`${id}.toml`, [
+            "[proxy]",
+            `id = ${toml(id)}`,
+            `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
+            `worker_listen = ${toml(`127.0.0.1:${ports.workerPort}`)}`,
+            `client_listen = ${toml(`127.0.0.1:${ports.clientPort}`)}`,
+            `request_timeout_s = ${requestTimeoutS}`,
+            `max_retries = ${maxRetries}`,
+            "[tls]",
+            `dir = ${toml(path.join(this.dir, id))}`,
+            "[log]",
+            `level = ${toml(logLevel)}`,
+            "",
+        ].join("\n"));
+        const node = new Node(this, {name: id, role: "proxy", config, ports});
+        node.id = id;
+        this.nodes.push(node);
+        node.start();
+        return node.waitHealthy();
+    }
+
+    // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url}.
+    async startWorker({id, proxies, engine = {kind: "embedded"}, model = MODEL, coefficient = 1000, maxConcurrent = 4,
+        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info"} = {}) {
+        id ??= `worker-${++this.counter}`;
+        const ports = {httpPort: await freePort()};
+        const lines = [
+            "[worker]",
+            `id = ${toml(id)}`,
+            `model = ${toml(model)}`,
+            `coefficient = ${coefficient}`,
+            `max_concurrent = ${maxConcurrent}`,
+            `proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.workerPort}`)).join(", ")}]`,
+            `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
+            `request_timeout_s = ${requestTimeoutS}`,
+            "[engine]",
+            `kind = ${toml(engine.kind)}`,
+            `health_interval_ms = ${healthIntervalMs}`,
+        ];
+        if (engine.kind === "embedded") {
+            ports.enginePort = await freePort();
+            lines.push(
+                `model = ${toml(engine.model ?? this.testModel())}`,
+                `port = ${ports.enginePort}`,
+                `threads = ${engine.threads ?? 1}`,
+                `context = ${context}`,
+                `script = ${toml(ENGINE_SCRIPT)}`);
+        } else {
+            lines.push(`url = ${toml(engine.url)}`);
+        }
+        lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`, "");
+        const config = this.write(`${id}.toml`, lines.join("\n"));
+        const node = new Node(this, {name: id, role: "worker", config, ports});
+        node.id = id;
+        node.engineLog = path.join(this.dir, id, "engine.log");
+        if (ports.enginePort) node.engineUrl = `http://127.0.0.1:${ports.enginePort}`;
+        this.nodes.push(node);
+        node.start();
+        return node.waitHealthy();
+    }
+
+    async startClient({id, proxies, apiKeys = [], maxBodyBytes = 1 << 20, defaultMaxTokens = 1000, maxTokensLimit = 32768,
+        requestTimeoutS = 60, logLevel = "info"} = {}) {
+        id ??= `client-${++this.counter}`;
+        const ports = {httpPort: await freePort()};
+        const config = this.write(`${id}.toml`, [
+            "[client]",
+            `id = ${toml(id)}`,
+            `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
+            `proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.clientPort}`)).join(", ")}]`,
+            `api_keys = [${apiKeys.map(toml).join(", ")}]`,
+            `max_body_bytes = ${maxBodyBytes}`,
+            `default_max_tokens = ${defaultMaxTokens}`,
+            `max_tokens_limit = ${maxTokensLimit}`,
+            `request_timeout_s = ${requestTimeoutS}`,
+            "[tls]",
+            `dir = ${toml(path.join(this.dir, id))}`,
+            "[log]",
+            `level = ${toml(logLevel)}`,
+            "",
+        ].join("\n"));
+        const node = new Node(this, {name: id, role: "client", config, ports});
+        node.id = id;
+        node.apiKeys = apiKeys;
+        node.baseURL = `${node.url}/v1`;
+        this.nodes.push(node);
+        node.start();
+        return node.waitHealthy();
+    }
+
+    logs(bytes = 3000) {
+        return this.nodes.map((n) => n.logs(bytes) + (n.engineLog ? `\n--- ${n.name} engine ---\n${tailOf(n.engineLog, bytes)}` : ""))
+            .join("\n");
+    }
+
+    // The client's /v1/models entry for `model` (or undefined).
+    async modelEntry(client, model = MODEL) {
+        const headers = client.apiKeys?.length ? {Authorization: `Bearer ${client.apiKeys[0]}`} : {};
+        const res = await fetch(`${client.url}/v1/models`, {headers, signal: AbortSignal.timeout(5000)});
+        if (res.status !== 200) return undefined;
+        const body = await res.json();
+        return body.data.find((m) => m.id === model);
+    }
+
+    // Waits until the client sees exactly `count` enabled workers for `model`.
+    async waitForWorkers(client, count, {model = MODEL, timeoutMs = 45_000} = {}) {
+        return waitFor(async () => {
+            for (const n of this.nodes)
+                if (n.exitInfo && !n.expectedDead) throw new Error(`${n.name} exited: ${JSON.stringify(n.exitInfo)}`);
+            const entry = await this.modelEntry(client, model);
+            return entry && entry.workers === count ? entry : null;
+        }, {timeoutMs, intervalMs: 150, what: `${count} worker(s) for ${model} at ${client.name}`, logs: () => this.logs()});
+    }
+
+    // Kills every process of this cluster and removes its temp dir (unless CHRYSALIS_IT_KEEP=1).
+    async stop() {
+        await Promise.all(this.nodes.map((n) => n.killGroup()));
+        if (!KEEP) fs.rmSync(this.dir, {recursive: true, force: true});
+    }
+}
+
+// The usual network: one proxy, `workers` workers, one client; waits until all workers are routable.
+export async function startNetwork({label = "net", workers = 1, worker = {}, client = {}, proxy = {}} = {}) {
+    const cluster = new Cluster(label);
+    try {
+        const p = await cluster.startProxy(proxy);
+        const ws = [];
+        for (let i = 0; i < workers; ++i) ws.push(cluster.startWorker({proxies: [p], ...worker}));
+        const started = await Promise.all(ws);
+        const c = await cluster.startClient({proxies: [p], ...client});
+        await cluster.waitForWorkers(c, workers);
+        return {cluster, proxy: p, workers: started, client: c};
+    } catch (e) {
+        await cluster.stop();
+        throw e;
+    }
+}

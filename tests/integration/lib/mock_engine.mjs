@@ -1,0 +1,198 @@
+// A misbehaving OpenAI-compatible engine for fault-injection tests, run inside the test
+// process so tests can see what reached it and when the worker hung up.
+//
+// The behaviour of each request is chosen by its prompt (the last message's content or the
+// completion prompt): "mock:<mode>" anywhere in it picks the mode, else `defaultMode`.
+//   count      honest: max_tokens chunks "w0 ", "w1 ", ... then finish "length" and usage
+//   ignore_max emits 3 * max_tokens + 5 chunks whatever max_tokens says, with matching usage
+//   no_usage   honest chunk count, but never a usage object
+//   slow       one chunk every `slowMs` ms, up to 100000 chunks (until the worker hangs up)
+//   die        5 chunks, then the TCP connection is destroyed without an end
+//   stall      sends the 200 head and then nothing
+//   utf8       multi-byte text whose SSE bytes are written in pieces split inside characters
+//   http500    answers HTTP 500 with an OpenAI-shaped error body
+import http from "node:http";
+
+export const UTF8_TOKENS = ["é", "日本", "🦋", " naïve", "—", "€", "한국어", "ß", "😀👍", " ok"];
+
+export function tokenText(i) {
+    return `w${i} `;
+}
+
+function promptOf(body) {
+    if (Array.isArray(body.messages) && body.messages.length) {
+        const content = body.messages[body.messages.length - 1].content;
+        return typeof content === "string" ? content : JSON.stringify(content);
+    }
+    return typeof body.prompt === "string" ? body.prompt : JSON.stringify(body.prompt ?? "");
+}
+
+export class MockEngine {
+    constructor({defaultMode = "count", slowMs = 50, model = "chrysalis-test"} = {}) {
+        this.defaultMode = defaultMode;
+        this.slowMs = slowMs;
+        this.model = model;
+        this.requests = [];  // one record per generation request, see handleGeneration
+        this.healthChecks = 0;
+        this.sockets = new Set();
+        this.server = http.createServer((req, res) => this.handle(req, res));
+        this.server.on("connection", (socket) => {
+            this.sockets.add(socket);
+            socket.on("close", () => this.sockets.delete(socket));
+        });
+    }
+
+    async listen(port = 0) {
+        await new Promise((resolve, reject) => {
+            this.server.once("error", reject);
+            this.server.listen(port, "127.0.0.1", resolve);
+        });
+        this.port = this.server.address().port;
+        this.url = `http://127.0.0.1:${this.port}`;
+        return this;
+    }
+
+    async close() {
+        for (const socket of this.sockets) socket.destroy();
+        await new Promise((resolve) => this.server.close(() => resolve()));
+    }
+
+    handle(req, res) {
+        const path = (req.url ?? "/").split("?")[0];
+        if (req.method === "GET" && (path === "/v1/models" || path === "/healthz")) {
+            this.healthChecks++;
+            res.writeHead(200, {"Content-Type": "application/json"});
+            res.end(JSON.stringify({object: "list", data: [{id: this.model, object: "model", created: 0, owned_by: "mock"}]}));
+            return;
+        }
+        if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/v1/completions")) {
+            let text = "";
+            req.setEncoding("utf8");
+            req.on("data", (d) => (text += d));
+            req.on("end", () => this.handleGeneration(req, res, path, text));
+            return;
+        }
+        res.writeHead(404, {"Content-Type": "application/json"});
+        res.end(JSON.stringify({error: {message: `mock: unknown path ${path}`, type: "invalid_request_error", code: "unknown_url"}}));
+    }
+
+    handleGeneration(req, res, path, text) {
+        const body = JSON.parse(text);
+        const chat = path === "/v1/chat/completions";
+        const prompt = promptOf(body);
+        const mode = /mock:(\w+)/.exec(prompt)?.[1] ?? this.defaultMode;
+        const record = {
+            mode, body, path, headers: req.headers, chunksSent: 0, finished: false, closedEarly: false,
+            closed: null,
+        };
+        record.closed = new Promise((resolve) => {
+            res.on("close", () => {
+                record.closedEarly = !record.finished;
+                resolve(record.closedEarly);
+            });
+        });
+        this.requests.push(record);
+        res.socket?.setNoDelay(true);
+
+        if (mode === "http500") {
+            res.writeHead(500, {"Content-Type": "application/json"});
+            res.end(JSON.stringify({error: {message: "mock engine exploded", type: "server_error", code: "mock_500"}}));
+            record.finished = true;
+            return;
+        }
+        const id = (chat ? "chatcmpl-mock" : "cmpl-mock") + Math.random().toString(16).slice(2, 10);
+        const created = Math.floor(Date.now() / 1000);
+        const header = {id, object: chat ? "chat.completion.chunk" : "text_completion", created, model: this.model};
+        const chunk = (content, finish = null) => ({
+            ...header,
+            choices: [chat
+                ? {index: 0, delta: record.chunksSent === 0 ? {role: "assistant", content} : {content}, finish_reason: finish}
+                : {index: 0, text: content, finish_reason: finish}],
+        });
+        const send = (obj) => {
+            if (res.writableEnded || res.destroyed) return false;
+            res.write(`data: ${JSON.stringify(obj)}\n\n`);
+            return true;
+        };
+        res.writeHead(200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"});
+        res.flushHeaders();
+
+        const maxTokens = Number.isInteger(body.max_tokens) ? body.max_tokens : 16;
+        const promptTokens = Math.max(1, Math.ceil(prompt.length / 4));
+        const usage = (completion) => ({
+            prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion,
+        });
+        const finish = ({withUsage = true, reason = "length"} = {}) => {
+            send({...header, choices: [chat ? {index: 0, delta: {}, finish_reason: reason} : {index: 0, text: "", finish_reason: reason}]});
+            if (withUsage) send({...header, choices: [], usage: usage(record.chunksSent)});
+            record.finished = true;
+            res.end("data: [DONE]\n\n");
+        };
+        const emit = (i) => {
+            send(chunk(tokenText(i)));
+            record.chunksSent++;
+        };
+
+        switch (mode) {
+            case "count":
+            case "no_usage":
+                for (let i = 0; i < maxTokens; ++i) emit(i);
+                finish({withUsage: mode === "count"});
+                return;
+            case "ignore_max": {
+                const n = maxTokens * 3 + 5;
+                for (let i = 0; i < n; ++i) emit(i);
+                finish();
+                return;
+            }
+            case "slow": {
+                let i = 0;
+                const timer = setInterval(() => {
+                    if (res.destroyed || res.writableEnded || i >= 100000) {
+                        clearInterval(timer);
+                        if (!res.writableEnded && !res.destroyed) finish();
+                        return;
+                    }
+                    emit(i++);
+                }, this.slowMs);
+                res.on("close", () => clearInterval(timer));
+                return;
+            }
+            case "die":
+                for (let i = 0; i < 5; ++i) emit(i);
+                setTimeout(() => res.socket?.destroy(), 100);
+                return;
+            case "stall":
+                return;  // the head went out; nothing else ever will
+            case "utf8": {
+                // Each chunk's bytes go out in three writes cut inside multi-byte characters.
+                const pieces = [];
+                for (const [i, t] of UTF8_TOKENS.entries()) {
+                    const bytes = Buffer.from(`data: ${JSON.stringify(chunk(t))}\n\n`, "utf8");
+                    record.chunksSent++;
+                    const first = bytes.indexOf(Buffer.from(t, "utf8")) + 1;  // inside the first character
+                    const cut = [first, Math.min(bytes.length - 1, first + 2 + (i % 3))];
+                    pieces.push(bytes.subarray(0, cut[0]), bytes.subarray(cut[0], cut[1]), bytes.subarray(cut[1]));
+                }
+                const writeNext = () => {
+                    if (res.destroyed) return;
+                    const piece = pieces.shift();
+                    if (!piece) {
+                        finish({reason: "stop"});
+                        return;
+                    }
+                    res.write(piece);
+                    setTimeout(writeNext, 2);  // separate TCP segments, read separately by the worker
+                };
+                writeNext();
+                return;
+            }
+            default:
+                res.end(`data: ${JSON.stringify({error: {message: `mock: unknown mode ${mode}`, type: "mock"}})}\n\n`);
+        }
+    }
+}
+
+export async function startMockEngine(options) {
+    return new MockEngine(options).listen(options?.port ?? 0);
+}
