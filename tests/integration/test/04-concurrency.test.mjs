@@ -1,0 +1,79 @@
+// Many requests at once over several workers: all succeed, and they are spread over workers.
+import assert from "node:assert/strict";
+import {after, before, test} from "node:test";
+import {MODEL, chunkText, parseSseStrict, postJson, startNetwork} from "../lib/harness.mjs";
+
+const WORKERS = 3;
+const REQUESTS = 12;
+let net;
+before(async () => {
+    // 3 x 5 slots: 12 requests in flight at once cannot all fit on one (or two) workers.
+    net = await startNetwork({label: "concurrency", workers: WORKERS, worker: {maxConcurrent: 5}});
+});
+after(async () => {
+    await net?.cluster.stop();
+});
+
+async function one(i) {
+    const stream = i % 2 === 0;
+    const chat = i % 3 !== 0;
+    const path = chat ? "/v1/chat/completions" : "/v1/completions";
+    const body = chat
+        ? {model: MODEL, messages: [{role: "user", content: `Request number ${i}, tell me a story.`}]}
+        : {model: MODEL, prompt: `Story number ${i}:`};
+    Object.assign(body, {max_tokens: 48, temperature: 0, stream, stream_options: stream ? {include_usage: true} : undefined});
+    const res = await postJson(`${net.client.url}${path}`, body, {timeoutMs: 120_000});
+    assert.equal(res.status, 200, `request ${i}: ${res.text}`);
+    let usage, text;
+    if (stream) {
+        const events = parseSseStrict(res.text);
+        assert.ok(events.at(-1).done, `request ${i} ends with [DONE]`);
+        const chunks = events.slice(0, -1).map((e) => e.json);
+        assert.ok(chunks.every((c) => !c.error), `request ${i} had an error event`);
+        usage = chunks.at(-1).usage;
+        text = chunks.map((c) => chunkText(c) ?? "").join("");
+    } else {
+        usage = res.body.usage;
+        text = chat ? res.body.choices[0].message.content : res.body.choices[0].text;
+    }
+    assert.ok(usage && usage.completion_tokens > 0 && usage.completion_tokens <= 48, `request ${i} usage ${JSON.stringify(usage)}`);
+    assert.ok(text.length > 0, `request ${i} text`);
+    return {worker: res.headers.get("x-chrysalis-worker"), text, body: {...body, stream: false, stream_options: undefined}, path};
+}
+
+test(`${REQUESTS} concurrent requests over ${WORKERS} workers all succeed and spread over workers`, async () => {
+    const results = await Promise.all(Array.from({length: REQUESTS}, (_, i) => one(i)));
+    const byWorker = new Map();
+    for (const r of results) byWorker.set(r.worker, (byWorker.get(r.worker) ?? 0) + 1);
+    assert.ok(byWorker.size >= 2, `all requests went to one worker: ${JSON.stringify([...byWorker])}`);
+    for (const id of byWorker.keys()) assert.ok(net.workers.some((w) => w.id === id), `unknown worker header ${id}`);
+
+    // Answers under load equal the same requests made one at a time (temperature 0).
+    for (const r of results.slice(0, 4)) {
+        const again = await postJson(`${net.client.url}${r.path}`, r.body);
+        const text = r.path.includes("chat") ? again.body.choices[0].message.content : again.body.choices[0].text;
+        assert.equal(r.text, text);
+    }
+
+    // The workers' own counters agree.
+    let served = 0;
+    for (const w of net.workers) {
+        const s = await w.stats();
+        served += s.metrics?.counters?.requests?.["outcome=ok"] ?? 0;
+        assert.equal(s.running, 0, `${w.id} still running requests`);
+    }
+    assert.ok(served >= REQUESTS, `workers report ${served} ok requests`);
+});
+
+test("the proxy's /stats shows more than one worker served", async () => {
+    const res = await fetch(`${net.proxy.url}/stats`);
+    const text = await res.text();
+    assert.equal(res.status, 200, `proxy /stats: HTTP ${res.status} ${text}`);
+    const stats = JSON.parse(text);
+    assert.equal(stats.workers.length, WORKERS);
+    const servedWorkers = stats.workers.filter((w) => w.served > 0);
+    assert.ok(servedWorkers.length >= 2, `served: ${JSON.stringify(stats.workers.map((w) => [w.id, w.served]))}`);
+    const total = stats.workers.reduce((sum, w) => sum + w.served, 0);
+    assert.ok(total >= REQUESTS, `proxy counted ${total} served requests`);
+    assert.equal(stats.in_flight, 0);
+});
