@@ -6,7 +6,7 @@
 //   count      honest: max_tokens chunks "w0 ", "w1 ", ... then finish "length" and usage
 //   ignore_max emits 3 * max_tokens + 5 chunks whatever max_tokens says, with matching usage
 //   no_usage   honest chunk count, but never a usage object
-//   slow       one chunk every `slowMs` ms, up to 100000 chunks (until the worker hangs up)
+//   slow       one chunk every `slowMs` ms, max_tokens of them (or until the worker hangs up)
 //   die        5 chunks, then the TCP connection is destroyed without an end
 //   stall      sends the 200 head and then nothing
 //   utf8       multi-byte text whose SSE bytes are written in pieces split inside characters
@@ -148,7 +148,7 @@ export class MockEngine {
             case "slow": {
                 let i = 0;
                 const timer = setInterval(() => {
-                    if (res.destroyed || res.writableEnded || i >= 100000) {
+                    if (res.destroyed || res.writableEnded || i >= maxTokens) {
                         clearInterval(timer);
                         if (!res.writableEnded && !res.destroyed) finish();
                         return;

@@ -1,0 +1,84 @@
+// Fault injection with a mock engine behind a real worker: multi-byte UTF-8 split across reads,
+// an engine that dies mid-stream, one that stalls, one that answers HTTP 500.
+import assert from "node:assert/strict";
+import {after, before, test} from "node:test";
+import {Cluster, MODEL, chunkText, expectOpenAiError, parseSseStrict, postJson, readSse} from "../lib/harness.mjs";
+import {UTF8_TOKENS, startMockEngine, tokenText} from "../lib/mock_engine.mjs";
+
+let cluster, client, mock;
+before(async () => {
+    mock = await startMockEngine();
+    cluster = new Cluster("faults");
+    const proxy = await cluster.startProxy();
+    await cluster.startWorker({proxies: [proxy], engine: {kind: "external", url: mock.url}});
+    client = await cluster.startClient({proxies: [proxy]});
+    await cluster.waitForWorkers(client, 1);
+});
+after(async () => {
+    await cluster?.stop();
+    await mock?.close();
+});
+
+const chat = (content, extra = {}) => ({model: MODEL, messages: [{role: "user", content}], max_tokens: 50, ...extra});
+
+test("multi-byte UTF-8 split across reads arrives intact, one chunk per token", async () => {
+    const res = await fetch(`${client.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(chat("mock:utf8", {stream: true, stream_options: {include_usage: true}})),
+    });
+    assert.equal(res.status, 200);
+    const raw = Buffer.from(await res.arrayBuffer());
+    const text = new TextDecoder("utf-8", {fatal: true}).decode(raw);  // throws on broken UTF-8
+    assert.ok(!text.includes("\uFFFD"), "no replacement characters");
+    const events = parseSseStrict(text);
+    assert.ok(events.at(-1).done);
+    const chunks = events.slice(0, -1).map((e) => e.json);
+    const tokenChunks = chunks.filter((c) => c.choices.length && c.choices[0].finish_reason == null);
+    assert.deepEqual(tokenChunks.map(chunkText), UTF8_TOKENS);
+    assert.equal(chunks.at(-1).usage.completion_tokens, UTF8_TOKENS.length);
+
+    const whole = await postJson(`${client.url}/v1/chat/completions`, chat("mock:utf8"));
+    assert.equal(whole.status, 200, whole.text);
+    assert.equal(whole.body.choices[0].message.content, UTF8_TOKENS.join(""));
+    assert.equal(whole.body.usage.completion_tokens, UTF8_TOKENS.length);
+});
+
+test("engine dying mid-stream: the tokens so far, then an error event, then the end", async () => {
+    const res = await fetch(`${client.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(chat("mock:die", {stream: true})),
+        signal: AbortSignal.timeout(20_000),
+    });
+    assert.equal(res.status, 200);
+    const {events, ended} = await readSse(res);
+    assert.equal(ended, "eof");
+    const content = events.filter((e) => !e.done && e.json.choices?.length).map((e) => chunkText(e.json)).join("");
+    assert.equal(content, [0, 1, 2, 3, 4].map(tokenText).join(""));
+    const last = events.at(-1);
+    assert.ok(!last.done && last.json.error, `last event: ${last.data}`);
+    assert.equal(typeof last.json.error.message, "string");
+    assert.match(last.json.error.message, /engine/);
+    assert.equal(last.json.error.code, "engine_stream_broken");
+
+    const whole = await postJson(`${client.url}/v1/chat/completions`, chat("mock:die"));
+    expectOpenAiError(assert, whole, 502, {code: "engine_stream_broken"});
+});
+
+test("engine stalling: the request's timeout gives 504, not a hang", async () => {
+    const started = Date.now();
+    const r = await postJson(`${client.url}/v1/chat/completions`, chat("mock:stall", {timeout: 2}), {timeoutMs: 20_000});
+    const elapsed = Date.now() - started;
+    const error = expectOpenAiError(assert, r, 504);
+    assert.match(error.message, /within|timed out/);
+    assert.ok(elapsed >= 1500 && elapsed < 8000, `answered after ${elapsed} ms`);
+    assert.equal(await mock.requests.at(-1).closed, true, "the worker hung up on the engine");
+});
+
+test("engine answering HTTP 500: 502 naming the engine and its message", async () => {
+    const r = await postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:http500", max_tokens: 4});
+    const error = expectOpenAiError(assert, r, 502);
+    assert.match(error.message, /mock engine exploded/);
+    assert.match(error.message, /engine/);
+});
