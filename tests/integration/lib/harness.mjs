@@ -36,6 +36,28 @@ function killGroup(pid, signal = "SIGKILL") {
     }
 }
 
+// A watchdog process that kills our nodes if this process dies without running its handlers.
+let watchdog = null;
+function tellWatchdog(line) {
+    if (!watchdog) {
+        watchdog = spawn(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), "watchdog.mjs")], {
+            detached: true,
+            stdio: ["pipe", "ignore", "ignore"],
+        });
+        watchdog.on("error", () => {});
+        watchdog.stdin.on("error", () => {});
+        watchdog.unref();
+        watchdog.stdin.unref?.();
+    }
+    watchdog.stdin.write(line + "\n");
+}
+
+function checkBuilt() {
+    if (!fs.existsSync(BIN)) throw new Error(`${BIN} does not exist: build it first (ninja -C build, or make build)`);
+    if (!fs.existsSync(path.join(REPO_ROOT, "engine/node_modules")))
+        throw new Error("engine/node_modules is missing: run (cd engine && npm ci)");
+}
+
 function killAllSync() {
     for (const pid of livePids) killGroup(pid);
     livePids.clear();
@@ -220,6 +242,7 @@ class Node {
     }
 
     start() {
+        checkBuilt();
         const fd = fs.openSync(this.log, "a");
         const child = spawn(BIN, [this.role, "--config", this.config], {
             cwd: this.cluster.dir,
@@ -230,6 +253,7 @@ class Node {
         fs.closeSync(fd);
         this.child = child;
         livePids.add(child.pid);
+        tellWatchdog(`+${child.pid}`);
         this.exited = new Promise((resolve) => {
             child.on("exit", (code, signal) => {
                 livePids.delete(child.pid);
@@ -279,12 +303,14 @@ class Node {
         if (!this.child) return;
         killGroup(this.child.pid);
         await Promise.race([this.exited, sleep(5000)]);
+        tellWatchdog(`-${this.child.pid}`);
     }
 }
 
 export class Cluster {
     constructor(label = "test") {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `chrysalis-it-${label}-`));
+        tellWatchdog(`D${this.dir}`);
         this.nodes = [];
         this.counter = 0;
         this.modelPath = null;
@@ -427,6 +453,7 @@ export class Cluster {
     async stop() {
         await Promise.all(this.nodes.map((n) => n.killGroup()));
         if (!KEEP) fs.rmSync(this.dir, {recursive: true, force: true});
+        tellWatchdog(`d${this.dir}`);
     }
 }
 

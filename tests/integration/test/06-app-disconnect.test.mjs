@@ -1,6 +1,7 @@
 // An app that disconnects in the middle of a streamed answer cancels the request all the way
 // down: the worker ends it as "cancelled" and its engine connection is closed.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import {after, before, test} from "node:test";
 import {Cluster, MODEL, readSse, sleep, statsCounter, waitFor} from "../lib/harness.mjs";
 import {startMockEngine} from "../lib/mock_engine.mjs";
@@ -96,7 +97,9 @@ test("disconnect from an embedded-engine stream cancels the generation", async (
     assert.equal(statsCounter(after, "requests", "outcome=ok"), okBefore, "the request must not complete normally");
     const completion = statsCounter(after, "tokens", "kind=completion") - statsCounter(before, "tokens", "kind=completion");
     assert.ok(completion < 1900, `the worker billed ${completion} completion tokens for a cancelled request`);
-    // The engine is idle again (its sequence was released), well before 1900 tokens could finish.
+    // The engine itself saw the request go away (it logs status 499 for a client that left).
+    await waitFor(() => /engine POST \/v1\/chat\/completions status=499/.test(fs.readFileSync(w.engineLog, "utf8")),
+        {timeoutMs: 10_000, what: "status=499 in the engine log"});
     const health = await (await fetch(`${w.engineUrl}/healthz`)).json();
     assert.equal(health.busy, 0);
 });
