@@ -416,6 +416,69 @@ TEST_F(HttpTest, KeepAlivePipeliningAndMalformedRequests) {
   EXPECT_EQ(handled, 2);
 }
 
+// Sends `text` on a fresh raw connection and returns everything received until the server
+// closes (or `stop_at` appears, when given).
+asio::awaitable<std::string> raw_exchange(uint16_t port, std::string text, std::string stop_at = {}) {
+  tcp::socket socket(co_await asio::this_coro::executor);
+  co_await socket.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), port), asio::use_awaitable);
+  co_await asio::async_write(socket, asio::buffer(text), asio::use_awaitable);
+  std::string received;
+  char buffer[4096];
+  while (stop_at.empty() || received.find(stop_at) == std::string::npos) {
+    boost::system::error_code ec;
+    auto n = co_await socket.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    received.append(buffer, n);
+  }
+  co_return received;
+}
+
+TEST_F(HttpTest, ExpectContinueOversizedHeadAndHttp10Streaming) {
+  start([&](const Request& request, Responder& responder) -> asio::awaitable<void> {
+    if (request.path == "/stream") {
+      co_await responder.begin_stream(200, "text/plain");
+      co_await responder.write("abc");
+      co_await responder.write("def");
+      co_await responder.end_stream();
+    } else {
+      co_await responder.send(200, "text/plain", "got " + request.body);
+    }
+  });
+  run([&]() -> asio::awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    // 100-continue: the server invites the body before the client sends it.
+    tcp::socket socket(executor);
+    co_await socket.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), server_->port()),
+                                  asio::use_awaitable);
+    std::string head = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+    co_await asio::async_write(socket, asio::buffer(head), asio::use_awaitable);
+    char buffer[4096];
+    auto n = co_await socket.async_read_some(asio::buffer(buffer), asio::use_awaitable);
+    EXPECT_EQ(std::string(buffer, n), "HTTP/1.1 100 Continue\r\n\r\n");
+    co_await asio::async_write(socket, asio::buffer(std::string("hello")), asio::use_awaitable);
+    std::string received;
+    while (received.find("got hello") == std::string::npos) {
+      boost::system::error_code ec;
+      n = co_await socket.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      received.append(buffer, n);
+    }
+    EXPECT_EQ(received.rfind("HTTP/1.1 200", 0), 0u) << received;
+
+    // A head beyond max_header_bytes (16 KiB by default) gets 431.
+    auto big = co_await raw_exchange(server_->port(),
+                                     "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+    EXPECT_EQ(big.rfind("HTTP/1.1 431", 0), 0u) << big.substr(0, 200);
+    EXPECT_NE(big.find("headers_too_large"), std::string::npos);
+
+    // HTTP/1.0 has no chunked encoding: the body is raw and the close marks its end.
+    auto old = co_await raw_exchange(server_->port(), "GET /stream HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(old.rfind("HTTP/1.0 200", 0), 0u) << old;
+    EXPECT_EQ(old.find("chunked"), std::string::npos) << old;
+    EXPECT_EQ(old.substr(old.size() - 6), "abcdef") << old;
+  });
+}
+
 TEST_F(HttpTest, HundredsOfConcurrentConnections) {
   constexpr int kClients = 300;
   int in_flight = 0, max_in_flight = 0;
