@@ -9,6 +9,7 @@
 //   slow       one chunk every `slowMs` ms, max_tokens of them (or until the worker hangs up)
 //   die        5 chunks, then the TCP connection is destroyed without an end
 //   stall      sends the 200 head and then nothing
+//   hang       sends nothing at all, not even the head
 //   utf8       multi-byte text whose SSE bytes are written in pieces split inside characters
 //   http500    answers HTTP 500 with an OpenAI-shaped error body
 import http from "node:http";
@@ -100,6 +101,7 @@ export class MockEngine {
             record.finished = true;
             return;
         }
+        if (mode === "hang") return;  // no head, no body: the request just sits here
         const id = (chat ? "chatcmpl-mock" : "cmpl-mock") + Math.random().toString(16).slice(2, 10);
         const created = Math.floor(Date.now() / 1000);
         const header = {id, object: chat ? "chat.completion.chunk" : "text_completion", created, model: this.model};

@@ -30,6 +30,8 @@ const cases = [
     ["completion, temperature 0", "/v1/completions", {model: MODEL, prompt: "In the beginning", max_tokens: 60, temperature: 0}],
     ["completion, temperature 1 with seed 7 and top_p", "/v1/completions",
         {model: MODEL, prompt: "The market opened", max_tokens: 60, temperature: 1, top_p: 0.9, seed: 7}],
+    ["completion with a stop string and penalties", "/v1/completions",
+        {model: MODEL, prompt: "hello", max_tokens: 80, temperature: 0, stop: ["mad"], presence_penalty: 0.5, frequency_penalty: 0.3}],
 ];
 
 for (const [name, path, body] of cases) {
@@ -38,6 +40,7 @@ for (const [name, path, body] of cases) {
         assert.equal(direct.status, 200, direct.text);
         const directText = path.includes("chat") ? direct.body.choices[0].message.content : direct.body.choices[0].text;
         assert.ok(directText.length > 0);
+        if (body.stop) assert.equal(direct.body.choices[0].finish_reason, "stop", "the stop string must take effect");
 
         const viaNetwork = await postJson(`${net.client.url}${path}`, body);
         assert.equal(viaNetwork.status, 200, viaNetwork.text);

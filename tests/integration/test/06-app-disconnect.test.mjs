@@ -103,3 +103,26 @@ test("disconnect from an embedded-engine stream cancels the generation", async (
     const health = await (await fetch(`${w.engineUrl}/healthz`)).json();
     assert.equal(health.busy, 0);
 });
+
+test("disconnect while the engine has not even answered its head cancels it too", async () => {
+    const before = statsCounter(await mockWorker.stats(), "requests", "outcome=cancelled");
+    const controller = new AbortController();
+    const count = mock.requests.length;
+    const pending = fetch(`${client.url}/v1/completions`, {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({model: MOCK_MODEL, prompt: "mock:hang", max_tokens: 10, stream: false}),
+        signal: controller.signal,
+    }).catch((e) => e);
+    await waitFor(() => mock.requests.length > count, {timeoutMs: 5000, what: "the request to reach the engine"});
+    const record = mock.requests.at(-1);
+    assert.equal(record.mode, "hang");
+    await sleep(200);
+    controller.abort();
+    assert.equal((await pending).name, "AbortError");
+    const closedEarly = await Promise.race([record.closed, sleep(10_000).then(() => "still open after 10 s")]);
+    assert.equal(closedEarly, true, "the engine request was closed");
+    await waitFor(async () => statsCounter(await mockWorker.stats(), "requests", "outcome=cancelled") === before + 1,
+        {timeoutMs: 5000, what: "worker outcome cancelled"});
+    assert.equal((await mockWorker.stats()).running, 0);
+});

@@ -103,6 +103,10 @@ test("coefficient changes: /v1/models price range, routing and max_coefficient",
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.headers.get("x-chrysalis-worker"), "worker-1");
 
+    // A cap equal to the coefficient is enough.
+    const equal = await ask({max_coefficient: 2500});
+    assert.equal(equal.status, 200, equal.text);
+
     // Lowering the coefficient makes it affordable again.
     await admin(w1, "/admin/coefficient?value=1500");
     await modelsWhere((x) => x.coefficient_min === 1500, "coefficient 1500");

@@ -1,16 +1,18 @@
 // Fault injection with a mock engine behind a real worker: multi-byte UTF-8 split across reads,
 // an engine that dies mid-stream, one that stalls, one that answers HTTP 500.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import {after, before, test} from "node:test";
-import {Cluster, MODEL, chunkText, expectOpenAiError, parseSseStrict, postJson, readSse} from "../lib/harness.mjs";
+import {Cluster, MODEL, chunkText, expectOpenAiError, parseSseStrict, postJson, readSse, waitFor} from "../lib/harness.mjs";
 import {UTF8_TOKENS, startMockEngine, tokenText} from "../lib/mock_engine.mjs";
 
-let cluster, client, mock;
+const CAPACITY = 2;
+let cluster, client, proxy, worker, mock;
 before(async () => {
     mock = await startMockEngine();
     cluster = new Cluster("faults");
-    const proxy = await cluster.startProxy();
-    await cluster.startWorker({proxies: [proxy], engine: {kind: "external", url: mock.url}});
+    proxy = await cluster.startProxy();
+    worker = await cluster.startWorker({proxies: [proxy], engine: {kind: "external", url: mock.url}, maxConcurrent: CAPACITY});
     client = await cluster.startClient({proxies: [proxy]});
     await cluster.waitForWorkers(client, 1);
 });
@@ -81,4 +83,27 @@ test("engine answering HTTP 500: 502 naming the engine and its message", async (
     const error = expectOpenAiError(assert, r, 502);
     assert.match(error.message, /mock engine exploded/);
     assert.match(error.message, /engine/);
+});
+
+test("requests beyond every worker's max_concurrent get 429 all_workers_busy", async () => {
+    const slow = () => postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:slow", max_tokens: 25});
+    const running = Array.from({length: CAPACITY}, slow);  // 25 x 50 ms each
+    const count = mock.requests.length;
+    await waitFor(() => mock.requests.length === count + CAPACITY, {timeoutMs: 5000, what: "the slow requests to start"});
+    const extra = await postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:count", max_tokens: 2});
+    const error = expectOpenAiError(assert, extra, 429, {code: "all_workers_busy"});
+    assert.match(error.message, /capacity/);
+    for (const r of await Promise.all(running)) assert.equal(r.status, 200, r.text);
+    const after = await postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:count", max_tokens: 2});
+    assert.equal(after.status, 200, after.text);
+});
+
+test("the request id follows the request to the engine and through every node's log", async () => {
+    const r = await postJson(`${client.url}/v1/chat/completions`, chat("mock:count", {max_tokens: 2}));
+    assert.equal(r.status, 200, r.text);
+    const rid = r.headers.get("x-request-id");
+    assert.ok(rid && rid.length >= 8, `X-Request-Id ${rid}`);
+    assert.equal(mock.requests.at(-1).headers["x-request-id"], rid, "the engine got the same request id");
+    for (const node of cluster.nodes)
+        assert.ok(fs.readFileSync(node.log, "utf8").includes(rid), `${node.name} log mentions ${rid}`);
 });
