@@ -279,12 +279,14 @@ bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
   std::vector<WorkerCandidate> candidates;
   std::vector<uint64_t> ids;
   for (auto& [id, w] : workers_) {
-    WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false};
+    WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false,
+                      w.last_dispatch};
     c.excluded = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
     candidates.push_back(c);
     ids.push_back(id);
   }
-  uint32_t max_coef = route->request.max_coefficient() ? route->request.max_coefficient() : 4000;
+  // The client always sets it (default 4000), so 0 really means "only free workers".
+  uint32_t max_coef = route->request.max_coefficient();
   WorkerChoice choice = choose_worker(candidates, route->model, max_coef);
   if (choice.index < 0) {
     const char* type = choice.http_status == 404 ? "invalid_request_error" : "server_error";
@@ -299,6 +301,7 @@ bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
   route->attempts++;
   route->tried_workers.push_back(worker_id);
   worker.running++;
+  worker.last_dispatch = ++dispatch_seq_;
   by_worker_[{worker_id, route->worker_stream}] = route;
 
   proto::Frame out;
@@ -406,6 +409,7 @@ nlohmann::json ProxyNode::stats() const {
                        {"failed", w.failed},
                        {"tokens", w.tokens}});
     auto& m = models[w.model];
+    if (!m.is_object()) m = nlohmann::json::object();
     m["workers"] = m.value("workers", 0) + 1;
     m["enabled"] = m.value("enabled", 0) + (w.enabled ? 1 : 0);
     m["running"] = m.value("running", 0) + w.running;

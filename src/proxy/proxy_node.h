@@ -31,6 +31,7 @@ struct WorkerEntry {
   double avg_request_ms = 0;  // exponentially weighted
   double avg_ttft_ms = 0;
   uint64_t served = 0, failed = 0, tokens = 0;
+  uint64_t last_dispatch = 0;  // sequence number of the last request sent here
 };
 
 // One request in flight: the client's stream and the worker's stream it is relayed to.
@@ -92,6 +93,7 @@ class ProxyNode {
   std::map<StreamKey, std::shared_ptr<Route>> by_client_;
   std::map<StreamKey, std::shared_ptr<Route>> by_worker_;
   int64_t started_at_us_ = 0;
+  uint64_t dispatch_seq_ = 0;
 };
 
 }  // namespace chrysalis::proxy

@@ -31,8 +31,12 @@ WorkerChoice choose_worker(const std::vector<WorkerCandidate>& candidates, const
     }
     double avg = c.avg_request_ms > 0 ? c.avg_request_ms : fastest;
     double score = (static_cast<double>(c.running) + 1.0) / static_cast<double>(c.max_concurrent) * avg;
-    bool better = score < best_score ||
-                  (score == best_score && choice.index >= 0 && c.coefficient < candidates[choice.index].coefficient);
+    bool better = score < best_score;
+    if (score == best_score && choice.index >= 0) {
+      const auto& best = candidates[choice.index];
+      better = c.coefficient < best.coefficient ||
+               (c.coefficient == best.coefficient && c.last_dispatch < best.last_dispatch);
+    }
     if (better) {
       best_score = score;
       choice.index = static_cast<int>(i);

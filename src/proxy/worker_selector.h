@@ -13,6 +13,7 @@ struct WorkerCandidate {
   bool enabled = true;
   double avg_request_ms = 0;  // 0 = no history yet
   bool excluded = false;      // already tried for this request
+  uint64_t last_dispatch = 0; // when it last got a request; ties go to the longest idle
 };
 
 struct WorkerChoice {

@@ -64,3 +64,12 @@ TEST(WorkerSelector, ExcludedWorkersAreNotChosenAgain) {
   workers[0].excluded = true;
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
 }
+
+TEST(WorkerSelector, TiesGoToTheLongestIdleWorker) {
+  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, true, 0}, {"m", 1000, 4, 0, true, 0}};
+  workers[0].last_dispatch = 7;
+  workers[1].last_dispatch = 3;
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
+  workers[1].last_dispatch = 9;
+  EXPECT_EQ(choose_worker(workers, "m", 4000).index, 0);
+}
