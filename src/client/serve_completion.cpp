@@ -105,20 +105,14 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
     conn->send(request_frame);
     auto event = co_await queue->pop(deadline);
     if (app_gone) {
-      proto::Frame cancel;
-      cancel.set_stream(stream);
-      cancel.mutable_cancel()->set_reason("app disconnected");
-      conn->send(cancel);
+      conn->send_cancel(stream, "app disconnected");
       pool_->close_stream(conn->id(), stream);
       metrics_.add("requests", {{"outcome", "cancelled"}});
       spdlog::info("rid={} app disconnected before the first token; cancelled", rid);
       co_return;
     }
     if (!event) {
-      proto::Frame cancel;
-      cancel.set_stream(stream);
-      cancel.mutable_cancel()->set_reason("timeout in client");
-      conn->send(cancel);
+      conn->send_cancel(stream, "timeout in client");
       pool_->close_stream(conn->id(), stream);
       metrics_.add("requests", {{"outcome", "timeout"}});
       co_await api::send_error(res, api::gateway_timeout("client", "no answer within " + std::to_string(vr.timeout_ms) + " ms"));
@@ -211,10 +205,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
     break;
   }
   if (app_gone) {
-    proto::Frame cancel;
-    cancel.set_stream(stream);
-    cancel.mutable_cancel()->set_reason("app disconnected");
-    conn->send(cancel);
+    conn->send_cancel(stream, "app disconnected");
     outcome = "cancelled";
     spdlog::info("rid={} app disconnected mid-answer; cancelled upstream", rid);
   }

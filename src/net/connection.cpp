@@ -210,6 +210,13 @@ void Connection::send(const proto::Frame& frame) {
   write_signal_.cancel();
 }
 
+void Connection::send_cancel(uint64_t stream, const std::string& reason) {
+  proto::Frame cancel;
+  cancel.set_stream(stream);
+  cancel.mutable_cancel()->set_reason(reason);
+  send(cancel);
+}
+
 void Connection::close(const std::string& reason) {
   if (closed_ || close_after_flush_) return;
   proto::Frame bye;

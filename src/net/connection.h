@@ -56,6 +56,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading, pinging and the idle watchdog. Handlers run on the connection's executor.
   void start(FrameHandler on_frame, CloseHandler on_close);
   void send(const proto::Frame& frame);
+  // Tells the peer to stop work on `stream`.
+  void send_cancel(uint64_t stream, const std::string& reason);
   // Sends a Goodbye with the reason (best effort) and closes; the close handler runs once.
   void close(const std::string& reason);
 

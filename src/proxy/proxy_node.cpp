@@ -105,10 +105,7 @@ void ProxyNode::on_client_closed(uint64_t conn_id, const std::string& reason) {
     spdlog::info("client conn={} closed ({}), cancelling {} requests", conn_id, reason, affected.size());
   for (auto& route : affected) {
     if (auto w = route->worker.lock()) {
-      proto::Frame cancel;
-      cancel.set_stream(route->worker_stream);
-      cancel.mutable_cancel()->set_reason("client disconnected");
-      w->send(cancel);
+      w->send_cancel(route->worker_stream, "client disconnected");
     }
     finish_route(route, "cancelled");
   }
@@ -216,10 +213,7 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
     if (it == by_client_.end()) return;
     auto route = it->second;
     if (auto w = route->worker.lock()) {
-      proto::Frame cancel;
-      cancel.set_stream(route->worker_stream);
-      cancel.mutable_cancel()->set_reason(frame.cancel().reason());
-      w->send(cancel);
+      w->send_cancel(route->worker_stream, frame.cancel().reason());
     }
     spdlog::info("rid={} cancelled by client: {}", route->request.request_id(), frame.cancel().reason());
     finish_route(route, "cancelled");
@@ -374,10 +368,7 @@ void ProxyNode::arm_timeout(const std::shared_ptr<Route>& route) {
     auto route = weak.lock();
     if (ec || !route || !by_client_.count({route->client_conn, route->client_stream})) return;
     if (auto w = route->worker.lock()) {
-      proto::Frame cancel;
-      cancel.set_stream(route->worker_stream);
-      cancel.mutable_cancel()->set_reason("timeout in proxy");
-      w->send(cancel);
+      w->send_cancel(route->worker_stream, "timeout in proxy");
     }
     fail_route(route, 504, "timeout_error", "timeout", "request timed out in the proxy", "proxy");
   });
