@@ -31,8 +31,10 @@ api::ApiError from_proto(const proto::ResponseError& e) {
 }
 
 // The chunk OpenAI sends last when stream_options.include_usage is set.
-nlohmann::json usage_chunk(const nlohmann::json& last_chunk, api::ApiKind kind, const std::string& model,
+nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
                            const engine::Usage& usage) {
+  auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
+  if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
   nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
                           {"object", kind == api::ApiKind::Chat ? "chat.completion.chunk" : "text_completion"},
                           {"created", last_chunk.value("created", unix_now_us() / 1000000)},
@@ -145,7 +147,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   http::Headers headers = {{"X-Request-Id", rid}, {"X-Chrysalis-Worker", head.worker_id()},
                            {"X-Chrysalis-Proxy", conn->peer_node_id()}};
   api::ResponseAssembler assembler(vr.kind, vr.model);
-  nlohmann::json last_chunk = nlohmann::json::object();
+  std::string last_event;  // parsed only when needed: streaming relays the text untouched
   int64_t first_token_us = 0;
   if (vr.stream && !co_await res.begin_stream(200, "text/event-stream", headers)) app_gone = true;
   std::string outcome = "ok";
@@ -167,19 +169,20 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
           sse += text;
           sse += "\n\n";
         }
-        auto chunk = nlohmann::json::parse(text, nullptr, false);
-        if (chunk.is_object()) {
-          if (!vr.stream) assembler.add(chunk);
-          last_chunk = std::move(chunk);
+        if (!vr.stream) {
+          auto chunk = nlohmann::json::parse(text, nullptr, false);
+          if (chunk.is_object()) assembler.add(chunk);
         }
       }
+      if (event->frame.part().events_size() > 0) last_event = event->frame.part().events().rbegin()->data();
+
       if (vr.stream && !co_await res.write(sse)) app_gone = true;
       continue;
     } else if (event->frame.has_end()) {
       usage = from_proto(event->frame.end().usage());
       if (vr.stream) {
         std::string tail;
-        if (vr.include_usage) tail += "data: " + usage_chunk(last_chunk, vr.kind, vr.model, usage).dump() + "\n\n";
+        if (vr.include_usage) tail += "data: " + usage_chunk(last_event, vr.kind, vr.model, usage).dump() + "\n\n";
         tail += "data: [DONE]\n\n";
         co_await res.write(tail);
         co_await res.end_stream();

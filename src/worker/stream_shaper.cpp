@@ -58,14 +58,19 @@ bool StreamShaper::on_event(const engine::SseEvent& event, std::vector<std::stri
   }
   meter_.observe(chunk);
   if (has_content) ++content_chunks_;
-  chunk.erase("usage");
   auto choices = chunk.find("choices");
   if (choices == chunk.end() || !choices->is_array() || choices->empty()) return true;  // usage-only chunk
   for (auto& choice : *choices) {
     if (choice.is_object() && choice.contains("finish_reason") && choice["finish_reason"].is_string())
       finish_reason_ = choice["finish_reason"].get<std::string>();
   }
-  out.push_back(chunk.dump());
+  // Most chunks carry no usage: forward the engine's text as is instead of re-serializing it.
+  if (chunk.contains("usage")) {
+    chunk.erase("usage");
+    out.push_back(chunk.dump());
+  } else {
+    out.push_back(event.data);
+  }
   return true;
 }
 
