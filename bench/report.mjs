@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// Turns the raw figures bench/run.sh collected in its work directory into a table and one JSON
+// object (printed last), and writes both to the results file.
+//   node bench/report.mjs WORK_DIR [RESULTS_FILE]
+import fs from "node:fs";
+import path from "node:path";
+
+const [work, resultsFile] = process.argv.slice(2);
+if (!work) {
+    process.stderr.write("usage: report.mjs WORK_DIR [RESULTS_FILE]\n");
+    process.exit(2);
+}
+const read = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
+const exists = (name) => fs.existsSync(path.join(work, name));
+const round = (x, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
+const ratio = (a, b) => (a === null || b === null || b === 0 ? null : round(a / b, 3));
+
+const meta = read("meta.json");
+const errors = [];
+
+// CPU seconds each process spent during one wrk run, per request.
+function cpuPerRequest(label, requests) {
+    const before = read(`cpu-${label}.before.json`), after = read(`cpu-${label}.after.json`);
+    const out = {};
+    let total = 0;
+    for (const name of Object.keys(after).sort()) {
+        const ms = ((after[name] - (before[name] ?? 0)) / meta.clk_tck) * 1000;
+        if (ms <= 0) continue;
+        out[name] = round(ms / Math.max(requests, 1), 4);
+        total += ms;
+    }
+    out.total = round(total / Math.max(requests, 1), 4);
+    return out;
+}
+
+function wrkFigures(label) {
+    const w = read(`wrk-${label}.json`);
+    const e = w.errors;
+    const errorCount = e.connect + e.read + e.write + e.status + e.timeout;
+    if (errorCount > 0) errors.push(`${label}: wrk errors ${JSON.stringify(e)}`);
+    if (w.requests === 0) errors.push(`${label}: no request completed`);
+    return {
+        requests: w.requests, rps: round(w.rps, 1),
+        p50_ms: round(w.latency_ms.p50), p99_ms: round(w.latency_ms.p99), mean_ms: round(w.latency_ms.mean),
+        errors: errorCount, cpu_ms_per_request: cpuPerRequest(label, w.requests),
+    };
+}
+
+const mock = {};
+for (const c of meta.params.concurrency) {
+    if (!exists(`wrk-direct-c${c}.json`) || !exists(`wrk-network-c${c}.json`)) continue;
+    const direct = wrkFigures(`direct-c${c}`), network = wrkFigures(`network-c${c}`);
+    mock[`c${c}`] = {
+        direct, network,
+        ratio: {rps: ratio(network.rps, direct.rps), p50: ratio(network.p50_ms, direct.p50_ms), p99: ratio(network.p99_ms, direct.p99_ms)},
+        added_p50_ms: round(network.p50_ms - direct.p50_ms),
+    };
+}
+
+function probeTarget(t, name) {
+    if (!t) {
+        errors.push(`${name}: no figures`);
+        return null;
+    }
+    if (t.failed > 0) errors.push(`${name}: ${t.failed} failed requests (${t.failures.join("; ")})`);
+    return t;
+}
+
+const ttfcRaw = read("ttfc.json");
+const td = probeTarget(ttfcRaw.targets.direct, "ttfc direct"), tn = probeTarget(ttfcRaw.targets.network, "ttfc network");
+const ttfcOf = (t) => ({p50_ms: t.ttfc_ms.p50, p99_ms: t.ttfc_ms.p99, mean_ms: t.ttfc_ms.mean, total_p50_ms: t.total_ms.p50, requests: t.ok});
+const ttfc = {
+    direct: ttfcOf(td), network: ttfcOf(tn),
+    ratio: {p50: ratio(tn.ttfc_ms.p50, td.ttfc_ms.p50), p99: ratio(tn.ttfc_ms.p99, td.ttfc_ms.p99), mean: ratio(tn.ttfc_ms.mean, td.ttfc_ms.mean)},
+    added_p50_ms: round(tn.ttfc_ms.p50 - td.ttfc_ms.p50),
+};
+
+const tokRaw = read("tokens.json");
+const ed = probeTarget(tokRaw.targets.direct, "embedded direct"), en = probeTarget(tokRaw.targets.network, "embedded network");
+const embOf = (t) => ({
+    tokens_per_s: t.tokens_per_s, decode_tokens_per_s: t.decode_tokens_per_s, ttft_p50_ms: t.ttft_ms?.p50 ?? null,
+    total_p50_ms: t.total_ms?.p50 ?? null, completion_tokens: t.completion_tokens, requests: t.ok,
+});
+const embedded = {
+    model: "chrysalis model make-test (defaults)",
+    direct: embOf(ed), network: embOf(en),
+    ratio: {tokens_per_s: ratio(en.tokens_per_s, ed.tokens_per_s), decode_tokens_per_s: ratio(en.decode_tokens_per_s, ed.decode_tokens_per_s),
+        ttft_p50: ratio(en.ttft_ms?.p50 ?? null, ed.ttft_ms?.p50 ?? null)},
+    identical_output: tokRaw.identical_output,
+};
+if (tokRaw.identical_output === false) errors.push("embedded: output through the network differs from the engine's at temperature 0");
+for (const [name, t] of [["embedded direct", ed], ["embedded network", en]]) {
+    const want = meta.params.token_requests * meta.params.max_tokens;
+    if (t.completion_tokens > want) errors.push(`${name}: ${t.completion_tokens} completion tokens, more than max_tokens allows (${want})`);
+}
+
+const result = {
+    benchmark: "chrysalis-network-overhead",
+    date: meta.date, commit: meta.commit, commit_date: meta.commit_date, binary_built: meta.binary_built,
+    machine: {cores: meta.cores, cpu: meta.cpu, os: meta.os, kernel: meta.kernel, node: meta.node, wrk: meta.wrk,
+        loadavg_start: meta.loadavg_start, loadavg_end: meta.loadavg_end},
+    params: meta.params, elapsed_s: meta.elapsed_s,
+    mock, ttfc, embedded,
+    ok: errors.length === 0, errors,
+};
+
+// ---- table --------------------------------------------------------------------------------------
+const f = (x, d = 2) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
+const row = (label, a, b, r, d = 2) => `  ${label.padEnd(30)}${f(a, d).padStart(12)}${f(b, d).padStart(12)}${f(r, 3).padStart(16)}`;
+const lines = [];
+const p = meta.params;
+lines.push(`Chrysalis network overhead: direct = engine alone, network = client -> proxy -> worker -> engine`);
+lines.push(`mock engine: ${p.chunks} chunks x ${p.bytes} B per answer, ${p.burst ? "whole answer in one write" : "one write per chunk"}` +
+    `${p.delay_ms ? `, ${p.delay_ms} ms apart` : ""}; wrk -t1, ${p.duration_s} s per run; latency = whole stream`);
+lines.push("");
+lines.push(`  ${"".padEnd(30)}${"direct".padStart(12)}${"network".padStart(12)}${"network/direct".padStart(16)}`);
+for (const [key, m] of Object.entries(mock)) {
+    lines.push(`concurrency ${key.slice(1)}`);
+    lines.push(row("requests/s", m.direct.rps, m.network.rps, m.ratio.rps, 1));
+    lines.push(row("latency p50 (ms)", m.direct.p50_ms, m.network.p50_ms, m.ratio.p50));
+    lines.push(row("latency p99 (ms)", m.direct.p99_ms, m.network.p99_ms, m.ratio.p99));
+    lines.push(row("CPU ms per request, all procs", m.direct.cpu_ms_per_request.total, m.network.cpu_ms_per_request.total,
+        ratio(m.network.cpu_ms_per_request.total, m.direct.cpu_ms_per_request.total)));
+}
+lines.push(`time to first chunk (${ttfc.direct.requests} sequential streaming requests per path, keep-alive)`);
+lines.push(row("TTFC p50 (ms)", ttfc.direct.p50_ms, ttfc.network.p50_ms, ttfc.ratio.p50, 3));
+lines.push(row("TTFC p99 (ms)", ttfc.direct.p99_ms, ttfc.network.p99_ms, ttfc.ratio.p99, 3));
+lines.push(row("whole answer p50 (ms)", ttfc.direct.total_p50_ms, ttfc.network.total_p50_ms, ratio(ttfc.network.total_p50_ms, ttfc.direct.total_p50_ms), 3));
+lines.push(`embedded engine (test model; ${embedded.direct.requests} sequential requests per path, max_tokens ${p.max_tokens}, temperature 0)`);
+lines.push(row("completion tokens/s", embedded.direct.tokens_per_s, embedded.network.tokens_per_s, embedded.ratio.tokens_per_s, 1));
+lines.push(row("decode tokens/s (after 1st)", embedded.direct.decode_tokens_per_s, embedded.network.decode_tokens_per_s, embedded.ratio.decode_tokens_per_s, 1));
+lines.push(row("time to first token p50 (ms)", embedded.direct.ttft_p50_ms, embedded.network.ttft_p50_ms, embedded.ratio.ttft_p50, 3));
+lines.push(`  identical output direct vs network: ${embedded.identical_output}`);
+const cpuKey = Object.keys(mock).at(-1);
+if (cpuKey) {
+    const c = mock[cpuKey].network.cpu_ms_per_request;
+    const parts = Object.entries(c).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${f(v, 3)}`);
+    lines.push(`CPU ms per request through the network at concurrency ${cpuKey.slice(1)}: ${parts.join(", ")} (wrk not counted)`);
+}
+lines.push(`machine: ${meta.cores} cores, ${meta.cpu}; load average ${meta.loadavg_start} at start, ${meta.loadavg_end} at end`);
+if (errors.length) lines.push(`ERRORS: ${errors.join(" | ")}`);
+const table = lines.join("\n");
+const json = JSON.stringify(result);
+
+if (resultsFile) {
+    const md = [
+        "# Network overhead: client -> proxy -> worker -> engine vs the engine alone",
+        "",
+        `- date: ${meta.date}; HEAD ${meta.commit} (committed ${meta.commit_date}); build/chrysalis built ${meta.binary_built}`,
+        `- machine: ${meta.cores} cores (${meta.cpu}), ${meta.os}, kernel ${meta.kernel}, Node ${meta.node}, wrk ${meta.wrk}`,
+        `- load average: ${meta.loadavg_start} at start, ${meta.loadavg_end} at end (other work on the machine skews the figures)`,
+        "- command: `make bench` (runs `bash bench/run.sh`); see bench/README.md for what each figure means",
+        `- run time: ${meta.elapsed_s} s`,
+        "",
+        "```",
+        table,
+        "```",
+        "",
+        "Machine-readable (the last line `make bench` prints):",
+        "",
+        "```json",
+        json,
+        "```",
+        "",
+    ].join("\n");
+    fs.mkdirSync(path.dirname(resultsFile), {recursive: true});
+    fs.writeFileSync(resultsFile, md);
+}
+process.stdout.write(table + "\n" + (resultsFile ? `(written to ${resultsFile})\n` : "") + json + "\n");
+process.exit(errors.length ? 1 : 0);

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Network-overhead benchmark (`make bench`): the same streaming requests sent (a) straight to an
+# engine and (b) through client -> proxy -> worker -> engine, on this machine, in this run.
+#   1. mock engine (bench/mock-engine): wrk at concurrency 1 and 30, direct vs network:
+#      requests/s, latency p50/p99 (whole stream), CPU time per request of each process;
+#   2. mock engine: time to first chunk, sequential requests, direct and network interleaved;
+#   3. embedded engine (engine/server.mjs on a generated test model): completion tokens/s,
+#      sequential requests at temperature 0, direct and network interleaved.
+# Prints a table and, as its last line, one JSON object; writes both to bench/results/network-overhead.md.
+# Assumes `make build` (build/chrysalis) and the engine's npm packages (`make node`) are in place.
+# Settings (environment): BENCH_DURATION (s per wrk run, 12), BENCH_CONCURRENCY ("1 30"),
+# BENCH_TTFC_REQUESTS (200), BENCH_TOKEN_REQUESTS (20), BENCH_MAX_TOKENS (128), BENCH_CHUNKS (50),
+# BENCH_BYTES (128), BENCH_DELAY_MS (0), BENCH_BURST=1 (the mock writes each answer at once),
+# BENCH_LOG_LEVEL (info), BENCH_RESULTS (output file; empty: none), BENCH_KEEP=1 (keep the work
+# directory with configs and logs). The mock engine is built here with g++ (one file, a second or two).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BIN=${CHRYSALIS_BIN:-build/chrysalis}
+DURATION=${BENCH_DURATION:-12}
+CONCURRENCY=${BENCH_CONCURRENCY:-"1 30"}
+TTFC_REQUESTS=${BENCH_TTFC_REQUESTS:-200}
+TOKEN_REQUESTS=${BENCH_TOKEN_REQUESTS:-20}
+MAX_TOKENS=${BENCH_MAX_TOKENS:-128}
+CHUNKS=${BENCH_CHUNKS:-50}
+BYTES=${BENCH_BYTES:-128}
+DELAY_MS=${BENCH_DELAY_MS:-0}
+BURST=${BENCH_BURST:-0}
+LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
+RESULTS=${BENCH_RESULTS-bench/results/network-overhead.md}
+MOCK_MODEL=mock-model
+TEST_MODEL=chrysalis-test
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for tool in wrk node curl g++; do command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install $tool)"; done
+[[ -x $BIN ]] || die "$BIN is missing: run 'make build' first"
+[[ -d engine/node_modules ]] || die "engine/node_modules is missing: run 'make node' (or 'make bench') first"
+
+WORK=$(mktemp -d /tmp/chrysalis-bench.XXXXXX)
+declare -a PIDS=()     # every process this script started, in start order
+declare -A NODE_PID=() # name -> pid, for CPU accounting
+CURRENT=""             # the measuring command running now (wrk, probe)
+
+# Stop everything we started, newest first: SIGTERM, up to 5 s, then SIGKILL. The embedded worker's
+# engine (its child) is collected first so it cannot outlive a worker that had to be killed.
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  local all=() pid i
+  [[ -n $CURRENT ]] && all+=("$CURRENT")
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    all+=("$pid")
+    if [[ -r /proc/$pid/task/$pid/children ]]; then
+      local children=()
+      read -r -a children <"/proc/$pid/task/$pid/children" 2>/dev/null || true
+      all+=("${children[@]}")
+    fi
+  done
+  for pid in "${all[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${all[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if ((status != 0)); then
+    for f in "$WORK"/*.log; do
+      [[ -f $f ]] || continue
+      log "--- last lines of $(basename "$f")"
+      tail -n 15 "$f" >&2 || true
+    done
+  fi
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Free loopback ports, all taken at once so that none is handed out twice.
+read -r -a PORTS <<<"$(node -e '
+const net = require("net");
+(async () => {
+  const servers = [];
+  for (let i = 0; i < Number(process.argv[1]); i++) {
+    const s = net.createServer();
+    await new Promise((r) => s.listen(0, "127.0.0.1", r));
+    servers.push(s);
+  }
+  console.log(servers.map((s) => s.address().port).join(" "));
+  servers.forEach((s) => s.close());
+})();' 8)"
+MOCK_PORT=${PORTS[0]} PROXY_HTTP=${PORTS[1]} PROXY_WORKERS=${PORTS[2]} PROXY_CLIENTS=${PORTS[3]}
+WORKER_HTTP=${PORTS[4]} CLIENT_HTTP=${PORTS[5]} EMB_WORKER_HTTP=${PORTS[6]} EMB_ENGINE_PORT=${PORTS[7]}
+MOCK_URL=http://127.0.0.1:$MOCK_PORT
+CLIENT_URL=http://127.0.0.1:$CLIENT_HTTP
+ENGINE_URL=http://127.0.0.1:$EMB_ENGINE_PORT
+
+# Runs a command in the background and waits for it, so that a signal reaches our trap at once
+# instead of after the command (bash runs traps only between foreground commands).
+run_fg() {
+  local rc=0
+  "$@" &
+  CURRENT=$!
+  wait "$CURRENT" || rc=$?
+  CURRENT=""
+  return "$rc"
+}
+
+start() { # name, command...: background it, logging to $WORK/name.log
+  local name=$1
+  shift
+  "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  NODE_PID[$name]=$!
+}
+
+alive_or_die() { # name
+  kill -0 "${NODE_PID[$1]}" 2>/dev/null || die "$1 exited early (log: $WORK/$1.log)"
+}
+
+wait_until() { # what, seconds, command...: poll every 0.2 s
+  local what=$1 limit=$2
+  shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    for n in "${!NODE_PID[@]}"; do alive_or_die "$n"; done
+    ((SECONDS < deadline)) || die "timed out after ${limit}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+# A streaming chat request that must come back complete, ending in data: [DONE].
+stream_ok() { # base url, model
+  curl -sfN --max-time 30 "$1/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$2\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":8,\"stream\":true}" |
+    grep -q '^data: \[DONE\]'
+}
+
+cpu_snapshot() { # file: {"name": cpu ticks (user+system), ...} of every process we started
+  local sep="" n
+  {
+    printf '{'
+    for n in "${!NODE_PID[@]}"; do
+      # Fields after the ")" that closes the command name: utime and stime are the 12th and 13th.
+      local ticks
+      ticks=$(sed 's/.*) //' "/proc/${NODE_PID[$n]}/stat" 2>/dev/null | awk '{print $12 + $13}') || ticks=0
+      printf '%s"%s":%s' "$sep" "$n" "${ticks:-0}"
+      sep=","
+    done
+    printf '}\n'
+  } >"$1"
+}
+
+run_wrk() { # label, url, concurrency, seconds
+  local label=$1 url=$2 c=$3 d=$4
+  cpu_snapshot "$WORK/cpu-$label.before.json"
+  BENCH_MODEL=$MOCK_MODEL run_fg wrk -t1 -c"$c" -d"${d}s" --timeout 10s -s bench/chat-stream.lua \
+    "$url/v1/chat/completions" >"$WORK/wrk-$label.txt" 2>&1 || die "wrk failed: $(tail -3 "$WORK/wrk-$label.txt")"
+  cpu_snapshot "$WORK/cpu-$label.after.json"
+  grep '^WRK_JSON ' "$WORK/wrk-$label.txt" | tail -1 | cut -d' ' -f2- >"$WORK/wrk-$label.json"
+  [[ -s $WORK/wrk-$label.json ]] || die "no figures from wrk ($label): $(tail -3 "$WORK/wrk-$label.txt")"
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$SECONDS
+log "work directory $WORK; load average at start: $LOAD_START"
+
+# --- the network on the mock engine ------------------------------------------------------------
+g++ -std=c++20 -O2 -o "$WORK/mock-engine" bench/mock-engine/mock_engine.cpp 2>"$WORK/mock-build.log" ||
+  die "building the mock engine failed: $(tail -5 "$WORK/mock-build.log")"
+MOCK_ARGS=(--port "$MOCK_PORT" --chunks "$CHUNKS" --bytes "$BYTES" --delay-ms "$DELAY_MS" --model "$MOCK_MODEL")
+[[ $BURST == 1 ]] && MOCK_ARGS+=(--burst)
+cat >"$WORK/proxy.toml" <<EOF
+[proxy]
+id = "bench-proxy"
+http = "127.0.0.1:$PROXY_HTTP"
+worker_listen = "127.0.0.1:$PROXY_WORKERS"
+client_listen = "127.0.0.1:$PROXY_CLIENTS"
+[tls]
+dir = "$WORK/proxy"
+[log]
+level = "$LOG_LEVEL"
+EOF
+cat >"$WORK/worker-mock.toml" <<EOF
+[worker]
+id = "bench-worker-mock"
+model = "$MOCK_MODEL"
+coefficient = 1000
+max_concurrent = 256
+proxies = ["127.0.0.1:$PROXY_WORKERS"]
+http = "127.0.0.1:$WORKER_HTTP"
+[engine]
+kind = "external"
+url = "$MOCK_URL"
+[tls]
+dir = "$WORK/worker-mock"
+[log]
+level = "$LOG_LEVEL"
+EOF
+cat >"$WORK/client.toml" <<EOF
+[client]
+http = "127.0.0.1:$CLIENT_HTTP"
+proxies = ["127.0.0.1:$PROXY_CLIENTS"]
+[tls]
+dir = "$WORK/client"
+[log]
+level = "$LOG_LEVEL"
+EOF
+
+log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
+start mock "$WORK/mock-engine" "${MOCK_ARGS[@]}"
+start proxy "$BIN" proxy --config "$WORK/proxy.toml"
+start worker "$BIN" worker --config "$WORK/worker-mock.toml"
+start client "$BIN" client --config "$WORK/client.toml"
+wait_until "the mock engine" 20 stream_ok "$MOCK_URL" "$MOCK_MODEL"
+wait_until "the network to serve $MOCK_MODEL" 60 stream_ok "$CLIENT_URL" "$MOCK_MODEL"
+
+log "warm-up (2 s each path)"
+run_wrk warmup-direct "$MOCK_URL" 30 2
+run_wrk warmup-network "$CLIENT_URL" 30 2
+
+for c in $CONCURRENCY; do
+  log "wrk c=$c ${DURATION}s: direct"
+  run_wrk "direct-c$c" "$MOCK_URL" "$c" "$DURATION"
+  log "wrk c=$c ${DURATION}s: network"
+  run_wrk "network-c$c" "$CLIENT_URL" "$c" "$DURATION"
+done
+
+log "time to first chunk: $TTFC_REQUESTS sequential requests per path, interleaved"
+run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIENT_URL" --model "$MOCK_MODEL" \
+  --requests "$TTFC_REQUESTS" --warmup 5 >"$WORK/ttfc.json" 2>"$WORK/probe-ttfc.log" ||
+  die "TTFC probe failed: $(cat "$WORK/probe-ttfc.log")"
+
+# --- the embedded engine -----------------------------------------------------------------------
+"$BIN" model make-test --out "$WORK/model.gguf" >"$WORK/make-test.log" 2>&1 || die "model make-test failed"
+cat >"$WORK/worker-embedded.toml" <<EOF
+[worker]
+id = "bench-worker-embedded"
+model = "$TEST_MODEL"
+coefficient = 1000
+max_concurrent = 4
+proxies = ["127.0.0.1:$PROXY_WORKERS"]
+http = "127.0.0.1:$EMB_WORKER_HTTP"
+[engine]
+kind = "embedded"
+model = "$WORK/model.gguf"
+port = $EMB_ENGINE_PORT
+threads = 2
+[tls]
+dir = "$WORK/worker-embedded"
+[log]
+level = "$LOG_LEVEL"
+EOF
+log "starting a worker with the embedded engine on a generated test model"
+start worker-embedded "$BIN" worker --config "$WORK/worker-embedded.toml"
+wait_until "the embedded engine" 180 stream_ok "$ENGINE_URL" "$TEST_MODEL"
+wait_until "the network to serve $TEST_MODEL" 60 stream_ok "$CLIENT_URL" "$TEST_MODEL"
+
+log "embedded engine: $TOKEN_REQUESTS sequential requests per path (max_tokens $MAX_TOKENS, temperature 0), interleaved"
+run_fg node bench/probe.mjs --target "direct=$ENGINE_URL" --target "network=$CLIENT_URL" --model "$TEST_MODEL" \
+  --requests "$TOKEN_REQUESTS" --warmup 2 --max-tokens "$MAX_TOKENS" --temperature 0 \
+  --prompt "Write a long story about a dragon who learns to paint." >"$WORK/tokens.json" 2>"$WORK/probe-tokens.log" ||
+  die "token probe failed: $(cat "$WORK/probe-tokens.log")"
+
+# --- report ------------------------------------------------------------------------------------
+cat >"$WORK/meta.json" <<EOF
+{"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","cores":$(nproc),
+ "cpu":$(node -p 'JSON.stringify(require("os").cpus()[0]?.model?.trim() ?? "unknown")'),
+ "kernel":"$(uname -r)","os":$(node -p 'JSON.stringify(require("fs").readFileSync("/etc/os-release","utf8").match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? "unknown")'),
+ "node":"$(node --version)","wrk":"$(wrk --version 2>&1 | head -1 | awk '{print $2}')",
+ "commit":"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)",
+ "commit_date":"$(git log -1 --format=%cI 2>/dev/null || echo unknown)",
+ "binary_built":"$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)",
+ "loadavg_start":"$LOAD_START","loadavg_end":"$(cut -d' ' -f1-3 /proc/loadavg)",
+ "clk_tck":$(getconf CLK_TCK),"elapsed_s":$((SECONDS - T0)),
+ "params":{"chunks":$CHUNKS,"bytes":$BYTES,"delay_ms":$DELAY_MS,"burst":$([[ $BURST == 1 ]] && echo true || echo false),"duration_s":$DURATION,
+   "concurrency":[$(echo "$CONCURRENCY" | tr ' ' ',')],"ttfc_requests":$TTFC_REQUESTS,
+   "token_requests":$TOKEN_REQUESTS,"max_tokens":$MAX_TOKENS,"log_level":"$LOG_LEVEL","wrk_threads":1,
+   "gxx":"$(g++ -dumpfullversion)"}}
+EOF
+node bench/report.mjs "$WORK" "$RESULTS"
