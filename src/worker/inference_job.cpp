@@ -150,7 +150,8 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   if (cancelled_) http_->cancel();
   http::ClientResult result = co_await http_->run(std::move(engine_request), on_head, on_body);
 
-  if (status == 200 && !shaper.finished()) {
+  // A cancelled stream's half-received last event is not the engine's fault: don't parse it.
+  if (status == 200 && !shaper.finished() && !cancelled_) {
     events.clear();
     parser.finish(events);
     for (auto& ev : events)

@@ -65,7 +65,8 @@ bool StreamShaper::on_event(const engine::SseEvent& event, std::vector<std::stri
       finish_reason_ = choice["finish_reason"].get<std::string>();
   }
   // Most chunks carry no usage: forward the engine's text as is instead of re-serializing it.
-  if (chunk.contains("usage")) {
+  // OpenAI-style engines put "usage": null on every chunk; only a real usage object needs removing.
+  if (auto u = chunk.find("usage"); u != chunk.end() && !u->is_null()) {
     chunk.erase("usage");
     out.push_back(chunk.dump());
   } else {
