@@ -104,6 +104,11 @@ test("the request id follows the request to the engine and through every node's 
     const rid = r.headers.get("x-request-id");
     assert.ok(rid && rid.length >= 8, `X-Request-Id ${rid}`);
     assert.equal(mock.requests.at(-1).headers["x-request-id"], rid, "the engine got the same request id");
-    for (const node of cluster.nodes)
+    // Nodes log a request's summary line just after answering it, so give the logs a moment.
+    for (const node of cluster.nodes) {
+        const deadline = Date.now() + 5000;
+        while (!fs.readFileSync(node.log, "utf8").includes(rid) && Date.now() < deadline)
+            await new Promise((resolve) => setTimeout(resolve, 50));
         assert.ok(fs.readFileSync(node.log, "utf8").includes(rid), `${node.name} log mentions ${rid}`);
+    }
 });
