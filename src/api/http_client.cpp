@@ -1,3 +1,4 @@
+#include "api/beast_text.h"
 #include "api/http_client.h"
 
 #include <boost/asio/connect.hpp>
@@ -58,13 +59,6 @@ struct StreamingRequest::Impl {
 
 namespace {
 
-std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&

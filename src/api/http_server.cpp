@@ -1,3 +1,4 @@
+#include "api/beast_text.h"
 #include "api/http_server.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -146,13 +147,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 namespace {
 
-std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 Request to_request(bhttp::request<bhttp::string_body>& message, const std::string& remote) {
   Request request;
