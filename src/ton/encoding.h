@@ -1,0 +1,30 @@
+#pragma once
+// Byte/text encodings used around TON: hex, base64 (standard and URL-safe) and the
+// checksums of bag-of-cells files (CRC32C) and user-friendly addresses (CRC16-XMODEM).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chrysalis::ton {
+
+using Bytes = std::vector<uint8_t>;
+
+// Lower-case hex of the bytes.
+std::string to_hex(std::span<const uint8_t> bytes);
+// Hex (either case, even length, no prefix) to bytes; throws std::invalid_argument naming the problem.
+Bytes from_hex(std::string_view hex);
+
+// RFC 4648 base64 with padding; url_safe uses '-' and '_' instead of '+' and '/'.
+std::string to_base64(std::span<const uint8_t> bytes, bool url_safe = false);
+// Accepts both alphabets (not mixed), with or without '=' padding; ignores no other characters.
+// Throws std::invalid_argument on any bad character or length.
+Bytes from_base64(std::string_view text);
+
+// CRC-32C (Castagnoli, reflected 0x82F63B78, init/xorout 0xFFFFFFFF). BoC files store it little-endian.
+uint32_t crc32c(std::span<const uint8_t> bytes);
+// CRC-16/XMODEM (poly 0x1021, init 0). Friendly addresses store it big-endian.
+uint16_t crc16_xmodem(std::span<const uint8_t> bytes);
+
+}  // namespace chrysalis::ton
