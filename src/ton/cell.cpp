@@ -285,7 +285,7 @@ int64_t CellSlice::load_int(unsigned bits) {
 }
 
 Bytes CellSlice::load_uint_be(unsigned bits) {
-  if (bits > 256) throw CellUnderflow("load_uint_be: width " + std::to_string(bits) + " above 256");
+  if (bits > 257) throw CellUnderflow("load_uint_be: width " + std::to_string(bits) + " above 257");
   need_bits(bits);
   Bytes out((bits + 7) / 8, 0);
   for (unsigned i = 0; i < bits; ++i) {
