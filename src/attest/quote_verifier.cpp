@@ -88,6 +88,10 @@ QuoteVerification verify_quote(std::span<const uint8_t> bytes, const TrustAnchor
   }
   r.valid_until = chain.earliest_not_after;
   X509* anchor = chain.chain.back().get();
+  // A root carried in the quote is ignored for trust, but it must be the very root we trusted.
+  X509* carried = certs.back().get();
+  if (X509_check_issued(carried, carried) == X509_V_OK && X509_cmp(carried, anchor) != 0)
+    return fail(r, reason::kPckChainUntrusted, "the root certificate in the quote differs from the trusted root");
 
   // 3. QE report signed by the PCK key.
   EVP_PKEY* pck_key = X509_get0_pubkey(certs[0].get());
