@@ -3,7 +3,7 @@
 // implementations (the C++ TON layer). Usage: node scripts/vectors.mjs [OUT.json]
 // (run "npm run build" first: addresses depend on the compiled code).
 import fs from 'node:fs';
-import { Address, beginCell, contractAddress } from '@ton/core';
+import { Address, beginCell, contractAddress, Dictionary } from '@ton/core';
 import { keyPairFromSeed } from '@ton/crypto';
 import {
     OP, loadCodes, paramsCell, signedPayloadCell, signPayload, signedBody, rootBodies, proxyBodies, clientBodies, workerBodies,
@@ -71,7 +71,40 @@ const out = {
         root_add_model_hash: cellVec(rootBodies.addModelHash(0x33n, 11n)),
         root_register_proxy: cellVec(rootBodies.registerProxy({ publicKey: pub, workersEndpoint: '10.0.0.1:8001', clientsEndpoint: '10.0.0.1:8002' }, 12n)),
         root_change_params: cellVec(rootBodies.changeParams(params, 13n)),
+        root_del_proxy_image_hash: cellVec(rootBodies.delProxyImageHash(0x11n, 14n)),
+        root_del_worker_image_hash: cellVec(rootBodies.delWorkerImageHash(0x22n, 15n)),
+        root_del_model_hash: cellVec(rootBodies.delModelHash(0x33n, 16n)),
+        root_unregister_proxy: cellVec(rootBodies.unregisterProxy(5, 17n)),
+        root_update_proxy: cellVec(rootBodies.updateProxy(5, { publicKey: pub, workersEndpoint: 'w.example:1', clientsEndpoint: 'c.example:2' }, 18n)),
+        root_set_codes: cellVec(rootBodies.setCodes(codes, 19n)),
+        root_change_owner: cellVec(rootBodies.changeOwner(proxyOwner, 20n)),
+        root_upgrade_root: cellVec(rootBodies.upgradeRoot(codes.rootCode, 21n)),
+        proxy_client_charge_notify: cellVec(beginCell().storeUint(OP.clientChargeNotify, 32).storeUint(22n, 64).storeUint(100n, 64)
+            .storeUint(250n, 64).storeAddress(clientOwner).storeAddress(workerOwner).endCell()),
+        proxy_worker_payout_request: cellVec(beginCell().storeUint(OP.workerPayoutRequest, 32).storeUint(23n, 64).storeUint(7n, 64)
+            .storeUint(70n, 64).storeAddress(workerOwner).storeAddress(clientOwner).endCell()),
+        excesses: cellVec(beginCell().storeUint(OP.excesses, 32).storeUint(24n, 64).endCell()),
+        payout: cellVec(beginCell().storeUint(OP.payout, 32).storeUint(25n, 64).endCell()),
     },
+    // Full code cells (BoC hex), so a reader can derive the addresses above without contracts/build/.
+    codes: Object.fromEntries(Object.entries(codes).map(([k, c]) => [k, hex(c)])),
+    // Dictionaries as the root's get-methods return them (the HashmapE root cell).
+    dictionaries: (() => {
+        const hashes = Dictionary.empty(Dictionary.Keys.BigUint(256), Dictionary.Values.Bool());
+        const keys = [0x11n, 0x22n, (1n << 255n) + 5n, 0xabcdefn];
+        for (const k of keys) hashes.set(k, true);
+        const proxies = Dictionary.empty(Dictionary.Keys.Uint(32), {
+            serialize: (v, b) => { b.storeUint(v.publicKey, 256).storeRef(beginCell().storeStringTail(v.w).endCell()).storeRef(beginCell().storeStringTail(v.c).endCell()); },
+            parse: () => { throw new Error('write only'); },
+        });
+        const entries = [[1, { publicKey: pub, w: '10.0.0.1:8001', c: '10.0.0.1:8002' }], [4, { publicKey: 7n, w: 'h:1', c: 'h:2' }], [9, { publicKey: 1n << 200n, w: 'x:9', c: 'y:9' }]];
+        for (const [k, v] of entries) proxies.set(k, v);
+        return {
+            hash_set: { keys_hex: keys.sort((a, b) => (a < b ? -1 : 1)).map((k) => k.toString(16).padStart(64, '0')), ...cellVec(beginCell().storeDictDirect(hashes).endCell()) },
+            proxies: { entries: entries.map(([k, v]) => ({ seqno: k, public_key_hex: v.publicKey.toString(16).padStart(64, '0'), workers_endpoint: v.w, clients_endpoint: v.c })),
+                ...cellVec(beginCell().storeDictDirect(proxies).endCell()) },
+        };
+    })(),
 };
 
 const json = JSON.stringify(out, null, 2) + '\n';
