@@ -10,6 +10,11 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_node_commands(app);
   chrysalis::cli::register_model_commands(app);
   chrysalis::cli::register_local_commands(app);
+  chrysalis::cli::register_devnet_commands(app);
+  chrysalis::cli::register_ton_chain_commands(app);
+  chrysalis::cli::register_ton_commands(app);
+  chrysalis::cli::register_attest_quote_commands(app);
+  chrysalis::cli::register_attest_ratls_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
