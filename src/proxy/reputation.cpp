@@ -13,7 +13,8 @@ Reputation::State Reputation::decayed(int64_t now_us, const ReputationParams& p)
   }
   double f = std::exp2(-static_cast<double>(now_us - s.updated_us) / (p.half_life_s * 1e6));
   for (double* v : {&s.successes, &s.early_errors, &s.timeouts, &s.mid_stream_errors, &s.spot_agreements,
-                    &s.spot_disagreements, &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum})
+                    &s.spot_disagreements, &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum, &s.fit_n, &s.fit_y,
+                    &s.fit_nn, &s.fit_ny})
     *v *= f;
   s.updated_us = now_us;
   return s;
@@ -21,6 +22,7 @@ Reputation::State Reputation::decayed(int64_t now_us, const ReputationParams& p)
 
 void Reputation::record(Outcome outcome, int64_t now_us, const ReputationParams& p) {
   decay_to(now_us, p);
+  state_.lifetime += 1;
   switch (outcome) {
     case Outcome::Success: state_.successes += 1; break;
     case Outcome::ErrorBeforeFirstToken: state_.early_errors += 1; break;
@@ -35,6 +37,30 @@ void Reputation::record_speed(double ttft_ms, double tokens_per_s, int64_t now_u
   state_.speed_weight += 1;
   state_.ttft_ms_sum += ttft_ms;
   state_.tps_sum += tokens_per_s;
+}
+
+void Reputation::record_load_speed(double observed_tokens_per_s, uint32_t running_before, int64_t now_us,
+                                   const ReputationParams& p) {
+  if (!(observed_tokens_per_s > 0) || !std::isfinite(observed_tokens_per_s)) return;
+  decay_to(now_us, p);
+  double n = running_before, y = 1 / observed_tokens_per_s;
+  state_.fit_n += n;
+  state_.fit_y += y;
+  state_.fit_nn += n * n;
+  state_.fit_ny += n * y;
+}
+
+double Reputation::contention() const {
+  // Least squares of y = a + b n over the decayed samples (their weight is speed_weight).
+  double w = state_.speed_weight;
+  if (w < 3) return 0;
+  double mean_n = state_.fit_n / w, mean_y = state_.fit_y / w;
+  double var_n = state_.fit_nn / w - mean_n * mean_n;
+  if (var_n < 0.5) return 0;
+  double b = (state_.fit_ny / w - mean_n * mean_y) / var_n;
+  double a = mean_y - b * mean_n;
+  if (!(a > 0)) return 0;
+  return std::clamp(b / a, 0.0, 2.0);
 }
 
 void Reputation::record_spot_check(bool agreed, int64_t now_us, const ReputationParams& p) {

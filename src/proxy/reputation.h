@@ -11,7 +11,7 @@ namespace chrysalis::proxy {
 struct ReputationParams {
   double half_life_s = 300;
   double prior_successes = 3;       // a new worker starts trusted, but a few faults move it quickly
-  double trial_evidence = 8;        // below this much (decayed) evidence a worker is on trial
+  double trial_evidence = 8;        // a worker with fewer outcomes ever is on trial
   double early_error_weight = 1;    // failed before the first token: retried, costs little
   double timeout_weight = 4;        // stalled: costs the client a whole first-token timeout
   double mid_stream_weight = 6;     // failed after the first token: the client sees the error
@@ -28,12 +28,21 @@ class Reputation {
     double successes = 0, early_errors = 0, timeouts = 0, mid_stream_errors = 0;
     double spot_agreements = 0, spot_disagreements = 0;
     double speed_weight = 0, ttft_ms_sum = 0, tps_sum = 0;  // weighted sums for the means
+    // Decayed sums fitting seconds-per-token = a + b x running (batching slows each stream).
+    double fit_n = 0, fit_y = 0, fit_nn = 0, fit_ny = 0;
+    double lifetime = 0;  // outcomes ever recorded, not decayed: only new workers are on trial
     int64_t updated_us = 0;
   };
 
   void record(Outcome outcome, int64_t now_us, const ReputationParams& p);
   // One completed answer: time to first token and single-stream tokens per second.
   void record_speed(double ttft_ms, double tokens_per_s, int64_t now_us, const ReputationParams& p);
+  // The decode speed an answer saw with `running_before` other requests on the worker.
+  void record_load_speed(double observed_tokens_per_s, uint32_t running_before, int64_t now_us,
+                         const ReputationParams& p);
+  // Fitted slowdown per extra running request (each stream's time x (1 + c x running)); 0 = not
+  // enough spread in the load seen yet.
+  double contention() const;
   void record_spot_check(bool agreed, int64_t now_us, const ReputationParams& p);
 
   // Share of requests that end well, with the prior; in (0, 1].
@@ -45,7 +54,7 @@ class Reputation {
   // trust x a speed factor relative to `model_tps` (the model's median); what /stats shows.
   double score(int64_t now_us, const ReputationParams& p, double model_tps) const;
   double evidence(int64_t now_us, const ReputationParams& p) const;
-  bool on_trial(int64_t now_us, const ReputationParams& p) const { return evidence(now_us, p) < p.trial_evidence; }
+  bool on_trial(int64_t, const ReputationParams& p) const { return state_.lifetime < p.trial_evidence; }
   double ttft_ms() const { return state_.speed_weight > 0 ? state_.ttft_ms_sum / state_.speed_weight : 0; }
   double tokens_per_s() const { return state_.speed_weight > 0 ? state_.tps_sum / state_.speed_weight : 0; }
 

@@ -62,33 +62,29 @@ class OraclePolicy : public SelectionPolicy {
 };
 
 // Ours: least expected completion time (RTT + TTFT + tokens / speed slowed by the requests already
-// running there), inflated by distrust; workers on trial get a bounded share; the prompt-prefix
+// running there), inflated by distrust; workers on trial get one request at a time; the prompt-prefix
 // worker keeps the request while it is not much worse than the best.
 class OursPolicy : public SelectionPolicy {
  public:
   explicit OursPolicy(PolicyParams p) : p_(p) {}
   std::string name() const override { return "ours"; }
   std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
-                     const RequestShape& shape, std::mt19937_64& rng) override {
+                     const RequestShape& shape, std::mt19937_64&) override {
     // Unmeasured workers are assumed typical: the mean of the measured ones.
     double ttft_sum = 0, tps_sum = 0, n = 0;
-    bool any_trial = false, any_established = false;
-    for (auto i : eligible) {
+    for (auto i : eligible)
       if (w[i].tokens_per_s > 0) {
         ttft_sum += w[i].ttft_ms;
         tps_sum += w[i].tokens_per_s;
         n += 1;
       }
-      (w[i].trial ? any_trial : any_established) = true;
-    }
     double fb_ttft = n > 0 ? ttft_sum / n : 500, fb_tps = n > 0 ? tps_sum / n : 30;
-    // Decide once per request whether it may go to a worker on trial: bounds their share.
-    bool offer_trial = any_trial && (!any_established || std::uniform_real_distribution<>(0, 1)(rng) < p_.trial_share);
 
-    std::size_t best = eligible.front(), affine = SIZE_MAX;
+    std::size_t best = SIZE_MAX, affine = SIZE_MAX;
     double best_cost = std::numeric_limits<double>::infinity(), affine_cost = best_cost;
     for (auto i : eligible) {
-      if (w[i].trial != offer_trial && any_established && any_trial) continue;
+      // A new worker's exposure is bounded: one request at a time until it has a record.
+      if (w[i].trial && w[i].running >= p_.trial_concurrency) continue;
       double cost = expected_completion_ms(w[i], shape, p_, fb_ttft, fb_tps) * (1 + p_.trust_penalty * (1 - w[i].trust));
       if (w[i].trust < p_.min_trust) cost *= 100;  // only when nothing better is free
       bool better = cost < best_cost || (cost == best_cost && w[i].last_dispatch < w[best].last_dispatch);
@@ -101,6 +97,9 @@ class OursPolicy : public SelectionPolicy {
         affine_cost = cost;
       }
     }
+    // Only workers on trial with a request each are free: take the least loaded of them.
+    if (best == SIZE_MAX)
+      return *std::min_element(eligible.begin(), eligible.end(), [&](auto a, auto b) { return w[a].running < w[b].running; });
     if (affine != SIZE_MAX && affine_cost <= best_cost * (1 + p_.affinity_slack)) return affine;
     return best;
   }
@@ -115,8 +114,8 @@ double expected_completion_ms(const WorkerCandidate& w, const RequestShape& shap
                               double fallback_ttft_ms, double fallback_tps) {
   double ttft = w.tokens_per_s > 0 ? w.ttft_ms : fallback_ttft_ms;
   double tps = w.tokens_per_s > 0 ? w.tokens_per_s : fallback_tps;
-  double slowdown = 1 + p.contention * static_cast<double>(w.running);
-  return w.rtt_ms + ttft * slowdown + shape.expected_tokens * 1000.0 / tps * slowdown;
+  double slowdown = 1 + (w.contention > 0 ? w.contention : p.contention) * static_cast<double>(w.running);
+  return w.rtt_ms + ttft * prompt_ttft_scale(shape.prompt_tokens) * slowdown + shape.expected_tokens * 1000.0 / tps * slowdown;
 }
 
 const std::vector<std::string>& selection_policy_names() {

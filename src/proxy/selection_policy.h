@@ -13,13 +13,18 @@ namespace chrysalis::proxy {
 // What the policy knows about the request being placed.
 struct RequestShape {
   double expected_tokens = 256;  // completion tokens it will probably produce
+  double prompt_tokens = 400;    // prompt size: time to first token grows with it
 };
+
+// Time to first token is a fixed overhead plus prefill linear in the prompt; measured TTFTs are
+// stored as if for a typical 400-token prompt, and scaled back for the request at hand.
+inline double prompt_ttft_scale(double prompt_tokens) { return (prompt_tokens + 400) / 800; }
 
 struct PolicyParams {
   double contention = 0.3;       // per extra running request, each stream slows by this share
   double trust_penalty = 12;     // cost multiplier 1 + penalty x (1 - trust)
   double min_trust = 0.25;       // below it a worker is a last resort
-  double trial_share = 0.05;     // share of requests offered to workers on trial
+  uint32_t trial_concurrency = 1; // requests at once on a worker still on trial
   double affinity_slack = 0.5;   // prefix-affinity worker kept while within +50 % of the best cost
 };
 

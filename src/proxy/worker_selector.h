@@ -19,6 +19,7 @@ struct WorkerCandidate {
   double ttft_ms = 0;         // measured time to first token
   double tokens_per_s = 0;    // measured single-stream decode speed
   double rtt_ms = 0;          // connection ping round trip
+  double contention = 0;      // measured slowdown per running request; 0 = use the policy default
   double trust = 1;           // reputation: reliability x spot-check honesty, (0, 1]
   bool trial = false;         // too little evidence yet: gets a bounded share of traffic
   bool affinity = false;      // served this request's prompt prefix last

@@ -78,15 +78,14 @@ TEST(RoutingPolicy, OursAvoidsDistrustedWorkers) {
   EXPECT_EQ(pick("ours", ws), 0);
 }
 
-TEST(RoutingPolicy, OursGivesTrialWorkersABoundedShare) {
-  std::vector<WorkerCandidate> ws = {worker(300, 40), worker(0, 0)};
-  ws[1].trial = true;  // unmeasured: assumed typical, would tie with the established one
-  auto p = make_selection_policy("ours");
-  std::mt19937_64 rng(7);
-  int trial = 0;
-  for (int i = 0; i < 2000; ++i) trial += select_worker(ws, "m", 4000, *p, RequestShape{}, rng).index == 1;
-  EXPECT_GT(trial, 40);   // it does get traffic...
-  EXPECT_LT(trial, 200);  // ...about trial_share (5 %) of it
+TEST(RoutingPolicy, OursGivesTrialWorkersOneRequestAtATime) {
+  std::vector<WorkerCandidate> ws = {worker(300, 40, 2), worker(0, 0)};
+  ws[1].trial = true;  // unmeasured: assumed typical, so it beats the busier established worker
+  EXPECT_EQ(pick("ours", ws), 1);
+  ws[1].running = 1;   // its one trial request is running: no more until it has a record
+  EXPECT_EQ(pick("ours", ws), 0);
+  ws[0].running = 4;   // ...unless nothing else is free
+  EXPECT_EQ(pick("ours", ws), 1);
 }
 
 TEST(RoutingPolicy, OursKeepsPrefixAffinityWhileNotMuchWorse) {

@@ -1,0 +1,37 @@
+#pragma once
+// Discrete-event simulation of one proxy routing requests over many heterogeneous, partly
+// misbehaving workers. Routing decisions and reputation go through the proxy's real code
+// (proxy/selection_policy.h, proxy/reputation.h, proxy/spot_check.h).
+#include <cstdint>
+#include <string>
+
+namespace routing_sim {
+
+struct Scenario {
+  uint32_t workers = 1000;
+  double load = 0.9;           // arrival rate as a fraction of the honest workers' capacity
+  double bad = 0.05;           // fraction of misbehaving workers, split evenly over the bad kinds
+  uint64_t seed = 1;
+  double duration_s = 300;     // arrivals stop here; requests in flight still finish
+  double warmup_s = 0;         // arrivals before this are not measured (0 = 20 % of duration)
+  double first_token_timeout_ms = 5000;
+  double deadline_ms = 60000;
+  uint32_t max_retries = 2;
+  double spot_check_rate = 0.01;
+  double mtbf_s = 3600;        // every worker goes offline on average once per this
+  double detect_ms = 10000;    // missed pings before an offline worker is dropped
+  double trust_penalty = -1;
+};
+
+struct Result {
+  std::string policy;
+  uint64_t measured = 0, succeeded = 0, failed = 0, wrong = 0, retries = 0, busy_waits = 0;
+  uint64_t attempts = 0, attempts_on_bad = 0, spot_checks = 0, spot_disagreements = 0;
+  double mean_ms = 0, p50_ms = 0, p99_ms = 0, ttft_p99_ms = 0;
+  double throughput_rps = 0, failure_rate = 0, wrong_rate = 0, bad_share = 0;
+  double offered_rps = 0;
+};
+
+Result simulate(const Scenario& scenario, const std::string& policy);
+
+}  // namespace routing_sim
