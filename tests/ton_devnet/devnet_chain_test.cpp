@@ -210,6 +210,54 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   EXPECT_EQ(proxy_ton, stake + charged_tokens * price - paid_tokens * fee + kStorageReserve);
 }
 
+TEST_F(TonDevnetChain, OwnerMessagesChangeTheRegistry) {
+  // Root owner messages built in C++: a model hash, a proxy image hash and a proxy registration.
+  auto owner = dev_wallet(*devnet, "root-owner");
+  Hash256 model{}, image{};
+  model.fill(0x4d);
+  image.fill(0x1a);
+  ProxyEntry entry{Ed25519Key::from_seed(std::vector<uint8_t>(32, 0x77)).public_key(), "127.0.0.1:11001", "127.0.0.1:11002"};
+  auto before = run_sync(io, read_root_registry(*client, devnet->root));
+  run_sync(io, send_and_wait(*client, owner,
+                             {to(devnet->root, kTon / 10, root_body::add_model_hash(model, 31)),
+                              to(devnet->root, kTon / 10, root_body::add_proxy_image_hash(image, 32)),
+                              to(devnet->root, kTon / 10, root_body::register_proxy(entry, 33))}));
+  auto after = run_sync(io, read_root_registry(*client, devnet->root));
+  EXPECT_EQ(after.version, before.version + 3);
+  EXPECT_EQ(after.model_hashes, std::vector<Hash256>{model});
+  EXPECT_EQ(after.proxy_image_hashes, std::vector<Hash256>{image});
+  ASSERT_EQ(after.proxies.size(), 1u);
+  EXPECT_EQ(after.proxies[0].seqno, before.last_proxy_seqno + 1);
+  EXPECT_EQ(after.proxies[0].entry, entry);
+  // Not the owner: refused, nothing changes.
+  run_sync(io, send_and_wait(*client, dev_wallet(*devnet, "client-2"), {to(devnet->root, kTon / 10, root_body::del_model_hash(model, 34))}));
+  auto unchanged = run_sync(io, read_root_registry(*client, devnet->root));
+  EXPECT_EQ(unchanged.version, after.version);
+  EXPECT_EQ(unchanged.model_hashes, after.model_hashes);
+}
+
+TEST(TonDevnetClient, RetriesConnectionErrorsWithBackoffThenReports) {
+  // A port nothing listens on: every try is refused; the client tries max_attempts times.
+  boost::asio::io_context io;
+  ToncenterOptions options;
+  options.endpoint = "http://127.0.0.1:1";
+  options.retry.max_attempts = 3;
+  options.retry.initial_delay = std::chrono::milliseconds(100);
+  options.retry.jitter = 0;
+  ToncenterClient c(io.get_executor(), options);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    run_sync(io, c.get_masterchain_info());
+    FAIL() << "no error";
+  } catch (const ToncenterError& e) {
+    EXPECT_EQ(e.code(), 0);
+    EXPECT_EQ(e.transport(), chrysalis::http::ClientError::connect_failed);
+    EXPECT_NE(std::string(e.what()).find("getMasterchainInfo"), std::string::npos);
+  }
+  // two waits: 100 ms + 200 ms
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+}
+
 TEST_F(TonDevnetChain, WaitForTransactionTimesOutClearly) {
   auto nobody = Address::parse("0:" + std::string(64, 'e'));
   try {
