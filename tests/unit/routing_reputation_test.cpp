@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include "proxy/reputation.h"
@@ -88,4 +90,36 @@ TEST(RoutingReputation, RestoreKeepsState) {
   b.restore("w", "m", a.entries().at("w").rep.state());
   EXPECT_DOUBLE_EQ(b.find("w")->trust(kSec, b.params()), a.find("w")->trust(kSec, a.params()));
   EXPECT_EQ(b.entries().at("w").model, "m");
+}
+
+#include <filesystem>
+
+#include "proxy/reputation_store.h"
+
+TEST(RoutingReputation, StoreSurvivesARestart) {
+  auto file = std::filesystem::temp_directory_path() / ("routing-rep-" + std::to_string(::getpid()) + ".sqlite");
+  std::filesystem::remove(file);
+  {
+    ReputationBook book;
+    book.of("k1", "m").record(Outcome::Timeout, kSec, book.params());
+    book.of("k1", "m").record_speed(120, 33, kSec, book.params());
+    book.of("k2", "x").record(Outcome::Success, kSec, book.params());
+    ReputationStore(file).save(book);
+  }
+  ReputationBook loaded;
+  EXPECT_EQ(ReputationStore(file).load(loaded), 2u);
+  ASSERT_NE(loaded.find("k1"), nullptr);
+  EXPECT_EQ(loaded.entries().at("k1").model, "m");
+  EXPECT_DOUBLE_EQ(loaded.find("k1")->tokens_per_s(), 33);
+  EXPECT_LT(loaded.find("k1")->trust(kSec, loaded.params()), 0.5);
+  std::filesystem::remove(file);
+}
+
+TEST(RoutingReputation, StoreInAnUnwritablePlaceIsAClearError) {
+  try {
+    ReputationStore store("/proc/no/such/dir/rep.sqlite");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/proc/no/such/dir/rep.sqlite"), std::string::npos);
+  }
 }

@@ -1,0 +1,100 @@
+#include "proxy/reputation_store.h"
+
+#include <stdexcept>
+
+namespace chrysalis::proxy {
+
+namespace {
+
+struct Statement {
+  sqlite3_stmt* s = nullptr;
+  ~Statement() { sqlite3_finalize(s); }
+};
+
+// Column order shared by load and save.
+constexpr const char* kColumns =
+    "key, model, successes, early_errors, timeouts, mid_stream_errors, spot_agreements, spot_disagreements, "
+    "speed_weight, ttft_ms_sum, tps_sum, fit_n, fit_y, fit_nn, fit_ny, lifetime, updated_us";
+
+double* fields(Reputation::State& s, int i) {
+  double* all[] = {&s.successes, &s.early_errors,    &s.timeouts,      &s.mid_stream_errors, &s.spot_agreements,
+                   &s.spot_disagreements, &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum,           &s.fit_n,
+                   &s.fit_y,         &s.fit_nn,          &s.fit_ny,        &s.lifetime};
+  return all[i];
+}
+constexpr int kFields = 14;
+
+}  // namespace
+
+ReputationStore::ReputationStore(const std::filesystem::path& file) : file_(file.string()) {
+  std::error_code ec;
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  if (sqlite3_open(file_.c_str(), &db_) != SQLITE_OK) {
+    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open reputation database " + file_ + ": " + why);
+  }
+  exec("CREATE TABLE IF NOT EXISTS reputation (key TEXT PRIMARY KEY, model TEXT NOT NULL, successes REAL, "
+       "early_errors REAL, timeouts REAL, mid_stream_errors REAL, spot_agreements REAL, spot_disagreements REAL, "
+       "speed_weight REAL, ttft_ms_sum REAL, tps_sum REAL, fit_n REAL, fit_y REAL, fit_nn REAL, fit_ny REAL, "
+       "lifetime REAL, updated_us INTEGER)");
+}
+
+ReputationStore::~ReputationStore() { sqlite3_close(db_); }
+
+void ReputationStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error("reputation database " + file_ + ": " + why);
+  }
+}
+
+std::size_t ReputationStore::load(ReputationBook& book) {
+  Statement st;
+  std::string sql = std::string("SELECT ") + kColumns + " FROM reputation";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
+    throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+  std::size_t n = 0;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    Reputation::State s;
+    auto text = [&](int col) {
+      auto* p = sqlite3_column_text(st.s, col);
+      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+    };
+    for (int i = 0; i < kFields; ++i) *fields(s, i) = sqlite3_column_double(st.s, 2 + i);
+    s.updated_us = sqlite3_column_int64(st.s, 2 + kFields);
+    book.restore(text(0), text(1), s);
+    ++n;
+  }
+  return n;
+}
+
+void ReputationStore::save(const ReputationBook& book) {
+  exec("BEGIN");
+  try {
+    Statement st;
+    std::string sql = std::string("INSERT OR REPLACE INTO reputation (") + kColumns +
+                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
+      throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+    for (auto& [key, e] : book.entries()) {
+      Reputation::State s = e.rep.state();
+      sqlite3_bind_text(st.s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 2, e.model.c_str(), -1, SQLITE_TRANSIENT);
+      for (int i = 0; i < kFields; ++i) sqlite3_bind_double(st.s, 3 + i, *fields(s, i));
+      sqlite3_bind_int64(st.s, 3 + kFields, s.updated_us);
+      if (sqlite3_step(st.s) != SQLITE_DONE)
+        throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+      sqlite3_reset(st.s);
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,30 @@
+#include "proxy/routing_config.h"
+
+#include <stdexcept>
+
+#include "common/toml_reader.h"
+#include "proxy/selection_policy.h"
+
+namespace chrysalis::proxy {
+
+RoutingConfig load_routing_config(const TomlReader& r) {
+  RoutingConfig c;
+  c.policy = r.string("routing.policy", c.policy);
+  if (c.policy == "oracle") throw std::invalid_argument("routing.policy: 'oracle' exists only in the simulator");
+  try {
+    make_selection_policy(c.policy);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("routing.policy: ") + e.what());
+  }
+  c.first_token_timeout_ms = static_cast<uint32_t>(r.integer("routing.first_token_timeout_ms", 0, 0, 3'600'000));
+  c.hedge_after_ms = static_cast<uint32_t>(r.integer("routing.hedge_after_ms", 0, 0, 3'600'000));
+  c.spot_check_rate = r.number("routing.spot_check_rate", 0);
+  if (!(c.spot_check_rate >= 0 && c.spot_check_rate <= 1))
+    throw std::invalid_argument("routing.spot_check_rate must be between 0 and 1");
+  c.affinity_prefix_chars = static_cast<uint32_t>(r.integer("routing.affinity_prefix_chars", 0, 0, 1'000'000));
+  c.reputation_half_life_s = r.number("routing.reputation_half_life_s", 300);
+  if (!(c.reputation_half_life_s > 0)) throw std::invalid_argument("routing.reputation_half_life_s must be > 0");
+  return c;
+}
+
+}  // namespace chrysalis::proxy

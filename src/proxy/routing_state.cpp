@@ -1,0 +1,144 @@
+#include "proxy/routing_state.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/time.h"
+
+namespace chrysalis::proxy {
+
+namespace {
+ReputationParams params_for(const RoutingConfig& c) {
+  ReputationParams p;
+  p.half_life_s = c.reputation_half_life_s;
+  return p;
+}
+}  // namespace
+
+RoutingState::RoutingState(RoutingConfig config, std::filesystem::path db_file)
+    : config_(std::move(config)),
+      book_(params_for(config_)),
+      policy_(make_selection_policy(config_.policy)),
+      rng_(std::random_device{}()) {
+  if (!db_file.empty()) {
+    store_ = std::make_unique<ReputationStore>(db_file);
+    loaded_ = store_->load(book_);
+  }
+  saved_us_ = unix_now_us();
+}
+
+RequestShape RoutingState::shape(const std::string& model, uint32_t max_tokens, uint64_t prompt_tokens) const {
+  RequestShape s;
+  auto it = typical_tokens_.find(model);
+  double typical = it == typical_tokens_.end() ? 256 : it->second;
+  s.expected_tokens = max_tokens > 0 ? std::min<double>(max_tokens, typical) : typical;
+  s.prompt_tokens = static_cast<double>(prompt_tokens);
+  return s;
+}
+
+uint64_t RoutingState::prefix_hash(const nlohmann::json& body) const {
+  return prompt_prefix_hash(body, config_.affinity_prefix_chars);
+}
+
+void RoutingState::describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash) {
+  int64_t now = unix_now_us();
+  auto& rep = book_.of(key, c.model);
+  c.trust = rep.trust(now, book_.params());
+  c.trial = rep.on_trial(now, book_.params());
+  c.ttft_ms = rep.ttft_ms();
+  c.tokens_per_s = rep.tokens_per_s();
+  c.contention = rep.contention();
+  c.rtt_ms = std::max(0.0, rtt_ms);
+  c.history = rep.evidence(now, book_.params());
+  c.affinity = prefix_hash != 0 && affinity_.worker_for(prefix_hash) == key;
+}
+
+WorkerChoice RoutingState::choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                                  uint32_t max_coefficient, const RequestShape& shape) {
+  return select_worker(candidates, model, max_coefficient, *policy_, shape, rng_);
+}
+
+void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome) {
+  book_.of(key, model).record(outcome, unix_now_us(), book_.params());
+  dirty_ = true;
+  save();
+}
+
+void RoutingState::record_answer(const std::string& key, const std::string& model, double ttft_ms,
+                                 double generation_ms, uint64_t completion_tokens, uint32_t running_before,
+                                 uint64_t prompt_tokens) {
+  int64_t now = unix_now_us();
+  auto& rep = book_.of(key, model);
+  rep.record(Outcome::Success, now, book_.params());
+  auto& typical = typical_tokens_[model];
+  typical = typical == 0 ? completion_tokens : typical * 0.95 + completion_tokens * 0.05;
+  if (completion_tokens > 1 && generation_ms > 0) {
+    double observed = completion_tokens * 1000.0 / generation_ms;
+    rep.record_load_speed(observed, running_before, now, book_.params());
+    double c = rep.contention() > 0 ? rep.contention() : PolicyParams{}.contention;
+    double normalize = 1 + c * running_before;
+    rep.record_speed(ttft_ms / normalize / prompt_ttft_scale(static_cast<double>(prompt_tokens)), observed * normalize,
+                     now, book_.params());
+  }
+  dirty_ = true;
+  save();
+}
+
+void RoutingState::record_spot_check(const std::string& key, const std::string& model, bool agreed) {
+  book_.of(key, model).record_spot_check(agreed, unix_now_us(), book_.params());
+  dirty_ = true;
+  save();
+}
+
+nlohmann::json RoutingState::worker_json(const std::string& key) {
+  int64_t now = unix_now_us();
+  auto* rep = book_.find(key);
+  if (!rep) return nullptr;
+  const auto& p = book_.params();
+  const auto& s = rep->state();
+  return {{"score", book_.score(key, now)},
+          {"trust", rep->trust(now, p)},
+          {"reliability", rep->reliability(now, p)},
+          {"honesty", rep->honesty(now, p)},
+          {"trial", rep->on_trial(now, p)},
+          {"ttft_ms", rep->ttft_ms()},
+          {"tokens_per_s", rep->tokens_per_s()},
+          {"contention", rep->contention()},
+          {"outcomes", s.lifetime},
+          {"spot_disagreements", s.spot_disagreements}};
+}
+
+nlohmann::json RoutingState::model_json(const std::string& model, const std::vector<std::string>& keys) {
+  std::vector<double> scores;
+  for (auto& k : keys) scores.push_back(book_.score(k, unix_now_us()));
+  if (scores.empty()) return {{"best", nullptr}, {"median", nullptr}};
+  std::sort(scores.begin(), scores.end());
+  return {{"best", scores.back()}, {"median", scores[scores.size() / 2]}};
+}
+
+nlohmann::json RoutingState::json() const {
+  return {{"policy", config_.policy},
+          {"first_token_timeout_ms", config_.first_token_timeout_ms},
+          {"hedge_after_ms", config_.hedge_after_ms},
+          {"spot_check_rate", config_.spot_check_rate},
+          {"affinity_prefix_chars", config_.affinity_prefix_chars},
+          {"reputation_half_life_s", config_.reputation_half_life_s},
+          {"known_workers", book_.entries().size()},
+          {"persisted", store_ != nullptr}};
+}
+
+void RoutingState::save(bool force) {
+  if (!store_ || !dirty_) return;
+  int64_t now = unix_now_us();
+  if (!force && now - saved_us_ < 2'000'000) return;
+  try {
+    store_->save(book_);
+    dirty_ = false;
+  } catch (const std::exception& e) {
+    spdlog::error("routing: {}", e.what());
+  }
+  saved_us_ = now;
+}
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,65 @@
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "proxy/reputation.h"
+#include "proxy/reputation_store.h"
+#include "proxy/routing_affinity.h"
+#include "proxy/routing_config.h"
+#include "proxy/selection_policy.h"
+
+namespace chrysalis::proxy {
+
+// The proxy's routing memory: the configured policy, every worker's reputation (persisted),
+// prompt-prefix affinity and the typical answer length per model. Times are wall-clock so that
+// saved reputations decay correctly across restarts.
+class RoutingState {
+ public:
+  // `db_file` empty: nothing is persisted.
+  RoutingState(RoutingConfig config, std::filesystem::path db_file);
+  const RoutingConfig& config() const { return config_; }
+  std::size_t loaded() const { return loaded_; }
+
+  RequestShape shape(const std::string& model, uint32_t max_tokens, uint64_t prompt_tokens) const;
+  uint64_t prefix_hash(const nlohmann::json& body) const;
+  // Fills the reputation, speed, RTT and affinity inputs of a candidate.
+  void describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash);
+  WorkerChoice choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                      uint32_t max_coefficient, const RequestShape& shape);
+
+  void record(const std::string& key, const std::string& model, Outcome outcome);
+  // A finished answer: what reputation learns about speed.
+  void record_answer(const std::string& key, const std::string& model, double ttft_ms, double generation_ms,
+                     uint64_t completion_tokens, uint32_t running_before, uint64_t prompt_tokens);
+  void record_spot_check(const std::string& key, const std::string& model, bool agreed);
+  void remember_prefix(uint64_t hash, const std::string& key) { affinity_.remember(hash, key); }
+  bool spot_check_due() { return config_.spot_check_rate > 0 && unit_(rng_) < config_.spot_check_rate; }
+
+  nlohmann::json worker_json(const std::string& key);
+  // Per model: best and median reputation score of the given workers.
+  nlohmann::json model_json(const std::string& model, const std::vector<std::string>& keys);
+  nlohmann::json json() const;
+  // Writes the book when the last save is older than a few seconds (or `force`).
+  void save(bool force = false);
+
+ private:
+  RoutingConfig config_;
+  ReputationBook book_;
+  std::unique_ptr<SelectionPolicy> policy_;
+  std::unique_ptr<ReputationStore> store_;
+  PrefixAffinity affinity_;
+  std::map<std::string, double> typical_tokens_;  // EWMA of completion tokens per model
+  std::mt19937_64 rng_;
+  std::uniform_real_distribution<> unit_{0, 1};
+  std::size_t loaded_ = 0;
+  int64_t saved_us_ = 0;
+  bool dirty_ = false;
+};
+
+}  // namespace chrysalis::proxy
