@@ -115,6 +115,7 @@ struct VerifyArgs {
 };
 
 void run_verify(const VerifyArgs& a) {
+  if (a.quote.empty()) usage_error("attest verify: --quote FILE is required");
   Bytes quote = read_quote_file(a.quote);
   TrustAnchors anchors = parse_trust(a.trust);
   auto collateral = load_collateral_option(a.collateral);
@@ -192,7 +193,8 @@ void register_attest_quote_commands(CLI::App& app) {
 
   auto* verify = attest->add_subcommand("verify", "Verify a TDX quote and print one JSON object (exit 0 only when verified)");
   auto args = std::make_shared<VerifyArgs>();
-  verify->add_option("--quote", args->quote, "Quote file (raw bytes or hex)")->required();
+  // Checked in the callback, not by CLI11, so a missing file is a usage error with exit code 2.
+  verify->add_option("--quote", args->quote, "Quote file (raw bytes or hex); required");
   verify->add_option("--collateral", args->collateral, "Collateral JSON (TCB info, QE identity, CRLs)");
   verify->add_option("--trust", args->trust, "Trusted roots: intel, dev:CA.pem, or both comma-separated")
       ->capture_default_str();
