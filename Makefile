@@ -1,11 +1,11 @@
 # The two entry points of README.md: `make demo` and `make test`. Each installs what is missing.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-NODE_PACKAGES := engine tests/integration contracts devnet
+NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit engine-test contracts-test devnet-test integration bench clean
+.PHONY: all deps build node demo down test unit vectors engine-test contracts-test devnet-test ton-devnet-test integration bench clean
 
 all: build
 
@@ -31,8 +31,16 @@ demo: build node
 down:
 	./$(BUILD_DIR)/chrysalis local down
 
-unit: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+# Byte-exact vectors from @ton/core for the C++ TON layer; the unit tests fail without them.
+VECTORS_DIR := $(CURDIR)/$(BUILD_DIR)/vectors
+vectors: node
+	mkdir -p $(VECTORS_DIR)
+	node tests/ton-vectors/generate.mjs $(VECTORS_DIR)/ton.json
+	cd contracts && node scripts/compile.mjs && node scripts/vectors.mjs $(VECTORS_DIR)/contracts.json
+
+unit: build vectors
+	cd $(BUILD_DIR) && CHRYSALIS_TON_VECTORS=$(VECTORS_DIR)/ton.json CHRYSALIS_CONTRACT_VECTORS=$(VECTORS_DIR)/contracts.json \
+	  CHRYSALIS_TON_VECTORS_REQUIRED=1 CHRYSALIS_SOURCE_DIR=$(CURDIR) ctest --output-on-failure -j $(JOBS)
 
 engine-test: build node
 	cd engine && npm test
@@ -43,10 +51,14 @@ contracts-test: node
 devnet-test: node
 	cd devnet && npm test
 
+# C++ TON layer against a live devnet: deploy, charge, payout, read back to the nanoTON.
+ton-devnet-test: build node
+	CHRYSALIS_DEVNET_DIR=$(CURDIR)/devnet ./$(BUILD_DIR)/ton_devnet_tests
+
 integration: build node
 	cd tests/integration && npm test
 
-test: unit engine-test contracts-test devnet-test integration
+test: unit engine-test contracts-test devnet-test ton-devnet-test integration
 
 bench: build node
 	bash bench/run.sh

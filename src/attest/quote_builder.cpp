@@ -75,25 +75,38 @@ Fixed<kQeReportSize> encode_qe_report(const QeReport& q) {
   return raw;
 }
 
-Bytes build_tdx_quote_v4(const TdReportBody& body_in, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
+Bytes build_tdx_quote_v4(const TdReportBody& body, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
                          const QuoteBuildOptions& options) {
+  QuoteBuildOptions v4 = options;
+  v4.version = 4;
+  return build_tdx_quote(body, report_data, signer, v4);
+}
+
+Bytes build_tdx_quote(const TdReportBody& body_in, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
+                      const QuoteBuildOptions& options) {
+  if (options.version != 4 && options.version != 5) throw std::invalid_argument("quote builder: version must be 4 or 5");
   if (!signer.pck_key || !signer.attestation_key || signer.pck_chain_pem.empty())
     throw std::invalid_argument("quote builder: signing material is incomplete");
   if (options.qe_auth_data.size() > 0xFFFF) throw std::invalid_argument("quote builder: QE auth data too long");
   TdReportBody body = body_in;
-  body.td15 = false;  // v4 carries the TD 1.0 body
+  if (options.version == 4) body.td15 = false;  // v4 carries the TD 1.0 body
   body.report_data = report_data;
 
   Bytes quote;
-  append_le16(quote, 4);
+  append_le16(quote, options.version);
   append_le16(quote, kAttKeyTypeEcdsaP256);
   append_le32(quote, kTeeTypeTdx);
   append_le16(quote, 0);
   append_le16(quote, 0);
   append(quote, kIntelQeVendorId);
   append(quote, options.user_data);
-  append(quote, encode_td_report_body(body));
-  const size_t signed_size = quote.size();  // 632
+  const Bytes encoded_body = encode_td_report_body(body);
+  if (options.version == 5) {
+    append_le16(quote, body.td15 ? kBodyTypeTd15 : kBodyTypeTd10);
+    append_le32(quote, uint32_t(encoded_body.size()));
+  }
+  append(quote, encoded_body);
+  const size_t signed_size = quote.size();  // 632 (v4), 638 or 702 (v5)
 
   // QE report: REPORTDATA = SHA-256(attestation key || auth data) || zeros.
   const Fixed<64> ak = p256_public_xy(signer.attestation_key.get());

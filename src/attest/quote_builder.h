@@ -29,10 +29,15 @@ struct QuoteBuildOptions {
   QeReport qe_report = default_qe_report();  // REPORTDATA is overwritten with the key binding
   Bytes qe_auth_data = default_qe_auth_data();
   Fixed<20> user_data{};
+  // 4 (TD 1.0 body) or 5 (body descriptor; TD 1.5 body when body.td15, else TD 1.0).
+  uint16_t version = 4;
   static Bytes default_qe_auth_data();  // 0x00..0x1f, as Intel's QE
 };
 
-// `body.report_data` is replaced by `report_data`.
+// `body.report_data` is replaced by `report_data`. build_tdx_quote_v4 ignores options.version;
+// build_tdx_quote honours it.
+Bytes build_tdx_quote(const TdReportBody& body, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
+                      const QuoteBuildOptions& options = {});
 Bytes build_tdx_quote_v4(const TdReportBody& body, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
                          const QuoteBuildOptions& options = {});
 

@@ -10,6 +10,10 @@
 #include <thread>
 
 #include "api/http_client.h"
+#include "attest/dev_ca.h"
+#include "attest/evidence_sim.h"
+#include "attest/ra_tls_identity.h"
+#include "attest/policy.h"
 #include "cli/process_control.h"
 #include "common/time.h"
 #include "engine/sse_parser.h"
@@ -55,13 +59,32 @@ void write_text(const fs::path& file, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + file.string());
 }
 
+std::string q(const std::string& s) { return "\"" + s + "\""; }
+
+// Attestation on by default: every node runs the simulated TEE signed by a development CA made
+// for this network, trusts only that root, and allows exactly this binary's proxy and worker
+// images and the served model. The nodes run this same binary, so the hashes are computed here.
+std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& provider) {
+  fs::path ca = dir / "devca";
+  if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
+  attest::Policy policy;
+  attest::apply_trust_entries(policy, {"dev:" + ca.string()});
+  std::string proxy_image = attest::sim_image_hash(attest::measured_config("proxy", policy));
+  std::string worker_image = attest::sim_image_hash(attest::measured_config("worker", policy));
+  std::string section = "[attestation]\nprovider = " + q(provider) + "\n";
+  if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
+  return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(proxy_image) +
+         "]\nallowed_worker_images = [" + q(worker_image) + "]\nallowed_models = [" +
+         q(attest::model_hash_of_file(model)) + "]\n";
+}
+
 void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model) {
-  auto q = [](const std::string& s) { return "\"" + s + "\""; };
   int p = o.proxy_http_port;
+  const std::string tee = attestation_section(dir, model, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
                                      "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
-                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n");
+                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n" + tee);
   for (int i = 1; i <= o.workers; ++i) {
     std::string name = "worker-" + std::to_string(i);
     write_text(dir / (name + ".toml"),
@@ -69,11 +92,12 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
                    "proxies = [" + q("127.0.0.1:" + std::to_string(p + 1)) + "]\nhttp = " +
                    q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) + "\n[engine]\nkind = \"embedded\"\n" +
                    "model = " + q(fs::absolute(model).string()) + "\nport = " + std::to_string(12100 + i - 1) +
-                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n");
+                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee);
   }
   write_text(dir / "client.toml", "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) +
                                       "\nproxies = [" + q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " +
-                                      q((dir / "client").string()) + "\n");
+                                      q((dir / "client").string()) + "\n" +
+                                      attestation_section(dir, model, "none"));  // clients run outside TEEs
 }
 
 template <typename T>

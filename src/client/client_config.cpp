@@ -18,6 +18,7 @@ ClientConfig load_client_config(const std::filesystem::path& file) {
   c.request_timeout_s = static_cast<uint32_t>(r.integer("client.request_timeout_s", 120, 1, 3600));
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
+  c.attestation = attest::read_attestation_settings(r, file.string());
   return c;
 }
 

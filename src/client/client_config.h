@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/policy_config.h"
 #include "common/endpoint.h"
 
 namespace chrysalis::client {
@@ -19,6 +20,7 @@ struct ClientConfig {
   uint32_t request_timeout_s = 120;
   std::filesystem::path state_dir;
   std::string log_level = "info";
+  attest::AttestationSettings attestation;  // [attestation]
 };
 
 ClientConfig load_client_config(const std::filesystem::path& file);

@@ -5,6 +5,7 @@
 #include "api/node_http.h"
 #include "api/openai_error.h"
 #include "common/time.h"
+#include "attest/ra_tls_node.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 
@@ -17,11 +18,17 @@ ClientNode::~ClientNode() = default;
 
 void ClientNode::start() {
   started_at_us_ = unix_now_us();
-  auto identity = crypto::load_or_create_identity(config_.state_dir, config_.id);
-  auto tls = net::make_tls_context(identity, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
+  // Clients run outside TEEs: their certificate carries claims but (normally) no quote; the
+  // proxies they dial must be attested.
+  attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "client", config_.id, "",
+                                                           config_.attestation, config_.state_dir);
+  const auto& identity = attestation_->identity();
+  auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
+  attestation_->start_renewal();
   net::ConnectionOptions opts;
   opts.local_role = proto::ROLE_CLIENT;
   opts.node_id = config_.id;
+  opts.pow = attestation_->dialer_pow();
   pool_ = std::make_unique<ProxyPool>(io_, config_.proxies, tls, opts);
   pool_->start();
   http::ServerLimits limits;
@@ -35,6 +42,7 @@ void ClientNode::start() {
 
 void ClientNode::stop() {
   if (pool_) pool_->stop();
+  if (attestation_) attestation_->stop();
   if (http_) api::stop_node_http(*http_);
 }
 
@@ -73,6 +81,7 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
 asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
   struct Aggregate {
     uint32_t workers = 0, min_coef = UINT32_MAX, max_coef = 0, running = 0, capacity = 0, proxies = 0;
+    double best_reputation = -1;  // over every proxy's workers
   };
   std::map<std::string, Aggregate> models;
   auto proxies = pool_->ready();
@@ -100,6 +109,7 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
       a.running += m.running();
       a.capacity += m.capacity();
       a.proxies++;
+      a.best_reputation = std::max(a.best_reputation, m.reputation_best());
     }
   }
   nlohmann::json data = nlohmann::json::array();
@@ -113,7 +123,8 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
                     {"coefficient_max", a.max_coef},
                     {"running", a.running},
                     {"capacity", a.capacity},
-                    {"proxies", a.proxies}};
+                    {"proxies", a.proxies},
+                    {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)}};
     data.push_back(entry);
   }
   nlohmann::json body = {{"object", "list"}, {"data", data}};  // built outside co_await: GCC 12 coroutine bug
@@ -126,6 +137,7 @@ nlohmann::json ClientNode::stats() const {
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"in_flight", in_flight_},
           {"proxies", pool_->stats()},
+          {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"metrics", metrics_.json()}};
 }
 

@@ -9,6 +9,10 @@
 #include "client/proxy_pool.h"
 #include "common/metrics.h"
 
+namespace chrysalis::attest {
+class NodeAttestation;
+}
+
 namespace chrysalis::client {
 
 // The app-facing node: an OpenAI-compatible HTTP API on localhost backed by RA-TLS
@@ -31,6 +35,7 @@ class ClientNode {
   ClientConfig config_;
   Metrics metrics_;
   std::unique_ptr<ProxyPool> pool_;
+  std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<http::Server> http_;
   int64_t started_at_us_ = 0;
   uint64_t in_flight_ = 0;

@@ -1,5 +1,7 @@
 #include "client/proxy_pool.h"
 
+#include "attest/attested_peer_verifier.h"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -85,7 +87,8 @@ nlohmann::json ProxyPool::stats() const {
                    {"public_key", c ? c->peer_identity().public_key_hex : ""},
                    {"rtt_ms", c ? c->rtt_us() / 1000.0 : -1},
                    {"last_error", d->last_error()},
-                   {"attempts", d->attempts()}});
+                   {"attempts", d->attempts()},
+                   {"attestation", c ? attest::peer_attestation_json(c->peer_identity()) : nlohmann::json()}});
   }
   return out;
 }

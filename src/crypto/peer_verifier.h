@@ -12,6 +12,13 @@ struct PeerIdentity {
   std::string public_key_hex;
   std::string common_name;
   int64_t not_after_unix = 0;
+  // Filled by attesting verifiers (attest/attested_peer_verifier.h); empty for plain TLS peers.
+  bool attested = false;
+  std::string claimed_role;
+  std::string image_hash;
+  std::string tcb_status;
+  std::string model_hash;
+  std::string evidence;  // "tdx-quote" | "none"
 };
 
 // Decides whether a peer's certificate is acceptable. The attestation layer plugs in here:

@@ -85,6 +85,15 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to
     co_await asio::async_connect(stream.next_layer(), results, asio::redirect_error(use_awaitable, ec));
     if (ec) throw std::runtime_error("connecting to " + to.to_string() + ": " + (expired ? "timed out" : ec.message()));
     stream.next_layer().set_option(asio::ip::tcp::no_delay(true));
+    if (options.pow.expect_puzzle) {
+      std::string pow_error;
+      try {
+        co_await provide_proof_of_work(stream.next_layer(), options.pow);
+      } catch (const std::exception& e) {
+        pow_error = e.what();
+      }
+      if (!pow_error.empty()) throw std::runtime_error(to.to_string() + ": " + pow_error);
+    }
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
     if (ec) throw std::runtime_error("TLS handshake with " + to.to_string() + ": " + (expired ? "timed out" : ec.message()));
   }

@@ -16,6 +16,7 @@
 #include "common/endpoint.h"
 #include "crypto/peer_verifier.h"
 #include "net/frame_codec.h"
+#include "net/pow_handshake.h"
 
 namespace chrysalis::net {
 
@@ -32,6 +33,7 @@ struct ConnectionOptions {
   std::chrono::milliseconds ping_interval{5000};
   std::chrono::milliseconds idle_timeout{20000};
   std::chrono::milliseconds handshake_timeout{10000};
+  PowSettings pow;  // flood guard before TLS: listener difficulty, or dialer expectation
 };
 
 // One authenticated TLS 1.3 connection carrying framed protobuf messages. Requests are

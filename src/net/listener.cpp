@@ -54,6 +54,20 @@ asio::awaitable<void> Listener::accept_loop() {
     asio::co_spawn(
         io_,
         [this, socket = std::move(socket), remote]() mutable -> asio::awaitable<void> {
+          if (options_.pow.difficulty > 0) {
+            std::string pow_error;
+            try {
+              co_await demand_proof_of_work(socket, options_.pow);
+            } catch (const std::exception& e) {
+              pow_error = e.what();
+            }
+            if (!pow_error.empty()) {
+              ++refused_;
+              ++pow_refused_;
+              spdlog::warn("incoming connection from {} closed before TLS: {}", remote, pow_error);
+              co_return;
+            }
+          }
           try {
             auto conn = co_await Connection::accept(std::move(socket), tls_, options_);
             on_connection_(conn);

@@ -21,6 +21,7 @@ class Listener {
   uint16_t port() const;
   void stop();
   uint64_t refused() const { return refused_; }
+  uint64_t pow_refused() const { return pow_refused_; }  // closed before TLS: no valid proof of work
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -30,6 +31,7 @@ class Listener {
   ConnectionOptions options_;
   OnConnection on_connection_;
   uint64_t refused_ = 0;
+  uint64_t pow_refused_ = 0;
 };
 
 // Keeps one outbound connection up: dials, and after any failure or disconnect waits with

@@ -8,6 +8,15 @@
 namespace chrysalis::net {
 namespace {
 
+// SSL ex_data slot holding the identity the verifier established (attestation fields included).
+int verified_identity_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<crypto::PeerIdentity*>(ptr);
+      });
+  return index;
+}
+
 // Replaces OpenSSL's chain building: the verifier alone decides.
 int verify_with_verifier(X509_STORE_CTX* store, void* arg) {
   auto* verifier = static_cast<crypto::PeerVerifier*>(arg);
@@ -18,10 +27,22 @@ int verify_with_verifier(X509_STORE_CTX* store, void* arg) {
   }
   crypto::PeerIdentity identity;
   std::string reason;
-  if (!verifier->verify(leaf, identity, reason)) {
+  // Depth 0 only: every node's certificate is self-signed, so a peer that sends a chain is odd.
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_untrusted(store);
+  bool accepted = false;
+  if (chain && sk_X509_num(chain) > 1)
+    reason = "peer sent a certificate chain of " + std::to_string(sk_X509_num(chain)) + " (only depth 0 is accepted)";
+  else
+    accepted = verifier->verify(leaf, identity, reason);
+  if (!accepted) {
     spdlog::warn("peer refused in TLS handshake: {} (key={})", reason, identity.public_key_hex);
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
+  }
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl) {
+    delete static_cast<crypto::PeerIdentity*>(SSL_get_ex_data(ssl, verified_identity_index()));
+    SSL_set_ex_data(ssl, verified_identity_index(), new crypto::PeerIdentity(std::move(identity)));
   }
   return 1;
 }
@@ -53,6 +74,8 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIde
 }
 
 crypto::PeerIdentity peer_identity(SSL* ssl) {
+  if (auto* verified = static_cast<crypto::PeerIdentity*>(SSL_get_ex_data(ssl, verified_identity_index())))
+    if (!verified->public_key_hex.empty()) return *verified;
   crypto::OsslPtr<X509, X509_free> cert(SSL_get1_peer_certificate(ssl));
   if (!cert) return {};
   return crypto::describe_certificate(cert.get());

@@ -15,6 +15,8 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.max_retries = static_cast<uint32_t>(r.integer("proxy.max_retries", 2, 0, 10));
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
+  c.attestation = attest::read_attestation_settings(r, file.string());
+  c.routing = load_routing_config(r);
   return c;
 }
 

@@ -2,7 +2,9 @@
 #include <filesystem>
 #include <string>
 
+#include "attest/policy_config.h"
 #include "common/endpoint.h"
+#include "proxy/routing_config.h"
 
 namespace chrysalis::proxy {
 
@@ -15,6 +17,8 @@ struct ProxyConfig {
   uint32_t max_retries = 2;  // other workers tried when one fails before its first token
   std::filesystem::path state_dir;
   std::string log_level = "info";
+  attest::AttestationSettings attestation;  // [attestation]
+  RoutingConfig routing;                    // [routing]
 };
 
 ProxyConfig load_proxy_config(const std::filesystem::path& file);

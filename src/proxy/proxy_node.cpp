@@ -6,6 +6,8 @@
 
 #include "api/node_http.h"
 #include "common/time.h"
+#include "attest/attested_peer_verifier.h"
+#include "attest/ra_tls_node.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 #include "proxy/worker_selector.h"
@@ -19,21 +21,29 @@ ProxyNode::~ProxyNode() = default;
 
 void ProxyNode::start() {
   started_at_us_ = unix_now_us();
-  auto identity = crypto::load_or_create_identity(config_.state_dir, config_.id);
-  auto verifier = std::make_shared<crypto::SelfSignedVerifier>();
-  auto tls = net::make_tls_context(identity, verifier, net::TlsSide::Server);
+  routing_ = std::make_unique<RoutingState>(config_.routing, config_.state_dir / "reputation.sqlite");
+  spdlog::info("routing policy {}, {} worker reputations loaded", config_.routing.policy, routing_->loaded());
+  // RA-TLS: workers must be attested; clients are known by key. Both listeners demand
+  // proof of work before any TLS work.
+  attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "proxy", config_.id, "",
+                                                           config_.attestation, config_.state_dir);
+  const auto& identity = attestation_->identity();
+  auto worker_tls = attestation_->make_context(net::TlsSide::Server, "worker");
+  auto client_tls = attestation_->make_context(net::TlsSide::Server, "client");
+  attestation_->start_renewal();
 
   net::ConnectionOptions worker_opts;
   worker_opts.local_role = proto::ROLE_PROXY;
   worker_opts.node_id = config_.id;
   worker_opts.accepted_peer_roles = {proto::ROLE_WORKER};
-  worker_listener_ = std::make_unique<net::Listener>(io_, tls, worker_opts,
+  worker_opts.pow = attestation_->listener_pow();
+  worker_listener_ = std::make_unique<net::Listener>(io_, worker_tls, worker_opts,
                                                      [this](auto conn) { on_worker_connected(std::move(conn)); });
   worker_listener_->listen(config_.worker_listen);
 
   net::ConnectionOptions client_opts = worker_opts;
   client_opts.accepted_peer_roles = {proto::ROLE_CLIENT};
-  client_listener_ = std::make_unique<net::Listener>(io_, tls, client_opts,
+  client_listener_ = std::make_unique<net::Listener>(io_, client_tls, client_opts,
                                                      [this](auto conn) { on_client_connected(std::move(conn)); });
   client_listener_->listen(config_.client_listen);
 
@@ -44,8 +54,10 @@ void ProxyNode::start() {
 }
 
 void ProxyNode::stop() {
+  if (routing_) routing_->save(true);
   if (worker_listener_) worker_listener_->stop();
   if (client_listener_) client_listener_->stop();
+  if (attestation_) attestation_->stop();
   if (http_) api::stop_node_http(*http_);
   auto workers = workers_;
   for (auto& [id, w] : workers) w.conn->close("proxy shutting down");
@@ -86,12 +98,24 @@ void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
   if (it == workers_.end()) return;
   spdlog::warn("worker {} disconnected: {}", it->second.id, reason);
   workers_.erase(it);
+  drop_spot_runs(conn_id);
   std::vector<std::shared_ptr<Route>> affected;
   for (auto& [key, route] : by_worker_)
     if (key.first == conn_id) affected.push_back(route);
   for (auto& route : affected) {
+    if (route->hedge && route->hedge->conn == conn_id) {
+      routing_->record(route->hedge->worker_key, route->model, Outcome::ErrorBeforeFirstToken);
+      drop_hedge(route, "");
+      if (route->worker_conn != conn_id) continue;
+    }
     by_worker_.erase({route->worker_conn, route->worker_stream});
     route->worker.reset();
+    record_worker_error(route, 502, "worker_disconnected");
+    if (route->hedge && !route->head_sent) {
+      route->worker_conn = 0;
+      adopt_hedge(route);
+      continue;
+    }
     retry_or_fail(route, 502, "worker_disconnected", "worker disconnected: " + reason, "worker");
   }
 }
@@ -140,25 +164,43 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     return;
   }
   auto rit = by_worker_.find({conn->id(), frame.stream()});
-  if (rit == by_worker_.end()) return;  // late frames of a cancelled or timed-out request
+  if (rit == by_worker_.end()) {
+    on_spot_frame(conn, frame);  // a spot check's duplicate, or late frames of a cancelled request
+    return;
+  }
   auto route = rit->second;
+  if (is_hedge(route, conn->id(), frame.stream()) && !on_hedge_frame(route, frame)) return;
   if (frame.has_head()) {
-    route->head_sent = true;
-    proto::Frame out;
-    *out.mutable_head() = frame.head();
-    send_to_client(route, out);
+    route->pending_head = frame.head();  // forwarded with the first token: a stall can still fail over
   } else if (frame.has_part()) {
-    if (!route->head_sent) {
+    if (!route->head_sent && !route->pending_head) {
       conn->close("protocol violation: answer part before head");
       return;
     }
-    if (route->first_token_us == 0) route->first_token_us = steady_now_us();
+    if (route->first_token_us == 0) {
+      route->first_token_us = steady_now_us();
+      if (route->first_token_timer) route->first_token_timer->cancel();
+      drop_hedge(route, "the other worker answered first");
+    }
+    flush_head(route);
+    if (route->deterministic && routing_->config().spot_check_rate > 0)
+      for (auto& e : frame.part().events()) route->output.add_event(e);
     proto::Frame out;
     *out.mutable_part() = std::move(*frame.mutable_part());
     send_to_client(route, out);
   } else if (frame.has_end()) {
     const auto& u = frame.end().usage();
     int64_t now = steady_now_us();
+    flush_head(route);
+    if (route->first_token_us) {
+      double gen_ms = (now - route->first_token_us) / 1000.0;
+      routing_->record_answer(route->worker_key, route->model, (route->first_token_us - route->attempt_started_us) / 1000.0,
+                              gen_ms, u.completion_tokens(), route->running_before, route->request.prompt_tokens_estimate());
+    } else {
+      routing_->record(route->worker_key, route->model, Outcome::Success);
+    }
+    if (route->prefix_hash) routing_->remember_prefix(route->prefix_hash, route->worker_key);
+    maybe_spot_check(route);
     proto::Frame out;
     *out.mutable_end() = frame.end();
     auto* timings = out.mutable_end()->mutable_proxy();
@@ -184,8 +226,13 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
   } else if (frame.has_error()) {
     const auto& e = frame.error();
     worker.failed++;
+    record_worker_error(route, e.http_status(), e.code());
     if (!route->head_sent && (e.http_status() == 429 || e.http_status() >= 500) && e.code() != "cancelled") {
       detach_from_worker(route);
+      if (route->hedge) {
+        adopt_hedge(route);  // the duplicate already running elsewhere becomes the request
+        return;
+      }
       retry_or_fail(route, e.http_status(), e.code(), e.message(), e.hop());
     } else {
       fail_route(route, e.http_status(), e.type(), e.code(), e.message(), e.hop(), &e.usage());
@@ -224,16 +271,23 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
 
 void ProxyNode::answer_models(const std::shared_ptr<net::Connection>& client, uint64_t stream) {
   std::map<std::string, proto::ModelInfo> models;
+  std::map<std::string, std::vector<std::string>> keys;  // enabled workers' reputation keys per model
   for (auto& [id, w] : workers_) {
     if (w.model.empty()) continue;
     auto& m = models[w.model];
     m.set_id(w.model);
     if (!w.enabled) continue;
+    keys[w.model].push_back(worker_key(w));
     m.set_min_coefficient(m.workers() == 0 ? w.coefficient : std::min(m.min_coefficient(), w.coefficient));
     m.set_max_coefficient(std::max(m.max_coefficient(), w.coefficient));
     m.set_workers(m.workers() + 1);
     m.set_running(m.running() + w.running);
     m.set_capacity(m.capacity() + w.max_concurrent);
+  }
+  for (auto& [name, info] : models) {
+    auto rep = routing_->model_json(name, keys[name]);
+    info.set_reputation_best(rep["best"].is_number() ? rep["best"].get<double>() : -1);
+    info.set_reputation_median(rep["median"].is_number() ? rep["median"].get<double>() : -1);
   }
   proto::Frame reply;
   reply.set_stream(stream);
@@ -259,6 +313,11 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
                                                                                     : std::string();
   }();
   route->request = std::move(request);
+  {
+    auto body = nlohmann::json::parse(route->request.body(), nullptr, false);
+    route->prefix_hash = routing_->prefix_hash(body);
+    route->deterministic = is_deterministic_request(body);
+  }
   by_client_[{route->client_conn, stream}] = route;
   metrics_.add("requests_received", {});
   if (route->model.empty()) {
@@ -269,19 +328,26 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
   dispatch(route);
 }
 
-bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
+WorkerChoice ProxyNode::choose_for(const std::shared_ptr<Route>& route, std::vector<uint64_t>& ids) {
   std::vector<WorkerCandidate> candidates;
-  std::vector<uint64_t> ids;
+  ids.clear();
   for (auto& [id, w] : workers_) {
     WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false,
                       w.last_dispatch};
     c.excluded = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
+    routing_->describe(c, worker_key(w), w.conn->rtt_us() / 1000.0, route->prefix_hash);
     candidates.push_back(c);
     ids.push_back(id);
   }
   // The client always sets it (default 4000), so 0 really means "only free workers".
   uint32_t max_coef = route->request.max_coefficient();
-  WorkerChoice choice = choose_worker(candidates, route->model, max_coef);
+  return routing_->choose(candidates, route->model, max_coef,
+                          routing_->shape(route->model, route->request.max_tokens(), route->request.prompt_tokens_estimate()));
+}
+
+bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
+  std::vector<uint64_t> ids;
+  WorkerChoice choice = choose_for(route, ids);
   if (choice.index < 0) {
     const char* type = choice.http_status == 404 ? "invalid_request_error" : "server_error";
     fail_route(route, choice.http_status, type, choice.code, choice.message, "proxy");
@@ -294,21 +360,29 @@ bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
   route->worker_stream = worker.conn->next_stream_id();
   route->attempts++;
   route->tried_workers.push_back(worker_id);
+  route->worker_key = worker_key(worker);
+  route->running_before = worker.running;
+  route->attempt_started_us = steady_now_us();
   worker.running++;
   worker.last_dispatch = ++dispatch_seq_;
   by_worker_[{worker_id, route->worker_stream}] = route;
+  send_request_to(route, worker, route->worker_stream);
+  arm_first_token_timeout(route);
+  arm_hedge(route);
+  spdlog::info("rid={} model={} -> worker {} (attempt {}, running {}/{})", route->request.request_id(), route->model,
+               worker.id, route->attempts, worker.running, worker.max_concurrent);
+  return true;
+}
 
+void ProxyNode::send_request_to(const std::shared_ptr<Route>& route, WorkerEntry& worker, uint64_t stream) {
   proto::Frame out;
-  out.set_stream(route->worker_stream);
+  out.set_stream(stream);
   auto* req = out.mutable_request();
   *req = route->request;
   int64_t remaining_ms = std::max<int64_t>(1, (route->deadline_us - steady_now_us()) / 1000);
   // The worker gets slightly less time so that its timeout error reaches the client before ours.
   req->set_timeout_ms(static_cast<uint32_t>(std::max<int64_t>(1, remaining_ms * 95 / 100)));
   worker.conn->send(out);
-  spdlog::info("rid={} model={} -> worker {} (attempt {}, running {}/{})", route->request.request_id(), route->model,
-               worker.id, route->attempts, worker.running, worker.max_concurrent);
-  return true;
 }
 
 void ProxyNode::detach_from_worker(const std::shared_ptr<Route>& route) {
@@ -317,6 +391,8 @@ void ProxyNode::detach_from_worker(const std::shared_ptr<Route>& route) {
   if (auto it = workers_.find(route->worker_conn); it != workers_.end() && it->second.running > 0) it->second.running--;
   route->worker.reset();
   route->worker_conn = 0;
+  route->pending_head.reset();
+  if (route->first_token_timer) route->first_token_timer->cancel();
 }
 
 void ProxyNode::retry_or_fail(const std::shared_ptr<Route>& route, uint32_t status, const std::string& code,
@@ -354,6 +430,8 @@ void ProxyNode::fail_route(const std::shared_ptr<Route>& route, uint32_t status,
 }
 
 void ProxyNode::finish_route(const std::shared_ptr<Route>& route, const std::string& outcome) {
+  drop_hedge(route, "request finished (" + outcome + ")");
+  if (route->hedge_timer) route->hedge_timer->cancel();
   detach_from_worker(route);
   by_client_.erase({route->client_conn, route->client_stream});
   if (route->timer) route->timer->cancel();
@@ -369,6 +447,7 @@ void ProxyNode::arm_timeout(const std::shared_ptr<Route>& route) {
     if (ec || !route || !by_client_.count({route->client_conn, route->client_stream})) return;
     if (auto w = route->worker.lock()) {
       w->send_cancel(route->worker_stream, "timeout in proxy");
+      routing_->record(route->worker_key, route->model, Outcome::Timeout);
     }
     fail_route(route, 504, "timeout_error", "timeout", "request timed out in the proxy", "proxy");
   });
@@ -382,6 +461,7 @@ void ProxyNode::send_to_client(const std::shared_ptr<Route>& route, proto::Frame
 nlohmann::json ProxyNode::stats() const {
   nlohmann::json workers = nlohmann::json::array();
   std::map<std::string, nlohmann::json> models;
+  std::map<std::string, std::vector<std::string>> model_keys;  // enabled workers' reputation keys
   for (auto& [id, w] : workers_) {
     workers.push_back({{"id", w.id},
                        {"connection", id},
@@ -398,7 +478,12 @@ nlohmann::json ProxyNode::stats() const {
                        {"rtt_ms", w.conn->rtt_us() / 1000.0},
                        {"served", w.served},
                        {"failed", w.failed},
-                       {"tokens", w.tokens}});
+                       {"tokens", w.tokens},
+                       {"attestation", attest::peer_attestation_json(w.conn->peer_identity())}});
+    if (routing_) {
+      workers.back()["reputation"] = routing_->worker_json(worker_key(w));
+      if (w.enabled) model_keys[w.model].push_back(worker_key(w));
+    }
     auto& m = models[w.model];
     if (!m.is_object()) m = nlohmann::json::object();
     m["workers"] = m.value("workers", 0) + 1;
@@ -406,14 +491,20 @@ nlohmann::json ProxyNode::stats() const {
     m["running"] = m.value("running", 0) + w.running;
     m["capacity"] = m.value("capacity", 0) + w.max_concurrent;
   }
+  if (routing_)
+    for (auto& [model, keys] : model_keys) models[model]["reputation"] = routing_->model_json(model, keys);
   nlohmann::json clients = nlohmann::json::array();
   for (auto& [id, c] : clients_)
-    clients.push_back({{"id", c->peer_node_id()}, {"connection", id}, {"remote", c->remote()}, {"rtt_ms", c->rtt_us() / 1000.0}});
+    clients.push_back({{"id", c->peer_node_id()}, {"connection", id}, {"remote", c->remote()}, {"rtt_ms", c->rtt_us() / 1000.0},
+                       {"public_key", c->peer_identity().public_key_hex}});
   return {{"role", "proxy"},
           {"id", config_.id},
+          {"routing", routing_ ? routing_->json() : nlohmann::json()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"connections", {{"workers", workers_.size()}, {"clients", clients_.size()},
-                           {"refused", worker_listener_->refused() + client_listener_->refused()}}},
+                           {"refused", worker_listener_->refused() + client_listener_->refused()},
+                           {"pow_refused", worker_listener_->pow_refused() + client_listener_->pow_refused()}}},
+          {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"in_flight", by_client_.size()},
           {"workers", workers},
           {"clients", clients},

@@ -5,15 +5,22 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/metrics.h"
 #include "net/connection.h"
 #include "net/listener.h"
 #include "proxy/proxy_config.h"
+#include "proxy/routing_state.h"
+#include "proxy/spot_check.h"
 
 namespace chrysalis::http {
 class Server;
+}
+
+namespace chrysalis::attest {
+class NodeAttestation;
 }
 
 namespace chrysalis::proxy {
@@ -34,6 +41,17 @@ struct WorkerEntry {
   uint64_t last_dispatch = 0;  // sequence number of the last request sent here
 };
 
+// A duplicate of a request raced on a second worker while the first has produced no token
+// (routing_hedge.cpp). Whichever produces the first token wins; the other is cancelled.
+struct HedgeAttempt {
+  std::weak_ptr<net::Connection> worker;
+  uint64_t conn = 0, stream = 0;
+  std::string worker_key;
+  uint32_t running_before = 0;
+  int64_t started_us = 0;
+  std::optional<proto::ResponseHead> head;
+};
+
 // One request in flight: the client's stream and the worker's stream it is relayed to.
 struct Route {
   std::weak_ptr<net::Connection> client;
@@ -48,6 +66,31 @@ struct Route {
   uint32_t attempts = 0;
   std::vector<uint64_t> tried_workers;
   std::unique_ptr<boost::asio::steady_timer> timer;
+  // Routing (routing_proxy_node.cpp): reputation key and load of the current worker, the head held
+  // back until the first token (so a stall can still fail over), the output for spot checks.
+  std::string worker_key;
+  uint32_t running_before = 0;
+  int64_t attempt_started_us = 0;
+  uint64_t prefix_hash = 0;
+  bool deterministic = false;
+  std::optional<proto::ResponseHead> pending_head;
+  std::unique_ptr<boost::asio::steady_timer> first_token_timer;
+  OutputDigest output;
+  std::optional<HedgeAttempt> hedge;
+  std::unique_ptr<boost::asio::steady_timer> hedge_timer;
+};
+
+// A spot check: the same deterministic request answered by 2 or 3 workers (spot_check_runs.cpp).
+struct SpotCase {
+  proto::InferenceRequest request;
+  std::string model;
+  std::vector<uint64_t> conns;
+  std::vector<std::string> keys, outputs;
+};
+struct SpotRun {
+  uint64_t case_id = 0;
+  std::string worker_key;
+  OutputDigest output;
 };
 
 class ProxyNode {
@@ -72,6 +115,7 @@ class ProxyNode {
   void start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream, proto::InferenceRequest request);
   // Sends the route to the best worker; false when none qualifies (the error is already sent).
   bool dispatch(const std::shared_ptr<Route>& route);
+  void send_request_to(const std::shared_ptr<Route>& route, WorkerEntry& worker, uint64_t stream);
   void fail_route(const std::shared_ptr<Route>& route, uint32_t status, const std::string& type, const std::string& code,
                   const std::string& message, const std::string& hop, const proto::Usage* usage = nullptr);
   // Retries on another worker when nothing reached the client yet; otherwise fails the route.
@@ -82,11 +126,36 @@ class ProxyNode {
   void arm_timeout(const std::shared_ptr<Route>& route);
   void answer_models(const std::shared_ptr<net::Connection>& client, uint64_t stream);
   void send_to_client(const std::shared_ptr<Route>& route, proto::Frame& frame);
+  // Routing (routing_proxy_node.cpp, spot_check_runs.cpp).
+  static std::string worker_key(const WorkerEntry& w);
+  void arm_first_token_timeout(const std::shared_ptr<Route>& route);
+  void flush_head(const std::shared_ptr<Route>& route);
+  void record_worker_error(const std::shared_ptr<Route>& route, uint32_t status, const std::string& code);
+  // Hedging (routing_hedge.cpp).
+  void arm_hedge(const std::shared_ptr<Route>& route);
+  void launch_hedge(const std::shared_ptr<Route>& route);
+  // Consumes a frame of the route's hedge attempt; true when the caller must go on processing it
+  // as the primary's (the hedge just won and was promoted).
+  bool on_hedge_frame(const std::shared_ptr<Route>& route, proto::Frame& frame);
+  // Makes the hedge the primary attempt; the current primary must already be detached.
+  void adopt_hedge(const std::shared_ptr<Route>& route);
+  // Ends the hedge attempt; a non-empty reason is sent to its worker as a cancel.
+  void drop_hedge(const std::shared_ptr<Route>& route, const std::string& cancel_reason);
+  bool is_hedge(const std::shared_ptr<Route>& route, uint64_t conn, uint64_t stream) const {
+    return route->hedge && route->hedge->conn == conn && route->hedge->stream == stream;
+  }
+  // Candidates for a request's next attempt (workers already tried are excluded).
+  WorkerChoice choose_for(const std::shared_ptr<Route>& route, std::vector<uint64_t>& ids);
+  void maybe_spot_check(const std::shared_ptr<Route>& route);
+  void launch_spot_run(uint64_t case_id);
+  bool on_spot_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
+  void drop_spot_runs(uint64_t conn_id);
 
   boost::asio::io_context& io_;
   ProxyConfig config_;
   Metrics metrics_;
   std::unique_ptr<net::Listener> worker_listener_, client_listener_;
+  std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<http::Server> http_;
   std::map<uint64_t, WorkerEntry> workers_;                       // by connection id
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id
@@ -94,6 +163,10 @@ class ProxyNode {
   std::map<StreamKey, std::shared_ptr<Route>> by_worker_;
   int64_t started_at_us_ = 0;
   uint64_t dispatch_seq_ = 0;
+  std::unique_ptr<RoutingState> routing_;
+  std::map<uint64_t, SpotCase> spot_cases_;
+  std::map<StreamKey, SpotRun> spot_runs_;
+  uint64_t spot_seq_ = 0;
 };
 
 }  // namespace chrysalis::proxy

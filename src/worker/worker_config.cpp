@@ -46,6 +46,7 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   if (!parse_url(c.engine_url, &url_error))
     throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
   c.engine_model_name = r.string("engine.model_name", c.model);
+  c.attestation = attest::read_attestation_settings(r, file.string());
   return c;
 }
 

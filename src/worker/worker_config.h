@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/policy_config.h"
 #include "common/endpoint.h"
 
 namespace chrysalis::worker {
@@ -16,6 +17,7 @@ struct WorkerConfig {
   Endpoint http{"127.0.0.1", 12000};
   uint32_t request_timeout_s = 120;
   std::string log_level = "info";
+  attest::AttestationSettings attestation;  // [attestation]
   std::filesystem::path state_dir;
 
   std::string engine_kind = "embedded";  // embedded | external

@@ -10,6 +10,8 @@
 #include "api/node_http.h"
 #include "api/openai_error.h"
 #include "common/time.h"
+#include "attest/attested_peer_verifier.h"
+#include "attest/ra_tls_node.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 #include "worker/engine_supervisor.h"
@@ -41,11 +43,18 @@ void WorkerNode::start() {
     supervisor_->start();
   }
 
-  auto identity = crypto::load_or_create_identity(config_.state_dir, config_.id);
-  auto tls = net::make_tls_context(identity, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
+  // RA-TLS: our certificate binds the model we serve; the proxy we dial must be attested.
+  std::string model_hash = config_.engine_kind == "embedded" ? attest::model_hash_of_file(config_.engine_model)
+                                                             : attest::model_hash_of_name(config_.engine_model_name);
+  attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "worker", config_.id, model_hash,
+                                                           config_.attestation, config_.state_dir);
+  const auto& identity = attestation_->identity();
+  auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
+  attestation_->start_renewal();
   net::ConnectionOptions opts;
   opts.local_role = proto::ROLE_WORKER;
   opts.node_id = config_.id;
+  opts.pow = attestation_->dialer_pow();
   for (auto& target : config_.proxies) {
     auto dialer = std::make_shared<net::Dialer>(
         io_.get_executor(), target, tls, opts, [this](auto conn) { on_proxy_up(conn); },
@@ -90,6 +99,7 @@ void WorkerNode::stop() {
   health_timer_.cancel();
   for (auto& [key, job] : jobs_) job->cancel("worker shutting down");
   for (auto& d : dialers_) d->stop();
+  if (attestation_) attestation_->stop();
   if (http_) api::stop_node_http(*http_);
   if (supervisor_) supervisor_->stop();
 }
@@ -246,7 +256,8 @@ nlohmann::json WorkerNode::stats() const {
                        {"proxy_id", c ? c->peer_node_id() : ""},
                        {"rtt_ms", c ? c->rtt_us() / 1000.0 : -1},
                        {"last_error", d->last_error()},
-                       {"attempts", d->attempts()}});
+                       {"attempts", d->attempts()},
+                       {"attestation", c ? attest::peer_attestation_json(c->peer_identity()) : nlohmann::json()}});
   }
   return {{"role", "worker"},
           {"id", config_.id},
@@ -263,6 +274,7 @@ nlohmann::json WorkerNode::stats() const {
                       {"problem", engine_problem_},
                       {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
           {"proxies", proxies},
+          {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"metrics", metrics_.json()}};
 }
 

@@ -16,6 +16,10 @@ namespace chrysalis::http {
 class Server;
 }
 
+namespace chrysalis::attest {
+class NodeAttestation;
+}
+
 namespace chrysalis::worker {
 
 class EngineSupervisor;
@@ -50,6 +54,7 @@ class WorkerNode {
   Metrics metrics_;
   std::vector<std::shared_ptr<net::Dialer>> dialers_;
   std::unique_ptr<EngineSupervisor> supervisor_;
+  std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<http::Server> http_;
   boost::asio::steady_timer health_timer_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)

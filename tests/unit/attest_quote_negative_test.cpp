@@ -213,3 +213,35 @@ TEST(AttestQuoteBuilt, QuoteSignedByAnotherAttestationKeyIsRefused) {
 
 }  // namespace
 }  // namespace chrysalis::attest
+
+namespace chrysalis::attest {
+namespace {
+
+TEST(AttestQuoteBuilt, Version5QuotesWithBothBodies) {
+  DevFixture f;
+  TrustAnchors anchors = f.dev_only();
+  for (bool td15 : {false, true}) {
+    TdReportBody body = default_td_body();
+    body.td15 = td15;
+    body.mr_service_td.fill(0x5e);
+    QuoteBuildOptions opt;
+    opt.version = 5;
+    Bytes q = build_tdx_quote(body, {}, f.ca.signing_material(), opt);
+    auto r = verify_quote(q, anchors, nullptr, std::chrono::system_clock::now());
+    ASSERT_TRUE(r.verified) << td15 << ": " << r.reason_text;
+    EXPECT_EQ(r.quote->header.version, 5);
+    EXPECT_EQ(r.quote->body_type, td15 ? kBodyTypeTd15 : kBodyTypeTd10);
+    EXPECT_EQ(r.quote->layout.signed_size, td15 ? 702u : 638u);
+    EXPECT_EQ(r.quote->body.mr_service_td[0], td15 ? 0x5e : 0);
+    // The descriptor is signed: claiming the other body type breaks parsing or the signature.
+    Bytes wrong_size = q;
+    wrong_size[50] ^= 0x40;  // body size 584 <-> 648 mismatch with type
+    EXPECT_EQ(verify_quote(wrong_size, anchors, nullptr, std::chrono::system_clock::now()).reason, reason::kMalformed);
+    Bytes sgx = q;
+    sgx[48] = 1;  // body type 1: an SGX report
+    EXPECT_EQ(verify_quote(sgx, anchors, nullptr, std::chrono::system_clock::now()).reason, reason::kMalformed);
+  }
+}
+
+}  // namespace
+}  // namespace chrysalis::attest

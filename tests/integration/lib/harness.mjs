@@ -221,6 +221,19 @@ export function statsCounter(stats, name, labels = "all") {
 
 const toml = (value) => JSON.stringify(value);  // TOML basic strings and arrays of them read like JSON
 
+// A TOML section from an object of JSON-compatible values (none when the object is empty).
+function tomlSection(name, values) {
+    const entries = Object.entries(values ?? {});
+    return entries.length ? [`[${name}]`, ...entries.map(([k, v]) => `${k} = ${toml(v)}`)] : [];
+}
+
+// Runs a command to completion; throws with its output when it fails; returns stdout.
+export function run(cmd, args) {
+    const r = spawnSync(cmd, args, {encoding: "utf8"});
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr || r.stdout}`);
+    return r.stdout;
+}
+
 class Node {
     constructor(cluster, {name, role, config, ports}) {
         this.cluster = cluster;
@@ -314,6 +327,39 @@ export class Cluster {
         this.nodes = [];
         this.counter = 0;
         this.modelPath = null;
+        this.attest = null;
+    }
+
+    // The cluster's simulated TEE: one development CA, and the image hashes the simulated quotes
+    // of a proxy and a worker trusting that CA will carry (derived from this very binary).
+    attestation() {
+        if (this.attest) return this.attest;
+        const devCa = path.join(this.dir, "devca");
+        run(BIN, ["attest", "dev-ca", "--out", devCa]);
+        const probe = this.write("attest-probe.toml", `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`);
+        const imageOf = (role) => run(BIN, ["attest", "image-hash", "--config", probe, "--role", role]).trim();
+        this.attest = {devCa, proxyImage: imageOf("proxy"), workerImage: imageOf("worker")};
+        return this.attest;
+    }
+
+    // The [attestation] section of a node: sim provider, the cluster's dev root trusted, this
+    // binary's proxy and worker images allowed; `overrides` replaces any key (a TOML value
+    // written as JSON), `null` drops it.
+    attestationLines(overrides = {}) {
+        const a = this.attestation();
+        const settings = {
+            provider: "sim",
+            dev_ca: a.devCa,
+            trust: ["dev:" + a.devCa],
+            allowed_proxy_images: [a.proxyImage],
+            allowed_worker_images: [a.workerImage],
+            pow_difficulty: 12,
+            ...overrides,
+        };
+        const lines = ["[attestation]"];
+        for (const [key, value] of Object.entries(settings))
+            if (value !== null && value !== undefined) lines.push(`${key} = ${toml(value)}`);
+        return lines;
     }
 
     // One small deterministic GGUF per cluster (about 1 MB, made in well under a second).
@@ -332,7 +378,7 @@ export class Cluster {
         return file;
     }
 
-    async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info"} = {}) {
+    async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, extra = []} = {}) {
         id ??= `proxy-${++this.counter}`;
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -347,6 +393,9 @@ export class Cluster {
             `dir = ${toml(path.join(this.dir, id))}`,
             "[log]",
             `level = ${toml(logLevel)}`,
+            ...this.attestationLines(attestation),
+            ...tomlSection("routing", routing),
+            ...extra,
             "",
         ].join("\n"));
         const node = new Node(this, {name: id, role: "proxy", config, ports});
@@ -358,7 +407,7 @@ export class Cluster {
 
     // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url}.
     async startWorker({id, proxies, engine = {kind: "embedded"}, model = MODEL, coefficient = 1000, maxConcurrent = 4,
-        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info"} = {}) {
+        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}} = {}) {
         id ??= `worker-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const lines = [
@@ -385,7 +434,8 @@ export class Cluster {
         } else {
             lines.push(`url = ${toml(engine.url)}`);
         }
-        lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`, "");
+        lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
+            ...this.attestationLines(attestation), "");
         const config = this.write(`${id}.toml`, lines.join("\n"));
         const node = new Node(this, {name: id, role: "worker", config, ports});
         node.id = id;
@@ -397,7 +447,7 @@ export class Cluster {
     }
 
     async startClient({id, proxies, apiKeys = [], maxBodyBytes = 1 << 20, defaultMaxTokens = 1000, maxTokensLimit = 32768,
-        requestTimeoutS = 60, logLevel = "info"} = {}) {
+        requestTimeoutS = 60, logLevel = "info", attestation = {}} = {}) {
         id ??= `client-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -414,6 +464,8 @@ export class Cluster {
             `dir = ${toml(path.join(this.dir, id))}`,
             "[log]",
             `level = ${toml(logLevel)}`,
+            // A client presents no quote (it runs outside a TEE); it checks the proxy's.
+            ...this.attestationLines({provider: "none", dev_ca: null, ...attestation}),
             "",
         ].join("\n"));
         const node = new Node(this, {name: id, role: "client", config, ports});

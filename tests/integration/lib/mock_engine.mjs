@@ -12,6 +12,7 @@
 //   hang       sends nothing at all, not even the head
 //   utf8       multi-byte text whose SSE bytes are written in pieces split inside characters
 //   http500    answers HTTP 500 with an OpenAI-shaped error body
+//   wrong      like count, but every token is different text ("z0 ", "z1 ", ...): a cheating worker
 import http from "node:http";
 
 export const UTF8_TOKENS = ["é", "日本", "🦋", " naïve", "—", "€", "한국어", "ß", "😀👍", " ok"];
@@ -131,12 +132,13 @@ export class MockEngine {
             res.end("data: [DONE]\n\n");
         };
         const emit = (i) => {
-            send(chunk(tokenText(i)));
+            send(chunk(mode === "wrong" ? `z${i} ` : tokenText(i)));
             record.chunksSent++;
         };
 
         switch (mode) {
             case "count":
+            case "wrong":
             case "no_usage":
                 for (let i = 0; i < maxTokens; ++i) emit(i);
                 finish({withUsage: mode === "count"});

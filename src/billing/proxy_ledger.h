@@ -1,0 +1,149 @@
+#pragma once
+// The proxy's books: reservations, charges, worker fees and commission in a signed SQLite ledger,
+// a hash-chained state sequence that is committed on chain, rollback/clone detection against the
+// on-chain commit, and signed cumulative amounts for committed state only. No network I/O: the
+// caller reads the chain and sends what this returns. Thread-safe (one mutex), one process per file.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "billing/ledger_store.h"
+#include "billing/pricing.h"
+#include "ton/cell.h"
+
+namespace chrysalis::billing {
+
+struct LedgerOptions {
+  std::filesystem::path file;
+  ton::Ed25519Key key;            // the proxy's TEE key: signs rows and payments
+  Prices prices;                  // must equal the prices the database was created with
+  ton::Address root;              // the network's root contract
+  ton::Address proxy_contract;    // this proxy's contract (target of save-state)
+};
+
+struct ReserveRequest {
+  std::string client;  // client contract address (any text form; stored raw)
+  std::string worker;  // worker contract address
+  uint32_t coefficient = kCoefficientOne;
+  uint64_t prompt_tokens = 0;
+  uint64_t max_tokens = 0;
+};
+
+struct ReservationTicket {
+  uint64_t id = 0;
+  uint64_t reserved_tokens = 0;
+  uint64_t reserved_nano = 0;
+};
+
+struct Settlement {
+  uint64_t charged_tokens = 0;   // adjusted tokens charged to the client = credited to the worker
+  uint64_t charged_nano = 0;
+  uint64_t worker_fee_nano = 0;
+  uint64_t commission_nano = 0;
+  uint64_t released_tokens = 0;  // reservation given back
+  bool capped = false;           // usage exceeded what the client could cover; charged only that
+};
+
+struct ClientChainState {
+  uint64_t balance_nano = 0, stake_nano = 0, tokens_used = 0;
+};
+
+// What the proxy contract holds (get_proxy_data: last_seqno, last_session_hash).
+struct OnChainCommit {
+  uint64_t seqno = 0;
+  ton::Hash256 hash{};
+};
+
+struct ChainVerdict {
+  bool ok = false;
+  std::string reason;  // why serving is refused
+};
+
+struct CommitRequest {
+  uint64_t seqno = 0;
+  ton::Hash256 hash{};
+  ton::CellRef signed_body;  // signed save-state body for the proxy contract (anyone may relay it)
+};
+
+struct SignedAmount {
+  uint64_t tokens = 0;       // cumulative adjusted tokens
+  ton::CellRef signed_body;  // the message body the client/worker contract accepts
+};
+
+class ProxyLedger {
+ public:
+  // Loads and verifies every row (throws LedgerTampered naming the first bad row), checks the
+  // prices, and starts a new session (a random nonce enters the hash chain, so two copies of one
+  // database diverge at once). Serving stays refused until verify_against_chain() succeeds.
+  static std::unique_ptr<ProxyLedger> open(LedgerOptions options);
+
+  // Compares the last commit the database knows with the chain's. A pending commit that the chain
+  // shows is marked committed. Behind (older copy) or diverged (clone, other history) → refused.
+  ChainVerdict verify_against_chain(const OnChainCommit& chain);
+  bool serving() const;
+  std::string refusal() const;
+
+  // Records what the client contract holds (read from chain by the caller).
+  void update_client_chain(const std::string& client, const ClientChainState& chain);
+
+  // Worst-case reservation; throws InsufficientFunds (with the missing nanoTON) or LedgerRefused.
+  ReservationTicket reserve(const ReserveRequest& request);
+  // Charges the real usage (never more than reserved + what the client can still cover), credits
+  // the worker, keeps the commission, releases the rest. Unknown id → LedgerError.
+  Settlement settle(uint64_t reservation_id, const TokenUsage& usage);
+  // Cancelled or failed: charges only the tokens produced (same arithmetic as settle).
+  Settlement cancel(uint64_t reservation_id, const TokenUsage& produced);
+  // After a restart no request survives: releases every open reservation without charge.
+  size_t release_open_reservations();
+
+  // The current (seqno, hash) to send on chain, recorded as pending with every party's counter.
+  CommitRequest prepare_commit();
+  // The chain shows the commit at `seqno` (must be pending): counters at that seqno become signable.
+  void mark_committed(uint64_t seqno);
+
+  // Signed cumulative amounts for committed state; nullopt while nothing is committed.
+  std::optional<SignedAmount> signed_charge(const std::string& client);
+  std::optional<SignedAmount> signed_payout(const std::string& worker);
+
+  // Reads (copies).
+  LedgerState state() const;
+  std::optional<ClientAccount> client(const std::string& id) const;
+  std::optional<WorkerAccount> worker(const std::string& id) const;
+  std::vector<ClientAccount> clients() const;
+  std::vector<WorkerAccount> workers() const;
+  std::vector<Reservation> reservations() const;
+  // nanoTON the client can still reserve.
+  uint64_t available_nano(const std::string& client) const;
+  const Prices& prices() const { return options_.prices; }
+
+  // Conservation and sanity; empty when everything holds.
+  std::vector<std::string> check_invariants() const;
+
+ private:
+  explicit ProxyLedger(LedgerOptions options);
+  void load();
+  void start_session();
+  // Signs, hash-chains (when `accounting`), writes in one transaction, then updates memory.
+  void apply(LedgerWrite change, bool accounting);
+  Settlement finish(uint64_t reservation_id, const TokenUsage& usage);
+  uint64_t available_nano_locked(const ClientAccount& c) const;
+
+  LedgerOptions options_;
+  std::unique_ptr<LedgerStore> store_;
+  mutable std::mutex mutex_;
+  LedgerState state_;
+  std::map<std::string, ClientAccount> clients_;
+  std::map<std::string, WorkerAccount> workers_;
+  std::map<uint64_t, Reservation> reservations_;
+  std::map<uint64_t, PendingCommit> commits_;
+  std::vector<CommitSnapshot> snapshots_;
+  std::optional<std::string> refusal_ = std::string("not yet verified against the on-chain commit");
+};
+
+// Normalizes an address text to the raw form used as account id; throws ton::AddressError.
+std::string account_id(const std::string& address_text);
+
+}  // namespace chrysalis::billing

@@ -1,0 +1,141 @@
+// Routing under misbehaving workers: two honest workers and one each that is slow, stalls after
+// accepting, dies mid-stream and returns wrong output. Requests keep succeeding, the bad workers'
+// share falls as their reputation does, a stalled request fails over before its deadline and is
+// counted once, spot checks catch the liar, and a hedged request beats a stalled worker.
+import assert from "node:assert/strict";
+import {after, before, test} from "node:test";
+import {Cluster, MODEL, postJson, waitFor} from "../lib/harness.mjs";
+import {startMockEngine, tokenText} from "../lib/mock_engine.mjs";
+
+const MAX_TOKENS = 8;
+const FIRST_TOKEN_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_S = 30;
+const KINDS = {"good-a": "count", "good-b": "count", "slow": "slow", "stall": "stall", "die": "die", "wrong": "wrong"};
+const BAD = new Set(["slow", "stall", "die", "wrong"]);
+
+let cluster, proxy, client;
+const engines = [];
+before(async () => {
+    cluster = new Cluster("routing");
+    proxy = await cluster.startProxy({
+        id: "proxy", requestTimeoutS: REQUEST_TIMEOUT_S, maxRetries: 3,
+        routing: {policy: "ours", first_token_timeout_ms: FIRST_TOKEN_TIMEOUT_MS, spot_check_rate: 0.5},
+    });
+    for (const [name, mode] of Object.entries(KINDS)) {
+        const mock = await startMockEngine({defaultMode: mode, slowMs: 250});
+        engines.push(mock);
+        await cluster.startWorker({id: name, proxies: [proxy], engine: {kind: "external", url: mock.url}, maxConcurrent: 2});
+    }
+    client = await cluster.startClient({proxies: [proxy], requestTimeoutS: REQUEST_TIMEOUT_S});
+    await cluster.waitForWorkers(client, Object.keys(KINDS).length);
+});
+after(async () => {
+    await cluster?.stop();
+    await Promise.all(engines.map((m) => m.close()));
+});
+
+const body = (i) => ({model: MODEL, messages: [{role: "user", content: `question ${i}`}], max_tokens: MAX_TOKENS,
+    temperature: 0, seed: 7});
+const honestText = Array.from({length: MAX_TOKENS}, (_, i) => tokenText(i)).join("");
+
+async function send(i) {
+    const t0 = Date.now();
+    const r = await postJson(`${client.url}/v1/chat/completions`, body(i), {timeoutMs: (REQUEST_TIMEOUT_S + 5) * 1000});
+    return {i, status: r.status, worker: r.headers.get("x-chrysalis-worker"), ms: Date.now() - t0, body: r.body, text: r.text};
+}
+
+const results = [];
+
+test("requests keep succeeding while the bad workers' share falls", async () => {
+    const N = 90, CONCURRENCY = 3;
+    let next = 0;
+    await Promise.all(Array.from({length: CONCURRENCY}, async () => {
+        while (next < N) results.push(await send(next++));
+    }));
+    results.sort((a, b) => a.i - b.i);
+    const ok = results.filter((r) => r.status === 200);
+    const failed = results.filter((r) => r.status !== 200);
+    // Only the worker that dies after its first tokens can fail a request (it cannot be retried).
+    for (const f of failed) assert.ok(f.text.includes("worker"), `unexpected failure ${f.status}: ${f.text}`);
+    assert.ok(ok.length >= N * 0.85, `${ok.length}/${N} succeeded`);
+    for (const r of ok) assert.equal(r.body.usage.completion_tokens, MAX_TOKENS, `request ${r.i} usage`);
+
+    const badShare = (slice) => slice.filter((r) => BAD.has(r.worker) || r.status !== 200).length / slice.length;
+    const first = badShare(results.slice(0, 30)), last = badShare(results.slice(-30));
+    assert.ok(last < first, `bad share fell: first 30 ${first.toFixed(2)}, last 30 ${last.toFixed(2)}`);
+    assert.ok(last <= 0.2, `bad share in the last 30 is ${last.toFixed(2)}`);
+    const lastFailures = results.slice(-30).filter((r) => r.status !== 200).length;
+    assert.ok(lastFailures <= 2, `${lastFailures} failures in the last 30`);
+
+    const stats = await proxy.stats();
+    const byId = Object.fromEntries(stats.workers.map((w) => [w.id, w]));
+    const goodScore = Math.min(byId["good-a"].reputation.score, byId["good-b"].reputation.score);
+    for (const bad of ["stall", "die", "wrong"])
+        assert.ok(byId[bad].reputation.score < goodScore, `${bad} score ${byId[bad].reputation.score} < ${goodScore}`);
+    // The client's model list carries the reputation too.
+    const entry = await cluster.modelEntry(client);
+    assert.ok(entry.reputation_best > 0 && entry.reputation_best <= 1, JSON.stringify(entry));
+});
+
+test("a request that stalled before its first token failed over in time and was counted once", async () => {
+    const stats = await proxy.stats();
+    assert.ok((stats.metrics.counters.first_token_timeouts?.all ?? 0) >= 1, "some attempt hit the first-token timeout");
+    const stall = stats.workers.find((w) => w.id === "stall");
+    assert.equal(stall.tokens, 0, "the stalled worker produced nothing and is credited nothing");
+    // Every successful answer came from a worker other than the staller, in far less than the deadline.
+    const ok = results.filter((r) => r.status === 200);
+    assert.ok(!ok.some((r) => r.worker === "stall"));
+    const failedOver = ok.filter((r) => r.ms >= FIRST_TOKEN_TIMEOUT_MS);
+    assert.ok(failedOver.length >= 1, "at least one request waited out the first-token timeout");
+    for (const r of failedOver) assert.ok(r.ms < REQUEST_TIMEOUT_S * 1000 / 2, `request ${r.i} took ${r.ms} ms`);
+    // Counted once: the tokens the proxy credited to workers equal exactly what the client was told.
+    const credited = stats.workers.reduce((sum, w) => sum + w.tokens, 0);
+    const delivered = ok.reduce((sum, r) => sum + r.body.usage.total_tokens, 0);
+    assert.equal(credited, delivered);
+});
+
+test("spot checks catch the worker that returns wrong output", async () => {
+    const stats = await proxy.stats();
+    const wrong = stats.workers.find((w) => w.id === "wrong");
+    const checks = stats.metrics.counters.spot_checks ?? {};
+    assert.ok(Object.keys(checks).length > 0, "spot checks ran");
+    assert.ok(wrong.reputation.spot_disagreements >= 1, JSON.stringify(wrong.reputation));
+    const honest = results.filter((r) => r.status === 200 && !BAD.has(r.worker));
+    for (const r of honest) assert.equal(r.body.choices[0].message.content, honestText);
+});
+
+test("a hedged duplicate answers for a stalled worker, and the request is counted once", async () => {
+    const hc = new Cluster("hedge");
+    const stallEngine = await startMockEngine({defaultMode: "stall"});
+    const goodEngine = await startMockEngine({defaultMode: "count"});
+    try {
+        const p = await hc.startProxy({routing: {policy: "round_robin", hedge_after_ms: 300}});
+        await hc.startWorker({id: "staller", proxies: [p], engine: {kind: "external", url: stallEngine.url}});
+        await hc.startWorker({id: "honest", proxies: [p], engine: {kind: "external", url: goodEngine.url}});
+        const c = await hc.startClient({proxies: [p]});
+        await hc.waitForWorkers(c, 2);
+        const answers = [];
+        for (let i = 0; i < 6; ++i) {
+            const t0 = Date.now();
+            const r = await postJson(`${c.url}/v1/chat/completions`, body(i), {timeoutMs: 20_000});
+            assert.equal(r.status, 200, r.text);
+            assert.equal(r.headers.get("x-chrysalis-worker"), "honest");
+            assert.equal(r.body.usage.completion_tokens, MAX_TOKENS);
+            answers.push(Date.now() - t0);
+        }
+        assert.ok(answers.every((ms) => ms < 5000), `latencies ${answers}`);
+        const stats = await p.stats();
+        assert.ok((stats.metrics.counters.hedges?.["outcome=won"] ?? 0) >= 1, JSON.stringify(stats.metrics.counters.hedges));
+        const credited = stats.workers.reduce((sum, w) => sum + w.tokens, 0);
+        assert.equal(stats.workers.find((w) => w.id === "staller").tokens, 0);
+        assert.ok(credited > 0);
+        // The staller's abandoned duplicates were cancelled: its engine saw the worker hang up.
+        await waitFor(() => stallEngine.requests.length > 0 && stallEngine.requests.every((q) => q.closedEarly === true),
+            {what: "every stalled duplicate cancelled upstream"});
+        await waitFor(async () => (await p.stats()).in_flight === 0, {what: "nothing left in flight"});
+    } finally {
+        await hc.stop();
+        await stallEngine.close();
+        await goodEngine.close();
+    }
+});
