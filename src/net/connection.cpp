@@ -95,7 +95,11 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to
       if (!pow_error.empty()) throw std::runtime_error(to.to_string() + ": " + pow_error);
     }
     co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
-    if (ec) throw std::runtime_error("TLS handshake with " + to.to_string() + ": " + (expired ? "timed out" : ec.message()));
+    if (ec) {
+      std::string refusal = handshake_refusal(stream.native_handle());
+      throw std::runtime_error("TLS handshake with " + to.to_string() + ": " + (expired ? "timed out" : ec.message()) +
+                               (refusal.empty() ? "" : " (we refused the peer: " + refusal + ")"));
+    }
   }
   auto conn = std::make_shared<Connection>(std::move(stream), tls, std::move(options), true);
   co_await conn->handshake_as_dialer();

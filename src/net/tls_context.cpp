@@ -17,6 +17,15 @@ int verified_identity_index() {
   return index;
 }
 
+// SSL ex_data slot holding why our verifier refused the peer (for the handshake's error message).
+int refusal_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(ptr);
+      });
+  return index;
+}
+
 // Replaces OpenSSL's chain building: the verifier alone decides.
 int verify_with_verifier(X509_STORE_CTX* store, void* arg) {
   auto* verifier = static_cast<crypto::PeerVerifier*>(arg);
@@ -34,12 +43,16 @@ int verify_with_verifier(X509_STORE_CTX* store, void* arg) {
     reason = "peer sent a certificate chain of " + std::to_string(sk_X509_num(chain)) + " (only depth 0 is accepted)";
   else
     accepted = verifier->verify(leaf, identity, reason);
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (!accepted) {
     spdlog::warn("peer refused in TLS handshake: {} (key={})", reason, identity.public_key_hex);
+    if (ssl) {
+      delete static_cast<std::string*>(SSL_get_ex_data(ssl, refusal_index()));
+      SSL_set_ex_data(ssl, refusal_index(), new std::string(reason));
+    }
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
     return 0;
   }
-  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   if (ssl) {
     delete static_cast<crypto::PeerIdentity*>(SSL_get_ex_data(ssl, verified_identity_index()));
     SSL_set_ex_data(ssl, verified_identity_index(), new crypto::PeerIdentity(std::move(identity)));
@@ -71,6 +84,11 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIde
   SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   SSL_CTX_set_cert_verify_callback(raw, verify_with_verifier, verifier_ptr);
   return ctx;
+}
+
+std::string handshake_refusal(SSL* ssl) {
+  auto* reason = static_cast<std::string*>(SSL_get_ex_data(ssl, refusal_index()));
+  return reason ? *reason : std::string();
 }
 
 crypto::PeerIdentity peer_identity(SSL* ssl) {

@@ -16,6 +16,9 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(const crypto::TlsIde
                                                             std::shared_ptr<crypto::PeerVerifier> verifier,
                                                             TlsSide side);
 
+// Why this side's verifier refused the peer during a failed handshake; empty when it did not.
+std::string handshake_refusal(SSL* ssl);
+
 // Identity of the peer after a successful handshake.
 crypto::PeerIdentity peer_identity(SSL* ssl);
 

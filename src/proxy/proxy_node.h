@@ -91,6 +91,8 @@ struct SpotRun {
   uint64_t case_id = 0;
   std::string worker_key;
   OutputDigest output;
+  bool got_token = false;
+  std::shared_ptr<boost::asio::steady_timer> first_token_timer;  // a stalled duplicate must not hold a slot
 };
 
 class ProxyNode {

@@ -16,6 +16,7 @@ struct RoutingConfig {
   double spot_check_rate = 0;            // share of deterministic requests checked on a second worker
   uint32_t affinity_prefix_chars = 0;    // prompt prefix that pins a request to its last worker; 0 = off
   double reputation_half_life_s = 300;   // how fast old evidence fades
+  double trial_share = 0.05;             // ours: share of requests that measure an idle new worker
 };
 
 // Reads [routing]; throws with the key named for a bad value (an unknown policy included).

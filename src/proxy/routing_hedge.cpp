@@ -27,11 +27,15 @@ void ProxyNode::arm_hedge(const std::shared_ptr<Route>& route) {
 
 void ProxyNode::launch_hedge(const std::shared_ptr<Route>& route) {
   // A hedge that could not finish before the deadline only burns a worker.
-  if (route->deadline_us - steady_now_us() < 1000 * int64_t(routing_->config().hedge_after_ms)) return;
+  if (route->deadline_us - steady_now_us() < 1000 * int64_t(routing_->config().hedge_after_ms)) {
+    metrics_.add("hedges", {{"outcome", "too_late"}});
+    return;
+  }
   std::vector<uint64_t> ids;
   WorkerChoice choice = choose_for(route, ids);
   if (choice.index < 0) {
     metrics_.add("hedges", {{"outcome", "no_worker"}});
+    spdlog::info("rid={} no worker to hedge on: {}", route->request.request_id(), choice.message);
     return;
   }
   uint64_t worker_id = ids[choice.index];

@@ -9,6 +9,12 @@
 namespace chrysalis::proxy {
 
 namespace {
+PolicyParams policy_params_for(const RoutingConfig& c) {
+  PolicyParams p;
+  p.trial_share = c.trial_share;
+  return p;
+}
+
 ReputationParams params_for(const RoutingConfig& c) {
   ReputationParams p;
   p.half_life_s = c.reputation_half_life_s;
@@ -19,7 +25,7 @@ ReputationParams params_for(const RoutingConfig& c) {
 RoutingState::RoutingState(RoutingConfig config, std::filesystem::path db_file)
     : config_(std::move(config)),
       book_(params_for(config_)),
-      policy_(make_selection_policy(config_.policy)),
+      policy_(make_selection_policy(config_.policy, policy_params_for(config_))),
       rng_(std::random_device{}()) {
   if (!db_file.empty()) {
     store_ = std::make_unique<ReputationStore>(db_file);
@@ -121,6 +127,7 @@ nlohmann::json RoutingState::json() const {
   return {{"policy", config_.policy},
           {"first_token_timeout_ms", config_.first_token_timeout_ms},
           {"hedge_after_ms", config_.hedge_after_ms},
+          {"trial_share", config_.trial_share},
           {"spot_check_rate", config_.spot_check_rate},
           {"affinity_prefix_chars", config_.affinity_prefix_chars},
           {"reputation_half_life_s", config_.reputation_half_life_s},

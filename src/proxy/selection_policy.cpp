@@ -69,7 +69,15 @@ class OursPolicy : public SelectionPolicy {
   explicit OursPolicy(PolicyParams p) : p_(p) {}
   std::string name() const override { return "ours"; }
   std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
-                     const RequestShape& shape, std::mt19937_64&) override {
+                     const RequestShape& shape, std::mt19937_64& rng) override {
+    // Exploration: a small, bounded share of requests measures an idle worker still on trial;
+    // otherwise a fast incumbent would keep every new worker unmeasured forever. A trial worker
+    // that has already faulted seriously is not explored further.
+    std::vector<std::size_t> idle_trial;
+    for (auto i : eligible)
+      if (w[i].trial && w[i].running == 0 && w[i].trust >= p_.explore_min_trust) idle_trial.push_back(i);
+    if (!idle_trial.empty() && std::uniform_real_distribution<double>(0, 1)(rng) < p_.trial_share)
+      return idle_trial[std::uniform_int_distribution<std::size_t>(0, idle_trial.size() - 1)(rng)];
     // Unmeasured workers are assumed typical: the mean of the measured ones.
     double ttft_sum = 0, tps_sum = 0, n = 0;
     for (auto i : eligible)

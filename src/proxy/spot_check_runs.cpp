@@ -42,7 +42,28 @@ void ProxyNode::launch_spot_run(uint64_t case_id) {
   uint64_t worker_id = ids[choice.index];
   WorkerEntry& worker = workers_[worker_id];
   uint64_t stream = worker.conn->next_stream_id();
-  spot_runs_[{worker_id, stream}] = SpotRun{case_id, worker_key(worker), {}};
+  SpotRun run{case_id, worker_key(worker), {}};
+  // The same first-token limit as for paid requests (or the request timeout): a worker that
+  // stalls on a spot check is cancelled, loses reputation and gets its slot back.
+  uint32_t limit_ms = routing_->config().first_token_timeout_ms ? routing_->config().first_token_timeout_ms
+                                                                 : config_.request_timeout_s * 1000;
+  run.first_token_timer = std::make_shared<boost::asio::steady_timer>(io_);
+  run.first_token_timer->expires_after(std::chrono::milliseconds(limit_ms));
+  run.first_token_timer->async_wait([this, key = StreamKey{worker_id, stream}](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = spot_runs_.find(key);
+    if (it == spot_runs_.end() || it->second.got_token) return;
+    if (auto w = workers_.find(key.first); w != workers_.end()) {
+      w->second.conn->send_cancel(key.second, "spot check: no first token in time");
+      if (w->second.running > 0) w->second.running--;
+    }
+    routing_->record(it->second.worker_key, spot_cases_.count(it->second.case_id) ? spot_cases_[it->second.case_id].model : "",
+                     Outcome::Timeout);
+    metrics_.add("spot_checks", {{"outcome", "stalled"}});
+    spot_cases_.erase(it->second.case_id);
+    spot_runs_.erase(it);
+  });
+  spot_runs_[{worker_id, stream}] = std::move(run);
   sc.conns.push_back(worker_id);
   worker.running++;
   proto::Frame out;
@@ -59,15 +80,20 @@ bool ProxyNode::on_spot_frame(const std::shared_ptr<net::Connection>& conn, prot
   if (it == spot_runs_.end()) return false;
   if (frame.has_head()) return true;
   if (frame.has_part()) {
+    it->second.got_token = true;
     for (auto& e : frame.part().events()) it->second.output.add_event(e);
     return true;
   }
   SpotRun run = std::move(it->second);
+  if (run.first_token_timer) run.first_token_timer->cancel();
   spot_runs_.erase(it);
   if (auto w = workers_.find(conn->id()); w != workers_.end() && w->second.running > 0) w->second.running--;
   auto cit = spot_cases_.find(run.case_id);
   if (cit == spot_cases_.end()) return true;
-  if (!frame.has_end()) {  // the duplicate failed: nothing to compare
+  if (!frame.has_end()) {  // the duplicate failed: nothing to compare, but the failure counts
+    if (frame.has_error() && frame.error().code() != "cancelled")
+      routing_->record(run.worker_key, cit->second.model,
+                       run.got_token ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken);
     metrics_.add("spot_checks", {{"outcome", "failed"}});
     spot_cases_.erase(cit);
     return true;
