@@ -5,7 +5,7 @@ NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit vectors engine-test contracts-test devnet-test ton-devnet-test integration bench clean
+.PHONY: all deps build node demo down test unit vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz bench clean
 
 all: build
 
@@ -58,7 +58,11 @@ ton-devnet-test: build node
 integration: build node
 	cd tests/integration && npm test
 
-test: unit engine-test contracts-test devnet-test ton-devnet-test integration
+# The TDX quote parser under libFuzzer (clang, ASan, UBSan) for a bounded time.
+fuzz: deps
+	bash tests/fuzz/run.sh 30
+
+test: unit engine-test contracts-test devnet-test ton-devnet-test integration fuzz
 
 bench: build node
 	bash bench/run.sh

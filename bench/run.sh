@@ -177,6 +177,18 @@ g++ -std=c++20 -O2 -o "$WORK/mock-engine" bench/mock-engine/mock_engine.cpp 2>"$
   die "building the mock engine failed: $(tail -5 "$WORK/mock-build.log")"
 MOCK_ARGS=(--port "$MOCK_PORT" --chunks "$CHUNKS" --bytes "$BYTES" --delay-ms "$DELAY_MS" --model "$MOCK_MODEL")
 [[ $BURST == 1 ]] && MOCK_ARGS+=(--burst)
+# Attestation as in the demo: simulated TEE under a development CA made for this run, this
+# binary's proxy and worker images allowed (so the handshakes do the real RA-TLS work).
+"$BIN" attest dev-ca --out "$WORK/devca" >"$WORK/devca.log" 2>&1 || die "attest dev-ca failed: $(cat "$WORK/devca.log")"
+printf '[attestation]\nprovider = "sim"\ndev_ca = "%s"\ntrust = ["dev:%s"]\n' "$WORK/devca" "$WORK/devca" >"$WORK/attest-probe.toml"
+PROXY_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role proxy)
+WORKER_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role worker)
+attestation() {  # $1: provider
+  printf '[attestation]\nprovider = "%s"\n' "$1"
+  [[ $1 == sim ]] && printf 'dev_ca = "%s"\n' "$WORK/devca"
+  printf 'trust = ["dev:%s"]\nallowed_proxy_images = ["%s"]\nallowed_worker_images = ["%s"]\n' \
+    "$WORK/devca" "$PROXY_IMAGE" "$WORKER_IMAGE"
+}
 cat >"$WORK/proxy.toml" <<EOF
 [proxy]
 id = "bench-proxy"
@@ -187,6 +199,7 @@ client_listen = "127.0.0.1:$PROXY_CLIENTS"
 dir = "$WORK/proxy"
 [log]
 level = "$LOG_LEVEL"
+$(attestation sim)
 EOF
 cat >"$WORK/worker-mock.toml" <<EOF
 [worker]
@@ -203,6 +216,7 @@ url = "$MOCK_URL"
 dir = "$WORK/worker-mock"
 [log]
 level = "$LOG_LEVEL"
+$(attestation sim)
 EOF
 cat >"$WORK/client.toml" <<EOF
 [client]
@@ -212,6 +226,7 @@ proxies = ["127.0.0.1:$PROXY_CLIENTS"]
 dir = "$WORK/client"
 [log]
 level = "$LOG_LEVEL"
+$(attestation none)
 EOF
 
 log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
@@ -257,6 +272,7 @@ threads = 2
 dir = "$WORK/worker-embedded"
 [log]
 level = "$LOG_LEVEL"
+$(attestation sim)
 EOF
 log "starting a worker with the embedded engine on a generated test model"
 start worker-embedded "$BIN" worker --config "$WORK/worker-embedded.toml"

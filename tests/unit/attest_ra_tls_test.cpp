@@ -11,6 +11,7 @@
 #include "attest/claims.h"
 #include "attest/dev_ca.h"
 #include "attest/evidence_sim.h"
+#include "attest/evidence_tdx.h"
 #include "attest/quote_crypto.h"
 #include "attest/ra_tls_cert.h"
 #include "attest/ra_tls_identity.h"
@@ -176,6 +177,25 @@ TEST(AttestRaTls, ChangingTheMeasuredConfigurationChangesTheImageHash) {
   fs::path fake = d.path / "fake-binary";
   { std::ofstream(fake) << "not chrysalis"; }
   EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)), sim_image_hash(measured_config("proxy", f.policy), fake));
+}
+
+}  // namespace
+}  // namespace chrysalis::attest
+
+namespace chrysalis::attest {
+namespace {
+
+TEST(AttestTdxEvidence, OutsideATdTheProviderSaysSoAndPointsAtSim) {
+  TdxEvidence tdx("/nonexistent/tsm/report");
+  std::array<uint8_t, 64> rd{};
+  try {
+    tdx.quote(rd);
+    FAIL() << "expected an error outside a TD";
+  } catch (const std::runtime_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("not a TDX guest"), std::string::npos) << what;
+    EXPECT_NE(what.find("sim"), std::string::npos) << what;
+  }
 }
 
 }  // namespace
