@@ -128,6 +128,9 @@ class ProxyLedger {
   void start_session();
   // Signs, hash-chains (when `accounting`), writes in one transaction, then updates memory.
   void apply(LedgerWrite change, bool accounting);
+  // The same with the mutex held; `extra` bytes also enter the hash chain (session nonce, markers).
+  void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
+  void mark_committed_locked(uint64_t seqno);
   Settlement finish(uint64_t reservation_id, const TokenUsage& usage);
   uint64_t available_nano_locked(const ClientAccount& c) const;
 

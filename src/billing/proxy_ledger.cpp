@@ -1,0 +1,460 @@
+#include "billing/proxy_ledger.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "billing/ledger_codec.h"
+#include "ton/chrysalis_contracts.h"
+#include "ton/contract_signed.h"
+
+namespace chrysalis::billing {
+
+namespace ops = ton::contracts::op;
+
+namespace {
+
+void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
+
+std::string hex_short(const ton::Hash256& h) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 8; ++i) {
+    s += digits[h[i] >> 4];
+    s += digits[h[i] & 15];
+  }
+  return s + "...";
+}
+
+uint64_t random_query_id() {
+  uint64_t q = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&q), sizeof q);
+  return q;
+}
+
+}  // namespace
+
+std::string account_id(const std::string& address_text) { return ton::Address::parse(address_text).to_raw(); }
+
+ProxyLedger::ProxyLedger(LedgerOptions options) : options_(std::move(options)) {}
+
+std::unique_ptr<ProxyLedger> ProxyLedger::open(LedgerOptions options) {
+  options.prices.validate();
+  std::unique_ptr<ProxyLedger> ledger(new ProxyLedger(std::move(options)));
+  ledger->store_ = std::make_unique<LedgerStore>(ledger->options_.file);
+  ledger->load();
+  ledger->start_session();
+  return ledger;
+}
+
+void ProxyLedger::load() {
+  LedgerRows rows = store_->load();
+  const auto& key = options_.key.public_key();
+  const Prices& p = options_.prices;
+  if (!rows.state) {
+    // A new database: the prices it is opened with become part of the signed state.
+    state_ = LedgerState{};
+    state_.price_per_token = p.price_per_token;
+    state_.worker_fee_per_token = p.worker_fee_per_token;
+    state_.prompt_mult = p.prompt_mult;
+    state_.cached_mult = p.cached_mult;
+    state_.completion_mult = p.completion_mult;
+    state_.reasoning_mult = p.reasoning_mult;
+    if (!rows.clients.empty() || !rows.workers.empty() || !rows.reservations.empty())
+      throw LedgerTampered("state", "missing while other rows exist");
+    return;
+  }
+  verify_row(*rows.state, key);
+  state_ = *rows.state;
+  Prices stored{state_.price_per_token, state_.worker_fee_per_token, state_.prompt_mult,
+                state_.cached_mult,     state_.completion_mult,      state_.reasoning_mult};
+  if (!(stored == p))
+    throw LedgerError("the books were opened with other prices (" + std::to_string(stored.price_per_token) + "/" +
+                      std::to_string(stored.worker_fee_per_token) + " nanoTON per token) than the network's now (" +
+                      std::to_string(p.price_per_token) + "/" + std::to_string(p.worker_fee_per_token) +
+                      "): settle and redeploy before serving at the new prices");
+  uint64_t charged = 0, earned = 0, reserved = 0;
+  std::map<std::string, uint64_t> reserved_by_client;
+  for (auto& c : rows.clients) {
+    verify_row(c, key);
+    charged = checked_add(charged, c.charged_tokens);
+    clients_[c.id] = c;
+  }
+  for (auto& w : rows.workers) {
+    verify_row(w, key);
+    earned = checked_add(earned, w.earned_tokens);
+    workers_[w.id] = w;
+  }
+  for (auto& r : rows.reservations) {
+    verify_row(r, key);
+    reserved = checked_add(reserved, r.reserved_tokens);
+    reserved_by_client[r.client] += r.reserved_tokens;
+    reservations_[r.id] = r;
+  }
+  for (auto& c : rows.commits) {
+    verify_row(c, key);
+    commits_[c.seqno] = c;
+  }
+  for (auto& s : rows.snapshots) {
+    verify_row(s, key);
+    snapshots_.push_back(s);
+  }
+  // The signed totals reveal rows deleted, duplicated or restored from another copy.
+  auto mismatch = [](const char* what, uint64_t rows_value, uint64_t state_value) {
+    return LedgerTampered("state", std::string(what) + " of the rows is " + std::to_string(rows_value) +
+                                       ", the signed state says " + std::to_string(state_value));
+  };
+  if (charged != state_.total_charged_tokens) throw mismatch("charged tokens", charged, state_.total_charged_tokens);
+  if (earned != state_.total_earned_tokens) throw mismatch("earned tokens", earned, state_.total_earned_tokens);
+  if (reserved != state_.total_reserved_tokens) throw mismatch("reserved tokens", reserved, state_.total_reserved_tokens);
+  if (rows.clients.size() != state_.client_count) throw mismatch("client count", rows.clients.size(), state_.client_count);
+  if (rows.workers.size() != state_.worker_count) throw mismatch("worker count", rows.workers.size(), state_.worker_count);
+  if (rows.reservations.size() != state_.reservation_count)
+    throw mismatch("reservation count", rows.reservations.size(), state_.reservation_count);
+  if (rows.commits.size() != state_.pending_count) throw mismatch("pending commits", rows.commits.size(), state_.pending_count);
+  for (auto& [id, c] : clients_)
+    if (c.reserved_tokens != reserved_by_client[id])
+      throw LedgerTampered(row_name(c), "reserved tokens do not match its reservations");
+}
+
+void ProxyLedger::start_session() {
+  std::lock_guard lock(mutex_);
+  // A fresh random nonce enters the chain: two processes started from one database (a clone)
+  // produce different hashes from here on, which the on-chain commit exposes.
+  Bytes nonce(32);
+  RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
+  LedgerWrite change;
+  change.state = state_;
+  apply_locked(std::move(change), true, nonce);
+}
+
+void ProxyLedger::apply(LedgerWrite change, bool accounting) { apply_locked(std::move(change), accounting, {}); }
+
+void ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes& extra) {
+  const auto& key = options_.key;
+  if (accounting) {
+    Bytes absorbed = extra;
+    for (auto& c : change.clients) append(absorbed, encode_row(c));
+    for (auto& w : change.workers) append(absorbed, encode_row(w));
+    for (auto& r : change.reservations) append(absorbed, encode_row(r));
+    for (auto id : change.deleted_reservations) absorbed.push_back(static_cast<uint8_t>(id & 0xff));
+    change.state.seqno = state_.seqno + 1;
+    change.state.chain_hash = chain_next(state_.chain_hash, change.state.seqno, absorbed);
+  }
+  for (auto& c : change.clients) sign_row(c, key);
+  for (auto& w : change.workers) sign_row(w, key);
+  for (auto& r : change.reservations) sign_row(r, key);
+  for (auto& c : change.commits) sign_row(c, key);
+  for (auto& s : change.snapshots) sign_row(s, key);
+  sign_row(change.state, key);
+  store_->write(change);  // one transaction: on failure memory stays as it was
+  state_ = change.state;
+  for (auto& c : change.clients) clients_[c.id] = c;
+  for (auto& w : change.workers) workers_[w.id] = w;
+  for (auto& r : change.reservations) reservations_[r.id] = r;
+  for (auto id : change.deleted_reservations) reservations_.erase(id);
+  if (change.delete_commits_up_to) {
+    uint64_t upto = *change.delete_commits_up_to;
+    for (auto it = commits_.begin(); it != commits_.end() && it->first <= upto;) it = commits_.erase(it);
+    std::erase_if(snapshots_, [&](const CommitSnapshot& s) { return s.seqno <= upto; });
+  }
+  for (auto& c : change.commits) commits_[c.seqno] = c;
+  for (auto& s : change.snapshots) snapshots_.push_back(s);
+}
+
+ChainVerdict ProxyLedger::verify_against_chain(const OnChainCommit& chain) {
+  std::lock_guard lock(mutex_);
+  auto refuse = [&](std::string why) {
+    refusal_ = why;
+    return ChainVerdict{false, why};
+  };
+  if (auto it = commits_.find(chain.seqno); chain.seqno != 0 && it != commits_.end()) {
+    if (it->second.hash != chain.hash)
+      return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) + " with hash " +
+                    hex_short(chain.hash) + ", this database sent " + hex_short(it->second.hash) +
+                    " for it: another copy of this database is running (cloned)");
+    mark_committed_locked(chain.seqno);
+  } else if (chain.seqno == state_.last_committed_seqno) {
+    if (chain.hash != state_.last_committed_hash)
+      return refuse("the proxy contract's commit " + std::to_string(chain.seqno) + " has hash " + hex_short(chain.hash) +
+                    ", this database committed " + hex_short(state_.last_committed_hash) + ": diverged history");
+  } else if (chain.seqno > state_.last_committed_seqno) {
+    return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) + " but this database knows only up to " +
+                  std::to_string(state_.last_committed_seqno) + ": an older copy of the database was restored");
+  } else {
+    return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) + ", older than this database's " +
+                  std::to_string(state_.last_committed_seqno) + ": the chain view is stale or the contract was replaced");
+  }
+  refusal_.reset();
+  return {true, ""};
+}
+
+bool ProxyLedger::serving() const {
+  std::lock_guard lock(mutex_);
+  return !refusal_;
+}
+
+std::string ProxyLedger::refusal() const {
+  std::lock_guard lock(mutex_);
+  return refusal_.value_or("");
+}
+
+void ProxyLedger::update_client_chain(const std::string& client, const ClientChainState& chain) {
+  std::lock_guard lock(mutex_);
+  ClientAccount c = clients_.count(client) ? clients_[client] : ClientAccount{client};
+  LedgerWrite change;
+  change.state = state_;
+  if (!clients_.count(client)) change.state.client_count++;
+  c.balance_nano = chain.balance_nano;
+  c.stake_nano = chain.stake_nano;
+  c.chain_tokens_used = chain.tokens_used;
+  change.clients.push_back(c);
+  apply_locked(std::move(change), true, {});
+}
+
+uint64_t ProxyLedger::available_nano_locked(const ClientAccount& c) const {
+  // The stake caps what may be owed without being charged on chain (reference-system.md §5.2).
+  uint64_t cap = std::min(c.balance_nano, c.stake_nano);
+  uint64_t uncharged = c.charged_tokens > c.chain_tokens_used ? c.charged_tokens - c.chain_tokens_used : 0;
+  uint64_t owed = client_cost_nano(checked_add(uncharged, c.reserved_tokens), options_.prices);
+  return owed >= cap ? 0 : cap - owed;
+}
+
+uint64_t ProxyLedger::available_nano(const std::string& client) const {
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(client);
+  return it == clients_.end() ? 0 : available_nano_locked(it->second);
+}
+
+ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (refusal_) throw LedgerRefused("the proxy is not serving: " + *refusal_);
+  uint64_t tokens = reservation_tokens(request.prompt_tokens, request.max_tokens, request.coefficient, options_.prices);
+  uint64_t nano = client_cost_nano(tokens, options_.prices);
+  auto cit = clients_.find(request.client);
+  uint64_t available = cit == clients_.end() ? 0 : available_nano_locked(cit->second);
+  if (nano > available) throw InsufficientFunds(nano, available);
+  ClientAccount c = cit->second;
+  c.reserved_tokens = checked_add(c.reserved_tokens, tokens);
+  Reservation r{state_.next_reservation_id, request.client, request.worker, request.coefficient, tokens, {}};
+  LedgerWrite change;
+  change.state = state_;
+  change.state.next_reservation_id++;
+  change.state.total_reserved_tokens = checked_add(change.state.total_reserved_tokens, tokens);
+  change.state.reservation_count++;
+  change.clients.push_back(c);
+  change.reservations.push_back(r);
+  apply_locked(std::move(change), true, {});
+  return {r.id, tokens, nano};
+}
+
+Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) { return finish(reservation_id, usage); }
+Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) { return finish(reservation_id, produced); }
+
+Settlement ProxyLedger::finish(uint64_t reservation_id, const TokenUsage& usage) {
+  std::lock_guard lock(mutex_);
+  auto rit = reservations_.find(reservation_id);
+  if (rit == reservations_.end()) throw LedgerError("no open reservation " + std::to_string(reservation_id));
+  Reservation r = rit->second;
+  ClientAccount c = clients_.at(r.client);
+  uint64_t used = adjusted_tokens(usage, r.coefficient, options_.prices);
+  // With the reservation released, charge what was used up to what the client can still cover.
+  c.reserved_tokens -= r.reserved_tokens;
+  uint64_t room = available_nano_locked(c) / options_.prices.price_per_token;
+  Settlement s;
+  s.charged_tokens = std::min(used, room);
+  s.capped = s.charged_tokens < used;
+  s.charged_nano = client_cost_nano(s.charged_tokens, options_.prices);
+  s.worker_fee_nano = worker_fee_nano(s.charged_tokens, options_.prices);
+  s.commission_nano = commission_nano(s.charged_tokens, options_.prices);
+  s.released_tokens = r.reserved_tokens > s.charged_tokens ? r.reserved_tokens - s.charged_tokens : 0;
+  c.charged_tokens = checked_add(c.charged_tokens, s.charged_tokens);
+  bool new_worker = !workers_.count(r.worker);
+  WorkerAccount w = new_worker ? WorkerAccount{r.worker} : workers_[r.worker];
+  w.earned_tokens = checked_add(w.earned_tokens, s.charged_tokens);
+
+  LedgerWrite change;
+  change.state = state_;
+  change.state.total_reserved_tokens -= r.reserved_tokens;
+  change.state.reservation_count--;
+  change.state.total_charged_tokens = checked_add(change.state.total_charged_tokens, s.charged_tokens);
+  change.state.total_earned_tokens = checked_add(change.state.total_earned_tokens, s.charged_tokens);
+  change.state.commission_nano = checked_add(change.state.commission_nano, s.commission_nano);
+  if (new_worker) change.state.worker_count++;
+  change.clients.push_back(c);
+  change.workers.push_back(w);
+  change.deleted_reservations.push_back(reservation_id);
+  apply_locked(std::move(change), true, {});
+  return s;
+}
+
+size_t ProxyLedger::release_open_reservations() {
+  std::lock_guard lock(mutex_);
+  if (reservations_.empty()) return 0;
+  LedgerWrite change;
+  change.state = state_;
+  std::map<std::string, ClientAccount> touched;
+  for (auto& [id, r] : reservations_) {
+    auto& c = touched.try_emplace(r.client, clients_.at(r.client)).first->second;
+    c.reserved_tokens -= r.reserved_tokens;
+    change.deleted_reservations.push_back(id);
+  }
+  size_t n = reservations_.size();
+  change.state.total_reserved_tokens = 0;
+  change.state.reservation_count = 0;
+  for (auto& [id, c] : touched) change.clients.push_back(c);
+  apply_locked(std::move(change), true, {});
+  return n;
+}
+
+CommitRequest ProxyLedger::prepare_commit() {
+  std::lock_guard lock(mutex_);
+  // A commit is an accounting change of its own, so every commit has a new, larger seqno.
+  LedgerWrite change;
+  change.state = state_;
+  static const Bytes marker = {'c', 'o', 'm', 'm', 'i', 't'};
+  apply_locked(std::move(change), true, marker);
+  LedgerWrite record;
+  record.state = state_;
+  record.state.pending_count++;
+  PendingCommit pc{state_.seqno, state_.chain_hash, {}};
+  record.commits.push_back(pc);
+  for (auto& [id, c] : clients_) record.snapshots.push_back({pc.seqno, 'c', id, c.charged_tokens, {}});
+  for (auto& [id, w] : workers_) record.snapshots.push_back({pc.seqno, 'w', id, w.earned_tokens, {}});
+  apply_locked(std::move(record), false, {});
+  ton::contracts::SignedPayload payload{ops::kProxySaveState, options_.proxy_contract, options_.root, pc.seqno, pc.hash};
+  return {pc.seqno, pc.hash, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
+}
+
+void ProxyLedger::mark_committed(uint64_t seqno) {
+  std::lock_guard lock(mutex_);
+  mark_committed_locked(seqno);
+}
+
+void ProxyLedger::mark_committed_locked(uint64_t seqno) {
+  auto it = commits_.find(seqno);
+  if (it == commits_.end()) throw LedgerError("commit " + std::to_string(seqno) + " is not pending");
+  LedgerWrite change;
+  change.state = state_;
+  change.state.last_committed_seqno = seqno;
+  change.state.last_committed_hash = it->second.hash;
+  uint64_t dropped = 0;
+  for (auto& [s, pc] : commits_)
+    if (s <= seqno) ++dropped;
+  change.state.pending_count -= dropped;
+  change.delete_commits_up_to = seqno;
+  // Counters as they stood at that seqno become signable.
+  std::map<std::string, ClientAccount> cl;
+  std::map<std::string, WorkerAccount> wk;
+  for (auto& snap : snapshots_) {
+    if (snap.seqno != seqno) continue;
+    if (snap.kind == 'c' && clients_.count(snap.party)) {
+      auto& c = cl.try_emplace(snap.party, clients_[snap.party]).first->second;
+      c.committed_tokens = std::max(c.committed_tokens, snap.tokens);
+    } else if (snap.kind == 'w' && workers_.count(snap.party)) {
+      auto& w = wk.try_emplace(snap.party, workers_[snap.party]).first->second;
+      w.committed_tokens = std::max(w.committed_tokens, snap.tokens);
+    }
+  }
+  for (auto& [id, c] : cl) change.clients.push_back(c);
+  for (auto& [id, w] : wk) change.workers.push_back(w);
+  apply_locked(std::move(change), false, {});
+}
+
+std::optional<SignedAmount> ProxyLedger::signed_charge(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(client);
+  if (it == clients_.end() || it->second.committed_tokens == 0) return std::nullopt;
+  ClientAccount c = it->second;
+  ton::contracts::SignedPayload payload{ops::kClientCharge, ton::Address::parse(client), options_.root, c.committed_tokens, {}};
+  SignedAmount out{c.committed_tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
+  if (c.signed_tokens < c.committed_tokens) {
+    c.signed_tokens = c.committed_tokens;
+    LedgerWrite change;
+    change.state = state_;
+    change.clients.push_back(c);
+    apply_locked(std::move(change), false, {});
+  }
+  return out;
+}
+
+std::optional<SignedAmount> ProxyLedger::signed_payout(const std::string& worker) {
+  std::lock_guard lock(mutex_);
+  auto it = workers_.find(worker);
+  if (it == workers_.end() || it->second.committed_tokens == 0) return std::nullopt;
+  WorkerAccount w = it->second;
+  ton::contracts::SignedPayload payload{ops::kWorkerPayout, ton::Address::parse(worker), options_.root, w.committed_tokens, {}};
+  SignedAmount out{w.committed_tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
+  if (w.signed_tokens < w.committed_tokens) {
+    w.signed_tokens = w.committed_tokens;
+    LedgerWrite change;
+    change.state = state_;
+    change.workers.push_back(w);
+    apply_locked(std::move(change), false, {});
+  }
+  return out;
+}
+
+LedgerState ProxyLedger::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+std::optional<ClientAccount> ProxyLedger::client(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(id);
+  return it == clients_.end() ? std::nullopt : std::optional(it->second);
+}
+
+std::optional<WorkerAccount> ProxyLedger::worker(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = workers_.find(id);
+  return it == workers_.end() ? std::nullopt : std::optional(it->second);
+}
+
+std::vector<ClientAccount> ProxyLedger::clients() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ClientAccount> out;
+  for (auto& [id, c] : clients_) out.push_back(c);
+  return out;
+}
+
+std::vector<WorkerAccount> ProxyLedger::workers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<WorkerAccount> out;
+  for (auto& [id, w] : workers_) out.push_back(w);
+  return out;
+}
+
+std::vector<Reservation> ProxyLedger::reservations() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Reservation> out;
+  for (auto& [id, r] : reservations_) out.push_back(r);
+  return out;
+}
+
+std::vector<std::string> ProxyLedger::check_invariants() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> bad;
+  uint64_t charged = 0, earned = 0, reserved = 0;
+  for (auto& [id, c] : clients_) {
+    charged += c.charged_tokens;
+    if (c.committed_tokens > c.charged_tokens) bad.push_back(id + ": committed above charged");
+    if (c.signed_tokens > c.committed_tokens) bad.push_back(id + ": signed above committed");
+  }
+  for (auto& [id, w] : workers_) {
+    earned += w.earned_tokens;
+    if (w.committed_tokens > w.earned_tokens) bad.push_back(id + ": committed above earned");
+    if (w.signed_tokens > w.committed_tokens) bad.push_back(id + ": signed above committed");
+  }
+  for (auto& [id, r] : reservations_) reserved += r.reserved_tokens;
+  if (charged != state_.total_charged_tokens) bad.push_back("sum of client charges differs from the total");
+  if (earned != state_.total_earned_tokens) bad.push_back("sum of worker earnings differs from the total");
+  if (charged != earned) bad.push_back("charged to clients differs from credited to workers");
+  if (reserved != state_.total_reserved_tokens) bad.push_back("sum of reservations differs from the total");
+  if (state_.commission_nano != commission_nano(charged, options_.prices))
+    bad.push_back("commission differs from charged x (price - worker fee)");
+  return bad;
+}
+
+}  // namespace chrysalis::billing
