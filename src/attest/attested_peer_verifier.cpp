@@ -39,6 +39,10 @@ AttestedPeerVerifier::AttestedPeerVerifier(std::shared_ptr<PolicySource> policy,
 bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, std::string& reason) {
   identity = crypto::describe_certificate(cert);
   auto policy = policy_->current();
+  if (!policy->unavailable.empty()) {
+    identity = crypto::describe_certificate(cert);
+    return fail(reason, "registry", policy->unavailable);
+  }
   auto now = clock_();
   time_t now_t = std::chrono::system_clock::to_time_t(now);
 
@@ -108,6 +112,10 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
 
 bool ClientKeyVerifier::verify(X509* cert, crypto::PeerIdentity& identity, std::string& reason) {
   auto policy = policy_->current();
+  if (!policy->unavailable.empty()) {
+    identity = crypto::describe_certificate(cert);
+    return fail(reason, "registry", policy->unavailable);
+  }
   crypto::SelfSignedVerifier plain(policy->pinned_client_keys);
   if (!plain.verify(cert, identity, reason)) return false;
   auto ext = read_ra_tls_extensions(cert);

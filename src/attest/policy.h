@@ -23,6 +23,7 @@ struct Policy {
   std::vector<std::array<std::string, 4>> allowed_rtmr;  // exact RTMR0..3 sets
   int64_t max_cert_age_s = 24 * 3600;           // since the claims' creation time
   std::set<std::string> pinned_client_keys;     // proxy: raw Ed25519 keys (hex) of allowed clients; empty = any
+  std::string unavailable;                      // non-empty: refuse every peer (e.g. the registry is stale)
 };
 
 // Where a node's policy comes from. Configuration now; the root contract on chain later

@@ -66,6 +66,22 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.pow_difficulty = static_cast<int>(r.integer("attestation.pow_difficulty", 18, 0, 32));
   s.expect_pow = r.boolean("attestation.expect_pow", true);
   s.pow_max_difficulty = static_cast<int>(r.integer("attestation.pow_max_difficulty", 24, 0, 64));
+  s.registry.endpoint = r.string("registry.endpoint", "");
+  s.registry.root = r.string("registry.root", "");
+  s.registry.api_key = r.string("registry.api_key", "");
+  s.registry.refresh_s = r.integer("registry.refresh_s", 30, 1, 86400);
+  s.registry.max_age_s = r.integer("registry.max_age_s", 300, 1, 7 * 86400);
+  if (!s.registry.endpoint.empty()) {
+    if (s.registry.root.empty())
+      throw std::runtime_error(file + ": 'registry.root' (the root contract's address) is required with 'registry.endpoint'");
+    try {
+      ton::Address::parse(s.registry.root);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(file + ": 'registry.root' is not a TON address: " + e.what());
+    }
+    if (s.registry.max_age_s < s.registry.refresh_s)
+      throw std::runtime_error(file + ": 'registry.max_age_s' must be at least 'registry.refresh_s'");
+  }
   return s;
 }
 

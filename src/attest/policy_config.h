@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/chain_policy_source.h"
 #include "attest/policy.h"
 
 namespace chrysalis {
@@ -26,6 +27,9 @@ struct AttestationSettings {
   int pow_difficulty = 18;                 // proxy listeners; 0 = no puzzle
   bool expect_pow = true;                  // worker/client: the proxy demands a puzzle
   int pow_max_difficulty = 24;             // worker/client: refuse harder puzzles
+  // [registry]: when an endpoint is set, the allowed image and model hashes come from the root
+  // contract on chain (the allowed_* lists above are then ignored).
+  RegistrySettings registry;
 };
 
 // Reads [attestation]; every error names the file and key. Values are checked (hex lengths,

@@ -19,9 +19,19 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   Policy policy = build_policy(settings);
   std::vector<std::string> verifies = role_ == "proxy" ? std::vector<std::string>{"worker"}
                                                        : std::vector<std::string>{"proxy"};
-  warn_about_policy(policy, verifies);
   MeasuredConfig measured = measured_config(role_, policy);
-  policy_ = std::make_shared<StaticPolicySource>(std::move(policy));
+  if (!settings.registry.endpoint.empty()) {
+    spdlog::info("attestation: allowed images and models come from root {} at {} (refresh {} s, max age {} s)",
+                 settings.registry.root, settings.registry.endpoint, settings.registry.refresh_s,
+                 settings.registry.max_age_s);
+    for (auto& label : policy.trust_labels)
+      if (label.rfind("dev:", 0) == 0) spdlog::warn("attestation: trusting DEVELOPMENT root {}", label.substr(4));
+    chain_policy_ = std::make_shared<ChainPolicySource>(ex, std::move(policy), settings.registry);
+    policy_ = chain_policy_;
+  } else {
+    warn_about_policy(policy, verifies);
+    policy_ = std::make_shared<StaticPolicySource>(std::move(policy));
+  }
   std::shared_ptr<EvidenceProvider> evidence;
   if (settings.provider == "tdx") {
     evidence = std::make_shared<TdxEvidence>();
@@ -67,11 +77,15 @@ net::PowSettings NodeAttestation::dialer_pow() const {
   return pow;
 }
 
-void NodeAttestation::start_renewal() { schedule(); }
+void NodeAttestation::start_renewal() {
+  if (chain_policy_) chain_policy_->start();
+  schedule();
+}
 
 void NodeAttestation::stop() {
   stopped_ = true;
   timer_.cancel();
+  if (chain_policy_) chain_policy_->stop();
 }
 
 void NodeAttestation::schedule() {
@@ -119,7 +133,8 @@ nlohmann::json NodeAttestation::stats() const {
           {"cert_not_after", identity_.not_after_unix},
           {"renewals", renewals_},
           {"last_renewal_error", last_renewal_error_},
-          {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}}};
+          {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
+          {"registry", chain_policy_ ? chain_policy_->stats() : nlohmann::json()}};
 }
 
 }  // namespace chrysalis::attest

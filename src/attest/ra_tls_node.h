@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attest/attested_peer_verifier_cache.h"
+#include "attest/chain_policy_source.h"
 #include "attest/policy_config.h"
 #include "attest/ra_tls_identity.h"
 #include "net/pow_handshake.h"
@@ -36,6 +37,9 @@ class NodeAttestation {
   void start_renewal();
   void stop();
   nlohmann::json stats() const;
+  // Empty while the node may serve; else why not (a stale or unread registry).
+  std::string serving_problem() const { return chain_policy_ ? chain_policy_->unavailable_reason() : ""; }
+  std::shared_ptr<ChainPolicySource> chain_policy() const { return chain_policy_; }
 
   // Renews now (tests and the timer). Keeps the old certificate when issuing fails.
   void renew();
@@ -45,6 +49,7 @@ class NodeAttestation {
   std::string role_;
   AttestationSettings settings_;
   std::shared_ptr<PolicySource> policy_;
+  std::shared_ptr<ChainPolicySource> chain_policy_;  // when the registry comes from the chain
   std::shared_ptr<QuoteVerificationCache> cache_ = std::make_shared<QuoteVerificationCache>();
   std::unique_ptr<RaTlsIdentity> issuer_;
   crypto::TlsIdentity identity_;

@@ -324,6 +324,10 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
     fail_route(route, 400, "invalid_request_error", "missing_model", "request body names no model", "proxy");
     return;
   }
+  if (std::string problem = attestation_->serving_problem(); !problem.empty()) {
+    fail_route(route, 503, "server_error", "registry_unavailable", "the proxy is not serving: " + problem, "proxy");
+    return;
+  }
   arm_timeout(route);
   dispatch(route);
 }

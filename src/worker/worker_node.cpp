@@ -107,6 +107,9 @@ void WorkerNode::stop() {
 std::string WorkerNode::disabled_reason() const {
   if (!admin_enabled_) return "disabled by operator";
   if (!engine_healthy_) return engine_problem_;
+  if (attestation_) {
+    if (std::string problem = attestation_->serving_problem(); !problem.empty()) return problem;
+  }
   return "";
 }
 
@@ -134,6 +137,7 @@ void WorkerNode::announce_to(net::Connection& conn) {
 }
 
 void WorkerNode::announce() {
+  announced_enabled_ = enabled();
   for (auto& d : dialers_)
     if (auto c = d->connection(); c && c->open()) announce_to(*c);
 }
@@ -238,6 +242,8 @@ asio::awaitable<void> WorkerNode::check_engine_health() {
     engine_healthy_ = healthy;
     engine_problem_ = problem;
     announce();
+  } else if (enabled() != announced_enabled_) {
+    announce();  // e.g. the registry went stale or became fresh again
   }
   engine_problem_ = problem;
   if (stopping_) co_return;

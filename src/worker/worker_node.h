@@ -46,8 +46,9 @@ class WorkerNode {
   void announce_to(net::Connection& conn);
   void schedule_health_check();
   boost::asio::awaitable<void> check_engine_health();
-  bool enabled() const { return admin_enabled_ && engine_healthy_; }
+  bool enabled() const { return disabled_reason().empty(); }
   std::string disabled_reason() const;
+  bool announced_enabled_ = false;  // what the proxies were last told
 
   boost::asio::io_context& io_;
   WorkerConfig config_;

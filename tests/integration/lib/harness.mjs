@@ -257,7 +257,7 @@ class Node {
     start() {
         checkBuilt();
         const fd = fs.openSync(this.log, "a");
-        const child = spawn(BIN, [this.role, "--config", this.config], {
+        const child = spawn(BIN, [this.role, "--config", this.config, ...(this.extraArgs ?? [])], {
             cwd: this.cluster.dir,
             detached: true,  // own process group: killing it also kills the worker's engine
             stdio: ["ignore", fd, fd],
@@ -342,6 +342,31 @@ export class Cluster {
         return this.attest;
     }
 
+    // A local TON devnet whose root contract lists the given hashes (64 hex each); resolves to
+    // {endpoint, root, node, kill()}. Nodes read their allow-lists from it with registryLines().
+    async startDevnet({proxyImageHashes = [], workerImageHashes = [], modelHashes = []} = {}) {
+        const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "devnet/config.json"), "utf8"));
+        Object.assign(config.root, {proxyImageHashes, workerImageHashes, modelHashes});
+        const port = await freePort();
+        const file = this.write("devnet.json", JSON.stringify(config, null, 2));
+        const node = new Node(this, {name: "devnet", role: "devnet", config: file, ports: {httpPort: port}});
+        node.extraArgs = ["--port", String(port), "--snapshot", path.join(this.dir, "devnet-state.json"), "--reset"];
+        this.nodes.push(node);
+        node.start();
+        const line = await waitFor(() => tailOf(node.log, 100_000).split("\n").find((l) => l.includes('"event":"listening"')),
+            {timeoutMs: 120_000, what: "the devnet to listen", logs: () => node.logs()});
+        const info = JSON.parse(line.slice(line.indexOf("{")));
+        this.devnet = {endpoint: info.endpoint, root: info.root, node};
+        return this.devnet;
+    }
+
+    // The [registry] section pointing a node at the cluster's devnet root.
+    registryLines({refreshS = 1, maxAgeS = 5} = {}) {
+        if (!this.devnet) return [];
+        return ["[registry]", `endpoint = ${toml(this.devnet.endpoint)}`, `root = ${toml(this.devnet.root)}`,
+            `refresh_s = ${refreshS}`, `max_age_s = ${maxAgeS}`];
+    }
+
     // The [attestation] section of a node: sim provider, the cluster's dev root trusted, this
     // binary's proxy and worker images allowed; `overrides` replaces any key (a TOML value
     // written as JSON), `null` drops it.
@@ -378,7 +403,8 @@ export class Cluster {
         return file;
     }
 
-    async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, extra = []} = {}) {
+    async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
+        extra = []} = {}) {
         id ??= `proxy-${++this.counter}`;
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -394,6 +420,7 @@ export class Cluster {
             "[log]",
             `level = ${toml(logLevel)}`,
             ...this.attestationLines(attestation),
+            ...this.registryLines(registry),
             ...tomlSection("routing", routing),
             ...extra,
             "",
@@ -407,7 +434,7 @@ export class Cluster {
 
     // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url}.
     async startWorker({id, proxies, engine = {kind: "embedded"}, model = MODEL, coefficient = 1000, maxConcurrent = 4,
-        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}} = {}) {
+        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}, registry = {}} = {}) {
         id ??= `worker-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const lines = [
@@ -435,7 +462,7 @@ export class Cluster {
             lines.push(`url = ${toml(engine.url)}`);
         }
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
-            ...this.attestationLines(attestation), "");
+            ...this.attestationLines(attestation), ...this.registryLines(registry), "");
         const config = this.write(`${id}.toml`, lines.join("\n"));
         const node = new Node(this, {name: id, role: "worker", config, ports});
         node.id = id;
@@ -447,7 +474,7 @@ export class Cluster {
     }
 
     async startClient({id, proxies, apiKeys = [], maxBodyBytes = 1 << 20, defaultMaxTokens = 1000, maxTokensLimit = 32768,
-        requestTimeoutS = 60, logLevel = "info", attestation = {}} = {}) {
+        requestTimeoutS = 60, logLevel = "info", attestation = {}, registry = {}} = {}) {
         id ??= `client-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -466,6 +493,7 @@ export class Cluster {
             `level = ${toml(logLevel)}`,
             // A client presents no quote (it runs outside a TEE); it checks the proxy's.
             ...this.attestationLines({provider: "none", dev_ca: null, ...attestation}),
+            ...this.registryLines(registry),
             "",
         ].join("\n"));
         const node = new Node(this, {name: id, role: "client", config, ports});
