@@ -66,7 +66,8 @@ test("with the chain unreachable the registry goes stale and the network stops s
         const r = await postJson(`${client.url}/v1/chat/completions`, chat);
         return r.status === 503 ? r : null;
     }, {timeoutMs: 30_000, intervalMs: 500, what: "requests refused on a stale registry"});
-    assert.equal(refused.body.error.type, "server_error", refused.text);  // the worker or the proxy noticed first
+    // Whichever node noticed first refused: the worker (disabled), or the proxy.
+    assert.match(refused.body.error.message, /registry|disabled/, refused.text);
     // Each node notices on its own clock: the proxy refuses with the reason, the worker disables itself.
     await waitFor(async () => (await proxy.stats()).attestation.registry.fresh === false, {what: "the proxy's registry stale"});
     await waitFor(async () => (await proxy.stats()).workers.every((w) => !w.enabled), {what: "the worker announced itself disabled"});
