@@ -361,38 +361,35 @@ void ProxyLedger::mark_committed_locked(uint64_t seqno) {
   apply_locked(std::move(change), false, {});
 }
 
-std::optional<SignedAmount> ProxyLedger::signed_charge(const std::string& client) {
-  std::lock_guard lock(mutex_);
-  auto it = clients_.find(client);
-  if (it == clients_.end() || it->second.committed_tokens == 0) return std::nullopt;
-  ClientAccount c = it->second;
-  ton::contracts::SignedPayload payload{ops::kClientCharge, ton::Address::parse(client), options_.root, c.committed_tokens, {}};
-  SignedAmount out{c.committed_tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
-  if (c.signed_tokens < c.committed_tokens) {
-    c.signed_tokens = c.committed_tokens;
+// The signed cumulative amount of one party (client or worker row) for committed state; the
+// row remembers the largest amount handed out.
+template <typename Account>
+std::optional<SignedAmount> ProxyLedger::sign_committed(std::map<std::string, Account>& accounts, const std::string& id,
+                                                        uint32_t op) {
+  auto it = accounts.find(id);
+  if (it == accounts.end() || it->second.committed_tokens == 0) return std::nullopt;
+  Account a = it->second;
+  ton::contracts::SignedPayload payload{op, ton::Address::parse(id), options_.root, a.committed_tokens, {}};
+  SignedAmount out{a.committed_tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
+  if (a.signed_tokens < a.committed_tokens) {
+    a.signed_tokens = a.committed_tokens;
     LedgerWrite change;
     change.state = state_;
-    change.clients.push_back(c);
+    if constexpr (std::is_same_v<Account, ClientAccount>) change.clients.push_back(a);
+    else change.workers.push_back(a);
     apply_locked(std::move(change), false, {});
   }
   return out;
 }
 
+std::optional<SignedAmount> ProxyLedger::signed_charge(const std::string& client) {
+  std::lock_guard lock(mutex_);
+  return sign_committed(clients_, client, ops::kClientCharge);
+}
+
 std::optional<SignedAmount> ProxyLedger::signed_payout(const std::string& worker) {
   std::lock_guard lock(mutex_);
-  auto it = workers_.find(worker);
-  if (it == workers_.end() || it->second.committed_tokens == 0) return std::nullopt;
-  WorkerAccount w = it->second;
-  ton::contracts::SignedPayload payload{ops::kWorkerPayout, ton::Address::parse(worker), options_.root, w.committed_tokens, {}};
-  SignedAmount out{w.committed_tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
-  if (w.signed_tokens < w.committed_tokens) {
-    w.signed_tokens = w.committed_tokens;
-    LedgerWrite change;
-    change.state = state_;
-    change.workers.push_back(w);
-    apply_locked(std::move(change), false, {});
-  }
-  return out;
+  return sign_committed(workers_, worker, ops::kWorkerPayout);
 }
 
 LedgerState ProxyLedger::state() const {

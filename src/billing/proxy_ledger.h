@@ -131,6 +131,8 @@ class ProxyLedger {
   // The same with the mutex held; `extra` bytes also enter the hash chain (session nonce, markers).
   void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
   void mark_committed_locked(uint64_t seqno);
+  template <typename Account>
+  std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id, uint32_t op);
   Settlement finish(uint64_t reservation_id, const TokenUsage& usage);
   uint64_t available_nano_locked(const ClientAccount& c) const;
 
