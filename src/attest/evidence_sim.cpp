@@ -24,18 +24,9 @@ Fixed<48> file_sha384(const std::filesystem::path& path) {
   if (ec) key = path.string();
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("simulated TEE: cannot read " + path.string() + " to measure it");
-  crypto::OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha384(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
+  auto digest = digest_file(path, EVP_sha384(), "measure it for the simulated TEE");
   Fixed<48> out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+  std::copy(digest.begin(), digest.end(), out.begin());
   cache[key] = out;
   return out;
 }

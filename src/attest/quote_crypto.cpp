@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <ctime>
 #include <stdexcept>
 
@@ -231,6 +232,22 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::vector<uint8_t> digest_file(const std::filesystem::path& file, const EVP_MD* md, const std::string& what) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file.string() + " to " + what);
+  crypto::OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(ctx.get(), md, nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  std::vector<uint8_t> out(EVP_MD_get_size(md));
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+  return out;
 }
 
 }  // namespace chrysalis::attest

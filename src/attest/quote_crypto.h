@@ -1,4 +1,5 @@
 #pragma once
+#include <filesystem>
 // OpenSSL glue for quotes: raw P-256 keys and r||s signatures (the quote's encoding) to and from
 // OpenSSL's objects, certificate loading, digests.
 #include <openssl/evp.h>
@@ -26,6 +27,9 @@ std::shared_ptr<EVP_PKEY> share(PkeyPtr key);
 
 Fixed<32> sha256(std::span<const uint8_t> data);
 Fixed<48> sha384(std::span<const uint8_t> data);
+// Digest of a whole file, streamed in 1 MiB pieces (`md`: EVP_sha256() or EVP_sha384()); `what`
+// names the purpose in the error when the file cannot be read.
+std::vector<uint8_t> digest_file(const std::filesystem::path& file, const EVP_MD* md, const std::string& what);
 
 // P-256 public key from x||y; nullptr when the point is not on the curve.
 PkeyPtr p256_public_key(const Fixed<64>& xy);

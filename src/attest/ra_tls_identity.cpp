@@ -97,19 +97,7 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
 }
 
 std::string model_hash_of_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read model " + file.string() + " to hash it");
-  crypto::OsslPtr<EVP_MD_CTX, EVP_MD_CTX_free> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  Fixed<32> out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
-  return to_hex(out);
+  return to_hex(digest_file(file, EVP_sha256(), "hash the model"));
 }
 
 std::string model_hash_of_name(const std::string& name) {
