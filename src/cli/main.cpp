@@ -11,12 +11,19 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_model_commands(app);
   chrysalis::cli::register_local_commands(app);
   chrysalis::cli::register_devnet_commands(app);
+  chrysalis::cli::register_wallet_commands(app);
   chrysalis::cli::register_ton_chain_commands(app);
   chrysalis::cli::register_ton_commands(app);
   chrysalis::cli::register_attest_quote_commands(app);
   chrysalis::cli::register_attest_ratls_commands(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    // CLI11 prints nothing for runtime errors: say what went wrong (the bare default has no news).
+    std::string what = e.what();
+    if (!what.empty() && what != "Runtime error")
+      std::cerr << (what.rfind("error: ", 0) == 0 ? "" : "error: ") << what << "\n";
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const std::exception& e) {

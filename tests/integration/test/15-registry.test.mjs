@@ -2,6 +2,9 @@
 // proxy and worker images and models; nodes read it (and ignore their static lists), refuse a
 // worker whose image the root does not list, and stop serving when the registry goes stale.
 import assert from "node:assert/strict";
+import {spawnSync} from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import {after, before, test} from "node:test";
 import {BIN, Cluster, MODEL, postJson, run, waitFor} from "../lib/harness.mjs";
 import {startMockEngine} from "../lib/mock_engine.mjs";
@@ -57,6 +60,30 @@ test("a worker whose image the root does not list is refused", async () => {
 function requireLine(node, text) {
     return (node.logs(200_000).split("\n").find((l) => l.includes(text))) ?? null;
 }
+
+test("chrysalis wallet: keys are created 0600, never overwritten silently, and read from the chain", async () => {
+    const file = path.join(cluster.dir, "client-1.wallet.json");
+    const made = JSON.parse(run(BIN, ["wallet", "new", "--out", file, "--devnet-name", "client-1"]));
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const again = spawnSync(BIN, ["wallet", "new", "--out", file], {encoding: "utf8"});
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already exists/);
+    assert.equal(JSON.parse(run(BIN, ["wallet", "address", "--key", file])).raw, made.raw);
+    const status = JSON.parse(run(BIN, ["wallet", "status", "--key", file, "--endpoint", devnet.endpoint]));
+    assert.equal(status.deployed, true, JSON.stringify(status));
+    // The devnet funds client-1 with 1000 TON (devnet/config.json); its deploy fee came out of that.
+    const balance = BigInt(status.balance_nano);
+    assert.ok(balance > 999n * 10n ** 9n && balance <= 1000n * 10n ** 9n, status.balance_nano);
+    const fresh = path.join(cluster.dir, "fresh.wallet.json");
+    run(BIN, ["wallet", "new", "--out", fresh]);
+    const empty = JSON.parse(run(BIN, ["wallet", "status", "--key", fresh, "--endpoint", devnet.endpoint]));
+    assert.equal(empty.balance_nano, "0");
+    assert.equal(empty.deployed, false);
+    fs.writeFileSync(path.join(cluster.dir, "bad.json"), "{\"type\":\"chrysalis-wallet\",\"wallet\":\"v4r2\",\"seed\":\"xyz\"}", {mode: 0o600});
+    const bad = spawnSync(BIN, ["wallet", "address", "--key", path.join(cluster.dir, "bad.json")], {encoding: "utf8"});
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /seed/);
+});
 
 test("with the chain unreachable the registry goes stale and the network stops serving, then recovers", async () => {
     devnet.node.expectedDead = true;
