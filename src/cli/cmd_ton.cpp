@@ -20,11 +20,8 @@ namespace {
 
 constexpr int kBadInputExit = 2;
 
-// CLI11's App::exit prints nothing for a RuntimeError, so the message goes to stderr here.
-[[noreturn]] void fail_bad_input(const std::string& message) {
-  std::cerr << "error: " << message << "\n";
-  throw CLI::RuntimeError(message, kBadInputExit);
-}
+// main() prints the message of a RuntimeError to stderr.
+[[noreturn]] void fail_bad_input(const std::string& message) { throw CLI::RuntimeError(message, kBadInputExit); }
 
 CLI::App* ton_group(CLI::App& app) {
   auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "ton"; });
