@@ -1,5 +1,7 @@
 #include "billing/ledger_store.h"
 
+#include "common/sqlite_file.h"
+
 #include <cstring>
 
 namespace chrysalis::billing {
@@ -80,13 +82,10 @@ CREATE TABLE IF NOT EXISTS snapshots (seqno INTEGER, kind TEXT, party TEXT, toke
 }  // namespace
 
 LedgerStore::LedgerStore(const std::filesystem::path& file) : file_(file.string()) {
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  if (sqlite3_open(file_.c_str(), &db_) != SQLITE_OK) {
-    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw LedgerError("cannot open ledger database " + file_ + ": " + why);
+  try {
+    db_ = open_sqlite_file(file, "ledger");
+  } catch (const std::runtime_error& e) {
+    throw LedgerError(e.what());
   }
   try {
     sqlite3_busy_timeout(db_, 5000);

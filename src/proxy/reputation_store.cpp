@@ -1,5 +1,7 @@
 #include "proxy/reputation_store.h"
 
+#include "common/sqlite_file.h"
+
 #include <stdexcept>
 
 namespace chrysalis::proxy {
@@ -27,14 +29,7 @@ constexpr int kFields = 14;
 }  // namespace
 
 ReputationStore::ReputationStore(const std::filesystem::path& file) : file_(file.string()) {
-  std::error_code ec;
-  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
-  if (sqlite3_open(file_.c_str(), &db_) != SQLITE_OK) {
-    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw std::runtime_error("cannot open reputation database " + file_ + ": " + why);
-  }
+  db_ = open_sqlite_file(file, "reputation");
   exec("CREATE TABLE IF NOT EXISTS reputation (key TEXT PRIMARY KEY, model TEXT NOT NULL, successes REAL, "
        "early_errors REAL, timeouts REAL, mid_stream_errors REAL, spot_agreements REAL, spot_disagreements REAL, "
        "speed_weight REAL, ttft_ms_sum REAL, tps_sum REAL, fit_n REAL, fit_y REAL, fit_nn REAL, fit_ny REAL, "
