@@ -1,4 +1,5 @@
 #include "devnet_fixture.h"
+#include "ton/wallet_sender.h"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -67,28 +68,7 @@ DevWallet dev_wallet(const Devnet& net, const std::string& name) {
 asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from, std::vector<WalletOutMessage> messages) {
   auto info = co_await client.get_wallet_information(from.address.to_raw());
   if (!info.wallet) throw std::runtime_error(from.name + " is not a wallet on the devnet");
-  std::vector<std::pair<Address, uint64_t>> destinations;
-  for (const auto& m : messages) {
-    auto dest_info = co_await client.get_address_information(m.message.dest.to_raw());
-    destinations.emplace_back(m.message.dest, dest_info.last_transaction.lt);
-  }
-  auto valid_until = static_cast<uint32_t>(std::time(nullptr) + 600);
-  auto ext = from.wallet->create_transfer(*from.key, info.seqno, valid_until, messages);
-  auto boc = serialize_boc(ext);
-  std::string boc_bytes(boc.begin(), boc.end());
-  auto sent = co_await client.send_boc_return_hash(boc_bytes);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  TransactionMatch match;
-  match.after_lt = info.last_transaction.lt;
-  match.in_msg_hashes.push_back(sent.hash);
-  match.in_msg_hashes.push_back(sent.hash_norm);
-  auto tx = co_await client.wait_for_transaction(from.address.to_raw(), match, deadline);
-  for (const auto& [dest, lt] : destinations) {
-    TransactionMatch any;
-    any.after_lt = lt;
-    co_await client.wait_for_transaction(dest.to_raw(), any, deadline);
-  }
-  co_return tx;
+  co_return co_await ton::send_and_wait(client, *from.key, *from.wallet, std::move(messages));
 }
 
 asio::awaitable<AccountFlow> account_flow(ToncenterClient& client, const Address& account, uint64_t after_lt) {
