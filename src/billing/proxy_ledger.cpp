@@ -319,8 +319,21 @@ CommitRequest ProxyLedger::prepare_commit() {
   record.state.pending_count++;
   PendingCommit pc{state_.seqno, state_.chain_hash, {}};
   record.commits.push_back(pc);
-  for (auto& [id, c] : clients_) record.snapshots.push_back({pc.seqno, 'c', id, c.charged_tokens, {}});
-  for (auto& [id, w] : workers_) record.snapshots.push_back({pc.seqno, 'w', id, w.earned_tokens, {}});
+  // Only parties whose counter moved since their last commit or pending snapshot: a commit costs
+  // what changed, not the size of the books.
+  std::map<std::pair<char, std::string>, uint64_t> pending;
+  for (auto& snap : snapshots_) {
+    auto& v = pending[{snap.kind, snap.party}];
+    v = std::max(v, snap.tokens);
+  }
+  auto moved = [&](char kind, const std::string& id, uint64_t now, uint64_t committed) {
+    auto it = pending.find({kind, id});
+    return now != (it == pending.end() ? committed : std::max(it->second, committed));
+  };
+  for (auto& [id, c] : clients_)
+    if (moved('c', id, c.charged_tokens, c.committed_tokens)) record.snapshots.push_back({pc.seqno, 'c', id, c.charged_tokens, {}});
+  for (auto& [id, w] : workers_)
+    if (moved('w', id, w.earned_tokens, w.committed_tokens)) record.snapshots.push_back({pc.seqno, 'w', id, w.earned_tokens, {}});
   apply_locked(std::move(record), false, {});
   ton::contracts::SignedPayload payload{ops::kProxySaveState, options_.proxy_contract, options_.root, pc.seqno, pc.hash};
   return {pc.seqno, pc.hash, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
@@ -343,11 +356,12 @@ void ProxyLedger::mark_committed_locked(uint64_t seqno) {
     if (s <= seqno) ++dropped;
   change.state.pending_count -= dropped;
   change.delete_commits_up_to = seqno;
-  // Counters as they stood at that seqno become signable.
+  // Counters as they stood at that seqno become signable: the latest snapshot of each party at or
+  // before it (earlier pending commits the chain skipped are contained in this one).
   std::map<std::string, ClientAccount> cl;
   std::map<std::string, WorkerAccount> wk;
   for (auto& snap : snapshots_) {
-    if (snap.seqno != seqno) continue;
+    if (snap.seqno > seqno) continue;
     if (snap.kind == 'c' && clients_.count(snap.party)) {
       auto& c = cl.try_emplace(snap.party, clients_[snap.party]).first->second;
       c.committed_tokens = std::max(c.committed_tokens, snap.tokens);
