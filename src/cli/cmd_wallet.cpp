@@ -8,6 +8,7 @@
 
 #include <iostream>
 
+#include "cli/chain_client.h"
 #include "cli/commands.h"
 #include "ton/toncenter_client.h"
 #include "ton/wallet_key_file.h"
@@ -72,16 +73,8 @@ void register_wallet_commands(CLI::App& app) {
   status->add_option("--endpoint", *endpoint, "toncenter v2 API (e.g. the devnet's)")->required();
   status->callback([=] {
     auto key = load_or_exit(*status_key);
-    ton::ToncenterOptions options;
-    options.endpoint = *endpoint;
-    options.retry.max_attempts = 3;
     boost::asio::io_context io;
-    std::unique_ptr<ton::ToncenterClient> client;
-    try {
-      client = std::make_unique<ton::ToncenterClient>(io.get_executor(), options);
-    } catch (const std::exception& e) {
-      throw CLI::RuntimeError(std::string("error: --endpoint: ") + e.what(), 2);
-    }
+    auto client = make_chain_client(io, *endpoint);
     nlohmann::json result = address_json(key);
     std::string error;
     boost::asio::co_spawn(

@@ -10,6 +10,7 @@
 
 #include <iostream>
 
+#include "cli/chain_client.h"
 #include "cli/commands.h"
 #include "ton/contract_get_methods.h"
 #include "ton/contract_init.h"
@@ -87,16 +88,8 @@ int run_action(Action action, const ClientContractArgs& a, uint64_t amount, uint
   } catch (const std::exception& e) {
     throw CLI::RuntimeError(e.what(), 2);
   }
-  ton::ToncenterOptions options;
-  options.endpoint = a.endpoint;
-  options.retry.max_attempts = 3;
   boost::asio::io_context io;
-  std::unique_ptr<ton::ToncenterClient> client;
-  try {
-    client = std::make_unique<ton::ToncenterClient>(io.get_executor(), options);
-  } catch (const std::exception& e) {
-    throw CLI::RuntimeError(std::string("--endpoint: ") + e.what(), 2);
-  }
+  auto client = make_chain_client(io, a.endpoint);
   int rc = 1;
   std::string error;
   nlohmann::json out;
