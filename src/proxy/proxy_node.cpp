@@ -339,6 +339,7 @@ WorkerChoice ProxyNode::choose_for(const std::shared_ptr<Route>& route, std::vec
     WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false,
                       w.last_dispatch};
     c.excluded = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
+    c.disabled_reason = w.disabled_reason;
     routing_->describe(c, worker_key(w), w.conn->rtt_us() / 1000.0, route->prefix_hash);
     candidates.push_back(c);
     ids.push_back(id);

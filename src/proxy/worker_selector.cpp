@@ -52,6 +52,12 @@ WorkerChoice choose_worker(const std::vector<WorkerCandidate>& candidates, const
     choice.http_status = 503;
     choice.code = "no_ready_workers";
     choice.message = "all " + std::to_string(serving) + " workers for model '" + model + "' are disabled or already tried";
+    // Name why, so an operator sees e.g. a stale registry or a dead engine in the app's error.
+    for (const auto& c : candidates)
+      if (c.model == model && !c.enabled && !c.disabled_reason.empty()) {
+        choice.message += " (a worker says: " + c.disabled_reason + ")";
+        break;
+      }
   } else if (free == 0) {
     choice.http_status = 429;
     choice.code = "all_workers_busy";

@@ -24,6 +24,7 @@ struct WorkerCandidate {
   bool trial = false;         // too little evidence yet: gets a bounded share of traffic
   bool affinity = false;      // served this request's prompt prefix last
   double true_expected_ms = 0; // simulator only: what the oracle policy knows
+  std::string disabled_reason;  // what the worker announced when disabled (quoted in errors)
 };
 
 struct WorkerChoice {

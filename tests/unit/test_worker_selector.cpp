@@ -52,6 +52,9 @@ TEST(WorkerSelector, ExplainsNoneEnabled) {
   auto c = choose_worker(workers, "m", 4000);
   EXPECT_EQ(c.http_status, 503);
   EXPECT_EQ(c.code, "no_ready_workers");
+  workers[0].disabled_reason = "engine unreachable: connection refused";
+  EXPECT_NE(choose_worker(workers, "m", 4000).message.find("engine unreachable"), std::string::npos)
+      << "the error says why the worker is disabled";
 }
 
 TEST(WorkerSelector, NewWorkersWithoutHistoryStillGetTraffic) {
