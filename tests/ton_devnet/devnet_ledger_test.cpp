@@ -1,0 +1,106 @@
+// The proxy's books against the real proxy contract on the devnet: commits relayed from a wallet
+// are recorded on chain, the books accept what the chain shows, a replayed commit is refused by
+// the contract, and a restored older copy of the database refuses to serve.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "billing/proxy_ledger.h"
+#include "devnet_fixture.h"
+#include "ton/contract_get_methods.h"
+
+using namespace chrysalis;
+using namespace chrysalis::ton;
+using namespace chrysalis::ton::contracts;
+using namespace chrysalis::ton::devnet_test;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kTon = 1'000'000'000;
+
+WalletOutMessage to(const Address& dest, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt) {
+  WalletOutMessage m;
+  m.message.dest = dest;
+  m.message.value = value;
+  m.message.bounce = true;
+  m.message.body = std::move(body);
+  m.message.state_init = std::move(init);
+  m.send_mode = send_mode::kPayFeesSeparately;
+  return m;
+}
+
+void copy_database(const fs::path& from, const fs::path& to) {
+  for (const char* suffix : {"", "-wal", "-shm"})
+    if (fs::exists(from.string() + suffix))
+      fs::copy_file(from.string() + suffix, to.string() + suffix, fs::copy_options::overwrite_existing);
+}
+
+TEST(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
+  auto& devnet = shared_devnet();
+  boost::asio::io_context io;
+  ToncenterOptions options;
+  options.endpoint = devnet.process->listening().endpoint;
+  options.timeout = std::chrono::seconds(60);
+  ToncenterClient client(io.get_executor(), options);
+  auto registry = run_sync(io, read_root_registry(client, devnet.root));
+  auto net = registry.network();
+  auto wallet = dev_wallet(devnet, "proxy-1");
+  auto tee_key = Ed25519Key::generate();  // the key that would live only in the proxy's TEE
+
+  auto init = net.proxy_state_init(wallet.address, tee_key.public_key());
+  auto proxy = contract_address(0, init);
+  run_sync(io, send_and_wait(client, wallet, {to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), init)}));
+  auto chain_commit = [&]() {
+    auto pd = run_sync(io, read_proxy_data(client, proxy));
+    return billing::OnChainCommit{pd.last_seqno, pd.last_session_hash};
+  };
+  auto relay = [&](const CellRef& body) { run_sync(io, send_and_wait(client, wallet, {to(proxy, kTon / 10, body)})); };
+
+  fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-ledger-" + std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root, proxy};
+  const std::string client_id = "0:" + std::string(64, 'c'), worker_id = "0:" + std::string(64, 'e');
+  billing::CommitRequest first;
+  {
+    auto books = billing::ProxyLedger::open(lo);
+    auto v = books->verify_against_chain(chain_commit());
+    ASSERT_TRUE(v.ok) << v.reason << " (a new contract holds no commit)";
+    books->update_client_chain(client_id, {10 * kTon, kTon, 0});
+    auto t = books->reserve({client_id, worker_id, 1000, 20, 100});
+    books->settle(t.id, {20, 0, 80, 0});
+    first = books->prepare_commit();
+    relay(first.signed_body);
+    auto seen = chain_commit();
+    EXPECT_EQ(seen.seqno, first.seqno);
+    EXPECT_EQ(seen.hash, first.hash);
+    ASSERT_TRUE(books->verify_against_chain(seen).ok);
+    EXPECT_EQ(books->client(client_id)->committed_tokens, 100u);
+  }
+  copy_database(lo.file, dir / "old.sqlite");
+  {
+    auto books = billing::ProxyLedger::open(lo);
+    ASSERT_TRUE(books->verify_against_chain(chain_commit()).ok);
+    auto t = books->reserve({client_id, worker_id, 1000, 20, 100});
+    books->settle(t.id, {20, 0, 30, 0});
+    auto second = books->prepare_commit();
+    relay(second.signed_body);
+    ASSERT_TRUE(books->verify_against_chain(chain_commit()).ok);
+    EXPECT_EQ(books->signed_charge(client_id)->tokens, 150u);
+    // Replaying the first commit gains nothing: the contract keeps the higher seqno.
+    relay(first.signed_body);
+    EXPECT_EQ(chain_commit().seqno, second.seqno);
+  }
+  // The operator restores yesterday's database: the chain knows better.
+  auto restored_options = lo;
+  restored_options.file = dir / "old.sqlite";
+  auto restored = billing::ProxyLedger::open(restored_options);
+  auto verdict = restored->verify_against_chain(chain_commit());
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_NE(verdict.reason.find("older copy"), std::string::npos) << verdict.reason;
+  EXPECT_THROW(restored->reserve({client_id, worker_id, 1000, 1, 1}), billing::LedgerRefused);
+  fs::remove_all(dir);
+}
+
+}  // namespace
