@@ -104,3 +104,80 @@ TEST(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) {
+  auto& devnet = shared_devnet();
+  boost::asio::io_context io;
+  ToncenterOptions options;
+  options.endpoint = devnet.process->listening().endpoint;
+  options.timeout = std::chrono::seconds(60);
+  ToncenterClient client(io.get_executor(), options);
+  auto registry = run_sync(io, read_root_registry(client, devnet.root));
+  auto net = registry.network();
+  const uint64_t price = registry.params.price_per_token;
+  auto proxy_wallet = dev_wallet(devnet, "proxy-1");
+  auto client_wallet = dev_wallet(devnet, "client-2");
+  auto worker_wallet = dev_wallet(devnet, "worker-2");
+  auto tee_key = Ed25519Key::generate();
+  const auto pub = tee_key.public_key();
+
+  auto proxy_init = net.proxy_state_init(proxy_wallet.address, pub);
+  auto proxy = contract_address(0, proxy_init);
+  run_sync(io, send_and_wait(client, proxy_wallet, {to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), proxy_init)}));
+  auto client_init = net.client_state_init(client_wallet.address, proxy, pub);
+  auto client_contract = contract_address(0, client_init);
+  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, 3 * kTon + kTon / 10, client_body::top_up(3 * kTon, 2), client_init),
+                                                     to(client_contract, kTon + kTon / 10, client_body::increase_stake(kTon, 3))}));
+  auto worker_init = net.worker_state_init(worker_wallet.address, proxy, pub);
+  auto worker_contract = contract_address(0, worker_init);
+  run_sync(io, send_and_wait(client, worker_wallet, {to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
+
+  fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-books-" + std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root, proxy};
+  auto books = billing::ProxyLedger::open(lo);
+  ASSERT_TRUE(books->verify_against_chain({0, {}}).ok);
+  const std::string cid = client_contract.to_raw(), wid = worker_contract.to_raw();
+  auto cd = run_sync(io, read_client_data(client, client_contract));
+  books->update_client_chain(cid, {cd.balance, cd.stake, cd.tokens_used});
+  EXPECT_EQ(books->available_nano(cid), kTon) << "the stake caps uncharged usage";
+  for (int i = 0; i < 3; ++i) {
+    auto t = books->reserve({cid, wid, 1500, 40, 200});
+    books->settle(t.id, {40, 10, 100 + uint64_t(i), 0});
+  }
+  const uint64_t tokens = books->client(cid)->charged_tokens;
+  auto commit = books->prepare_commit();
+  run_sync(io, send_and_wait(client, proxy_wallet, {to(proxy, kTon / 10, commit.signed_body)}));
+  auto pd = run_sync(io, read_proxy_data(client, proxy));
+  ASSERT_TRUE(books->verify_against_chain({pd.last_seqno, pd.last_session_hash}).ok);
+
+  // The client submits the proxy's signed charge itself: exactly tokens × price moves.
+  auto charge = books->signed_charge(cid);
+  ASSERT_TRUE(charge);
+  EXPECT_EQ(charge->tokens, tokens);
+  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, kTon / 10, charge->signed_body)}));
+  cd = run_sync(io, read_client_data(client, client_contract));
+  EXPECT_EQ(cd.tokens_used, tokens);
+  EXPECT_EQ(cd.balance, 3 * kTon - tokens * price);
+  // Replaying it moves nothing more.
+  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, kTon / 10, charge->signed_body)}));
+  EXPECT_EQ(run_sync(io, read_client_data(client, client_contract)).balance, 3 * kTon - tokens * price);
+  // The books learn the on-chain charge: the stake's room is free again.
+  books->update_client_chain(cid, {cd.balance, cd.stake, cd.tokens_used});
+  EXPECT_EQ(books->available_nano(cid), kTon);
+
+  // The worker claims its payout through its contract: the counter moves to the signed amount.
+  auto payout = books->signed_payout(wid);
+  ASSERT_TRUE(payout);
+  run_sync(io, send_and_wait(client, worker_wallet, {to(worker_contract, kTon / 10, payout->signed_body)}));
+  EXPECT_EQ(run_sync(io, read_worker_data(client, worker_contract)).tokens, tokens);
+  pd = run_sync(io, read_proxy_data(client, proxy));
+  EXPECT_EQ(pd.client_tokens, tokens);
+  EXPECT_EQ(pd.worker_tokens, tokens);
+  EXPECT_TRUE(books->check_invariants().empty());
+  fs::remove_all(dir);
+}
+
+}  // namespace
