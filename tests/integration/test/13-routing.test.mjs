@@ -147,6 +147,22 @@ test("spot checks catch the worker that returns wrong output", async () => {
     for (const r of honest) assert.equal(r.body.choices[0].message.content, honestText);
 });
 
+test("reputation survives a proxy restart", async () => {
+    const before = (await proxy.stats()).workers.find((w) => w.id === "wrong").reputation;
+    assert.ok(before.spot_disagreements >= 1);
+    proxy.expectedDead = true;
+    await proxy.kill("SIGTERM");  // a clean stop writes the reputation store
+    proxy.expectedDead = false;
+    proxy.start();
+    await proxy.waitHealthy();
+    await cluster.waitForWorkers(client, Object.keys(KINDS).length, {timeoutMs: 60_000});
+    const stats = await proxy.stats();
+    assert.ok(stats.routing.known_workers >= Object.keys(KINDS).length, JSON.stringify(stats.routing));
+    const after = stats.workers.find((w) => w.id === "wrong").reputation;
+    assert.ok(after.spot_disagreements >= 1, `the liar is remembered: ${JSON.stringify(after)}`);
+    assert.ok(after.score < stats.workers.find((w) => w.id === "good-a").reputation.score);
+});
+
 test("a hedged duplicate answers for a stalled worker, and the request is counted once", async () => {
     const hc = new Cluster("hedge");
     const stallEngine = await startMockEngine({defaultMode: "stall"});
