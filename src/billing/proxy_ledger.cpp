@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <set>
 
 #include "billing/ledger_codec.h"
 #include "ton/chrysalis_contracts.h"
@@ -248,44 +249,56 @@ ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
   return {r.id, tokens, nano};
 }
 
-Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) { return finish(reservation_id, usage); }
-Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) { return finish(reservation_id, produced); }
+Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) { return finish({{reservation_id, usage}}).front(); }
+Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) { return finish({{reservation_id, produced}}).front(); }
+std::vector<Settlement> ProxyLedger::settle_batch(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {
+  return finish(items);
+}
 
-Settlement ProxyLedger::finish(uint64_t reservation_id, const TokenUsage& usage) {
+std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {
   std::lock_guard lock(mutex_);
-  auto rit = reservations_.find(reservation_id);
-  if (rit == reservations_.end()) throw LedgerError("no open reservation " + std::to_string(reservation_id));
-  Reservation r = rit->second;
-  ClientAccount c = clients_.at(r.client);
-  uint64_t used = adjusted_tokens(usage, r.coefficient, options_.prices);
-  // With the reservation released, charge what was used up to what the client can still cover.
-  c.reserved_tokens -= r.reserved_tokens;
-  uint64_t room = available_nano_locked(c) / options_.prices.price_per_token;
-  Settlement s;
-  s.charged_tokens = std::min(used, room);
-  s.capped = s.charged_tokens < used;
-  s.charged_nano = client_cost_nano(s.charged_tokens, options_.prices);
-  s.worker_fee_nano = worker_fee_nano(s.charged_tokens, options_.prices);
-  s.commission_nano = commission_nano(s.charged_tokens, options_.prices);
-  s.released_tokens = r.reserved_tokens > s.charged_tokens ? r.reserved_tokens - s.charged_tokens : 0;
-  c.charged_tokens = checked_add(c.charged_tokens, s.charged_tokens);
-  bool new_worker = !workers_.count(r.worker);
-  WorkerAccount w = new_worker ? WorkerAccount{r.worker} : workers_[r.worker];
-  w.earned_tokens = checked_add(w.earned_tokens, s.charged_tokens);
-
+  // Every settlement of the batch in one accounting change and one durable transaction; parties
+  // settled twice in it see their own earlier settlement.
+  std::map<std::string, ClientAccount> cl;
+  std::map<std::string, WorkerAccount> wk;
+  std::set<uint64_t> done;
   LedgerWrite change;
   change.state = state_;
-  change.state.total_reserved_tokens -= r.reserved_tokens;
-  change.state.reservation_count--;
-  change.state.total_charged_tokens = checked_add(change.state.total_charged_tokens, s.charged_tokens);
-  change.state.total_earned_tokens = checked_add(change.state.total_earned_tokens, s.charged_tokens);
-  change.state.commission_nano = checked_add(change.state.commission_nano, s.commission_nano);
-  if (new_worker) change.state.worker_count++;
-  change.clients.push_back(c);
-  change.workers.push_back(w);
-  change.deleted_reservations.push_back(reservation_id);
+  std::vector<Settlement> out;
+  for (auto& [reservation_id, usage] : items) {
+    auto rit = reservations_.find(reservation_id);
+    if (rit == reservations_.end() || done.count(reservation_id))
+      throw LedgerError("no open reservation " + std::to_string(reservation_id));
+    done.insert(reservation_id);
+    const Reservation& r = rit->second;
+    ClientAccount& c = cl.try_emplace(r.client, clients_.at(r.client)).first->second;
+    uint64_t used = adjusted_tokens(usage, r.coefficient, options_.prices);
+    // With the reservation released, charge what was used up to what the client can still cover.
+    c.reserved_tokens -= r.reserved_tokens;
+    uint64_t room = available_nano_locked(c) / options_.prices.price_per_token;
+    Settlement st;
+    st.charged_tokens = std::min(used, room);
+    st.capped = st.charged_tokens < used;
+    st.charged_nano = client_cost_nano(st.charged_tokens, options_.prices);
+    st.worker_fee_nano = worker_fee_nano(st.charged_tokens, options_.prices);
+    st.commission_nano = commission_nano(st.charged_tokens, options_.prices);
+    st.released_tokens = r.reserved_tokens > st.charged_tokens ? r.reserved_tokens - st.charged_tokens : 0;
+    c.charged_tokens = checked_add(c.charged_tokens, st.charged_tokens);
+    auto [wit, inserted] = wk.try_emplace(r.worker, workers_.count(r.worker) ? workers_[r.worker] : WorkerAccount{r.worker});
+    if (inserted && !workers_.count(r.worker)) change.state.worker_count++;
+    wit->second.earned_tokens = checked_add(wit->second.earned_tokens, st.charged_tokens);
+    change.state.total_reserved_tokens -= r.reserved_tokens;
+    change.state.reservation_count--;
+    change.state.total_charged_tokens = checked_add(change.state.total_charged_tokens, st.charged_tokens);
+    change.state.total_earned_tokens = checked_add(change.state.total_earned_tokens, st.charged_tokens);
+    change.state.commission_nano = checked_add(change.state.commission_nano, st.commission_nano);
+    change.deleted_reservations.push_back(reservation_id);
+    out.push_back(st);
+  }
+  for (auto& [id, c] : cl) change.clients.push_back(c);
+  for (auto& [id, w] : wk) change.workers.push_back(w);
   apply_locked(std::move(change), true, {});
-  return s;
+  return out;
 }
 
 size_t ProxyLedger::release_open_reservations() {

@@ -96,6 +96,9 @@ class ProxyLedger {
   Settlement settle(uint64_t reservation_id, const TokenUsage& usage);
   // Cancelled or failed: charges only the tokens produced (same arithmetic as settle).
   Settlement cancel(uint64_t reservation_id, const TokenUsage& produced);
+  // Several settlements (or cancels) in one accounting change and one fsync: what a proxy does with
+  // the requests that ended in one turn of its event loop. All or nothing.
+  std::vector<Settlement> settle_batch(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
   // After a restart no request survives: releases every open reservation without charge.
   size_t release_open_reservations();
 
@@ -133,7 +136,7 @@ class ProxyLedger {
   void mark_committed_locked(uint64_t seqno);
   template <typename Account>
   std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id, uint32_t op);
-  Settlement finish(uint64_t reservation_id, const TokenUsage& usage);
+  std::vector<Settlement> finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
   uint64_t available_nano_locked(const ClientAccount& c) const;
 
   LedgerOptions options_;

@@ -200,6 +200,34 @@ TEST(BillingLedger, ACommitTheChainSkippedIsContainedInTheNextAndOnlyMovedPartie
   EXPECT_TRUE(l->check_invariants().empty());
 }
 
+TEST(BillingLedger, ABatchSettlesLikeOneByOneInOneChangeAndIsAllOrNothing) {
+  LedgerFixture f;
+  auto l = f.open_serving();
+  l->update_client_chain(f.client, {10 * kTon, kTon, 0});
+  l->update_client_chain(f.client2, {10 * kTon, kTon, 0});
+  auto a = l->reserve({f.client, f.worker, 1000, 10, 100});
+  auto b = l->reserve({f.client, f.worker, 1500, 10, 100});
+  auto c = l->reserve({f.client2, addr('f'), 1000, 10, 100});
+  uint64_t seqno = l->state().seqno;
+  auto missing = std::vector<std::pair<uint64_t, TokenUsage>>{{a.id, {10, 0, 20, 0}}, {999, {1, 0, 1, 0}}};
+  EXPECT_THROW(l->settle_batch(missing), LedgerError);
+  EXPECT_EQ(l->state().seqno, seqno) << "nothing of a refused batch is written";
+  EXPECT_EQ(l->reservations().size(), 3u);
+  auto s = l->settle_batch({{a.id, {10, 0, 20, 0}}, {b.id, {10, 0, 40, 0}}, {c.id, {10, 0, 5, 0}}});
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0].charged_tokens, 30u);
+  EXPECT_EQ(s[1].charged_tokens, adjusted_tokens({10, 0, 40, 0}, 1500, f.prices));
+  EXPECT_EQ(s[2].charged_tokens, 15u);
+  EXPECT_EQ(l->state().seqno, seqno + 1) << "one accounting change for the whole batch";
+  EXPECT_EQ(l->client(f.client)->charged_tokens, s[0].charged_tokens + s[1].charged_tokens);
+  EXPECT_EQ(l->worker(f.worker)->earned_tokens, s[0].charged_tokens + s[1].charged_tokens);
+  EXPECT_EQ(l->worker(addr('f'))->earned_tokens, 15u);
+  EXPECT_EQ(l->client(f.client)->reserved_tokens, 0u);
+  EXPECT_TRUE(l->reservations().empty());
+  EXPECT_TRUE(l->check_invariants().empty());
+  EXPECT_THROW(l->settle_batch({{a.id, {}}}), LedgerError) << "settled already";
+}
+
 TEST(BillingLedger, StateSurvivesARestartAndOpenReservationsAreReleased) {
   LedgerFixture f;
   OnChainCommit chain;
