@@ -100,12 +100,13 @@ Policy build_policy(const AttestationSettings& s) {
   return p;
 }
 
-void warn_about_policy(const Policy& p, const std::vector<std::string>& verifies_roles) {
+void warn_about_policy(const Policy& p, const std::vector<std::string>& verifies_roles, bool lists_from_chain) {
   for (auto& label : p.trust_labels)
     if (label.rfind("dev:", 0) == 0)
       spdlog::warn("attestation: trusting DEVELOPMENT root {} — simulated quotes are accepted; never use this in "
                    "production", label.substr(4));
   if (p.allow_none) spdlog::warn("attestation: allow_none = true — peers WITHOUT any quote are accepted (tests only)");
+  if (lists_from_chain) return;
   for (auto& role : verifies_roles) {
     if (allowed_images_for(p, role).empty())
       spdlog::warn("attestation: allowed_{}_images is empty — any {} image is accepted", role, role);

@@ -40,7 +40,7 @@ AttestationSettings read_attestation_settings(const TomlReader& reader, const st
 Policy build_policy(const AttestationSettings& settings);
 
 // Logs a WARNING for each permissive setting (a trusted dev root, allow_none, empty allow-lists
-// for the peers `verifies_roles` this node checks).
-void warn_about_policy(const Policy& policy, const std::vector<std::string>& verifies_roles);
+// for the peers `verifies_roles` this node checks; not when the lists come from the chain).
+void warn_about_policy(const Policy& policy, const std::vector<std::string>& verifies_roles, bool lists_from_chain = false);
 
 }  // namespace chrysalis::attest

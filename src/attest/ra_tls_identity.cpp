@@ -3,34 +3,13 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "attest/quote_crypto.h"
 #include "attest/ra_tls_cert.h"
+#include "common/file_io.h"
 #include "common/time.h"
 #include "crypto/openssl_util.h"
 
 namespace chrysalis::attest {
-namespace {
-
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const std::filesystem::path& p, const std::string& data, std::filesystem::perms perms) {
-  {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << data;
-    if (!out) throw std::runtime_error("cannot write " + p.string());
-  }
-  std::filesystem::permissions(p, perms);
-}
-
-}  // namespace
 
 struct RaTlsIdentity::Key {
   PkeyPtr pkey;
@@ -41,7 +20,7 @@ RaTlsIdentity::RaTlsIdentity(std::shared_ptr<EvidenceProvider> evidence, RaTlsId
     : evidence_(std::move(evidence)), options_(std::move(options)), key_(std::make_unique<Key>()) {
   auto key_path = options_.state_dir / "key.pem";
   if (!options_.state_dir.empty() && std::filesystem::exists(key_path)) {
-    key_->pem = read_text(key_path);
+    key_->pem = read_file(key_path);
     key_->pkey = load_private_key_pem(key_->pem);
     if (!key_->pkey || EVP_PKEY_get_id(key_->pkey.get()) != EVP_PKEY_ED25519)
       throw std::runtime_error(key_path.string() + " is not an Ed25519 private key");
@@ -52,7 +31,7 @@ RaTlsIdentity::RaTlsIdentity(std::shared_ptr<EvidenceProvider> evidence, RaTlsId
     if (!options_.state_dir.empty()) {
       std::filesystem::create_directories(options_.state_dir);
       using P = std::filesystem::perms;
-      write_text(key_path, key_->pem, P::owner_read | P::owner_write);
+      write_file(key_path, key_->pem, P::owner_read | P::owner_write);
     }
   }
 }
@@ -91,7 +70,7 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   id.not_after_unix = spec.not_after_unix;
   if (!options_.state_dir.empty()) {
     using P = std::filesystem::perms;
-    write_text(options_.state_dir / "cert.pem", id.cert_pem, P::owner_read | P::owner_write | P::group_read | P::others_read);
+    write_file(options_.state_dir / "cert.pem", id.cert_pem, P::owner_read | P::owner_write | P::group_read | P::others_read);
   }
   return id;
 }

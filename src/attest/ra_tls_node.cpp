@@ -20,16 +20,15 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   std::vector<std::string> verifies = role_ == "proxy" ? std::vector<std::string>{"worker"}
                                                        : std::vector<std::string>{"proxy"};
   MeasuredConfig measured = measured_config(role_, policy);
-  if (!settings.registry.endpoint.empty()) {
+  const bool from_chain = !settings.registry.endpoint.empty();
+  warn_about_policy(policy, verifies, from_chain);
+  if (from_chain) {
     spdlog::info("attestation: allowed images and models come from root {} at {} (refresh {} s, max age {} s)",
                  settings.registry.root, settings.registry.endpoint, settings.registry.refresh_s,
                  settings.registry.max_age_s);
-    for (auto& label : policy.trust_labels)
-      if (label.rfind("dev:", 0) == 0) spdlog::warn("attestation: trusting DEVELOPMENT root {}", label.substr(4));
     chain_policy_ = std::make_shared<ChainPolicySource>(ex, std::move(policy), settings.registry);
     policy_ = chain_policy_;
   } else {
-    warn_about_policy(policy, verifies);
     policy_ = std::make_shared<StaticPolicySource>(std::move(policy));
   }
   std::shared_ptr<EvidenceProvider> evidence;

@@ -7,6 +7,7 @@
 #include "ton/boc.h"
 #include "ton/chrysalis_contracts.h"
 #include "ton/contract_signed.h"
+#include "ton/encoding.h"
 
 namespace chrysalis::billing {
 
@@ -14,16 +15,6 @@ namespace fs = std::filesystem;
 namespace contracts = ton::contracts;
 
 namespace {
-
-std::string hex(std::span<const uint8_t> bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
 
 const char* check_name(int code) {
   switch (code) {
@@ -63,7 +54,7 @@ PayoutBook::PayoutBook(ton::Address root, uint64_t worker_fee_per_token, fs::pat
 
 PayoutBook::Result PayoutBook::accept(const ton::PublicKey& proxy_key, const ton::Address& worker_contract,
                                       const ton::CellRef& body) {
-  std::string proxy = hex(proxy_key);
+  std::string proxy = ton::to_hex(proxy_key);
   contracts::SignedBody parsed;
   try {
     parsed = contracts::parse_signed_body(body);

@@ -8,6 +8,7 @@
 #include "billing/ledger_codec.h"
 #include "ton/chrysalis_contracts.h"
 #include "ton/contract_signed.h"
+#include "ton/encoding.h"
 
 namespace chrysalis::billing {
 
@@ -17,15 +18,7 @@ namespace {
 
 void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
 
-std::string hex_short(const ton::Hash256& h) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (int i = 0; i < 8; ++i) {
-    s += digits[h[i] >> 4];
-    s += digits[h[i] & 15];
-  }
-  return s + "...";
-}
+std::string hex_short(const ton::Hash256& h) { return ton::to_hex(h).substr(0, 16) + "..."; }
 
 uint64_t random_query_id() {
   uint64_t q = 0;
@@ -128,8 +121,6 @@ void ProxyLedger::start_session() {
   change.state = state_;
   apply_locked(std::move(change), true, nonce);
 }
-
-void ProxyLedger::apply(LedgerWrite change, bool accounting) { apply_locked(std::move(change), accounting, {}); }
 
 void ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes& extra) {
   const auto& key = options_.key;

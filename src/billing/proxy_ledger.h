@@ -129,9 +129,8 @@ class ProxyLedger {
   explicit ProxyLedger(LedgerOptions options);
   void load();
   void start_session();
-  // Signs, hash-chains (when `accounting`), writes in one transaction, then updates memory.
-  void apply(LedgerWrite change, bool accounting);
-  // The same with the mutex held; `extra` bytes also enter the hash chain (session nonce, markers).
+  // With the mutex held: signs, hash-chains (when `accounting`; `extra` bytes such as the session
+  // nonce enter the chain too), writes in one transaction, then updates memory.
   void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
   void mark_committed_locked(uint64_t seqno);
   template <typename Account>

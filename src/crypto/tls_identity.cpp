@@ -1,5 +1,7 @@
 #include "crypto/tls_identity.h"
 
+#include "common/file_io.h"
+
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -68,22 +70,6 @@ TlsIdentity make_identity(EVP_PKEY* key, const std::string& common_name, int64_t
   PEM_write_bio_X509(cert_bio.get(), cert.get());
   return TlsIdentity{bio_to_string(key_bio.get()), bio_to_string(cert_bio.get()), raw_public_key_hex(key),
                      now + validity_s};
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const std::filesystem::path& p, const std::string& data, std::filesystem::perms perms) {
-  {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << data;
-    if (!out) throw std::runtime_error("cannot write " + p.string());
-  }
-  std::filesystem::permissions(p, perms);
 }
 
 Pkey parse_key(const std::string& pem) {

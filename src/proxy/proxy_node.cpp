@@ -307,17 +307,14 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
   uint32_t timeout_ms = request.timeout_ms() ? request.timeout_ms() : config_.request_timeout_s * 1000;
   timeout_ms = std::min(timeout_ms, config_.request_timeout_s * 1000);
   route->deadline_us = route->started_us + int64_t{timeout_ms} * 1000;
-  route->model = [&] {
-    auto body = nlohmann::json::parse(request.body(), nullptr, false);
-    return body.is_object() && body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
-                                                                                    : std::string();
-  }();
-  route->request = std::move(request);
   {
-    auto body = nlohmann::json::parse(route->request.body(), nullptr, false);
+    auto body = nlohmann::json::parse(request.body(), nullptr, false);  // once per request: model, prefix, determinism
+    route->model = body.is_object() && body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
+                                                                                           : std::string();
     route->prefix_hash = routing_->prefix_hash(body);
     route->deterministic = is_deterministic_request(body);
   }
+  route->request = std::move(request);
   by_client_[{route->client_conn, stream}] = route;
   metrics_.add("requests_received", {});
   if (route->model.empty()) {

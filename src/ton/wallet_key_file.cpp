@@ -10,41 +10,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ton/encoding.h"
 
 namespace chrysalis::ton {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string hex(std::span<const uint8_t> bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : bytes) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
-std::vector<uint8_t> unhex(const std::string& text) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::vector<uint8_t> out;
-  if (text.size() % 2) return {};
-  for (size_t i = 0; i < text.size(); i += 2) {
-    int hi = nibble(text[i]), lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) return {};
-    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
-
-}  // namespace
 
 WalletKeyFile new_wallet_key() {
   std::array<uint8_t, 32> seed{};
@@ -68,8 +38,8 @@ void save_wallet_key(const WalletKeyFile& key, const fs::path& file, bool overwr
                       {"version", 1},
                       {"wallet", "v4r2"},
                       {"workchain", key.workchain},
-                      {"seed", hex(key.key.seed())},
-                      {"public_key", hex(key.key.public_key())},
+                      {"seed", to_hex(key.key.seed())},
+                      {"public_key", to_hex(key.key.public_key())},
                       {"address", key.wallet().address().to_friendly(true, false)}};
   fs::path tmp = file.string() + ".tmp";
   {
@@ -94,10 +64,14 @@ WalletKeyFile load_wallet_key(const fs::path& file) {
   if (!j.is_object()) throw std::runtime_error("wallet key " + file.string() + " is not JSON");
   if (j.value("type", "") != "chrysalis-wallet" || j.value("wallet", "") != "v4r2")
     throw std::runtime_error("wallet key " + file.string() + " is not a chrysalis v4r2 wallet key");
-  auto seed = unhex(j.value("seed", ""));
+  Bytes seed;
+  try {
+    seed = from_hex(j.value("seed", ""));
+  } catch (const std::invalid_argument&) {
+  }
   if (seed.size() != 32) throw std::runtime_error("wallet key " + file.string() + ": 'seed' must be 64 hex characters");
   WalletKeyFile key{Ed25519Key::from_seed(seed), j.value("workchain", 0)};
-  if (j.contains("public_key") && j["public_key"] != hex(key.key.public_key()))
+  if (j.contains("public_key") && j["public_key"] != to_hex(key.key.public_key()))
     throw std::runtime_error("wallet key " + file.string() + ": 'public_key' does not belong to the seed");
   return key;
 }

@@ -20,17 +20,6 @@ namespace {
 
 constexpr uint64_t kTon = 1'000'000'000;
 
-WalletOutMessage to(const Address& dest, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt) {
-  WalletOutMessage m;
-  m.message.dest = dest;
-  m.message.value = value;
-  m.message.bounce = true;
-  m.message.body = std::move(body);
-  m.message.state_init = std::move(init);
-  m.send_mode = send_mode::kPayFeesSeparately;  // no IGNORE_ERRORS: a wallet mistake shows up
-  return m;
-}
-
 bool is_bounce(const TxMessage& m) {
   if (m.body.size() < 4) return false;
   auto cell = deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(m.body.data()), m.body.size()));
@@ -89,7 +78,7 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t stake = 2 * kTon;
   auto proxy_init = net.proxy_state_init(proxy_wallet.address, pub);
   auto proxy = contract_address(0, proxy_init);
-  run_sync(io, send_and_wait(*client, proxy_wallet, {to(proxy, stake + kTon / 10, proxy_body::add_stake(stake, 1), proxy_init)}));
+  run_sync(io, send_and_wait(*client, proxy_wallet, {message_to(proxy, stake + kTon / 10, proxy_body::add_stake(stake, 1), proxy_init)}));
   auto pd = run_sync(io, read_proxy_data(*client, proxy));
   EXPECT_EQ(pd.stake, stake);
   EXPECT_EQ(pd.balance, 0u);
@@ -100,10 +89,10 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t deposit = 5 * kTon;
   auto client_init = net.client_state_init(client_wallet.address, proxy, pub);
   auto client_contract = contract_address(0, client_init);
-  run_sync(io, send_and_wait(*client, client_wallet, {to(client_contract, deposit + kTon / 10, client_body::top_up(deposit, 2), client_init)}));
+  run_sync(io, send_and_wait(*client, client_wallet, {message_to(client_contract, deposit + kTon / 10, client_body::top_up(deposit, 2), client_init)}));
   auto worker_init = net.worker_state_init(worker_wallet.address, proxy, pub);
   auto worker_contract = contract_address(0, worker_init);
-  run_sync(io, send_and_wait(*client, worker_wallet, {to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
+  run_sync(io, send_and_wait(*client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
 
   auto cd = run_sync(io, read_client_data(*client, client_contract));
   EXPECT_EQ(cd.balance, deposit);
@@ -124,7 +113,7 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t charged_tokens = 123'456;
   auto submitter_before = run_sync(io, client->get_address_information(proxy_wallet.address.to_raw()));
   run_sync(io, send_and_wait(*client, proxy_wallet,
-                             {to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, charged_tokens, proxy_key, 3))}));
+                             {message_to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, charged_tokens, proxy_key, 3))}));
   const uint64_t client_lt_after_charge = run_sync(io, client->get_address_information(client_contract.to_raw())).last_transaction.lt;
   cd = run_sync(io, read_client_data(*client, client_contract));
   EXPECT_EQ(cd.tokens_used, charged_tokens);
@@ -148,7 +137,7 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t paid_tokens = 100'000;
   auto worker_before = run_sync(io, client->get_address_information(worker_wallet.address.to_raw()));
   run_sync(io, send_and_wait(*client, worker_wallet,
-                             {to(worker_contract, kTon / 10, worker_body::payout(worker_contract, devnet->root, paid_tokens, proxy_key, 4))}));
+                             {message_to(worker_contract, kTon / 10, worker_body::payout(worker_contract, devnet->root, paid_tokens, proxy_key, 4))}));
   wd = run_sync(io, read_worker_data(*client, worker_contract));
   EXPECT_EQ(wd.tokens, paid_tokens);
   pd = run_sync(io, read_proxy_data(*client, proxy));
@@ -179,7 +168,7 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   for (uint64_t tokens : {charged_tokens, charged_tokens - 1000}) {
     auto before = run_sync(io, client->get_address_information(client_wallet.address.to_raw()));
     run_sync(io, send_and_wait(*client, client_wallet,
-                               {to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, tokens, proxy_key, 5))}));
+                               {message_to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, tokens, proxy_key, 5))}));
     auto cd2 = run_sync(io, read_client_data(*client, client_contract));
     EXPECT_EQ(cd2.tokens_used, charged_tokens) << tokens;
     EXPECT_EQ(cd2.balance, deposit - charged_tokens * price) << tokens;
@@ -195,7 +184,7 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   }
   // A charge signed for the worker contract is refused by the client contract (wrong target).
   run_sync(io, send_and_wait(*client, client_wallet,
-                             {to(client_contract, kTon / 10, client_body::charge(worker_contract, devnet->root, charged_tokens + 10, proxy_key, 6))}));
+                             {message_to(client_contract, kTon / 10, client_body::charge(worker_contract, devnet->root, charged_tokens + 10, proxy_key, 6))}));
   EXPECT_EQ(run_sync(io, read_client_data(*client, client_contract)).tokens_used, charged_tokens);
 
   // 6. Coins held: a successful message leaves a contract with exactly accounted funds + the storage
@@ -219,9 +208,9 @@ TEST_F(TonDevnetChain, OwnerMessagesChangeTheRegistry) {
   ProxyEntry entry{Ed25519Key::from_seed(std::vector<uint8_t>(32, 0x77)).public_key(), "127.0.0.1:11001", "127.0.0.1:11002"};
   auto before = run_sync(io, read_root_registry(*client, devnet->root));
   run_sync(io, send_and_wait(*client, owner,
-                             {to(devnet->root, kTon / 10, root_body::add_model_hash(model, 31)),
-                              to(devnet->root, kTon / 10, root_body::add_proxy_image_hash(image, 32)),
-                              to(devnet->root, kTon / 10, root_body::register_proxy(entry, 33))}));
+                             {message_to(devnet->root, kTon / 10, root_body::add_model_hash(model, 31)),
+                              message_to(devnet->root, kTon / 10, root_body::add_proxy_image_hash(image, 32)),
+                              message_to(devnet->root, kTon / 10, root_body::register_proxy(entry, 33))}));
   auto after = run_sync(io, read_root_registry(*client, devnet->root));
   EXPECT_EQ(after.version, before.version + 3);
   EXPECT_EQ(after.model_hashes, std::vector<Hash256>{model});
@@ -230,7 +219,7 @@ TEST_F(TonDevnetChain, OwnerMessagesChangeTheRegistry) {
   EXPECT_EQ(after.proxies[0].seqno, before.last_proxy_seqno + 1);
   EXPECT_EQ(after.proxies[0].entry, entry);
   // Not the owner: refused, nothing changes.
-  run_sync(io, send_and_wait(*client, dev_wallet(*devnet, "client-2"), {to(devnet->root, kTon / 10, root_body::del_model_hash(model, 34))}));
+  run_sync(io, send_and_wait(*client, dev_wallet(*devnet, "client-2"), {message_to(devnet->root, kTon / 10, root_body::del_model_hash(model, 34))}));
   auto unchanged = run_sync(io, read_root_registry(*client, devnet->root));
   EXPECT_EQ(unchanged.version, after.version);
   EXPECT_EQ(unchanged.model_hashes, after.model_hashes);

@@ -65,6 +65,17 @@ DevWallet dev_wallet(const Devnet& net, const std::string& name) {
   return out;
 }
 
+WalletOutMessage message_to(const Address& dest, uint64_t value, CellRef body, std::optional<StateInit> init) {
+  WalletOutMessage m;
+  m.message.dest = dest;
+  m.message.value = value;
+  m.message.bounce = true;
+  m.message.body = std::move(body);
+  m.message.state_init = std::move(init);
+  m.send_mode = send_mode::kPayFeesSeparately;
+  return m;
+}
+
 asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from, std::vector<WalletOutMessage> messages) {
   auto info = co_await client.get_wallet_information(from.address.to_raw());
   if (!info.wallet) throw std::runtime_error(from.name + " is not a wallet on the devnet");

@@ -20,43 +20,48 @@ namespace {
 
 constexpr uint64_t kTon = 1'000'000'000;
 
-WalletOutMessage to(const Address& dest, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt) {
-  WalletOutMessage m;
-  m.message.dest = dest;
-  m.message.value = value;
-  m.message.bounce = true;
-  m.message.body = std::move(body);
-  m.message.state_init = std::move(init);
-  m.send_mode = send_mode::kPayFeesSeparately;
-  return m;
-}
-
 void copy_database(const fs::path& from, const fs::path& to) {
   for (const char* suffix : {"", "-wal", "-shm"})
     if (fs::exists(from.string() + suffix))
       fs::copy_file(from.string() + suffix, to.string() + suffix, fs::copy_options::overwrite_existing);
 }
 
-TEST(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
-  auto& devnet = shared_devnet();
+// The shared devnet, a chain client and the root's registry; deploys proxy contracts.
+class TonDevnetLedger : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ToncenterOptions options;
+    options.endpoint = devnet.process->listening().endpoint;
+    options.timeout = std::chrono::seconds(60);
+    chain = std::make_unique<ToncenterClient>(io.get_executor(), options);
+    registry = run_sync(io, read_root_registry(*chain, devnet.root));
+    net = registry.network();
+  }
+  // A proxy contract owned by `wallet`, bound to `tee_key`, with a 1 TON stake.
+  Address deploy_proxy(const DevWallet& wallet, const Ed25519Key& tee_key) {
+    auto init = net.proxy_state_init(wallet.address, tee_key.public_key());
+    auto proxy = contract_address(0, init);
+    run_sync(io, send_and_wait(*chain, wallet, {message_to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), init)}));
+    return proxy;
+  }
+
+  Devnet& devnet = shared_devnet();
   boost::asio::io_context io;
-  ToncenterOptions options;
-  options.endpoint = devnet.process->listening().endpoint;
-  options.timeout = std::chrono::seconds(60);
-  ToncenterClient client(io.get_executor(), options);
-  auto registry = run_sync(io, read_root_registry(client, devnet.root));
-  auto net = registry.network();
+  std::unique_ptr<ToncenterClient> chain;
+  RootRegistry registry;
+  ChrysalisNetwork net;
+};
+
+TEST_F(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
+  ToncenterClient& client = *chain;
   auto wallet = dev_wallet(devnet, "proxy-1");
   auto tee_key = Ed25519Key::generate();  // the key that would live only in the proxy's TEE
-
-  auto init = net.proxy_state_init(wallet.address, tee_key.public_key());
-  auto proxy = contract_address(0, init);
-  run_sync(io, send_and_wait(client, wallet, {to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), init)}));
+  auto proxy = deploy_proxy(wallet, tee_key);
   auto chain_commit = [&]() {
     auto pd = run_sync(io, read_proxy_data(client, proxy));
     return billing::OnChainCommit{pd.last_seqno, pd.last_session_hash};
   };
-  auto relay = [&](const CellRef& body) { run_sync(io, send_and_wait(client, wallet, {to(proxy, kTon / 10, body)})); };
+  auto relay = [&](const CellRef& body) { run_sync(io, send_and_wait(client, wallet, {message_to(proxy, kTon / 10, body)})); };
 
   fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-ledger-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
@@ -103,19 +108,8 @@ TEST(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
   fs::remove_all(dir);
 }
 
-}  // namespace
-
-namespace {
-
-TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) {
-  auto& devnet = shared_devnet();
-  boost::asio::io_context io;
-  ToncenterOptions options;
-  options.endpoint = devnet.process->listening().endpoint;
-  options.timeout = std::chrono::seconds(60);
-  ToncenterClient client(io.get_executor(), options);
-  auto registry = run_sync(io, read_root_registry(client, devnet.root));
-  auto net = registry.network();
+TEST_F(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) {
+  ToncenterClient& client = *chain;
   const uint64_t price = registry.params.price_per_token;
   auto proxy_wallet = dev_wallet(devnet, "proxy-1");
   auto client_wallet = dev_wallet(devnet, "client-2");
@@ -123,16 +117,14 @@ TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) 
   auto tee_key = Ed25519Key::generate();
   const auto pub = tee_key.public_key();
 
-  auto proxy_init = net.proxy_state_init(proxy_wallet.address, pub);
-  auto proxy = contract_address(0, proxy_init);
-  run_sync(io, send_and_wait(client, proxy_wallet, {to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), proxy_init)}));
+  auto proxy = deploy_proxy(proxy_wallet, tee_key);
   auto client_init = net.client_state_init(client_wallet.address, proxy, pub);
   auto client_contract = contract_address(0, client_init);
-  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, 3 * kTon + kTon / 10, client_body::top_up(3 * kTon, 2), client_init),
-                                                     to(client_contract, kTon + kTon / 10, client_body::increase_stake(kTon, 3))}));
+  run_sync(io, send_and_wait(client, client_wallet, {message_to(client_contract, 3 * kTon + kTon / 10, client_body::top_up(3 * kTon, 2), client_init),
+                                                     message_to(client_contract, kTon + kTon / 10, client_body::increase_stake(kTon, 3))}));
   auto worker_init = net.worker_state_init(worker_wallet.address, proxy, pub);
   auto worker_contract = contract_address(0, worker_init);
-  run_sync(io, send_and_wait(client, worker_wallet, {to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
+  run_sync(io, send_and_wait(client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
 
   fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-books-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
@@ -149,7 +141,7 @@ TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) 
   }
   const uint64_t tokens = books->client(cid)->charged_tokens;
   auto commit = books->prepare_commit();
-  run_sync(io, send_and_wait(client, proxy_wallet, {to(proxy, kTon / 10, commit.signed_body)}));
+  run_sync(io, send_and_wait(client, proxy_wallet, {message_to(proxy, kTon / 10, commit.signed_body)}));
   auto pd = run_sync(io, read_proxy_data(client, proxy));
   ASSERT_TRUE(books->verify_against_chain({pd.last_seqno, pd.last_session_hash}).ok);
 
@@ -157,12 +149,12 @@ TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) 
   auto charge = books->signed_charge(cid);
   ASSERT_TRUE(charge);
   EXPECT_EQ(charge->tokens, tokens);
-  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, kTon / 10, charge->signed_body)}));
+  run_sync(io, send_and_wait(client, client_wallet, {message_to(client_contract, kTon / 10, charge->signed_body)}));
   cd = run_sync(io, read_client_data(client, client_contract));
   EXPECT_EQ(cd.tokens_used, tokens);
   EXPECT_EQ(cd.balance, 3 * kTon - tokens * price);
   // Replaying it moves nothing more.
-  run_sync(io, send_and_wait(client, client_wallet, {to(client_contract, kTon / 10, charge->signed_body)}));
+  run_sync(io, send_and_wait(client, client_wallet, {message_to(client_contract, kTon / 10, charge->signed_body)}));
   EXPECT_EQ(run_sync(io, read_client_data(client, client_contract)).balance, 3 * kTon - tokens * price);
   // The books learn the on-chain charge: the stake's room is free again.
   books->update_client_chain(cid, {cd.balance, cd.stake, cd.tokens_used});
@@ -171,7 +163,7 @@ TEST(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain) 
   // The worker claims its payout through its contract: the counter moves to the signed amount.
   auto payout = books->signed_payout(wid);
   ASSERT_TRUE(payout);
-  run_sync(io, send_and_wait(client, worker_wallet, {to(worker_contract, kTon / 10, payout->signed_body)}));
+  run_sync(io, send_and_wait(client, worker_wallet, {message_to(worker_contract, kTon / 10, payout->signed_body)}));
   EXPECT_EQ(run_sync(io, read_worker_data(client, worker_contract)).tokens, tokens);
   pd = run_sync(io, read_proxy_data(client, proxy));
   EXPECT_EQ(pd.client_tokens, tokens);

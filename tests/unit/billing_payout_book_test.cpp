@@ -9,6 +9,7 @@
 #include "billing/payout_book.h"
 #include "ton/chrysalis_contracts.h"
 #include "ton/contract_signed.h"
+#include "ton/encoding.h"
 
 namespace chrysalis::billing {
 namespace {
@@ -28,12 +29,7 @@ struct PayoutFixture {
     contracts::SignedPayload p{op, target.value_or(worker), network.value_or(root), tokens, {}};
     return contracts::make_signed_body(p, 7, key ? *key : proxy);
   }
-  std::string id() const {
-    static const char* d = "0123456789abcdef";
-    std::string s;
-    for (auto b : proxy.public_key()) (s += d[b >> 4]) += d[b & 15];
-    return s;
-  }
+  std::string id() const { return ton::to_hex(proxy.public_key()); }
 };
 
 TEST(BillingPayoutBook, KeepsTheLargestValidPayoutAndComputesClaimsInNanoTon) {

@@ -295,6 +295,11 @@ class Node {
         return (await getJson(`${this.url}/stats`)).body;
     }
 
+    // The first line of this node's log that contains every one of `parts`, or null.
+    logLine(...parts) {
+        return tailOf(this.log, 200_000).split("\n").find((l) => parts.every((p) => l.includes(p))) ?? null;
+    }
+
     async metrics() {
         const res = await fetch(`${this.url}/metrics`, {signal: AbortSignal.timeout(5000)});
         return res.text();

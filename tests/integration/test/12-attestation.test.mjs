@@ -8,7 +8,7 @@ import {spawnSync} from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import {after, before, test} from "node:test";
-import {BIN, Cluster, MODEL, postJson, run, sleep, tailOf, waitFor} from "../lib/harness.mjs";
+import {BIN, Cluster, MODEL, postJson, run, sleep, waitFor} from "../lib/harness.mjs";
 import {startMockEngine} from "../lib/mock_engine.mjs";
 
 const ZEROS = "0".repeat(64);
@@ -33,11 +33,7 @@ const chat = {model: MODEL, messages: [{role: "user", content: "attested?"}], ma
 
 // Waits until `node`'s log shows a refused handshake naming `check`; returns that line.
 async function refusalLine(node, check) {
-    return waitFor(() => {
-        const line = tailOf(node.log, 200_000).split("\n").find((l) => l.includes("peer refused in TLS handshake") &&
-            l.includes(`attestation check '${check}' failed`));
-        return line || null;
-    }, {timeoutMs: 20_000, what: `${node.name} to log a refusal by '${check}'`, logs: () => cluster.logs()});
+    return waitFor(() => node.logLine("peer refused in TLS handshake", `attestation check '${check}' failed`), {timeoutMs: 20_000, what: `${node.name} to log a refusal by '${check}'`, logs: () => cluster.logs()});
 }
 
 test("an allowed network serves requests and /stats shows each peer's image hash, TCB status and expiry", async () => {

@@ -53,13 +53,9 @@ test("a worker whose image the root does not list is refused", async () => {
     const other = await cluster.startWorker({id: "worker-unlisted", proxies: [proxy], engine: {kind: "external", url: mock.url},
         attestation: {...STATIC, trust: ["dev:" + cluster.attestation().devCa, "intel"]}});
     await waitFor(async () => (await other.stats()).proxies[0].last_error, {what: "the unlisted worker refused"});
-    await waitFor(() => requireLine(proxy, "attestation check 'image_hash' failed"), {what: "proxy log names image_hash"});
+    await waitFor(() => proxy.logLine("attestation check 'image_hash' failed"), {what: "proxy log names image_hash"});
     assert.equal((await proxy.stats()).workers.length, 1);
 });
-
-function requireLine(node, text) {
-    return (node.logs(200_000).split("\n").find((l) => l.includes(text))) ?? null;
-}
 
 test("chrysalis wallet: keys are created 0600, never overwritten silently, and read from the chain", async () => {
     const file = path.join(cluster.dir, "client-1.wallet.json");
