@@ -20,6 +20,8 @@ void register_local_commands(CLI::App& app) {
   up->add_option("--prompt", opts->prompt, "prompt of the demo request");
   up->add_option("--max-tokens", opts->max_tokens, "max_tokens of the demo request")->check(CLI::Range(1, 4096));
   up->add_flag("!--no-request", opts->send_request, "start the network without sending the demo request");
+  up->add_flag("!--free", opts->paid, "no devnet and no billing: requests cost nothing");
+  up->add_option("--devnet-port", opts->devnet_port, "devnet (toncenter API) port")->check(CLI::Range(1, 65535));
   up->callback([opts] { std::exit(local_up(*opts)); });
 
   auto dir = std::make_shared<std::filesystem::path>("run");

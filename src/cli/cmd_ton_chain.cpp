@@ -1,13 +1,16 @@
 // Chain-facing `chrysalis ton …` commands: `ton root show` reads the root contract's registry and
-// prices through a toncenter v2 endpoint and prints them as JSON.
+// prices, `ton contract show --kind proxy|client|worker` one child contract's state, through a
+// toncenter v2 endpoint, and print them as JSON.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "ton/contract_get_methods.h"
 #include "ton/root_registry.h"
 
 namespace chrysalis::cli {
@@ -20,9 +23,12 @@ struct RootShowOptions {
   std::string api_key;
   int timeout_s = 15;
   int retries = 3;
+  std::string kind;  // contract show: proxy | client | worker
 };
 
-int root_show(const RootShowOptions& o) {
+using Reader = std::function<boost::asio::awaitable<nlohmann::json>(ton::ToncenterClient&, const ton::Address&)>;
+
+int chain_show(const RootShowOptions& o, Reader read) {
   ton::Address root;
   try {
     root = ton::Address::parse(o.address);
@@ -48,8 +54,8 @@ int root_show(const RootShowOptions& o) {
       io,
       [&]() -> boost::asio::awaitable<void> {
         try {
-          auto registry = co_await ton::contracts::read_root_registry(*client, root);
-          std::cout << registry.to_json().dump(2) << std::endl;
+          auto out = co_await read(*client, root);
+          std::cout << out.dump(2) << std::endl;
           rc = 0;
         } catch (const std::exception& e) {
           std::cerr << "error: " << e.what() << "\n";
@@ -83,7 +89,32 @@ void register_ton_chain_commands(CLI::App& app) {
   show->add_option("--api-key", opts->api_key, "toncenter API key (X-API-Key)");
   show->add_option("--timeout", opts->timeout_s, "seconds per HTTP attempt")->check(CLI::Range(1, 600));
   show->add_option("--retries", opts->retries, "retries on 429/5xx/connection errors")->check(CLI::Range(0, 20));
-  show->callback([opts] { std::exit(root_show(*opts)); });
+  show->callback([opts] {
+    std::exit(chain_show(*opts, [](ton::ToncenterClient& c, const ton::Address& a) -> boost::asio::awaitable<nlohmann::json> {
+      auto registry = co_await ton::contracts::read_root_registry(c, a);
+      co_return registry.to_json();
+    }));
+  });
+
+  auto* contract = ton->add_subcommand("contract", "a Chrysalis proxy, client or worker contract");
+  contract->require_subcommand(1);
+  auto copts = std::make_shared<RootShowOptions>();
+  auto* cshow = contract->add_subcommand("show", "print the contract's state as JSON (get_proxy_data / get_client_data / get_worker_data)");
+  cshow->add_option("--endpoint", copts->endpoint, "toncenter v2 endpoint")->required();
+  cshow->add_option("--address", copts->address, "contract address (raw or user-friendly)")->required();
+  cshow->add_option("--kind", copts->kind, "proxy | client | worker")->required()->check(CLI::IsMember({"proxy", "client", "worker"}));
+  cshow->add_option("--api-key", copts->api_key, "toncenter API key (X-API-Key)");
+  cshow->callback([copts] {
+    std::string kind = copts->kind;
+    std::exit(chain_show(*copts, [kind](ton::ToncenterClient& c, const ton::Address& a) -> boost::asio::awaitable<nlohmann::json> {
+      nlohmann::json out;
+      if (kind == "proxy") out = (co_await ton::contracts::read_proxy_data(c, a)).to_json();
+      else if (kind == "client") out = (co_await ton::contracts::read_client_data(c, a)).to_json();
+      else out = (co_await ton::contracts::read_worker_data(c, a)).to_json();
+      out["ton_balance_nano"] = std::to_string(co_await c.get_address_balance(a.to_raw()));
+      co_return out;
+    }));
+  });
 }
 
 }  // namespace chrysalis::cli

@@ -14,6 +14,7 @@
 #include "attest/evidence_sim.h"
 #include "attest/ra_tls_identity.h"
 #include "attest/policy.h"
+#include "cli/local_chain.h"
 #include "cli/process_control.h"
 #include "common/time.h"
 #include "engine/sse_parser.h"
@@ -64,6 +65,15 @@ std::string q(const std::string& s) { return "\"" + s + "\""; }
 // Attestation on by default: every node runs the simulated TEE signed by a development CA made
 // for this network, trusts only that root, and allows exactly this binary's proxy and worker
 // images and the served model. The nodes run this same binary, so the hashes are computed here.
+LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model) {
+  fs::path ca = dir / "devca";
+  if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
+  attest::Policy policy;
+  attest::apply_trust_entries(policy, {"dev:" + ca.string()});
+  return {attest::sim_image_hash(attest::measured_config("proxy", policy)),
+          attest::sim_image_hash(attest::measured_config("worker", policy)), attest::model_hash_of_file(model)};
+}
+
 std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& provider) {
   fs::path ca = dir / "devca";
   if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
@@ -78,13 +88,16 @@ std::string attestation_section(const fs::path& dir, const fs::path& model, cons
          q(attest::model_hash_of_file(model)) + "]\n";
 }
 
-void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model) {
+// Paid: each node's [registry] and [billing] (empty when the network is free).
+using PaidSections = std::map<std::string, std::string>;
+
+void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model, PaidSections paid) {
   int p = o.proxy_http_port;
   const std::string tee = attestation_section(dir, model, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
                                      "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
-                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n" + tee);
+                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n" + tee + paid["proxy"]);
   for (int i = 1; i <= o.workers; ++i) {
     std::string name = "worker-" + std::to_string(i);
     write_text(dir / (name + ".toml"),
@@ -92,12 +105,13 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
                    "proxies = [" + q("127.0.0.1:" + std::to_string(p + 1)) + "]\nhttp = " +
                    q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) + "\n[engine]\nkind = \"embedded\"\n" +
                    "model = " + q(fs::absolute(model).string()) + "\nport = " + std::to_string(12100 + i - 1) +
-                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee);
+                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee +
+                   paid[name]);
   }
   write_text(dir / "client.toml", "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) +
                                       "\nproxies = [" + q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " +
                                       q((dir / "client").string()) + "\n" +
-                                      attestation_section(dir, model, "none"));  // clients run outside TEEs
+                                      attestation_section(dir, model, "none") + paid["client"]);  // clients run outside TEEs
 }
 
 template <typename T>
@@ -129,6 +143,16 @@ int served_workers(int client_port, const std::string& model) {
   return 0;
 }
 
+bool client_billing_ready(int client_port) {
+  auto res = get("http://127.0.0.1:" + std::to_string(client_port) + "/stats");
+  if (!res.ok() || res.status != 200) return false;
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (!body.is_object() || !body["billing"].is_object() || !body["billing"]["accounts"].is_array()) return false;
+  for (auto& a : body["billing"]["accounts"])
+    if (a.value("ready", false)) return true;
+  return false;
+}
+
 // Streams one chat answer to stdout; returns false on failure.
 bool demo_request(const LocalNetworkOptions& o) {
   nlohmann::json body = {{"model", o.model_name},
@@ -139,7 +163,7 @@ bool demo_request(const LocalNetworkOptions& o) {
                          {"stream_options", {{"include_usage", true}}}};
   std::cout << "\n> " << o.prompt << "\n< " << std::flush;
   int64_t t0 = steady_now_us(), first = 0;
-  nlohmann::json usage;
+  nlohmann::json usage, cost;
   std::string error;
   engine::SseParser parser;
   std::vector<engine::SseEvent> events;
@@ -169,6 +193,7 @@ bool demo_request(const LocalNetworkOptions& o) {
             if (!chunk.is_object()) continue;
             if (chunk.contains("error")) error = chunk["error"].dump();
             if (chunk.contains("usage") && !chunk["usage"].is_null()) usage = chunk["usage"];
+            if (chunk.contains("chrysalis")) cost = chunk["chrysalis"];
             if (chunk.contains("choices") && !chunk["choices"].empty()) {
               auto& delta = chunk["choices"][0]["delta"];
               if (delta.is_object() && delta.contains("content") && delta["content"].is_string()) {
@@ -191,6 +216,11 @@ bool demo_request(const LocalNetworkOptions& o) {
   std::printf("usage: prompt_tokens=%llu completion_tokens=%llu total_tokens=%llu\n",
               static_cast<unsigned long long>(usage.value("prompt_tokens", 0)), static_cast<unsigned long long>(completion),
               static_cast<unsigned long long>(usage.value("total_tokens", 0)));
+  if (cost.is_object()) {
+    std::string nano = cost.value("cost_nano", "0");
+    std::printf("cost: %s nanoTON for %llu adjusted tokens (reserved from the client contract, paid to the worker on chain)\n",
+                nano.c_str(), static_cast<unsigned long long>(cost.value("charged_tokens", 0)));
+  }
   std::printf("timings: first token %.1f ms, total %.1f ms, %.1f tokens/s\n", first ? (first - t0) / 1000.0 : 0.0,
               total_ms, gen_s > 0 && completion > 1 ? (completion - 1) / gen_s : 0.0);
   return true;
@@ -212,9 +242,29 @@ int local_up(const LocalNetworkOptions& o) {
     std::cerr << "error: model " << model << " does not exist\n";
     return 1;
   }
-  write_configs(o, dir, model);
   fs::path self = fs::read_symlink("/proc/self/exe");
   auto specs = node_specs(dir, o.workers);
+  PaidSections paid;
+  auto proxy_pid = read_pid_file(dir / "proxy.pid");
+  bool running = proxy_pid && process_alive(*proxy_pid);
+  if (o.paid && !running) {
+    // A fresh chain each time: the books and payouts of an earlier chain mean nothing on it.
+    for (const char* f : {"books.sqlite", "books.sqlite-wal", "books.sqlite-shm"}) fs::remove(dir / "proxy" / f);
+    for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
+    std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n" << std::flush;
+    auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model));
+    std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
+    write_text(dir / "devnet-info.json", nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
+    // Every node's wallet is new and funded from the devnet giver.
+    paid["proxy"] = paid_sections(chain, "proxy", funded_wallet(chain, dir, "proxy", "5"));
+    paid["client"] = paid_sections(chain, "client", funded_wallet(chain, dir, "client", "10"));
+    for (int i = 1; i <= o.workers; ++i) {
+      std::string name = "worker-" + std::to_string(i);
+      paid[name] = paid_sections(chain, "worker", funded_wallet(chain, dir, name, "1"));
+    }
+    std::cout << "wallets funded from the giver: proxy 5 TON, client 10 TON, workers 1 TON each\n";
+  }
+  if (!running) write_configs(o, dir, model, paid);
   for (auto& spec : specs) {
     auto pid_file = dir / (spec.name + ".pid");
     if (auto pid = read_pid_file(pid_file); pid && process_alive(*pid)) {
@@ -243,6 +293,17 @@ int local_up(const LocalNetworkOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     std::cout << "." << std::flush;
   }
+  if (o.paid) {
+    std::cout << " serving; funding the client contract..." << std::flush;
+    while (!client_billing_ready(o.client_port)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::cerr << "\nerror: the client contract was not funded within 180 s; see " << dir / "client.log" << "\n";
+        return 1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      std::cout << "." << std::flush;
+    }
+  }
   std::cout << " ready\n";
   if (o.send_request && !demo_request(o)) return 1;
   std::string base = "http://127.0.0.1:" + std::to_string(o.client_port);
@@ -251,7 +312,8 @@ int local_up(const LocalNetworkOptions& o) {
             << "  curl -sN " << base << "/v1/chat/completions -H 'Content-Type: application/json' \\\n"
             << "    -d '{\"model\":\"" << o.model_name
             << "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":32,\"stream\":true}'\n"
-            << "  curl -s http://127.0.0.1:" << o.proxy_http_port << "/stats\n"
+            << "  curl -s http://127.0.0.1:" << o.proxy_http_port << "/stats   # the proxy's books under \"billing\"\n"
+            << "  curl -s " << base << "/admin/billing                # the client's contract and spending\n"
             << "Stop it with: build/chrysalis local down" << (o.dir == "run" ? "" : " --dir " + o.dir.string()) << "\n";
   return 0;
 }

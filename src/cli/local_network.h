@@ -16,6 +16,8 @@ struct LocalNetworkOptions {
   std::string prompt = "Tell me a short story about a butterfly.";
   int max_tokens = 48;
   bool send_request = true;
+  bool paid = true;             // a devnet, funded wallets and billing on every node
+  int devnet_port = 8091;
 };
 
 // Starts proxy, workers (embedded engine) and client as background processes under opts.dir,

@@ -19,6 +19,7 @@ ClientConfig load_client_config(const std::filesystem::path& file) {
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file.string());
+  c.billing = billing::read_billing_settings(r, file.string(), "client", !c.attestation.registry.endpoint.empty());
   return c;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "attest/policy_config.h"
+#include "billing/billing_settings.h"
 #include "common/endpoint.h"
 
 namespace chrysalis::client {
@@ -21,6 +22,7 @@ struct ClientConfig {
   std::filesystem::path state_dir;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]
+  billing::BillingSettings billing;         // [billing]
 };
 
 ClientConfig load_client_config(const std::filesystem::path& file);

@@ -6,6 +6,7 @@
 #include "api/openai_error.h"
 #include "common/time.h"
 #include "attest/ra_tls_node.h"
+#include "client/client_billing.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 
@@ -30,6 +31,13 @@ void ClientNode::start() {
   opts.node_id = config_.id;
   opts.pow = attestation_->dialer_pow();
   pool_ = std::make_unique<ProxyPool>(io_, config_.proxies, tls, opts);
+  if (config_.billing.enabled) {
+    billing_ = std::make_unique<ClientBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
+                                               attestation_->chain_policy(), identity.public_key_hex);
+    billing_->start();
+    pool_->set_connection_hooks([this](const auto& conn) { billing_->on_proxy_up(conn); },
+                                [this](const auto& conn, const proto::Frame& f) { billing_->on_proxy_frame(conn, f); });
+  }
   pool_->start();
   http::ServerLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;
@@ -42,6 +50,7 @@ void ClientNode::start() {
 
 void ClientNode::stop() {
   if (pool_) pool_->stop();
+  if (billing_) billing_->stop();
   if (attestation_) attestation_->stop();
   if (http_) api::stop_node_http(*http_);
 }
@@ -56,7 +65,7 @@ bool ClientNode::authorized(const http::Request& req) const {
 }
 
 asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responder& res) {
-  if (req.path.rfind("/v1/", 0) == 0 && !authorized(req)) {
+  if ((req.path.rfind("/v1/", 0) == 0 || req.path.rfind("/admin/", 0) == 0) && !authorized(req)) {
     metrics_.add("requests", {{"outcome", "unauthorized"}});
     co_await api::send_error(res, api::invalid_api_key());
   } else if (req.method == "GET" && req.path == "/v1/models") {
@@ -70,6 +79,8 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
       throw;
     }
     --in_flight_;
+  } else if (req.path.rfind("/admin/", 0) == 0) {
+    co_await serve_admin(req, res);
   } else if (req.path == "/v1/chat/completions" || req.path == "/v1/completions" || req.path == "/v1/models") {
     co_await api::send_error(res, api::invalid_request("method_not_allowed",
                                                        req.method + " is not allowed on " + req.path, "", 405));
@@ -138,6 +149,7 @@ nlohmann::json ClientNode::stats() const {
           {"in_flight", in_flight_},
           {"proxies", pool_->stats()},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
+          {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"metrics", metrics_.json()}};
 }
 

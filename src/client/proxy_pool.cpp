@@ -15,7 +15,10 @@ ProxyPool::ProxyPool(boost::asio::io_context& io, std::vector<Endpoint> proxies,
   for (auto& target : proxies) {
     dialers_.push_back(std::make_shared<net::Dialer>(
         io_.get_executor(), target, tls, options,
-        [](auto conn) { spdlog::info("connected to proxy {} at {}", conn->peer_node_id(), conn->remote()); },
+        [this](auto conn) {
+          spdlog::info("connected to proxy {} at {}", conn->peer_node_id(), conn->remote());
+          if (on_up_) on_up_(conn);
+        },
         [this](const auto& conn, proto::Frame& f) { on_frame(conn, f); },
         [this](const auto& conn, const std::string& reason) { on_down(conn, reason); }));
   }
@@ -53,6 +56,10 @@ std::pair<uint64_t, std::shared_ptr<StreamQueue>> ProxyPool::open_stream(const s
 void ProxyPool::close_stream(uint64_t conn_id, uint64_t stream) { streams_.erase({conn_id, stream}); }
 
 void ProxyPool::on_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
+  if (frame.stream() == 0 && (frame.has_billing_info() || frame.has_payment_update())) {
+    if (on_connection_frame_) on_connection_frame_(conn, frame);
+    return;
+  }
   if (frame.stream() == 0 || frame.stream() % 2 == 0) {
     conn->close("protocol violation: proxy answered on a stream the client never opened");
     return;

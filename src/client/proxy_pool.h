@@ -28,6 +28,12 @@ class ProxyPool {
             net::ConnectionOptions options);
   void start();
   void stop();
+  // Connection-level hooks (billing): a proxy came up; a stream-0 frame the pool does not handle.
+  void set_connection_hooks(std::function<void(const std::shared_ptr<net::Connection>&)> on_up,
+                            std::function<void(const std::shared_ptr<net::Connection>&, const proto::Frame&)> on_frame) {
+    on_up_ = std::move(on_up);
+    on_connection_frame_ = std::move(on_frame);
+  }
 
   // Connected proxies, nearest (lowest round-trip time) first, skipping `exclude` (connection ids).
   std::vector<std::shared_ptr<net::Connection>> ready(const std::vector<uint64_t>& exclude = {}) const;
@@ -45,6 +51,8 @@ class ProxyPool {
   boost::asio::io_context& io_;
   std::vector<std::shared_ptr<net::Dialer>> dialers_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<StreamQueue>> streams_;
+  std::function<void(const std::shared_ptr<net::Connection>&)> on_up_;
+  std::function<void(const std::shared_ptr<net::Connection>&, const proto::Frame&)> on_connection_frame_;
 };
 
 }  // namespace chrysalis::client

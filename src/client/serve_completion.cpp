@@ -6,6 +6,7 @@
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "api/response_assembler.h"
+#include "client/client_billing.h"
 #include "client/client_node.h"
 #include "common/random.h"
 #include "common/time.h"
@@ -28,6 +29,12 @@ api::ApiError from_proto(const proto::ResponseError& e) {
   err.code = e.code();
   err.message = e.hop().empty() ? e.message() : e.hop() + ": " + e.message();
   return err;
+}
+
+// What the request cost, as the proxy charged it (nanoTON); absent when the proxy does not bill.
+nlohmann::json cost_json(const proto::Billing& b) {
+  return {{"charged_tokens", b.charged_tokens()}, {"cost_nano", std::to_string(b.cost_nano())},
+          {"available_nano", std::to_string(b.available_nano())}, {"capped", b.capped()}};
 }
 
 // The chunk OpenAI sends last when stream_options.include_usage is set.
@@ -93,6 +100,19 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   std::string last_failure;
   while (true) {
     auto candidates = pool_->ready(tried);
+    std::string billing_problem;
+    if (billing_)  // only proxies that can be paid
+      std::erase_if(candidates, [&](const auto& c) {
+        std::string p = billing_->not_ready(*c);
+        if (!p.empty()) billing_problem = c->remote() + ": " + p;
+        return !p.empty();
+      });
+    if (candidates.empty() && !billing_problem.empty() && last_failure.empty()) {
+      metrics_.add("requests", {{"outcome", "billing_not_ready"}});
+      co_await api::send_error(res, api::ApiError{503, "server_error", "billing_not_ready",
+                                                  "client: no proxy can be paid yet (" + billing_problem + ")", ""});
+      co_return;
+    }
     if (candidates.empty()) {
       metrics_.add("requests", {{"outcome", "no_proxy"}});
       std::string why = last_failure.empty() ? "no proxy connected (" + pool_->unavailable_reason() + ")" : last_failure;
@@ -152,6 +172,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   if (vr.stream && !co_await res.begin_stream(200, "text/event-stream", headers)) app_gone = true;
   std::string outcome = "ok";
   engine::Usage usage;
+  uint64_t cost_nano = 0;
   while (!app_gone) {
     auto event = co_await queue->pop(deadline);
     if (app_gone) break;
@@ -180,20 +201,32 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
       continue;
     } else if (event->frame.has_end()) {
       usage = from_proto(event->frame.end().usage());
+      const bool billed = event->frame.end().has_billing();
+      if (billed && billing_) billing_->record_cost(*conn, event->frame.end().billing());
+      if (billed) {
+        cost_nano = event->frame.end().billing().cost_nano();
+        headers.emplace_back("X-Chrysalis-Cost-Nano", std::to_string(cost_nano));
+      }
       if (vr.stream) {
         std::string tail;
-        if (vr.include_usage) tail += "data: " + usage_chunk(last_event, vr.kind, vr.model, usage).dump() + "\n\n";
+        if (vr.include_usage) {
+          auto chunk = usage_chunk(last_event, vr.kind, vr.model, usage);
+          if (billed) chunk["chrysalis"] = cost_json(event->frame.end().billing());
+          tail += "data: " + chunk.dump() + "\n\n";
+        }
         tail += "data: [DONE]\n\n";
         co_await res.write(tail);
         co_await res.end_stream();
       } else {
         auto body = assembler.finish(usage);
+        if (billed) body["chrysalis"] = cost_json(event->frame.end().billing());
         co_await res.send(200, "application/json", body.dump(), headers);
       }
       break;
     } else if (event->frame.has_error()) {
       failure = from_proto(event->frame.error());
       usage = from_proto(event->frame.error().usage());
+      if (event->frame.error().has_billing() && billing_) billing_->record_cost(*conn, event->frame.error().billing());
     } else {
       failure = api::bad_gateway("client->proxy", "unexpected message in answer stream");
     }
@@ -219,8 +252,8 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   if (first_token_us) metrics_.observe("time_to_first_token", {}, (first_token_us - t0) / 1000.0);
   metrics_.add("tokens", {{"kind", "prompt"}}, static_cast<double>(usage.prompt));
   metrics_.add("tokens", {{"kind", "completion"}}, static_cast<double>(usage.completion));
-  spdlog::info("rid={} {} model={} worker={} prompt={} completion={} total={:.1f}ms", rid, outcome, vr.model,
-               head.worker_id(), usage.prompt, usage.completion, total_ms);
+  spdlog::info("rid={} {} model={} worker={} prompt={} completion={} cost={} nanoTON total={:.1f}ms", rid, outcome, vr.model,
+               head.worker_id(), usage.prompt, usage.completion, cost_nano, total_ms);
 }
 
 }  // namespace chrysalis::client

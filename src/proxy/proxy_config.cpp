@@ -17,6 +17,7 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.routing = load_routing_config(r);
+  c.billing = billing::read_billing_settings(r, file.string(), "proxy", !c.attestation.registry.endpoint.empty());
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "attest/policy_config.h"
+#include "billing/billing_settings.h"
 #include "common/endpoint.h"
 #include "proxy/routing_config.h"
 
@@ -19,6 +20,7 @@ struct ProxyConfig {
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]
   RoutingConfig routing;                    // [routing]
+  billing::BillingSettings billing;         // [billing]
 };
 
 ProxyConfig load_proxy_config(const std::filesystem::path& file);

@@ -10,6 +10,7 @@
 #include "attest/ra_tls_node.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
+#include "proxy/proxy_billing.h"
 #include "proxy/worker_selector.h"
 
 namespace chrysalis::proxy {
@@ -31,6 +32,14 @@ void ProxyNode::start() {
   auto worker_tls = attestation_->make_context(net::TlsSide::Server, "worker");
   auto client_tls = attestation_->make_context(net::TlsSide::Server, "client");
   attestation_->start_renewal();
+  if (config_.billing.enabled) {
+    billing_ = std::make_unique<ProxyBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
+                                              attestation_->chain_policy(), identity.key_pem, config_.state_dir);
+    billing_->start([this] { send_payment_updates(); }, [this](const std::string& c) { send_client_info(c); },
+                    [this] {
+                      for (auto& [id, w] : workers_) bind_worker_owner(w, w.owner);
+                    });
+  }
 
   net::ConnectionOptions worker_opts;
   worker_opts.local_role = proto::ROLE_PROXY;
@@ -58,6 +67,7 @@ void ProxyNode::stop() {
   if (worker_listener_) worker_listener_->stop();
   if (client_listener_) client_listener_->stop();
   if (attestation_) attestation_->stop();
+  if (billing_) billing_->stop();
   if (http_) api::stop_node_http(*http_);
   auto workers = workers_;
   for (auto& [id, w] : workers) w.conn->close("proxy shutting down");
@@ -99,6 +109,7 @@ void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
   spdlog::warn("worker {} disconnected: {}", it->second.id, reason);
   workers_.erase(it);
   drop_spot_runs(conn_id);
+  drop_draining(conn_id);
   std::vector<std::shared_ptr<Route>> affected;
   for (auto& [key, route] : by_worker_)
     if (key.first == conn_id) affected.push_back(route);
@@ -122,6 +133,7 @@ void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
 
 void ProxyNode::on_client_closed(uint64_t conn_id, const std::string& reason) {
   clients_.erase(conn_id);
+  client_billing_.erase(conn_id);
   std::vector<std::shared_ptr<Route>> affected;
   for (auto& [key, route] : by_client_)
     if (key.first == conn_id) affected.push_back(route);
@@ -157,6 +169,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
       spdlog::info("worker {} model={} coefficient={} max_concurrent={} {}{}", worker.id, worker.model,
                    worker.coefficient, worker.max_concurrent, worker.enabled ? "enabled" : "disabled: ",
                    worker.enabled ? "" : worker.disabled_reason);
+    bind_worker_owner(worker, s.owner_address());
     return;
   }
   if (frame.stream() == 0 || frame.stream() % 2 == 1) {
@@ -165,6 +178,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
   }
   auto rit = by_worker_.find({conn->id(), frame.stream()});
   if (rit == by_worker_.end()) {
+    if (on_draining_frame(conn->id(), frame)) return;  // a cancelled request reporting its usage
     on_spot_frame(conn, frame);  // a spot check's duplicate, or late frames of a cancelled request
     return;
   }
@@ -185,6 +199,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     flush_head(route);
     if (route->deterministic && routing_->config().spot_check_rate > 0)
       for (auto& e : frame.part().events()) route->output.add_event(e);
+    route->events_relayed += frame.part().events_size();
     proto::Frame out;
     *out.mutable_part() = std::move(*frame.mutable_part());
     send_to_client(route, out);
@@ -203,6 +218,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     maybe_spot_check(route);
     proto::Frame out;
     *out.mutable_end() = frame.end();
+    settle_route(route, u, out.mutable_end()->mutable_billing());  // on disk before the client sees the end
     auto* timings = out.mutable_end()->mutable_proxy();
     timings->set_total_us(now - route->started_us);
     if (route->first_token_us) timings->set_first_token_us(route->first_token_us - route->started_us);
@@ -223,6 +239,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     metrics_.add("model_requests", {{"model", route->model}});
     metrics_.observe("request_latency", {}, ms);
     finish_route(route, "ok");
+    send_payment_updates();
   } else if (frame.has_error()) {
     const auto& e = frame.error();
     worker.failed++;
@@ -243,6 +260,10 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
 }
 
 void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
+  if (frame.stream() == 0 && frame.has_billing_hello()) {
+    on_billing_hello(conn, frame.billing_hello());
+    return;
+  }
   if (frame.stream() == 0 || frame.stream() % 2 == 0) {
     conn->close("protocol violation: client frames must use odd stream ids");
     return;
@@ -325,6 +346,7 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
     fail_route(route, 503, "server_error", "registry_unavailable", "the proxy is not serving: " + problem, "proxy");
     return;
   }
+  if (!billing_admits(route)) return;
   arm_timeout(route);
   dispatch(route);
 }
@@ -337,6 +359,10 @@ WorkerChoice ProxyNode::choose_for(const std::shared_ptr<Route>& route, std::vec
                       w.last_dispatch};
     c.excluded = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
     c.disabled_reason = w.disabled_reason;
+    if (billing_ && w.contract.empty()) {
+      c.enabled = false;  // it could not be paid
+      c.disabled_reason = "names no payout wallet (owner_address) and this proxy bills per token";
+    }
     routing_->describe(c, worker_key(w), w.conn->rtt_us() / 1000.0, route->prefix_hash);
     candidates.push_back(c);
     ids.push_back(id);
@@ -357,6 +383,9 @@ bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
   }
   uint64_t worker_id = ids[choice.index];
   WorkerEntry& worker = workers_[worker_id];
+  uint64_t reservation = reserve_for(route, worker, true);
+  if (billing_ && reservation == 0) return false;  // refused; the error is sent
+  route->reservation = reservation;
   route->worker = worker.conn;
   route->worker_conn = worker_id;
   route->worker_stream = worker.conn->next_stream_id();
@@ -388,6 +417,7 @@ void ProxyNode::send_request_to(const std::shared_ptr<Route>& route, WorkerEntry
 }
 
 void ProxyNode::detach_from_worker(const std::shared_ptr<Route>& route) {
+  release_reservation(route->reservation, nullptr);  // nothing of this attempt reached the client
   if (route->worker_conn == 0) return;
   by_worker_.erase({route->worker_conn, route->worker_stream});
   if (auto it = workers_.find(route->worker_conn); it != workers_.end() && it->second.running > 0) it->second.running--;
@@ -426,12 +456,15 @@ void ProxyNode::fail_route(const std::shared_ptr<Route>& route, uint32_t status,
   e->set_message(message);
   e->set_hop(hop);
   if (usage) *e->mutable_usage() = *usage;
+  if (usage) release_reservation(route->reservation, usage, e->mutable_billing());
+  else if (route->head_sent) drain_reservation(route);  // the worker will say what it produced
   send_to_client(route, out);
   spdlog::warn("rid={} failed {} {} at {}: {}", route->request.request_id(), status, code, hop, message);
   finish_route(route, code.empty() ? "error" : code);
 }
 
 void ProxyNode::finish_route(const std::shared_ptr<Route>& route, const std::string& outcome) {
+  if (route->head_sent) drain_reservation(route);  // cancelled mid-answer: charge what was produced
   drop_hedge(route, "request finished (" + outcome + ")");
   if (route->hedge_timer) route->hedge_timer->cancel();
   detach_from_worker(route);
@@ -507,6 +540,7 @@ nlohmann::json ProxyNode::stats() const {
                            {"refused", worker_listener_->refused() + client_listener_->refused()},
                            {"pow_refused", worker_listener_->pow_refused() + client_listener_->pow_refused()}}},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
+          {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"in_flight", by_client_.size()},
           {"workers", workers},
           {"clients", clients},

@@ -25,6 +25,8 @@ class NodeAttestation;
 
 namespace chrysalis::proxy {
 
+class ProxyBilling;
+
 // A connected worker as the proxy sees it.
 struct WorkerEntry {
   std::shared_ptr<net::Connection> conn;
@@ -39,6 +41,9 @@ struct WorkerEntry {
   double avg_ttft_ms = 0;
   uint64_t served = 0, failed = 0, tokens = 0;
   uint64_t last_dispatch = 0;  // sequence number of the last request sent here
+  std::string owner;           // billing: the wallet it is paid to, as announced
+  std::string contract;        // billing: its worker contract with this proxy (raw); empty: none announced
+  uint64_t payout_sent = 0;    // billing: the largest signed payout sent to it
 };
 
 // A duplicate of a request raced on a second worker while the first has produced no token
@@ -50,6 +55,7 @@ struct HedgeAttempt {
   uint32_t running_before = 0;
   int64_t started_us = 0;
   std::optional<proto::ResponseHead> head;
+  uint64_t reservation = 0;  // billing: what this attempt holds of the client's funds
 };
 
 // One request in flight: the client's stream and the worker's stream it is relayed to.
@@ -78,6 +84,25 @@ struct Route {
   OutputDigest output;
   std::optional<HedgeAttempt> hedge;
   std::unique_ptr<boost::asio::steady_timer> hedge_timer;
+  // Billing (billing_proxy_node.cpp): the client's contract and the current attempt's reservation.
+  std::string client_contract;
+  uint64_t reservation = 0;
+  uint64_t events_relayed = 0;  // what reached the client: the charge when the worker cannot tell
+};
+
+// A cancelled request whose worker has not reported its usage yet: charged when it does (or,
+// after a grace period, with what the proxy relayed).
+struct DrainingCharge {
+  uint64_t reservation = 0;
+  uint64_t events_relayed = 0;
+  uint64_t prompt_estimate = 0;
+  std::shared_ptr<boost::asio::steady_timer> timer;
+};
+
+// A client connection's billing: its contract and the largest signed charge sent to it.
+struct ClientBilling {
+  std::string contract;
+  uint64_t charge_sent = 0;
 };
 
 // A spot check: the same deterministic request answered by 2 or 3 workers (spot_check_runs.cpp).
@@ -152,6 +177,21 @@ class ProxyNode {
   void launch_spot_run(uint64_t case_id);
   bool on_spot_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
   void drop_spot_runs(uint64_t conn_id);
+  // Billing (billing_proxy_node.cpp).
+  void on_billing_hello(const std::shared_ptr<net::Connection>& conn, const proto::BillingHello& hello);
+  void bind_worker_owner(WorkerEntry& worker, const std::string& owner);
+  // Refuses a request before dispatch when billing cannot serve it (the error is sent).
+  bool billing_admits(const std::shared_ptr<Route>& route);
+  // Reserves the worst case on `worker` for an attempt; 0 and the error sent when refused (when `fail`).
+  uint64_t reserve_for(const std::shared_ptr<Route>& route, const WorkerEntry& worker, bool fail);
+  void release_reservation(uint64_t& reservation, const proto::Usage* produced, proto::Billing* out = nullptr);
+  void settle_route(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Billing* out);
+  // The client went away mid-answer: keep the reservation until the worker reports what it produced.
+  void drain_reservation(const std::shared_ptr<Route>& route);
+  bool on_draining_frame(uint64_t conn_id, proto::Frame& frame);
+  void drop_draining(uint64_t conn_id);
+  void send_payment_updates();
+  void send_client_info(const std::string& contract);
 
   boost::asio::io_context& io_;
   ProxyConfig config_;
@@ -169,6 +209,9 @@ class ProxyNode {
   std::map<uint64_t, SpotCase> spot_cases_;
   std::map<StreamKey, SpotRun> spot_runs_;
   uint64_t spot_seq_ = 0;
+  std::unique_ptr<ProxyBilling> billing_;
+  std::map<uint64_t, ClientBilling> client_billing_;  // by connection id
+  std::map<StreamKey, DrainingCharge> draining_;
 };
 
 }  // namespace chrysalis::proxy

@@ -40,7 +40,13 @@ void ProxyNode::launch_hedge(const std::shared_ptr<Route>& route) {
   }
   uint64_t worker_id = ids[choice.index];
   WorkerEntry& worker = workers_[worker_id];
+  uint64_t reservation = reserve_for(route, worker, false);
+  if (billing_ && reservation == 0) {
+    metrics_.add("hedges", {{"outcome", "no_funds"}});  // the client's funds cover one attempt only
+    return;
+  }
   HedgeAttempt h;
+  h.reservation = reservation;
   h.worker = worker.conn;
   h.conn = worker_id;
   h.stream = worker.conn->next_stream_id();
@@ -86,6 +92,8 @@ bool ProxyNode::on_hedge_frame(const std::shared_ptr<Route>& route, proto::Frame
 void ProxyNode::adopt_hedge(const std::shared_ptr<Route>& route) {
   HedgeAttempt h = std::move(*route->hedge);
   route->hedge.reset();
+  release_reservation(route->reservation, nullptr);  // the first attempt's output never reached the client
+  route->reservation = h.reservation;
   route->worker = h.worker;
   route->worker_conn = h.conn;
   route->worker_stream = h.stream;
@@ -102,6 +110,7 @@ void ProxyNode::drop_hedge(const std::shared_ptr<Route>& route, const std::strin
   auto& h = *route->hedge;
   if (!cancel_reason.empty())
     if (auto w = h.worker.lock()) w->send_cancel(h.stream, cancel_reason);
+  release_reservation(h.reservation, nullptr);  // a duplicate is never billed
   by_worker_.erase({h.conn, h.stream});
   if (auto it = workers_.find(h.conn); it != workers_.end() && it->second.running > 0) it->second.running--;
   route->hedge.reset();

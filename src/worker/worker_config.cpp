@@ -47,6 +47,7 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
     throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
   c.engine_model_name = r.string("engine.model_name", c.model);
   c.attestation = attest::read_attestation_settings(r, file.string());
+  c.billing = billing::read_billing_settings(r, file.string(), "worker", !c.attestation.registry.endpoint.empty());
   return c;
 }
 

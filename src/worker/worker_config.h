@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "attest/policy_config.h"
+#include "billing/billing_settings.h"
 #include "common/endpoint.h"
 
 namespace chrysalis::worker {
@@ -18,6 +19,7 @@ struct WorkerConfig {
   uint32_t request_timeout_s = 120;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]
+  billing::BillingSettings billing;         // [billing]
   std::filesystem::path state_dir;
 
   std::string engine_kind = "embedded";  // embedded | external

@@ -16,6 +16,7 @@
 #include "net/tls_context.h"
 #include "worker/engine_supervisor.h"
 #include "worker/inference_job.h"
+#include "worker/worker_billing.h"
 
 namespace chrysalis::worker {
 
@@ -51,6 +52,11 @@ void WorkerNode::start() {
   const auto& identity = attestation_->identity();
   auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
   attestation_->start_renewal();
+  if (config_.billing.enabled) {
+    billing_ = std::make_unique<WorkerBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
+                                               attestation_->chain_policy(), config_.state_dir);
+    billing_->start();
+  }
   net::ConnectionOptions opts;
   opts.local_role = proto::ROLE_WORKER;
   opts.node_id = config_.id;
@@ -83,6 +89,15 @@ void WorkerNode::start() {
       set_coefficient(static_cast<uint32_t>(value));
       nlohmann::json state = {{"coefficient", coefficient_}};
       co_await api::send_json(res, 200, state);
+    } else if (req.method == "POST" && req.path == "/admin/claim") {
+      if (!billing_) {
+        co_await api::send_error(res, api::invalid_request("billing_disabled", "this worker has no [billing] section", "", 404));
+        co_return;
+      }
+      // Everything signed and unclaimed, whatever the threshold.
+      nlohmann::json claims = co_await billing_->claim(true);
+      nlohmann::json body = {{"claims", claims}, {"billing", billing_->stats()}};
+      co_await api::send_json(res, 200, body);
     } else {
       co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
     }
@@ -100,6 +115,7 @@ void WorkerNode::stop() {
   for (auto& [key, job] : jobs_) job->cancel("worker shutting down");
   for (auto& d : dialers_) d->stop();
   if (attestation_) attestation_->stop();
+  if (billing_) billing_->stop();
   if (http_) api::stop_node_http(*http_);
   if (supervisor_) supervisor_->stop();
 }
@@ -133,6 +149,13 @@ void WorkerNode::announce_to(net::Connection& conn) {
   s->set_max_concurrent(config_.max_concurrent);
   s->set_enabled(enabled());
   s->set_disabled_reason(disabled_reason());
+  if (billing_) {
+    s->set_owner_address(billing_->owner_address());
+    if (auto refusal = billing_->refusal(conn.peer_identity().public_key_hex); !refusal.empty()) {
+      s->set_enabled(false);
+      s->set_disabled_reason("this worker no longer serves this proxy: " + refusal);
+    }
+  }
   conn.send(frame);
 }
 
@@ -157,6 +180,10 @@ void WorkerNode::on_proxy_down(const std::shared_ptr<net::Connection>& conn, con
 }
 
 void WorkerNode::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
+  if (frame.stream() == 0 && (frame.has_billing_info() || frame.has_payment_update())) {
+    if (billing_) billing_->on_proxy_frame(conn, frame);
+    return;
+  }
   if (frame.stream() == 0 || frame.stream() % 2 == 1) {
     conn->close("protocol violation: proxy frames must use even stream ids");
     return;
@@ -188,6 +215,9 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
     conn->send(f);
     metrics_.add("requests", {{"outcome", code}});
   };
+  if (billing_)
+    if (auto refusal = billing_->refusal(conn->peer_identity().public_key_hex); !refusal.empty())
+      return reply_error(503, "proxy_dropped", "worker " + config_.id + " no longer serves this proxy: " + refusal);
   if (!enabled()) return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
   if (jobs_.size() >= config_.max_concurrent)
     return reply_error(429, "worker_busy", "worker " + config_.id + " is at its limit of " +
@@ -281,6 +311,7 @@ nlohmann::json WorkerNode::stats() const {
                       {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
           {"proxies", proxies},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
+          {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"metrics", metrics_.json()}};
 }
 

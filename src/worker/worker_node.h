@@ -23,6 +23,7 @@ class NodeAttestation;
 namespace chrysalis::worker {
 
 class EngineSupervisor;
+class WorkerBilling;
 class InferenceJob;
 
 class WorkerNode {
@@ -56,6 +57,7 @@ class WorkerNode {
   std::vector<std::shared_ptr<net::Dialer>> dialers_;
   std::unique_ptr<EngineSupervisor> supervisor_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
+  std::unique_ptr<WorkerBilling> billing_;
   std::unique_ptr<http::Server> http_;
   boost::asio::steady_timer health_timer_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)

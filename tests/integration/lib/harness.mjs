@@ -227,6 +227,13 @@ function tomlSection(name, values) {
     return entries.length ? [`[${name}]`, ...entries.map(([k, v]) => `${k} = ${toml(v)}`)] : [];
 }
 
+// [billing] for a node: {wallet: {file}, ...settings} (none when billing is null).
+function billingLines(billing) {
+    if (!billing) return [];
+    const {wallet, ...settings} = billing;
+    return tomlSection("billing", {enabled: true, wallet_key: wallet.file, ...settings});
+}
+
 // Runs a command to completion; throws with its output when it fails; returns stdout.
 export function run(cmd, args) {
     const r = spawnSync(cmd, args, {encoding: "utf8"});
@@ -361,8 +368,22 @@ export class Cluster {
         const line = await waitFor(() => tailOf(node.log, 100_000).split("\n").find((l) => l.includes('"event":"listening"')),
             {timeoutMs: 120_000, what: "the devnet to listen", logs: () => node.logs()});
         const info = JSON.parse(line.slice(line.indexOf("{")));
-        this.devnet = {endpoint: info.endpoint, root: info.root, node};
+        this.devnet = {endpoint: info.endpoint, root: info.root, node, base: new URL(info.endpoint).origin};
         return this.devnet;
+    }
+
+    // A new wallet key file (dir/<name>.wallet.json) funded with `ton` TON from the devnet's giver.
+    async fundedWallet(name, ton = "10") {
+        const file = path.join(this.dir, `${name}.wallet.json`);
+        const address = JSON.parse(run(BIN, ["wallet", "new", "--out", file, "--force"])).raw;
+        const r = await postJson(`${this.devnet.base}/devnet/fund`, {address, amount: ton});
+        if (r.status !== 200) throw new Error(`funding ${name} failed: ${r.status} ${r.text}`);
+        return {file, address};
+    }
+
+    // A contract's state read from the devnet (chrysalis ton contract show).
+    contract(kind, address) {
+        return JSON.parse(run(BIN, ["ton", "contract", "show", "--kind", kind, "--address", address, "--endpoint", this.devnet.endpoint]));
     }
 
     // The [registry] section pointing a node at the cluster's devnet root.
@@ -409,7 +430,7 @@ export class Cluster {
     }
 
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
-        extra = []} = {}) {
+        billing = null, extra = []} = {}) {
         id ??= `proxy-${++this.counter}`;
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -427,6 +448,7 @@ export class Cluster {
             ...this.attestationLines(attestation),
             ...this.registryLines(registry),
             ...tomlSection("routing", routing),
+            ...billingLines(billing),
             ...extra,
             "",
         ].join("\n"));
@@ -439,7 +461,8 @@ export class Cluster {
 
     // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url}.
     async startWorker({id, proxies, engine = {kind: "embedded"}, model = MODEL, coefficient = 1000, maxConcurrent = 4,
-        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}, registry = {}} = {}) {
+        requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}, registry = {},
+        billing = null} = {}) {
         id ??= `worker-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const lines = [
@@ -467,7 +490,7 @@ export class Cluster {
             lines.push(`url = ${toml(engine.url)}`);
         }
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
-            ...this.attestationLines(attestation), ...this.registryLines(registry), "");
+            ...this.attestationLines(attestation), ...this.registryLines(registry), ...billingLines(billing), "");
         const config = this.write(`${id}.toml`, lines.join("\n"));
         const node = new Node(this, {name: id, role: "worker", config, ports});
         node.id = id;
@@ -479,7 +502,7 @@ export class Cluster {
     }
 
     async startClient({id, proxies, apiKeys = [], maxBodyBytes = 1 << 20, defaultMaxTokens = 1000, maxTokensLimit = 32768,
-        requestTimeoutS = 60, logLevel = "info", attestation = {}, registry = {}} = {}) {
+        requestTimeoutS = 60, logLevel = "info", attestation = {}, registry = {}, billing = null} = {}) {
         id ??= `client-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -499,6 +522,7 @@ export class Cluster {
             // A client presents no quote (it runs outside a TEE); it checks the proxy's.
             ...this.attestationLines({provider: "none", dev_ca: null, ...attestation}),
             ...this.registryLines(registry),
+            ...billingLines(billing),
             "",
         ].join("\n"));
         const node = new Node(this, {name: id, role: "client", config, ports});

@@ -1,0 +1,33 @@
+#include "billing/billing_hello.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "ton/encoding.h"
+
+namespace chrysalis::billing {
+
+namespace {
+constexpr char kHelloContext[] = "chrysalis-billing-hello";
+}
+
+std::vector<uint8_t> billing_hello_message(const ton::PublicKey& client_tls, const ton::PublicKey& proxy_tls) {
+  std::vector<uint8_t> m(kHelloContext, kHelloContext + sizeof(kHelloContext) - 1);
+  m.insert(m.end(), client_tls.begin(), client_tls.end());
+  m.insert(m.end(), proxy_tls.begin(), proxy_tls.end());
+  return m;
+}
+
+ton::PublicKey public_key_from_hex(const std::string& hex, const std::string& what) {
+  ton::Bytes raw;
+  try {
+    raw = ton::from_hex(hex);
+  } catch (const std::exception&) {
+  }
+  if (raw.size() != 32) throw std::invalid_argument(what + " is not a 32-byte Ed25519 public key");
+  ton::PublicKey out{};
+  std::copy(raw.begin(), raw.end(), out.begin());
+  return out;
+}
+
+}  // namespace chrysalis::billing

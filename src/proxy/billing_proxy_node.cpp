@@ -1,0 +1,221 @@
+// The proxy's request path with billing on: clients prove their wallet, workers name theirs;
+// every attempt reserves the worst case before it is sent, the end of a request charges what the
+// worker reports (settled and fsynced before the client sees the end), failures charge only what
+// was produced, and parties get their signed amounts after each commit and each request.
+#include <spdlog/spdlog.h>
+
+#include "attest/ra_tls_node.h"
+#include "proxy/proxy_billing.h"
+#include "proxy/proxy_node.h"
+
+namespace chrysalis::proxy {
+
+namespace {
+
+constexpr int64_t kDrainGraceMs = 10'000;  // how long a cancelled worker has to report its usage
+constexpr uint64_t kPromptFraming = 128;   // template tokens a chat prompt may add beyond its bytes
+
+billing::TokenUsage to_usage(const proto::Usage& u) {
+  billing::TokenUsage t{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens()};
+  t.cached = std::min(t.cached, t.prompt);  // a worker's inconsistent report must not fail the charge
+  t.reasoning = std::min(t.reasoning, t.completion);
+  return t;
+}
+
+}  // namespace
+
+void ProxyNode::on_billing_hello(const std::shared_ptr<net::Connection>& conn, const proto::BillingHello& hello) {
+  proto::Frame out;
+  if (!billing_) {
+    out.mutable_billing_info()->set_enabled(false);
+    conn->send(out);
+    return;
+  }
+  try {
+    auto contract = billing_->bind_client(hello, conn->peer_identity().public_key_hex, attestation_->identity().public_key_hex);
+    auto& b = client_billing_[conn->id()];
+    if (b.contract != contract) b = ClientBilling{contract, 0};
+    spdlog::info("client conn={} pays from contract {}", conn->id(), contract);
+    // The BillingInfo follows once the contract has been read (send_client_info).
+  } catch (const std::invalid_argument& e) {
+    *out.mutable_billing_info() = billing_->info_for("", true);
+    out.mutable_billing_info()->set_error(std::string("billing refused: ") + e.what());
+    conn->send(out);
+  }
+}
+
+void ProxyNode::send_client_info(const std::string& contract) {
+  for (auto& [conn_id, b] : client_billing_) {
+    if (b.contract != contract) continue;
+    auto it = clients_.find(conn_id);
+    if (it == clients_.end()) continue;
+    proto::Frame out;
+    *out.mutable_billing_info() = billing_->info_for(contract, true);
+    it->second->send(out);
+  }
+}
+
+void ProxyNode::bind_worker_owner(WorkerEntry& worker, const std::string& owner) {
+  if (!billing_ || owner.empty()) return;
+  worker.owner = owner;
+  proto::Frame out;
+  try {
+    std::string contract = billing_->bind_worker(owner);
+    if (contract == worker.contract) return;
+    worker.contract = contract;
+    worker.payout_sent = 0;
+    *out.mutable_billing_info() = billing_->info_for(contract, false);
+    spdlog::info("worker {} is paid through contract {}", worker.id, contract);
+  } catch (const std::invalid_argument& e) {
+    worker.contract.clear();
+    *out.mutable_billing_info() = billing_->info_for("", false);
+    out.mutable_billing_info()->set_error(e.what());
+  }
+  worker.conn->send(out);
+}
+
+bool ProxyNode::billing_admits(const std::shared_ptr<Route>& route) {
+  if (!billing_) return true;
+  if (std::string problem = billing_->serving_problem(); !problem.empty()) {
+    fail_route(route, 503, "server_error", "billing_unavailable", problem, "proxy");
+    return false;
+  }
+  auto it = client_billing_.find(route->client_conn);
+  if (it == client_billing_.end()) {
+    fail_route(route, 402, "billing_error", "payment_required",
+               "this proxy bills per token and the client has not named the wallet that pays (BillingHello)", "proxy");
+    return false;
+  }
+  route->client_contract = it->second.contract;
+  return true;
+}
+
+uint64_t ProxyNode::reserve_for(const std::shared_ptr<Route>& route, const WorkerEntry& worker, bool fail) {
+  if (!billing_) return 0;
+  billing::ReserveRequest r;
+  r.client = route->client_contract;
+  r.worker = worker.contract;
+  r.coefficient = worker.coefficient;
+  // Safe upper bound: every prompt token covers at least one byte of the request body.
+  r.prompt_tokens = route->request.body().size() + kPromptFraming;
+  r.max_tokens = route->request.max_tokens();
+  try {
+    return billing_->reserve(r).id;
+  } catch (const billing::InsufficientFunds& e) {
+    billing_->refresh_client(route->client_contract);  // it may have topped up since the last read
+    if (fail) fail_route(route, 402, "billing_error", "insufficient_funds", e.what(), "proxy");
+  } catch (const std::exception& e) {
+    if (fail) fail_route(route, 503, "server_error", "billing_unavailable", e.what(), "proxy");
+  }
+  return 0;
+}
+
+void ProxyNode::release_reservation(uint64_t& reservation, const proto::Usage* produced, proto::Billing* out) {
+  if (!billing_ || reservation == 0) return;
+  uint64_t id = reservation;
+  reservation = 0;
+  try {
+    auto s = billing_->cancel(id, produced ? to_usage(*produced) : billing::TokenUsage{});
+    if (out) {
+      out->set_charged_tokens(s.charged_tokens);
+      out->set_cost_nano(s.charged_nano);
+      out->set_capped(s.capped);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("releasing reservation {} failed: {}", id, e.what());
+  }
+}
+
+void ProxyNode::settle_route(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Billing* out) {
+  if (!billing_ || route->reservation == 0) return;
+  uint64_t id = route->reservation;
+  route->reservation = 0;
+  try {
+    auto s = billing_->settle(id, to_usage(usage));
+    out->set_charged_tokens(s.charged_tokens);
+    out->set_cost_nano(s.charged_nano);
+    out->set_capped(s.capped);
+    out->set_available_nano(billing_->available_nano(route->client_contract));
+    metrics_.add("billed_nano", {}, static_cast<double>(s.charged_nano));
+  } catch (const std::exception& e) {
+    spdlog::error("rid={} settling reservation {} failed: {}", route->request.request_id(), id, e.what());
+  }
+}
+
+void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {
+  if (!billing_ || route->reservation == 0) return;
+  if (route->worker_conn == 0 || !workers_.count(route->worker_conn)) {
+    proto::Usage produced;
+    produced.set_completion_tokens(route->events_relayed);
+    release_reservation(route->reservation, route->events_relayed ? &produced : nullptr);
+    return;
+  }
+  StreamKey key{route->worker_conn, route->worker_stream};
+  DrainingCharge d{route->reservation, route->events_relayed, route->request.prompt_tokens_estimate(),
+                   std::make_shared<boost::asio::steady_timer>(io_)};
+  route->reservation = 0;
+  d.timer->expires_after(std::chrono::milliseconds(kDrainGraceMs));
+  d.timer->async_wait([this, key](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = draining_.find(key);
+    if (it == draining_.end()) return;
+    proto::Usage produced;  // the worker never said: charge what reached the client
+    produced.set_completion_tokens(it->second.events_relayed);
+    if (it->second.events_relayed) produced.set_prompt_tokens(it->second.prompt_estimate);
+    release_reservation(it->second.reservation, &produced);
+    draining_.erase(it);
+  });
+  draining_[key] = std::move(d);
+}
+
+bool ProxyNode::on_draining_frame(uint64_t conn_id, proto::Frame& frame) {
+  auto it = draining_.find({conn_id, frame.stream()});
+  if (it == draining_.end()) return false;
+  const proto::Usage* usage = frame.has_end() ? &frame.end().usage() : frame.has_error() ? &frame.error().usage() : nullptr;
+  if (!usage) return true;  // parts still in flight
+  it->second.timer->cancel();
+  release_reservation(it->second.reservation, usage);
+  draining_.erase(it);
+  send_payment_updates();
+  return true;
+}
+
+void ProxyNode::drop_draining(uint64_t conn_id) {
+  for (auto it = draining_.begin(); it != draining_.end();) {
+    if (it->first.first != conn_id) {
+      ++it;
+      continue;
+    }
+    it->second.timer->cancel();
+    proto::Usage produced;
+    produced.set_completion_tokens(it->second.events_relayed);
+    if (it->second.events_relayed) produced.set_prompt_tokens(it->second.prompt_estimate);
+    release_reservation(it->second.reservation, &produced);
+    it = draining_.erase(it);
+  }
+}
+
+void ProxyNode::send_payment_updates() {
+  if (!billing_) return;
+  for (auto& [conn_id, b] : client_billing_) {
+    auto it = clients_.find(conn_id);
+    if (it == clients_.end()) continue;
+    if (auto u = billing_->charge_update(b.contract, b.charge_sent)) {
+      b.charge_sent = u->tokens();
+      proto::Frame out;
+      *out.mutable_payment_update() = std::move(*u);
+      it->second->send(out);
+    }
+  }
+  for (auto& [conn_id, w] : workers_) {
+    if (w.contract.empty()) continue;
+    if (auto u = billing_->payout_update(w.contract, w.payout_sent)) {
+      w.payout_sent = u->tokens();
+      proto::Frame out;
+      *out.mutable_payment_update() = std::move(*u);
+      w.conn->send(out);
+    }
+  }
+}
+
+}  // namespace chrysalis::proxy

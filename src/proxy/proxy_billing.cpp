@@ -1,0 +1,388 @@
+#include "proxy/proxy_billing.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include "attest/quote_crypto.h"
+#include "billing/billing_hello.h"
+#include "common/time.h"
+#include "ton/boc.h"
+#include "ton/contract_get_methods.h"
+#include "ton/contract_messages.h"
+#include "ton/encoding.h"
+#include "ton/wallet_sender.h"
+
+namespace chrysalis::proxy {
+
+namespace asio = boost::asio;
+namespace contracts = ton::contracts;
+
+namespace {
+
+constexpr uint64_t kGas = 100'000'000;  // 0.1 TON attached to every message; the excess comes back
+
+ton::Ed25519Key key_from_pem(const std::string& pem) {
+  auto pkey = attest::load_private_key_pem(pem);
+  std::array<uint8_t, 32> seed{};
+  size_t len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), seed.data(), &len) != 1 || len != seed.size())
+    throw std::runtime_error("the node's TLS key is not an Ed25519 key: it cannot sign payments");
+  return ton::Ed25519Key::from_seed(seed);
+}
+
+asio::awaitable<void> sleep_ms(int64_t ms) {
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  boost::system::error_code ec;
+  co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+proto::PaymentUpdate to_update(const std::string& contract, const billing::SignedAmount& amount, uint64_t seqno) {
+  proto::PaymentUpdate u;
+  u.set_contract(contract);
+  u.set_tokens(amount.tokens);
+  auto boc = ton::serialize_boc(amount.signed_body);
+  u.set_signed_body_boc(std::string(boc.begin(), boc.end()));
+  u.set_committed_seqno(seqno);
+  return u;
+}
+
+}  // namespace
+
+ProxyBilling::ProxyBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
+                           std::shared_ptr<attest::ChainPolicySource> chain_policy, const std::string& tee_key_pem,
+                           std::filesystem::path state_dir)
+    : ex_(ex),
+      settings_(std::move(settings)),
+      registry_settings_(std::move(registry)),
+      chain_policy_(std::move(chain_policy)),
+      tee_key_(key_from_pem(tee_key_pem)),
+      state_dir_(std::move(state_dir)) {
+  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry_settings_.endpoint, registry_settings_.api_key,
+                                             ton::load_wallet_key(settings_.wallet_key));
+}
+
+ProxyBilling::~ProxyBilling() { *stopped_ = true; }
+
+void ProxyBilling::start(std::function<void()> on_committed, std::function<void(const std::string&)> on_client_read,
+                         std::function<void()> on_ready) {
+  on_ready_ = std::move(on_ready);
+  on_committed_ = std::move(on_committed);
+  on_client_read_ = std::move(on_client_read);
+  agent_->start();
+  auto stopped = stopped_;
+  asio::co_spawn(ex_, [this, stopped]() -> asio::awaitable<void> {
+    while (!*stopped) {
+      try {
+        co_await setup();
+        break;
+      } catch (const std::exception& e) {
+        if (*stopped) co_return;
+        refuse(std::string("billing setup failed: ") + e.what());
+        if (dynamic_cast<const billing::LedgerTampered*>(&e)) co_return;  // never retried: an operator must look
+      }
+      co_await sleep_ms(2000);
+    }
+    if (!*stopped) co_await tick_loop();
+  }, asio::detached);
+}
+
+void ProxyBilling::stop() {
+  *stopped_ = true;
+  agent_->stop();
+  if (timer_) timer_->cancel();
+}
+
+void ProxyBilling::refuse(const std::string& why) {
+  if (problem_ != why) spdlog::error("{}", why);
+  problem_ = why;
+}
+
+asio::awaitable<void> ProxyBilling::setup() {
+  auto stopped = stopped_;
+  while (!chain_policy_->registry()) {
+    co_await sleep_ms(200);
+    if (*stopped) co_return;
+  }
+  auto registry = *chain_policy_->registry();
+  network_ = registry.network();
+  params_ = registry.params;
+  auto owner = agent_->wallet_address();
+  auto init = network_->proxy_state_init(owner, tee_key_.public_key());
+  proxy_contract_ = network_->proxy_address(owner, tee_key_.public_key());
+  auto& chain = agent_->client();
+  if (co_await chain.get_address_state(proxy_contract_.to_raw()) != "active") {
+    problem_ = "billing is starting (deploying the proxy contract " + proxy_contract_.to_friendly() + ")";
+    uint64_t stake = std::max(settings_.proxy_stake_nano, params_.min_proxy_stake);
+    spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(), ton::format_ton(stake));
+    co_await agent_->send_one(ton::ChainAgent::message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init));
+    if (co_await chain.get_address_state(proxy_contract_.to_raw()) != "active")
+      throw std::runtime_error("the proxy contract was not deployed (does the wallet " + owner.to_friendly() +
+                               " hold stake + 0.1 TON?)");
+  }
+  billing::LedgerOptions options{state_dir_ / "books.sqlite", tee_key_, billing::Prices::from_params(params_), network_->root,
+                                 proxy_contract_};
+  if (!ledger_) {
+    ledger_ = billing::ProxyLedger::open(options);  // throws LedgerTampered naming the row
+    size_t released = ledger_->release_open_reservations();
+    if (released) spdlog::warn("released {} reservations of requests that did not survive the restart", released);
+  }
+  auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
+  auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
+  if (!verdict.ok) {
+    refuse("the proxy refuses to serve: " + verdict.reason);
+    co_return;  // the tick loop keeps checking: nothing a restart would fix
+  }
+  problem_.clear();
+  if (on_ready_) on_ready_();
+  spdlog::info("billing ready: proxy contract {}, books at seqno {} (chain {}), price {} nanoTON/token, worker fee {}",
+               proxy_contract_.to_friendly(), ledger_->state().seqno, pd.last_seqno, params_.price_per_token,
+               params_.worker_fee_per_token);
+}
+
+std::string ProxyBilling::serving_problem() const {
+  if (!problem_.empty()) return problem_;
+  if (!ledger_ || !ledger_->serving()) return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
+  return "";
+}
+
+asio::awaitable<void> ProxyBilling::tick_loop() {
+  auto stopped = stopped_;
+  timer_ = std::make_unique<asio::steady_timer>(ex_);
+  while (!*stopped) {
+    timer_->expires_after(std::chrono::milliseconds(settings_.commit_interval_ms));
+    boost::system::error_code ec;
+    co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (*stopped) co_return;
+    int64_t now = unix_now_us() / 1000000;
+    for (auto& c : clients_)
+      if (now - client_read_at_[c] >= settings_.client_refresh_s) refresh_client(c);
+    if (!commit_queued_) {
+      commit_queued_ = true;
+      agent_->submit("commit", [this, stopped]() -> asio::awaitable<void> {
+        try {
+          if (!*stopped) co_await commit_and_charge();
+        } catch (...) {
+          commit_queued_ = false;
+          ++commit_failures_;
+          throw;
+        }
+        commit_queued_ = false;
+      });
+    }
+  }
+}
+
+asio::awaitable<void> ProxyBilling::commit_and_charge() {
+  auto& chain = agent_->client();
+  auto state = ledger_->state();
+  if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
+    int64_t t0 = steady_now_us();
+    auto commit = ledger_->prepare_commit();
+    co_await agent_->send_one(ton::ChainAgent::message(proxy_contract_, kGas, commit.signed_body));
+    auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
+    auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
+    if (!verdict.ok) {
+      refuse("the proxy refuses to serve: " + verdict.reason);
+      co_return;
+    }
+    last_commit_ms_ = (steady_now_us() - t0) / 1000.0;
+    ++commits_;
+    if (on_committed_) on_committed_();
+  }
+  // Clients whose committed, unpaid usage passed the threshold are charged on chain: the proxy
+  // contract then holds what workers will claim.
+  const auto prices = ledger_->prices();
+  for (auto& c : ledger_->clients()) {
+    if (c.committed_tokens <= c.chain_tokens_used) continue;
+    if (billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) < std::max<uint64_t>(1, settings_.charge_threshold_nano))
+      continue;
+    auto charge = ledger_->signed_charge(c.id);
+    if (!charge) continue;
+    auto contract = ton::Address::parse(c.id);
+    co_await agent_->send_one(ton::ChainAgent::message(contract, kGas, charge->signed_body));
+    ++charges_sent_;
+    if (co_await read_client(c.id) && on_client_read_) on_client_read_(c.id);
+  }
+}
+
+void ProxyBilling::refresh_client(const std::string& contract, bool always_notify) {
+  if (always_notify) notify_after_read_.insert(contract);
+  if (reads_in_flight_.count(contract)) return;
+  reads_in_flight_.insert(contract);
+  auto stopped = stopped_;
+  asio::co_spawn(ex_, [this, contract, stopped]() -> asio::awaitable<void> {
+    bool changed = false;
+    try {
+      changed = co_await read_client(contract);
+    } catch (const std::exception& e) {
+      if (!*stopped) spdlog::warn("reading client contract {} failed: {}", contract, e.what());
+    }
+    if (*stopped) co_return;
+    reads_in_flight_.erase(contract);
+    bool notify = changed || notify_after_read_.erase(contract) > 0;
+    if (notify && on_client_read_) on_client_read_(contract);
+  }, asio::detached);
+}
+
+asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
+  auto stopped = stopped_;
+  auto& chain = agent_->client();
+  auto address = ton::Address::parse(contract);
+  billing::ClientChainState seen;
+  if (co_await chain.get_address_state(contract) == "active") {
+    auto cd = co_await contracts::read_client_data(chain, address);
+    if (cd.state != 2) seen = {cd.balance, cd.stake, cd.tokens_used};  // closed: nothing to spend
+    else seen = {0, 0, cd.tokens_used};
+  }
+  if (*stopped || !ledger_) co_return false;
+  client_read_at_[contract] = unix_now_us() / 1000000;
+  auto known = ledger_->client(contract);
+  // Every change is a signed, fsynced ledger write: skip reads that changed nothing.
+  if (known && known->balance_nano == seen.balance_nano && known->stake_nano == seen.stake_nano &&
+      known->chain_tokens_used == seen.tokens_used)
+    co_return false;
+  ledger_->update_client_chain(contract, seen);
+  co_return true;
+}
+
+std::string ProxyBilling::bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex,
+                                      const std::string& proxy_tls_hex) {
+  if (!network_) throw std::invalid_argument("billing is not ready yet");
+  if (hello.wallet_public_key().size() != 32) throw std::invalid_argument("wallet_public_key must be 32 bytes");
+  if (hello.signature().size() != 64) throw std::invalid_argument("signature must be 64 bytes");
+  ton::PublicKey wallet_key{};
+  std::copy(hello.wallet_public_key().begin(), hello.wallet_public_key().end(), wallet_key.begin());
+  ton::Signature sig{};
+  std::copy(hello.signature().begin(), hello.signature().end(), sig.begin());
+  auto message = billing::billing_hello_message(billing::public_key_from_hex(client_tls_hex, "the client's TLS key"),
+                                       billing::public_key_from_hex(proxy_tls_hex, "the proxy's TLS key"));
+  if (!ton::ed25519_verify(wallet_key, message, sig))
+    throw std::invalid_argument("the wallet signature does not verify for this connection");
+  ton::WalletV4R2 wallet(wallet_key, hello.workchain());
+  auto contract = network_->client_address(wallet.address(), proxy_contract_, tee_key_.public_key()).to_raw();
+  clients_.insert(contract);
+  refresh_client(contract, true);  // the client waits for the answer
+  return contract;
+}
+
+std::string ProxyBilling::bind_worker(const std::string& owner_text) {
+  if (!network_) throw std::invalid_argument("billing is not ready yet");
+  ton::Address owner;
+  try {
+    owner = ton::Address::parse(owner_text);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument("owner_address \"" + owner_text + "\" is not a TON address: " + e.what());
+  }
+  return network_->worker_address(owner, proxy_contract_, tee_key_.public_key()).to_raw();
+}
+
+proto::BillingInfo ProxyBilling::info_for(const std::string& party_contract, bool client) const {
+  proto::BillingInfo info;
+  info.set_enabled(true);
+  if (!network_) {
+    info.set_error("billing is not ready yet");
+    return info;
+  }
+  info.set_root(network_->root.to_raw());
+  info.set_proxy_contract(proxy_contract_.to_raw());
+  info.set_party_contract(party_contract);
+  info.set_price_per_token(params_.price_per_token);
+  info.set_worker_fee_per_token(params_.worker_fee_per_token);
+  if (client && ledger_) {
+    info.set_available_nano(ledger_->available_nano(party_contract));
+    if (auto c = ledger_->client(party_contract)) {
+      info.set_balance_nano(c->balance_nano);
+      info.set_stake_nano(c->stake_nano);
+    }
+  }
+  return info;
+}
+
+billing::ReservationTicket ProxyBilling::reserve(const billing::ReserveRequest& request) {
+  if (auto p = serving_problem(); !p.empty()) throw billing::LedgerRefused(p);
+  return ledger_->reserve(request);
+}
+
+billing::Settlement ProxyBilling::settle(uint64_t reservation, const billing::TokenUsage& usage) {
+  return ledger_->settle(reservation, usage);
+}
+
+billing::Settlement ProxyBilling::cancel(uint64_t reservation, const billing::TokenUsage& produced) {
+  return ledger_->cancel(reservation, produced);
+}
+
+uint64_t ProxyBilling::available_nano(const std::string& client) const {
+  return ledger_ ? ledger_->available_nano(client) : 0;
+}
+
+std::optional<proto::PaymentUpdate> ProxyBilling::charge_update(const std::string& client, uint64_t after) {
+  if (!ledger_) return std::nullopt;
+  auto c = ledger_->client(client);
+  if (!c || c->committed_tokens <= after) return std::nullopt;
+  auto amount = ledger_->signed_charge(client);
+  if (!amount) return std::nullopt;
+  return to_update(client, *amount, ledger_->state().last_committed_seqno);
+}
+
+std::optional<proto::PaymentUpdate> ProxyBilling::payout_update(const std::string& worker, uint64_t after) {
+  if (!ledger_) return std::nullopt;
+  auto w = ledger_->worker(worker);
+  if (!w || w->committed_tokens <= after) return std::nullopt;
+  auto amount = ledger_->signed_payout(worker);
+  if (!amount) return std::nullopt;
+  return to_update(worker, *amount, ledger_->state().last_committed_seqno);
+}
+
+nlohmann::json ProxyBilling::stats() const {
+  nlohmann::json out = {{"enabled", true},
+                        {"serving_problem", serving_problem()},
+                        {"proxy_contract", network_ ? proxy_contract_.to_friendly() : ""},
+                        {"public_key", ton::to_hex(tee_key_.public_key())},
+                        {"commits", commits_},
+                        {"commit_failures", commit_failures_},
+                        {"last_commit_ms", last_commit_ms_},
+                        {"charges_sent", charges_sent_},
+                        {"chain", agent_->stats()}};
+  if (!ledger_) return out;
+  auto s = ledger_->state();
+  const auto& prices = ledger_->prices();
+  out["price_per_token"] = prices.price_per_token;
+  out["worker_fee_per_token"] = prices.worker_fee_per_token;
+  out["seqno"] = s.seqno;
+  out["committed_seqno"] = s.last_committed_seqno;
+  // Totals as the books hold them (nanoTON at the network's prices; tokens are adjusted tokens).
+  out["charged_tokens"] = s.total_charged_tokens;
+  out["earned_tokens"] = s.total_earned_tokens;
+  out["reserved_tokens"] = s.total_reserved_tokens;
+  out["charged_nano"] = std::to_string(billing::client_cost_nano(s.total_charged_tokens, prices));
+  out["worker_fees_nano"] = std::to_string(billing::worker_fee_nano(s.total_earned_tokens, prices));
+  out["commission_nano"] = std::to_string(s.commission_nano);
+  out["reserved_nano"] = std::to_string(billing::client_cost_nano(s.total_reserved_tokens, prices));
+  nlohmann::json clients = nlohmann::json::array(), workers = nlohmann::json::array();
+  for (auto& c : ledger_->clients())
+    clients.push_back({{"contract", c.id},
+                       {"balance_nano", std::to_string(c.balance_nano)},
+                       {"stake_nano", std::to_string(c.stake_nano)},
+                       {"available_nano", std::to_string(ledger_->available_nano(c.id))},
+                       {"reserved_tokens", c.reserved_tokens},
+                       {"charged_tokens", c.charged_tokens},
+                       {"committed_tokens", c.committed_tokens},
+                       {"charged_on_chain_tokens", c.chain_tokens_used},
+                       {"charged_nano", std::to_string(billing::client_cost_nano(c.charged_tokens, prices))}});
+  for (auto& w : ledger_->workers())
+    workers.push_back({{"contract", w.id},
+                       {"earned_tokens", w.earned_tokens},
+                       {"committed_tokens", w.committed_tokens},
+                       {"signed_tokens", w.signed_tokens},
+                       {"earned_nano", std::to_string(billing::worker_fee_nano(w.earned_tokens, prices))}});
+  out["clients"] = clients;
+  out["workers"] = workers;
+  out["invariant_violations"] = ledger_->check_invariants();
+  return out;
+}
+
+}  // namespace chrysalis::proxy

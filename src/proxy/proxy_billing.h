@@ -1,0 +1,100 @@
+#pragma once
+// The proxy's side of payment: its contract on chain (deployed with a stake on first start), the
+// books (billing::ProxyLedger) bound to that contract and to the proxy's TEE key, and the loops
+// that keep them honest: client contracts are read from chain, the books' state is committed to
+// the proxy contract, clients are charged on chain, and parties get signed amounts for committed
+// state only. The proxy serves paid requests only while the books are verified against the chain.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "attest/chain_policy_source.h"
+#include "billing/billing_settings.h"
+#include "billing/proxy_ledger.h"
+#include "chrysalis.pb.h"
+#include "ton/chain_agent.h"
+#include "ton/contract_init.h"
+
+namespace chrysalis::proxy {
+
+class ProxyBilling {
+ public:
+  ProxyBilling(boost::asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
+               std::shared_ptr<attest::ChainPolicySource> chain_policy, const std::string& tee_key_pem,
+               std::filesystem::path state_dir);
+  ~ProxyBilling();
+
+  // `on_committed` runs after every state commit the chain confirmed (send parties their amounts);
+  // `on_client_read(contract)` after a client contract was read (answer its pending hellos).
+  // `on_ready` once the books serve (bind the workers that announced themselves before).
+  void start(std::function<void()> on_committed, std::function<void(const std::string&)> on_client_read,
+             std::function<void()> on_ready);
+  void stop();
+
+  // Empty while paid requests may be served; else why not (setting up, refused by the chain check).
+  std::string serving_problem() const;
+
+  // A client's wallet proof → its client contract (raw address); throws std::invalid_argument
+  // naming what is wrong with the proof. Queues a read of the contract.
+  std::string bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex, const std::string& proxy_tls_hex);
+  // A worker's payout wallet → its worker contract (raw); throws std::invalid_argument for a bad address.
+  std::string bind_worker(const std::string& owner_text);
+  // What the proxy tells a party about its contract.
+  proto::BillingInfo info_for(const std::string& party_contract, bool client) const;
+
+  billing::ReservationTicket reserve(const billing::ReserveRequest& request);  // throws billing::LedgerError
+  billing::Settlement settle(uint64_t reservation, const billing::TokenUsage& usage);
+  billing::Settlement cancel(uint64_t reservation, const billing::TokenUsage& produced);
+  uint64_t available_nano(const std::string& client) const;
+  // Reads the client contract; `always_notify`: call on_client_read even when nothing changed.
+  void refresh_client(const std::string& contract, bool always_notify = false);
+
+  // The latest signed amount when it is above `after` tokens.
+  std::optional<proto::PaymentUpdate> charge_update(const std::string& client, uint64_t after);
+  std::optional<proto::PaymentUpdate> payout_update(const std::string& worker, uint64_t after);
+
+  billing::ProxyLedger* ledger() { return ledger_.get(); }
+  nlohmann::json stats() const;
+
+ private:
+  boost::asio::awaitable<void> setup();
+  boost::asio::awaitable<void> tick_loop();
+  boost::asio::awaitable<void> commit_and_charge();
+  // True when the contract differs from what the books knew.
+  boost::asio::awaitable<bool> read_client(std::string contract);
+  void refuse(const std::string& why);
+
+  boost::asio::any_io_executor ex_;
+  billing::BillingSettings settings_;
+  attest::RegistrySettings registry_settings_;
+  std::shared_ptr<attest::ChainPolicySource> chain_policy_;
+  ton::Ed25519Key tee_key_;
+  std::filesystem::path state_dir_;
+  std::unique_ptr<ton::ChainAgent> agent_;
+  std::optional<ton::contracts::ChrysalisNetwork> network_;
+  ton::contracts::ContractParams params_{};
+  ton::Address proxy_contract_;
+  std::unique_ptr<billing::ProxyLedger> ledger_;
+  std::string problem_ = "billing is starting (reading the registry)";
+  std::function<void()> on_committed_;
+  std::function<void(const std::string&)> on_client_read_;
+  std::function<void()> on_ready_;
+  std::set<std::string> clients_;                 // bound client contracts (raw)
+  std::map<std::string, int64_t> client_read_at_;  // unix seconds of the last read
+  std::set<std::string> reads_in_flight_;
+  std::set<std::string> notify_after_read_;
+  bool commit_queued_ = false;
+  uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0;
+  double last_commit_ms_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+};
+
+}  // namespace chrysalis::proxy

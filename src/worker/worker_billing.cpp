@@ -1,0 +1,203 @@
+#include "worker/worker_billing.h"
+
+#include <spdlog/spdlog.h>
+
+#include "billing/billing_hello.h"
+#include "billing/pricing.h"
+#include "ton/boc.h"
+#include "ton/contract_get_methods.h"
+#include "ton/contract_init.h"
+
+namespace chrysalis::worker {
+
+namespace asio = boost::asio;
+namespace contracts = ton::contracts;
+
+namespace {
+constexpr uint64_t kGas = 100'000'000;  // 0.1 TON with every claim (≥ the 0.05 TON a forwarded payout needs)
+}
+
+WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
+                             std::shared_ptr<attest::ChainPolicySource> chain_policy, std::filesystem::path state_dir)
+    : ex_(ex), settings_(std::move(settings)), chain_policy_(std::move(chain_policy)), state_dir_(std::move(state_dir)) {
+  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry.endpoint, registry.api_key, ton::load_wallet_key(settings_.wallet_key));
+}
+
+void WorkerBilling::start() { agent_->start(); }
+void WorkerBilling::stop() { agent_->stop(); }
+
+std::string WorkerBilling::owner_address() const { return agent_->wallet_address().to_raw(); }
+
+bool WorkerBilling::ensure_book() {
+  if (book_) return true;
+  auto registry = chain_policy_->registry();
+  if (!registry) return false;
+  std::filesystem::create_directories(state_dir_);
+  book_ = std::make_unique<billing::PayoutBook>(registry->network().root, registry->params.worker_fee_per_token,
+                                                state_dir_ / "payouts.json");
+  return true;
+}
+
+void WorkerBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame) {
+  const std::string key = conn->peer_identity().public_key_hex;
+  auto& p = proxies_[key];
+  if (frame.has_billing_info()) {
+    const auto& info = frame.billing_info();
+    if (!info.enabled()) return;
+    if (!info.error().empty()) {
+      p.problem = "proxy: " + info.error();
+      return;
+    }
+    try {
+      auto proxy_contract = ton::Address::parse(info.proxy_contract());
+      auto contract = ton::Address::parse(info.party_contract());
+      if (!(proxy_contract == p.proxy_contract) || !(contract == p.contract)) p.verified = false;
+      p.proxy_contract = proxy_contract;
+      p.contract = contract;
+    } catch (const std::exception& e) {
+      p.problem = std::string("the proxy sent a malformed contract address: ") + e.what();
+      return;
+    }
+    if (!p.verified) schedule_verify(key);
+    return;
+  }
+  if (!frame.has_payment_update()) return;
+  auto refuse = [&](const std::string& why) {
+    ++refused_updates_;
+    last_refusal_ = why;
+    spdlog::warn("refused a signed payout from proxy {}: {}", key.substr(0, 16), why);
+  };
+  if (!p.verified || !ensure_book()) return refuse("the proxy's contract is not verified yet");
+  const auto& boc = frame.payment_update().signed_body_boc();
+  ton::CellRef body;
+  try {
+    body = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(boc.data()), boc.size()));
+  } catch (const std::exception& e) {
+    return refuse(std::string("malformed BoC: ") + e.what());
+  }
+  auto result = book_->accept(billing::public_key_from_hex(key, "the proxy key"), p.contract, body);
+  using V = billing::PayoutBook::Verdict;
+  if (result.verdict == V::Refused) return refuse(result.reason);
+  if (result.verdict == V::Dropped) {
+    spdlog::error("dropping proxy {}: {}", key.substr(0, 16), result.reason);
+    conn->close("this worker no longer serves the proxy: " + result.reason);
+    return;
+  }
+  if (result.verdict == V::Accepted && !book_->due(settings_.claim_threshold_nano).empty() && !p.busy) {
+    for (auto& proxy : book_->due(settings_.claim_threshold_nano)) {
+      if (proxies_[proxy].busy) continue;
+      proxies_[proxy].busy = true;
+      agent_->submit("claim", [this, proxy]() -> asio::awaitable<void> {
+        try {
+          co_await claim_one(proxy);
+        } catch (...) {
+          proxies_[proxy].busy = false;
+          throw;
+        }
+        proxies_[proxy].busy = false;
+      });
+    }
+  }
+}
+
+void WorkerBilling::schedule_verify(const std::string& proxy_key) {
+  agent_->submit("verify proxy contract", [this, proxy_key]() -> asio::awaitable<void> {
+    auto& p = proxies_[proxy_key];
+    auto registry = chain_policy_->registry();
+    if (!registry) throw std::runtime_error("the registry has not been read yet");
+    auto network = registry->network();
+    auto key = billing::public_key_from_hex(proxy_key, "the proxy key");
+    auto pd = co_await contracts::read_proxy_data(agent_->client(), p.proxy_contract);
+    if (pd.public_key != key || !(pd.root == network.root)) {
+      p.problem = "the proxy contract " + p.proxy_contract.to_friendly() + " does not trust this proxy's key on this network";
+      co_return;
+    }
+    auto expected = network.worker_address(agent_->wallet_address(), p.proxy_contract, key);
+    if (!(expected == p.contract)) {
+      p.problem = "the proxy named worker contract " + p.contract.to_friendly() + " but ours is " + expected.to_friendly();
+      co_return;
+    }
+    p.verified = true;
+    p.problem.clear();
+    spdlog::info("proxy {} verified on chain: contract {}, our worker contract {}", proxy_key.substr(0, 16),
+                 p.proxy_contract.to_friendly(), p.contract.to_friendly());
+  });
+}
+
+asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
+  auto record = book_->record(proxy_key);
+  if (!record || record->dropped || record->signed_tokens <= record->claimed_tokens) co_return;
+  auto& p = proxies_[proxy_key];
+  auto& chain = agent_->client();
+  const std::string& text = record->signed_body_boc;
+  auto body = ton::boc_from_base64(text);
+  std::optional<ton::StateInit> init;
+  if (co_await chain.get_address_state(p.contract.to_raw()) != "active")
+    init = chain_policy_->registry()->network().worker_state_init(agent_->wallet_address(), p.proxy_contract,
+                                                                    billing::public_key_from_hex(proxy_key, "the proxy key"));
+  co_await agent_->send_one(ton::ChainAgent::message(p.contract, kGas, body, init));
+  auto wd = co_await contracts::read_worker_data(chain, p.contract);
+  if (wd.tokens > record->claimed_tokens) {
+    p.paid_nano += billing::worker_fee_nano(wd.tokens - record->claimed_tokens,
+                                            billing::Prices::from_params(chain_policy_->registry()->params));
+    book_->mark_claimed(proxy_key, wd.tokens);
+    ++p.claims;
+    spdlog::info("claimed payout from proxy {}: worker contract at {} tokens", proxy_key.substr(0, 16), wd.tokens);
+  } else {
+    throw std::runtime_error("the worker contract did not move (the proxy contract may lack funds): tokens stay " +
+                             std::to_string(wd.tokens));
+  }
+}
+
+asio::awaitable<nlohmann::json> WorkerBilling::claim(bool all) {
+  nlohmann::json out = nlohmann::json::array();
+  if (!ensure_book()) co_return out;
+  auto due = book_->due(all ? 1 : std::max<uint64_t>(1, settings_.claim_threshold_nano));
+  for (auto& proxy : due) {
+    std::string error;
+    try {
+      co_await agent_->call("claim", [this, proxy]() { return claim_one(proxy); });
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    auto r = book_->record(proxy);
+    out.push_back({{"proxy", proxy}, {"claimed_tokens", r ? r->claimed_tokens : 0}, {"error", error}});
+  }
+  co_return out;
+}
+
+std::string WorkerBilling::refusal(const std::string& proxy_key) const {
+  if (!book_) return "";
+  auto r = book_->record(proxy_key);
+  return r && r->dropped ? "dropped: " + r->drop_reason : "";
+}
+
+nlohmann::json WorkerBilling::stats() const {
+  nlohmann::json proxies = nlohmann::json::array();
+  for (auto& [key, p] : proxies_) {
+    nlohmann::json j = {{"proxy_key", key},
+                        {"verified", p.verified},
+                        {"problem", p.problem},
+                        {"contract", p.verified ? p.contract.to_friendly() : ""},
+                        {"claims", p.claims},
+                        {"paid_nano", std::to_string(p.paid_nano)}};
+    if (book_)
+      if (auto r = book_->record(key)) {
+        j["signed_tokens"] = r->signed_tokens;
+        j["claimed_tokens"] = r->claimed_tokens;
+        j["unclaimed_nano"] = std::to_string(book_->unclaimed_nano(key));
+        j["dropped"] = r->dropped;
+        j["drop_reason"] = r->drop_reason;
+      }
+    proxies.push_back(j);
+  }
+  return {{"enabled", true},
+          {"wallet", agent_->wallet_address().to_friendly()},
+          {"claim_threshold_nano", std::to_string(settings_.claim_threshold_nano)},
+          {"refused_updates", refused_updates_},
+          {"last_refusal", last_refusal_},
+          {"proxies", proxies},
+          {"chain", agent_->stats()}};
+}
+
+}  // namespace chrysalis::worker

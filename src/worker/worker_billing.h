@@ -1,0 +1,62 @@
+#pragma once
+// The worker's side of payment: the wallet it is paid to (announced to every proxy), a check on
+// chain that each proxy's contract trusts the proxy's TLS key and that the worker contract the
+// proxy names is ours, the latest signed payout per proxy (billing::PayoutBook: a proxy whose
+// amount goes down is dropped), and claims on the worker contract once the unclaimed amount
+// passes a nanoTON threshold (or on command).
+#include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "attest/chain_policy_source.h"
+#include "billing/billing_settings.h"
+#include "billing/payout_book.h"
+#include "chrysalis.pb.h"
+#include "net/connection.h"
+#include "ton/chain_agent.h"
+
+namespace chrysalis::worker {
+
+class WorkerBilling {
+ public:
+  WorkerBilling(boost::asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
+                std::shared_ptr<attest::ChainPolicySource> chain_policy, std::filesystem::path state_dir);
+  void start();
+  void stop();
+  std::string owner_address() const;
+  void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame);
+  // Why this worker will not serve the proxy with `proxy_key` (empty: it will).
+  std::string refusal(const std::string& proxy_key) const;
+  // Claims every proxy's unclaimed payout (only those past the threshold unless `all`); the
+  // claims made, as JSON.
+  boost::asio::awaitable<nlohmann::json> claim(bool all);
+  nlohmann::json stats() const;
+
+ private:
+  struct ProxyAccount {
+    ton::Address proxy_contract, contract;
+    bool verified = false;
+    bool busy = false;
+    std::string problem;
+    uint64_t claims = 0;
+    uint64_t paid_nano = 0;  // what claims moved to the owner's wallet (Δtokens × fee)
+  };
+  void schedule_verify(const std::string& proxy_key);
+  boost::asio::awaitable<void> claim_one(const std::string& proxy_key);
+  bool ensure_book();
+
+  boost::asio::any_io_executor ex_;
+  billing::BillingSettings settings_;
+  std::shared_ptr<attest::ChainPolicySource> chain_policy_;
+  std::filesystem::path state_dir_;
+  std::unique_ptr<ton::ChainAgent> agent_;
+  std::unique_ptr<billing::PayoutBook> book_;
+  std::map<std::string, ProxyAccount> proxies_;  // by proxy key
+  uint64_t refused_updates_ = 0;
+  std::string last_refusal_;
+};
+
+}  // namespace chrysalis::worker
