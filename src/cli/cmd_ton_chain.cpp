@@ -108,10 +108,19 @@ void register_ton_chain_commands(CLI::App& app) {
     std::string kind = copts->kind;
     std::exit(chain_show(*copts, [kind](ton::ToncenterClient& c, const ton::Address& a) -> boost::asio::awaitable<nlohmann::json> {
       nlohmann::json out;
-      if (kind == "proxy") out = (co_await ton::contracts::read_proxy_data(c, a)).to_json();
-      else if (kind == "client") out = (co_await ton::contracts::read_client_data(c, a)).to_json();
-      else out = (co_await ton::contracts::read_worker_data(c, a)).to_json();
-      out["ton_balance_nano"] = std::to_string(co_await c.get_address_balance(a.to_raw()));
+      if (kind == "proxy") {
+        auto d = co_await ton::contracts::read_proxy_data(c, a);
+        out = d.to_json();
+      } else if (kind == "client") {
+        auto d = co_await ton::contracts::read_client_data(c, a);
+        out = d.to_json();
+      } else {
+        auto d = co_await ton::contracts::read_worker_data(c, a);
+        out = d.to_json();
+      }
+      const std::string raw = a.to_raw();
+      uint64_t balance = co_await c.get_address_balance(raw);
+      out["ton_balance_nano"] = std::to_string(balance);
       co_return out;
     }));
   });

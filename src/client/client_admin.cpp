@@ -50,7 +50,8 @@ asio::awaitable<void> ClientNode::serve_admin(const http::Request& req, http::Re
   }
   nlohmann::json result;
   try {
-    result = co_await billing_->act(found->second, amount, stake, query("proxy"));
+    std::string proxy = query("proxy");  // named: GCC 12 mishandles temporaries of a throwing co_await
+    result = co_await billing_->act(found->second, amount, stake, std::move(proxy));
   } catch (const BillingActionError& e) {
     bad = api::invalid_request("billing_refused", e.what(), "", e.status);
   } catch (const std::exception& e) {

@@ -202,17 +202,22 @@ asio::awaitable<void> ClientBilling::verify(Account& a) {
 
 asio::awaitable<void> ClientBilling::reread(Account& a) {
   auto& chain = agent_->client();
-  if (co_await chain.get_address_state(a.contract.to_raw()) == "active")
-    a.chain = co_await contracts::read_client_data(chain, a.contract);
-  else
+  const std::string raw = a.contract.to_raw();
+  std::string state = co_await chain.get_address_state(raw);
+  if (state == "active") {
+    auto data = co_await contracts::read_client_data(chain, a.contract);
+    a.chain = data;
+  } else {
     a.chain.reset();
+  }
 }
 
 asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_t stake) {
   if (amount == 0 && stake == 0) co_return;
   auto network = chain_policy_->registry()->network();
   auto wallet = agent_->wallet_key().wallet();
-  auto info = co_await agent_->client().get_wallet_information(wallet.address().to_raw());
+  const std::string wallet_raw = wallet.address().to_raw();
+  auto info = co_await agent_->client().get_wallet_information(wallet_raw);
   uint64_t need = amount + stake + kGas * 2;
   if (info.balance < need)
     throw BillingActionError(400, "the wallet " + wallet.address().to_friendly() + " holds " + ton::format_ton(info.balance) +
@@ -235,7 +240,8 @@ asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_
 asio::awaitable<void> ClientBilling::submit_charge(Account& a) {
   if (a.signed_body_boc.empty() || !a.chain || a.signed_tokens <= a.chain->tokens_used) co_return;
   auto body = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(a.signed_body_boc.data()), a.signed_body_boc.size()));
-  co_await agent_->send_one(ton::ChainAgent::message(a.contract, kGas, body));
+  auto message = ton::ChainAgent::message(a.contract, kGas, body);
+  co_await agent_->send_one(std::move(message));
   ++a.charges_submitted;
   co_await reread(a);
 }
@@ -249,7 +255,8 @@ asio::awaitable<nlohmann::json> ClientBilling::act(Action action, uint64_t amoun
                                                 : "no verified proxy with key " + proxy);
   nlohmann::json out = nlohmann::json::array();
   for (auto& key : keys) {
-    co_await agent_->call("owner action", [this, key, action, amount, stake]() -> asio::awaitable<void> {
+    // Named before the co_await: GCC 12 destroys temporaries of a co_await expression twice.
+    ton::ChainAgent::Job job = [this, key, action, amount, stake]() -> asio::awaitable<void> {
       auto& a = accounts_[key];
       co_await reread(a);
       if (action == Action::TopUp) {
@@ -262,15 +269,17 @@ asio::awaitable<nlohmann::json> ClientBilling::act(Action action, uint64_t amoun
           throw BillingActionError(400, "withdrawing " + ton::format_ton(amount) + " TON is above the contract's balance of " +
                                             ton::format_ton(a.chain->balance) + " TON: nothing was sent");
         uint64_t before = a.chain->balance;
-        co_await agent_->send_one(ton::ChainAgent::message(a.contract, kGas, action == Action::Withdraw
-                                                                              ? contracts::client_body::withdraw(amount, 3)
-                                                                              : contracts::client_body::request_close(4)));
+        auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3) : contracts::client_body::request_close(4);
+        auto message = ton::ChainAgent::message(a.contract, kGas, body);
+        co_await agent_->send_one(std::move(message));
         co_await reread(a);
         if (action == Action::Withdraw && a.chain && a.chain->balance + amount != before)
           throw BillingActionError(409, "the client contract refused the withdrawal; balance stays " + ton::format_ton(a.chain->balance) + " TON");
       }
       if (auto c = a.conn.lock(); c && c->open()) send_hello(c);
-    });
+    };
+    std::string what = "owner action";
+    co_await agent_->call(std::move(what), std::move(job));
     out.push_back(account_json(accounts_[key]));
   }
   co_return out;

@@ -109,8 +109,9 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
       });
     if (candidates.empty() && !billing_problem.empty() && last_failure.empty()) {
       metrics_.add("requests", {{"outcome", "billing_not_ready"}});
-      co_await api::send_error(res, api::ApiError{503, "server_error", "billing_not_ready",
-                                                  "client: no proxy can be paid yet (" + billing_problem + ")", ""});
+      // Named, not a temporary of the co_await: GCC 12 destroys those twice.
+      api::ApiError not_ready{503, "server_error", "billing_not_ready", "client: no proxy can be paid yet (" + billing_problem + ")", ""};
+      co_await api::send_error(res, not_ready);
       co_return;
     }
     if (candidates.empty()) {

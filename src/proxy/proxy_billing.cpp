@@ -114,12 +114,16 @@ asio::awaitable<void> ProxyBilling::setup() {
   auto init = network_->proxy_state_init(owner, tee_key_.public_key());
   proxy_contract_ = network_->proxy_address(owner, tee_key_.public_key());
   auto& chain = agent_->client();
-  if (co_await chain.get_address_state(proxy_contract_.to_raw()) != "active") {
+  const std::string proxy_raw = proxy_contract_.to_raw();
+  std::string state = co_await chain.get_address_state(proxy_raw);
+  if (state != "active") {
     problem_ = "billing is starting (deploying the proxy contract " + proxy_contract_.to_friendly() + ")";
     uint64_t stake = std::max(settings_.proxy_stake_nano, params_.min_proxy_stake);
     spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(), ton::format_ton(stake));
-    co_await agent_->send_one(ton::ChainAgent::message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init));
-    if (co_await chain.get_address_state(proxy_contract_.to_raw()) != "active")
+    auto message = ton::ChainAgent::message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init);
+    co_await agent_->send_one(std::move(message));
+    state = co_await chain.get_address_state(proxy_raw);
+    if (state != "active")
       throw std::runtime_error("the proxy contract was not deployed (does the wallet " + owner.to_friendly() +
                                " hold stake + 0.1 TON?)");
   }
@@ -182,7 +186,8 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
   if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
     int64_t t0 = steady_now_us();
     auto commit = ledger_->prepare_commit();
-    co_await agent_->send_one(ton::ChainAgent::message(proxy_contract_, kGas, commit.signed_body));
+    auto message = ton::ChainAgent::message(proxy_contract_, kGas, commit.signed_body);
+    co_await agent_->send_one(std::move(message));
     auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
     auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
     if (!verdict.ok) {
@@ -203,9 +208,11 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
     auto contract = ton::Address::parse(c.id);
-    co_await agent_->send_one(ton::ChainAgent::message(contract, kGas, charge->signed_body));
+    auto message = ton::ChainAgent::message(contract, kGas, charge->signed_body);
+    co_await agent_->send_one(std::move(message));
     ++charges_sent_;
-    if (co_await read_client(c.id) && on_client_read_) on_client_read_(c.id);
+    bool changed = co_await read_client(c.id);
+    if (changed && on_client_read_) on_client_read_(c.id);
   }
 }
 
@@ -233,7 +240,8 @@ asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
   auto& chain = agent_->client();
   auto address = ton::Address::parse(contract);
   billing::ClientChainState seen;
-  if (co_await chain.get_address_state(contract) == "active") {
+  std::string state = co_await chain.get_address_state(contract);
+  if (state == "active") {
     auto cd = co_await contracts::read_client_data(chain, address);
     if (cd.state != 2) seen = {cd.balance, cd.stake, cd.tokens_used};  // closed: nothing to spend
     else seen = {0, 0, cd.tokens_used};

@@ -73,7 +73,9 @@ boost::asio::awaitable<void> ChainAgent::run() {
 
 boost::asio::awaitable<Transaction> ChainAgent::send(std::vector<WalletOutMessage> messages) {
   ++sent_;
-  co_return co_await send_and_wait(*client_, wallet_.key, wallet_.wallet(), std::move(messages));
+  const WalletV4R2 wallet = wallet_.wallet();
+  auto tx = co_await send_and_wait(*client_, wallet_.key, wallet, std::move(messages));
+  co_return tx;
 }
 
 boost::asio::awaitable<Transaction> ChainAgent::send_one(WalletOutMessage message) {

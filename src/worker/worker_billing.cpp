@@ -132,10 +132,13 @@ asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
   const std::string& text = record->signed_body_boc;
   auto body = ton::boc_from_base64(text);
   std::optional<ton::StateInit> init;
-  if (co_await chain.get_address_state(p.contract.to_raw()) != "active")
+  const std::string raw = p.contract.to_raw();
+  std::string state = co_await chain.get_address_state(raw);
+  if (state != "active")
     init = chain_policy_->registry()->network().worker_state_init(agent_->wallet_address(), p.proxy_contract,
                                                                     billing::public_key_from_hex(proxy_key, "the proxy key"));
-  co_await agent_->send_one(ton::ChainAgent::message(p.contract, kGas, body, init));
+  auto message = ton::ChainAgent::message(p.contract, kGas, body, init);
+  co_await agent_->send_one(std::move(message));
   auto wd = co_await contracts::read_worker_data(chain, p.contract);
   if (wd.tokens > record->claimed_tokens) {
     p.paid_nano += billing::worker_fee_nano(wd.tokens - record->claimed_tokens,
@@ -156,7 +159,10 @@ asio::awaitable<nlohmann::json> WorkerBilling::claim(bool all) {
   for (auto& proxy : due) {
     std::string error;
     try {
-      co_await agent_->call("claim", [this, proxy]() { return claim_one(proxy); });
+      // Named before the co_await: GCC 12 destroys temporaries of a co_await expression twice.
+      ton::ChainAgent::Job job = [this, proxy]() { return claim_one(proxy); };
+      std::string what = "claim";
+      co_await agent_->call(std::move(what), std::move(job));
     } catch (const std::exception& e) {
       error = e.what();
     }
