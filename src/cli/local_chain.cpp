@@ -86,9 +86,9 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {
   std::string s = "[registry]\nendpoint = " + q(chain.endpoint) + "\nroot = " + q(chain.root) + "\nrefresh_s = 10\nmax_age_s = 120\n";
   s += "[billing]\nenabled = true\nwallet_key = " + q(wallet.string()) + "\n";
-  if (role == "proxy") s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000001\"\nclient_refresh_s = 5\n";
+  if (role == "proxy") s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000000001\"\nclient_refresh_s = 5\n";
   if (role == "client") s += "deposit_ton = \"2\"\nstake_ton = \"1\"\ntopup_below_ton = \"1\"\n";
-  if (role == "worker") s += "claim_threshold_ton = \"0.000001\"\n";
+  if (role == "worker") s += "claim_threshold_ton = \"0.000000001\"\n";
   return s;
 }
 

@@ -153,6 +153,38 @@ bool client_billing_ready(int client_port) {
   return false;
 }
 
+nlohmann::json stats_of(int port) {
+  auto res = get("http://127.0.0.1:" + std::to_string(port) + "/stats");
+  auto body = res.ok() && res.status == 200 ? nlohmann::json::parse(res.body, nullptr, false) : nlohmann::json();
+  return body.is_object() && body["billing"].is_object() ? body["billing"] : nlohmann::json::object();
+}
+
+// Waits (up to 30 s) until the demo's usage is committed, charged to the client contract and
+// claimed by the worker on chain, and prints what moved.
+void report_settlement(const LocalNetworkOptions& o) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  nlohmann::json proxy, worker;
+  while (std::chrono::steady_clock::now() < deadline) {
+    proxy = stats_of(o.proxy_http_port);
+    worker = stats_of(o.worker_http_port);
+    bool charged = proxy.contains("clients") && !proxy["clients"].empty();
+    for (auto& c : proxy.value("clients", nlohmann::json::array()))
+      charged = charged && c.value("charged_on_chain_tokens", 0) == c.value("charged_tokens", 1);
+    bool claimed = worker.contains("proxies") && !worker["proxies"].empty();
+    for (auto& p : worker.value("proxies", nlohmann::json::array()))
+      claimed = claimed && p.value("claimed_tokens", 0) == p.value("signed_tokens", 1) && p.value("signed_tokens", 0) > 0;
+    if (charged && claimed && proxy.value("committed_seqno", 0) == proxy.value("seqno", -1)) {
+      std::printf("on chain: books committed at seqno %llu; client contract charged %s nanoTON; worker paid %s nanoTON; "
+                  "proxy commission %s nanoTON\n",
+                  static_cast<unsigned long long>(proxy.value("committed_seqno", 0)), proxy.value("charged_nano", "?").c_str(),
+                  proxy.value("worker_fees_nano", "?").c_str(), proxy.value("commission_nano", "?").c_str());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  std::printf("on chain: not settled within 30 s yet (see /stats of the proxy and worker)\n");
+}
+
 // Streams one chat answer to stdout; returns false on failure.
 bool demo_request(const LocalNetworkOptions& o) {
   nlohmann::json body = {{"model", o.model_name},
@@ -306,6 +338,7 @@ int local_up(const LocalNetworkOptions& o) {
   }
   std::cout << " ready\n";
   if (o.send_request && !demo_request(o)) return 1;
+  if (o.send_request && o.paid) report_settlement(o);
   std::string base = "http://127.0.0.1:" + std::to_string(o.client_port);
   std::cout << "\nThe network keeps running. Try:\n"
             << "  curl -s " << base << "/v1/models\n"
