@@ -197,6 +197,14 @@ LedgerRows LedgerStore::load() {
 }
 
 void LedgerStore::write(const LedgerWrite& w) {
+  if (!w.durable) exec("PRAGMA synchronous=NORMAL");
+  struct Restore {  // back to FULL whatever happens
+    LedgerStore* self;
+    bool on;
+    ~Restore() {
+      if (on) sqlite3_exec(self->db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+    }
+  } restore{this, !w.durable};
   exec("BEGIN IMMEDIATE");
   try {
     {

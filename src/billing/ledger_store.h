@@ -32,6 +32,10 @@ struct LedgerWrite {
   std::vector<PendingCommit> commits;
   std::vector<CommitSnapshot> snapshots;
   std::optional<uint64_t> delete_commits_up_to;  // commits and snapshots with seqno ≤ this
+  // false: committed without waiting for the disk (synchronous=NORMAL for this transaction). Only
+  // for changes a restart recovers anyway (holds, chain reads): a kill -9 keeps them (the OS has
+  // the pages), a power loss may drop them, and the next durable write flushes them in order.
+  bool durable = true;
 };
 
 class LedgerStore {

@@ -236,6 +236,7 @@ ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
   change.state.reservation_count++;
   change.clients.push_back(c);
   change.reservations.push_back(r);
+  change.durable = false;  // a hold: every open reservation is released after a restart anyway
   apply_locked(std::move(change), true, {});
   return {r.id, tokens, nano};
 }

@@ -2,6 +2,7 @@
 // every attempt reserves the worst case before it is sent, the end of a request charges what the
 // worker reports (settled and fsynced before the client sees the end), failures charge only what
 // was produced, and parties get their signed amounts after each commit and each request.
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "attest/ra_tls_node.h"
@@ -126,20 +127,45 @@ void ProxyNode::release_reservation(uint64_t& reservation, const proto::Usage* p
   }
 }
 
-void ProxyNode::settle_route(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Billing* out) {
-  if (!billing_ || route->reservation == 0) return;
-  uint64_t id = route->reservation;
-  route->reservation = 0;
+void ProxyNode::settle_then_send(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Frame end) {
+  pending_settlements_.push_back({route, route->reservation, usage, std::move(end)});
+  route->reservation = 0;  // the flush owns it now
+  if (pending_settlements_.size() == 1) boost::asio::post(io_, [this] { flush_settlements(); });
+}
+
+void ProxyNode::flush_settlements() {
+  auto batch = std::move(pending_settlements_);
+  pending_settlements_.clear();
+  std::vector<std::pair<uint64_t, billing::TokenUsage>> items;
+  for (auto& p : batch) items.emplace_back(p.reservation, to_usage(p.usage));
+  std::vector<billing::Settlement> settled;
   try {
-    auto s = billing_->settle(id, to_usage(usage));
-    out->set_charged_tokens(s.charged_tokens);
-    out->set_cost_nano(s.charged_nano);
-    out->set_capped(s.capped);
-    out->set_available_nano(billing_->available_nano(route->client_contract));
-    metrics_.add("billed_nano", {}, static_cast<double>(s.charged_nano));
+    settled = billing_->settle_batch(items);
   } catch (const std::exception& e) {
-    spdlog::error("rid={} settling reservation {} failed: {}", route->request.request_id(), id, e.what());
+    // One bad item must not hold back the others: settle them one by one.
+    spdlog::error("settling {} requests together failed ({}); settling them one by one", batch.size(), e.what());
+    for (auto& item : items) {
+      try {
+        settled.push_back(billing_->settle(item.first, item.second));
+      } catch (const std::exception& e2) {
+        spdlog::error("settling reservation {} failed: {}", item.first, e2.what());
+        settled.push_back({});
+      }
+    }
   }
+  metrics_.observe("settlement_batch", {}, static_cast<double>(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& p = batch[i];
+    const auto& s = settled[i];
+    auto* b = p.end.mutable_end()->mutable_billing();
+    b->set_charged_tokens(s.charged_tokens);
+    b->set_cost_nano(s.charged_nano);
+    b->set_capped(s.capped);
+    b->set_available_nano(billing_->available_nano(p.route->client_contract));
+    metrics_.add("billed_nano", {}, static_cast<double>(s.charged_nano));
+    send_to_client(p.route, p.end);
+  }
+  send_payment_updates();
 }
 
 void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {

@@ -323,6 +323,10 @@ billing::Settlement ProxyBilling::cancel(uint64_t reservation, const billing::To
   return ledger_->cancel(reservation, produced);
 }
 
+std::vector<billing::Settlement> ProxyBilling::settle_batch(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items) {
+  return ledger_->settle_batch(items);
+}
+
 uint64_t ProxyBilling::available_nano(const std::string& client) const {
   return ledger_ ? ledger_->available_nano(client) : 0;
 }

@@ -52,6 +52,8 @@ class ProxyBilling {
   billing::ReservationTicket reserve(const billing::ReserveRequest& request);  // throws billing::LedgerError
   billing::Settlement settle(uint64_t reservation, const billing::TokenUsage& usage);
   billing::Settlement cancel(uint64_t reservation, const billing::TokenUsage& produced);
+  // Several settlements in one transaction and one fsync (all or nothing).
+  std::vector<billing::Settlement> settle_batch(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items);
   uint64_t available_nano(const std::string& client) const;
   // Reads the client contract; `always_notify`: call on_client_read even when nothing changed.
   void refresh_client(const std::string& contract, bool always_notify = false);

@@ -218,11 +218,11 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     maybe_spot_check(route);
     proto::Frame out;
     *out.mutable_end() = frame.end();
-    settle_route(route, u, out.mutable_end()->mutable_billing());  // on disk before the client sees the end
     auto* timings = out.mutable_end()->mutable_proxy();
     timings->set_total_us(now - route->started_us);
     if (route->first_token_us) timings->set_first_token_us(route->first_token_us - route->started_us);
-    send_to_client(route, out);
+    if (billing_ && route->reservation) settle_then_send(route, u, std::move(out));  // on disk before the client sees it
+    else send_to_client(route, out);
     double ms = (now - route->started_us) / 1000.0;
     worker.avg_request_ms = worker.avg_request_ms == 0 ? ms : worker.avg_request_ms * 0.8 + ms * 0.2;
     if (route->first_token_us) {
@@ -239,7 +239,6 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     metrics_.add("model_requests", {{"model", route->model}});
     metrics_.observe("request_latency", {}, ms);
     finish_route(route, "ok");
-    send_payment_updates();
   } else if (frame.has_error()) {
     const auto& e = frame.error();
     worker.failed++;

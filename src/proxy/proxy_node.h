@@ -99,6 +99,15 @@ struct DrainingCharge {
   std::shared_ptr<boost::asio::steady_timer> timer;
 };
 
+// A finished request whose end waits for its settlement to be on disk (group commit: every end
+// that arrives before the flush runs shares one transaction and one fsync).
+struct PendingSettlement {
+  std::shared_ptr<Route> route;
+  uint64_t reservation = 0;
+  proto::Usage usage;
+  proto::Frame end;
+};
+
 // A client connection's billing: its contract and the largest signed charge sent to it.
 struct ClientBilling {
   std::string contract;
@@ -185,7 +194,9 @@ class ProxyNode {
   // Reserves the worst case on `worker` for an attempt; 0 and the error sent when refused (when `fail`).
   uint64_t reserve_for(const std::shared_ptr<Route>& route, const WorkerEntry& worker, bool fail);
   void release_reservation(uint64_t& reservation, const proto::Usage* produced, proto::Billing* out = nullptr);
-  void settle_route(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Billing* out);
+  // Sends `end` once the route's settlement is fsynced, batched with the other ends of this turn.
+  void settle_then_send(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Frame end);
+  void flush_settlements();
   // The client went away mid-answer: keep the reservation until the worker reports what it produced.
   void drain_reservation(const std::shared_ptr<Route>& route);
   bool on_draining_frame(uint64_t conn_id, proto::Frame& frame);
@@ -212,6 +223,7 @@ class ProxyNode {
   std::unique_ptr<ProxyBilling> billing_;
   std::map<uint64_t, ClientBilling> client_billing_;  // by connection id
   std::map<StreamKey, DrainingCharge> draining_;
+  std::vector<PendingSettlement> pending_settlements_;
 };
 
 }  // namespace chrysalis::proxy
