@@ -334,19 +334,26 @@ uint64_t ProxyBilling::available_nano(const std::string& client) const {
 std::optional<proto::PaymentUpdate> ProxyBilling::charge_update(const std::string& client, uint64_t after) {
   if (!ledger_) return std::nullopt;
   auto c = ledger_->client(client);
-  if (!c || c->committed_tokens <= after) return std::nullopt;
-  auto amount = ledger_->signed_charge(client);
-  if (!amount) return std::nullopt;
-  return to_update(client, *amount, ledger_->state().last_committed_seqno);
+  return signed_update(client, c ? c->committed_tokens : 0, after, [&] { return ledger_->signed_charge(client); });
 }
 
 std::optional<proto::PaymentUpdate> ProxyBilling::payout_update(const std::string& worker, uint64_t after) {
   if (!ledger_) return std::nullopt;
   auto w = ledger_->worker(worker);
-  if (!w || w->committed_tokens <= after) return std::nullopt;
-  auto amount = ledger_->signed_payout(worker);
+  return signed_update(worker, w ? w->committed_tokens : 0, after, [&] { return ledger_->signed_payout(worker); });
+}
+
+std::optional<proto::PaymentUpdate> ProxyBilling::signed_update(const std::string& party, uint64_t committed, uint64_t after,
+                                                                const std::function<std::optional<billing::SignedAmount>()>& sign) {
+  if (committed <= after) return std::nullopt;  // nothing new: signing would only cost a write
+  auto amount = sign();
   if (!amount) return std::nullopt;
-  return to_update(worker, *amount, ledger_->state().last_committed_seqno);
+  return to_update(party, *amount, ledger_->state().last_committed_seqno);
+}
+
+void ProxyBilling::unbind_client(const std::string& contract) {
+  clients_.erase(contract);
+  client_read_at_.erase(contract);
 }
 
 nlohmann::json ProxyBilling::stats() const {

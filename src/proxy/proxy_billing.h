@@ -61,6 +61,8 @@ class ProxyBilling {
   // The latest signed amount when it is above `after` tokens.
   std::optional<proto::PaymentUpdate> charge_update(const std::string& client, uint64_t after);
   std::optional<proto::PaymentUpdate> payout_update(const std::string& worker, uint64_t after);
+  // The last connection paying from `contract` went away: stop refreshing it.
+  void unbind_client(const std::string& contract);
 
   billing::ProxyLedger* ledger() { return ledger_.get(); }
   nlohmann::json stats() const;
@@ -72,6 +74,8 @@ class ProxyBilling {
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);
+  std::optional<proto::PaymentUpdate> signed_update(const std::string& party, uint64_t committed, uint64_t after,
+                                                    const std::function<std::optional<billing::SignedAmount>()>& sign);
 
   boost::asio::any_io_executor ex_;
   billing::BillingSettings settings_;

@@ -133,7 +133,13 @@ void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
 
 void ProxyNode::on_client_closed(uint64_t conn_id, const std::string& reason) {
   clients_.erase(conn_id);
-  client_billing_.erase(conn_id);
+  if (auto it = client_billing_.find(conn_id); it != client_billing_.end()) {
+    std::string contract = it->second.contract;
+    client_billing_.erase(it);
+    bool still_bound = std::any_of(client_billing_.begin(), client_billing_.end(),
+                                   [&](const auto& entry) { return entry.second.contract == contract; });
+    if (billing_ && !still_bound) billing_->unbind_client(contract);
+  }
   std::vector<std::shared_ptr<Route>> affected;
   for (auto& [key, route] : by_client_)
     if (key.first == conn_id) affected.push_back(route);
