@@ -138,6 +138,10 @@ test("many requests (streamed, whole, cancelled, failing at the worker): chain, 
     const ws = (await worker.stats()).billing.proxies[0];
     assert.equal(ws.claimed_tokens, Number(earned));
     assert.equal(ws.unclaimed_nano, "0");
+    const claim = await postJson(`${worker.url}/admin/claim`, "");  // on command: nothing is left to claim
+    assert.equal(claim.status, 200, claim.text);
+    assert.deepEqual(claim.body.claims, []);
+    assert.equal(claim.body.billing.proxies[0].claimed_tokens, Number(earned));
     // What the client saw per request: every answered request's cost; cancelled ones are charged
     // what they produced (at most their reservation) without the app seeing it.
     assert.ok(seen > 0n);
