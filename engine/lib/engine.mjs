@@ -53,7 +53,7 @@ export class Engine {
 
         const sequence = await this.pool.acquire(prompt.tokens, signal);
         try {
-            onStart?.();
+            onStart?.(promptTokens);
             return await this.decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed});
         } finally {
             this.pool.release(sequence);

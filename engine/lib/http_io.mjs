@@ -41,13 +41,14 @@ export function sendError(res, err) {
 
 // Server-sent events exactly as OpenAI sends them: "data: {json}\n\n", closed by "data: [DONE]".
 export class SseWriter {
-    constructor(res) {
+    constructor(res, extraHeaders = {}) {
         this.res = res;
         res.writeHead(200, {
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
             "Connection": "keep-alive",
             "X-Accel-Buffering": "no",
+            ...extraHeaders,
         });
         res.flushHeaders();
     }

@@ -105,7 +105,8 @@ async function generation({req, res, state, log}, kind) {
             result = await state.engine.generate(request, {
                 signal: abort.signal,
                 defaultSeed: state.options.defaultSeed,
-                onStart: () => (sse = new SseWriter(res)),
+                // The tokenized prompt's size goes out with the head: the proxy holds exactly that.
+                onStart: (promptTokens) => (sse = new SseWriter(res, {"X-Prompt-Tokens": String(promptTokens)})),
                 onToken: (text) => sse.send(chunks.token(text)),
             });
             sse.send(chunks.finish(result.finishReason, result.tail));

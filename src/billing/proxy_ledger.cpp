@@ -241,6 +241,26 @@ ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
   return {r.id, tokens, nano};
 }
 
+void ProxyLedger::shrink_reservation(uint64_t reservation_id, uint64_t prompt_tokens, uint64_t max_tokens) {
+  std::lock_guard lock(mutex_);
+  auto rit = reservations_.find(reservation_id);
+  if (rit == reservations_.end()) return;
+  Reservation r = rit->second;
+  uint64_t tokens = reservation_tokens(prompt_tokens, max_tokens, r.coefficient, options_.prices);
+  if (tokens >= r.reserved_tokens) return;
+  uint64_t freed = r.reserved_tokens - tokens;
+  ClientAccount c = clients_.at(r.client);
+  c.reserved_tokens -= freed;
+  r.reserved_tokens = tokens;
+  LedgerWrite change;
+  change.state = state_;
+  change.state.total_reserved_tokens -= freed;
+  change.clients.push_back(c);
+  change.reservations.push_back(r);
+  change.durable = false;  // a hold, as in reserve()
+  apply_locked(std::move(change), true, {});
+}
+
 Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) { return finish({{reservation_id, usage}}).front(); }
 Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) { return finish({{reservation_id, produced}}).front(); }
 std::vector<Settlement> ProxyLedger::settle_batch(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {

@@ -91,6 +91,9 @@ class ProxyLedger {
 
   // Worst-case reservation; throws InsufficientFunds (with the missing nanoTON) or LedgerRefused.
   ReservationTicket reserve(const ReserveRequest& request);
+  // The prompt's real size is known (the engine tokenized it): holds only `prompt_tokens` of it
+  // from now on. Never grows a reservation; an unknown id is ignored.
+  void shrink_reservation(uint64_t reservation_id, uint64_t prompt_tokens, uint64_t max_tokens);
   // Charges the real usage (never more than reserved + what the client can still cover), credits
   // the worker, keeps the commission, releases the rest. Unknown id → LedgerError.
   Settlement settle(uint64_t reservation_id, const TokenUsage& usage);

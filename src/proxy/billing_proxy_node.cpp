@@ -168,6 +168,16 @@ void ProxyNode::flush_settlements() {
   send_payment_updates();
 }
 
+void ProxyNode::hold_exact_prompt(const std::shared_ptr<Route>& route, const proto::ResponseHead& head) {
+  if (!billing_ || route->reservation == 0 || head.prompt_tokens() == 0) return;
+  try {
+    billing_->shrink(route->reservation, head.prompt_tokens(), route->request.max_tokens());
+    metrics_.add("reservations_held_exact", {});
+  } catch (const std::exception& e) {
+    spdlog::warn("rid={} keeping the full reservation: {}", route->request.request_id(), e.what());
+  }
+}
+
 void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {
   if (!billing_ || route->reservation == 0) return;
   if (route->worker_conn == 0 || !workers_.count(route->worker_conn)) {

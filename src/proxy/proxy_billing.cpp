@@ -319,6 +319,10 @@ billing::Settlement ProxyBilling::settle(uint64_t reservation, const billing::To
   return ledger_->settle(reservation, usage);
 }
 
+void ProxyBilling::shrink(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens) {
+  ledger_->shrink_reservation(reservation, prompt_tokens, max_tokens);
+}
+
 billing::Settlement ProxyBilling::cancel(uint64_t reservation, const billing::TokenUsage& produced) {
   return ledger_->cancel(reservation, produced);
 }

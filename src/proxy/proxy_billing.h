@@ -51,6 +51,7 @@ class ProxyBilling {
 
   billing::ReservationTicket reserve(const billing::ReserveRequest& request);  // throws billing::LedgerError
   billing::Settlement settle(uint64_t reservation, const billing::TokenUsage& usage);
+  void shrink(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens);
   billing::Settlement cancel(uint64_t reservation, const billing::TokenUsage& produced);
   // Several settlements in one transaction and one fsync (all or nothing).
   std::vector<billing::Settlement> settle_batch(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items);

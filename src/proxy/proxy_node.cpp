@@ -192,6 +192,7 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
   if (is_hedge(route, conn->id(), frame.stream()) && !on_hedge_frame(route, frame)) return;
   if (frame.has_head()) {
     route->pending_head = frame.head();  // forwarded with the first token: a stall can still fail over
+    hold_exact_prompt(route, frame.head());
   } else if (frame.has_part()) {
     if (!route->head_sent && !route->pending_head) {
       conn->close("protocol violation: answer part before head");

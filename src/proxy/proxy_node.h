@@ -197,6 +197,8 @@ class ProxyNode {
   // Sends `end` once the route's settlement is fsynced, batched with the other ends of this turn.
   void settle_then_send(const std::shared_ptr<Route>& route, const proto::Usage& usage, proto::Frame end);
   void flush_settlements();
+  // The worker told the tokenized prompt's size: the reservation shrinks from the byte bound to it.
+  void hold_exact_prompt(const std::shared_ptr<Route>& route, const proto::ResponseHead& head);
   // The client went away mid-answer: keep the reservation until the worker reports what it produced.
   void drain_reservation(const std::shared_ptr<Route>& route);
   bool on_draining_frame(uint64_t conn_id, proto::Frame& frame);

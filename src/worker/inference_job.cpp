@@ -1,6 +1,8 @@
 #include "worker/inference_job.h"
 
 #include <boost/asio/this_coro.hpp>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -125,6 +127,12 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
       head.mutable_head()->set_status(200);
       head.mutable_head()->set_worker_id(settings_.worker_id);
       head.mutable_head()->set_coefficient(settings_.coefficient);
+      // Our embedded engine sends the tokenized prompt's size; the proxy then holds exactly that.
+      if (auto it = h.headers.find("x-prompt-tokens"); it != h.headers.end()) {
+        char* end = nullptr;
+        unsigned long long n = std::strtoull(it->second.c_str(), &end, 10);
+        if (end && *end == '\0' && n > 0) head.mutable_head()->set_prompt_tokens(n);
+      }
       send_(head);
       head_sent = true;
     }

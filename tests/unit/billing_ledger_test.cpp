@@ -338,3 +338,30 @@ TEST(BillingLedger, OtherPricesThanTheBooksWereOpenedWithAreRefused) {
 
 }  // namespace
 }  // namespace chrysalis::billing
+
+namespace chrysalis::billing {
+namespace {
+
+TEST(BillingLedger, AReservationShrinksToTheTokenizedPromptAndNeverGrows) {
+  LedgerFixture f;
+  auto l = f.open_serving();
+  l->update_client_chain(f.client, {10 * kTon, kTon, 0});
+  auto t = l->reserve({f.client, f.worker, 1000, 400, 100});  // 400: the byte bound of the prompt
+  const uint64_t before = l->available_nano(f.client);
+  l->shrink_reservation(t.id, 37, 100);  // the engine counted 37 tokens
+  EXPECT_EQ(l->reservations().front().reserved_tokens, reservation_tokens(37, 100, 1000, f.prices));
+  EXPECT_EQ(l->client(f.client)->reserved_tokens, reservation_tokens(37, 100, 1000, f.prices));
+  EXPECT_GT(l->available_nano(f.client), before) << "the freed part can be reserved again";
+  l->shrink_reservation(t.id, 1000, 100);  // a larger count never grows the hold
+  EXPECT_EQ(l->reservations().front().reserved_tokens, reservation_tokens(37, 100, 1000, f.prices));
+  l->shrink_reservation(999, 1, 1);  // unknown: ignored
+  auto s = l->settle(t.id, {37, 0, 100, 0});
+  EXPECT_EQ(s.charged_tokens, 137u);
+  EXPECT_TRUE(l->check_invariants().empty());
+  l.reset();
+  auto reopened = f.open_serving();  // the signed rows and totals still agree on load
+  EXPECT_TRUE(reopened->check_invariants().empty());
+}
+
+}  // namespace
+}  // namespace chrysalis::billing

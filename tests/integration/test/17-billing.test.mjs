@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import {after, before, test} from "node:test";
 import OpenAI from "openai";
-import {BIN, Cluster, MODEL, getJson, postJson, readSse, run, sleep, waitFor} from "../lib/harness.mjs";
+import {BIN, Cluster, MODEL, getJson, postJson, readSse, run, sleep, statsCounter, waitFor} from "../lib/harness.mjs";
 
 const PRICE = 2n, FEE = 1n;  // devnet/config.json: nanoTON per adjusted token (client price, worker fee)
 const NANO = 10n ** 9n;
@@ -79,6 +79,8 @@ test("a paid request reports its cost: adjusted tokens × the network's price, c
     const after = await books();
     assert.equal(after.charged_tokens - before.charged_tokens, cost.charged_tokens);
     assert.equal(after.earned_tokens - before.earned_tokens, cost.charged_tokens, "the worker is credited the same tokens");
+    // The engine told the tokenized prompt's size with its head: the hold shrank from the byte bound to it.
+    assert.ok(statsCounter(await proxy.stats(), "reservations_held_exact") >= 1);
     assert.deepEqual(after.invariant_violations, []);
 });
 
