@@ -10,8 +10,10 @@
 
 #include <iostream>
 
+#include "billing/billing_hello.h"
 #include "cli/chain_client.h"
 #include "cli/commands.h"
+#include "ton/client_contract_funding.h"
 #include "ton/contract_get_methods.h"
 #include "ton/contract_init.h"
 #include "ton/encoding.h"
@@ -24,7 +26,6 @@ namespace chrysalis::cli {
 namespace {
 
 namespace contracts = ton::contracts;
-constexpr uint64_t kGasPerMessage = 100'000'000;  // 0.1 TON attached for gas; the excess comes back
 
 struct ClientContractArgs {
   std::string key, endpoint, root, proxy_contract, proxy_key;
@@ -59,13 +60,11 @@ Target validate(const ClientContractArgs& a) {
   } catch (const std::exception& e) {
     throw usage(std::string("--proxy-contract: ") + e.what());
   }
-  ton::Bytes raw;
   try {
-    raw = ton::from_hex(a.proxy_key);
-  } catch (const std::exception&) {
+    t.proxy_key = billing::public_key_from_hex(a.proxy_key, "--proxy-key");
+  } catch (const std::invalid_argument&) {
+    throw usage("--proxy-key: expected 64 hex characters (an Ed25519 public key)");
   }
-  if (raw.size() != 32) throw usage("--proxy-key: expected 64 hex characters (an Ed25519 public key)");
-  std::copy(raw.begin(), raw.end(), t.proxy_key.begin());
   return t;
 }
 
@@ -98,48 +97,31 @@ int run_action(Action action, const ClientContractArgs& a, uint64_t amount, uint
       [&]() -> boost::asio::awaitable<void> {
         try {
           auto registry = co_await contracts::read_root_registry(*client, t.root);
-          auto network = registry.network();
           const auto wallet = t.key.wallet();
-          auto init = network.client_state_init(wallet.address(), t.proxy_contract, t.proxy_key);
-          auto contract = network.client_address(wallet.address(), t.proxy_contract, t.proxy_key);
-          auto state = co_await client->get_address_state(contract.to_raw());
-          bool deployed = state == "active";
-          auto wallet_info = co_await client->get_wallet_information(wallet.address().to_raw());
+          const contracts::ClientContractRef ref{registry.network(), wallet.address(), t.proxy_contract, t.proxy_key};
+          const auto contract = ref.address();
+          auto before = co_await contracts::read_client_data_if_deployed(*client, contract);
+          const std::string wallet_raw = wallet.address().to_raw();
+          auto wallet_info = co_await client->get_wallet_information(wallet_raw);
           std::vector<ton::WalletOutMessage> messages;
-          std::optional<contracts::ClientContractData> before;
-          auto to_contract = [&](uint64_t value, ton::CellRef body, bool with_init) {
-            ton::InternalMessage m;
-            m.dest = contract;
-            m.value = value;
-            m.bounce = true;  // a refused message comes back to the wallet
-            m.body = std::move(body);
-            if (with_init) m.state_init = init;
-            messages.push_back({m});
-          };
           if (action == Action::TopUp) {
-            uint64_t need = amount + stake + kGasPerMessage * (stake ? 2 : 1);
-            if (wallet_info.balance < need) {
-              error = "the wallet holds " + ton::format_ton(wallet_info.balance) + " TON, the top-up needs " +
-                      ton::format_ton(need) + " TON (amount + stake + gas): nothing was sent";
+            if (auto refusal = contracts::client_funding_refusal(wallet_info.balance, amount, stake)) {
+              error = *refusal;
               co_return;
             }
-            if (amount) to_contract(amount + kGasPerMessage, contracts::client_body::top_up(amount, 1), !deployed);
-            if (stake) to_contract(stake + kGasPerMessage, contracts::client_body::increase_stake(stake, 2), !deployed && !amount);
+            messages = contracts::client_funding_messages(ref, amount, stake, before.has_value());
           } else {
-            if (!deployed) {
+            if (!before) {
               error = "no client contract at " + contract.to_friendly() + " for this wallet and proxy: nothing to " +
                       (action == Action::Withdraw ? "withdraw" : "close");
               co_return;
             }
-            before = co_await contracts::read_client_data(*client, contract);
-            if (action == Action::Withdraw && amount > before->balance) {
-              error = "withdrawing " + ton::format_ton(amount) + " TON is above the contract's balance of " +
-                      ton::format_ton(before->balance) + " TON: nothing was sent";
+            if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(before->balance, amount) : std::nullopt) {
+              error = *refusal;
               co_return;
             }
-            to_contract(kGasPerMessage, action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3)
-                                                                   : contracts::client_body::request_close(4),
-                        false);
+            auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3) : contracts::client_body::request_close(4);
+            messages.push_back(contracts::client_message(contract, body));
           }
           co_await ton::send_and_wait(*client, t.key.key, wallet, messages);
           auto after = co_await contracts::read_client_data(*client, contract);

@@ -143,6 +143,13 @@ int served_workers(int client_port, const std::string& model) {
   return 0;
 }
 
+// The root the devnet of this network runs (dir/devnet-info.json), or "" when there is none.
+std::string devnet_root(const fs::path& dir) {
+  std::ifstream in(dir / "devnet-info.json");
+  auto info = nlohmann::json::parse(in, nullptr, false);
+  return info.is_object() ? info.value("root", "") : "";
+}
+
 bool client_billing_ready(int client_port) {
   auto res = get("http://127.0.0.1:" + std::to_string(client_port) + "/stats");
   if (!res.ok() || res.status != 200) return false;
@@ -347,6 +354,9 @@ int local_up(const LocalNetworkOptions& o) {
             << "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":32,\"stream\":true}'\n"
             << "  curl -s http://127.0.0.1:" << o.proxy_http_port << "/stats   # the proxy's books under \"billing\"\n"
             << "  curl -s " << base << "/admin/billing                # the client's contract and spending\n"
+            << (o.paid ? "  " + fs::path("build/chrysalis").string() + " ton root show --endpoint http://127.0.0.1:" +
+                             std::to_string(o.devnet_port) + " --address " + devnet_root(dir) + "   # the price list\n"
+                       : std::string())
             << "Stop it with: build/chrysalis local down" << (o.dir == "run" ? "" : " --dir " + o.dir.string()) << "\n";
   return 0;
 }

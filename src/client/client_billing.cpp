@@ -9,6 +9,7 @@
 #include "billing/pricing.h"
 #include "ton/boc.h"
 #include "ton/chrysalis_contracts.h"
+#include "ton/client_contract_funding.h"
 #include "ton/contract_init.h"
 #include "ton/contract_messages.h"
 #include "ton/contract_signed.h"
@@ -18,10 +19,6 @@ namespace chrysalis::client {
 
 namespace asio = boost::asio;
 namespace contracts = ton::contracts;
-
-namespace {
-constexpr uint64_t kGas = 100'000'000;  // 0.1 TON attached to every message; the excess comes back
-}
 
 ClientBilling::ClientBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
                              std::shared_ptr<attest::ChainPolicySource> chain_policy, std::string own_tls_key_hex)
@@ -201,35 +198,18 @@ asio::awaitable<void> ClientBilling::verify(Account& a) {
 }
 
 asio::awaitable<void> ClientBilling::reread(Account& a) {
-  auto& chain = agent_->client();
-  const std::string raw = a.contract.to_raw();
-  std::string state = co_await chain.get_address_state(raw);
-  if (state == "active") {
-    auto data = co_await contracts::read_client_data(chain, a.contract);
-    a.chain = data;
-  } else {
-    a.chain.reset();
-  }
+  auto data = co_await contracts::read_client_data_if_deployed(agent_->client(), a.contract);
+  a.chain = data;
 }
 
 asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_t stake) {
   if (amount == 0 && stake == 0) co_return;
-  auto network = chain_policy_->registry()->network();
-  auto wallet = agent_->wallet_key().wallet();
-  const std::string wallet_raw = wallet.address().to_raw();
+  const std::string wallet_raw = agent_->wallet_address().to_raw();
   auto info = co_await agent_->client().get_wallet_information(wallet_raw);
-  uint64_t need = amount + stake + kGas * 2;
-  if (info.balance < need)
-    throw BillingActionError(400, "the wallet " + wallet.address().to_friendly() + " holds " + ton::format_ton(info.balance) +
-                                      " TON; the top-up needs " + ton::format_ton(need) + " TON (amount + stake + gas): nothing was sent");
-  bool deployed = a.chain.has_value();
-  std::optional<ton::StateInit> init;
-  if (!deployed) init = network.client_state_init(wallet.address(), a.proxy_contract, billing::public_key_from_hex(a.proxy_key, "proxy key"));
-  std::vector<ton::WalletOutMessage> messages;
-  if (amount) messages.push_back(ton::ChainAgent::message(a.contract, amount + kGas, contracts::client_body::top_up(amount, 1), init));
-  if (stake)
-    messages.push_back(ton::ChainAgent::message(a.contract, stake + kGas, contracts::client_body::increase_stake(stake, 2),
-                                                amount ? std::nullopt : init));
+  if (auto refusal = contracts::client_funding_refusal(info.balance, amount, stake)) throw BillingActionError(400, *refusal);
+  const contracts::ClientContractRef ref{chain_policy_->registry()->network(), agent_->wallet_address(), a.proxy_contract,
+                                         billing::public_key_from_hex(a.proxy_key, "proxy key")};
+  auto messages = contracts::client_funding_messages(ref, amount, stake, a.chain.has_value());
   spdlog::info("funding client contract {}: +{} TON balance, +{} TON stake", a.contract.to_friendly(), ton::format_ton(amount),
                ton::format_ton(stake));
   co_await agent_->send(std::move(messages));
@@ -240,7 +220,7 @@ asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_
 asio::awaitable<void> ClientBilling::submit_charge(Account& a) {
   if (a.signed_body_boc.empty() || !a.chain || a.signed_tokens <= a.chain->tokens_used) co_return;
   auto body = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(a.signed_body_boc.data()), a.signed_body_boc.size()));
-  auto message = ton::ChainAgent::message(a.contract, kGas, body);
+  auto message = contracts::client_message(a.contract, body);
   co_await agent_->send_one(std::move(message));
   ++a.charges_submitted;
   co_await reread(a);
@@ -265,12 +245,11 @@ asio::awaitable<nlohmann::json> ClientBilling::act(Action action, uint64_t amoun
         co_await submit_charge(a);
       } else {
         if (!a.chain) throw BillingActionError(400, "no client contract at " + a.contract.to_friendly() + ": nothing to withdraw or close");
-        if (action == Action::Withdraw && amount > a.chain->balance)
-          throw BillingActionError(400, "withdrawing " + ton::format_ton(amount) + " TON is above the contract's balance of " +
-                                            ton::format_ton(a.chain->balance) + " TON: nothing was sent");
+        if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(a.chain->balance, amount) : std::nullopt)
+          throw BillingActionError(400, *refusal);
         uint64_t before = a.chain->balance;
         auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3) : contracts::client_body::request_close(4);
-        auto message = ton::ChainAgent::message(a.contract, kGas, body);
+        auto message = contracts::client_message(a.contract, body);
         co_await agent_->send_one(std::move(message));
         co_await reread(a);
         if (action == Action::Withdraw && a.chain && a.chain->balance + amount != before)

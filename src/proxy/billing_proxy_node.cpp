@@ -23,6 +23,20 @@ billing::TokenUsage to_usage(const proto::Usage& u) {
   return t;
 }
 
+// When the worker cannot say what a cut-short request produced: what reached the client.
+proto::Usage relayed_usage(uint64_t events_relayed, uint64_t prompt_estimate) {
+  proto::Usage u;
+  u.set_completion_tokens(events_relayed);
+  if (events_relayed) u.set_prompt_tokens(prompt_estimate);
+  return u;
+}
+
+void fill_billing(proto::Billing* out, const billing::Settlement& s) {
+  out->set_charged_tokens(s.charged_tokens);
+  out->set_cost_nano(s.charged_nano);
+  out->set_capped(s.capped);
+}
+
 }  // namespace
 
 void ProxyNode::on_billing_hello(const std::shared_ptr<net::Connection>& conn, const proto::BillingHello& hello) {
@@ -117,11 +131,7 @@ void ProxyNode::release_reservation(uint64_t& reservation, const proto::Usage* p
   reservation = 0;
   try {
     auto s = billing_->cancel(id, produced ? to_usage(*produced) : billing::TokenUsage{});
-    if (out) {
-      out->set_charged_tokens(s.charged_tokens);
-      out->set_cost_nano(s.charged_nano);
-      out->set_capped(s.capped);
-    }
+    if (out) fill_billing(out, s);
   } catch (const std::exception& e) {
     spdlog::error("releasing reservation {} failed: {}", id, e.what());
   }
@@ -158,9 +168,7 @@ void ProxyNode::flush_settlements() {
     auto& p = batch[i];
     const auto& s = settled[i];
     auto* b = p.end.mutable_end()->mutable_billing();
-    b->set_charged_tokens(s.charged_tokens);
-    b->set_cost_nano(s.charged_nano);
-    b->set_capped(s.capped);
+    fill_billing(b, s);
     b->set_available_nano(billing_->available_nano(p.route->client_contract));
     metrics_.add("billed_nano", {}, static_cast<double>(s.charged_nano));
     send_to_client(p.route, p.end);
@@ -181,9 +189,8 @@ void ProxyNode::hold_exact_prompt(const std::shared_ptr<Route>& route, const pro
 void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {
   if (!billing_ || route->reservation == 0) return;
   if (route->worker_conn == 0 || !workers_.count(route->worker_conn)) {
-    proto::Usage produced;
-    produced.set_completion_tokens(route->events_relayed);
-    release_reservation(route->reservation, route->events_relayed ? &produced : nullptr);
+    auto produced = relayed_usage(route->events_relayed, route->request.prompt_tokens_estimate());
+    release_reservation(route->reservation, &produced);
     return;
   }
   StreamKey key{route->worker_conn, route->worker_stream};
@@ -195,9 +202,7 @@ void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {
     if (ec) return;
     auto it = draining_.find(key);
     if (it == draining_.end()) return;
-    proto::Usage produced;  // the worker never said: charge what reached the client
-    produced.set_completion_tokens(it->second.events_relayed);
-    if (it->second.events_relayed) produced.set_prompt_tokens(it->second.prompt_estimate);
+    auto produced = relayed_usage(it->second.events_relayed, it->second.prompt_estimate);  // the worker never said
     release_reservation(it->second.reservation, &produced);
     draining_.erase(it);
   });
@@ -223,9 +228,7 @@ void ProxyNode::drop_draining(uint64_t conn_id) {
       continue;
     }
     it->second.timer->cancel();
-    proto::Usage produced;
-    produced.set_completion_tokens(it->second.events_relayed);
-    if (it->second.events_relayed) produced.set_prompt_tokens(it->second.prompt_estimate);
+    auto produced = relayed_usage(it->second.events_relayed, it->second.prompt_estimate);
     release_reservation(it->second.reservation, &produced);
     it = draining_.erase(it);
   }

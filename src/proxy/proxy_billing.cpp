@@ -11,6 +11,7 @@
 #include "billing/billing_hello.h"
 #include "common/time.h"
 #include "ton/boc.h"
+#include "ton/chrysalis_contracts.h"
 #include "ton/contract_get_methods.h"
 #include "ton/contract_messages.h"
 #include "ton/encoding.h"
@@ -23,7 +24,7 @@ namespace contracts = ton::contracts;
 
 namespace {
 
-constexpr uint64_t kGas = 100'000'000;  // 0.1 TON attached to every message; the excess comes back
+constexpr uint64_t kGas = contracts::kGasAttached;
 
 ton::Ed25519Key key_from_pem(const std::string& pem) {
   auto pkey = attest::load_private_key_pem(pem);
@@ -120,7 +121,7 @@ asio::awaitable<void> ProxyBilling::setup() {
     problem_ = "billing is starting (deploying the proxy contract " + proxy_contract_.to_friendly() + ")";
     uint64_t stake = std::max(settings_.proxy_stake_nano, params_.min_proxy_stake);
     spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(), ton::format_ton(stake));
-    auto message = ton::ChainAgent::message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init);
+    auto message = ton::bounceable_message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init);
     co_await agent_->send_one(std::move(message));
     state = co_await chain.get_address_state(proxy_raw);
     if (state != "active")
@@ -138,7 +139,7 @@ asio::awaitable<void> ProxyBilling::setup() {
   auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
   if (!verdict.ok) {
     refuse("the proxy refuses to serve: " + verdict.reason);
-    co_return;  // the tick loop keeps checking: nothing a restart would fix
+    co_return;  // no commit runs while refused; an operator must restore the right database
   }
   problem_.clear();
   if (on_ready_) on_ready_();
@@ -186,7 +187,7 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
   if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
     int64_t t0 = steady_now_us();
     auto commit = ledger_->prepare_commit();
-    auto message = ton::ChainAgent::message(proxy_contract_, kGas, commit.signed_body);
+    auto message = ton::bounceable_message(proxy_contract_, kGas, commit.signed_body);
     co_await agent_->send_one(std::move(message));
     auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
     auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
@@ -208,7 +209,7 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
     auto contract = ton::Address::parse(c.id);
-    auto message = ton::ChainAgent::message(contract, kGas, charge->signed_body);
+    auto message = ton::bounceable_message(contract, kGas, charge->signed_body);
     co_await agent_->send_one(std::move(message));
     ++charges_sent_;
     bool changed = co_await read_client(c.id);
@@ -237,15 +238,11 @@ void ProxyBilling::refresh_client(const std::string& contract, bool always_notif
 
 asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
   auto stopped = stopped_;
-  auto& chain = agent_->client();
   auto address = ton::Address::parse(contract);
-  billing::ClientChainState seen;
-  std::string state = co_await chain.get_address_state(contract);
-  if (state == "active") {
-    auto cd = co_await contracts::read_client_data(chain, address);
-    if (cd.state != 2) seen = {cd.balance, cd.stake, cd.tokens_used};  // closed: nothing to spend
-    else seen = {0, 0, cd.tokens_used};
-  }
+  billing::ClientChainState seen;  // not deployed: nothing to spend
+  auto cd = co_await contracts::read_client_data_if_deployed(agent_->client(), address);
+  if (cd && cd->state != 2) seen = {cd->balance, cd->stake, cd->tokens_used};
+  else if (cd) seen = {0, 0, cd->tokens_used};  // closed: nothing to spend
   if (*stopped || !ledger_) co_return false;
   client_read_at_[contract] = unix_now_us() / 1000000;
   auto known = ledger_->client(contract);

@@ -84,16 +84,6 @@ boost::asio::awaitable<Transaction> ChainAgent::send_one(WalletOutMessage messag
   return send(std::move(messages));
 }
 
-WalletOutMessage ChainAgent::message(const Address& to, uint64_t value, CellRef body, std::optional<StateInit> init) {
-  InternalMessage m;
-  m.dest = to;
-  m.value = value;
-  m.bounce = true;
-  m.body = std::move(body);
-  m.state_init = std::move(init);
-  return {m};
-}
-
 nlohmann::json ChainAgent::stats() const {
   return {{"wallet", wallet_.wallet().address().to_friendly()},
           {"jobs_done", done_},

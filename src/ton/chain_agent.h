@@ -40,9 +40,6 @@ class ChainAgent {
   size_t queued() const { return queued_; }
   nlohmann::json stats() const;
 
-  // A bounceable internal message from the wallet (a refused one comes back).
-  static WalletOutMessage message(const Address& to, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt);
-
  private:
   boost::asio::awaitable<void> run();
 

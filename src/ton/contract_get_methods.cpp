@@ -203,6 +203,16 @@ asio::awaitable<ClientContractData> read_client_data(ToncenterClient& client, co
   co_return parse_client_data(r.stack);
 }
 
+asio::awaitable<std::optional<ClientContractData>> read_client_data_if_deployed(ToncenterClient& client, const Address& contract) {
+  std::optional<ClientContractData> out;
+  try {
+    out = co_await read_client_data(client, contract);
+  } catch (const GetMethodError& e) {
+    if (e.exit_code() != -13) throw;  // -13: the account has no code
+  }
+  co_return out;
+}
+
 asio::awaitable<WorkerContractData> read_worker_data(ToncenterClient& client, const Address& contract) {
   auto r = co_await run_get_method_checked(client, contract, "get_worker_data");
   co_return parse_worker_data(r.stack);

@@ -6,6 +6,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include <stdexcept>
 #include <string>
 
@@ -92,6 +94,9 @@ ProxyContractData parse_proxy_data(const TvmStack& stack);
 ContractParams parse_params_stack(const TvmStack& stack);
 
 boost::asio::awaitable<ClientContractData> read_client_data(ToncenterClient& client, const Address& contract);
+// As read_client_data, nullopt when nothing is deployed there (one request, not a state check first).
+boost::asio::awaitable<std::optional<ClientContractData>> read_client_data_if_deployed(ToncenterClient& client,
+                                                                                      const Address& contract);
 boost::asio::awaitable<WorkerContractData> read_worker_data(ToncenterClient& client, const Address& contract);
 boost::asio::awaitable<ProxyContractData> read_proxy_data(ToncenterClient& client, const Address& contract);
 boost::asio::awaitable<uint64_t> read_proxy_withdrawable(ToncenterClient& client, const Address& contract);

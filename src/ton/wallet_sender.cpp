@@ -34,6 +34,16 @@ boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const
   co_return tx;
 }
 
+WalletOutMessage bounceable_message(const Address& to, uint64_t value, CellRef body, std::optional<StateInit> init) {
+  InternalMessage m;
+  m.dest = to;
+  m.value = value;
+  m.bounce = true;
+  m.body = std::move(body);
+  m.state_init = std::move(init);
+  return {m};
+}
+
 uint64_t parse_ton_amount(const std::string& text, const std::string& what, bool allow_zero) {
   auto bad = [&](const std::string& why) { return std::invalid_argument(what + ": \"" + text + "\" " + why); };
   if (text.empty()) throw bad("is empty");

@@ -5,8 +5,10 @@
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
 #include "ton/boc.h"
+#include "ton/chrysalis_contracts.h"
 #include "ton/contract_get_methods.h"
 #include "ton/contract_init.h"
+#include "ton/wallet_sender.h"
 
 namespace chrysalis::worker {
 
@@ -14,7 +16,7 @@ namespace asio = boost::asio;
 namespace contracts = ton::contracts;
 
 namespace {
-constexpr uint64_t kGas = 100'000'000;  // 0.1 TON with every claim (≥ the 0.05 TON a forwarded payout needs)
+constexpr uint64_t kGas = contracts::kGasAttached;  // ≥ the 0.05 TON a forwarded payout needs
 }
 
 WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
@@ -137,7 +139,7 @@ asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
   if (state != "active")
     init = chain_policy_->registry()->network().worker_state_init(agent_->wallet_address(), p.proxy_contract,
                                                                     billing::public_key_from_hex(proxy_key, "the proxy key"));
-  auto message = ton::ChainAgent::message(p.contract, kGas, body, init);
+  auto message = ton::bounceable_message(p.contract, kGas, body, init);
   co_await agent_->send_one(std::move(message));
   auto wd = co_await contracts::read_worker_data(chain, p.contract);
   if (wd.tokens > record->claimed_tokens) {
