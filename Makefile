@@ -5,7 +5,7 @@ NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz bench clean
+.PHONY: all deps build node demo down test unit vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz bench format clean
 
 all: build
 
@@ -66,6 +66,10 @@ test: unit engine-test contracts-test devnet-test ton-devnet-test integration fu
 
 bench: build node
 	bash bench/run.sh
+
+# One style for the tree (.clang-format).
+format:
+	find src tests bench -name '*.cpp' -o -name '*.h' | grep -v node_modules | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -7,7 +7,7 @@ packages=(
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libgtest-dev googletest
   nodejs npm curl wrk procps
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format clang-tidy ccache
 )
 missing=()
 for p in "${packages[@]}"; do

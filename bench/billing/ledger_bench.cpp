@@ -34,21 +34,25 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / ("chrysalis-ledger-bench-" + std::to_string(std::random_device{}()));
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--requests") requests = std::stoi(argv[i + 1]);
-    else if (a == "--dir") dir = argv[i + 1];
+    if (a == "--requests")
+      requests = std::stoi(argv[i + 1]);
+    else if (a == "--dir")
+      dir = argv[i + 1];
   }
   fs::create_directories(dir);
   billing::Prices prices{1000, 600, 10000, 2500, 10000, 10000};
   auto key = ton::Ed25519Key::generate();
   nlohmann::json results = nlohmann::json::array();
-  std::printf("%-10s %-10s %12s %12s %16s %12s %12s\n", "clients", "workers", "request_ms", "requests/s", "batched_req_ms",
-              "commit_ms", "reopen_ms");
+  std::printf("%-10s %-10s %12s %12s %16s %12s %12s\n", "clients", "workers", "request_ms", "requests/s",
+              "batched_req_ms", "commit_ms", "reopen_ms");
   for (int parties : {10, 100, 1000}) {
     fs::path file = dir / ("books-" + std::to_string(parties) + ".sqlite");
-    billing::LedgerOptions options{file, key, prices, ton::Address::parse(party('a', 0)), ton::Address::parse(party('b', 0))};
+    billing::LedgerOptions options{file, key, prices, ton::Address::parse(party('a', 0)),
+                                   ton::Address::parse(party('b', 0))};
     auto ledger = billing::ProxyLedger::open(options);
     ledger->verify_against_chain({0, {}});
-    for (int i = 0; i < parties; ++i) ledger->update_client_chain(party('c', i), {1'000'000'000'000, 1'000'000'000'000, 0});
+    for (int i = 0; i < parties; ++i)
+      ledger->update_client_chain(party('c', i), {1'000'000'000'000, 1'000'000'000'000, 0});
     // One request = reserve before dispatch + settle at the end.
     auto t0 = Clock::now();
     for (int r = 0; r < requests; ++r) {

@@ -67,7 +67,9 @@ Options parse_args(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
-      std::printf("usage: mock-engine [--port N] [--host H] [--chunks N] [--bytes B] [--delay-ms D] [--burst] [--model NAME]\n");
+      std::printf(
+          "usage: mock-engine [--port N] [--host H] [--chunks N] [--bytes B] [--delay-ms D] [--burst] [--model "
+          "NAME]\n");
       std::exit(0);
     }
     if (flag == "--burst") {
@@ -76,13 +78,20 @@ Options parse_args(int argc, char** argv) {
     }
     if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
     const char* v = argv[++i];
-    if (flag == "--port") o.port = to_int(argv[i - 1], v, 0, 65535);
-    else if (flag == "--host") o.host = v;
-    else if (flag == "--chunks") o.chunks = to_int(argv[i - 1], v, 1, 1'000'000);
-    else if (flag == "--bytes") o.bytes = to_int(argv[i - 1], v, 0, 1'000'000);
-    else if (flag == "--delay-ms") o.delay_ms = to_int(argv[i - 1], v, 0, 3'600'000);
-    else if (flag == "--model") o.model = v;
-    else usage_error("unknown flag " + std::string(flag));
+    if (flag == "--port")
+      o.port = to_int(argv[i - 1], v, 0, 65535);
+    else if (flag == "--host")
+      o.host = v;
+    else if (flag == "--chunks")
+      o.chunks = to_int(argv[i - 1], v, 1, 1'000'000);
+    else if (flag == "--bytes")
+      o.bytes = to_int(argv[i - 1], v, 0, 1'000'000);
+    else if (flag == "--delay-ms")
+      o.delay_ms = to_int(argv[i - 1], v, 0, 3'600'000);
+    else if (flag == "--model")
+      o.model = v;
+    else
+      usage_error("unknown flag " + std::string(flag));
   }
   return o;
 }
@@ -119,9 +128,10 @@ struct Answers {
 
   explicit Answers(const Options& o) {
     created = static_cast<long>(std::time(nullptr));
-    usage_json = "{\"prompt_tokens\":34,\"completion_tokens\":" + std::to_string(o.chunks) +
-                 ",\"total_tokens\":" + std::to_string(34 + o.chunks) +
-                 ",\"prompt_tokens_details\":{\"cached_tokens\":11},\"completion_tokens_details\":{\"reasoning_tokens\":0}}";
+    usage_json =
+        "{\"prompt_tokens\":34,\"completion_tokens\":" + std::to_string(o.chunks) +
+        ",\"total_tokens\":" + std::to_string(34 + o.chunks) +
+        ",\"prompt_tokens_details\":{\"cached_tokens\":11},\"completion_tokens_details\":{\"reasoning_tokens\":0}}";
     std::vector<std::string> pieces;
     for (int i = 0; i < o.chunks; ++i) {
       std::string digits = std::to_string(i);
@@ -139,13 +149,14 @@ struct Answers {
       for (int i = 0; i < o.chunks; ++i) {
         std::string finish = i == o.chunks - 1 ? "\"stop\"" : "null";
         body[k].push_back(k == 0 ? "{\"index\":0,\"delta\":{" + std::string(i == 0 ? "\"role\":\"assistant\"," : "") +
-                                       "\"content\":\"" + pieces[i] + "\"},\"logprobs\":null,\"finish_reason\":" + finish +
-                                       "}],\"usage\":null}\n\n"
-                                 : "{\"index\":0,\"text\":\"" + pieces[i] + "\",\"logprobs\":null,\"finish_reason\":" +
-                                       finish + "}],\"usage\":null}\n\n");
+                                       "\"content\":\"" + pieces[i] +
+                                       "\"},\"logprobs\":null,\"finish_reason\":" + finish + "}],\"usage\":null}\n\n"
+                                 : "{\"index\":0,\"text\":\"" + pieces[i] +
+                                       "\",\"logprobs\":null,\"finish_reason\":" + finish + "}],\"usage\":null}\n\n");
       }
       tail[k] = "\",\"object\":\"" + object[k] + "\",\"created\":" + std::to_string(created) +
-                ",\"model\":" + json_string(o.model) + ",\"choices\":[],\"usage\":" + usage_json + "}\n\ndata: [DONE]\n\n";
+                ",\"model\":" + json_string(o.model) + ",\"choices\":[],\"usage\":" + usage_json +
+                "}\n\ndata: [DONE]\n\n";
     }
   }
 };
@@ -161,14 +172,14 @@ void append_http_chunk(std::string& out, std::string_view data) {
 struct Conn {
   int fd = -1;
   std::string in;
-  std::string out;            // bytes not yet accepted by the socket
-  bool want_write = false;    // EPOLLOUT registered
-  bool close_after = false;   // Connection: close, or a protocol error
-  bool http10 = false;        // HTTP/1.0 peer: no chunked framing, the close ends the stream
+  std::string out;           // bytes not yet accepted by the socket
+  bool want_write = false;   // EPOLLOUT registered
+  bool close_after = false;  // Connection: close, or a protocol error
+  bool http10 = false;       // HTTP/1.0 peer: no chunked framing, the close ends the stream
   // The stream in progress, if any.
   bool streaming = false;
   int kind = 0;
-  int next = 0;               // next chunk index; == chunks: the usage chunk and [DONE] are next
+  int next = 0;  // next chunk index; == chunks: the usage chunk and [DONE] are next
   std::string id;
   Clock::time_point due{};
 };
@@ -226,8 +237,9 @@ class Server {
     if (listen(listen_fd_, 1024) < 0) fail("listen");
     socklen_t len = sizeof addr;
     getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    std::printf("mock-engine ready: url=http://%s:%d model=%s chunks=%d bytes=%d delay_ms=%d burst=%s\n", o_.host.c_str(),
-                ntohs(addr.sin_port), o_.model.c_str(), o_.chunks, o_.bytes, o_.delay_ms, o_.burst ? "true" : "false");
+    std::printf("mock-engine ready: url=http://%s:%d model=%s chunks=%d bytes=%d delay_ms=%d burst=%s\n",
+                o_.host.c_str(), ntohs(addr.sin_port), o_.model.c_str(), o_.chunks, o_.bytes, o_.delay_ms,
+                o_.burst ? "true" : "false");
     std::fflush(stdout);
   }
 
@@ -317,7 +329,8 @@ class Server {
   }
 
   static std::string error_body(const std::string& message, const std::string& code) {
-    return "{\"error\":{\"message\":" + json_string(message) + ",\"type\":\"invalid_request_error\",\"code\":\"" + code + "\"}}";
+    return "{\"error\":{\"message\":" + json_string(message) + ",\"type\":\"invalid_request_error\",\"code\":\"" +
+           code + "\"}}";
   }
 
   // Parses and answers complete requests; a streaming answer holds the rest until it is over.
@@ -328,7 +341,8 @@ class Server {
       if (head_end == std::string::npos) {
         if (c.in.size() > 65536) {
           c.close_after = true;
-          simple(c, 431, "Request Header Fields Too Large", "application/json", error_body("request head too large", "head_too_large"));
+          simple(c, 431, "Request Header Fields Too Large", "application/json",
+                 error_body("request head too large", "head_too_large"));
         }
         break;
       }
@@ -361,13 +375,18 @@ class Server {
         while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
         std::string v(value);
         for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (name == "content-length") content_length = std::strtoull(v.c_str(), nullptr, 10);
-        else if (name == "connection") close = v.find("close") != std::string::npos ? true : (v.find("keep-alive") != std::string::npos ? false : close);
-        else if (name == "transfer-encoding" && v.find("chunked") != std::string::npos) chunked_body = true;
+        if (name == "content-length")
+          content_length = std::strtoull(v.c_str(), nullptr, 10);
+        else if (name == "connection")
+          close =
+              v.find("close") != std::string::npos ? true : (v.find("keep-alive") != std::string::npos ? false : close);
+        else if (name == "transfer-encoding" && v.find("chunked") != std::string::npos)
+          chunked_body = true;
       }
       if (chunked_body) {
         c.close_after = true;
-        simple(c, 411, "Length Required", "application/json", error_body("send the request body with Content-Length", "length_required"));
+        simple(c, 411, "Length Required", "application/json",
+               error_body("send the request body with Content-Length", "length_required"));
         c.in.clear();
         break;
       }
@@ -404,7 +423,8 @@ class Server {
   void answer(Conn& c, const std::string& method, const std::string& path, const std::string& body) {
     if (method == "GET" && path == "/v1/models") {
       simple(c, 200, "OK", "application/json",
-             "{\"object\":\"list\",\"data\":[{\"id\":" + json_string(o_.model) + ",\"object\":\"model\",\"created\":0,\"owned_by\":\"mock\"}]}");
+             "{\"object\":\"list\",\"data\":[{\"id\":" + json_string(o_.model) +
+                 ",\"object\":\"model\",\"created\":0,\"owned_by\":\"mock\"}]}");
       return;
     }
     if (method == "GET" && path == "/healthz") {
@@ -419,18 +439,21 @@ class Server {
     char id[40];
     std::snprintf(id, sizeof id, "%s%08llx", kind == 0 ? "chatcmpl-mock" : "cmpl-mock", ++counter_);
     if (!asks_stream(body)) {
-      std::string choice = kind == 0 ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + answers_.full_text +
-                                           "\"},\"logprobs\":null,\"finish_reason\":\"stop\"}"
-                                     : "{\"index\":0,\"text\":\"" + answers_.full_text + "\",\"logprobs\":null,\"finish_reason\":\"stop\"}";
+      std::string choice = kind == 0 ? "{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" +
+                                           answers_.full_text + "\"},\"logprobs\":null,\"finish_reason\":\"stop\"}"
+                                     : "{\"index\":0,\"text\":\"" + answers_.full_text +
+                                           "\",\"logprobs\":null,\"finish_reason\":\"stop\"}";
       simple(c, 200, "OK", "application/json",
              std::string("{\"id\":\"") + id + "\",\"object\":\"" + (kind == 0 ? "chat.completion" : "text_completion") +
-                 "\",\"created\":" + std::to_string(answers_.created) + ",\"model\":" + json_string(o_.model) + ",\"choices\":[" + choice + "],\"usage\":" +
-                 answers_.usage_json + "}");
+                 "\",\"created\":" + std::to_string(answers_.created) + ",\"model\":" + json_string(o_.model) +
+                 ",\"choices\":[" + choice + "],\"usage\":" + answers_.usage_json + "}");
       return;
     }
     c.out += "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n";
-    if (c.http10) c.close_after = true;
-    else c.out += "Transfer-Encoding: chunked\r\n";
+    if (c.http10)
+      c.close_after = true;
+    else
+      c.out += "Transfer-Encoding: chunked\r\n";
     c.out += c.close_after ? "Connection: close\r\n\r\n" : "\r\n";
     c.streaming = true;
     c.kind = kind;
@@ -450,8 +473,10 @@ class Server {
     if (c.next < o_.chunks) {
       event = "data: {\"id\":\"" + c.id + answers_.after_id_head[k] + answers_.body[k][c.next];
       ++c.next;
-      if (c.http10) c.out += event;
-      else append_http_chunk(c.out, event);
+      if (c.http10)
+        c.out += event;
+      else
+        append_http_chunk(c.out, event);
       c.due = o_.delay_ms > 0 ? Clock::now() + std::chrono::milliseconds(o_.delay_ms) : Clock::time_point{};
       return;
     }

@@ -50,36 +50,50 @@ int main(int argc, char** argv) {
       if (flag == "--help" || flag == "-h") {
         std::cout << "routing_sim --workers N --load FRACTION --bad FRACTION --seed S --duration SECONDS\n"
                      "            [--policy random,round_robin,reference,ours,oracle] [--first-token-timeout-ms MS]\n"
-                     "            [--spot-check-rate P] [--mtbf-s S] [--detect-ms MS] [--warmup SECONDS]\n            [--trust-penalty X]\n";
+                     "            [--spot-check-rate P] [--mtbf-s S] [--detect-ms MS] [--warmup SECONDS]\n            "
+                     "[--trust-penalty X]\n";
         return 0;
       }
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
       std::string v = argv[++i];
-      if (flag == "--workers") s.workers = static_cast<uint32_t>(number(flag, v, 1, 100000));
-      else if (flag == "--load") s.load = number(flag, v, 0.01, 2);
-      else if (flag == "--bad") s.bad = number(flag, v, 0, 1);
-      else if (flag == "--seed") s.seed = static_cast<uint64_t>(number(flag, v, 0, 1e15));
-      else if (flag == "--duration") s.duration_s = number(flag, v, 1, 86400);
-      else if (flag == "--warmup") s.warmup_s = number(flag, v, 0, 86400);
-      else if (flag == "--first-token-timeout-ms") s.first_token_timeout_ms = number(flag, v, 1, 600000);
-      else if (flag == "--spot-check-rate") s.spot_check_rate = number(flag, v, 0, 1);
-      else if (flag == "--mtbf-s") s.mtbf_s = number(flag, v, 1, 1e9);
-      else if (flag == "--detect-ms") s.detect_ms = number(flag, v, 0, 600000);
-      else if (flag == "--trust-penalty") s.trust_penalty = number(flag, v, 0, 1000);
+      if (flag == "--workers")
+        s.workers = static_cast<uint32_t>(number(flag, v, 1, 100000));
+      else if (flag == "--load")
+        s.load = number(flag, v, 0.01, 2);
+      else if (flag == "--bad")
+        s.bad = number(flag, v, 0, 1);
+      else if (flag == "--seed")
+        s.seed = static_cast<uint64_t>(number(flag, v, 0, 1e15));
+      else if (flag == "--duration")
+        s.duration_s = number(flag, v, 1, 86400);
+      else if (flag == "--warmup")
+        s.warmup_s = number(flag, v, 0, 86400);
+      else if (flag == "--first-token-timeout-ms")
+        s.first_token_timeout_ms = number(flag, v, 1, 600000);
+      else if (flag == "--spot-check-rate")
+        s.spot_check_rate = number(flag, v, 0, 1);
+      else if (flag == "--mtbf-s")
+        s.mtbf_s = number(flag, v, 1, 1e9);
+      else if (flag == "--detect-ms")
+        s.detect_ms = number(flag, v, 0, 600000);
+      else if (flag == "--trust-penalty")
+        s.trust_penalty = number(flag, v, 0, 1000);
       else if (flag == "--policy") {
         policies = split(v);
         for (auto& p : policies) chrysalis::proxy::make_selection_policy(p);  // names checked up front
         if (policies.empty()) throw std::invalid_argument("--policy names no policy");
-      } else throw std::invalid_argument("unknown flag " + flag + " (see --help)");
+      } else
+        throw std::invalid_argument("unknown flag " + flag + " (see --help)");
     }
   } catch (const std::exception& e) {
     std::cerr << "routing_sim: " << e.what() << "\n";
     return 2;
   }
 
-  std::printf("workers=%u load=%.2f bad=%.3f seed=%llu duration=%.0fs first_token_timeout=%.0fms spot_check_rate=%.3f\n",
-              s.workers, s.load, s.bad, static_cast<unsigned long long>(s.seed), s.duration_s, s.first_token_timeout_ms,
-              s.spot_check_rate);
+  std::printf(
+      "workers=%u load=%.2f bad=%.3f seed=%llu duration=%.0fs first_token_timeout=%.0fms spot_check_rate=%.3f\n",
+      s.workers, s.load, s.bad, static_cast<unsigned long long>(s.seed), s.duration_s, s.first_token_timeout_ms,
+      s.spot_check_rate);
   std::printf("%-12s %9s %9s %9s %10s %9s %9s %9s %9s %8s\n", "policy", "mean_ms", "p50_ms", "p99_ms", "ttft_p99",
               "fail_%", "wrong_%", "rps", "bad_att%", "retries");
   nlohmann::json all = nlohmann::json::object();
@@ -89,13 +103,20 @@ int main(int argc, char** argv) {
                 r.p99_ms, r.ttft_p99_ms, 100 * r.failure_rate, 100 * r.wrong_rate, r.throughput_rps, 100 * r.bad_share,
                 static_cast<unsigned long long>(r.retries));
     std::fflush(stdout);
-    all[name] = {{"mean_ms", r.mean_ms},           {"p50_ms", r.p50_ms},
-                 {"p99_ms", r.p99_ms},             {"ttft_p99_ms", r.ttft_p99_ms},
-                 {"failure_rate", r.failure_rate}, {"wrong_rate", r.wrong_rate},
-                 {"throughput_rps", r.throughput_rps}, {"offered_rps", r.offered_rps},
-                 {"bad_share", r.bad_share},       {"requests", r.measured},
-                 {"retries", r.retries},           {"busy_waits", r.busy_waits},
-                 {"spot_checks", r.spot_checks},   {"spot_disagreements", r.spot_disagreements}};
+    all[name] = {{"mean_ms", r.mean_ms},
+                 {"p50_ms", r.p50_ms},
+                 {"p99_ms", r.p99_ms},
+                 {"ttft_p99_ms", r.ttft_p99_ms},
+                 {"failure_rate", r.failure_rate},
+                 {"wrong_rate", r.wrong_rate},
+                 {"throughput_rps", r.throughput_rps},
+                 {"offered_rps", r.offered_rps},
+                 {"bad_share", r.bad_share},
+                 {"requests", r.measured},
+                 {"retries", r.retries},
+                 {"busy_waits", r.busy_waits},
+                 {"spot_checks", r.spot_checks},
+                 {"spot_disagreements", r.spot_disagreements}};
   }
   std::cout << all.dump() << std::endl;
   return 0;

@@ -28,10 +28,10 @@ struct Worker {
   Kind kind = Kind::Honest;
   double ttft_ms = 0, tps = 0, rtt_ms = 0, contention = 0;
   uint32_t slots = 0;
-  bool online = true;     // false: gone, but the proxy may not know yet
-  bool connected = true;  // the proxy's view
-  uint32_t epoch = 0;     // bumped when it goes offline: its pending events are void
-  std::vector<uint32_t> active;  // attempt ids
+  bool online = true;                 // false: gone, but the proxy may not know yet
+  bool connected = true;              // the proxy's view
+  uint32_t epoch = 0;                 // bumped when it goes offline: its pending events are void
+  std::vector<uint32_t> active;       // attempt ids
   double avg_sum = 0, avg_count = 0;  // reference policy: decayed sums, 600 s time constant
   double avg_updated_ms = 0;
   std::string key;
@@ -86,7 +86,10 @@ PolicyParams params_of(const Scenario& s) {
 class Simulation {
  public:
   Simulation(const Scenario& s, const std::string& policy_name)
-      : s_(s), policy_(make_selection_policy(policy_name, params_of(s))), fate_rng_(s.seed * 7 + 2), policy_rng_(s.seed * 7 + 3) {
+      : s_(s),
+        policy_(make_selection_policy(policy_name, params_of(s))),
+        fate_rng_(s.seed * 7 + 2),
+        policy_rng_(s.seed * 7 + 3) {
     result_.policy = policy_name;
     oracle_ = policy_name == "oracle";
     make_workers();
@@ -222,8 +225,10 @@ class Simulation {
                        w.kind == Kind::Wrong;
         double slow = 1 + w.contention * static_cast<double>(w.active.size());
         // It knows every worker's true speed and conduct, not how long this answer will be.
-        cands_[i].true_expected_ms = useless ? 1e18 : w.rtt_ms + (w.ttft_ms * ttft_factor(r.prompt_tokens) +
-                                                                  shape.expected_tokens * 1000 / w.tps) * slow;
+        cands_[i].true_expected_ms =
+            useless
+                ? 1e18
+                : w.rtt_ms + (w.ttft_ms * ttft_factor(r.prompt_tokens) + shape.expected_tokens * 1000 / w.tps) * slow;
       }
     auto choice = select_worker(cands_, "m", 4000, *policy_, shape, policy_rng_);
     for (auto t : r.tried) cands_[t].excluded = false;
@@ -299,11 +304,17 @@ class Simulation {
   void handle(const Event& e) {
     switch (e.type) {
       case Ev::Arrival:
-      case Ev::BusyRetry: try_dispatch(e.a); return;
-      case Ev::Down: return worker_down(e.a);
-      case Ev::Detected: return worker_detected(e.a, e.epoch);
-      case Ev::Up: return worker_up(e.a);
-      default: break;
+      case Ev::BusyRetry:
+        try_dispatch(e.a);
+        return;
+      case Ev::Down:
+        return worker_down(e.a);
+      case Ev::Detected:
+        return worker_detected(e.a, e.epoch);
+      case Ev::Up:
+        return worker_up(e.a);
+      default:
+        break;
     }
     auto& a = attempts_[e.a];
     if (!a.active) return;
@@ -345,7 +356,9 @@ class Simulation {
     double c = rep.contention() > 0 ? rep.contention() : PolicyParams{}.contention;
     double normalize = 1 + c * a.running_before;  // back to a single-stream speed
     rep.record(Outcome::Success, now_us(), book_.params());
-    if (gen_s > 0) rep.record_speed(ttft / normalize / prompt_ttft_scale(r.prompt_tokens), r.completion_tokens / gen_s * normalize, now_us(), book_.params());
+    if (gen_s > 0)
+      rep.record_speed(ttft / normalize / prompt_ttft_scale(r.prompt_tokens), r.completion_tokens / gen_s * normalize,
+                       now_us(), book_.params());
     double decay = std::exp(-(now_ - w.avg_updated_ms) / 600000);
     w.avg_sum = w.avg_sum * decay + (now_ - a.start_ms);
     w.avg_count = w.avg_count * decay + 1;

@@ -9,17 +9,17 @@ namespace routing_sim {
 
 struct Scenario {
   uint32_t workers = 1000;
-  double load = 0.9;           // arrival rate as a fraction of the honest workers' capacity
-  double bad = 0.05;           // fraction of misbehaving workers, split evenly over the bad kinds
+  double load = 0.9;  // arrival rate as a fraction of the honest workers' capacity
+  double bad = 0.05;  // fraction of misbehaving workers, split evenly over the bad kinds
   uint64_t seed = 1;
-  double duration_s = 300;     // arrivals stop here; requests in flight still finish
-  double warmup_s = 0;         // arrivals before this are not measured (0 = 20 % of duration)
+  double duration_s = 300;  // arrivals stop here; requests in flight still finish
+  double warmup_s = 0;      // arrivals before this are not measured (0 = 20 % of duration)
   double first_token_timeout_ms = 5000;
   double deadline_ms = 60000;
   uint32_t max_retries = 2;
   double spot_check_rate = 0.01;
-  double mtbf_s = 3600;        // every worker goes offline on average once per this
-  double detect_ms = 10000;    // missed pings before an offline worker is dropped
+  double mtbf_s = 3600;      // every worker goes offline on average once per this
+  double detect_ms = 10000;  // missed pings before an offline worker is dropped
   double trust_penalty = -1;
 };
 

@@ -1,5 +1,5 @@
-#include "api/beast_text.h"
 #include "api/http_client.h"
+#include "api/beast_text.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -25,15 +25,24 @@ using boost::system::error_code;
 
 const char* to_string(ClientError error) {
   switch (error) {
-    case ClientError::none: return "none";
-    case ClientError::invalid_url: return "invalid_url";
-    case ClientError::resolve_failed: return "resolve_failed";
-    case ClientError::connect_failed: return "connect_failed";
-    case ClientError::send_failed: return "send_failed";
-    case ClientError::bad_response: return "bad_response";
-    case ClientError::read_failed: return "read_failed";
-    case ClientError::timeout: return "timeout";
-    case ClientError::cancelled: return "cancelled";
+    case ClientError::none:
+      return "none";
+    case ClientError::invalid_url:
+      return "invalid_url";
+    case ClientError::resolve_failed:
+      return "resolve_failed";
+    case ClientError::connect_failed:
+      return "connect_failed";
+    case ClientError::send_failed:
+      return "send_failed";
+    case ClientError::bad_response:
+      return "bad_response";
+    case ClientError::read_failed:
+      return "read_failed";
+    case ClientError::timeout:
+      return "timeout";
+    case ClientError::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -58,7 +67,6 @@ struct StreamingRequest::Impl {
 };
 
 namespace {
-
 
 bool is_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
@@ -163,8 +171,10 @@ asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadC
   // Send. A server may answer early (413) and stop reading; then its answer is still worth reading.
   bhttp::request<bhttp::string_body> message;
   message.version(11);
-  if (auto verb = bhttp::string_to_verb(request.method); verb != bhttp::verb::unknown) message.method(verb);
-  else message.method_string(request.method);
+  if (auto verb = bhttp::string_to_verb(request.method); verb != bhttp::verb::unknown)
+    message.method(verb);
+  else
+    message.method_string(request.method);
   message.target(url->target_for(request.target));
   message.set(bhttp::field::host, url->port == 80 ? url->host : where);
   message.set(bhttp::field::user_agent, "chrysalis");
@@ -185,9 +195,12 @@ asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadC
   parser.header_limit(64 * 1024);
   co_await bhttp::async_read_header(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    if (send_ec) fail(ClientError::send_failed, "cannot send request to " + where, send_ec);
-    else if (is_parse_error(ec)) fail(ClientError::bad_response, "invalid HTTP response from " + where, ec);
-    else fail(ClientError::read_failed, "no response from " + where, ec);
+    if (send_ec)
+      fail(ClientError::send_failed, "cannot send request to " + where, send_ec);
+    else if (is_parse_error(ec))
+      fail(ClientError::bad_response, "invalid HTTP response from " + where, ec);
+    else
+      fail(ClientError::read_failed, "no response from " + where, ec);
     finish();
     co_return result;
   }
@@ -214,8 +227,10 @@ asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadC
       if (on_body && !on_body(std::string_view(piece.data(), got))) stopped = true;
     }
     if (ec && !stopped) {
-      if (is_parse_error(ec)) fail(ClientError::bad_response, "malformed response body from " + where, ec);
-      else fail(ClientError::read_failed, "connection to " + where + " ended before the response was complete", ec);
+      if (is_parse_error(ec))
+        fail(ClientError::bad_response, "malformed response body from " + where, ec);
+      else
+        fail(ClientError::read_failed, "connection to " + where + " ended before the response was complete", ec);
       finish();
       co_return result;
     }

@@ -20,14 +20,14 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class ClientError {
   none,
-  invalid_url,      // the URL could not be parsed
-  resolve_failed,   // host name unknown
-  connect_failed,   // refused, unreachable
-  send_failed,      // connection broke while sending the request
-  bad_response,     // not HTTP, or a malformed head/body
-  read_failed,      // connection broke or closed before the response was complete
-  timeout,          // the total timeout passed
-  cancelled,        // cancel() was called
+  invalid_url,     // the URL could not be parsed
+  resolve_failed,  // host name unknown
+  connect_failed,  // refused, unreachable
+  send_failed,     // connection broke while sending the request
+  bad_response,    // not HTTP, or a malformed head/body
+  read_failed,     // connection broke or closed before the response was complete
+  timeout,         // the total timeout passed
+  cancelled,       // cancel() was called
 };
 const char* to_string(ClientError error);
 

@@ -1,6 +1,7 @@
-#include "api/beast_text.h"
 #include "api/http_server.h"
+#include "api/beast_text.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <array>
 #include <stdexcept>
@@ -47,7 +47,9 @@ namespace detail {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, std::shared_ptr<Server::State> state)
-      : socket_(std::move(socket)), state_(std::move(state)), io_timer_(socket_.get_executor()),
+      : socket_(std::move(socket)),
+        state_(std::move(state)),
+        io_timer_(socket_.get_executor()),
         watch_done_(socket_.get_executor()) {
     error_code ec;
     auto peer = socket_.remote_endpoint(ec);
@@ -147,7 +149,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 namespace {
 
-
 Request to_request(bhttp::request<bhttp::string_body>& message, const std::string& remote) {
   Request request;
   request.method = std::string(message.method_string());
@@ -206,8 +207,10 @@ asio::awaitable<void> Connection::serve() {
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     Request request = to_request(message, remote_);
-    if (message.method() == bhttp::verb::options) co_await send_preflight(request.headers);
-    else co_await handle(request);
+    if (message.method() == bhttp::verb::options)
+      co_await send_preflight(request.headers);
+    else
+      co_await handle(request);
     if (!keep_alive_ || peer_gone_) break;
   }
   error_code ignored;

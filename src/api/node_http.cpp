@@ -14,11 +14,11 @@ asio::awaitable<void> send_error(http::Responder& responder, const ApiError& err
   co_await responder.send(error.status, "application/json", error.body());
 }
 
-std::unique_ptr<http::Server> start_node_http(asio::io_context& io, const Endpoint& at, const std::string& metrics_prefix,
-                                              std::function<nlohmann::json()> stats, Metrics& metrics,
-                                              http::Handler role_routes, http::ServerLimits limits) {
+std::unique_ptr<http::Server> start_node_http(asio::io_context& io, const Endpoint& at,
+                                              const std::string& metrics_prefix, std::function<nlohmann::json()> stats,
+                                              Metrics& metrics, http::Handler role_routes, http::ServerLimits limits) {
   auto handler = [stats, &metrics, metrics_prefix, role_routes](const http::Request& req,
-                                                                  http::Responder& res) -> asio::awaitable<void> {
+                                                                http::Responder& res) -> asio::awaitable<void> {
     if (req.method == "GET" && req.path == "/healthz") {
       co_await res.send(200, "application/json", R"({"status":"ok"})");
     } else if (req.method == "GET" && req.path == "/stats") {

@@ -15,9 +15,9 @@ namespace chrysalis::api {
 // The HTTP face every node has: /healthz, /stats (JSON) and /metrics (Prometheus), plus the
 // role's own routes in `role_routes` (may be null). Unknown paths get an OpenAI-shaped 404.
 std::unique_ptr<http::Server> start_node_http(boost::asio::io_context& io, const Endpoint& at,
-                                              const std::string& metrics_prefix,
-                                              std::function<nlohmann::json()> stats, Metrics& metrics,
-                                              http::Handler role_routes, http::ServerLimits limits = {});
+                                              const std::string& metrics_prefix, std::function<nlohmann::json()> stats,
+                                              Metrics& metrics, http::Handler role_routes,
+                                              http::ServerLimits limits = {});
 void stop_node_http(http::Server& server);
 
 // Sends `error` as an OpenAI-shaped JSON response.

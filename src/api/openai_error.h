@@ -27,10 +27,11 @@ struct ApiError {
 ApiError invalid_request(std::string code, std::string message, std::string param = {}, int status = 400);
 ApiError unknown_endpoint(std::string_view method, std::string_view path);  // 404
 ApiError payload_too_large(std::size_t limit_bytes);                        // 413
-ApiError invalid_api_key(std::string message = "invalid or missing API key (expected Authorization: Bearer <key>)");  // 401
-ApiError insufficient_balance(std::string message);                        // 402
-ApiError rate_limited(std::string message);                                // 429
-ApiError internal_error(std::string message = "internal server error");    // 500 server_error
+ApiError invalid_api_key(
+    std::string message = "invalid or missing API key (expected Authorization: Bearer <key>)");  // 401
+ApiError insufficient_balance(std::string message);                                              // 402
+ApiError rate_limited(std::string message);                                                      // 429
+ApiError internal_error(std::string message = "internal server error");                          // 500 server_error
 // 502/503/504 upstream_error; the message starts with the hop that failed, e.g. "worker: ...".
 ApiError bad_gateway(std::string_view hop, std::string_view detail);          // 502 "bad_gateway"
 ApiError service_unavailable(std::string_view hop, std::string_view detail);  // 503 "service_unavailable"

@@ -20,15 +20,23 @@ struct Reject {
 
 const char* type_name(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "array";
-    case json::value_t::object: return "object";
-    case json::value_t::number_float: return "number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::number_float:
+      return "number";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    default: return "value";
+    case json::value_t::number_unsigned:
+      return "integer";
+    default:
+      return "value";
   }
 }
 
@@ -46,7 +54,7 @@ std::optional<int64_t> as_integer(const json& value) {
   if (value.is_number_unsigned()) {
     auto u = value.get<uint64_t>();
     return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
-                                                                            : static_cast<int64_t>(u);
+                                                                          : static_cast<int64_t>(u);
   }
   if (value.is_number_integer()) return value.get<int64_t>();
   if (value.is_number_float()) {
@@ -164,7 +172,8 @@ void check_messages(const json& body) {
     auto param = "messages[" + std::to_string(i) + "]";
     if (!message.is_object()) wrong_type(param, "an object", message);
     auto role = message.find("role");
-    if (role == message.end()) reject("missing_required_parameter", "'" + param + ".role' is required", param + ".role");
+    if (role == message.end())
+      reject("missing_required_parameter", "'" + param + ".role' is required", param + ".role");
     if (!role->is_string()) wrong_type(param + ".role", "a string", *role);
     static const char* const kRoles[] = {"system", "user", "assistant", "tool", "developer"};
     bool known = false;
@@ -209,8 +218,8 @@ uint32_t settle_max_tokens(json& body, const ValidationLimits& limits) {
     if (const json* value = field(body, key)) chosen = check_integer_range(*value, key, 1, limits.max_tokens_limit);
   }
   body.erase("max_completion_tokens");
-  uint32_t max_tokens = chosen ? static_cast<uint32_t>(*chosen)
-                               : std::min(limits.default_max_tokens, limits.max_tokens_limit);
+  uint32_t max_tokens =
+      chosen ? static_cast<uint32_t>(*chosen) : std::min(limits.default_max_tokens, limits.max_tokens_limit);
   body["max_tokens"] = max_tokens;
   return max_tokens;
 }
@@ -242,10 +251,10 @@ void take_extensions(json& body, ValidatedRequest& out, const ValidationLimits& 
     if (!value->is_number()) wrong_type("timeout", "a number of seconds", *value);
     double seconds = value->get<double>();
     if (!(seconds >= 1 && seconds <= limits.max_timeout_s))
-      reject("invalid_value",
-             "'timeout' must be between 1 and " + std::to_string(limits.max_timeout_s) + " seconds, got " +
-                 shown(*value),
-             "timeout");
+      reject(
+          "invalid_value",
+          "'timeout' must be between 1 and " + std::to_string(limits.max_timeout_s) + " seconds, got " + shown(*value),
+          "timeout");
     out.timeout_ms = static_cast<uint32_t>(std::llround(seconds * 1000));
   }
   body.erase("timeout");
@@ -272,8 +281,10 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   if (out.model.empty()) reject("invalid_value", "'model' must not be empty", "model");
   if (out.model.size() > 256) reject("invalid_value", "'model' is longer than 256 characters", "model");
 
-  if (kind == ApiKind::Chat) check_messages(body);
-  else check_prompt(body);
+  if (kind == ApiKind::Chat)
+    check_messages(body);
+  else
+    check_prompt(body);
 
   check_number_range(body, "temperature", 0, 2);
   check_number_range(body, "top_p", 0, 1);

@@ -35,8 +35,8 @@ void ResponseAssembler::add(const json& chunk) {
   if (created_ == 0) {
     if (auto it = chunk.find("created"); it != chunk.end() && it->is_number_integer()) created_ = it->get<int64_t>();
   }
-  if (auto it = chunk.find("model"); !saw_model_ && it != chunk.end() && it->is_string() &&
-                                     !it->get_ref<const std::string&>().empty()) {
+  if (auto it = chunk.find("model");
+      !saw_model_ && it != chunk.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
     model_ = it->get<std::string>();  // the engine's name beats the fallback
     saw_model_ = true;
   }
@@ -69,16 +69,21 @@ json ResponseAssembler::finish(const engine::Usage& usage) const {
     if (kind_ == ApiKind::Chat) {
       json message{{"role", "assistant"}, {"content", choice.content}};
       if (!choice.reasoning.empty()) message["reasoning_content"] = choice.reasoning;
-      choices.push_back({{"index", index}, {"message", std::move(message)}, {"logprobs", nullptr},
+      choices.push_back({{"index", index},
+                         {"message", std::move(message)},
+                         {"logprobs", nullptr},
                          {"finish_reason", std::move(finish_reason)}});
     } else {
-      choices.push_back(
-          {{"index", index}, {"text", choice.content}, {"logprobs", nullptr}, {"finish_reason", std::move(finish_reason)}});
+      choices.push_back({{"index", index},
+                         {"text", choice.content},
+                         {"logprobs", nullptr},
+                         {"finish_reason", std::move(finish_reason)}});
     }
   }
   int64_t created = created_;
   if (created == 0)
-    created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    created =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   json response{{"id", id_.empty() ? fresh_id(kind_) : id_},
                 {"object", kind_ == ApiKind::Chat ? "chat.completion" : "text_completion"},
                 {"created", created},

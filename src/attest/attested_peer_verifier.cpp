@@ -57,20 +57,25 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
   RaTlsExtensions ext = read_ra_tls_extensions(cert);
   if (!ext.unknown_critical.empty())
     return fail(reason, "critical_extensions", "unknown critical extension " + ext.unknown_critical.front());
-  if (!ext.claims) return fail(reason, "claims", "certificate has no claims extension (" + std::string(kClaimsExtensionOid) + ")");
+  if (!ext.claims)
+    return fail(reason, "claims", "certificate has no claims extension (" + std::string(kClaimsExtensionOid) + ")");
   std::string error;
   auto claims = decode_claims(*ext.claims, error);
   if (!claims) return fail(reason, "claims", error);
   if (std::string(claims->public_key.begin(), claims->public_key.end()) != key)
-    return fail(reason, "claims_key", "claims name key " + to_hex(claims->public_key) + ", certificate has " + hex_of(key));
+    return fail(reason, "claims_key",
+                "claims name key " + to_hex(claims->public_key) + ", certificate has " + hex_of(key));
   if (claims->role != expected_role_)
-    return fail(reason, "role", "peer claims role \"" + claims->role + "\", this hop expects \"" + expected_role_ + "\"");
+    return fail(reason, "role",
+                "peer claims role \"" + claims->role + "\", this hop expects \"" + expected_role_ + "\"");
   int64_t now_s = seconds(now);
   if (claims->created_unix > now_s + kClockSkewS)
-    return fail(reason, "cert_age", "claims were created " + std::to_string(claims->created_unix - now_s) + " s in the future");
+    return fail(reason, "cert_age",
+                "claims were created " + std::to_string(claims->created_unix - now_s) + " s in the future");
   if (now_s - claims->created_unix > policy->max_cert_age_s)
-    return fail(reason, "cert_age", "certificate is " + std::to_string(now_s - claims->created_unix) +
-                                        " s old, the policy allows " + std::to_string(policy->max_cert_age_s));
+    return fail(reason, "cert_age",
+                "certificate is " + std::to_string(now_s - claims->created_unix) + " s old, the policy allows " +
+                    std::to_string(policy->max_cert_age_s));
   identity.claimed_role = claims->role;
   identity.model_hash = claims->model_hash;
 
@@ -99,7 +104,8 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
     identity.evidence = "tdx-quote";
     const auto& images = allowed_images_for(*policy, expected_role_);
     if (!images.empty() && !images.count(identity.image_hash))
-      return fail(reason, "image_hash", expected_role_ + " image hash " + identity.image_hash + " is not in the allow-list");
+      return fail(reason, "image_hash",
+                  expected_role_ + " image hash " + identity.image_hash + " is not in the allow-list");
     identity.attested = true;
   }
   if (expected_role_ == "worker") {

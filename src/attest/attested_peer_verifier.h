@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "attest/policy.h"
 #include "attest/attested_peer_verifier_cache.h"
+#include "attest/policy.h"
 #include "crypto/peer_verifier.h"
 
 namespace chrysalis::attest {

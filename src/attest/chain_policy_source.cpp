@@ -1,10 +1,10 @@
 #include "attest/chain_policy_source.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "attest/quote_bytes.h"
 #include "common/time.h"
@@ -24,11 +24,15 @@ std::set<std::string> hex_set(const std::vector<ton::Hash256>& hashes) {
 }  // namespace
 
 ChainPolicySource::ChainPolicySource(boost::asio::any_io_executor ex, Policy base, RegistrySettings settings)
-    : ex_(std::move(ex)), base_(std::move(base)), settings_(std::move(settings)), root_(ton::Address::parse(settings_.root)) {}
+    : ex_(std::move(ex)),
+      base_(std::move(base)),
+      settings_(std::move(settings)),
+      root_(ton::Address::parse(settings_.root)) {}
 
 void ChainPolicySource::start() {
   auto self = shared_from_this();
-  boost::asio::co_spawn(ex_, [self]() { return self->refresh_loop(); }, boost::asio::detached);
+  boost::asio::co_spawn(
+      ex_, [self]() { return self->refresh_loop(); }, boost::asio::detached);
 }
 
 void ChainPolicySource::stop() {
@@ -70,9 +74,9 @@ void ChainPolicySource::adopt(ton::contracts::RootRegistry registry) {
   policy->allowed_worker_images = hex_set(registry.worker_image_hashes);
   policy->allowed_models = hex_set(registry.model_hashes);
   if (!registry_ || registry_->version != registry.version)
-    spdlog::info("registry: root {} version {}: {} proxy images, {} worker images, {} models, {} proxies", settings_.root,
-                 registry.version, registry.proxy_image_hashes.size(), registry.worker_image_hashes.size(),
-                 registry.model_hashes.size(), registry.proxies.size());
+    spdlog::info("registry: root {} version {}: {} proxy images, {} worker images, {} models, {} proxies",
+                 settings_.root, registry.version, registry.proxy_image_hashes.size(),
+                 registry.worker_image_hashes.size(), registry.model_hashes.size(), registry.proxies.size());
   snapshot_ = std::move(policy);
   registry_ = std::move(registry);
   fetched_at_s_ = now_s();
@@ -99,13 +103,10 @@ std::shared_ptr<const Policy> ChainPolicySource::current() const {
 }
 
 nlohmann::json ChainPolicySource::stats() const {
-  nlohmann::json j = {{"root", settings_.root},
-                      {"endpoint", settings_.endpoint},
-                      {"reads", reads_},
-                      {"failures", failures_},
-                      {"last_error", last_error_},
-                      {"fresh", unavailable_reason().empty()},
-                      {"problem", unavailable_reason()}};
+  nlohmann::json j = {
+      {"root", settings_.root},         {"endpoint", settings_.endpoint}, {"reads", reads_},
+      {"failures", failures_},          {"last_error", last_error_},      {"fresh", unavailable_reason().empty()},
+      {"problem", unavailable_reason()}};
   if (registry_) {
     j["version"] = registry_->version;
     j["age_s"] = now_s() - fetched_at_s_;

@@ -64,7 +64,8 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
       return std::nullopt;
     }
     if (static_cast<uint8_t>(bytes[at]) != tag) {
-      error = "claims field " + std::to_string(tag) + " expected, found tag " + std::to_string(static_cast<uint8_t>(bytes[at]));
+      error = "claims field " + std::to_string(tag) + " expected, found tag " +
+              std::to_string(static_cast<uint8_t>(bytes[at]));
       return std::nullopt;
     }
     uint64_t len = from_le(bytes.substr(at + 1, 4));

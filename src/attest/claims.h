@@ -12,8 +12,8 @@ struct Claims {
   std::string role;                      // "proxy" | "worker" | "client"
   std::array<uint8_t, 32> public_key{};  // the certificate's raw Ed25519 key
   uint32_t protocol_version = 1;
-  int64_t created_unix = 0;              // seconds; also the certificate's age reference
-  std::string model_hash;                // worker: 64 hex chars (SHA-256 of the GGUF or of the model name); else empty
+  int64_t created_unix = 0;  // seconds; also the certificate's age reference
+  std::string model_hash;    // worker: 64 hex chars (SHA-256 of the GGUF or of the model name); else empty
   std::string node_id;
 };
 

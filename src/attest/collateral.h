@@ -28,15 +28,15 @@
 namespace chrysalis::attest {
 
 struct SignedCollateral {
-  std::string signed_text;  // exact bytes the signature covers
-  nlohmann::json body;      // parsed signed_text
-  Bytes signature;          // r||s (64 bytes)
+  std::string signed_text;                          // exact bytes the signature covers
+  nlohmann::json body;                              // parsed signed_text
+  Bytes signature;                                  // r||s (64 bytes)
   std::vector<std::shared_ptr<X509>> issuer_chain;  // signer first
 };
 
 struct Collateral {
-  SignedCollateral tcb_info;     // body = the tcbInfo object
-  SignedCollateral qe_identity;  // body = the enclaveIdentity object
+  SignedCollateral tcb_info;              // body = the tcbInfo object
+  SignedCollateral qe_identity;           // body = the enclaveIdentity object
   std::shared_ptr<X509_CRL> pck_crl;      // may be null: revocation of the PCK leaf is then not checked
   std::shared_ptr<X509_CRL> root_ca_crl;  // may be null
 };
@@ -62,7 +62,7 @@ struct CollateralOutcome {
   std::string tcb_status;
   std::vector<std::string> advisory_ids;
   std::chrono::system_clock::time_point next_update{};  // earliest nextUpdate of everything used
-  std::vector<std::string> checks_not_done;  // e.g. pck_revocation when no CRL was supplied
+  std::vector<std::string> checks_not_done;             // e.g. pck_revocation when no CRL was supplied
 };
 
 CollateralOutcome evaluate_collateral(const Collateral& collateral, const CollateralInput& input,

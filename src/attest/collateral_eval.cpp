@@ -29,7 +29,8 @@ std::string lower(std::string s) {
 }
 
 const json& member(const json& obj, const char* key, const std::string& where) {
-  if (!obj.is_object() || !obj.contains(key)) throw Refusal{reason::kCollateralInvalid, where + " lacks \"" + key + "\""};
+  if (!obj.is_object() || !obj.contains(key))
+    throw Refusal{reason::kCollateralInvalid, where + " lacks \"" + key + "\""};
   return obj[key];
 }
 std::string str(const json& obj, const char* key, const std::string& where) {
@@ -171,7 +172,8 @@ std::string grade_qe(const json& qe, const CollateralInput& in) {
   Bytes misc(4);
   for (int i = 0; i < 4; ++i) misc[i] = uint8_t(r.misc_select >> (8 * i));
   // miscselect is written as a big-endian hex number in the JSON.
-  Bytes want_misc = hex_field(qe, "miscselect", "enclaveIdentity"), mask_misc = hex_field(qe, "miscselectMask", "enclaveIdentity");
+  Bytes want_misc = hex_field(qe, "miscselect", "enclaveIdentity"),
+        mask_misc = hex_field(qe, "miscselectMask", "enclaveIdentity");
   std::reverse(want_misc.begin(), want_misc.end());
   std::reverse(mask_misc.begin(), mask_misc.end());
   if (!masked_equal(misc, want_misc, mask_misc))
@@ -224,8 +226,7 @@ CollateralOutcome evaluate_collateral(const Collateral& c, const CollateralInput
       ERR_clear_error();
       if (!root) throw Refusal{reason::kCollateralInvalid, "root CA CRL is not signed by a trusted root"};
       const bool issuer_is_root = X509_check_issued(in.pck_issuer, in.pck_issuer) == X509_V_OK;
-      if (!issuer_is_root &&
-          revoked_by(c.root_ca_crl.get(), root, in.pck_issuer, "root CA CRL", now, out.next_update))
+      if (!issuer_is_root && revoked_by(c.root_ca_crl.get(), root, in.pck_issuer, "root CA CRL", now, out.next_update))
         throw Refusal{reason::kPckRevoked, "the PCK CA certificate is listed in the root CA CRL"};
     }
     if (!checked_leaf) out.checks_not_done.push_back(kCheckPckRevocation);

@@ -17,8 +17,10 @@ size_t skip_ws(std::string_view t, size_t i) {
 // Index one past the closing quote of the string starting at t[i] == '"'.
 size_t skip_string(std::string_view t, size_t i) {
   for (++i; i < t.size(); ++i) {
-    if (t[i] == '\\') ++i;
-    else if (t[i] == '"') return i + 1;
+    if (t[i] == '\\')
+      ++i;
+    else if (t[i] == '"')
+      return i + 1;
   }
   throw std::runtime_error("unterminated JSON string");
 }
@@ -61,7 +63,8 @@ std::string percent_decode(std::string_view s) {
 }
 
 std::vector<std::shared_ptr<X509>> chain_member(const nlohmann::json& doc, const std::string& key) {
-  if (!doc.contains(key) || !doc[key].is_string()) throw std::runtime_error("collateral: \"" + key + "\" (PEM) is missing");
+  if (!doc.contains(key) || !doc[key].is_string())
+    throw std::runtime_error("collateral: \"" + key + "\" (PEM) is missing");
   std::string pem = doc[key].get<std::string>();
   // The PCS sends issuer chains URL-encoded in a response header; accept them as they came.
   if (pem.find("-----BEGIN") == std::string::npos && pem.find("%2D") != std::string::npos) pem = percent_decode(pem);
@@ -116,8 +119,10 @@ std::shared_ptr<X509_CRL> crl_member(const nlohmann::json& doc, const std::strin
   std::string text = doc[key].get<std::string>();
   try {
     Bytes data;
-    if (text.find("-----BEGIN") != std::string::npos) data.assign(text.begin(), text.end());
-    else data = from_hex(text);
+    if (text.find("-----BEGIN") != std::string::npos)
+      data.assign(text.begin(), text.end());
+    else
+      data = from_hex(text);
     X509CrlPtr crl = load_crl(data);
     return {crl.release(), X509_CRL_free};
   } catch (const std::exception& e) {

@@ -3,10 +3,10 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include <sys/stat.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include "attest/quote_crypto.h"
 
@@ -40,8 +40,10 @@ void add_sgx_extension(X509* cert, const SgxExtension& sgx) {
 }
 
 void set_name(X509_NAME* name, const CertificateSpec& spec) {
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const uint8_t*>(spec.common_name.c_str()), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const uint8_t*>(spec.organization.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const uint8_t*>(spec.common_name.c_str()), -1,
+                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const uint8_t*>(spec.organization.c_str()), -1,
+                             -1, 0);
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -73,7 +75,8 @@ std::shared_ptr<X509> issue_certificate(const CertificateSpec& spec, EVP_PKEY* k
   crypto::OsslPtr<BIGNUM, BN_free> bn(BN_bin2bn(serial, sizeof serial, nullptr));
   BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert.get()));
   set_name(X509_get_subject_name(cert.get()), spec);
-  X509_set_issuer_name(cert.get(), issuer_cert ? X509_get_subject_name(issuer_cert) : X509_get_subject_name(cert.get()));
+  X509_set_issuer_name(cert.get(),
+                       issuer_cert ? X509_get_subject_name(issuer_cert) : X509_get_subject_name(cert.get()));
   ASN1_TIME_set(X509_getm_notBefore(cert.get()), std::chrono::system_clock::to_time_t(spec.not_before));
   ASN1_TIME_set(X509_getm_notAfter(cert.get()), std::chrono::system_clock::to_time_t(spec.not_after));
   X509_set_pubkey(cert.get(), key);
@@ -111,8 +114,8 @@ DevCa create_dev_ca(const DevCaOptions& o) {
   ca.attestation_key = share(generate_p256_key());
   CertificateSpec root{o.name + " Root CA", "Chrysalis", true, o.not_before, o.not_before + o.root_validity, nullptr};
   ca.root_cert = issue_certificate(root, ca.root_key.get(), nullptr, nullptr);
-  CertificateSpec pck{o.name + " PCK Certificate", "Chrysalis", false, o.not_before, o.not_before + o.pck_validity,
-                      &o.pck_extension};
+  CertificateSpec pck{o.name + " PCK Certificate",   "Chrysalis",     false, o.not_before,
+                      o.not_before + o.pck_validity, &o.pck_extension};
   ca.pck_cert = issue_certificate(pck, ca.pck_key.get(), ca.root_cert.get(), ca.root_key.get());
   return ca;
 }

@@ -61,7 +61,8 @@ std::string TdxEvidence::quote(const std::array<uint8_t, 64>& report_data) {
       std::ofstream inblob(entry / "inblob", std::ios::binary);
       inblob.write(reinterpret_cast<const char*>(report_data.data()), report_data.size());
       inblob.flush();
-      if (!inblob) throw std::runtime_error("configfs-tsm: writing inblob failed: " + std::string(std::strerror(errno)));
+      if (!inblob)
+        throw std::runtime_error("configfs-tsm: writing inblob failed: " + std::string(std::strerror(errno)));
     }
     std::string quote = read_attribute(entry / "outblob");
     uint64_t after = read_generation(entry);

@@ -18,12 +18,12 @@ struct Policy {
   bool allow_none = false;                      // accept peers without a quote (unit tests only)
   std::set<std::string> allowed_proxy_images;   // SHA-256 image hashes (tdx-quotes.md rule)
   std::set<std::string> allowed_worker_images;
-  std::set<std::string> allowed_models;         // worker model hashes (SHA-256)
-  std::set<std::string> allowed_mrtd;           // 96 hex
+  std::set<std::string> allowed_models;                  // worker model hashes (SHA-256)
+  std::set<std::string> allowed_mrtd;                    // 96 hex
   std::vector<std::array<std::string, 4>> allowed_rtmr;  // exact RTMR0..3 sets
-  int64_t max_cert_age_s = 24 * 3600;           // since the claims' creation time
-  std::set<std::string> pinned_client_keys;     // proxy: raw Ed25519 keys (hex) of allowed clients; empty = any
-  std::string unavailable;                      // non-empty: refuse every peer (e.g. the registry is stale)
+  int64_t max_cert_age_s = 24 * 3600;                    // since the claims' creation time
+  std::set<std::string> pinned_client_keys;  // proxy: raw Ed25519 keys (hex) of allowed clients; empty = any
+  std::string unavailable;                   // non-empty: refuse every peer (e.g. the registry is stale)
 };
 
 // Where a node's policy comes from. Configuration now; the root contract on chain later

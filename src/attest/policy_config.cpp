@@ -23,8 +23,8 @@ std::vector<std::string> hex_list(const TomlReader& r, const std::string& file, 
   std::vector<std::string> out;
   for (auto& v : r.strings("attestation." + key, {})) {
     if (!is_hex(v, len))
-      throw std::runtime_error(file + ": 'attestation." + key + "' entry \"" + v + "\" is not " +
-                               std::to_string(len) + " hex characters");
+      throw std::runtime_error(file + ": 'attestation." + key + "' entry \"" + v + "\" is not " + std::to_string(len) +
+                               " hex characters");
     out.push_back(lower(v));
   }
   return out;
@@ -39,12 +39,14 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
     throw std::runtime_error(file + ": 'attestation.provider' must be \"tdx\", \"sim\" or \"none\"");
   s.dev_ca = r.path("attestation.dev_ca", "");
   if (s.provider == "sim" && s.dev_ca.empty())
-    throw std::runtime_error(file + ": 'attestation.dev_ca' (a directory made by `chrysalis attest dev-ca`) is "
+    throw std::runtime_error(file +
+                             ": 'attestation.dev_ca' (a directory made by `chrysalis attest dev-ca`) is "
                              "required for provider \"sim\"");
   s.trust = r.strings("attestation.trust", {"intel"});
   for (auto& t : s.trust)
     if (t != "intel" && t.rfind("dev:", 0) != 0)
-      throw std::runtime_error(file + ": 'attestation.trust' entry \"" + t + "\" is neither \"intel\" nor \"dev:PATH\"");
+      throw std::runtime_error(file + ": 'attestation.trust' entry \"" + t +
+                               "\" is neither \"intel\" nor \"dev:PATH\"");
   s.allow_none = r.boolean("attestation.allow_none", false);
   s.allowed_proxy_images = hex_list(r, file, "allowed_proxy_images", 64);
   s.allowed_worker_images = hex_list(r, file, "allowed_worker_images", 64);
@@ -58,7 +60,8 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
       parts.push_back(set.substr(start, colon - start));
     parts.push_back(set.substr(start));
     if (parts.size() != 4 || !std::all_of(parts.begin(), parts.end(), [](auto& p) { return is_hex(p, 96); }))
-      throw std::runtime_error(file + ": 'attestation.allowed_rtmr' entries are \"rtmr0:rtmr1:rtmr2:rtmr3\", 96 hex each");
+      throw std::runtime_error(file +
+                               ": 'attestation.allowed_rtmr' entries are \"rtmr0:rtmr1:rtmr2:rtmr3\", 96 hex each");
     s.allowed_rtmr.push_back(lower(set));
   }
   s.max_cert_age_hours = r.integer("attestation.max_cert_age_hours", 24, 1, 24 * 366);
@@ -73,7 +76,8 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.registry.max_age_s = r.integer("registry.max_age_s", 300, 1, 7 * 86400);
   if (!s.registry.endpoint.empty()) {
     if (s.registry.root.empty())
-      throw std::runtime_error(file + ": 'registry.root' (the root contract's address) is required with 'registry.endpoint'");
+      throw std::runtime_error(file +
+                               ": 'registry.root' (the root contract's address) is required with 'registry.endpoint'");
     try {
       ton::Address::parse(s.registry.root);
     } catch (const std::exception& e) {
@@ -103,8 +107,10 @@ Policy build_policy(const AttestationSettings& s) {
 void warn_about_policy(const Policy& p, const std::vector<std::string>& verifies_roles, bool lists_from_chain) {
   for (auto& label : p.trust_labels)
     if (label.rfind("dev:", 0) == 0)
-      spdlog::warn("attestation: trusting DEVELOPMENT root {} — simulated quotes are accepted; never use this in "
-                   "production", label.substr(4));
+      spdlog::warn(
+          "attestation: trusting DEVELOPMENT root {} — simulated quotes are accepted; never use this in "
+          "production",
+          label.substr(4));
   if (p.allow_none) spdlog::warn("attestation: allow_none = true — peers WITHOUT any quote are accepted (tests only)");
   if (lists_from_chain) return;
   for (auto& role : verifies_roles) {

@@ -56,7 +56,9 @@ Bytes encode_td_report_body(const TdReportBody& b) {
 
 Fixed<kQeReportSize> encode_qe_report(const QeReport& q) {
   Fixed<kQeReportSize> raw{};
-  auto put = [&](size_t off, std::span<const uint8_t> bytes) { std::memcpy(raw.data() + off, bytes.data(), bytes.size()); };
+  auto put = [&](size_t off, std::span<const uint8_t> bytes) {
+    std::memcpy(raw.data() + off, bytes.data(), bytes.size());
+  };
   put(0, q.cpu_svn);
   for (int i = 0; i < 4; ++i) raw[16 + i] = uint8_t(q.misc_select >> (8 * i));
   put(32, q.isv_ext_prod_id);
@@ -84,7 +86,8 @@ Bytes build_tdx_quote_v4(const TdReportBody& body, const Fixed<64>& report_data,
 
 Bytes build_tdx_quote(const TdReportBody& body_in, const Fixed<64>& report_data, const QuoteSigningMaterial& signer,
                       const QuoteBuildOptions& options) {
-  if (options.version != 4 && options.version != 5) throw std::invalid_argument("quote builder: version must be 4 or 5");
+  if (options.version != 4 && options.version != 5)
+    throw std::invalid_argument("quote builder: version must be 4 or 5");
   if (!signer.pck_key || !signer.attestation_key || signer.pck_chain_pem.empty())
     throw std::invalid_argument("quote builder: signing material is incomplete");
   if (options.qe_auth_data.size() > 0xFFFF) throw std::invalid_argument("quote builder: QE auth data too long");

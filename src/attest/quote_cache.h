@@ -20,7 +20,8 @@ class QuoteVerificationCache {
   explicit QuoteVerificationCache(size_t capacity = 10000,
                                   std::chrono::seconds refusal_ttl = std::chrono::seconds(300));
 
-  std::shared_ptr<const QuoteVerification> find(const Fixed<32>& quote_sha256, std::chrono::system_clock::time_point now);
+  std::shared_ptr<const QuoteVerification> find(const Fixed<32>& quote_sha256,
+                                                std::chrono::system_clock::time_point now);
   void store(const Fixed<32>& quote_sha256, std::shared_ptr<const QuoteVerification> result,
              std::chrono::system_clock::time_point now);
   size_t size() const { return index_.size(); }
@@ -47,8 +48,8 @@ class CachingQuoteVerifier {
   CachingQuoteVerifier(TrustAnchors anchors, std::shared_ptr<const Collateral> collateral = nullptr,
                        size_t capacity = 10000);
   // `cached` (optional) reports whether the result came from the cache.
-  std::shared_ptr<const QuoteVerification> verify(std::span<const uint8_t> quote, std::chrono::system_clock::time_point now,
-                                                  bool* cached = nullptr);
+  std::shared_ptr<const QuoteVerification> verify(std::span<const uint8_t> quote,
+                                                  std::chrono::system_clock::time_point now, bool* cached = nullptr);
   const TrustAnchors& anchors() const { return anchors_; }
   const QuoteVerificationCache& cache() const { return cache_; }
 

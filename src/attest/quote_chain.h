@@ -15,8 +15,8 @@ enum class ChainError { none, invalid, untrusted, expired };
 
 struct ChainCheck {
   ChainError error = ChainError::none;
-  std::string text;                           // OpenSSL's reason and the certificate depth
-  std::vector<std::shared_ptr<X509>> chain;   // leaf first, the anchor last (when verified)
+  std::string text;                          // OpenSSL's reason and the certificate depth
+  std::vector<std::shared_ptr<X509>> chain;  // leaf first, the anchor last (when verified)
   std::chrono::system_clock::time_point earliest_not_after{};
   bool ok() const { return error == ChainError::none; }
 };

@@ -9,8 +9,8 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <ctime>
+#include <fstream>
 #include <stdexcept>
 
 namespace chrysalis::attest {
@@ -37,9 +37,9 @@ Fixed<48> sha384(std::span<const uint8_t> data) {
 
 PkeyPtr p256_public_key(const Fixed<64>& xy) {
   // SubjectPublicKeyInfo prefix for id-ecPublicKey / prime256v1, uncompressed point.
-  static constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-                                            0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01,
-                                            0x07, 0x03, 0x42, 0x00, 0x04};
+  static constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
   uint8_t der[sizeof kSpkiPrefix + 64];
   std::memcpy(der, kSpkiPrefix, sizeof kSpkiPrefix);
   std::memcpy(der + sizeof kSpkiPrefix, xy.data(), 64);
@@ -115,7 +115,8 @@ std::vector<X509Ptr> load_pem_certificates(std::string_view pem) {
   unsigned long err = ERR_peek_last_error();
   bool clean_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
   if (err && !clean_end) {
-    std::string msg = crypto::openssl_error("certificate " + std::to_string(out.size() + 1) + " of the PEM chain is not valid");
+    std::string msg =
+        crypto::openssl_error("certificate " + std::to_string(out.size() + 1) + " of the PEM chain is not valid");
     ERR_clear_error();
     throw std::runtime_error(msg);
   }

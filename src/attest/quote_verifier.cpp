@@ -26,9 +26,12 @@ QuoteVerification& fail(QuoteVerification& r, const char* code, std::string text
 
 const char* chain_reason(ChainError e) {
   switch (e) {
-    case ChainError::untrusted: return reason::kPckChainUntrusted;
-    case ChainError::expired: return reason::kPckChainExpired;
-    default: return reason::kPckChainInvalid;
+    case ChainError::untrusted:
+      return reason::kPckChainUntrusted;
+    case ChainError::expired:
+      return reason::kPckChainExpired;
+    default:
+      return reason::kPckChainInvalid;
   }
 }
 

@@ -50,13 +50,13 @@ inline constexpr const char* kCheckTdxModuleIdentity = "tdx_module_identity";
 
 struct QuoteVerification {
   bool verified = false;
-  std::string reason;       // empty when verified
-  std::string reason_text;  // human-readable detail of the failed check
-  std::optional<TdxQuote> quote;  // present whenever parsing succeeded
-  Fixed<32> image_hash{};         // valid whenever `quote` is present
-  std::optional<SgxExtension> pck;  // from the PCK leaf, once the chain parsed
-  std::string root_sha256;          // the trust anchor the chain ended at (hex), when verified
-  std::string root_key_id;          // SHA-384 of that root's public key (COCOON's collateral root hash)
+  std::string reason;                     // empty when verified
+  std::string reason_text;                // human-readable detail of the failed check
+  std::optional<TdxQuote> quote;          // present whenever parsing succeeded
+  Fixed<32> image_hash{};                 // valid whenever `quote` is present
+  std::optional<SgxExtension> pck;        // from the PCK leaf, once the chain parsed
+  std::string root_sha256;                // the trust anchor the chain ended at (hex), when verified
+  std::string root_key_id;                // SHA-384 of that root's public key (COCOON's collateral root hash)
   std::string tcb_status = "NotChecked";  // UpToDate, SWHardeningNeeded, ..., Revoked, or NotChecked
   std::vector<std::string> advisory_ids;
   std::vector<std::string> checks_not_done;

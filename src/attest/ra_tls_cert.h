@@ -20,9 +20,9 @@ inline constexpr char kClaimsExtensionOid[] = "2.25.1520265933600488707082965764
 inline constexpr std::size_t kMaxQuoteBytes = 32 * 1024;
 
 struct RaTlsCertificateSpec {
-  EVP_PKEY* key = nullptr;       // Ed25519; signs the certificate and is the certified key
-  std::string encoded_claims;    // encode_claims(...)
-  std::string quote;             // raw quote bytes; empty = no quote extension (provider "none")
+  EVP_PKEY* key = nullptr;     // Ed25519; signs the certificate and is the certified key
+  std::string encoded_claims;  // encode_claims(...)
+  std::string quote;           // raw quote bytes; empty = no quote extension (provider "none")
   int64_t not_before_unix = 0;
   int64_t not_after_unix = 0;
   std::string common_name;

@@ -70,7 +70,8 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   id.not_after_unix = spec.not_after_unix;
   if (!options_.state_dir.empty()) {
     using P = std::filesystem::perms;
-    write_file(options_.state_dir / "cert.pem", id.cert_pem, P::owner_read | P::owner_write | P::group_read | P::others_read);
+    write_file(options_.state_dir / "cert.pem", id.cert_pem,
+               P::owner_read | P::owner_write | P::group_read | P::others_read);
   }
   return id;
 }

@@ -10,9 +10,9 @@
 namespace chrysalis::attest {
 
 struct RaTlsIdentityOptions {
-  std::string role;         // proxy | worker | client
+  std::string role;  // proxy | worker | client
   std::string node_id;
-  std::string model_hash;   // workers
+  std::string model_hash;  // workers
   int64_t cert_hours = 6;
   std::filesystem::path state_dir;  // key.pem (kept across restarts) and the current cert.pem
 };

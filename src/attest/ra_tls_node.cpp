@@ -17,8 +17,8 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
                                  const std::filesystem::path& state_dir)
     : role_(std::move(role)), settings_(settings), timer_(ex) {
   Policy policy = build_policy(settings);
-  std::vector<std::string> verifies = role_ == "proxy" ? std::vector<std::string>{"worker"}
-                                                       : std::vector<std::string>{"proxy"};
+  std::vector<std::string> verifies =
+      role_ == "proxy" ? std::vector<std::string>{"worker"} : std::vector<std::string>{"proxy"};
   MeasuredConfig measured = measured_config(role_, policy);
   const bool from_chain = !settings.registry.endpoint.empty();
   warn_about_policy(policy, verifies, from_chain);
@@ -52,7 +52,8 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
 
 NodeAttestation::~NodeAttestation() = default;
 
-std::shared_ptr<boost::asio::ssl::context> NodeAttestation::make_context(net::TlsSide side, const std::string& peer_role) {
+std::shared_ptr<boost::asio::ssl::context> NodeAttestation::make_context(net::TlsSide side,
+                                                                         const std::string& peer_role) {
   std::shared_ptr<crypto::PeerVerifier> verifier;
   if (peer_role == "client")
     verifier = std::make_shared<ClientKeyVerifier>(policy_);

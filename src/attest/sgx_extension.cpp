@@ -59,9 +59,12 @@ void read_octets(const ASN1_TYPE* v, Fixed<N>& out, const std::string& name) {
 
 long read_integer(const ASN1_TYPE* v, const std::string& name, long max) {
   long value = -1;
-  if (v->type == V_ASN1_INTEGER) value = ASN1_INTEGER_get(v->value.integer);
-  else if (v->type == V_ASN1_ENUMERATED) value = ASN1_ENUMERATED_get(v->value.enumerated);
-  if (value < 0 || value > max) throw std::runtime_error("SGX extension: " + name + " is not an integer in [0," + std::to_string(max) + "]");
+  if (v->type == V_ASN1_INTEGER)
+    value = ASN1_INTEGER_get(v->value.integer);
+  else if (v->type == V_ASN1_ENUMERATED)
+    value = ASN1_ENUMERATED_get(v->value.enumerated);
+  if (value < 0 || value > max)
+    throw std::runtime_error("SGX extension: " + name + " is not an integer in [0," + std::to_string(max) + "]");
   return value;
 }
 
@@ -145,8 +148,10 @@ SgxExtension read_sgx_extension(X509* cert) {
                       int n = std::atoi(tcb_oid.c_str() + prefix.size());
                       if (n >= 1 && n <= 16)
                         ext.cpu_svn_components[n - 1] = uint8_t(read_integer(tv, "CPUSVN component", 255));
-                      else if (n == 17) ext.pce_svn = uint16_t(read_integer(tv, "PCESVN", 65535));
-                      else if (n == 18) read_octets(tv, ext.cpu_svn, "CPUSVN");
+                      else if (n == 17)
+                        ext.pce_svn = uint16_t(read_integer(tv, "PCESVN", 65535));
+                      else if (n == 18)
+                        read_octets(tv, ext.cpu_svn, "CPUSVN");
                     });
       have_tcb = true;
     } else if (oid == kBase + ".3") {
@@ -159,8 +164,7 @@ SgxExtension read_sgx_extension(X509* cert) {
       ext.sgx_type = int(read_integer(v, "SGX type", 255));
     }
   });
-  if (!have_tcb || !have_fmspc || !have_pce_id)
-    throw std::runtime_error("SGX extension lacks TCB, FMSPC or PCE-ID");
+  if (!have_tcb || !have_fmspc || !have_pce_id) throw std::runtime_error("SGX extension lacks TCB, FMSPC or PCE-ID");
   return ext;
 }
 

@@ -15,8 +15,8 @@ inline constexpr const char* kSgxExtensionOid = "1.2.840.113741.1.13.1";
 struct SgxExtension {
   Fixed<16> ppid{};
   std::array<uint8_t, 16> cpu_svn_components{};  // TCB .2.1 .. .2.16
-  uint16_t pce_svn = 0;                           // TCB .2.17
-  Fixed<16> cpu_svn{};                            // TCB .2.18
+  uint16_t pce_svn = 0;                          // TCB .2.17
+  Fixed<16> cpu_svn{};                           // TCB .2.18
   Fixed<2> pce_id{};
   Fixed<6> fmspc{};
   int sgx_type = 0;  // 0 standard, 1 scalable, 2 scalable with integrity

@@ -131,10 +131,9 @@ void parse_certification_data(Reader& r, TdxQuote& q) {
   L.pck_pem_offset = r.pos();
   const uint8_t* pem = r.take(sd.inner_cert_data_size, "pck_chain", "PEM certificate chain");
   if (r.pos() != cert_end)
-    throw QuoteParseError("certification_data", "size " + std::to_string(sd.cert_data_size) +
-                                                    " disagrees with its contents (" +
-                                                    std::to_string(r.pos() - (cert_end - sd.cert_data_size)) +
-                                                    " bytes)");
+    throw QuoteParseError("certification_data",
+                          "size " + std::to_string(sd.cert_data_size) + " disagrees with its contents (" +
+                              std::to_string(r.pos() - (cert_end - sd.cert_data_size)) + " bytes)");
   std::string text(reinterpret_cast<const char*>(pem), sd.inner_cert_data_size);
   while (!text.empty() && text.back() == '\0') text.pop_back();  // QGS may end the chain with a NUL
   if (text.find('\0') != std::string::npos) throw QuoteParseError("pck_chain", "NUL byte inside the PEM chain");
@@ -159,7 +158,8 @@ TdxQuote parse_tdx_quote(std::span<const uint8_t> bytes) {
     const uint32_t want = q.body_type == kBodyTypeTd10 ? kTdReport10Size : kTdReport15Size;
     if (q.body_size != want)
       throw QuoteParseError("body_descriptor", "body size " + std::to_string(q.body_size) + " does not match type " +
-                                                   std::to_string(q.body_type) + " (want " + std::to_string(want) + ")");
+                                                   std::to_string(q.body_type) + " (want " + std::to_string(want) +
+                                                   ")");
   }
   q.layout.body_offset = r.pos();
   parse_body(r, q.body_type == kBodyTypeTd15, q.body);
@@ -185,8 +185,8 @@ TdxQuote parse_tdx_quote(std::span<const uint8_t> bytes) {
 Fixed<32> image_hash(const TdReportBody& b) {
   Bytes buf;
   buf.reserve(448);
-  for (const auto* f : {&b.mr_td, &b.mr_config_id, &b.mr_owner, &b.mr_owner_config, &b.rtmr[0], &b.rtmr[1],
-                        &b.rtmr[2], &b.rtmr[3]})
+  for (const auto* f :
+       {&b.mr_td, &b.mr_config_id, &b.mr_owner, &b.mr_owner_config, &b.rtmr[0], &b.rtmr[1], &b.rtmr[2], &b.rtmr[3]})
     append(buf, *f);
   buf.resize(448, 0);
   Fixed<32> out{};

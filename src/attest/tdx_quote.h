@@ -79,9 +79,9 @@ struct QeReport {
 };
 
 struct QuoteSignatureData {
-  Fixed<64> quote_signature{};   // r||s over the signed region
-  Fixed<64> attestation_key{};   // x||y, P-256
-  uint16_t cert_data_type = 0;   // 6
+  Fixed<64> quote_signature{};  // r||s over the signed region
+  Fixed<64> attestation_key{};  // x||y, P-256
+  uint16_t cert_data_type = 0;  // 6
   uint32_t cert_data_size = 0;
   Fixed<kQeReportSize> qe_report_raw{};
   QeReport qe_report;
@@ -94,17 +94,17 @@ struct QuoteSignatureData {
 
 // Offsets of each section inside the quote (the tests truncate at each of them).
 struct QuoteLayout {
-  size_t body_offset = 0;        // 48 (v4) or 54 (v5)
-  size_t signed_size = 0;        // bytes covered by the quote signature
-  size_t sig_data_offset = 0;    // the u32 sig_data_len
+  size_t body_offset = 0;      // 48 (v4) or 54 (v5)
+  size_t signed_size = 0;      // bytes covered by the quote signature
+  size_t sig_data_offset = 0;  // the u32 sig_data_len
   size_t attestation_key_offset = 0;
-  size_t cert_data_offset = 0;   // the u16 type 6
+  size_t cert_data_offset = 0;  // the u16 type 6
   size_t qe_report_offset = 0;
   size_t qe_report_sig_offset = 0;
-  size_t qe_auth_offset = 0;     // the u16 size
-  size_t pck_chain_offset = 0;   // the u16 type 5
-  size_t pck_pem_offset = 0;     // first PEM byte
-  size_t end = 0;                // one past the quote's last byte
+  size_t qe_auth_offset = 0;    // the u16 size
+  size_t pck_chain_offset = 0;  // the u16 type 5
+  size_t pck_pem_offset = 0;    // first PEM byte
+  size_t end = 0;               // one past the quote's last byte
 };
 
 struct TdxQuote {

@@ -9,7 +9,8 @@ namespace chrysalis::billing {
 
 namespace {
 
-uint64_t ton_value(const TomlReader& r, const std::string& file, const std::string& key, uint64_t fallback, bool allow_zero) {
+uint64_t ton_value(const TomlReader& r, const std::string& file, const std::string& key, uint64_t fallback,
+                   bool allow_zero) {
   if (!r.has(key)) return fallback;
   try {
     return ton::parse_ton_amount(r.string(key, ""), key, allow_zero);
@@ -29,7 +30,8 @@ BillingSettings read_billing_settings(const TomlReader& r, const std::string& fi
     throw std::runtime_error(file + ": 'billing.enabled' needs [registry] (endpoint and root of the network's chain)");
   s.wallet_key = r.path("billing.wallet_key", "");
   if (s.wallet_key.empty())
-    throw std::runtime_error(file + ": 'billing.wallet_key' (the owner's wallet key file, chrysalis wallet new) is required");
+    throw std::runtime_error(file +
+                             ": 'billing.wallet_key' (the owner's wallet key file, chrysalis wallet new) is required");
   if (role == "proxy") {
     s.proxy_stake_nano = ton_value(r, file, "billing.stake_ton", s.proxy_stake_nano, false);
     s.commit_interval_ms = r.integer("billing.commit_interval_ms", s.commit_interval_ms, 100, 3'600'000);

@@ -15,14 +15,14 @@ struct BillingSettings {
   bool enabled = false;
   std::filesystem::path wallet_key;  // the owner's wallet (chrysalis wallet new)
   // proxy
-  uint64_t proxy_stake_nano = 1'000'000'000;    // staked when the proxy contract is deployed
-  int64_t commit_interval_ms = 5000;            // state commits (and charges) at most this often
-  uint64_t charge_threshold_nano = 100'000'000; // charge a client on chain once this much is committed and unpaid
-  int64_t client_refresh_s = 10;                // re-read every bound client contract this often
+  uint64_t proxy_stake_nano = 1'000'000'000;     // staked when the proxy contract is deployed
+  int64_t commit_interval_ms = 5000;             // state commits (and charges) at most this often
+  uint64_t charge_threshold_nano = 100'000'000;  // charge a client on chain once this much is committed and unpaid
+  int64_t client_refresh_s = 10;                 // re-read every bound client contract this often
   // client
-  uint64_t deposit_nano = 1'000'000'000;        // balance put into each client contract
-  uint64_t stake_nano = 1'000'000'000;          // stake kept in each client contract
-  uint64_t topup_below_nano = 500'000'000;      // top up by deposit_nano when the balance falls below
+  uint64_t deposit_nano = 1'000'000'000;    // balance put into each client contract
+  uint64_t stake_nano = 1'000'000'000;      // stake kept in each client contract
+  uint64_t topup_below_nano = 500'000'000;  // top up by deposit_nano when the balance falls below
   bool auto_topup = true;
   // worker
   uint64_t claim_threshold_nano = 100'000'000;  // claim a proxy's payout once this much is unclaimed

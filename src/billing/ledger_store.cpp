@@ -115,11 +115,13 @@ void LedgerStore::exec(const char* sql) {
 LedgerRows LedgerStore::load() {
   LedgerRows rows;
   {
-    Stmt s(db_, file_,
-           "SELECT seqno, chain_hash, last_committed_seqno, last_committed_hash, next_reservation_id, total_charged_tokens, "
-           "total_earned_tokens, total_reserved_tokens, commission_nano, client_count, worker_count, reservation_count, "
-           "pending_count, price_per_token, worker_fee_per_token, prompt_mult, cached_mult, completion_mult, "
-           "reasoning_mult, sig FROM state");
+    Stmt s(
+        db_, file_,
+        "SELECT seqno, chain_hash, last_committed_seqno, last_committed_hash, next_reservation_id, "
+        "total_charged_tokens, "
+        "total_earned_tokens, total_reserved_tokens, commission_nano, client_count, worker_count, reservation_count, "
+        "pending_count, price_per_token, worker_fee_per_token, prompt_mult, cached_mult, completion_mult, "
+        "reasoning_mult, sig FROM state");
     while (s.next()) {
       if (rows.state) throw LedgerTampered("state", "more than one state row");
       LedgerState st;
@@ -127,9 +129,10 @@ LedgerRows LedgerStore::load() {
       st.chain_hash = s.col_blob<32>(1);
       st.last_committed_seqno = s.col_u64(2);
       st.last_committed_hash = s.col_blob<32>(3);
-      uint64_t* u[] = {&st.next_reservation_id, &st.total_charged_tokens, &st.total_earned_tokens, &st.total_reserved_tokens,
-                       &st.commission_nano,     &st.client_count,         &st.worker_count,        &st.reservation_count,
-                       &st.pending_count,       &st.price_per_token,      &st.worker_fee_per_token};
+      uint64_t* u[] = {&st.next_reservation_id,   &st.total_charged_tokens, &st.total_earned_tokens,
+                       &st.total_reserved_tokens, &st.commission_nano,      &st.client_count,
+                       &st.worker_count,          &st.reservation_count,    &st.pending_count,
+                       &st.price_per_token,       &st.worker_fee_per_token};
       for (int i = 0; i < 11; ++i) *u[i] = s.col_u64(4 + i);
       uint32_t* m[] = {&st.prompt_mult, &st.cached_mult, &st.completion_mult, &st.reasoning_mult};
       for (int i = 0; i < 4; ++i) *m[i] = static_cast<uint32_t>(s.col_u64(15 + i));
@@ -144,8 +147,8 @@ LedgerRows LedgerStore::load() {
     while (s.next()) {
       ClientAccount c;
       c.id = s.col_text(0);
-      uint64_t* u[] = {&c.balance_nano, &c.stake_nano, &c.chain_tokens_used, &c.reserved_tokens, &c.charged_tokens,
-                       &c.committed_tokens, &c.signed_tokens};
+      uint64_t* u[] = {&c.balance_nano,   &c.stake_nano,       &c.chain_tokens_used, &c.reserved_tokens,
+                       &c.charged_tokens, &c.committed_tokens, &c.signed_tokens};
       for (int i = 0; i < 7; ++i) *u[i] = s.col_u64(1 + i);
       c.sig = s.col_blob<64>(8);
       rows.clients.push_back(std::move(c));
@@ -212,17 +215,22 @@ void LedgerStore::write(const LedgerWrite& w) {
              "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       const auto& st = w.state;
       s.u64(1, st.seqno).blob(2, st.chain_hash).u64(3, st.last_committed_seqno).blob(4, st.last_committed_hash);
-      uint64_t u[] = {st.next_reservation_id, st.total_charged_tokens, st.total_earned_tokens, st.total_reserved_tokens,
-                      st.commission_nano,     st.client_count,         st.worker_count,        st.reservation_count,
-                      st.pending_count,       st.price_per_token,      st.worker_fee_per_token, st.prompt_mult,
-                      st.cached_mult,         st.completion_mult,      st.reasoning_mult};
+      uint64_t u[] = {st.next_reservation_id,   st.total_charged_tokens, st.total_earned_tokens,
+                      st.total_reserved_tokens, st.commission_nano,      st.client_count,
+                      st.worker_count,          st.reservation_count,    st.pending_count,
+                      st.price_per_token,       st.worker_fee_per_token, st.prompt_mult,
+                      st.cached_mult,           st.completion_mult,      st.reasoning_mult};
       for (int i = 0; i < 15; ++i) s.u64(5 + i, u[i]);
       s.blob(20, st.sig).run();
     }
     if (!w.clients.empty()) {
       Stmt s(db_, file_, "INSERT OR REPLACE INTO clients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       for (const auto& c : w.clients) {
-        s.text(1, c.id).u64(2, c.balance_nano).u64(3, c.stake_nano).u64(4, c.chain_tokens_used).u64(5, c.reserved_tokens);
+        s.text(1, c.id)
+            .u64(2, c.balance_nano)
+            .u64(3, c.stake_nano)
+            .u64(4, c.chain_tokens_used)
+            .u64(5, c.reserved_tokens);
         s.u64(6, c.charged_tokens).u64(7, c.committed_tokens).u64(8, c.signed_tokens).blob(9, c.sig).run();
       }
     }
@@ -234,7 +242,13 @@ void LedgerStore::write(const LedgerWrite& w) {
     if (!w.reservations.empty()) {
       Stmt s(db_, file_, "INSERT OR REPLACE INTO reservations VALUES (?, ?, ?, ?, ?, ?)");
       for (const auto& r : w.reservations)
-        s.u64(1, r.id).text(2, r.client).text(3, r.worker).u64(4, r.coefficient).u64(5, r.reserved_tokens).blob(6, r.sig).run();
+        s.u64(1, r.id)
+            .text(2, r.client)
+            .text(3, r.worker)
+            .u64(4, r.coefficient)
+            .u64(5, r.reserved_tokens)
+            .blob(6, r.sig)
+            .run();
     }
     if (!w.deleted_reservations.empty()) {
       Stmt s(db_, file_, "DELETE FROM reservations WHERE id = ?");

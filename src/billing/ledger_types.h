@@ -60,15 +60,15 @@ struct CommitSnapshot {
 
 // The single state row: sequence number, hash chain, totals (they reveal deleted or replayed rows).
 struct LedgerState {
-  uint64_t seqno = 0;               // +1 per accounting change
-  ton::Hash256 chain_hash{};        // SHA-256(previous ‖ seqno ‖ rows written)
+  uint64_t seqno = 0;         // +1 per accounting change
+  ton::Hash256 chain_hash{};  // SHA-256(previous ‖ seqno ‖ rows written)
   uint64_t last_committed_seqno = 0;
   ton::Hash256 last_committed_hash{};
   uint64_t next_reservation_id = 1;
-  uint64_t total_charged_tokens = 0;  // Σ clients.charged_tokens
-  uint64_t total_earned_tokens = 0;   // Σ workers.earned_tokens
-  uint64_t total_reserved_tokens = 0; // Σ reservations
-  uint64_t commission_nano = 0;       // kept by the proxy
+  uint64_t total_charged_tokens = 0;   // Σ clients.charged_tokens
+  uint64_t total_earned_tokens = 0;    // Σ workers.earned_tokens
+  uint64_t total_reserved_tokens = 0;  // Σ reservations
+  uint64_t commission_nano = 0;        // kept by the proxy
   uint64_t client_count = 0, worker_count = 0, reservation_count = 0, pending_count = 0;
   // Prices the books were opened with (contracts convert with the params they embed).
   uint64_t price_per_token = 0, worker_fee_per_token = 0;
@@ -84,7 +84,8 @@ class LedgerError : public std::runtime_error {
 // A row whose signature does not verify, or totals that do not match the rows.
 class LedgerTampered : public LedgerError {
  public:
-  LedgerTampered(std::string row, const std::string& why) : LedgerError("ledger row " + row + ": " + why), row_(std::move(row)) {}
+  LedgerTampered(std::string row, const std::string& why)
+      : LedgerError("ledger row " + row + ": " + why), row_(std::move(row)) {}
   const std::string& row() const { return row_; }
 
  private:
@@ -102,7 +103,8 @@ class InsufficientFunds : public LedgerError {
  public:
   InsufficientFunds(uint64_t needed_nano, uint64_t available_nano)
       : LedgerError("insufficient funds: request needs " + std::to_string(needed_nano) + " nanoTON, available " +
-                    std::to_string(available_nano) + ", missing " + std::to_string(needed_nano - available_nano) + " nanoTON"),
+                    std::to_string(available_nano) + ", missing " + std::to_string(needed_nano - available_nano) +
+                    " nanoTON"),
         needed_nano(needed_nano),
         available_nano(available_nano),
         missing_nano(needed_nano - available_nano) {}

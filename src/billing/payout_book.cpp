@@ -18,11 +18,16 @@ namespace {
 
 const char* check_name(int code) {
   switch (code) {
-    case contracts::error::kBadSignature: return "the signature is not the proxy's";
-    case contracts::error::kWrongOp: return "it is not a worker payout";
-    case contracts::error::kWrongTarget: return "it is signed for another worker contract";
-    case contracts::error::kWrongRoot: return "it is signed for another network (root)";
-    default: return "the worker contract would refuse it";
+    case contracts::error::kBadSignature:
+      return "the signature is not the proxy's";
+    case contracts::error::kWrongOp:
+      return "it is not a worker payout";
+    case contracts::error::kWrongTarget:
+      return "it is signed for another worker contract";
+    case contracts::error::kWrongRoot:
+      return "it is signed for another network (root)";
+    default:
+      return "the worker contract would refuse it";
   }
 }
 
@@ -95,7 +100,8 @@ uint64_t PayoutBook::unclaimed_nano(const std::string& proxy) const {
 std::vector<std::string> PayoutBook::due(uint64_t threshold_nano) const {
   std::vector<std::string> out;
   for (auto& [proxy, r] : records_)
-    if (!r.dropped && r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano) out.push_back(proxy);
+    if (!r.dropped && r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano)
+      out.push_back(proxy);
   return out;
 }
 

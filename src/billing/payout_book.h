@@ -17,11 +17,11 @@
 namespace chrysalis::billing {
 
 struct PayoutRecord {
-  std::string proxy;                 // the proxy's id (its public key, hex)
-  std::string worker_contract;       // raw address
-  uint64_t signed_tokens = 0;        // largest cumulative amount signed for us
-  std::string signed_body_boc;       // base64 BoC of that body: what a claim sends
-  uint64_t claimed_tokens = 0;       // what our claims have already been paid for
+  std::string proxy;            // the proxy's id (its public key, hex)
+  std::string worker_contract;  // raw address
+  uint64_t signed_tokens = 0;   // largest cumulative amount signed for us
+  std::string signed_body_boc;  // base64 BoC of that body: what a claim sends
+  uint64_t claimed_tokens = 0;  // what our claims have already been paid for
   bool dropped = false;
   std::string drop_reason;
 };

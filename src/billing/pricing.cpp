@@ -43,7 +43,8 @@ uint64_t checked_mul(uint64_t a, uint64_t b) {
 
 uint64_t adjusted_tokens(const TokenUsage& u, uint32_t coefficient, const Prices& p) {
   if (u.cached > u.prompt)
-    throw std::invalid_argument("cached tokens (" + std::to_string(u.cached) + ") exceed prompt tokens (" + std::to_string(u.prompt) + ")");
+    throw std::invalid_argument("cached tokens (" + std::to_string(u.cached) + ") exceed prompt tokens (" +
+                                std::to_string(u.prompt) + ")");
   if (u.reasoning > u.completion)
     throw std::invalid_argument("reasoning tokens (" + std::to_string(u.reasoning) + ") exceed completion tokens (" +
                                 std::to_string(u.completion) + ")");

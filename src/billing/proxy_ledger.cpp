@@ -100,12 +100,16 @@ void ProxyLedger::load() {
   };
   if (charged != state_.total_charged_tokens) throw mismatch("charged tokens", charged, state_.total_charged_tokens);
   if (earned != state_.total_earned_tokens) throw mismatch("earned tokens", earned, state_.total_earned_tokens);
-  if (reserved != state_.total_reserved_tokens) throw mismatch("reserved tokens", reserved, state_.total_reserved_tokens);
-  if (rows.clients.size() != state_.client_count) throw mismatch("client count", rows.clients.size(), state_.client_count);
-  if (rows.workers.size() != state_.worker_count) throw mismatch("worker count", rows.workers.size(), state_.worker_count);
+  if (reserved != state_.total_reserved_tokens)
+    throw mismatch("reserved tokens", reserved, state_.total_reserved_tokens);
+  if (rows.clients.size() != state_.client_count)
+    throw mismatch("client count", rows.clients.size(), state_.client_count);
+  if (rows.workers.size() != state_.worker_count)
+    throw mismatch("worker count", rows.workers.size(), state_.worker_count);
   if (rows.reservations.size() != state_.reservation_count)
     throw mismatch("reservation count", rows.reservations.size(), state_.reservation_count);
-  if (rows.commits.size() != state_.pending_count) throw mismatch("pending commits", rows.commits.size(), state_.pending_count);
+  if (rows.commits.size() != state_.pending_count)
+    throw mismatch("pending commits", rows.commits.size(), state_.pending_count);
   for (auto& [id, c] : clients_)
     if (c.reserved_tokens != reserved_by_client[id])
       throw LedgerTampered(row_name(c), "reserved tokens do not match its reservations");
@@ -168,14 +172,17 @@ ChainVerdict ProxyLedger::verify_against_chain(const OnChainCommit& chain) {
     mark_committed_locked(chain.seqno);
   } else if (chain.seqno == state_.last_committed_seqno) {
     if (chain.hash != state_.last_committed_hash)
-      return refuse("the proxy contract's commit " + std::to_string(chain.seqno) + " has hash " + hex_short(chain.hash) +
-                    ", this database committed " + hex_short(state_.last_committed_hash) + ": diverged history");
+      return refuse("the proxy contract's commit " + std::to_string(chain.seqno) + " has hash " +
+                    hex_short(chain.hash) + ", this database committed " + hex_short(state_.last_committed_hash) +
+                    ": diverged history");
   } else if (chain.seqno > state_.last_committed_seqno) {
-    return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) + " but this database knows only up to " +
-                  std::to_string(state_.last_committed_seqno) + ": an older copy of the database was restored");
+    return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) +
+                  " but this database knows only up to " + std::to_string(state_.last_committed_seqno) +
+                  ": an older copy of the database was restored");
   } else {
     return refuse("the proxy contract holds commit " + std::to_string(chain.seqno) + ", older than this database's " +
-                  std::to_string(state_.last_committed_seqno) + ": the chain view is stale or the contract was replaced");
+                  std::to_string(state_.last_committed_seqno) +
+                  ": the chain view is stale or the contract was replaced");
   }
   refusal_.reset();
   return {true, ""};
@@ -261,8 +268,12 @@ void ProxyLedger::shrink_reservation(uint64_t reservation_id, uint64_t prompt_to
   apply_locked(std::move(change), true, {});
 }
 
-Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) { return finish({{reservation_id, usage}}).front(); }
-Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) { return finish({{reservation_id, produced}}).front(); }
+Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) {
+  return finish({{reservation_id, usage}}).front();
+}
+Settlement ProxyLedger::cancel(uint64_t reservation_id, const TokenUsage& produced) {
+  return finish({{reservation_id, produced}}).front();
+}
 std::vector<Settlement> ProxyLedger::settle_batch(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {
   return finish(items);
 }
@@ -296,7 +307,8 @@ std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t
     st.commission_nano = commission_nano(st.charged_tokens, options_.prices);
     st.released_tokens = r.reserved_tokens > st.charged_tokens ? r.reserved_tokens - st.charged_tokens : 0;
     c.charged_tokens = checked_add(c.charged_tokens, st.charged_tokens);
-    auto [wit, inserted] = wk.try_emplace(r.worker, workers_.count(r.worker) ? workers_[r.worker] : WorkerAccount{r.worker});
+    auto [wit, inserted] =
+        wk.try_emplace(r.worker, workers_.count(r.worker) ? workers_[r.worker] : WorkerAccount{r.worker});
     if (inserted && !workers_.count(r.worker)) change.state.worker_count++;
     wit->second.earned_tokens = checked_add(wit->second.earned_tokens, st.charged_tokens);
     change.state.total_reserved_tokens -= r.reserved_tokens;
@@ -356,11 +368,14 @@ CommitRequest ProxyLedger::prepare_commit() {
     return now != (it == pending.end() ? committed : std::max(it->second, committed));
   };
   for (auto& [id, c] : clients_)
-    if (moved('c', id, c.charged_tokens, c.committed_tokens)) record.snapshots.push_back({pc.seqno, 'c', id, c.charged_tokens, {}});
+    if (moved('c', id, c.charged_tokens, c.committed_tokens))
+      record.snapshots.push_back({pc.seqno, 'c', id, c.charged_tokens, {}});
   for (auto& [id, w] : workers_)
-    if (moved('w', id, w.earned_tokens, w.committed_tokens)) record.snapshots.push_back({pc.seqno, 'w', id, w.earned_tokens, {}});
+    if (moved('w', id, w.earned_tokens, w.committed_tokens))
+      record.snapshots.push_back({pc.seqno, 'w', id, w.earned_tokens, {}});
   apply_locked(std::move(record), false, {});
-  ton::contracts::SignedPayload payload{ops::kProxySaveState, options_.proxy_contract, options_.root, pc.seqno, pc.hash};
+  ton::contracts::SignedPayload payload{ops::kProxySaveState, options_.proxy_contract, options_.root, pc.seqno,
+                                        pc.hash};
   return {pc.seqno, pc.hash, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};
 }
 
@@ -414,8 +429,10 @@ std::optional<SignedAmount> ProxyLedger::sign_committed(std::map<std::string, Ac
     a.signed_tokens = a.committed_tokens;
     LedgerWrite change;
     change.state = state_;
-    if constexpr (std::is_same_v<Account, ClientAccount>) change.clients.push_back(a);
-    else change.workers.push_back(a);
+    if constexpr (std::is_same_v<Account, ClientAccount>)
+      change.clients.push_back(a);
+    else
+      change.workers.push_back(a);
     apply_locked(std::move(change), false, {});
   }
   return out;

@@ -18,10 +18,10 @@ namespace chrysalis::billing {
 
 struct LedgerOptions {
   std::filesystem::path file;
-  ton::Ed25519Key key;            // the proxy's TEE key: signs rows and payments
-  Prices prices;                  // must equal the prices the database was created with
-  ton::Address root;              // the network's root contract
-  ton::Address proxy_contract;    // this proxy's contract (target of save-state)
+  ton::Ed25519Key key;          // the proxy's TEE key: signs rows and payments
+  Prices prices;                // must equal the prices the database was created with
+  ton::Address root;            // the network's root contract
+  ton::Address proxy_contract;  // this proxy's contract (target of save-state)
 };
 
 struct ReserveRequest {
@@ -39,7 +39,7 @@ struct ReservationTicket {
 };
 
 struct Settlement {
-  uint64_t charged_tokens = 0;   // adjusted tokens charged to the client = credited to the worker
+  uint64_t charged_tokens = 0;  // adjusted tokens charged to the client = credited to the worker
   uint64_t charged_nano = 0;
   uint64_t worker_fee_nano = 0;
   uint64_t commission_nano = 0;
@@ -137,7 +137,8 @@ class ProxyLedger {
   void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
   void mark_committed_locked(uint64_t seqno);
   template <typename Account>
-  std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id, uint32_t op);
+  std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id,
+                                             uint32_t op);
   std::vector<Settlement> finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
   uint64_t available_nano_locked(const ClientAccount& c) const;
 

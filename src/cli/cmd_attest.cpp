@@ -48,8 +48,10 @@ CLI::App* attest_group(CLI::App& app) {
 bool looks_like_hex(const std::string& s) {
   size_t digits = 0;
   for (char c : s) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) ++digits;
-    else if (!std::isspace(static_cast<unsigned char>(c))) return false;
+    if (std::isxdigit(static_cast<unsigned char>(c)))
+      ++digits;
+    else if (!std::isspace(static_cast<unsigned char>(c)))
+      return false;
   }
   return digits > 0 && digits % 2 == 0;
 }
@@ -61,8 +63,9 @@ Bytes read_quote_file(const std::string& path) {
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (data.empty()) usage_error("quote file " + path + " is empty");
   if (looks_like_hex(data)) {
-    data.erase(std::remove_if(data.begin(), data.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
-               data.end());
+    data.erase(
+        std::remove_if(data.begin(), data.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
+        data.end());
     return from_hex(data);
   }
   return Bytes(data.begin(), data.end());
@@ -177,8 +180,8 @@ void run_bench(const VerifyArgs& a, int iterations) {
   double cached_us = micros_since(t, cached_iterations);
   if (!hit) usage_error("the cache did not hit");
 
-  std::cout << "quote: " << a.quote << " (" << quote.size() << " bytes, v" << first.quote->header.version
-            << "), trust " << anchors.describe() << ", collateral " << (collateral ? "yes" : "no") << "\n";
+  std::cout << "quote: " << a.quote << " (" << quote.size() << " bytes, v" << first.quote->header.version << "), trust "
+            << anchors.describe() << ", collateral " << (collateral ? "yes" : "no") << "\n";
   std::cout << "| operation | iterations | mean per quote |\n|---|---|---|\n" << std::fixed << std::setprecision(1);
   std::cout << "| parse only | " << iterations << " | " << parse_us << " us |\n";
   std::cout << "| verify, cold (no cache) | " << iterations << " | " << cold_us << " us |\n";
@@ -191,7 +194,8 @@ void run_bench(const VerifyArgs& a, int iterations) {
 void register_attest_quote_commands(CLI::App& app) {
   CLI::App* attest = attest_group(app);
 
-  auto* verify = attest->add_subcommand("verify", "Verify a TDX quote and print one JSON object (exit 0 only when verified)");
+  auto* verify =
+      attest->add_subcommand("verify", "Verify a TDX quote and print one JSON object (exit 0 only when verified)");
   auto args = std::make_shared<VerifyArgs>();
   // Checked in the callback, not by CLI11, so a missing file is a usage error with exit code 2.
   verify->add_option("--quote", args->quote, "Quote file (raw bytes or hex); required");
@@ -201,7 +205,8 @@ void register_attest_quote_commands(CLI::App& app) {
   verify->add_option("--now", args->now, "Verification time, RFC 3339 (default: the clock)");
   verify->callback([args] { run_verify(*args); });
 
-  auto* dev_ca = attest->add_subcommand("dev-ca", "Create the development attestation CA (root, PCK-like leaf, attestation key)");
+  auto* dev_ca =
+      attest->add_subcommand("dev-ca", "Create the development attestation CA (root, PCK-like leaf, attestation key)");
   auto out = std::make_shared<std::string>();
   auto force = std::make_shared<bool>(false);
   dev_ca->add_option("--out", *out, "Directory for the PEM files (keys are written 0600)")->required();

@@ -57,7 +57,8 @@ int64_t asn1_unix(const ASN1_TIME* t) {
 
 nlohmann::json quote_json_or_error(const std::string& quote) {
   try {
-    auto parsed = attest::parse_tdx_quote(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(quote.data()), quote.size()));
+    auto parsed =
+        attest::parse_tdx_quote(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(quote.data()), quote.size()));
     return attest::quote_to_json(parsed);
   } catch (const std::exception& e) {
     return {{"error", std::string("malformed quote: ") + e.what()}};
@@ -72,8 +73,9 @@ nlohmann::json inspect_certificate(const std::string& pem) {
   X509_NAME_get_text_by_NID(X509_get_subject_name(cert.get()), NID_commonName, cn, sizeof cn);
   out["subject_cn"] = cn;
   std::string key = attest::ed25519_public_key(cert.get());
-  out["public_key"] = key.empty() ? "(not Ed25519)" : attest::to_hex(std::span<const uint8_t>(
-                                                           reinterpret_cast<const uint8_t*>(key.data()), key.size()));
+  out["public_key"] =
+      key.empty() ? "(not Ed25519)"
+                  : attest::to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(key.data()), key.size()));
   out["not_before_unix"] = asn1_unix(X509_get0_notBefore(cert.get()));
   out["not_after_unix"] = asn1_unix(X509_get0_notAfter(cert.get()));
   nlohmann::json exts = nlohmann::json::array();
@@ -81,9 +83,10 @@ nlohmann::json inspect_certificate(const std::string& pem) {
     X509_EXTENSION* ext = X509_get_ext(cert.get(), i);
     char oid[128] = {0};
     OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(ext), 1);
-    std::string name = oid == std::string(attest::kQuoteExtensionOid)    ? "chrysalis-tdx-quote"
-                       : oid == std::string(attest::kClaimsExtensionOid) ? "chrysalis-claims"
-                                                                         : OBJ_nid2sn(OBJ_obj2nid(X509_EXTENSION_get_object(ext)));
+    std::string name = oid == std::string(attest::kQuoteExtensionOid) ? "chrysalis-tdx-quote"
+                       : oid == std::string(attest::kClaimsExtensionOid)
+                           ? "chrysalis-claims"
+                           : OBJ_nid2sn(OBJ_obj2nid(X509_EXTENSION_get_object(ext)));
     nlohmann::json e = {{"oid", oid}, {"name", name}, {"critical", X509_EXTENSION_get_critical(ext) == 1}};
     exts.push_back(e);
   }
@@ -122,7 +125,8 @@ std::string config_role(const TomlReader& r, const std::string& file) {
 void register_attest_ratls_commands(CLI::App& app) {
   auto* attest = attest_group(app);
 
-  auto* make = attest->add_subcommand("make-cert", "Issue an RA-TLS certificate (simulated TEE quote) into a directory");
+  auto* make =
+      attest->add_subcommand("make-cert", "Issue an RA-TLS certificate (simulated TEE quote) into a directory");
   auto role = std::make_shared<std::string>();
   auto model_hash = std::make_shared<std::string>();
   auto model_file = std::make_shared<std::string>();
@@ -132,7 +136,9 @@ void register_attest_ratls_commands(CLI::App& app) {
   auto trust = std::make_shared<std::vector<std::string>>();
   auto hours = std::make_shared<int64_t>(6);
   auto provider = std::make_shared<std::string>("sim");
-  make->add_option("--role", *role, "worker | proxy | client")->required()->check(CLI::IsMember({"worker", "proxy", "client"}));
+  make->add_option("--role", *role, "worker | proxy | client")
+      ->required()
+      ->check(CLI::IsMember({"worker", "proxy", "client"}));
   make->add_option("--model-hash", *model_hash, "Worker: model hash (64 hex)");
   make->add_option("--model", *model_file, "Worker: GGUF file whose SHA-256 is the model hash");
   make->add_option("--dev-ca", *dev_ca, "Dev CA directory (chrysalis attest dev-ca)");
@@ -140,11 +146,14 @@ void register_attest_ratls_commands(CLI::App& app) {
   make->add_option("--id", *node_id, "Node id in the claims and the certificate CN");
   make->add_option("--trust", *trust, "Trust entries measured into the image (default: dev:<dev-ca>)");
   make->add_option("--hours", *hours, "Certificate lifetime in hours")->capture_default_str();
-  make->add_option("--provider", *provider, "sim | none | tdx")->check(CLI::IsMember({"sim", "none", "tdx"}))->capture_default_str();
+  make->add_option("--provider", *provider, "sim | none | tdx")
+      ->check(CLI::IsMember({"sim", "none", "tdx"}))
+      ->capture_default_str();
   make->callback([=] {
     if (*role == "worker" && model_hash->empty() && model_file->empty())
       throw CLI::ValidationError("--model-hash", "a worker certificate needs --model-hash or --model");
-    if (*provider == "sim" && dev_ca->empty()) throw CLI::ValidationError("--dev-ca", "provider sim needs --dev-ca DIR");
+    if (*provider == "sim" && dev_ca->empty())
+      throw CLI::ValidationError("--dev-ca", "provider sim needs --dev-ca DIR");
     std::string hash = *model_hash;
     try {
       if (!model_file->empty()) hash = attest::model_hash_of_file(*model_file);
@@ -181,7 +190,8 @@ void register_attest_ratls_commands(CLI::App& app) {
     }
   });
 
-  auto* inspect = attest->add_subcommand("inspect", "Print a certificate's claims and quote (PEM) or a raw quote, as JSON; no trust needed");
+  auto* inspect = attest->add_subcommand(
+      "inspect", "Print a certificate's claims and quote (PEM) or a raw quote, as JSON; no trust needed");
   auto file = std::make_shared<std::string>();
   inspect->add_option("FILE", *file, "PEM certificate or raw quote")->required();
   inspect->callback([file] {
@@ -197,7 +207,8 @@ void register_attest_ratls_commands(CLI::App& app) {
     if (out.contains("error")) throw CLI::RuntimeError(1);
   });
 
-  auto* image = attest->add_subcommand("image-hash", "Print the simulated-TEE image hash a node config will have (for allow-lists)");
+  auto* image = attest->add_subcommand("image-hash",
+                                       "Print the simulated-TEE image hash a node config will have (for allow-lists)");
   auto config = std::make_shared<std::string>();
   auto image_role = std::make_shared<std::string>();
   auto binary = std::make_shared<std::string>("/proc/self/exe");
@@ -218,15 +229,18 @@ void register_attest_ratls_commands(CLI::App& app) {
     }
   });
 
-  auto* mh = attest->add_subcommand("model-hash", "Print a worker's model hash: SHA-256 of a GGUF file or of an external model name");
+  auto* mh = attest->add_subcommand("model-hash",
+                                    "Print a worker's model hash: SHA-256 of a GGUF file or of an external model name");
   auto mh_file = std::make_shared<std::string>();
   auto mh_name = std::make_shared<std::string>();
   mh->add_option("--file", *mh_file, "GGUF file");
   mh->add_option("--name", *mh_name, "External engine's model name");
   mh->callback([=] {
-    if (mh_file->empty() == mh_name->empty()) throw CLI::ValidationError("model-hash", "give exactly one of --file, --name");
+    if (mh_file->empty() == mh_name->empty())
+      throw CLI::ValidationError("model-hash", "give exactly one of --file, --name");
     try {
-      std::cout << (mh_file->empty() ? attest::model_hash_of_name(*mh_name) : attest::model_hash_of_file(*mh_file)) << "\n";
+      std::cout << (mh_file->empty() ? attest::model_hash_of_name(*mh_name) : attest::model_hash_of_file(*mh_file))
+                << "\n";
     } catch (const std::exception& e) {
       throw CLI::RuntimeError(std::string("attest model-hash: ") + e.what(), 1);
     }

@@ -52,8 +52,9 @@ int run_devnet(const DevnetCliOptions& cli) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
   const auto& l = devnet->listening();
-  std::cout << "devnet listening: toncenter API " << l.endpoint << " (REST " << l.base_url() << "/api/v2/<method>), root "
-            << l.root << (l.snapshot.empty() ? "" : ", snapshot " + l.snapshot) << std::endl;
+  std::cout << "devnet listening: toncenter API " << l.endpoint << " (REST " << l.base_url()
+            << "/api/v2/<method>), root " << l.root << (l.snapshot.empty() ? "" : ", snapshot " + l.snapshot)
+            << std::endl;
   int status = devnet->wait();
   g_devnet_pid = 0;
   devnet->stop();
@@ -65,13 +66,16 @@ int run_devnet(const DevnetCliOptions& cli) {
 
 void register_devnet_commands(CLI::App& app) {
   auto opts = std::make_shared<DevnetCliOptions>();
-  auto* cmd = app.add_subcommand("devnet", "run the local TON devnet (toncenter API v2 on 127.0.0.1, root contract deployed)");
-  cmd->add_option("--port", opts->port, "port of the API (0 = any free port; default: the config's, 8091)")->check(CLI::Range(0, 65535));
+  auto* cmd =
+      app.add_subcommand("devnet", "run the local TON devnet (toncenter API v2 on 127.0.0.1, root contract deployed)");
+  cmd->add_option("--port", opts->port, "port of the API (0 = any free port; default: the config's, 8091)")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--host", opts->host, "address to listen on (default: the config's, 127.0.0.1)");
   cmd->add_option("--snapshot", opts->snapshot, "state file (default: the config's, devnet/state/devnet.json)");
   cmd->add_option("--config", opts->config, "devnet config JSON (wallets, root params; default devnet/config.json)");
   cmd->add_option("--dir", opts->dir, "devnet directory (default: CHRYSALIS_DEVNET_DIR or found next to the binary)");
-  cmd->add_option("--startup-timeout", opts->startup_timeout_s, "seconds to wait for the devnet to listen")->check(CLI::Range(1, 3600));
+  cmd->add_option("--startup-timeout", opts->startup_timeout_s, "seconds to wait for the devnet to listen")
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("--reset", opts->reset, "start a fresh chain even when the snapshot exists");
   cmd->callback([opts] { std::exit(run_devnet(*opts)); });
 }

@@ -14,7 +14,8 @@ void register_local_commands(CLI::App& app) {
   up->add_option("--model-name", opts->model_name, "name the model is served under");
   up->add_option("--workers", opts->workers, "number of workers")->check(CLI::Range(1, 16));
   up->add_option("--client-port", opts->client_port, "client HTTP port")->check(CLI::Range(1, 65535));
-  up->add_option("--proxy-port", opts->proxy_http_port, "proxy HTTP port (+1 workers, +2 clients)")->check(CLI::Range(1, 65533));
+  up->add_option("--proxy-port", opts->proxy_http_port, "proxy HTTP port (+1 workers, +2 clients)")
+      ->check(CLI::Range(1, 65533));
   up->add_option("--worker-port", opts->worker_http_port, "first worker HTTP port")->check(CLI::Range(1, 65400));
   up->add_option("--threads", opts->engine_threads, "CPU threads per engine")->check(CLI::Range(1, 256));
   up->add_option("--prompt", opts->prompt, "prompt of the demo request");

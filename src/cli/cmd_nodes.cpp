@@ -1,7 +1,7 @@
 // `chrysalis proxy|worker|client --config FILE`: run one node until SIGINT/SIGTERM.
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/spdlog.h>
 
 #include <iostream>
 
@@ -58,9 +58,8 @@ void add_node(CLI::App& app, const std::string& role, const std::string& descrip
 }  // namespace
 
 void register_node_commands(CLI::App& app) {
-  add_node(app, "proxy", "run a proxy (between clients and workers)", [](const std::string& file) {
-    return run_node<proxy::ProxyNode>("proxy", proxy::load_proxy_config(file));
-  });
+  add_node(app, "proxy", "run a proxy (between clients and workers)",
+           [](const std::string& file) { return run_node<proxy::ProxyNode>("proxy", proxy::load_proxy_config(file)); });
   add_node(app, "worker", "run a worker (serves a model from an inference engine)", [](const std::string& file) {
     return run_node<worker::WorkerNode>("worker", worker::load_worker_config(file));
   });

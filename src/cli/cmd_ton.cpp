@@ -76,8 +76,8 @@ class TreePrinter {
     }
     size_t id = ids_.size();
     ids_.emplace(cell->hash(), id);
-    out << pad << "#" << id << " bits=" << cell->bit_size() << " refs=" << cell->refs().size() << " depth=" << cell->depth()
-        << " hash=" << cell->hash_hex() << " x{" << cell->bits_text() << "}\n";
+    out << pad << "#" << id << " bits=" << cell->bit_size() << " refs=" << cell->refs().size()
+        << " depth=" << cell->depth() << " hash=" << cell->hash_hex() << " x{" << cell->bits_text() << "}\n";
     for (const auto& r : cell->refs()) print(out, r, indent + 1);
   }
   nlohmann::json json(const ton::CellRef& cell) {
@@ -86,7 +86,12 @@ class TreePrinter {
     ids_.emplace(cell->hash(), id);
     nlohmann::json refs = nlohmann::json::array();
     for (const auto& r : cell->refs()) refs.push_back(json(r));
-    return {{"id", id}, {"bits", cell->bit_size()}, {"depth", cell->depth()}, {"hash", cell->hash_hex()}, {"data", cell->bits_text()}, {"refs", refs}};
+    return {{"id", id},
+            {"bits", cell->bit_size()},
+            {"depth", cell->depth()},
+            {"hash", cell->hash_hex()},
+            {"data", cell->bits_text()},
+            {"refs", refs}};
   }
   size_t unique() const { return ids_.size(); }
 
@@ -99,7 +104,8 @@ class TreePrinter {
 void register_ton_commands(CLI::App& app) {
   CLI::App* ton = ton_group(app);
 
-  auto* address = ton->add_subcommand("address", "Print every form of a TON address (raw or user-friendly input) as JSON");
+  auto* address =
+      ton->add_subcommand("address", "Print every form of a TON address (raw or user-friendly input) as JSON");
   auto addr_text = std::make_shared<std::string>();
   address->add_option("ADDR", *addr_text, "Address: raw 'wc:hex' or 48-character base64/base64url")->required();
   address->callback([addr_text] {
@@ -112,7 +118,8 @@ void register_ton_commands(CLI::App& app) {
 
   auto* boc = ton->add_subcommand("boc", "Bag-of-cells tools");
   boc->require_subcommand(1);
-  auto* inspect = boc->add_subcommand("inspect", "Print the cell tree of a BoC (binary, hex or base64) with bits, refs, depth and hash per cell");
+  auto* inspect = boc->add_subcommand(
+      "inspect", "Print the cell tree of a BoC (binary, hex or base64) with bits, refs, depth and hash per cell");
   auto path = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   inspect->add_option("FILE", *path, "BoC file, or - for standard input")->required();
@@ -140,7 +147,9 @@ void register_ton_commands(CLI::App& app) {
       tree << "root " << i << ":\n";
       printer.print(tree, roots[i], 1);
     }
-    std::cout << "BoC: " << size << " bytes, " << roots.size() << " root(s), " << printer.unique() << " unique cell(s)\n" << tree.str();
+    std::cout << "BoC: " << size << " bytes, " << roots.size() << " root(s), " << printer.unique()
+              << " unique cell(s)\n"
+              << tree.str();
   });
 }
 

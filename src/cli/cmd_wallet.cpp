@@ -48,7 +48,8 @@ void register_wallet_commands(CLI::App& app) {
   auto devnet_name = std::make_shared<std::string>();
   make->add_option("--out", *out, "Key file to write")->required();
   make->add_flag("--force", *force, "Replace an existing key file");
-  make->add_option("--devnet-name", *devnet_name, "The devnet's named development wallet (devnet/config.json) instead of a random key");
+  make->add_option("--devnet-name", *devnet_name,
+                   "The devnet's named development wallet (devnet/config.json) instead of a random key");
   make->callback([=] {
     try {
       auto key = devnet_name->empty() ? ton::new_wallet_key() : ton::devnet_wallet_key(*devnet_name);

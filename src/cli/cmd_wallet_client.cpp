@@ -116,19 +116,23 @@ int run_action(Action action, const ClientContractArgs& a, uint64_t amount, uint
                       (action == Action::Withdraw ? "withdraw" : "close");
               co_return;
             }
-            if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(before->balance, amount) : std::nullopt) {
+            if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(before->balance, amount)
+                                                          : std::nullopt) {
               error = *refusal;
               co_return;
             }
-            auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3) : contracts::client_body::request_close(4);
+            auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3)
+                                                   : contracts::client_body::request_close(4);
             messages.push_back(contracts::client_message(contract, body));
           }
           co_await ton::send_and_wait(*client, t.key.key, wallet, messages);
           auto after = co_await contracts::read_client_data(*client, contract);
           // The contract may still refuse (e.g. a withdrawal into the stake): it bounces, nothing moves.
           if (action == Action::Withdraw && before && after.balance + amount != before->balance) {
-            error = "the client contract refused the withdrawal (it may not go below the stake and the charged amount); "
-                    "balance stays " + ton::format_ton(after.balance) + " TON";
+            error =
+                "the client contract refused the withdrawal (it may not go below the stake and the charged amount); "
+                "balance stays " +
+                ton::format_ton(after.balance) + " TON";
             co_return;
           }
           out = after.to_json();
@@ -169,7 +173,8 @@ void register_wallet_client_commands(CLI::App& app) {
   auto* w = wallet->add_subcommand("withdraw", "Take TON above the stake and the charged amount back to the wallet");
   add_contract_options(w, *withdraw);
   w->add_option("--amount", withdraw->amount, "TON to withdraw")->required();
-  w->callback([withdraw] { run_action(Action::Withdraw, *withdraw, amount_or_usage(withdraw->amount, "--amount"), 0); });
+  w->callback(
+      [withdraw] { run_action(Action::Withdraw, *withdraw, amount_or_usage(withdraw->amount, "--amount"), 0); });
 
   auto close = std::make_shared<ClientContractArgs>();
   auto* c = wallet->add_subcommand("close", "Ask to close the client contract (the rest comes back after the delay)");

@@ -7,11 +7,13 @@ void register_model_commands(CLI::App& app);
 void register_node_commands(CLI::App& app);
 void register_local_commands(CLI::App& app);
 void register_devnet_commands(CLI::App& app);
-void register_wallet_commands(CLI::App& app);      // wallet new, address, status
-void register_wallet_client_commands(CLI::App& app);  // wallet topup, withdraw, close (after register_wallet_commands)      // devnet (local TON)
-void register_ton_chain_commands(CLI::App& app);   // ton root show (group shared, get-or-create)
-void register_ton_commands(CLI::App& app);  // ton address, ton boc inspect (group shared, get-or-create)
-void register_attest_ratls_commands(CLI::App& app);  // attest make-cert, inspect, image-hash (group shared, get-or-create)
+void register_wallet_commands(CLI::App& app);  // wallet new, address, status
+void register_wallet_client_commands(
+    CLI::App& app);  // wallet topup, withdraw, close (after register_wallet_commands)      // devnet (local TON)
+void register_ton_chain_commands(CLI::App& app);  // ton root show (group shared, get-or-create)
+void register_ton_commands(CLI::App& app);        // ton address, ton boc inspect (group shared, get-or-create)
+void register_attest_ratls_commands(
+    CLI::App& app);  // attest make-cert, inspect, image-hash (group shared, get-or-create)
 void register_attest_quote_commands(CLI::App& app);  // attest verify, attest dev-ca (group shared, get-or-create)
 
 }  // namespace chrysalis::cli

@@ -44,9 +44,10 @@ LocalChain start_local_chain(const fs::path& self, const fs::path& dir, int port
   }
   auto log = dir / "devnet.log";
   fs::remove(log);
-  pid_t pid = spawn_detached({self.string(), "devnet", "--port", std::to_string(port), "--config", (dir / "devnet.json").string(),
-                              "--snapshot", (dir / "devnet-state.json").string(), "--reset"},
-                             log);
+  pid_t pid =
+      spawn_detached({self.string(), "devnet", "--port", std::to_string(port), "--config",
+                      (dir / "devnet.json").string(), "--snapshot", (dir / "devnet-state.json").string(), "--reset"},
+                     log);
   write_pid_file(dir / "devnet.pid", pid);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -66,16 +67,21 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
   nlohmann::json body = {{"address", key.wallet().address().to_raw()}, {"amount", ton}};
   asio::io_context io;
   http::SimpleResponse res;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    http::ClientRequest r;
-    r.method = "POST";
-    r.url = chain.base_url;
-    r.target = "/devnet/fund";
-    r.headers = {{"Content-Type", "application/json"}};
-    r.body = body.dump();
-    r.timeout = std::chrono::seconds(60);
-    res = co_await http::http_fetch(io.get_executor(), r);
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        http::ClientRequest r;
+        r.method = "POST";
+        r.url = chain.base_url;
+        r.target = "/devnet/fund";
+        r.headers = {{"Content-Type", "application/json"}};
+        r.body = body.dump();
+        r.timeout = std::chrono::seconds(60);
+        res = co_await http::http_fetch(io.get_executor(), r);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   io.run();
   if (!res.ok() || res.status != 200)
     throw std::runtime_error("funding " + name + "'s wallet from the devnet giver failed: " +
@@ -84,9 +90,11 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
 }
 
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {
-  std::string s = "[registry]\nendpoint = " + q(chain.endpoint) + "\nroot = " + q(chain.root) + "\nrefresh_s = 10\nmax_age_s = 120\n";
+  std::string s = "[registry]\nendpoint = " + q(chain.endpoint) + "\nroot = " + q(chain.root) +
+                  "\nrefresh_s = 10\nmax_age_s = 120\n";
   s += "[billing]\nenabled = true\nwallet_key = " + q(wallet.string()) + "\n";
-  if (role == "proxy") s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000000001\"\nclient_refresh_s = 5\n";
+  if (role == "proxy")
+    s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000000001\"\nclient_refresh_s = 5\n";
   if (role == "client") s += "deposit_ton = \"2\"\nstake_ton = \"1\"\ntopup_below_ton = \"1\"\n";
   if (role == "worker") s += "claim_threshold_ton = \"0.000000001\"\n";
   return s;

@@ -12,8 +12,8 @@
 #include "api/http_client.h"
 #include "attest/dev_ca.h"
 #include "attest/evidence_sim.h"
-#include "attest/ra_tls_identity.h"
 #include "attest/policy.h"
+#include "attest/ra_tls_identity.h"
 #include "cli/local_chain.h"
 #include "cli/process_control.h"
 #include "common/time.h"
@@ -28,8 +28,8 @@ namespace asio = boost::asio;
 namespace {
 
 struct NodeSpec {
-  std::string name;   // proxy, worker-1, client
-  std::string role;   // proxy | worker | client
+  std::string name;  // proxy, worker-1, client
+  std::string role;  // proxy | worker | client
   fs::path config;
 };
 
@@ -101,17 +101,18 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
   for (int i = 1; i <= o.workers; ++i) {
     std::string name = "worker-" + std::to_string(i);
     write_text(dir / (name + ".toml"),
-               "[worker]\nid = " + q(name) + "\nmodel = " + q(o.model_name) + "\ncoefficient = 1000\nmax_concurrent = 4\n" +
-                   "proxies = [" + q("127.0.0.1:" + std::to_string(p + 1)) + "]\nhttp = " +
-                   q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) + "\n[engine]\nkind = \"embedded\"\n" +
-                   "model = " + q(fs::absolute(model).string()) + "\nport = " + std::to_string(12100 + i - 1) +
-                   "\nthreads = " + std::to_string(o.engine_threads) + "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee +
-                   paid[name]);
+               "[worker]\nid = " + q(name) + "\nmodel = " + q(o.model_name) +
+                   "\ncoefficient = 1000\nmax_concurrent = 4\n" + "proxies = [" +
+                   q("127.0.0.1:" + std::to_string(p + 1)) +
+                   "]\nhttp = " + q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
+                   "\n[engine]\nkind = \"embedded\"\n" + "model = " + q(fs::absolute(model).string()) +
+                   "\nport = " + std::to_string(12100 + i - 1) + "\nthreads = " + std::to_string(o.engine_threads) +
+                   "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee + paid[name]);
   }
-  write_text(dir / "client.toml", "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) +
-                                      "\nproxies = [" + q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " +
-                                      q((dir / "client").string()) + "\n" +
-                                      attestation_section(dir, model, "none") + paid["client"]);  // clients run outside TEEs
+  write_text(dir / "client.toml",
+             "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\nproxies = [" +
+                 q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " + q((dir / "client").string()) + "\n" +
+                 attestation_section(dir, model, "none") + paid["client"]);  // clients run outside TEEs
 }
 
 template <typename T>
@@ -179,12 +180,14 @@ void report_settlement(const LocalNetworkOptions& o) {
       charged = charged && c.value("charged_on_chain_tokens", 0) == c.value("charged_tokens", 1);
     bool claimed = worker.contains("proxies") && !worker["proxies"].empty();
     for (auto& p : worker.value("proxies", nlohmann::json::array()))
-      claimed = claimed && p.value("claimed_tokens", 0) == p.value("signed_tokens", 1) && p.value("signed_tokens", 0) > 0;
+      claimed =
+          claimed && p.value("claimed_tokens", 0) == p.value("signed_tokens", 1) && p.value("signed_tokens", 0) > 0;
     if (charged && claimed && proxy.value("committed_seqno", 0) == proxy.value("seqno", -1)) {
-      std::printf("on chain: books committed at seqno %llu; client contract charged %s nanoTON; worker paid %s nanoTON; "
-                  "proxy commission %s nanoTON\n",
-                  static_cast<unsigned long long>(proxy.value("committed_seqno", 0)), proxy.value("charged_nano", "?").c_str(),
-                  proxy.value("worker_fees_nano", "?").c_str(), proxy.value("commission_nano", "?").c_str());
+      std::printf(
+          "on chain: books committed at seqno %llu; client contract charged %s nanoTON; worker paid %s nanoTON; "
+          "proxy commission %s nanoTON\n",
+          static_cast<unsigned long long>(proxy.value("committed_seqno", 0)), proxy.value("charged_nano", "?").c_str(),
+          proxy.value("worker_fees_nano", "?").c_str(), proxy.value("commission_nano", "?").c_str());
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -253,12 +256,14 @@ bool demo_request(const LocalNetworkOptions& o) {
   uint64_t completion = usage.value("completion_tokens", 0);
   double gen_s = first ? (steady_now_us() - first) / 1e6 : 0;
   std::printf("usage: prompt_tokens=%llu completion_tokens=%llu total_tokens=%llu\n",
-              static_cast<unsigned long long>(usage.value("prompt_tokens", 0)), static_cast<unsigned long long>(completion),
+              static_cast<unsigned long long>(usage.value("prompt_tokens", 0)),
+              static_cast<unsigned long long>(completion),
               static_cast<unsigned long long>(usage.value("total_tokens", 0)));
   if (cost.is_object()) {
     std::string nano = cost.value("cost_nano", "0");
-    std::printf("cost: %s nanoTON for %llu adjusted tokens (reserved from the client contract, paid to the worker on chain)\n",
-                nano.c_str(), static_cast<unsigned long long>(cost.value("charged_tokens", 0)));
+    std::printf(
+        "cost: %s nanoTON for %llu adjusted tokens (reserved from the client contract, paid to the worker on chain)\n",
+        nano.c_str(), static_cast<unsigned long long>(cost.value("charged_tokens", 0)));
   }
   std::printf("timings: first token %.1f ms, total %.1f ms, %.1f tokens/s\n", first ? (first - t0) / 1000.0 : 0.0,
               total_ms, gen_s > 0 && completion > 1 ? (completion - 1) / gen_s : 0.0);
@@ -290,10 +295,12 @@ int local_up(const LocalNetworkOptions& o) {
     // A fresh chain each time: the books and payouts of an earlier chain mean nothing on it.
     for (const char* f : {"books.sqlite", "books.sqlite-wal", "books.sqlite-shm"}) fs::remove(dir / "proxy" / f);
     for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
-    std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n" << std::flush;
+    std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
+              << std::flush;
     auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model));
     std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
-    write_text(dir / "devnet-info.json", nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
+    write_text(dir / "devnet-info.json",
+               nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
     // Every node's wallet is new and funded from the devnet giver.
     paid["proxy"] = paid_sections(chain, "proxy", funded_wallet(chain, dir, "proxy", "5"));
     paid["client"] = paid_sections(chain, "client", funded_wallet(chain, dir, "client", "10"));
@@ -310,9 +317,11 @@ int local_up(const LocalNetworkOptions& o) {
       std::cout << spec.name << " already running (pid " << *pid << ")\n";
       continue;
     }
-    pid_t pid = spawn_detached({self.string(), spec.role, "--config", spec.config.string()}, dir / (spec.name + ".log"));
+    pid_t pid =
+        spawn_detached({self.string(), spec.role, "--config", spec.config.string()}, dir / (spec.name + ".log"));
     write_pid_file(pid_file, pid);
-    std::cout << "started " << spec.name << " (pid " << pid << "), log " << (dir / (spec.name + ".log")).string() << "\n";
+    std::cout << "started " << spec.name << " (pid " << pid << "), log " << (dir / (spec.name + ".log")).string()
+              << "\n";
   }
   std::cout << "waiting for " << o.workers << " worker(s) to serve " << o.model_name << "..." << std::flush;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
@@ -336,7 +345,8 @@ int local_up(const LocalNetworkOptions& o) {
     std::cout << " serving; funding the client contract..." << std::flush;
     while (!client_billing_ready(o.client_port)) {
       if (std::chrono::steady_clock::now() > deadline) {
-        std::cerr << "\nerror: the client contract was not funded within 180 s; see " << dir / "client.log" << "\n";
+        std::cerr << "\nerror: the client contract was not funded within 180 s; see " << dir / "client.log"
+                  << "\n";
         return 1;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));

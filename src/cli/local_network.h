@@ -10,13 +10,13 @@ struct LocalNetworkOptions {
   std::string model_name = "chrysalis-test";
   int workers = 1;
   int client_port = 10000;
-  int proxy_http_port = 11000;  // worker listener +1, client listener +2
-  int worker_http_port = 12000; // +i per worker; its engine listens on 12100 + i
+  int proxy_http_port = 11000;   // worker listener +1, client listener +2
+  int worker_http_port = 12000;  // +i per worker; its engine listens on 12100 + i
   int engine_threads = 2;
   std::string prompt = "Tell me a short story about a butterfly.";
   int max_tokens = 48;
   bool send_request = true;
-  bool paid = true;             // a devnet, funded wallets and billing on every node
+  bool paid = true;  // a devnet, funded wallets and billing on every node
   int devnet_port = 8091;
 };
 

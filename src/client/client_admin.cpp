@@ -14,7 +14,8 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> ClientNode::serve_admin(const http::Request& req, http::Responder& res) {
   if (!billing_) {
-    co_await api::send_error(res, api::invalid_request("billing_disabled", "this client has no [billing] section", "", 404));
+    co_await api::send_error(res,
+                             api::invalid_request("billing_disabled", "this client has no [billing] section", "", 404));
     co_return;
   }
   if (req.method == "GET" && req.path == "/admin/billing") {
@@ -23,14 +24,19 @@ asio::awaitable<void> ClientNode::serve_admin(const http::Request& req, http::Re
     co_return;
   }
   using Action = ClientBilling::Action;
-  static const std::map<std::string, Action> actions = {
-      {"/admin/topup", Action::TopUp}, {"/admin/withdraw", Action::Withdraw}, {"/admin/close", Action::Close}, {"/admin/charge", Action::Charge}};
+  static const std::map<std::string, Action> actions = {{"/admin/topup", Action::TopUp},
+                                                        {"/admin/withdraw", Action::Withdraw},
+                                                        {"/admin/close", Action::Close},
+                                                        {"/admin/charge", Action::Charge}};
   auto found = actions.find(req.path);
   if (found == actions.end() || req.method != "POST") {
     co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
     co_return;
   }
-  auto query = [&](const std::string& k) { auto it = req.query.find(k); return it == req.query.end() ? std::string() : it->second; };
+  auto query = [&](const std::string& k) {
+    auto it = req.query.find(k);
+    return it == req.query.end() ? std::string() : it->second;
+  };
   std::optional<api::ApiError> bad;
   uint64_t amount = 0, stake = 0;
   try {
@@ -55,7 +61,8 @@ asio::awaitable<void> ClientNode::serve_admin(const http::Request& req, http::Re
   } catch (const BillingActionError& e) {
     bad = api::invalid_request("billing_refused", e.what(), "", e.status);
   } catch (const std::exception& e) {
-    bad = api::ApiError{502, "upstream_error", "chain_error", std::string("the chain did not complete the action: ") + e.what(), ""};
+    bad = api::ApiError{502, "upstream_error", "chain_error",
+                        std::string("the chain did not complete the action: ") + e.what(), ""};
   }
   if (bad) {
     co_await api::send_error(res, *bad);

@@ -1,9 +1,9 @@
 #include "client/client_billing.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
@@ -20,10 +20,15 @@ namespace chrysalis::client {
 namespace asio = boost::asio;
 namespace contracts = ton::contracts;
 
-ClientBilling::ClientBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
-                             std::shared_ptr<attest::ChainPolicySource> chain_policy, std::string own_tls_key_hex)
-    : ex_(ex), settings_(std::move(settings)), chain_policy_(std::move(chain_policy)), own_tls_key_hex_(std::move(own_tls_key_hex)) {
-  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry.endpoint, registry.api_key, ton::load_wallet_key(settings_.wallet_key));
+ClientBilling::ClientBilling(asio::any_io_executor ex, billing::BillingSettings settings,
+                             attest::RegistrySettings registry, std::shared_ptr<attest::ChainPolicySource> chain_policy,
+                             std::string own_tls_key_hex)
+    : ex_(ex),
+      settings_(std::move(settings)),
+      chain_policy_(std::move(chain_policy)),
+      own_tls_key_hex_(std::move(own_tls_key_hex)) {
+  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry.endpoint, registry.api_key,
+                                             ton::load_wallet_key(settings_.wallet_key));
 }
 
 void ClientBilling::start() { agent_->start(); }
@@ -40,8 +45,9 @@ void ClientBilling::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
 
 void ClientBilling::send_hello(const std::shared_ptr<net::Connection>& conn) {
   const auto& wallet = agent_->wallet_key();
-  auto message = billing::billing_hello_message(billing::public_key_from_hex(own_tls_key_hex_, "our TLS key"),
-                                                billing::public_key_from_hex(conn->peer_identity().public_key_hex, "the proxy's TLS key"));
+  auto message = billing::billing_hello_message(
+      billing::public_key_from_hex(own_tls_key_hex_, "our TLS key"),
+      billing::public_key_from_hex(conn->peer_identity().public_key_hex, "the proxy's TLS key"));
   auto sig = wallet.key.sign(message);
   proto::Frame f;
   auto* h = f.mutable_billing_hello();
@@ -88,11 +94,14 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
   a.available_nano = info.available_nano();
   a.price_per_token = info.price_per_token();
   a.ready = a.verified && info.balance_nano() > 0 && info.stake_nano() > 0;
-  if (a.ready) a.problem.clear();
-  else if (a.verified) a.problem = "the client contract is not funded yet";
+  if (a.ready)
+    a.problem.clear();
+  else if (a.verified)
+    a.problem = "the client contract is not funded yet";
   // Chain work only when something needs doing: verify, deploy, top up, restore the stake.
   bool low = settings_.auto_topup && info.balance_nano() < settings_.topup_below_nano;
-  if (!a.verified || info.balance_nano() == 0 || low || info.stake_nano() < settings_.stake_nano) schedule_upkeep(a.proxy_key);
+  if (!a.verified || info.balance_nano() == 0 || low || info.stake_nano() < settings_.stake_nano)
+    schedule_upkeep(a.proxy_key);
 }
 
 void ClientBilling::on_payment(Account& a, const proto::PaymentUpdate& update) {
@@ -102,8 +111,8 @@ void ClientBilling::on_payment(Account& a, const proto::PaymentUpdate& update) {
   };
   if (!a.verified || !chain_policy_->registry()) return refuse("the proxy's contract is not verified yet");
   try {
-    auto cell = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(update.signed_body_boc().data()),
-                                                      update.signed_body_boc().size()));
+    auto cell = ton::deserialize_boc_single(
+        std::span(reinterpret_cast<const uint8_t*>(update.signed_body_boc().data()), update.signed_body_boc().size()));
     auto body = contracts::parse_signed_body(cell);
     auto key = billing::public_key_from_hex(a.proxy_key, "the proxy key");
     int code = contracts::check_signed_body(body, key, a.contract, chain_policy_->registry()->network().root);
@@ -158,7 +167,8 @@ asio::awaitable<void> ClientBilling::upkeep(std::string proxy_key) {
   co_await reread(a);
   if (a.chain && a.chain->state != 0) {
     a.ready = false;
-    a.problem = "the client contract " + a.contract.to_friendly() + " is closing or closed: no paid requests through this proxy";
+    a.problem = "the client contract " + a.contract.to_friendly() +
+                " is closing or closed: no paid requests through this proxy";
     co_return;
   }
   uint64_t balance = a.chain ? a.chain->balance : 0, stake = a.chain ? a.chain->stake : 0;
@@ -172,7 +182,8 @@ asio::awaitable<void> ClientBilling::upkeep(std::string proxy_key) {
   }
   // Uncharged usage beyond half the stake would soon block requests: pay it on chain.
   if (a.chain && a.signed_tokens > a.chain->tokens_used &&
-      billing::checked_mul(a.signed_tokens - a.chain->tokens_used, a.price_per_token) * 2 >= std::max<uint64_t>(1, a.chain->stake)) {
+      billing::checked_mul(a.signed_tokens - a.chain->tokens_used, a.price_per_token) * 2 >=
+          std::max<uint64_t>(1, a.chain->stake)) {
     co_await submit_charge(a);
     sent = true;
   }
@@ -187,11 +198,13 @@ asio::awaitable<void> ClientBilling::verify(Account& a) {
   auto pd = co_await contracts::read_proxy_data(agent_->client(), a.proxy_contract);
   auto key = billing::public_key_from_hex(a.proxy_key, "the proxy key");
   if (pd.public_key != key)
-    throw std::runtime_error("the proxy contract " + a.proxy_contract.to_friendly() + " trusts another key than the proxy's TLS key");
+    throw std::runtime_error("the proxy contract " + a.proxy_contract.to_friendly() +
+                             " trusts another key than the proxy's TLS key");
   if (!(pd.root == network.root)) throw std::runtime_error("the proxy contract belongs to another network");
   auto expected = network.client_address(agent_->wallet_address(), a.proxy_contract, key);
   if (!(expected == a.contract))
-    throw std::runtime_error("the proxy named client contract " + a.contract.to_friendly() + " but ours is " + expected.to_friendly());
+    throw std::runtime_error("the proxy named client contract " + a.contract.to_friendly() + " but ours is " +
+                             expected.to_friendly());
   a.verified = true;
   spdlog::info("proxy {} verified on chain: contract {}, our client contract {}", a.proxy_key.substr(0, 16),
                a.proxy_contract.to_friendly(), a.contract.to_friendly());
@@ -206,12 +219,13 @@ asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_
   if (amount == 0 && stake == 0) co_return;
   const std::string wallet_raw = agent_->wallet_address().to_raw();
   auto info = co_await agent_->client().get_wallet_information(wallet_raw);
-  if (auto refusal = contracts::client_funding_refusal(info.balance, amount, stake)) throw BillingActionError(400, *refusal);
-  const contracts::ClientContractRef ref{chain_policy_->registry()->network(), agent_->wallet_address(), a.proxy_contract,
-                                         billing::public_key_from_hex(a.proxy_key, "proxy key")};
+  if (auto refusal = contracts::client_funding_refusal(info.balance, amount, stake))
+    throw BillingActionError(400, *refusal);
+  const contracts::ClientContractRef ref{chain_policy_->registry()->network(), agent_->wallet_address(),
+                                         a.proxy_contract, billing::public_key_from_hex(a.proxy_key, "proxy key")};
   auto messages = contracts::client_funding_messages(ref, amount, stake, a.chain.has_value());
-  spdlog::info("funding client contract {}: +{} TON balance, +{} TON stake", a.contract.to_friendly(), ton::format_ton(amount),
-               ton::format_ton(stake));
+  spdlog::info("funding client contract {}: +{} TON balance, +{} TON stake", a.contract.to_friendly(),
+               ton::format_ton(amount), ton::format_ton(stake));
   co_await agent_->send(std::move(messages));
   ++a.topups;
   co_await reread(a);
@@ -219,7 +233,8 @@ asio::awaitable<void> ClientBilling::top_up(Account& a, uint64_t amount, uint64_
 
 asio::awaitable<void> ClientBilling::submit_charge(Account& a) {
   if (a.signed_body_boc.empty() || !a.chain || a.signed_tokens <= a.chain->tokens_used) co_return;
-  auto body = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(a.signed_body_boc.data()), a.signed_body_boc.size()));
+  auto body = ton::deserialize_boc_single(
+      std::span(reinterpret_cast<const uint8_t*>(a.signed_body_boc.data()), a.signed_body_boc.size()));
   auto message = contracts::client_message(a.contract, body);
   co_await agent_->send_one(std::move(message));
   ++a.charges_submitted;
@@ -244,16 +259,21 @@ asio::awaitable<nlohmann::json> ClientBilling::act(Action action, uint64_t amoun
       } else if (action == Action::Charge) {
         co_await submit_charge(a);
       } else {
-        if (!a.chain) throw BillingActionError(400, "no client contract at " + a.contract.to_friendly() + ": nothing to withdraw or close");
-        if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(a.chain->balance, amount) : std::nullopt)
+        if (!a.chain)
+          throw BillingActionError(
+              400, "no client contract at " + a.contract.to_friendly() + ": nothing to withdraw or close");
+        if (auto refusal = action == Action::Withdraw ? contracts::client_withdraw_refusal(a.chain->balance, amount)
+                                                      : std::nullopt)
           throw BillingActionError(400, *refusal);
         uint64_t before = a.chain->balance;
-        auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3) : contracts::client_body::request_close(4);
+        auto body = action == Action::Withdraw ? contracts::client_body::withdraw(amount, 3)
+                                               : contracts::client_body::request_close(4);
         auto message = contracts::client_message(a.contract, body);
         co_await agent_->send_one(std::move(message));
         co_await reread(a);
         if (action == Action::Withdraw && a.chain && a.chain->balance + amount != before)
-          throw BillingActionError(409, "the client contract refused the withdrawal; balance stays " + ton::format_ton(a.chain->balance) + " TON");
+          throw BillingActionError(409, "the client contract refused the withdrawal; balance stays " +
+                                            ton::format_ton(a.chain->balance) + " TON");
       }
       if (auto c = a.conn.lock(); c && c->open()) send_hello(c);
     };
@@ -290,7 +310,10 @@ nlohmann::json ClientBilling::account_json(const Account& a) const {
 nlohmann::json ClientBilling::stats() const {
   nlohmann::json accounts = nlohmann::json::array();
   for (auto& [key, a] : accounts_) accounts.push_back(account_json(a));
-  return {{"enabled", true}, {"wallet", agent_->wallet_address().to_friendly()}, {"accounts", accounts}, {"chain", agent_->stats()}};
+  return {{"enabled", true},
+          {"wallet", agent_->wallet_address().to_friendly()},
+          {"accounts", accounts},
+          {"chain", agent_->stats()}};
 }
 
 }  // namespace chrysalis::client

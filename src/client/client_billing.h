@@ -50,15 +50,15 @@ class ClientBilling {
  private:
   struct Account {
     std::weak_ptr<net::Connection> conn;
-    std::string proxy_key;         // hex: the proxy's TLS key = the key its contracts trust
+    std::string proxy_key;  // hex: the proxy's TLS key = the key its contracts trust
     ton::Address proxy_contract, contract;
-    bool verified = false;         // the proxy contract and our contract address were checked on chain
-    bool ready = false;            // verified, funded, and the proxy has seen the funds
-    bool busy = false;             // a verify/fund job is queued
+    bool verified = false;  // the proxy contract and our contract address were checked on chain
+    bool ready = false;     // verified, funded, and the proxy has seen the funds
+    bool busy = false;      // a verify/fund job is queued
     std::string problem = "waiting for the proxy's billing info";
     uint64_t available_nano = 0, price_per_token = 0;
     std::optional<ton::contracts::ClientContractData> chain;
-    uint64_t signed_tokens = 0;    // the largest charge the proxy signed for us
+    uint64_t signed_tokens = 0;  // the largest charge the proxy signed for us
     std::string signed_body_boc;
     uint64_t spent_nano = 0, requests = 0, topups = 0, charges_submitted = 0, refused_updates = 0;
   };

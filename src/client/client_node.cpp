@@ -4,9 +4,9 @@
 
 #include "api/node_http.h"
 #include "api/openai_error.h"
-#include "common/time.h"
 #include "attest/ra_tls_node.h"
 #include "client/client_billing.h"
+#include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 
@@ -41,9 +41,9 @@ void ClientNode::start() {
   pool_->start();
   http::ServerLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;
-  http_ = api::start_node_http(io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
-                               [this](const http::Request& req, http::Responder& res) { return route(req, res); },
-                               limits);
+  http_ = api::start_node_http(
+      io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
+      [this](const http::Request& req, http::Responder& res) { return route(req, res); }, limits);
   spdlog::info("client {} up: OpenAI API on http://{} via {} proxies, key {}", config_.id, config_.http.to_string(),
                config_.proxies.size(), identity.public_key_hex);
 }
@@ -82,8 +82,8 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
   } else if (req.path.rfind("/admin/", 0) == 0) {
     co_await serve_admin(req, res);
   } else if (req.path == "/v1/chat/completions" || req.path == "/v1/completions" || req.path == "/v1/models") {
-    co_await api::send_error(res, api::invalid_request("method_not_allowed",
-                                                       req.method + " is not allowed on " + req.path, "", 405));
+    co_await api::send_error(
+        res, api::invalid_request("method_not_allowed", req.method + " is not allowed on " + req.path, "", 405));
   } else {
     co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
   }
@@ -97,8 +97,8 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
   std::map<std::string, Aggregate> models;
   auto proxies = pool_->ready();
   if (proxies.empty()) {
-    co_await api::send_error(res, api::service_unavailable("client->proxy", "no proxy connected (" +
-                                                                                 pool_->unavailable_reason() + ")"));
+    co_await api::send_error(
+        res, api::service_unavailable("client->proxy", "no proxy connected (" + pool_->unavailable_reason() + ")"));
     co_return;
   }
   for (auto& conn : proxies) {
@@ -125,17 +125,18 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
   }
   nlohmann::json data = nlohmann::json::array();
   for (auto& [id, a] : models) {
-    nlohmann::json entry = {{"id", id},
-                    {"object", "model"},
-                    {"created", 0},
-                    {"owned_by", "chrysalis"},
-                    {"workers", a.workers},
-                    {"coefficient_min", a.workers ? a.min_coef : 0},
-                    {"coefficient_max", a.max_coef},
-                    {"running", a.running},
-                    {"capacity", a.capacity},
-                    {"proxies", a.proxies},
-                    {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)}};
+    nlohmann::json entry = {
+        {"id", id},
+        {"object", "model"},
+        {"created", 0},
+        {"owned_by", "chrysalis"},
+        {"workers", a.workers},
+        {"coefficient_min", a.workers ? a.min_coef : 0},
+        {"coefficient_max", a.max_coef},
+        {"running", a.running},
+        {"capacity", a.capacity},
+        {"proxies", a.proxies},
+        {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)}};
     data.push_back(entry);
   }
   nlohmann::json body = {{"object", "list"}, {"data", data}};  // built outside co_await: GCC 12 coroutine bug

@@ -2,8 +2,8 @@
 
 #include "attest/attested_peer_verifier.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 

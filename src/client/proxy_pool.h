@@ -29,8 +29,9 @@ class ProxyPool {
   void start();
   void stop();
   // Connection-level hooks (billing): a proxy came up; a stream-0 frame the pool does not handle.
-  void set_connection_hooks(std::function<void(const std::shared_ptr<net::Connection>&)> on_up,
-                            std::function<void(const std::shared_ptr<net::Connection>&, const proto::Frame&)> on_frame) {
+  void set_connection_hooks(
+      std::function<void(const std::shared_ptr<net::Connection>&)> on_up,
+      std::function<void(const std::shared_ptr<net::Connection>&, const proto::Frame&)> on_frame) {
     on_up_ = std::move(on_up);
     on_connection_frame_ = std::move(on_frame);
   }

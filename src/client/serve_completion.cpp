@@ -19,7 +19,8 @@ namespace asio = boost::asio;
 namespace {
 
 engine::Usage from_proto(const proto::Usage& u) {
-  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(), u.estimated()};
+  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(),
+                       u.estimated()};
 }
 
 api::ApiError from_proto(const proto::ResponseError& e) {
@@ -33,8 +34,10 @@ api::ApiError from_proto(const proto::ResponseError& e) {
 
 // What the request cost, as the proxy charged it (nanoTON); absent when the proxy does not bill.
 nlohmann::json cost_json(const proto::Billing& b) {
-  return {{"charged_tokens", b.charged_tokens()}, {"cost_nano", std::to_string(b.cost_nano())},
-          {"available_nano", std::to_string(b.available_nano())}, {"capped", b.capped()}};
+  return {{"charged_tokens", b.charged_tokens()},
+          {"cost_nano", std::to_string(b.cost_nano())},
+          {"available_nano", std::to_string(b.available_nano())},
+          {"capped", b.capped()}};
 }
 
 // The chunk OpenAI sends last when stream_options.include_usage is set.
@@ -110,13 +113,15 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
     if (candidates.empty() && !billing_problem.empty() && last_failure.empty()) {
       metrics_.add("requests", {{"outcome", "billing_not_ready"}});
       // Named, not a temporary of the co_await: GCC 12 destroys those twice.
-      api::ApiError not_ready{503, "server_error", "billing_not_ready", "client: no proxy can be paid yet (" + billing_problem + ")", ""};
+      api::ApiError not_ready{503, "server_error", "billing_not_ready",
+                              "client: no proxy can be paid yet (" + billing_problem + ")", ""};
       co_await api::send_error(res, not_ready);
       co_return;
     }
     if (candidates.empty()) {
       metrics_.add("requests", {{"outcome", "no_proxy"}});
-      std::string why = last_failure.empty() ? "no proxy connected (" + pool_->unavailable_reason() + ")" : last_failure;
+      std::string why =
+          last_failure.empty() ? "no proxy connected (" + pool_->unavailable_reason() + ")" : last_failure;
       co_await api::send_error(res, api::service_unavailable("client->proxy", why));
       co_return;
     }
@@ -138,7 +143,8 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
       conn->send_cancel(stream, "timeout in client");
       pool_->close_stream(conn->id(), stream);
       metrics_.add("requests", {{"outcome", "timeout"}});
-      co_await api::send_error(res, api::gateway_timeout("client", "no answer within " + std::to_string(vr.timeout_ms) + " ms"));
+      co_await api::send_error(
+          res, api::gateway_timeout("client", "no answer within " + std::to_string(vr.timeout_ms) + " ms"));
       co_return;
     }
     if (event->connection_lost) {
@@ -165,8 +171,8 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   }
 
   // Phase 2: relay the answer.
-  http::Headers headers = {{"X-Request-Id", rid}, {"X-Chrysalis-Worker", head.worker_id()},
-                           {"X-Chrysalis-Proxy", conn->peer_node_id()}};
+  http::Headers headers = {
+      {"X-Request-Id", rid}, {"X-Chrysalis-Worker", head.worker_id()}, {"X-Chrysalis-Proxy", conn->peer_node_id()}};
   api::ResponseAssembler assembler(vr.kind, vr.model);
   std::string last_event;  // parsed only when needed: streaming relays the text untouched
   int64_t first_token_us = 0;
@@ -253,8 +259,8 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   if (first_token_us) metrics_.observe("time_to_first_token", {}, (first_token_us - t0) / 1000.0);
   metrics_.add("tokens", {{"kind", "prompt"}}, static_cast<double>(usage.prompt));
   metrics_.add("tokens", {{"kind", "completion"}}, static_cast<double>(usage.completion));
-  spdlog::info("rid={} {} model={} worker={} prompt={} completion={} cost={} nanoTON total={:.1f}ms", rid, outcome, vr.model,
-               head.worker_id(), usage.prompt, usage.completion, cost_nano, total_ms);
+  spdlog::info("rid={} {} model={} worker={} prompt={} completion={} cost={} nanoTON total={:.1f}ms", rid, outcome,
+               vr.model, head.worker_id(), usage.prompt, usage.completion, cost_nano, total_ms);
 }
 
 }  // namespace chrysalis::client

@@ -53,7 +53,10 @@ std::string label_text(const Metrics::Labels& labels, const std::string& extra =
     std::string escaped;
     for (char c : v) {
       if (c == '"' || c == '\\') escaped += '\\';
-      if (c == '\n') { escaped += "\\n"; continue; }
+      if (c == '\n') {
+        escaped += "\\n";
+        continue;
+      }
       escaped += c;
     }
     out += k + "=\"" + escaped + "\"";

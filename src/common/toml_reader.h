@@ -23,7 +23,9 @@ class TomlReader {
   bool has(std::string_view key) const;
   const std::filesystem::path& base_dir() const { return base_dir_; }
   // Relative paths in a config are relative to the working directory, like every other tool.
-  std::filesystem::path path(std::string_view key, std::string fallback) const { return string(key, std::move(fallback)); }
+  std::filesystem::path path(std::string_view key, std::string fallback) const {
+    return string(key, std::move(fallback));
+  }
 
  private:
   TomlReader(toml::table table, std::string name, std::filesystem::path base);

@@ -9,11 +9,11 @@ namespace chrysalis {
 
 // An http:// address split into the parts a client needs to dial and to build request targets.
 struct Url {
-  std::string scheme;     // "http"
-  std::string host;       // without brackets for IPv6 literals
-  uint16_t port = 0;      // explicit or the scheme's default
-  std::string path;       // "" or a prefix such as "/prefix" (never ends with '/')
-  std::string query;      // text after '?', without it; may be empty
+  std::string scheme;  // "http"
+  std::string host;    // without brackets for IPv6 literals
+  uint16_t port = 0;   // explicit or the scheme's default
+  std::string path;    // "" or a prefix such as "/prefix" (never ends with '/')
+  std::string query;   // text after '?', without it; may be empty
 
   // "host:port" (IPv6 in brackets): what error messages and the Host header show.
   std::string authority() const;

@@ -24,7 +24,7 @@ PeerIdentity describe_certificate(X509* cert) {
   char cn[256] = {0};
   X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
   id.common_name = cn;
-  struct tm after{};
+  struct tm after {};
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &after) == 1) id.not_after_unix = timegm(&after);
   return id;
 }

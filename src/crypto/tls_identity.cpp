@@ -57,8 +57,8 @@ TlsIdentity make_identity(EVP_PKEY* key, const std::string& common_name, int64_t
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Chrysalis"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), name);
   add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
@@ -109,7 +109,7 @@ TlsIdentity load_or_create_identity(const std::filesystem::path& dir, const std:
       if (X509_cmp_time(X509_get0_notAfter(cert.get()), &renew_at) > 0) {
         Bio key_bio(BIO_new(BIO_s_mem()));
         PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-        struct tm tm_after{};
+        struct tm tm_after {};
         ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm_after);
         return TlsIdentity{bio_to_string(key_bio.get()), pem, raw_public_key_hex(key.get()),
                            static_cast<int64_t>(timegm(&tm_after))};

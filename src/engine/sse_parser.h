@@ -32,10 +32,10 @@ class SseParser {
   void process_line(std::string_view line, std::vector<SseEvent>& out);
   void dispatch(std::vector<SseEvent>& out);
 
-  std::string line_;          // bytes of the current, not yet terminated line
-  std::string data_;          // data of the event being assembled
-  bool has_data_ = false;     // a data field was seen since the last dispatch
-  bool skip_lf_ = false;      // last line ended with CR: a following LF belongs to it
+  std::string line_;       // bytes of the current, not yet terminated line
+  std::string data_;       // data of the event being assembled
+  bool has_data_ = false;  // a data field was seen since the last dispatch
+  bool skip_lf_ = false;   // last line ended with CR: a following LF belongs to it
   bool line_too_long_ = false;
   std::size_t dropped_lines_ = 0;
 };

@@ -32,10 +32,14 @@ uint64_t utf8_bytes_of_content(const json& content) {
   uint64_t bytes = 0;
   if (content.is_array()) {
     for (const auto& part : content) {
-      if (part.is_string()) bytes += part.get_ref<const std::string&>().size();
-      else if (part.is_number()) bytes += 4;  // a token id given directly: count it as one token
-      else if (part.is_object()) bytes += utf8_bytes_of_content(part.value("text", json()));
-      else if (part.is_array()) bytes += utf8_bytes_of_content(part);
+      if (part.is_string())
+        bytes += part.get_ref<const std::string&>().size();
+      else if (part.is_number())
+        bytes += 4;  // a token id given directly: count it as one token
+      else if (part.is_object())
+        bytes += utf8_bytes_of_content(part.value("text", json()));
+      else if (part.is_array())
+        bytes += utf8_bytes_of_content(part);
     }
   }
   return bytes;
@@ -65,8 +69,7 @@ void UsageMeter::observe(const json& chunk) {
     if (delta == choice.end()) continue;
     if (non_empty_string_at(*delta, "content")) content = true;
     // vLLM/SGLang/llama.cpp call it reasoning_content; newer vLLM also "reasoning".
-    if (non_empty_string_at(*delta, "reasoning_content") || non_empty_string_at(*delta, "reasoning"))
-      reasoning = true;
+    if (non_empty_string_at(*delta, "reasoning_content") || non_empty_string_at(*delta, "reasoning")) reasoning = true;
   }
   // Engines send about one token per chunk; a chunk is one token however many fields it fills.
   if (content || reasoning) ++counted_completion_;

@@ -47,18 +47,42 @@ GgufValue read_value(Cursor& c, ValueType type, int depth) {
   GgufValue out;
   out.type = type;
   switch (type) {
-    case ValueType::UInt8: out.value = uint64_t{c.get<uint8_t>()}; break;
-    case ValueType::UInt16: out.value = uint64_t{c.get<uint16_t>()}; break;
-    case ValueType::UInt32: out.value = uint64_t{c.get<uint32_t>()}; break;
-    case ValueType::UInt64: out.value = c.get<uint64_t>(); break;
-    case ValueType::Int8: out.value = int64_t{c.get<int8_t>()}; break;
-    case ValueType::Int16: out.value = int64_t{c.get<int16_t>()}; break;
-    case ValueType::Int32: out.value = int64_t{c.get<int32_t>()}; break;
-    case ValueType::Int64: out.value = c.get<int64_t>(); break;
-    case ValueType::Float32: out.value = double{c.get<float>()}; break;
-    case ValueType::Float64: out.value = c.get<double>(); break;
-    case ValueType::Bool: out.value = c.get<uint8_t>() != 0; break;
-    case ValueType::String: out.value = c.get_string(); break;
+    case ValueType::UInt8:
+      out.value = uint64_t{c.get<uint8_t>()};
+      break;
+    case ValueType::UInt16:
+      out.value = uint64_t{c.get<uint16_t>()};
+      break;
+    case ValueType::UInt32:
+      out.value = uint64_t{c.get<uint32_t>()};
+      break;
+    case ValueType::UInt64:
+      out.value = c.get<uint64_t>();
+      break;
+    case ValueType::Int8:
+      out.value = int64_t{c.get<int8_t>()};
+      break;
+    case ValueType::Int16:
+      out.value = int64_t{c.get<int16_t>()};
+      break;
+    case ValueType::Int32:
+      out.value = int64_t{c.get<int32_t>()};
+      break;
+    case ValueType::Int64:
+      out.value = c.get<int64_t>();
+      break;
+    case ValueType::Float32:
+      out.value = double{c.get<float>()};
+      break;
+    case ValueType::Float64:
+      out.value = c.get<double>();
+      break;
+    case ValueType::Bool:
+      out.value = c.get<uint8_t>() != 0;
+      break;
+    case ValueType::String:
+      out.value = c.get_string();
+      break;
     case ValueType::Array: {
       if (depth > 0) throw std::runtime_error("GGUF nested arrays are not supported");
       const auto elem = static_cast<ValueType>(c.get<uint32_t>());

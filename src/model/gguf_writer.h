@@ -26,8 +26,7 @@ class GgufWriter {
 
   // `dims` is in ggml order: dims[0] is the contiguous (innermost) dimension.
   // F32 data is stored as given; F16 data is converted from the given floats.
-  void add_tensor(const std::string& name, std::vector<uint64_t> dims, gguf::TensorType type,
-                  std::vector<float> data);
+  void add_tensor(const std::string& name, std::vector<uint64_t> dims, gguf::TensorType type, std::vector<float> data);
 
   std::vector<uint8_t> serialize() const;
   void write_to(const std::filesystem::path& path) const;

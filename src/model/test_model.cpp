@@ -151,8 +151,6 @@ TestModelOptions TestModelOptions::resolved() const {
 
 std::vector<uint8_t> build_test_model(const TestModelOptions& opts) { return assemble(opts).serialize(); }
 
-void write_test_model(const TestModelOptions& opts, const std::filesystem::path& out) {
-  assemble(opts).write_to(out);
-}
+void write_test_model(const TestModelOptions& opts, const std::filesystem::path& out) { assemble(opts).write_to(out); }
 
 }  // namespace chrysalis::model

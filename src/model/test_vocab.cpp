@@ -13,24 +13,24 @@ const std::string kSpace = "\xE2\x96\x81";  // U+2581 '▁', SentencePiece's mar
 
 // Frequent English words, most frequent first; their pieces get the highest scores.
 constexpr std::array kWords = {
-    "the",   "of",    "and",   "to",    "a",      "in",     "is",    "you",   "that",  "it",    "he",
-    "was",   "for",   "on",    "are",   "as",     "with",   "his",   "they",  "I",     "at",    "be",
-    "this",  "have",  "from",  "or",    "one",    "had",    "by",    "word",  "but",   "not",   "what",
-    "all",   "were",  "we",    "when",  "your",   "can",    "said",  "there", "use",   "an",    "each",
-    "which", "she",   "do",    "how",   "their",  "if",     "will",  "up",    "other", "about", "out",
-    "many",  "then",  "them",  "these", "so",     "some",   "her",   "would", "make",  "like",  "him",
-    "into",  "time",  "has",   "look",  "two",    "more",   "write", "go",    "see",   "number", "no",
-    "way",   "could", "people", "my",   "than",   "first",  "water", "been",  "call",  "who",   "oil",
-    "its",   "now",   "find",  "long",  "down",   "day",    "did",   "get",   "come",  "made",  "may",
-    "part",  "hello", "world", "model", "token",  "answer", "question", "chat", "user", "assistant",
-    "system", "network", "cocoon", "secure", "private", "compute", "inference", "worker", "proxy",
-    "client", "The",  "Hello", "It",    "This",   "What",   "We",    "You",   "A",     "In",    "yes",
-    "good",  "new",   "work",  "know",  "just",   "help",   "thank", "please", "sure",  "here",  "very",
-    "over",  "think", "also",  "back",  "after",  "use",    "only",  "well",  "year",  "because",
+    "the",     "of",     "and",    "to",      "a",       "in",        "is",     "you",   "that",      "it",
+    "he",      "was",    "for",    "on",      "are",     "as",        "with",   "his",   "they",      "I",
+    "at",      "be",     "this",   "have",    "from",    "or",        "one",    "had",   "by",        "word",
+    "but",     "not",    "what",   "all",     "were",    "we",        "when",   "your",  "can",       "said",
+    "there",   "use",    "an",     "each",    "which",   "she",       "do",     "how",   "their",     "if",
+    "will",    "up",     "other",  "about",   "out",     "many",      "then",   "them",  "these",     "so",
+    "some",    "her",    "would",  "make",    "like",    "him",       "into",   "time",  "has",       "look",
+    "two",     "more",   "write",  "go",      "see",     "number",    "no",     "way",   "could",     "people",
+    "my",      "than",   "first",  "water",   "been",    "call",      "who",    "oil",   "its",       "now",
+    "find",    "long",   "down",   "day",     "did",     "get",       "come",   "made",  "may",       "part",
+    "hello",   "world",  "model",  "token",   "answer",  "question",  "chat",   "user",  "assistant", "system",
+    "network", "cocoon", "secure", "private", "compute", "inference", "worker", "proxy", "client",    "The",
+    "Hello",   "It",     "This",   "What",    "We",      "You",       "A",      "In",    "yes",       "good",
+    "new",     "work",   "know",   "just",    "help",    "thank",     "please", "sure",  "here",      "very",
+    "over",    "think",  "also",   "back",    "after",   "use",       "only",   "well",  "year",      "because",
 };
 
-const std::string kSingleChars =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()";
+const std::string kSingleChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()";
 
 std::string byte_token(int b) {
   char buf[8];

@@ -29,8 +29,8 @@ class AsyncQueue {
   bool closed() const { return closed_; }
 
   // Next item; nullopt when closed and drained, or when `deadline` passes first.
-  boost::asio::awaitable<std::optional<T>> pop(std::chrono::steady_clock::time_point deadline =
-                                                   std::chrono::steady_clock::time_point::max()) {
+  boost::asio::awaitable<std::optional<T>> pop(
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
     while (items_.empty() && !closed_) {
       if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
       signal_.expires_at(deadline);

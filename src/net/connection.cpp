@@ -1,5 +1,6 @@
 #include "net/connection.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 
@@ -45,10 +45,14 @@ class StepDeadline {
 
 std::string role_name(proto::Role role) {
   switch (role) {
-    case proto::ROLE_CLIENT: return "client";
-    case proto::ROLE_PROXY: return "proxy";
-    case proto::ROLE_WORKER: return "worker";
-    default: return "unknown";
+    case proto::ROLE_CLIENT:
+      return "client";
+    case proto::ROLE_PROXY:
+      return "proxy";
+    case proto::ROLE_WORKER:
+      return "worker";
+    default:
+      return "unknown";
   }
 }
 
@@ -70,13 +74,14 @@ Connection::Connection(Stream stream, std::shared_ptr<asio::ssl::context> tls, C
 
 Connection::~Connection() = default;
 
-asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to, std::shared_ptr<asio::ssl::context> tls,
-                                                             ConnectionOptions options) {
+asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to,
+                                                              std::shared_ptr<asio::ssl::context> tls,
+                                                              ConnectionOptions options) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::resolver resolver(ex);
   boost::system::error_code ec;
-  auto results = co_await resolver.async_resolve(to.host, std::to_string(to.port),
-                                                 asio::redirect_error(use_awaitable, ec));
+  auto results =
+      co_await resolver.async_resolve(to.host, std::to_string(to.port), asio::redirect_error(use_awaitable, ec));
   if (ec) throw std::runtime_error("resolving " + to.to_string() + ": " + ec.message());
   Stream stream(ex, *tls);
   bool expired = false;
@@ -107,8 +112,8 @@ asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to
 }
 
 asio::awaitable<std::shared_ptr<Connection>> Connection::accept(asio::ip::tcp::socket socket,
-                                                               std::shared_ptr<asio::ssl::context> tls,
-                                                               ConnectionOptions options) {
+                                                                std::shared_ptr<asio::ssl::context> tls,
+                                                                ConnectionOptions options) {
   socket.set_option(asio::ip::tcp::no_delay(true));
   Stream stream(std::move(socket), *tls);
   boost::system::error_code ec;
@@ -211,9 +216,12 @@ void Connection::start(FrameHandler on_frame, CloseHandler on_close) {
   connected_at_us_ = unix_now_us();
   auto self = shared_from_this();
   auto ex = stream_.get_executor();
-  asio::co_spawn(ex, [self]() { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(ex, [self]() { return self->write_loop(); }, asio::detached);
-  asio::co_spawn(ex, [self]() { return self->ping_loop(); }, asio::detached);
+  asio::co_spawn(
+      ex, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      ex, [self]() { return self->write_loop(); }, asio::detached);
+  asio::co_spawn(
+      ex, [self]() { return self->ping_loop(); }, asio::detached);
 }
 
 void Connection::send(const proto::Frame& frame) {

@@ -1,10 +1,10 @@
 #include "net/listener.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -17,7 +17,11 @@ using asio::use_awaitable;
 
 Listener::Listener(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls, ConnectionOptions options,
                    OnConnection on_connection)
-    : io_(io), acceptor_(io), tls_(std::move(tls)), options_(std::move(options)), on_connection_(std::move(on_connection)) {}
+    : io_(io),
+      acceptor_(io),
+      tls_(std::move(tls)),
+      options_(std::move(options)),
+      on_connection_(std::move(on_connection)) {}
 
 void Listener::listen(const Endpoint& at) {
   boost::system::error_code ec;
@@ -93,7 +97,8 @@ Dialer::Dialer(asio::any_io_executor ex, Endpoint target, std::shared_ptr<asio::
 
 void Dialer::start() {
   auto self = shared_from_this();
-  asio::co_spawn(ex_, [self]() { return self->run(); }, asio::detached);
+  asio::co_spawn(
+      ex_, [self]() { return self->run(); }, asio::detached);
 }
 
 void Dialer::stop() {
@@ -120,15 +125,16 @@ asio::awaitable<void> Dialer::run() {
       current_ = conn;
       auto down = std::make_shared<bool>(false);
       std::weak_ptr<Connection> weak = conn;
-      conn->start([this, weak](proto::Frame& f) {
-                    if (auto c = weak.lock()) on_frame_(c, f);
-                  },
-                  [this, weak, down](const std::string& reason) {
-                    *down = true;
-                    last_error_ = reason;
-                    if (auto c = weak.lock()) on_down_(c, reason);
-                    wait_.cancel();
-                  });
+      conn->start(
+          [this, weak](proto::Frame& f) {
+            if (auto c = weak.lock()) on_frame_(c, f);
+          },
+          [this, weak, down](const std::string& reason) {
+            *down = true;
+            last_error_ = reason;
+            if (auto c = weak.lock()) on_down_(c, reason);
+            wait_.cancel();
+          });
       on_up_(conn);
       while (!*down && !stopped_) {
         wait_.expires_at(std::chrono::steady_clock::time_point::max());

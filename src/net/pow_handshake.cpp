@@ -57,8 +57,8 @@ asio::awaitable<void> demand_proof_of_work(asio::ip::tcp::socket& socket, const 
   if (!nonce) throw std::runtime_error("proof of work: " + error);
   if (!pow_answer_valid(challenge, *nonce))
     throw std::runtime_error("proof of work: answer has " +
-                             std::to_string(pow_leading_zero_bits(challenge.salt, *nonce)) +
-                             " leading zero bits, " + std::to_string(challenge.difficulty) + " required");
+                             std::to_string(pow_leading_zero_bits(challenge.salt, *nonce)) + " leading zero bits, " +
+                             std::to_string(challenge.difficulty) + " required");
 }
 
 asio::awaitable<void> provide_proof_of_work(asio::ip::tcp::socket& socket, const PowSettings& settings) {

@@ -8,9 +8,9 @@ namespace chrysalis::net {
 
 // Proof-of-work step on a fresh TCP socket, before any TLS work (see pow_puzzle.h).
 struct PowSettings {
-  int difficulty = 0;              // listener: leading zero bits demanded; 0 = no puzzle at all
-  bool expect_puzzle = false;      // dialer: the listener sends a puzzle before TLS
-  int max_solve_difficulty = 28;   // dialer: harder puzzles are refused, not solved
+  int difficulty = 0;                        // listener: leading zero bits demanded; 0 = no puzzle at all
+  bool expect_puzzle = false;                // dialer: the listener sends a puzzle before TLS
+  int max_solve_difficulty = 28;             // dialer: harder puzzles are refused, not solved
   std::chrono::milliseconds timeout{10000};  // whole exchange, either side
 };
 

@@ -11,18 +11,16 @@ namespace {
 // SSL ex_data slot holding the identity the verifier established (attestation fields included).
 int verified_identity_index() {
   static const int index = SSL_get_ex_new_index(
-      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-        delete static_cast<crypto::PeerIdentity*>(ptr);
-      });
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<crypto::PeerIdentity*>(ptr); });
   return index;
 }
 
 // SSL ex_data slot holding why our verifier refused the peer (for the handshake's error message).
 int refusal_index() {
   static const int index = SSL_get_ex_new_index(
-      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
-        delete static_cast<std::string*>(ptr);
-      });
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { delete static_cast<std::string*>(ptr); });
   return index;
 }
 

@@ -2,8 +2,8 @@
 // every attempt reserves the worst case before it is sent, the end of a request charges what the
 // worker reports (settled and fsynced before the client sees the end), failures charge only what
 // was produced, and parties get their signed amounts after each commit and each request.
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "attest/ra_tls_node.h"
 #include "proxy/proxy_billing.h"
@@ -47,7 +47,8 @@ void ProxyNode::on_billing_hello(const std::shared_ptr<net::Connection>& conn, c
     return;
   }
   try {
-    auto contract = billing_->bind_client(hello, conn->peer_identity().public_key_hex, attestation_->identity().public_key_hex);
+    auto contract =
+        billing_->bind_client(hello, conn->peer_identity().public_key_hex, attestation_->identity().public_key_hex);
     auto& b = client_billing_[conn->id()];
     if (b.contract != contract) b = ClientBilling{contract, 0};
     spdlog::info("client conn={} pays from contract {}", conn->id(), contract);
@@ -212,7 +213,9 @@ void ProxyNode::drain_reservation(const std::shared_ptr<Route>& route) {
 bool ProxyNode::on_draining_frame(uint64_t conn_id, proto::Frame& frame) {
   auto it = draining_.find({conn_id, frame.stream()});
   if (it == draining_.end()) return false;
-  const proto::Usage* usage = frame.has_end() ? &frame.end().usage() : frame.has_error() ? &frame.error().usage() : nullptr;
+  const proto::Usage* usage = frame.has_end()     ? &frame.end().usage()
+                              : frame.has_error() ? &frame.error().usage()
+                                                  : nullptr;
   if (!usage) return true;  // parts still in flight
   it->second.timer->cancel();
   release_reservation(it->second.reservation, usage);

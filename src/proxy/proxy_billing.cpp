@@ -1,11 +1,11 @@
 #include "proxy/proxy_billing.h"
 
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/evp.h>
-#include <spdlog/spdlog.h>
 
 #include "attest/quote_crypto.h"
 #include "billing/billing_hello.h"
@@ -53,9 +53,9 @@ proto::PaymentUpdate to_update(const std::string& contract, const billing::Signe
 
 }  // namespace
 
-ProxyBilling::ProxyBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
-                           std::shared_ptr<attest::ChainPolicySource> chain_policy, const std::string& tee_key_pem,
-                           std::filesystem::path state_dir)
+ProxyBilling::ProxyBilling(asio::any_io_executor ex, billing::BillingSettings settings,
+                           attest::RegistrySettings registry, std::shared_ptr<attest::ChainPolicySource> chain_policy,
+                           const std::string& tee_key_pem, std::filesystem::path state_dir)
     : ex_(ex),
       settings_(std::move(settings)),
       registry_settings_(std::move(registry)),
@@ -75,20 +75,23 @@ void ProxyBilling::start(std::function<void()> on_committed, std::function<void(
   on_client_read_ = std::move(on_client_read);
   agent_->start();
   auto stopped = stopped_;
-  asio::co_spawn(ex_, [this, stopped]() -> asio::awaitable<void> {
-    while (!*stopped) {
-      try {
-        co_await setup();
-        break;
-      } catch (const std::exception& e) {
-        if (*stopped) co_return;
-        refuse(std::string("billing setup failed: ") + e.what());
-        if (dynamic_cast<const billing::LedgerTampered*>(&e)) co_return;  // never retried: an operator must look
-      }
-      co_await sleep_ms(2000);
-    }
-    if (!*stopped) co_await tick_loop();
-  }, asio::detached);
+  asio::co_spawn(
+      ex_,
+      [this, stopped]() -> asio::awaitable<void> {
+        while (!*stopped) {
+          try {
+            co_await setup();
+            break;
+          } catch (const std::exception& e) {
+            if (*stopped) co_return;
+            refuse(std::string("billing setup failed: ") + e.what());
+            if (dynamic_cast<const billing::LedgerTampered*>(&e)) co_return;  // never retried: an operator must look
+          }
+          co_await sleep_ms(2000);
+        }
+        if (!*stopped) co_await tick_loop();
+      },
+      asio::detached);
 }
 
 void ProxyBilling::stop() {
@@ -120,16 +123,18 @@ asio::awaitable<void> ProxyBilling::setup() {
   if (state != "active") {
     problem_ = "billing is starting (deploying the proxy contract " + proxy_contract_.to_friendly() + ")";
     uint64_t stake = std::max(settings_.proxy_stake_nano, params_.min_proxy_stake);
-    spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(), ton::format_ton(stake));
-    auto message = ton::bounceable_message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init);
+    spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(),
+                 ton::format_ton(stake));
+    auto message =
+        ton::bounceable_message(proxy_contract_, stake + kGas, contracts::proxy_body::add_stake(stake, 1), init);
     co_await agent_->send_one(std::move(message));
     state = co_await chain.get_address_state(proxy_raw);
     if (state != "active")
       throw std::runtime_error("the proxy contract was not deployed (does the wallet " + owner.to_friendly() +
                                " hold stake + 0.1 TON?)");
   }
-  billing::LedgerOptions options{state_dir_ / "books.sqlite", tee_key_, billing::Prices::from_params(params_), network_->root,
-                                 proxy_contract_};
+  billing::LedgerOptions options{state_dir_ / "books.sqlite", tee_key_, billing::Prices::from_params(params_),
+                                 network_->root, proxy_contract_};
   if (!ledger_) {
     ledger_ = billing::ProxyLedger::open(options);  // throws LedgerTampered naming the row
     size_t released = ledger_->release_open_reservations();
@@ -150,7 +155,8 @@ asio::awaitable<void> ProxyBilling::setup() {
 
 std::string ProxyBilling::serving_problem() const {
   if (!problem_.empty()) return problem_;
-  if (!ledger_ || !ledger_->serving()) return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
+  if (!ledger_ || !ledger_->serving())
+    return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
   return "";
 }
 
@@ -204,7 +210,8 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
   const auto prices = ledger_->prices();
   for (auto& c : ledger_->clients()) {
     if (c.committed_tokens <= c.chain_tokens_used) continue;
-    if (billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) < std::max<uint64_t>(1, settings_.charge_threshold_nano))
+    if (billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
+        std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
@@ -222,18 +229,21 @@ void ProxyBilling::refresh_client(const std::string& contract, bool always_notif
   if (reads_in_flight_.count(contract)) return;
   reads_in_flight_.insert(contract);
   auto stopped = stopped_;
-  asio::co_spawn(ex_, [this, contract, stopped]() -> asio::awaitable<void> {
-    bool changed = false;
-    try {
-      changed = co_await read_client(contract);
-    } catch (const std::exception& e) {
-      if (!*stopped) spdlog::warn("reading client contract {} failed: {}", contract, e.what());
-    }
-    if (*stopped) co_return;
-    reads_in_flight_.erase(contract);
-    bool notify = changed || notify_after_read_.erase(contract) > 0;
-    if (notify && on_client_read_) on_client_read_(contract);
-  }, asio::detached);
+  asio::co_spawn(
+      ex_,
+      [this, contract, stopped]() -> asio::awaitable<void> {
+        bool changed = false;
+        try {
+          changed = co_await read_client(contract);
+        } catch (const std::exception& e) {
+          if (!*stopped) spdlog::warn("reading client contract {} failed: {}", contract, e.what());
+        }
+        if (*stopped) co_return;
+        reads_in_flight_.erase(contract);
+        bool notify = changed || notify_after_read_.erase(contract) > 0;
+        if (notify && on_client_read_) on_client_read_(contract);
+      },
+      asio::detached);
 }
 
 asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
@@ -241,8 +251,10 @@ asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
   auto address = ton::Address::parse(contract);
   billing::ClientChainState seen;  // not deployed: nothing to spend
   auto cd = co_await contracts::read_client_data_if_deployed(agent_->client(), address);
-  if (cd && cd->state != 2) seen = {cd->balance, cd->stake, cd->tokens_used};
-  else if (cd) seen = {0, 0, cd->tokens_used};  // closed: nothing to spend
+  if (cd && cd->state != 2)
+    seen = {cd->balance, cd->stake, cd->tokens_used};
+  else if (cd)
+    seen = {0, 0, cd->tokens_used};  // closed: nothing to spend
   if (*stopped || !ledger_) co_return false;
   client_read_at_[contract] = unix_now_us() / 1000000;
   auto known = ledger_->client(contract);
@@ -264,7 +276,7 @@ std::string ProxyBilling::bind_client(const proto::BillingHello& hello, const st
   ton::Signature sig{};
   std::copy(hello.signature().begin(), hello.signature().end(), sig.begin());
   auto message = billing::billing_hello_message(billing::public_key_from_hex(client_tls_hex, "the client's TLS key"),
-                                       billing::public_key_from_hex(proxy_tls_hex, "the proxy's TLS key"));
+                                                billing::public_key_from_hex(proxy_tls_hex, "the proxy's TLS key"));
   if (!ton::ed25519_verify(wallet_key, message, sig))
     throw std::invalid_argument("the wallet signature does not verify for this connection");
   ton::WalletV4R2 wallet(wallet_key, hello.workchain());
@@ -324,7 +336,8 @@ billing::Settlement ProxyBilling::cancel(uint64_t reservation, const billing::To
   return ledger_->cancel(reservation, produced);
 }
 
-std::vector<billing::Settlement> ProxyBilling::settle_batch(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items) {
+std::vector<billing::Settlement> ProxyBilling::settle_batch(
+    const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items) {
   return ledger_->settle_batch(items);
 }
 
@@ -344,8 +357,9 @@ std::optional<proto::PaymentUpdate> ProxyBilling::payout_update(const std::strin
   return signed_update(worker, w ? w->committed_tokens : 0, after, [&] { return ledger_->signed_payout(worker); });
 }
 
-std::optional<proto::PaymentUpdate> ProxyBilling::signed_update(const std::string& party, uint64_t committed, uint64_t after,
-                                                                const std::function<std::optional<billing::SignedAmount>()>& sign) {
+std::optional<proto::PaymentUpdate> ProxyBilling::signed_update(
+    const std::string& party, uint64_t committed, uint64_t after,
+    const std::function<std::optional<billing::SignedAmount>()>& sign) {
   if (committed <= after) return std::nullopt;  // nothing new: signing would only cost a write
   auto amount = sign();
   if (!amount) return std::nullopt;

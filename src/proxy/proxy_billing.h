@@ -43,7 +43,8 @@ class ProxyBilling {
 
   // A client's wallet proof → its client contract (raw address); throws std::invalid_argument
   // naming what is wrong with the proof. Queues a read of the contract.
-  std::string bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex, const std::string& proxy_tls_hex);
+  std::string bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex,
+                          const std::string& proxy_tls_hex);
   // A worker's payout wallet → its worker contract (raw); throws std::invalid_argument for a bad address.
   std::string bind_worker(const std::string& owner_text);
   // What the proxy tells a party about its contract.
@@ -93,7 +94,7 @@ class ProxyBilling {
   std::function<void()> on_committed_;
   std::function<void(const std::string&)> on_client_read_;
   std::function<void()> on_ready_;
-  std::set<std::string> clients_;                 // bound client contracts (raw)
+  std::set<std::string> clients_;                  // bound client contracts (raw)
   std::map<std::string, int64_t> client_read_at_;  // unix seconds of the last read
   std::set<std::string> reads_in_flight_;
   std::set<std::string> notify_after_read_;

@@ -5,9 +5,9 @@
 #include <algorithm>
 
 #include "api/node_http.h"
-#include "common/time.h"
 #include "attest/attested_peer_verifier.h"
 #include "attest/ra_tls_node.h"
+#include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 #include "proxy/proxy_billing.h"
@@ -56,7 +56,8 @@ void ProxyNode::start() {
                                                      [this](auto conn) { on_client_connected(std::move(conn)); });
   client_listener_->listen(config_.client_listen);
 
-  http_ = api::start_node_http(io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_, nullptr);
+  http_ = api::start_node_http(
+      io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_, nullptr);
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),
                identity.public_key_hex);
@@ -86,10 +87,11 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
   metrics_.add("connections_accepted", {{"role", "worker"}});
   spdlog::info("worker {} connected from {} conn={} key={}", entry.id, conn->remote(), id,
                conn->peer_identity().public_key_hex);
-  conn->start([this, weak = std::weak_ptr(conn)](proto::Frame& f) {
-                if (auto c = weak.lock()) on_worker_frame(c, f);
-              },
-              [this, id](const std::string& reason) { on_worker_closed(id, reason); });
+  conn->start(
+      [this, weak = std::weak_ptr(conn)](proto::Frame& f) {
+        if (auto c = weak.lock()) on_worker_frame(c, f);
+      },
+      [this, id](const std::string& reason) { on_worker_closed(id, reason); });
 }
 
 void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
@@ -97,10 +99,11 @@ void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
   clients_[id] = conn;
   metrics_.add("connections_accepted", {{"role", "client"}});
   spdlog::info("client {} connected from {} conn={}", conn->peer_node_id(), conn->remote(), id);
-  conn->start([this, weak = std::weak_ptr(conn)](proto::Frame& f) {
-                if (auto c = weak.lock()) on_client_frame(c, f);
-              },
-              [this, id](const std::string& reason) { on_client_closed(id, reason); });
+  conn->start(
+      [this, weak = std::weak_ptr(conn)](proto::Frame& f) {
+        if (auto c = weak.lock()) on_client_frame(c, f);
+      },
+      [this, id](const std::string& reason) { on_client_closed(id, reason); });
 }
 
 void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
@@ -173,8 +176,8 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     worker.disabled_reason = s.disabled_reason();
     if (changed)
       spdlog::info("worker {} model={} coefficient={} max_concurrent={} {}{}", worker.id, worker.model,
-                   worker.coefficient, worker.max_concurrent, worker.enabled ? "enabled" : "disabled: ",
-                   worker.enabled ? "" : worker.disabled_reason);
+                   worker.coefficient, worker.max_concurrent,
+                   worker.enabled ? "enabled" : "disabled: ", worker.enabled ? "" : worker.disabled_reason);
     bind_worker_owner(worker, s.owner_address());
     return;
   }
@@ -216,8 +219,9 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     flush_head(route);
     if (route->first_token_us) {
       double gen_ms = (now - route->first_token_us) / 1000.0;
-      routing_->record_answer(route->worker_key, route->model, (route->first_token_us - route->attempt_started_us) / 1000.0,
-                              gen_ms, u.completion_tokens(), route->running_before, route->request.prompt_tokens_estimate());
+      routing_->record_answer(route->worker_key, route->model,
+                              (route->first_token_us - route->attempt_started_us) / 1000.0, gen_ms,
+                              u.completion_tokens(), route->running_before, route->request.prompt_tokens_estimate());
     } else {
       routing_->record(route->worker_key, route->model, Outcome::Success);
     }
@@ -228,8 +232,10 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     auto* timings = out.mutable_end()->mutable_proxy();
     timings->set_total_us(now - route->started_us);
     if (route->first_token_us) timings->set_first_token_us(route->first_token_us - route->started_us);
-    if (billing_ && route->reservation) settle_then_send(route, u, std::move(out));  // on disk before the client sees it
-    else send_to_client(route, out);
+    if (billing_ && route->reservation)
+      settle_then_send(route, u, std::move(out));  // on disk before the client sees it
+    else
+      send_to_client(route, out);
     double ms = (now - route->started_us) / 1000.0;
     worker.avg_request_ms = worker.avg_request_ms == 0 ? ms : worker.avg_request_ms * 0.8 + ms * 0.2;
     if (route->first_token_us) {
@@ -336,8 +342,9 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
   route->deadline_us = route->started_us + int64_t{timeout_ms} * 1000;
   {
     auto body = nlohmann::json::parse(request.body(), nullptr, false);  // once per request: model, prefix, determinism
-    route->model = body.is_object() && body.contains("model") && body["model"].is_string() ? body["model"].get<std::string>()
-                                                                                           : std::string();
+    route->model = body.is_object() && body.contains("model") && body["model"].is_string()
+                       ? body["model"].get<std::string>()
+                       : std::string();
     route->prefix_hash = routing_->prefix_hash(body);
     route->deterministic = is_deterministic_request(body);
   }
@@ -361,8 +368,8 @@ WorkerChoice ProxyNode::choose_for(const std::shared_ptr<Route>& route, std::vec
   std::vector<WorkerCandidate> candidates;
   ids.clear();
   for (auto& [id, w] : workers_) {
-    WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false,
-                      w.last_dispatch};
+    WorkerCandidate c{w.model,          w.coefficient, w.max_concurrent, w.running, w.enabled,
+                      w.avg_request_ms, false,         w.last_dispatch};
     c.excluded = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
     c.disabled_reason = w.disabled_reason;
     if (billing_ && w.contract.empty()) {
@@ -375,8 +382,9 @@ WorkerChoice ProxyNode::choose_for(const std::shared_ptr<Route>& route, std::vec
   }
   // The client always sets it (default 4000), so 0 really means "only free workers".
   uint32_t max_coef = route->request.max_coefficient();
-  return routing_->choose(candidates, route->model, max_coef,
-                          routing_->shape(route->model, route->request.max_tokens(), route->request.prompt_tokens_estimate()));
+  return routing_->choose(
+      candidates, route->model, max_coef,
+      routing_->shape(route->model, route->request.max_tokens(), route->request.prompt_tokens_estimate()));
 }
 
 bool ProxyNode::dispatch(const std::shared_ptr<Route>& route) {
@@ -438,10 +446,12 @@ void ProxyNode::retry_or_fail(const std::shared_ptr<Route>& route, uint32_t stat
   detach_from_worker(route);
   bool time_left = steady_now_us() < route->deadline_us;
   if (!route->head_sent && route->attempts <= config_.max_retries && time_left) {
-    spdlog::warn("rid={} failed before its first token ({}); trying another worker", route->request.request_id(), message);
+    spdlog::warn("rid={} failed before its first token ({}); trying another worker", route->request.request_id(),
+                 message);
     metrics_.add("retries", {});
     for (auto& [id, w] : workers_) {
-      bool tried = std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
+      bool tried =
+          std::find(route->tried_workers.begin(), route->tried_workers.end(), id) != route->tried_workers.end();
       if (!tried && w.model == route->model && w.enabled && w.running < w.max_concurrent) {
         dispatch(route);
         return;
@@ -462,8 +472,10 @@ void ProxyNode::fail_route(const std::shared_ptr<Route>& route, uint32_t status,
   e->set_message(message);
   e->set_hop(hop);
   if (usage) *e->mutable_usage() = *usage;
-  if (usage) release_reservation(route->reservation, usage, e->mutable_billing());
-  else if (route->head_sent) drain_reservation(route);  // the worker will say what it produced
+  if (usage)
+    release_reservation(route->reservation, usage, e->mutable_billing());
+  else if (route->head_sent)
+    drain_reservation(route);  // the worker will say what it produced
   send_to_client(route, out);
   spdlog::warn("rid={} failed {} {} at {}: {}", route->request.request_id(), status, code, hop, message);
   finish_route(route, code.empty() ? "error" : code);
@@ -536,15 +548,20 @@ nlohmann::json ProxyNode::stats() const {
     for (auto& [model, keys] : model_keys) models[model]["reputation"] = routing_->model_json(model, keys);
   nlohmann::json clients = nlohmann::json::array();
   for (auto& [id, c] : clients_)
-    clients.push_back({{"id", c->peer_node_id()}, {"connection", id}, {"remote", c->remote()}, {"rtt_ms", c->rtt_us() / 1000.0},
+    clients.push_back({{"id", c->peer_node_id()},
+                       {"connection", id},
+                       {"remote", c->remote()},
+                       {"rtt_ms", c->rtt_us() / 1000.0},
                        {"public_key", c->peer_identity().public_key_hex}});
   return {{"role", "proxy"},
           {"id", config_.id},
           {"routing", routing_ ? routing_->json() : nlohmann::json()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
-          {"connections", {{"workers", workers_.size()}, {"clients", clients_.size()},
-                           {"refused", worker_listener_->refused() + client_listener_->refused()},
-                           {"pow_refused", worker_listener_->pow_refused() + client_listener_->pow_refused()}}},
+          {"connections",
+           {{"workers", workers_.size()},
+            {"clients", clients_.size()},
+            {"refused", worker_listener_->refused() + client_listener_->refused()},
+            {"pow_refused", worker_listener_->pow_refused() + client_listener_->pow_refused()}}},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"in_flight", by_client_.size()},

@@ -152,8 +152,9 @@ class ProxyNode {
   // Sends the route to the best worker; false when none qualifies (the error is already sent).
   bool dispatch(const std::shared_ptr<Route>& route);
   void send_request_to(const std::shared_ptr<Route>& route, WorkerEntry& worker, uint64_t stream);
-  void fail_route(const std::shared_ptr<Route>& route, uint32_t status, const std::string& type, const std::string& code,
-                  const std::string& message, const std::string& hop, const proto::Usage* usage = nullptr);
+  void fail_route(const std::shared_ptr<Route>& route, uint32_t status, const std::string& type,
+                  const std::string& code, const std::string& message, const std::string& hop,
+                  const proto::Usage* usage = nullptr);
   // Retries on another worker when nothing reached the client yet; otherwise fails the route.
   void retry_or_fail(const std::shared_ptr<Route>& route, uint32_t status, const std::string& code,
                      const std::string& message, const std::string& hop);

@@ -12,9 +12,9 @@ Reputation::State Reputation::decayed(int64_t now_us, const ReputationParams& p)
     return s;
   }
   double f = std::exp2(-static_cast<double>(now_us - s.updated_us) / (p.half_life_s * 1e6));
-  for (double* v : {&s.successes, &s.early_errors, &s.timeouts, &s.mid_stream_errors, &s.spot_agreements,
-                    &s.spot_disagreements, &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum, &s.fit_n, &s.fit_y,
-                    &s.fit_nn, &s.fit_ny})
+  for (double* v :
+       {&s.successes, &s.early_errors, &s.timeouts, &s.mid_stream_errors, &s.spot_agreements, &s.spot_disagreements,
+        &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum, &s.fit_n, &s.fit_y, &s.fit_nn, &s.fit_ny})
     *v *= f;
   s.updated_us = now_us;
   return s;
@@ -24,10 +24,18 @@ void Reputation::record(Outcome outcome, int64_t now_us, const ReputationParams&
   decay_to(now_us, p);
   state_.lifetime += 1;
   switch (outcome) {
-    case Outcome::Success: state_.successes += 1; break;
-    case Outcome::ErrorBeforeFirstToken: state_.early_errors += 1; break;
-    case Outcome::Timeout: state_.timeouts += 1; break;
-    case Outcome::ErrorAfterFirstToken: state_.mid_stream_errors += 1; break;
+    case Outcome::Success:
+      state_.successes += 1;
+      break;
+    case Outcome::ErrorBeforeFirstToken:
+      state_.early_errors += 1;
+      break;
+    case Outcome::Timeout:
+      state_.timeouts += 1;
+      break;
+    case Outcome::ErrorAfterFirstToken:
+      state_.mid_stream_errors += 1;
+      break;
   }
 }
 
@@ -71,8 +79,8 @@ void Reputation::record_spot_check(bool agreed, int64_t now_us, const Reputation
 double Reputation::reliability(int64_t now_us, const ReputationParams& p) const {
   State s = decayed(now_us, p);
   double good = s.successes + p.prior_successes;
-  double bad = p.early_error_weight * s.early_errors + p.timeout_weight * s.timeouts +
-               p.mid_stream_weight * s.mid_stream_errors;
+  double bad =
+      p.early_error_weight * s.early_errors + p.timeout_weight * s.timeouts + p.mid_stream_weight * s.mid_stream_errors;
   return good / (good + bad);
 }
 

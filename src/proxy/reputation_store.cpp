@@ -19,9 +19,13 @@ constexpr const char* kColumns =
     "speed_weight, ttft_ms_sum, tps_sum, fit_n, fit_y, fit_nn, fit_ny, lifetime, updated_us";
 
 double* fields(Reputation::State& s, int i) {
-  double* all[] = {&s.successes, &s.early_errors,    &s.timeouts,      &s.mid_stream_errors, &s.spot_agreements,
-                   &s.spot_disagreements, &s.speed_weight, &s.ttft_ms_sum, &s.tps_sum,           &s.fit_n,
-                   &s.fit_y,         &s.fit_nn,          &s.fit_ny,        &s.lifetime};
+  double* all[] = {&s.successes,       &s.early_errors,
+                   &s.timeouts,        &s.mid_stream_errors,
+                   &s.spot_agreements, &s.spot_disagreements,
+                   &s.speed_weight,    &s.ttft_ms_sum,
+                   &s.tps_sum,         &s.fit_n,
+                   &s.fit_y,           &s.fit_nn,
+                   &s.fit_ny,          &s.lifetime};
   return all[i];
 }
 constexpr int kFields = 14;
@@ -30,10 +34,11 @@ constexpr int kFields = 14;
 
 ReputationStore::ReputationStore(const std::filesystem::path& file) : file_(file.string()) {
   db_ = open_sqlite_file(file, "reputation");
-  exec("CREATE TABLE IF NOT EXISTS reputation (key TEXT PRIMARY KEY, model TEXT NOT NULL, successes REAL, "
-       "early_errors REAL, timeouts REAL, mid_stream_errors REAL, spot_agreements REAL, spot_disagreements REAL, "
-       "speed_weight REAL, ttft_ms_sum REAL, tps_sum REAL, fit_n REAL, fit_y REAL, fit_nn REAL, fit_ny REAL, "
-       "lifetime REAL, updated_us INTEGER)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS reputation (key TEXT PRIMARY KEY, model TEXT NOT NULL, successes REAL, "
+      "early_errors REAL, timeouts REAL, mid_stream_errors REAL, spot_agreements REAL, spot_disagreements REAL, "
+      "speed_weight REAL, ttft_ms_sum REAL, tps_sum REAL, fit_n REAL, fit_y REAL, fit_nn REAL, fit_ny REAL, "
+      "lifetime REAL, updated_us INTEGER)");
 }
 
 ReputationStore::~ReputationStore() { sqlite3_close(db_); }
@@ -71,8 +76,8 @@ void ReputationStore::save(const ReputationBook& book) {
   exec("BEGIN");
   try {
     Statement st;
-    std::string sql = std::string("INSERT OR REPLACE INTO reputation (") + kColumns +
-                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    std::string sql =
+        std::string("INSERT OR REPLACE INTO reputation (") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
       throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
     for (auto& [key, e] : book.entries()) {

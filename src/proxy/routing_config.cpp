@@ -25,7 +25,8 @@ RoutingConfig load_routing_config(const TomlReader& r) {
   c.reputation_half_life_s = r.number("routing.reputation_half_life_s", 300);
   if (!(c.reputation_half_life_s > 0)) throw std::invalid_argument("routing.reputation_half_life_s must be > 0");
   c.trial_share = r.number("routing.trial_share", c.trial_share);
-  if (!(c.trial_share >= 0 && c.trial_share <= 1)) throw std::invalid_argument("routing.trial_share must be between 0 and 1");
+  if (!(c.trial_share >= 0 && c.trial_share <= 1))
+    throw std::invalid_argument("routing.trial_share must be between 0 and 1");
   return c;
 }
 

@@ -73,8 +73,7 @@ bool ProxyNode::on_hedge_frame(const std::shared_ptr<Route>& route, proto::Frame
   if (frame.has_error()) {
     const auto& e = frame.error();
     if (auto it = workers_.find(h.conn); it != workers_.end()) it->second.failed++;
-    if (e.code() != "cancelled")
-      routing_->record(h.worker_key, route->model, Outcome::ErrorBeforeFirstToken);
+    if (e.code() != "cancelled") routing_->record(h.worker_key, route->model, Outcome::ErrorBeforeFirstToken);
     drop_hedge(route, "");
     return false;
   }

@@ -71,9 +71,8 @@ void RoutingState::record(const std::string& key, const std::string& model, Outc
   save();
 }
 
-void RoutingState::record_answer(const std::string& key, const std::string& model, double ttft_ms,
-                                 double generation_ms, uint64_t completion_tokens, uint32_t running_before,
-                                 uint64_t prompt_tokens) {
+void RoutingState::record_answer(const std::string& key, const std::string& model, double ttft_ms, double generation_ms,
+                                 uint64_t completion_tokens, uint32_t running_before, uint64_t prompt_tokens) {
   int64_t now = unix_now_us();
   auto& rep = book_.of(key, model);
   rep.record(Outcome::Success, now, book_.params());

@@ -12,8 +12,8 @@ namespace {
 class RandomPolicy : public SelectionPolicy {
  public:
   std::string name() const override { return "random"; }
-  std::size_t choose(const std::vector<WorkerCandidate>&, const std::vector<std::size_t>& eligible,
-                     const RequestShape&, std::mt19937_64& rng) override {
+  std::size_t choose(const std::vector<WorkerCandidate>&, const std::vector<std::size_t>& eligible, const RequestShape&,
+                     std::mt19937_64& rng) override {
     return eligible[std::uniform_int_distribution<std::size_t>(0, eligible.size() - 1)(rng)];
   }
 };
@@ -93,7 +93,8 @@ class OursPolicy : public SelectionPolicy {
     for (auto i : eligible) {
       // A new worker's exposure is bounded: one request at a time until it has a record.
       if (w[i].trial && w[i].running >= p_.trial_concurrency) continue;
-      double cost = expected_completion_ms(w[i], shape, p_, fb_ttft, fb_tps) * (1 + p_.trust_penalty * (1 - w[i].trust));
+      double cost =
+          expected_completion_ms(w[i], shape, p_, fb_ttft, fb_tps) * (1 + p_.trust_penalty * (1 - w[i].trust));
       if (w[i].trust < p_.min_trust) cost *= 100;  // only when nothing better is free
       bool better = cost < best_cost || (cost == best_cost && w[i].last_dispatch < w[best].last_dispatch);
       if (better) {
@@ -107,7 +108,8 @@ class OursPolicy : public SelectionPolicy {
     }
     // Only workers on trial with a request each are free: take the least loaded of them.
     if (best == SIZE_MAX)
-      return *std::min_element(eligible.begin(), eligible.end(), [&](auto a, auto b) { return w[a].running < w[b].running; });
+      return *std::min_element(eligible.begin(), eligible.end(),
+                               [&](auto a, auto b) { return w[a].running < w[b].running; });
     if (affine != SIZE_MAX && affine_cost <= best_cost * (1 + p_.affinity_slack)) return affine;
     return best;
   }
@@ -123,7 +125,8 @@ double expected_completion_ms(const WorkerCandidate& w, const RequestShape& shap
   double ttft = w.tokens_per_s > 0 ? w.ttft_ms : fallback_ttft_ms;
   double tps = w.tokens_per_s > 0 ? w.tokens_per_s : fallback_tps;
   double slowdown = 1 + (w.contention > 0 ? w.contention : p.contention) * static_cast<double>(w.running);
-  return w.rtt_ms + ttft * prompt_ttft_scale(shape.prompt_tokens) * slowdown + shape.expected_tokens * 1000.0 / tps * slowdown;
+  return w.rtt_ms + ttft * prompt_ttft_scale(shape.prompt_tokens) * slowdown +
+         shape.expected_tokens * 1000.0 / tps * slowdown;
 }
 
 const std::vector<std::string>& selection_policy_names() {
@@ -149,7 +152,8 @@ WorkerChoice select_worker(const std::vector<WorkerCandidate>& candidates, const
   eligible.reserve(candidates.size());
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const auto& c = candidates[i];
-    if (c.model == model && c.enabled && !c.excluded && c.running < c.max_concurrent && c.coefficient <= max_coefficient)
+    if (c.model == model && c.enabled && !c.excluded && c.running < c.max_concurrent &&
+        c.coefficient <= max_coefficient)
       eligible.push_back(i);
   }
   // choose_worker explains exactly why nothing qualifies.

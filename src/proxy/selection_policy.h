@@ -21,13 +21,13 @@ struct RequestShape {
 inline double prompt_ttft_scale(double prompt_tokens) { return (prompt_tokens + 400) / 800; }
 
 struct PolicyParams {
-  double contention = 0.3;       // per extra running request, each stream slows by this share
-  double trust_penalty = 12;     // cost multiplier 1 + penalty x (1 - trust)
-  double min_trust = 0.25;       // below it a worker is a last resort
-  uint32_t trial_concurrency = 1; // requests at once on a worker still on trial
-  double trial_share = 0.05;     // share of requests sent to an idle worker on trial, so new workers get measured
-  double explore_min_trust = 0.5; // ...only while it has not faulted seriously (one stall or mid-stream error)
-  double affinity_slack = 0.5;   // prefix-affinity worker kept while within +50 % of the best cost
+  double contention = 0.3;         // per extra running request, each stream slows by this share
+  double trust_penalty = 12;       // cost multiplier 1 + penalty x (1 - trust)
+  double min_trust = 0.25;         // below it a worker is a last resort
+  uint32_t trial_concurrency = 1;  // requests at once on a worker still on trial
+  double trial_share = 0.05;       // share of requests sent to an idle worker on trial, so new workers get measured
+  double explore_min_trust = 0.5;  // ...only while it has not faulted seriously (one stall or mid-stream error)
+  double affinity_slack = 0.5;     // prefix-affinity worker kept while within +50 % of the best cost
 };
 
 // Picks one of `eligible` (indices into `workers`: all serve the model, are enabled, have a free

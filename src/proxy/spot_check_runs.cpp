@@ -25,15 +25,16 @@ void ProxyNode::launch_spot_run(uint64_t case_id) {
   std::vector<WorkerCandidate> candidates;
   std::vector<uint64_t> ids;
   for (auto& [id, w] : workers_) {
-    WorkerCandidate c{w.model, w.coefficient, w.max_concurrent, w.running, w.enabled, w.avg_request_ms, false,
-                      w.last_dispatch};
+    WorkerCandidate c{w.model,          w.coefficient, w.max_concurrent, w.running, w.enabled,
+                      w.avg_request_ms, false,         w.last_dispatch};
     c.excluded = std::find(sc.conns.begin(), sc.conns.end(), id) != sc.conns.end();
     routing_->describe(c, worker_key(w), w.conn->rtt_us() / 1000.0, 0);
     candidates.push_back(c);
     ids.push_back(id);
   }
-  auto choice = routing_->choose(candidates, sc.model, sc.request.max_coefficient(),
-                                 routing_->shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()));
+  auto choice =
+      routing_->choose(candidates, sc.model, sc.request.max_coefficient(),
+                       routing_->shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()));
   if (choice.index < 0) {
     metrics_.add("spot_checks", {{"outcome", "no_worker"}});
     spot_cases_.erase(case_id);
@@ -46,7 +47,7 @@ void ProxyNode::launch_spot_run(uint64_t case_id) {
   // The same first-token limit as for paid requests (or the request timeout): a worker that
   // stalls on a spot check is cancelled, loses reputation and gets its slot back.
   uint32_t limit_ms = routing_->config().first_token_timeout_ms ? routing_->config().first_token_timeout_ms
-                                                                 : config_.request_timeout_s * 1000;
+                                                                : config_.request_timeout_s * 1000;
   run.first_token_timer = std::make_shared<boost::asio::steady_timer>(io_);
   run.first_token_timer->expires_after(std::chrono::milliseconds(limit_ms));
   run.first_token_timer->async_wait([this, key = StreamKey{worker_id, stream}](boost::system::error_code ec) {
@@ -57,7 +58,8 @@ void ProxyNode::launch_spot_run(uint64_t case_id) {
       w->second.conn->send_cancel(key.second, "spot check: no first token in time");
       if (w->second.running > 0) w->second.running--;
     }
-    routing_->record(it->second.worker_key, spot_cases_.count(it->second.case_id) ? spot_cases_[it->second.case_id].model : "",
+    routing_->record(it->second.worker_key,
+                     spot_cases_.count(it->second.case_id) ? spot_cases_[it->second.case_id].model : "",
                      Outcome::Timeout);
     metrics_.add("spot_checks", {{"outcome", "stalled"}});
     spot_cases_.erase(it->second.case_id);
@@ -115,8 +117,9 @@ bool ProxyNode::on_spot_frame(const std::shared_ptr<net::Connection>& conn, prot
   for (std::size_t i = 0; i < verdicts.size(); ++i) {
     bool agreed = verdicts[i] == SpotVerdict::Agree;
     routing_->record_spot_check(sc.keys[i], sc.model, agreed);
-    if (!agreed) spdlog::warn("rid={} spot check: worker key {} disagrees with the majority", sc.request.request_id(),
-                              sc.keys[i].substr(0, 16));
+    if (!agreed)
+      spdlog::warn("rid={} spot check: worker key {} disagrees with the majority", sc.request.request_id(),
+                   sc.keys[i].substr(0, 16));
   }
   metrics_.add("spot_checks", {{"outcome", verdicts.size() == 2 ? "agreed" : "resolved"}});
   spot_cases_.erase(cit);

@@ -14,7 +14,8 @@ WorkerChoice choose_worker(const std::vector<WorkerCandidate>& candidates, const
   // Workers without history are assumed as fast as the fastest known one, so new workers get traffic.
   double fastest = 0;
   for (auto& c : candidates)
-    if (c.model == model && c.avg_request_ms > 0) fastest = fastest == 0 ? c.avg_request_ms : std::min(fastest, c.avg_request_ms);
+    if (c.model == model && c.avg_request_ms > 0)
+      fastest = fastest == 0 ? c.avg_request_ms : std::min(fastest, c.avg_request_ms);
   if (fastest == 0) fastest = 1;
 
   for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -51,7 +52,8 @@ WorkerChoice choose_worker(const std::vector<WorkerCandidate>& candidates, const
   } else if (enabled == 0) {
     choice.http_status = 503;
     choice.code = "no_ready_workers";
-    choice.message = "all " + std::to_string(serving) + " workers for model '" + model + "' are disabled or already tried";
+    choice.message =
+        "all " + std::to_string(serving) + " workers for model '" + model + "' are disabled or already tried";
     // Name why, so an operator sees e.g. a stale registry or a dead engine in the app's error.
     for (const auto& c : candidates)
       if (c.model == model && !c.enabled && !c.disabled_reason.empty()) {

@@ -38,10 +38,10 @@ struct Address {
 // What the text of an address said besides the address itself.
 struct ParsedAddress {
   Address address;
-  bool friendly = false;    // false: raw form
-  bool bounceable = true;   // friendly forms only (raw: true)
-  bool testnet = false;     // friendly forms only
-  bool url_safe = false;    // friendly forms only: used '-'/'_' (ambiguous texts count as URL-safe)
+  bool friendly = false;   // false: raw form
+  bool bounceable = true;  // friendly forms only (raw: true)
+  bool testnet = false;    // friendly forms only
+  bool url_safe = false;   // friendly forms only: used '-'/'_' (ambiguous texts count as URL-safe)
 };
 
 // Parses raw or friendly text; throws AddressError naming the problem (length, alphabet, tag, CRC, workchain).

@@ -20,8 +20,8 @@ void put_uint(Bytes& out, uint64_t value, unsigned bytes) {
 }
 
 struct SortedCells {
-  std::vector<CellRef> cells;               // BoC order: every reference points forward
-  std::vector<std::vector<size_t>> refs;    // per cell, the indices of its references
+  std::vector<CellRef> cells;             // BoC order: every reference points forward
+  std::vector<std::vector<size_t>> refs;  // per cell, the indices of its references
   std::vector<size_t> root_indices;
 };
 
@@ -100,7 +100,9 @@ class Reader {
 
  private:
   void need(size_t n, const char* what) const {
-    if (n > left()) throw BocError(std::string("BoC truncated: ") + what + " needs " + std::to_string(n) + " bytes, " + std::to_string(left()) + " left");
+    if (n > left())
+      throw BocError(std::string("BoC truncated: ") + what + " needs " + std::to_string(n) + " bytes, " +
+                     std::to_string(left()) + " left");
   }
   std::span<const uint8_t> bytes_;
   size_t pos_ = 0;
@@ -122,9 +124,15 @@ RawCell read_cell(Reader& r, size_t index, size_t cells, unsigned ref_size, size
   uint8_t d1 = static_cast<uint8_t>(r.uint(1, "cell descriptor d1"));
   uint8_t d2 = static_cast<uint8_t>(r.uint(1, "cell descriptor d2"));
   unsigned refs = d1 & 7;
-  if (refs > 4) throw BocError("bad d1 0x" + to_hex(std::span(&d1, 1)) + ": " + std::to_string(refs) + " references (absent cells are not supported)" + at_cell(index));
-  if (d1 & 8) throw BocError("exotic cell (d1 0x" + to_hex(std::span(&d1, 1)) + "): only ordinary cells are supported" + at_cell(index));
-  if (d1 >> 5) throw BocError("bad d1 0x" + to_hex(std::span(&d1, 1)) + ": non-zero level mask in an ordinary cell" + at_cell(index));
+  if (refs > 4)
+    throw BocError("bad d1 0x" + to_hex(std::span(&d1, 1)) + ": " + std::to_string(refs) +
+                   " references (absent cells are not supported)" + at_cell(index));
+  if (d1 & 8)
+    throw BocError("exotic cell (d1 0x" + to_hex(std::span(&d1, 1)) + "): only ordinary cells are supported" +
+                   at_cell(index));
+  if (d1 >> 5)
+    throw BocError("bad d1 0x" + to_hex(std::span(&d1, 1)) + ": non-zero level mask in an ordinary cell" +
+                   at_cell(index));
   if (d1 & 16) {
     c.stored_hash = r.take(32, "stored cell hash").data();
     c.stored_depth = static_cast<unsigned>(r.uint(2, "stored cell depth"));
@@ -134,13 +142,16 @@ RawCell read_cell(Reader& r, size_t index, size_t cells, unsigned ref_size, size
   c.bits = static_cast<unsigned>(data_bytes * 8);
   if (d2 & 1) {
     uint8_t last = c.data.back();
-    if (last == 0) throw BocError("non-canonical padding: odd d2 but the last data byte has no completion tag" + at_cell(index));
-    if (last == 0x80) throw BocError("non-canonical padding: odd d2 padding a whole byte (d2 should be even)" + at_cell(index));
+    if (last == 0)
+      throw BocError("non-canonical padding: odd d2 but the last data byte has no completion tag" + at_cell(index));
+    if (last == 0x80)
+      throw BocError("non-canonical padding: odd d2 padding a whole byte (d2 should be even)" + at_cell(index));
     c.bits -= static_cast<unsigned>(std::countr_zero(last)) + 1;
   }
   for (unsigned k = 0; k < refs; ++k) {
     uint64_t to = r.uint(ref_size, "cell reference");
-    if (to >= cells) throw BocError("reference to cell " + std::to_string(to) + " of " + std::to_string(cells) + at_cell(index));
+    if (to >= cells)
+      throw BocError("reference to cell " + std::to_string(to) + " of " + std::to_string(cells) + at_cell(index));
     if (to <= index)
       throw BocError("reference to cell " + std::to_string(to) + " from cell " + std::to_string(index) +
                      ": references must point to later cells (backward reference or cycle)");
@@ -192,11 +203,14 @@ Bytes serialize_boc(const std::vector<CellRef>& roots, const BocWriteOptions& op
   return out;
 }
 
-Bytes serialize_boc(const CellRef& root, const BocWriteOptions& options) { return serialize_boc(std::vector<CellRef>{root}, options); }
+Bytes serialize_boc(const CellRef& root, const BocWriteOptions& options) {
+  return serialize_boc(std::vector<CellRef>{root}, options);
+}
 
 std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLimits& limits) {
   if (bytes.size() > limits.max_bytes)
-    throw BocError("BoC of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " + std::to_string(limits.max_bytes));
+    throw BocError("BoC of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                   std::to_string(limits.max_bytes));
   Reader r(bytes);
   uint32_t magic = static_cast<uint32_t>(r.uint(4, "magic"));
   bool has_index = false, has_crc = false, has_cache_bits = false;
@@ -214,32 +228,45 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
     has_crc = magic == kMagicIndexedCrc;
     ref_size = static_cast<unsigned>(r.uint(1, "size"));
   } else {
-    uint8_t head[4] = {static_cast<uint8_t>(magic >> 24), static_cast<uint8_t>(magic >> 16), static_cast<uint8_t>(magic >> 8), static_cast<uint8_t>(magic)};
+    uint8_t head[4] = {static_cast<uint8_t>(magic >> 24), static_cast<uint8_t>(magic >> 16),
+                       static_cast<uint8_t>(magic >> 8), static_cast<uint8_t>(magic)};
     throw BocError("not a bag of cells: bad magic " + to_hex(head));
   }
-  if (ref_size < 1 || ref_size > 4) throw BocError("BoC reference size " + std::to_string(ref_size) + " outside 1..4 bytes");
+  if (ref_size < 1 || ref_size > 4)
+    throw BocError("BoC reference size " + std::to_string(ref_size) + " outside 1..4 bytes");
   unsigned off_size = static_cast<unsigned>(r.uint(1, "offset size"));
-  if (off_size < 1 || off_size > 8) throw BocError("BoC offset size " + std::to_string(off_size) + " outside 1..8 bytes");
+  if (off_size < 1 || off_size > 8)
+    throw BocError("BoC offset size " + std::to_string(off_size) + " outside 1..8 bytes");
   uint64_t cells = r.uint(ref_size, "cell count");
   uint64_t roots = r.uint(ref_size, "root count");
   uint64_t absent = r.uint(ref_size, "absent count");
   uint64_t total = r.uint(off_size, "total cell size");
   if (cells == 0) throw BocError("BoC has no cells");
-  if (cells > limits.max_cells) throw BocError("BoC cell count " + std::to_string(cells) + " exceeds the limit of " + std::to_string(limits.max_cells));
+  if (cells > limits.max_cells)
+    throw BocError("BoC cell count " + std::to_string(cells) + " exceeds the limit of " +
+                   std::to_string(limits.max_cells));
   if (roots == 0) throw BocError("BoC has no roots");
-  if (roots > cells) throw BocError("BoC root count " + std::to_string(roots) + " exceeds its cell count " + std::to_string(cells));
-  if (roots > limits.max_roots) throw BocError("BoC root count " + std::to_string(roots) + " exceeds the limit of " + std::to_string(limits.max_roots));
-  if (absent != 0) throw BocError("BoC declares " + std::to_string(absent) + " absent cells; partial BoCs are not supported");
+  if (roots > cells)
+    throw BocError("BoC root count " + std::to_string(roots) + " exceeds its cell count " + std::to_string(cells));
+  if (roots > limits.max_roots)
+    throw BocError("BoC root count " + std::to_string(roots) + " exceeds the limit of " +
+                   std::to_string(limits.max_roots));
+  if (absent != 0)
+    throw BocError("BoC declares " + std::to_string(absent) + " absent cells; partial BoCs are not supported");
   uint64_t max_cell_bytes = 2 + 32 + 2 + 128 + 4ull * ref_size;
   if (total < cells * 2 || total > cells * max_cell_bytes)
-    throw BocError("BoC total cell size " + std::to_string(total) + " impossible for " + std::to_string(cells) + " cells");
-  if (total > bytes.size()) throw BocError("BoC total cell size " + std::to_string(total) + " exceeds the input (" + std::to_string(bytes.size()) + " bytes)");
+    throw BocError("BoC total cell size " + std::to_string(total) + " impossible for " + std::to_string(cells) +
+                   " cells");
+  if (total > bytes.size())
+    throw BocError("BoC total cell size " + std::to_string(total) + " exceeds the input (" +
+                   std::to_string(bytes.size()) + " bytes)");
 
   std::vector<size_t> root_list;
   if (magic == kMagicGeneric) {
     for (uint64_t i = 0; i < roots; ++i) {
       uint64_t idx = r.uint(ref_size, "root index");
-      if (idx >= cells) throw BocError("BoC root index " + std::to_string(idx) + " beyond its " + std::to_string(cells) + " cells");
+      if (idx >= cells)
+        throw BocError("BoC root index " + std::to_string(idx) + " beyond its " + std::to_string(cells) + " cells");
       root_list.push_back(static_cast<size_t>(idx));
     }
   } else {
@@ -265,7 +292,8 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
   raw.reserve(static_cast<size_t>(cells));
   for (size_t i = 0; i < cells; ++i) raw.push_back(read_cell(cell_reader, i, static_cast<size_t>(cells), ref_size, 0));
   if (cell_reader.left() != 0)
-    throw BocError("BoC cell data has " + std::to_string(cell_reader.left()) + " bytes beyond its " + std::to_string(cells) + " cells");
+    throw BocError("BoC cell data has " + std::to_string(cell_reader.left()) + " bytes beyond its " +
+                   std::to_string(cells) + " cells");
   (void)data_start;
 
   if (has_index) {
@@ -274,7 +302,8 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
       uint64_t entry = ir.uint(off_size, "index entry");
       if (has_cache_bits) entry >>= 1;
       if (entry != raw[i].end_offset)
-        throw BocError("BoC index entry " + std::to_string(i) + " says offset " + std::to_string(entry) + ", the cell ends at " + std::to_string(raw[i].end_offset));
+        throw BocError("BoC index entry " + std::to_string(i) + " says offset " + std::to_string(entry) +
+                       ", the cell ends at " + std::to_string(raw[i].end_offset));
     }
   }
 
@@ -291,7 +320,8 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
       if (!std::equal(built[i]->hash().begin(), built[i]->hash().end(), raw[i].stored_hash))
         throw BocError("stored hash differs from the computed one" + at_cell(i));
       if (raw[i].stored_depth != built[i]->depth())
-        throw BocError("bad depth: stored depth " + std::to_string(raw[i].stored_depth) + ", computed " + std::to_string(built[i]->depth()) + at_cell(i));
+        throw BocError("bad depth: stored depth " + std::to_string(raw[i].stored_depth) + ", computed " +
+                       std::to_string(built[i]->depth()) + at_cell(i));
     }
   }
   std::vector<CellRef> out;
@@ -305,7 +335,9 @@ CellRef deserialize_boc_single(std::span<const uint8_t> bytes, const BocLimits& 
   return roots.front();
 }
 
-std::string boc_to_base64(const CellRef& root, const BocWriteOptions& options) { return to_base64(serialize_boc(root, options)); }
+std::string boc_to_base64(const CellRef& root, const BocWriteOptions& options) {
+  return to_base64(serialize_boc(root, options));
+}
 
 CellRef boc_from_base64(std::string_view text, const BocLimits& limits) {
   Bytes bytes;

@@ -30,8 +30,8 @@ class BocError : public CellError {
 };
 
 struct BocWriteOptions {
-  bool index = false;   // has_idx: per-cell end offsets after the root list
-  bool crc32c = true;   // CRC32C (little-endian) of everything before it, at the end
+  bool index = false;  // has_idx: per-cell end offsets after the root list
+  bool crc32c = true;  // CRC32C (little-endian) of everything before it, at the end
 };
 
 struct BocLimits {

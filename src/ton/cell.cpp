@@ -24,7 +24,8 @@ Hash256 sha256(std::span<const uint8_t> bytes) {
 
 // ---------------------------------------------------------------- Cell
 
-Cell::Cell(Bytes data, unsigned bits, std::vector<CellRef> refs) : data_(std::move(data)), bits_(bits), refs_(std::move(refs)) {
+Cell::Cell(Bytes data, unsigned bits, std::vector<CellRef> refs)
+    : data_(std::move(data)), bits_(bits), refs_(std::move(refs)) {
   // Representation: d1 d2 padded-data, then each ref's depth (2 bytes BE), then each ref's hash.
   Bytes repr;
   repr.reserve(2 + data_.size() + refs_.size() * 34);
@@ -40,7 +41,8 @@ Cell::Cell(Bytes data, unsigned bits, std::vector<CellRef> refs) : data_(std::mo
   }
   for (const auto& r : refs_) repr.insert(repr.end(), r->hash().begin(), r->hash().end());
   unsigned depth = refs_.empty() ? 0 : max_child + 1;
-  if (depth > kMaxDepth) throw CellOverflow("cell tree depth " + std::to_string(depth) + " exceeds " + std::to_string(kMaxDepth));
+  if (depth > kMaxDepth)
+    throw CellOverflow("cell tree depth " + std::to_string(depth) + " exceeds " + std::to_string(kMaxDepth));
   depth_ = static_cast<uint16_t>(depth);
   hash_ = sha256(repr);
 }
@@ -63,7 +65,8 @@ CellRef Cell::empty() {
 }
 
 bool Cell::bit(unsigned index) const {
-  if (index >= bits_) throw CellUnderflow("bit index " + std::to_string(index) + " beyond the cell's " + std::to_string(bits_) + " bits");
+  if (index >= bits_)
+    throw CellUnderflow("bit index " + std::to_string(index) + " beyond the cell's " + std::to_string(bits_) + " bits");
   return get_bit(data_, index);
 }
 
@@ -87,9 +90,11 @@ std::string Cell::bits_text() const {
 
 void CellBuilder::need(unsigned bits, unsigned refs) const {
   if (bits > remaining_bits())
-    throw CellOverflow("cell builder overflow: " + std::to_string(bits) + " more bits, only " + std::to_string(remaining_bits()) + " free");
+    throw CellOverflow("cell builder overflow: " + std::to_string(bits) + " more bits, only " +
+                       std::to_string(remaining_bits()) + " free");
   if (refs > remaining_refs())
-    throw CellOverflow("cell builder overflow: " + std::to_string(refs) + " more refs, only " + std::to_string(remaining_refs()) + " free");
+    throw CellOverflow("cell builder overflow: " + std::to_string(refs) + " more refs, only " +
+                       std::to_string(remaining_refs()) + " free");
 }
 
 void CellBuilder::append_bits(std::span<const uint8_t> data, unsigned offset, unsigned bits) {
@@ -106,8 +111,10 @@ void CellBuilder::append_bits(std::span<const uint8_t> data, unsigned offset, un
 CellBuilder& CellBuilder::store_bit(bool bit) {
   need(1, 0);
   uint8_t mask = static_cast<uint8_t>(0x80 >> (bits_ % 8));
-  if (bit) data_[bits_ / 8] |= mask;
-  else data_[bits_ / 8] &= static_cast<uint8_t>(~mask);
+  if (bit)
+    data_[bits_ / 8] |= mask;
+  else
+    data_[bits_ / 8] &= static_cast<uint8_t>(~mask);
   ++bits_;
   return *this;
 }
@@ -115,7 +122,8 @@ CellBuilder& CellBuilder::store_bit(bool bit) {
 CellBuilder& CellBuilder::store_uint(uint64_t value, unsigned bits) {
   if (bits > 256) throw CellOverflow("store_uint: width " + std::to_string(bits) + " above 256");
   if (bits < 64 && (value >> bits) != 0)
-    throw CellOverflow("store_uint: value " + std::to_string(value) + " does not fit in " + std::to_string(bits) + " bits");
+    throw CellOverflow("store_uint: value " + std::to_string(value) + " does not fit in " + std::to_string(bits) +
+                       " bits");
   need(bits, 0);
   for (unsigned i = bits; i-- > 0;) store_bit(i < 64 && ((value >> i) & 1));
   return *this;
@@ -126,7 +134,8 @@ CellBuilder& CellBuilder::store_int(int64_t value, unsigned bits) {
   if (bits < 64) {
     int64_t limit = int64_t{1} << (bits - 1);
     if (value < -limit || value >= limit)
-      throw CellOverflow("store_int: value " + std::to_string(value) + " does not fit in " + std::to_string(bits) + " bits");
+      throw CellOverflow("store_int: value " + std::to_string(value) + " does not fit in " + std::to_string(bits) +
+                         " bits");
   }
   need(bits, 0);
   for (unsigned i = bits; i-- > 0;) store_bit(i < 64 ? ((static_cast<uint64_t>(value) >> i) & 1) : value < 0);
@@ -138,9 +147,12 @@ CellBuilder& CellBuilder::store_uint_be(std::span<const uint8_t> value, unsigned
   size_t first = 0;
   while (first < value.size() && value[first] == 0) ++first;
   unsigned significant = 0;
-  if (first < value.size()) significant = static_cast<unsigned>(value.size() - first - 1) * 8 + static_cast<unsigned>(std::bit_width(value[first]));
+  if (first < value.size())
+    significant =
+        static_cast<unsigned>(value.size() - first - 1) * 8 + static_cast<unsigned>(std::bit_width(value[first]));
   if (significant > bits)
-    throw CellOverflow("store_uint_be: value of " + std::to_string(significant) + " bits does not fit in " + std::to_string(bits));
+    throw CellOverflow("store_uint_be: value of " + std::to_string(significant) + " bits does not fit in " +
+                       std::to_string(bits));
   need(bits, 0);
   for (unsigned i = bits; i-- > 0;) {
     size_t byte_from_end = i / 8;
@@ -158,14 +170,17 @@ CellBuilder& CellBuilder::store_int_be(std::span<const uint8_t> value, unsigned 
     return ((value[value.size() - 1 - byte_from_end] >> (i % 8)) & 1) != 0;
   };
   for (size_t i = bits - 1; i < value.size() * 8; ++i)
-    if (bit_at(i) != negative) throw CellOverflow("store_int_be: value does not fit in " + std::to_string(bits) + " bits");
+    if (bit_at(i) != negative)
+      throw CellOverflow("store_int_be: value does not fit in " + std::to_string(bits) + " bits");
   need(bits, 0);
   for (unsigned i = bits; i-- > 0;) store_bit(bit_at(i));
   return *this;
 }
 
 CellBuilder& CellBuilder::store_bits(std::span<const uint8_t> data, unsigned bits) {
-  if (data.size() * 8 < bits) throw CellOverflow("store_bits: " + std::to_string(bits) + " bits asked from " + std::to_string(data.size()) + " bytes");
+  if (data.size() * 8 < bits)
+    throw CellOverflow("store_bits: " + std::to_string(bits) + " bits asked from " + std::to_string(data.size()) +
+                       " bytes");
   append_bits(data, 0, bits);
   return *this;
 }
@@ -193,7 +208,8 @@ CellBuilder& CellBuilder::store_coins_be(std::span<const uint8_t> value) {
   size_t first = 0;
   while (first < value.size() && value[first] == 0) ++first;
   size_t len = value.size() - first;
-  if (len > 15) throw CellOverflow("store_coins: amount of " + std::to_string(len) + " bytes exceeds VarUInteger 16 (15 bytes)");
+  if (len > 15)
+    throw CellOverflow("store_coins: amount of " + std::to_string(len) + " bytes exceeds VarUInteger 16 (15 bytes)");
   need(static_cast<unsigned>(4 + len * 8), 0);
   store_uint(len, 4);
   return store_bytes(value.subspan(first));
@@ -255,7 +271,8 @@ CellSlice::CellSlice(CellRef cell) : cell_(std::move(cell)) {
 
 void CellSlice::need_bits(unsigned bits) const {
   if (bits > remaining_bits())
-    throw CellUnderflow("cell slice underflow: need " + std::to_string(bits) + " bits, " + std::to_string(remaining_bits()) + " left");
+    throw CellUnderflow("cell slice underflow: need " + std::to_string(bits) + " bits, " +
+                        std::to_string(remaining_bits()) + " left");
 }
 
 bool CellSlice::load_bit() {
@@ -290,7 +307,8 @@ Bytes CellSlice::load_uint_be(unsigned bits) {
   Bytes out((bits + 7) / 8, 0);
   for (unsigned i = 0; i < bits; ++i) {
     unsigned from_lsb = bits - 1 - i;
-    if (get_bit(cell_->data(), bit_pos_ + i)) out[out.size() - 1 - from_lsb / 8] |= static_cast<uint8_t>(1 << (from_lsb % 8));
+    if (get_bit(cell_->data(), bit_pos_ + i))
+      out[out.size() - 1 - from_lsb / 8] |= static_cast<uint8_t>(1 << (from_lsb % 8));
   }
   bit_pos_ += bits;
   return out;
@@ -331,7 +349,9 @@ Bytes CellSlice::load_coins_be() {
 
 uint64_t CellSlice::load_coins() {
   Bytes b = load_coins_be();
-  if (b.size() > 8) throw CellUnderflow("load_coins: amount of " + std::to_string(b.size()) + " bytes exceeds 64 bits (use load_coins_be)");
+  if (b.size() > 8)
+    throw CellUnderflow("load_coins: amount of " + std::to_string(b.size()) +
+                        " bytes exceeds 64 bits (use load_coins_be)");
   uint64_t v = 0;
   for (uint8_t x : b) v = v << 8 | x;
   return v;

@@ -147,7 +147,8 @@ class CellSlice {
   uint64_t load_uint(unsigned bits);  // 0..64
   int64_t load_int(unsigned bits);    // 1..64
   uint64_t preload_uint(unsigned bits) const;
-  // The next `bits` (0..257, so int257 fits) as an unsigned big-endian number in ceil(bits/8) bytes (value right-aligned).
+  // The next `bits` (0..257, so int257 fits) as an unsigned big-endian number in ceil(bits/8) bytes (value
+  // right-aligned).
   Bytes load_uint_be(unsigned bits);
   Hash256 load_uint256();
   // The next `bits` bits, MSB first, in ceil(bits/8) bytes (left-aligned, low bits zero).

@@ -21,7 +21,8 @@ class ChainAgent {
  public:
   using Job = std::function<boost::asio::awaitable<void>()>;
 
-  ChainAgent(boost::asio::any_io_executor ex, const std::string& endpoint, const std::string& api_key, WalletKeyFile wallet);
+  ChainAgent(boost::asio::any_io_executor ex, const std::string& endpoint, const std::string& api_key,
+             WalletKeyFile wallet);
   void start();
   void stop();
 

@@ -67,6 +67,7 @@ enum class ContractState : uint8_t { active = 0, closing = 1, closed = 2 };
 constexpr uint64_t kStorageReserve = 50'000'000;  // kept above accounted funds by every contract
 constexpr uint64_t kMinChainValue = 50'000'000;   // attached to messages a contract forwards (charge, payout, refund)
 constexpr uint64_t kMinGasValue = 10'000'000;     // attached on top of top-ups and stakes
-constexpr uint64_t kGasAttached = 100'000'000;    // what our nodes and tools attach for gas (≥ both minimums); the excess comes back
+constexpr uint64_t kGasAttached =
+    100'000'000;  // what our nodes and tools attach for gas (≥ both minimums); the excess comes back
 
 }  // namespace chrysalis::ton::contracts

@@ -6,8 +6,8 @@
 
 namespace chrysalis::ton::contracts {
 
-
-std::vector<WalletOutMessage> client_funding_messages(const ClientContractRef& ref, uint64_t amount, uint64_t stake, bool deployed) {
+std::vector<WalletOutMessage> client_funding_messages(const ClientContractRef& ref, uint64_t amount, uint64_t stake,
+                                                      bool deployed) {
   std::vector<WalletOutMessage> out;
   const Address to = ref.address();
   std::optional<StateInit> init;
@@ -33,8 +33,8 @@ std::optional<std::string> client_funding_refusal(uint64_t wallet_balance, uint6
 
 std::optional<std::string> client_withdraw_refusal(uint64_t contract_balance, uint64_t amount) {
   if (amount <= contract_balance) return std::nullopt;
-  return "withdrawing " + format_ton(amount) + " TON is above the contract's balance of " + format_ton(contract_balance) +
-         " TON: nothing was sent";
+  return "withdrawing " + format_ton(amount) + " TON is above the contract's balance of " +
+         format_ton(contract_balance) + " TON: nothing was sent";
 }
 
 WalletOutMessage client_message(const Address& contract, CellRef body) {

@@ -22,7 +22,8 @@ struct ClientContractRef {
 
 // TopUp `amount` and IncreaseStake `stake` (either may be 0), the first one carrying the StateInit
 // when the contract is not deployed yet. Bounceable, kGasAttached on top of each.
-std::vector<WalletOutMessage> client_funding_messages(const ClientContractRef& ref, uint64_t amount, uint64_t stake, bool deployed);
+std::vector<WalletOutMessage> client_funding_messages(const ClientContractRef& ref, uint64_t amount, uint64_t stake,
+                                                      bool deployed);
 // What the wallet must hold for them: amount + stake + gas per message.
 uint64_t client_funding_cost(uint64_t amount, uint64_t stake);
 // Why a wallet holding `wallet_balance` cannot pay for that top-up (nullopt: it can).

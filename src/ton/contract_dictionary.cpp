@@ -36,7 +36,8 @@ struct Walker {
     }
     remaining -= len;
     if (remaining == 0) {
-      if (out.size() >= max_entries) throw CellOverflow("dictionary has more than " + std::to_string(max_entries) + " entries");
+      if (out.size() >= max_entries)
+        throw CellOverflow("dictionary has more than " + std::to_string(max_entries) + " entries");
       Bytes key((key_bits + 7) / 8, 0);
       unsigned shift = static_cast<unsigned>(key.size() * 8 - key_bits);
       for (unsigned i = 0; i < key_bits; ++i) {

@@ -12,13 +12,15 @@ GetMethodError::GetMethodError(std::string method, int exit_code, const std::str
 
 const TvmStackEntry& StackReader::at(size_t i, TvmStackEntry::Kind kind) const {
   if (i >= stack.size()) {
-    throw GetMethodError(method, 0, "result has " + std::to_string(stack.size()) + " entries, entry " + std::to_string(i) + " expected");
+    throw GetMethodError(
+        method, 0, "result has " + std::to_string(stack.size()) + " entries, entry " + std::to_string(i) + " expected");
   }
   const auto& e = stack[i];
   bool cell_like = kind == TvmStackEntry::Kind::cell &&
                    (e.kind == TvmStackEntry::Kind::slice || e.kind == TvmStackEntry::Kind::builder);
   if (e.kind != kind && !cell_like) {
-    throw GetMethodError(method, 0, "entry " + std::to_string(i) + " is a " + to_string(e.kind) + ", expected a " + to_string(kind));
+    throw GetMethodError(
+        method, 0, "entry " + std::to_string(i) + " is a " + to_string(e.kind) + ", expected a " + to_string(kind));
   }
   return e;
 }
@@ -70,12 +72,13 @@ Address StackReader::address(size_t i) const {
   }
 }
 
-asio::awaitable<GetMethodResult> run_get_method_checked(ToncenterClient& client, const Address& contract, std::string method,
-                                                        TvmStack arguments) {
+asio::awaitable<GetMethodResult> run_get_method_checked(ToncenterClient& client, const Address& contract,
+                                                        std::string method, TvmStack arguments) {
   auto result = co_await client.run_get_method(contract.to_raw(), method, std::move(arguments));
   if (result.exit_code != 0 && result.exit_code != 1) {
-    std::string why = result.exit_code == -13 ? "account " + contract.to_raw() + " has no code (not deployed)"
-                                              : "exit code " + std::to_string(result.exit_code) + " at " + contract.to_raw();
+    std::string why = result.exit_code == -13
+                          ? "account " + contract.to_raw() + " has no code (not deployed)"
+                          : "exit code " + std::to_string(result.exit_code) + " at " + contract.to_raw();
     throw GetMethodError(method, result.exit_code, why);
   }
   co_return result;
@@ -203,7 +206,8 @@ asio::awaitable<ClientContractData> read_client_data(ToncenterClient& client, co
   co_return parse_client_data(r.stack);
 }
 
-asio::awaitable<std::optional<ClientContractData>> read_client_data_if_deployed(ToncenterClient& client, const Address& contract) {
+asio::awaitable<std::optional<ClientContractData>> read_client_data_if_deployed(ToncenterClient& client,
+                                                                                const Address& contract) {
   std::optional<ClientContractData> out;
   try {
     out = co_await read_client_data(client, contract);

@@ -47,8 +47,8 @@ struct StackReader {
 };
 
 // Runs `method` and checks the exit code (0 or 1).
-boost::asio::awaitable<GetMethodResult> run_get_method_checked(ToncenterClient& client, const Address& contract, std::string method,
-                                                              TvmStack arguments = {});
+boost::asio::awaitable<GetMethodResult> run_get_method_checked(ToncenterClient& client, const Address& contract,
+                                                               std::string method, TvmStack arguments = {});
 // A slice argument holding `address` (what get_client_address(owner) and friends take).
 TvmStackEntry address_argument(const Address& address);
 
@@ -96,7 +96,7 @@ ContractParams parse_params_stack(const TvmStack& stack);
 boost::asio::awaitable<ClientContractData> read_client_data(ToncenterClient& client, const Address& contract);
 // As read_client_data, nullopt when nothing is deployed there (one request, not a state check first).
 boost::asio::awaitable<std::optional<ClientContractData>> read_client_data_if_deployed(ToncenterClient& client,
-                                                                                      const Address& contract);
+                                                                                       const Address& contract);
 boost::asio::awaitable<WorkerContractData> read_worker_data(ToncenterClient& client, const Address& contract);
 boost::asio::awaitable<ProxyContractData> read_proxy_data(ToncenterClient& client, const Address& contract);
 boost::asio::awaitable<uint64_t> read_proxy_withdrawable(ToncenterClient& client, const Address& contract);

@@ -28,8 +28,8 @@ CellRef root_init_data(const Address& owner, const CellRef& params_cell, const C
       .end_cell();
 }
 
-CellRef proxy_init_data(const Address& owner, const PublicKey& public_key, const Address& root, const CellRef& params_cell,
-                        const CellRef& client_code, const CellRef& worker_code) {
+CellRef proxy_init_data(const Address& owner, const PublicKey& public_key, const Address& root,
+                        const CellRef& params_cell, const CellRef& client_code, const CellRef& worker_code) {
   need_cell(params_cell, "params cell");
   need_cell(client_code, "client code");
   need_cell(worker_code, "worker code");
@@ -50,7 +50,8 @@ CellRef proxy_init_data(const Address& owner, const PublicKey& public_key, const
       .end_cell();
 }
 
-CellRef client_init_data(const Address& owner, const Address& proxy, const Address& root, const PublicKey& key, const CellRef& params_cell) {
+CellRef client_init_data(const Address& owner, const Address& proxy, const Address& root, const PublicKey& key,
+                         const CellRef& params_cell) {
   need_cell(params_cell, "params cell");
   return CellBuilder()
       .store_uint(0, 2)
@@ -65,7 +66,8 @@ CellRef client_init_data(const Address& owner, const Address& proxy, const Addre
       .end_cell();
 }
 
-CellRef worker_init_data(const Address& owner, const Address& proxy, const Address& root, const PublicKey& key, const CellRef& params_cell) {
+CellRef worker_init_data(const Address& owner, const Address& proxy, const Address& root, const PublicKey& key,
+                         const CellRef& params_cell) {
   need_cell(params_cell, "params cell");
   return CellBuilder()
       .store_uint(0, 2)

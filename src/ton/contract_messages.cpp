@@ -15,8 +15,12 @@ CellBuilder head(uint32_t op, uint64_t query_id) {
   return b;
 }
 CellRef op_only(uint32_t op, uint64_t query_id) { return head(op, query_id).end_cell(); }
-CellRef op_amount(uint32_t op, uint64_t query_id, uint64_t amount) { return head(op, query_id).store_coins(amount).end_cell(); }
-CellRef op_hash(uint32_t op, uint64_t query_id, const Hash256& hash) { return head(op, query_id).store_uint_be(hash, 256).end_cell(); }
+CellRef op_amount(uint32_t op, uint64_t query_id, uint64_t amount) {
+  return head(op, query_id).store_coins(amount).end_cell();
+}
+CellRef op_hash(uint32_t op, uint64_t query_id, const Hash256& hash) {
+  return head(op, query_id).store_uint_be(hash, 256).end_cell();
+}
 
 CellRef signed_for(uint32_t op, const Address& target, const Address& root, uint64_t amount, const Hash256& extra,
                    const Ed25519Key& key, uint64_t query_id) {
@@ -32,7 +36,9 @@ CellRef signed_for(uint32_t op, const Address& target, const Address& root, uint
 }  // namespace
 
 void store_proxy_entry(CellBuilder& b, const ProxyEntry& e) {
-  b.store_uint_be(e.public_key, 256).store_ref(build_string_cell(e.workers_endpoint)).store_ref(build_string_cell(e.clients_endpoint));
+  b.store_uint_be(e.public_key, 256)
+      .store_ref(build_string_cell(e.workers_endpoint))
+      .store_ref(build_string_cell(e.clients_endpoint));
 }
 
 ProxyEntry load_proxy_entry(CellSlice& s) {
@@ -62,7 +68,8 @@ std::string parse_string_cell(const CellRef& cell) {
   CellRef cur = cell;
   for (int depth = 0; cur; ++depth) {
     if (depth > 64) throw CellUnderflow("string cell chain longer than 64 cells");
-    if (cur->bit_size() % 8 != 0) throw CellUnderflow("string cell holds " + std::to_string(cur->bit_size()) + " bits, not whole bytes");
+    if (cur->bit_size() % 8 != 0)
+      throw CellUnderflow("string cell holds " + std::to_string(cur->bit_size()) + " bits, not whole bytes");
     CellSlice s(cur);
     auto bytes = s.load_bytes(cur->bit_size() / 8);
     out.append(bytes.begin(), bytes.end());
@@ -83,7 +90,9 @@ CellRef register_proxy(const ProxyEntry& entry, uint64_t q) {
   store_proxy_entry(b, entry);
   return b.end_cell();
 }
-CellRef unregister_proxy(uint32_t seqno, uint64_t q) { return head(op::kUnregisterProxy, q).store_uint(seqno, 32).end_cell(); }
+CellRef unregister_proxy(uint32_t seqno, uint64_t q) {
+  return head(op::kUnregisterProxy, q).store_uint(seqno, 32).end_cell();
+}
 CellRef update_proxy(uint32_t seqno, const ProxyEntry& entry, uint64_t q) {
   auto b = head(op::kUpdateProxy, q);
   b.store_uint(seqno, 32);
@@ -97,7 +106,9 @@ CellRef set_codes(const ChildCodes& c, uint64_t q) {
   auto codes = CellBuilder().store_ref(c.proxy).store_ref(c.client).store_ref(c.worker).end_cell();
   return head(op::kSetCodes, q).store_ref(codes).end_cell();
 }
-CellRef change_owner(const Address& new_owner, uint64_t q) { return head(op::kChangeOwner, q).store_address(new_owner).end_cell(); }
+CellRef change_owner(const Address& new_owner, uint64_t q) {
+  return head(op::kChangeOwner, q).store_address(new_owner).end_cell();
+}
 CellRef upgrade_root(const CellRef& code, uint64_t q) { return head(op::kUpgradeRoot, q).store_ref(code).end_cell(); }
 }  // namespace root_body
 
@@ -110,10 +121,21 @@ CellRef save_state(const Address& proxy_contract, const Address& root, uint64_t 
   return signed_for(op::kProxySaveState, proxy_contract, root, seqno, session_hash, key, q);
 }
 CellRef client_charge_notify(uint64_t prev, uint64_t next, const Address& owner, const Address& excess_to, uint64_t q) {
-  return head(op::kClientChargeNotify, q).store_uint(prev, 64).store_uint(next, 64).store_address(owner).store_address(excess_to).end_cell();
+  return head(op::kClientChargeNotify, q)
+      .store_uint(prev, 64)
+      .store_uint(next, 64)
+      .store_address(owner)
+      .store_address(excess_to)
+      .end_cell();
 }
-CellRef worker_payout_request(uint64_t prev, uint64_t next, const Address& owner, const Address& excess_to, uint64_t q) {
-  return head(op::kWorkerPayoutRequest, q).store_uint(prev, 64).store_uint(next, 64).store_address(owner).store_address(excess_to).end_cell();
+CellRef worker_payout_request(uint64_t prev, uint64_t next, const Address& owner, const Address& excess_to,
+                              uint64_t q) {
+  return head(op::kWorkerPayoutRequest, q)
+      .store_uint(prev, 64)
+      .store_uint(next, 64)
+      .store_address(owner)
+      .store_address(excess_to)
+      .end_cell();
 }
 }  // namespace proxy_body
 
@@ -121,7 +143,9 @@ namespace client_body {
 CellRef top_up(uint64_t amount, uint64_t q) { return op_amount(op::kClientTopUp, q, amount); }
 CellRef increase_stake(uint64_t amount, uint64_t q) { return op_amount(op::kClientIncreaseStake, q, amount); }
 CellRef withdraw(uint64_t amount, uint64_t q) { return op_amount(op::kClientWithdraw, q, amount); }
-CellRef change_secret(const Hash256& secret_hash, uint64_t q) { return op_hash(op::kClientChangeSecret, q, secret_hash); }
+CellRef change_secret(const Hash256& secret_hash, uint64_t q) {
+  return op_hash(op::kClientChangeSecret, q, secret_hash);
+}
 CellRef request_close(uint64_t q) { return op_only(op::kClientRequestClose, q); }
 CellRef charge(const Address& client, const Address& root, uint64_t tokens, const Ed25519Key& key, uint64_t q) {
   return signed_for(op::kClientCharge, client, root, tokens, Hash256{}, key, q);
@@ -209,7 +233,8 @@ DecodedBody decode_body(const CellRef& body) {
     out.name = "empty";
     return out;
   }
-  if (s.remaining_bits() < 32) throw CellUnderflow("message body: " + std::to_string(s.remaining_bits()) + " bits, no 32-bit op");
+  if (s.remaining_bits() < 32)
+    throw CellUnderflow("message body: " + std::to_string(s.remaining_bits()) + " bits, no 32-bit op");
   out.op = static_cast<uint32_t>(s.load_uint(32));
   out.name = op_name(out.op);
   if (out.name.empty()) {
@@ -238,8 +263,12 @@ DecodedBody decode_body(const CellRef& body) {
   }
   out.query_id = s.load_uint(64);
   switch (out.op) {
-    case op::kAddProxyImageHash: case op::kDelProxyImageHash: case op::kAddWorkerImageHash:
-    case op::kDelWorkerImageHash: case op::kAddModelHash: case op::kDelModelHash:
+    case op::kAddProxyImageHash:
+    case op::kDelProxyImageHash:
+    case op::kAddWorkerImageHash:
+    case op::kDelWorkerImageHash:
+    case op::kAddModelHash:
+    case op::kDelModelHash:
       f["hash"] = hex256(s.load_uint256());
       break;
     case op::kClientChangeSecret:
@@ -281,8 +310,11 @@ DecodedBody decode_body(const CellRef& body) {
       f[out.op == op::kClientChargeNotify ? "client_owner" : "worker_owner"] = s.load_address().to_raw();
       f["excess_to"] = s.load_address().to_raw();
       break;
-    case op::kProxyAddStake: case op::kProxyWithdraw: case op::kClientTopUp:
-    case op::kClientIncreaseStake: case op::kClientWithdraw:
+    case op::kProxyAddStake:
+    case op::kProxyWithdraw:
+    case op::kClientTopUp:
+    case op::kClientIncreaseStake:
+    case op::kClientWithdraw:
       f["amount"] = std::to_string(s.load_coins());
       break;
     default:  // op + query_id only

@@ -57,10 +57,10 @@ CellRef request_close(uint64_t query_id = 0);
 CellRef save_state(const Address& proxy_contract, const Address& root, uint64_t seqno, const Hash256& session_hash,
                    const Ed25519Key& proxy_key, uint64_t query_id = 0);
 // Sent by child contracts (built here for tests and decoders).
-CellRef client_charge_notify(uint64_t prev_tokens, uint64_t new_tokens, const Address& client_owner, const Address& excess_to,
-                             uint64_t query_id = 0);
-CellRef worker_payout_request(uint64_t prev_tokens, uint64_t new_tokens, const Address& worker_owner, const Address& excess_to,
-                              uint64_t query_id = 0);
+CellRef client_charge_notify(uint64_t prev_tokens, uint64_t new_tokens, const Address& client_owner,
+                             const Address& excess_to, uint64_t query_id = 0);
+CellRef worker_payout_request(uint64_t prev_tokens, uint64_t new_tokens, const Address& worker_owner,
+                              const Address& excess_to, uint64_t query_id = 0);
 }  // namespace proxy_body
 
 namespace client_body {
@@ -69,15 +69,15 @@ CellRef increase_stake(uint64_t amount, uint64_t query_id = 0);
 CellRef withdraw(uint64_t amount, uint64_t query_id = 0);
 CellRef change_secret(const Hash256& secret_hash, uint64_t query_id = 0);
 CellRef request_close(uint64_t query_id = 0);
-CellRef charge(const Address& client_contract, const Address& root, uint64_t cumulative_tokens, const Ed25519Key& proxy_key,
-               uint64_t query_id = 0);
+CellRef charge(const Address& client_contract, const Address& root, uint64_t cumulative_tokens,
+               const Ed25519Key& proxy_key, uint64_t query_id = 0);
 CellRef refund(const Address& client_contract, const Address& root, uint64_t final_tokens, const Ed25519Key& proxy_key,
                uint64_t query_id = 0);
 }  // namespace client_body
 
 namespace worker_body {
-CellRef payout(const Address& worker_contract, const Address& root, uint64_t cumulative_tokens, const Ed25519Key& proxy_key,
-               uint64_t query_id = 0);
+CellRef payout(const Address& worker_contract, const Address& root, uint64_t cumulative_tokens,
+               const Ed25519Key& proxy_key, uint64_t query_id = 0);
 }  // namespace worker_body
 
 CellRef excesses_body(uint64_t query_id = 0);

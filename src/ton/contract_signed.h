@@ -10,10 +10,10 @@ namespace chrysalis::ton::contracts {
 // op:uint32 target:address root:address amount:uint64 extra:uint256 (886 bits, no refs).
 struct SignedPayload {
   uint32_t op = 0;
-  Address target;      // the contract that must accept it
-  Address root;        // the network (root contract) it belongs to
-  uint64_t amount = 0; // cumulative adjusted tokens (or the state seqno)
-  Hash256 extra{};     // session hash for save-state, 0 otherwise
+  Address target;       // the contract that must accept it
+  Address root;         // the network (root contract) it belongs to
+  uint64_t amount = 0;  // cumulative adjusted tokens (or the state seqno)
+  Hash256 extra{};      // session hash for save-state, 0 otherwise
   bool operator==(const SignedPayload&) const = default;
 };
 

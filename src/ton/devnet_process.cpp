@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -86,7 +86,8 @@ std::optional<DevnetListening> parse_listening_line(std::string_view line) {
 std::unique_ptr<DevnetProcess> DevnetProcess::start(DevnetOptions options, std::chrono::milliseconds timeout,
                                                     std::function<void(const std::string&)> on_line) {
   if (options.devnet_dir.empty()) options.devnet_dir = find_devnet_dir();
-  if (!is_devnet_dir(options.devnet_dir)) throw std::runtime_error(options.devnet_dir.string() + " has no src/main.mjs");
+  if (!is_devnet_dir(options.devnet_dir))
+    throw std::runtime_error(options.devnet_dir.string() + " has no src/main.mjs");
   auto argv = devnet_command(options);
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -125,8 +126,10 @@ std::unique_ptr<DevnetProcess> DevnetProcess::start(DevnetOptions options, std::
       }
       continue;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) throw std::runtime_error("devnet did not report listening within " + std::to_string(timeout.count()) + " ms");
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0)
+      throw std::runtime_error("devnet did not report listening within " + std::to_string(timeout.count()) + " ms");
     pollfd pfd{proc->stdout_fd_, POLLIN, 0};
     int r = poll(&pfd, 1, static_cast<int>(left));
     if (r < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
@@ -136,7 +139,8 @@ std::unique_ptr<DevnetProcess> DevnetProcess::start(DevnetOptions options, std::
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int code = proc->wait();
-      throw std::runtime_error("devnet exited (status " + std::to_string(code) + ") before listening: " + argv[0] + " " + argv[1]);
+      throw std::runtime_error("devnet exited (status " + std::to_string(code) + ") before listening: " + argv[0] +
+                               " " + argv[1]);
     }
     buffer.append(chunk, static_cast<size_t>(n));
   }

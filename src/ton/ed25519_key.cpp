@@ -22,21 +22,24 @@ PkeyPtr private_key(const std::array<uint8_t, 32>& seed) {
 
 Ed25519Key Ed25519Key::from_seed(std::span<const uint8_t> seed_or_secret) {
   if (seed_or_secret.size() != 32 && seed_or_secret.size() != 64)
-    throw std::invalid_argument("Ed25519 key: expected a 32-byte seed or 64-byte secret key, got " + std::to_string(seed_or_secret.size()) + " bytes");
+    throw std::invalid_argument("Ed25519 key: expected a 32-byte seed or 64-byte secret key, got " +
+                                std::to_string(seed_or_secret.size()) + " bytes");
   Ed25519Key k;
   std::copy_n(seed_or_secret.begin(), 32, k.seed_.begin());
   auto key = private_key(k.seed_);
   size_t len = k.public_key_.size();
   if (EVP_PKEY_get_raw_public_key(key.get(), k.public_key_.data(), &len) != 1 || len != 32)
     throw std::runtime_error(crypto::openssl_error("Ed25519 public key"));
-  if (seed_or_secret.size() == 64 && !std::equal(k.public_key_.begin(), k.public_key_.end(), seed_or_secret.begin() + 32))
+  if (seed_or_secret.size() == 64 &&
+      !std::equal(k.public_key_.begin(), k.public_key_.end(), seed_or_secret.begin() + 32))
     throw std::invalid_argument("Ed25519 key: the secret key's public half does not match its seed");
   return k;
 }
 
 Ed25519Key Ed25519Key::generate() {
   std::array<uint8_t, 32> seed{};
-  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1) throw std::runtime_error(crypto::openssl_error("RAND_bytes"));
+  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1)
+    throw std::runtime_error(crypto::openssl_error("RAND_bytes"));
   return from_seed(seed);
 }
 

@@ -28,7 +28,9 @@ Bytes from_hex(std::string_view hex) {
   Bytes out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
     int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) throw std::invalid_argument("hex text has a non-hex character at offset " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+    if (hi < 0 || lo < 0)
+      throw std::invalid_argument("hex text has a non-hex character at offset " +
+                                  std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;
@@ -65,12 +67,18 @@ Bytes from_base64(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '/') v = (standard = true, c == '+' ? 62 : 63);
-    else if (c == '-' || c == '_') v = (url = true, c == '-' ? 62 : 63);
-    else throw std::invalid_argument("base64 text has a bad character at offset " + std::to_string(i));
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '/')
+      v = (standard = true, c == '+' ? 62 : 63);
+    else if (c == '-' || c == '_')
+      v = (url = true, c == '-' ? 62 : 63);
+    else
+      throw std::invalid_argument("base64 text has a bad character at offset " + std::to_string(i));
     acc = acc << 6 | static_cast<uint32_t>(v);
     if (++have == 4) {
       out.push_back(static_cast<uint8_t>(acc >> 16));
@@ -109,7 +117,8 @@ uint16_t crc16_xmodem(std::span<const uint8_t> bytes) {
   uint16_t crc = 0;
   for (uint8_t b : bytes) {
     crc ^= static_cast<uint16_t>(b << 8);
-    for (int k = 0; k < 8; ++k) crc = (crc & 0x8000) ? static_cast<uint16_t>(crc << 1 ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+    for (int k = 0; k < 8; ++k)
+      crc = (crc & 0x8000) ? static_cast<uint16_t>(crc << 1 ^ 0x1021) : static_cast<uint16_t>(crc << 1);
   }
   return crc;
 }

@@ -24,14 +24,16 @@ namespace {
 
 // @ton/core differs between storeMessageRelaxed (internal) and storeMessage (external) in when the
 // StateInit goes into a reference; both are mirrored so that the bytes (and hashes) agree.
-void store_init_and_body(CellBuilder& b, const std::optional<StateInit>& init, const CellRef& body_or_null, bool relaxed) {
+void store_init_and_body(CellBuilder& b, const std::optional<StateInit>& init, const CellRef& body_or_null,
+                         bool relaxed) {
   CellRef body = body_or_null ? body_or_null : Cell::empty();
   if (init) {
     b.store_bit(true);
     CellBuilder init_builder;
     store_state_init(init_builder, *init);
-    bool need_ref = relaxed ? !(static_cast<int>(b.remaining_bits()) - 2 >= static_cast<int>(init_builder.bits()))
-                            : static_cast<int>(b.remaining_bits()) - 2 < static_cast<int>(init_builder.bits() + body->bit_size());
+    bool need_ref =
+        relaxed ? !(static_cast<int>(b.remaining_bits()) - 2 >= static_cast<int>(init_builder.bits()))
+                : static_cast<int>(b.remaining_bits()) - 2 < static_cast<int>(init_builder.bits() + body->bit_size());
     if (need_ref) {
       b.store_bit(true);
       b.store_ref(init_builder.end_cell());

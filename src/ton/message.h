@@ -15,7 +15,8 @@ struct StateInit {
   CellRef data;  // may be null (absent)
 };
 
-// split_depth:nothing special:nothing code:(Maybe ^Cell) data:(Maybe ^Cell) library:empty = b{00} b{1} b{1} b{0} + refs.
+// split_depth:nothing special:nothing code:(Maybe ^Cell) data:(Maybe ^Cell) library:empty = b{00} b{1} b{1} b{0} +
+// refs.
 CellRef build_state_init(const StateInit& init);
 void store_state_init(CellBuilder& builder, const StateInit& init);
 // Address of a contract = (workchain, representation hash of its StateInit cell).
@@ -34,13 +35,13 @@ constexpr uint8_t kCarryAllBalance = 128;
 // then init:(Maybe (Either StateInit ^StateInit)) body:(Either X ^X). Defaults = @ton/core's internal().
 struct InternalMessage {
   Address dest;
-  uint64_t value = 0;              // nanoTON (no extra currencies)
+  uint64_t value = 0;  // nanoTON (no extra currencies)
   bool bounce = true;
-  CellRef body;                    // null = empty body
+  CellRef body;  // null = empty body
   std::optional<StateInit> state_init;
   bool ihr_disabled = true;
   bool bounced = false;
-  std::optional<Address> src;      // addr_none (filled in by the sending contract)
+  std::optional<Address> src;  // addr_none (filled in by the sending contract)
   uint64_t ihr_fee = 0;
   uint64_t fwd_fee = 0;
   uint64_t created_lt = 0;
@@ -51,7 +52,7 @@ CellRef build_internal_message(const InternalMessage& message);
 // ext_in_msg_info$10 src:addr_none dest import_fee:Grams, then init and body. What sendBoc takes.
 struct ExternalInMessage {
   Address dest;
-  CellRef body;                    // null = empty body
+  CellRef body;  // null = empty body
   std::optional<StateInit> state_init;
   uint64_t import_fee = 0;
 };

@@ -21,15 +21,15 @@ struct RegisteredProxy {
 struct RootRegistry {
   Address address;
   Address owner;
-  uint32_t version = 0;           // rises with every accepted owner message
+  uint32_t version = 0;  // rises with every accepted owner message
   uint32_t last_proxy_seqno = 0;
   ContractParams params;
-  CellRef params_cell;            // embedded byte for byte by every child
+  CellRef params_cell;  // embedded byte for byte by every child
   ChildCodes codes;
-  std::vector<Hash256> proxy_image_hashes;   // ascending
+  std::vector<Hash256> proxy_image_hashes;  // ascending
   std::vector<Hash256> worker_image_hashes;
   std::vector<Hash256> model_hashes;
-  std::vector<RegisteredProxy> proxies;      // ascending seqno
+  std::vector<RegisteredProxy> proxies;  // ascending seqno
 
   ChrysalisNetwork network() const { return {address, params_cell, codes}; }
   // Everything above; coins as decimal strings, hashes/keys as 64-hex, addresses raw and

@@ -17,7 +17,9 @@ std::string toncenter_jsonrpc_url(const std::string& endpoint) {
   auto url = parse_url(endpoint, &error);
   if (!url) throw std::invalid_argument("toncenter endpoint: " + error);
   std::string path = url->path;
-  auto ends_with = [&](std::string_view tail) { return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0; };
+  auto ends_with = [&](std::string_view tail) {
+    return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+  };
   if (ends_with("/jsonRPC")) {
     // already the jsonRPC URL
   } else if (ends_with("/api/v2")) {
@@ -119,7 +121,8 @@ AddressInformation parse_address_information(const json& result) {
   info.state = str_field(result, "state", "address information", true);
   info.code = b64_field(result, "code", "address information");
   info.data = b64_field(result, "data", "address information");
-  if (result.contains("last_transaction_id")) info.last_transaction = parse_tx_id(result["last_transaction_id"], "last_transaction_id");
+  if (result.contains("last_transaction_id"))
+    info.last_transaction = parse_tx_id(result["last_transaction_id"], "last_transaction_id");
   return info;
 }
 
@@ -131,7 +134,8 @@ WalletInformation parse_wallet_information(const json& result) {
   info.wallet_id = static_cast<uint32_t>(u64_field(result, "wallet_id", "wallet information", false));
   info.balance = u64_field(result, "balance", "wallet information");
   info.account_state = str_field(result, "account_state", "wallet information");
-  if (result.contains("last_transaction_id")) info.last_transaction = parse_tx_id(result["last_transaction_id"], "last_transaction_id");
+  if (result.contains("last_transaction_id"))
+    info.last_transaction = parse_tx_id(result["last_transaction_id"], "last_transaction_id");
   return info;
 }
 
@@ -151,7 +155,8 @@ GetMethodResult parse_get_method_result(const json& result) {
 
 Transaction parse_transaction(const json& t) {
   Transaction tx;
-  if (t.contains("address") && t["address"].is_object()) tx.account = str_field(t["address"], "account_address", "transaction");
+  if (t.contains("address") && t["address"].is_object())
+    tx.account = str_field(t["address"], "account_address", "transaction");
   tx.id = parse_tx_id(field(t, "transaction_id", "transaction"), "transaction_id");
   tx.utime = static_cast<uint32_t>(u64_field(t, "utime", "transaction", false));
   tx.fee = u64_field(t, "fee", "transaction");
@@ -262,7 +267,8 @@ asio::awaitable<WalletInformation> ToncenterClient::get_wallet_information(std::
   co_return parse_wallet_information(result);
 }
 
-asio::awaitable<GetMethodResult> ToncenterClient::run_get_method(std::string address, std::string method, TvmStack stack) {
+asio::awaitable<GetMethodResult> ToncenterClient::run_get_method(std::string address, std::string method,
+                                                                 TvmStack stack) {
   json params = json::object();
   params["address"] = address;
   params["method"] = method;
@@ -288,7 +294,8 @@ asio::awaitable<SentMessage> ToncenterClient::send_boc_return_hash(std::string b
 }
 
 asio::awaitable<std::vector<Transaction>> ToncenterClient::get_transactions(std::string address, unsigned limit,
-                                                                           std::optional<TransactionId> from, uint64_t to_lt) {
+                                                                            std::optional<TransactionId> from,
+                                                                            uint64_t to_lt) {
   json params = json::object();
   params["address"] = address;
   params["limit"] = limit;
@@ -305,8 +312,9 @@ asio::awaitable<std::vector<Transaction>> ToncenterClient::get_transactions(std:
   co_return out;
 }
 
-asio::awaitable<FeeEstimate> ToncenterClient::estimate_fee(std::string address, std::string body_boc, std::string init_code_boc,
-                                                           std::string init_data_boc, bool ignore_chksig) {
+asio::awaitable<FeeEstimate> ToncenterClient::estimate_fee(std::string address, std::string body_boc,
+                                                           std::string init_code_boc, std::string init_data_boc,
+                                                           bool ignore_chksig) {
   json params = json::object();
   params["address"] = address;
   params["body"] = base64_encode(body_boc);
@@ -328,7 +336,8 @@ asio::awaitable<Transaction> ToncenterClient::wait_for_transaction(std::string a
     }
     if (std::chrono::steady_clock::now() + poll_interval > deadline) {
       throw ToncenterError("waitForTransaction", 504,
-                           "no matching transaction of " + address + " after lt " + std::to_string(match.after_lt) + " before the deadline");
+                           "no matching transaction of " + address + " after lt " + std::to_string(match.after_lt) +
+                               " before the deadline");
     }
     co_await sleep_for(poll_interval);
   }

@@ -22,8 +22,8 @@ namespace chrysalis::ton {
 struct ToncenterOptions {
   // "http://host:port" (→ /api/v2/jsonRPC), "http://host:port/api/v2" or the jsonRPC URL itself.
   std::string endpoint;
-  std::string api_key;                           // sent as X-API-Key when not empty
-  std::chrono::milliseconds timeout{15000};      // per HTTP attempt
+  std::string api_key;                       // sent as X-API-Key when not empty
+  std::chrono::milliseconds timeout{15000};  // per HTTP attempt
   RetryPolicy retry;
 };
 
@@ -79,19 +79,19 @@ struct TxMessage {
   uint64_t fwd_fee = 0;
   uint64_t ihr_fee = 0;
   uint64_t created_lt = 0;
-  std::string body_hash;    // raw 32 bytes
-  std::string body;         // BoC bytes of the body cell
-  std::string init_state;   // BoC bytes, empty when none
+  std::string body_hash;   // raw 32 bytes
+  std::string body;        // BoC bytes of the body cell
+  std::string init_state;  // BoC bytes, empty when none
 };
 
 struct Transaction {
   std::string account;  // user-friendly address
   TransactionId id;
   uint32_t utime = 0;
-  uint64_t fee = 0;          // total fees of the transaction
+  uint64_t fee = 0;  // total fees of the transaction
   uint64_t storage_fee = 0;
   uint64_t other_fee = 0;
-  std::string data;          // BoC bytes of the raw transaction
+  std::string data;  // BoC bytes of the raw transaction
   std::optional<TxMessage> in_msg;
   std::vector<TxMessage> out_msgs;
 };
@@ -145,9 +145,9 @@ class ToncenterClient {
 
   // Polls getTransactions until a transaction matching `match` appears (returns it) or the
   // deadline passes (throws ToncenterError with code 504).
-  boost::asio::awaitable<Transaction> wait_for_transaction(std::string address, TransactionMatch match,
-                                                           std::chrono::steady_clock::time_point deadline,
-                                                           std::chrono::milliseconds poll_interval = std::chrono::milliseconds(300));
+  boost::asio::awaitable<Transaction> wait_for_transaction(
+      std::string address, TransactionMatch match, std::chrono::steady_clock::time_point deadline,
+      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(300));
 
   // Random source of the backoff jitter (tests make it deterministic); defaults to random_unit().
   std::function<double()> random_unit_source;

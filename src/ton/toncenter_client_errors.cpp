@@ -8,8 +8,10 @@ namespace chrysalis::ton {
 namespace {
 std::string describe(const std::string& method, int code, const std::string& message, http::ClientError transport) {
   std::string out = "toncenter " + method + ": ";
-  if (code != 0) out += "error " + std::to_string(code) + ": ";
-  else if (transport != http::ClientError::none) out += std::string(http::to_string(transport)) + ": ";
+  if (code != 0)
+    out += "error " + std::to_string(code) + ": ";
+  else if (transport != http::ClientError::none)
+    out += std::string(http::to_string(transport)) + ": ";
   return out + message;
 }
 }  // namespace
@@ -35,9 +37,12 @@ nlohmann::json parse_toncenter_reply(const std::string& method, int http_status,
   int code = success_status ? 502 : http_status;
   if (json.contains("code") && json["code"].is_number_integer()) code = json["code"].get<int>();
   std::string message;
-  if (json.contains("error")) message = json["error"].is_string() ? json["error"].get<std::string>() : json["error"].dump();
-  else if (json.contains("result") && json["result"].is_string()) message = json["result"].get<std::string>();
-  else message = "reply without a result (HTTP " + std::to_string(http_status) + ")";
+  if (json.contains("error"))
+    message = json["error"].is_string() ? json["error"].get<std::string>() : json["error"].dump();
+  else if (json.contains("result") && json["result"].is_string())
+    message = json["result"].get<std::string>();
+  else
+    message = "reply without a result (HTTP " + std::to_string(http_status) + ")";
   if (code == 0) code = success_status ? 502 : http_status;
   throw ToncenterError(method, code, message);
 }

@@ -16,7 +16,8 @@ namespace chrysalis::ton {
 // arrived (transport failure: `transport` says which).
 class ToncenterError : public std::runtime_error {
  public:
-  ToncenterError(std::string method, int code, std::string message, http::ClientError transport = http::ClientError::none);
+  ToncenterError(std::string method, int code, std::string message,
+                 http::ClientError transport = http::ClientError::none);
   const std::string& method() const { return method_; }
   int code() const { return code_; }
   const std::string& detail() const { return detail_; }
@@ -41,11 +42,11 @@ bool is_retryable(int code, http::ClientError transport, const std::string& mess
 nlohmann::json parse_toncenter_reply(const std::string& method, int http_status, const std::string& body);
 
 struct RetryPolicy {
-  int max_attempts = 5;                           // total tries, the first included
+  int max_attempts = 5;  // total tries, the first included
   std::chrono::milliseconds initial_delay{200};
   double multiplier = 2.0;
   std::chrono::milliseconds max_delay{5000};
-  double jitter = 0.25;                           // the delay varies by ±jitter×delay
+  double jitter = 0.25;  // the delay varies by ±jitter×delay
 };
 
 // Delay before try number `retry` (1 = first retry): initial × multiplier^(retry−1), capped at

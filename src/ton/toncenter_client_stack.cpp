@@ -87,14 +87,16 @@ TvmInt TvmInt::parse(std::string_view text) {
     if (d < 0) throw std::invalid_argument("not a TVM integer: '" + std::string(text) + "'");
     mul_add(out.magnitude_, hex ? 16 : 10, static_cast<unsigned>(d));
     out.magnitude_ = strip_leading_zeros(out.magnitude_);
-    if (out.magnitude_.size() > 33) throw std::invalid_argument("TVM integer wider than 257 bits: '" + std::string(text) + "'");
+    if (out.magnitude_.size() > 33)
+      throw std::invalid_argument("TVM integer wider than 257 bits: '" + std::string(text) + "'");
   }
   out.negative_ = negative && !out.magnitude_.empty();
   return out;
 }
 
 uint64_t TvmInt::to_u64() const {
-  if (negative_ || magnitude_.size() > 8) throw std::out_of_range("TVM integer " + to_decimal() + " does not fit uint64");
+  if (negative_ || magnitude_.size() > 8)
+    throw std::out_of_range("TVM integer " + to_decimal() + " does not fit uint64");
   uint64_t v = 0;
   for (char c : magnitude_) v = (v << 8) | static_cast<unsigned char>(c);
   return v;
@@ -105,16 +107,19 @@ int64_t TvmInt::to_i64() const {
   uint64_t v = 0;
   for (char c : magnitude_) v = (v << 8) | static_cast<unsigned char>(c);
   if (!negative_) {
-    if (v > static_cast<uint64_t>(INT64_MAX)) throw std::out_of_range("TVM integer " + to_decimal() + " does not fit int64");
+    if (v > static_cast<uint64_t>(INT64_MAX))
+      throw std::out_of_range("TVM integer " + to_decimal() + " does not fit int64");
     return static_cast<int64_t>(v);
   }
-  if (v > static_cast<uint64_t>(INT64_MAX) + 1) throw std::out_of_range("TVM integer " + to_decimal() + " does not fit int64");
+  if (v > static_cast<uint64_t>(INT64_MAX) + 1)
+    throw std::out_of_range("TVM integer " + to_decimal() + " does not fit int64");
   return static_cast<int64_t>(~v + 1);
 }
 
 std::string TvmInt::to_bytes(std::size_t bytes) const {
   if (negative_ || magnitude_.size() > bytes) {
-    throw std::out_of_range("TVM integer " + to_decimal() + " does not fit " + std::to_string(bytes) + " unsigned bytes");
+    throw std::out_of_range("TVM integer " + to_decimal() + " does not fit " + std::to_string(bytes) +
+                            " unsigned bytes");
   }
   return std::string(bytes - magnitude_.size(), '\0') + magnitude_;
 }
@@ -162,12 +167,18 @@ TvmStackEntry TvmStackEntry::null_value() { return TvmStackEntry{}; }
 
 const char* to_string(TvmStackEntry::Kind kind) {
   switch (kind) {
-    case TvmStackEntry::Kind::num: return "num";
-    case TvmStackEntry::Kind::cell: return "cell";
-    case TvmStackEntry::Kind::slice: return "slice";
-    case TvmStackEntry::Kind::builder: return "builder";
-    case TvmStackEntry::Kind::null: return "null";
-    case TvmStackEntry::Kind::tuple: return "tuple";
+    case TvmStackEntry::Kind::num:
+      return "num";
+    case TvmStackEntry::Kind::cell:
+      return "cell";
+    case TvmStackEntry::Kind::slice:
+      return "slice";
+    case TvmStackEntry::Kind::builder:
+      return "builder";
+    case TvmStackEntry::Kind::null:
+      return "null";
+    case TvmStackEntry::Kind::tuple:
+      return "tuple";
   }
   return "unknown";
 }
@@ -176,12 +187,21 @@ nlohmann::json encode_stack(const TvmStack& stack) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : stack) {
     switch (e.kind) {
-      case TvmStackEntry::Kind::num: out.push_back(nlohmann::json::array({"num", e.num.to_hex()})); break;
-      case TvmStackEntry::Kind::cell: out.push_back(nlohmann::json::array({"tvm.Cell", base64_encode(e.boc)})); break;
-      case TvmStackEntry::Kind::slice: out.push_back(nlohmann::json::array({"tvm.Slice", base64_encode(e.boc)})); break;
-      case TvmStackEntry::Kind::builder: out.push_back(nlohmann::json::array({"tvm.Builder", base64_encode(e.boc)})); break;
+      case TvmStackEntry::Kind::num:
+        out.push_back(nlohmann::json::array({"num", e.num.to_hex()}));
+        break;
+      case TvmStackEntry::Kind::cell:
+        out.push_back(nlohmann::json::array({"tvm.Cell", base64_encode(e.boc)}));
+        break;
+      case TvmStackEntry::Kind::slice:
+        out.push_back(nlohmann::json::array({"tvm.Slice", base64_encode(e.boc)}));
+        break;
+      case TvmStackEntry::Kind::builder:
+        out.push_back(nlohmann::json::array({"tvm.Builder", base64_encode(e.boc)}));
+        break;
       default:
-        throw std::invalid_argument(std::string("runGetMethod arguments cannot carry a ") + to_string(e.kind) + " entry");
+        throw std::invalid_argument(std::string("runGetMethod arguments cannot carry a ") + to_string(e.kind) +
+                                    " entry");
     }
   }
   return out;
@@ -191,7 +211,8 @@ namespace {
 
 std::string bytes_field(const nlohmann::json& value, const char* key, const std::string& where) {
   if (value.is_string()) return base64_decode(value.get<std::string>());
-  if (value.is_object() && value.contains(key) && value[key].is_string()) return base64_decode(value[key].get<std::string>());
+  if (value.is_object() && value.contains(key) && value[key].is_string())
+    return base64_decode(value[key].get<std::string>());
   throw std::invalid_argument(where + ": expected base64 bytes");
 }
 
@@ -214,9 +235,12 @@ TvmStackEntry decode_pair(const nlohmann::json& item, const std::string& where) 
     if (value.is_string() && value.get<std::string>() == "NaN") throw std::invalid_argument(where + ": NaN");
     return TvmStackEntry::number(number_field(value, where));
   }
-  if (type == "cell" || type == "tvm.Cell") e.kind = TvmStackEntry::Kind::cell;
-  else if (type == "slice" || type == "tvm.Slice") e.kind = TvmStackEntry::Kind::slice;
-  else if (type == "builder" || type == "tvm.Builder") e.kind = TvmStackEntry::Kind::builder;
+  if (type == "cell" || type == "tvm.Cell")
+    e.kind = TvmStackEntry::Kind::cell;
+  else if (type == "slice" || type == "tvm.Slice")
+    e.kind = TvmStackEntry::Kind::slice;
+  else if (type == "builder" || type == "tvm.Builder")
+    e.kind = TvmStackEntry::Kind::builder;
   else if (type == "list" || type == "tuple" || type == "tvm.List" || type == "tvm.Tuple") {
     const auto& elements = value.is_object() && value.contains("elements") ? value["elements"] : value;
     if (!elements.is_array()) throw std::invalid_argument(where + ": " + type + " without elements");
@@ -236,7 +260,8 @@ TvmStackEntry decode_pair(const nlohmann::json& item, const std::string& where) 
 
 // {"@type":"tvm.stackEntryNumber","number":{"number":"123"}} and friends (inside tuples).
 TvmStackEntry decode_typed(const nlohmann::json& obj, const std::string& where) {
-  if (!obj.is_object() || !obj.contains("@type")) throw std::invalid_argument(where + ": expected a tvm.stackEntry object");
+  if (!obj.is_object() || !obj.contains("@type"))
+    throw std::invalid_argument(where + ": expected a tvm.stackEntry object");
   const std::string type = obj["@type"].get<std::string>();
   if (type == "tvm.stackEntryNumber") return TvmStackEntry::number(number_field(obj.at("number").at("number"), where));
   if (type == "tvm.stackEntryCell") return TvmStackEntry::cell(bytes_field(obj.at("cell"), "bytes", where));
@@ -247,7 +272,8 @@ TvmStackEntry decode_typed(const nlohmann::json& obj, const std::string& where) 
     if (type == "tvm.stackEntryList" && elements.empty()) return TvmStackEntry::null_value();
     TvmStackEntry e;
     e.kind = TvmStackEntry::Kind::tuple;
-    for (std::size_t i = 0; i < elements.size(); ++i) e.items.push_back(decode_typed(elements[i], where + "[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < elements.size(); ++i)
+      e.items.push_back(decode_typed(elements[i], where + "[" + std::to_string(i) + "]"));
     return e;
   }
   throw std::invalid_argument(where + ": unsupported stack entry type '" + type + "'");
@@ -270,8 +296,8 @@ TvmStack decode_stack(const nlohmann::json& stack) {
 
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -280,10 +306,13 @@ std::string base64_decode(std::string_view text) {
   std::string s;
   s.reserve(text.size() + 3);
   for (char c : text) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
     if (c == '\n' || c == '\r' || c == ' ') continue;
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) throw std::invalid_argument("invalid base64 character '" + std::string(1, c) + "'");
     s.push_back(c);
   }
@@ -296,8 +325,8 @@ std::string base64_decode(std::string_view text) {
   std::size_t missing = (4 - s.size() % 4) % 4;
   s.append(missing, '=');
   std::string out(3 * s.size() / 4, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(s.data()),
-                          static_cast<int>(s.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   if (n < 0) throw std::invalid_argument("invalid base64");
   out.resize(static_cast<std::size_t>(n) - missing);
   return out;

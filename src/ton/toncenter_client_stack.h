@@ -42,9 +42,9 @@ class TvmInt {
 struct TvmStackEntry {
   enum class Kind { num, cell, slice, builder, null, tuple };
   Kind kind = Kind::null;
-  TvmInt num;                         // kind num
-  std::string boc;                    // kind cell/slice/builder: BoC bytes of the cell
-  std::vector<TvmStackEntry> items;   // kind tuple
+  TvmInt num;                        // kind num
+  std::string boc;                   // kind cell/slice/builder: BoC bytes of the cell
+  std::vector<TvmStackEntry> items;  // kind tuple
 
   static TvmStackEntry number(TvmInt value);
   static TvmStackEntry cell(std::string boc_bytes);

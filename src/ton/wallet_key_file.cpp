@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 WalletKeyFile new_wallet_key() {
   std::array<uint8_t, 32> seed{};
-  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1) throw std::runtime_error("no randomness for a new key");
+  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1)
+    throw std::runtime_error("no randomness for a new key");
   return {Ed25519Key::from_seed(seed), 0};
 }
 
@@ -32,7 +33,8 @@ WalletKeyFile devnet_wallet_key(const std::string& name) {
 
 void save_wallet_key(const WalletKeyFile& key, const fs::path& file, bool overwrite) {
   if (fs::exists(file) && !overwrite)
-    throw std::runtime_error(file.string() + " already exists; refusing to replace a wallet key (pass --force to overwrite)");
+    throw std::runtime_error(file.string() +
+                             " already exists; refusing to replace a wallet key (pass --force to overwrite)");
   if (file.has_parent_path()) fs::create_directories(file.parent_path());
   nlohmann::json j = {{"type", "chrysalis-wallet"},
                       {"version", 1},
@@ -54,7 +56,9 @@ void save_wallet_key(const WalletKeyFile& key, const fs::path& file, bool overwr
 
 WalletKeyFile load_wallet_key(const fs::path& file) {
   std::ifstream in(file);
-  if (!in) throw std::runtime_error("wallet key " + file.string() + " cannot be read (create one with `chrysalis wallet new`)");
+  if (!in)
+    throw std::runtime_error("wallet key " + file.string() +
+                             " cannot be read (create one with `chrysalis wallet new`)");
   struct stat st {};
   if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
     throw std::runtime_error("wallet key " + file.string() + " is accessible by other users; chmod 600 it");

@@ -21,7 +21,8 @@ WalletKeyFile new_wallet_key();
 // The devnet's named development wallet (seed = SHA-256("chrysalis-devnet:" + name), as devnet/src/devnet.mjs).
 WalletKeyFile devnet_wallet_key(const std::string& name);
 
-// Writes `file` (0600). Refuses to replace an existing file unless `overwrite`; throws std::runtime_error naming the file.
+// Writes `file` (0600). Refuses to replace an existing file unless `overwrite`; throws std::runtime_error naming the
+// file.
 void save_wallet_key(const WalletKeyFile& key, const std::filesystem::path& file, bool overwrite);
 // Throws std::runtime_error naming the file and the problem (missing, not JSON, wrong type, bad seed,
 // readable by others).

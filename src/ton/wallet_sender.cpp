@@ -7,8 +7,9 @@
 
 namespace chrysalis::ton {
 
-boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const Ed25519Key& key, const WalletV4R2& wallet,
-                                                  std::vector<WalletOutMessage> messages, std::chrono::seconds timeout) {
+boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const Ed25519Key& key,
+                                                  const WalletV4R2& wallet, std::vector<WalletOutMessage> messages,
+                                                  std::chrono::seconds timeout) {
   const std::string self = wallet.address().to_raw();
   auto info = co_await client.get_wallet_information(self);
   std::vector<std::pair<Address, uint64_t>> destinations;

@@ -15,12 +15,13 @@
 
 namespace chrysalis::ton {
 
-boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const Ed25519Key& key, const WalletV4R2& wallet,
-                                                  std::vector<WalletOutMessage> messages,
+boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const Ed25519Key& key,
+                                                  const WalletV4R2& wallet, std::vector<WalletOutMessage> messages,
                                                   std::chrono::seconds timeout = std::chrono::seconds(60));
 
 // An internal message from a wallet, bounceable so that a refused one comes back.
-WalletOutMessage bounceable_message(const Address& to, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt);
+WalletOutMessage bounceable_message(const Address& to, uint64_t value, CellRef body,
+                                    std::optional<StateInit> init = std::nullopt);
 
 // "1.5" TON → 1 500 000 000 nanoTON. Refuses (std::invalid_argument naming `what`) negative, zero
 // (unless allow_zero), more than 9 decimals, non-numbers and amounts past 2^64.

@@ -38,16 +38,25 @@ WalletV4R2::WalletV4R2(const PublicKey& public_key, int32_t workchain, std::opti
       address_(contract_address(workchain, {code(), data(0)})) {}
 
 CellRef WalletV4R2::data(uint32_t seqno) const {
-  return CellBuilder().store_uint(seqno, 32).store_uint(wallet_id_, 32).store_bytes(public_key_).store_bit(false).end_cell();
+  return CellBuilder()
+      .store_uint(seqno, 32)
+      .store_uint(wallet_id_, 32)
+      .store_bytes(public_key_)
+      .store_bit(false)
+      .end_cell();
 }
 
 CellRef WalletV4R2::create_transfer_body(const Ed25519Key& key, uint32_t seqno, uint32_t valid_until,
                                          const std::vector<WalletOutMessage>& messages) const {
   if (messages.empty() || messages.size() > kMaxMessages)
     throw std::invalid_argument("wallet v4r2 transfer: 1..4 messages, got " + std::to_string(messages.size()));
-  if (key.public_key() != public_key_) throw std::invalid_argument("wallet v4r2 transfer: the key does not belong to this wallet");
+  if (key.public_key() != public_key_)
+    throw std::invalid_argument("wallet v4r2 transfer: the key does not belong to this wallet");
   CellBuilder unsigned_part;
-  unsigned_part.store_uint(wallet_id_, 32).store_uint(valid_until, 32).store_uint(seqno, 32).store_uint(0, 8);  // op 0: send messages
+  unsigned_part.store_uint(wallet_id_, 32)
+      .store_uint(valid_until, 32)
+      .store_uint(seqno, 32)
+      .store_uint(0, 8);  // op 0: send messages
   for (const auto& m : messages) unsigned_part.store_uint(m.send_mode, 8).store_ref(build_internal_message(m.message));
   Signature sig = key.sign(unsigned_part.end_cell()->hash());
   return CellBuilder().store_bytes(sig).store_builder(unsigned_part).end_cell();
@@ -58,7 +67,8 @@ CellRef WalletV4R2::create_transfer(const Ed25519Key& key, uint32_t seqno, uint3
   return build_external_message({address_, create_transfer_body(key, seqno, valid_until, messages), std::nullopt});
 }
 
-CellRef WalletV4R2::create_deploy_transfer(const Ed25519Key& key, uint32_t valid_until, const std::vector<WalletOutMessage>& messages) const {
+CellRef WalletV4R2::create_deploy_transfer(const Ed25519Key& key, uint32_t valid_until,
+                                           const std::vector<WalletOutMessage>& messages) const {
   return build_external_message({address_, create_transfer_body(key, 0, valid_until, messages), state_init()});
 }
 

@@ -25,7 +25,8 @@ class WalletV4R2 {
   static constexpr uint32_t kDefaultSubwalletId = 698983191;  // + workchain, as @ton/ton does
   static constexpr size_t kMaxMessages = 4;
 
-  explicit WalletV4R2(const PublicKey& public_key, int32_t workchain = 0, std::optional<uint32_t> wallet_id = std::nullopt);
+  explicit WalletV4R2(const PublicKey& public_key, int32_t workchain = 0,
+                      std::optional<uint32_t> wallet_id = std::nullopt);
 
   static CellRef code();  // the standard v4r2 code cell (hash feb5ff68…5c0)
   // seqno:uint32 wallet_id:uint32 public_key:bits256 plugins:(HashmapE 256 int8) = empty.
@@ -38,11 +39,14 @@ class WalletV4R2 {
   // The signed body: signature:bits512 wallet_id:uint32 valid_until:uint32 seqno:uint32 op:uint8=0
   // then per message mode:uint8 + ^MessageRelaxed. Signature = Ed25519 over the hash of the unsigned part.
   // 1..4 messages, else std::invalid_argument. `key` must belong to this wallet.
-  CellRef create_transfer_body(const Ed25519Key& key, uint32_t seqno, uint32_t valid_until, const std::vector<WalletOutMessage>& messages) const;
+  CellRef create_transfer_body(const Ed25519Key& key, uint32_t seqno, uint32_t valid_until,
+                               const std::vector<WalletOutMessage>& messages) const;
   // The external message to send (no StateInit).
-  CellRef create_transfer(const Ed25519Key& key, uint32_t seqno, uint32_t valid_until, const std::vector<WalletOutMessage>& messages) const;
+  CellRef create_transfer(const Ed25519Key& key, uint32_t seqno, uint32_t valid_until,
+                          const std::vector<WalletOutMessage>& messages) const;
   // As create_transfer with seqno 0 and the wallet's StateInit attached: deploys the wallet and sends.
-  CellRef create_deploy_transfer(const Ed25519Key& key, uint32_t valid_until, const std::vector<WalletOutMessage>& messages) const;
+  CellRef create_deploy_transfer(const Ed25519Key& key, uint32_t valid_until,
+                                 const std::vector<WalletOutMessage>& messages) const;
 
  private:
   PublicKey public_key_;

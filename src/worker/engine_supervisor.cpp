@@ -42,15 +42,11 @@ void EngineSupervisor::start() {
 }
 
 void EngineSupervisor::spawn() {
-  std::vector<std::string> args = {"node",
-                                   settings_.script.string(),
-                                   "--model", settings_.model.string(),
-                                   "--port", std::to_string(settings_.port),
-                                   "--host", settings_.host,
-                                   "--threads", std::to_string(settings_.threads),
-                                   "--context", std::to_string(settings_.context),
-                                   "--parallel", std::to_string(settings_.parallel),
-                                   "--name", settings_.model_name};
+  std::vector<std::string> args = {
+      "node",       settings_.script.string(),          "--model",   settings_.model.string(),
+      "--port",     std::to_string(settings_.port),     "--host",    settings_.host,
+      "--threads",  std::to_string(settings_.threads),  "--context", std::to_string(settings_.context),
+      "--parallel", std::to_string(settings_.parallel), "--name",    settings_.model_name};
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed for the embedded engine");

@@ -2,9 +2,9 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <spdlog/spdlog.h>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/http_client.h"
 #include "common/time.h"
@@ -92,8 +92,8 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   uint64_t prompt_estimate = request_.prompt_tokens_estimate()
                                  ? request_.prompt_tokens_estimate()
                                  : engine::estimate_prompt_tokens(nlohmann::json::parse(body));
-  uint32_t timeout_ms = request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms)
-                                              : settings_.max_timeout_ms;
+  uint32_t timeout_ms =
+      request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
   engine::SseParser parser;
   StreamShaper shaper(max_tokens);
@@ -117,7 +117,8 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   engine_request.method = "POST";
   engine_request.url = settings_.engine_url;
   engine_request.target = request_.path();
-  engine_request.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}, {"X-Request-Id", rid}};
+  engine_request.headers = {
+      {"Content-Type", "application/json"}, {"Accept", "text/event-stream"}, {"X-Request-Id", rid}};
   engine_request.body = std::move(body);
   engine_request.timeout = std::chrono::milliseconds(timeout_ms);
   auto on_head = [&](const http::ResponseHead& h) {
@@ -177,13 +178,14 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
     send_error(499, "cancelled", "request cancelled: " + cancel_reason_, outcome.usage);
     outcome.name = "cancelled";
   } else if (result.error == http::ClientError::timeout) {
-    send_error(504, "timeout", "worker " + settings_.worker_id + ": engine did not finish within " +
-                                   std::to_string(timeout_ms) + " ms", outcome.usage);
+    send_error(504, "timeout",
+               "worker " + settings_.worker_id + ": engine did not finish within " + std::to_string(timeout_ms) + " ms",
+               outcome.usage);
     outcome.name = "timeout";
   } else if (status != 0 && status != 200) {
     uint32_t code = status >= 400 && status < 500 ? static_cast<uint32_t>(status) : 502;
-    send_error(code, "engine_error", "engine answered HTTP " + std::to_string(status) + ": " +
-                                         engine_error_text(error_body), outcome.usage);
+    send_error(code, "engine_error",
+               "engine answered HTTP " + std::to_string(status) + ": " + engine_error_text(error_body), outcome.usage);
     outcome.name = "engine_error";
   } else if (!result.ok() && !shaper.finished()) {
     send_error(502, head_sent ? "engine_stream_broken" : "engine_unreachable",

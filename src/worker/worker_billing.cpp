@@ -19,10 +19,15 @@ namespace {
 constexpr uint64_t kGas = contracts::kGasAttached;  // ≥ the 0.05 TON a forwarded payout needs
 }
 
-WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
-                             std::shared_ptr<attest::ChainPolicySource> chain_policy, std::filesystem::path state_dir)
-    : ex_(ex), settings_(std::move(settings)), chain_policy_(std::move(chain_policy)), state_dir_(std::move(state_dir)) {
-  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry.endpoint, registry.api_key, ton::load_wallet_key(settings_.wallet_key));
+WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings settings,
+                             attest::RegistrySettings registry, std::shared_ptr<attest::ChainPolicySource> chain_policy,
+                             std::filesystem::path state_dir)
+    : ex_(ex),
+      settings_(std::move(settings)),
+      chain_policy_(std::move(chain_policy)),
+      state_dir_(std::move(state_dir)) {
+  agent_ = std::make_unique<ton::ChainAgent>(ex_, registry.endpoint, registry.api_key,
+                                             ton::load_wallet_key(settings_.wallet_key));
 }
 
 void WorkerBilling::start() { agent_->start(); }
@@ -111,12 +116,14 @@ void WorkerBilling::schedule_verify(const std::string& proxy_key) {
     auto key = billing::public_key_from_hex(proxy_key, "the proxy key");
     auto pd = co_await contracts::read_proxy_data(agent_->client(), p.proxy_contract);
     if (pd.public_key != key || !(pd.root == network.root)) {
-      p.problem = "the proxy contract " + p.proxy_contract.to_friendly() + " does not trust this proxy's key on this network";
+      p.problem =
+          "the proxy contract " + p.proxy_contract.to_friendly() + " does not trust this proxy's key on this network";
       co_return;
     }
     auto expected = network.worker_address(agent_->wallet_address(), p.proxy_contract, key);
     if (!(expected == p.contract)) {
-      p.problem = "the proxy named worker contract " + p.contract.to_friendly() + " but ours is " + expected.to_friendly();
+      p.problem =
+          "the proxy named worker contract " + p.contract.to_friendly() + " but ours is " + expected.to_friendly();
       co_return;
     }
     p.verified = true;
@@ -137,8 +144,8 @@ asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
   const std::string raw = p.contract.to_raw();
   std::string state = co_await chain.get_address_state(raw);
   if (state != "active")
-    init = chain_policy_->registry()->network().worker_state_init(agent_->wallet_address(), p.proxy_contract,
-                                                                    billing::public_key_from_hex(proxy_key, "the proxy key"));
+    init = chain_policy_->registry()->network().worker_state_init(
+        agent_->wallet_address(), p.proxy_contract, billing::public_key_from_hex(proxy_key, "the proxy key"));
   auto message = ton::bounceable_message(p.contract, kGas, body, init);
   co_await agent_->send_one(std::move(message));
   auto wd = co_await contracts::read_worker_data(chain, p.contract);
@@ -183,12 +190,9 @@ std::string WorkerBilling::refusal(const std::string& proxy_key) const {
 nlohmann::json WorkerBilling::stats() const {
   nlohmann::json proxies = nlohmann::json::array();
   for (auto& [key, p] : proxies_) {
-    nlohmann::json j = {{"proxy_key", key},
-                        {"verified", p.verified},
-                        {"problem", p.problem},
-                        {"contract", p.verified ? p.contract.to_friendly() : ""},
-                        {"claims", p.claims},
-                        {"paid_nano", std::to_string(p.paid_nano)}};
+    nlohmann::json j = {{"proxy_key", key},     {"verified", p.verified},
+                        {"problem", p.problem}, {"contract", p.verified ? p.contract.to_friendly() : ""},
+                        {"claims", p.claims},   {"paid_nano", std::to_string(p.paid_nano)}};
     if (book_)
       if (auto r = book_->record(key)) {
         j["signed_tokens"] = r->signed_tokens;

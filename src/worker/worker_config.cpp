@@ -33,13 +33,16 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.health_interval_ms = static_cast<uint32_t>(r.integer("engine.health_interval_ms", 2000, 100, 600000));
   if (c.engine_kind == "embedded") {
     c.engine_model = r.path("engine.model", "");
-    if (c.engine_model.empty()) throw std::runtime_error(file.string() + ": 'engine.model' (a GGUF file) is required for the embedded engine");
+    if (c.engine_model.empty())
+      throw std::runtime_error(file.string() + ": 'engine.model' (a GGUF file) is required for the embedded engine");
     c.engine_url = "http://127.0.0.1:" + std::to_string(c.engine_port);
     if (c.model.empty()) c.model = c.engine_model.stem().string();
   } else {
     c.engine_url = r.string("engine.url", "");
-    if (c.engine_url.empty()) throw std::runtime_error(file.string() + ": 'engine.url' is required for an external engine");
-    if (c.model.empty()) throw std::runtime_error(file.string() + ": 'worker.model' is required for an external engine");
+    if (c.engine_url.empty())
+      throw std::runtime_error(file.string() + ": 'engine.url' is required for an external engine");
+    if (c.model.empty())
+      throw std::runtime_error(file.string() + ": 'worker.model' is required for an external engine");
   }
   while (!c.engine_url.empty() && c.engine_url.back() == '/') c.engine_url.pop_back();
   std::string url_error;

@@ -1,17 +1,17 @@
 #include "worker/worker_node.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/http_client.h"
 #include "api/node_http.h"
 #include "api/openai_error.h"
-#include "common/time.h"
 #include "attest/attested_peer_verifier.h"
 #include "attest/ra_tls_node.h"
+#include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "net/tls_context.h"
 #include "worker/engine_supervisor.h"
@@ -91,7 +91,8 @@ void WorkerNode::start() {
       co_await api::send_json(res, 200, state);
     } else if (req.method == "POST" && req.path == "/admin/claim") {
       if (!billing_) {
-        co_await api::send_error(res, api::invalid_request("billing_disabled", "this worker has no [billing] section", "", 404));
+        co_await api::send_error(
+            res, api::invalid_request("billing_disabled", "this worker has no [billing] section", "", 404));
         co_return;
       }
       // Everything signed and unclaimed, whatever the threshold.
@@ -102,7 +103,8 @@ void WorkerNode::start() {
       co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
     }
   };
-  http_ = api::start_node_http(io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin);
+  http_ = api::start_node_http(
+      io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin);
   schedule_health_check();
   spdlog::info("worker {} up: model={} coefficient={} max_concurrent={} engine={} http={} key={}", config_.id,
                config_.model, coefficient_, config_.max_concurrent, config_.engine_url, config_.http.to_string(),
@@ -202,7 +204,8 @@ void WorkerNode::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, pr
   }
 }
 
-void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream, proto::InferenceRequest request) {
+void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream,
+                           proto::InferenceRequest request) {
   auto reply_error = [&](uint32_t status, const std::string& code, const std::string& message) {
     proto::Frame f;
     f.set_stream(stream);
@@ -218,10 +221,12 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   if (billing_)
     if (auto refusal = billing_->refusal(conn->peer_identity().public_key_hex); !refusal.empty())
       return reply_error(503, "proxy_dropped", "worker " + config_.id + " no longer serves this proxy: " + refusal);
-  if (!enabled()) return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
+  if (!enabled())
+    return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
   if (jobs_.size() >= config_.max_concurrent)
-    return reply_error(429, "worker_busy", "worker " + config_.id + " is at its limit of " +
-                                               std::to_string(config_.max_concurrent) + " concurrent requests");
+    return reply_error(429, "worker_busy",
+                       "worker " + config_.id + " is at its limit of " + std::to_string(config_.max_concurrent) +
+                           " concurrent requests");
   JobSettings settings;
   settings.engine_url = config_.engine_url;
   settings.engine_model_name = config_.engine_model_name;
@@ -262,13 +267,19 @@ void WorkerNode::schedule_health_check() {
 asio::awaitable<void> WorkerNode::check_engine_health() {
   bool healthy = false;
   std::string problem;
-  auto result = co_await http::http_get(io_.get_executor(), config_.engine_url + "/v1/models", std::chrono::seconds(10));
-  if (!result.ok()) problem = "engine unreachable: " + result.message;
-  else if (result.status != 200) problem = "engine answered GET /v1/models with HTTP " + std::to_string(result.status);
-  else healthy = true;
+  auto result =
+      co_await http::http_get(io_.get_executor(), config_.engine_url + "/v1/models", std::chrono::seconds(10));
+  if (!result.ok())
+    problem = "engine unreachable: " + result.message;
+  else if (result.status != 200)
+    problem = "engine answered GET /v1/models with HTTP " + std::to_string(result.status);
+  else
+    healthy = true;
   if (healthy != engine_healthy_) {
-    if (healthy) spdlog::info("engine at {} is healthy", config_.engine_url);
-    else spdlog::warn("engine at {} is down: {}", config_.engine_url, problem);
+    if (healthy)
+      spdlog::info("engine at {} is healthy", config_.engine_url);
+    else
+      spdlog::warn("engine at {} is down: {}", config_.engine_url, problem);
     engine_healthy_ = healthy;
     engine_problem_ = problem;
     announce();
@@ -304,11 +315,12 @@ nlohmann::json WorkerNode::stats() const {
           {"enabled", enabled()},
           {"disabled_reason", disabled_reason()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
-          {"engine", {{"kind", config_.engine_kind},
-                      {"url", config_.engine_url},
-                      {"healthy", engine_healthy_},
-                      {"problem", engine_problem_},
-                      {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
+          {"engine",
+           {{"kind", config_.engine_kind},
+            {"url", config_.engine_url},
+            {"healthy", engine_healthy_},
+            {"problem", engine_problem_},
+            {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
           {"proxies", proxies},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},

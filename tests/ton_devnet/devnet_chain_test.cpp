@@ -59,9 +59,12 @@ TEST_F(TonDevnetChain, RootRegistryMatchesDevnetConfig) {
   // The root's own derivation agrees with the C++ one.
   auto owner = dev_wallet(*devnet, "proxy-1").address;
   auto key = Ed25519Key::from_seed(std::vector<uint8_t>(32, 0x51));
-  TvmStack args{address_argument(owner), TvmStackEntry::number(TvmInt::from_bytes(std::string(key.public_key().begin(), key.public_key().end())))};
+  TvmStack args{
+      address_argument(owner),
+      TvmStackEntry::number(TvmInt::from_bytes(std::string(key.public_key().begin(), key.public_key().end())))};
   auto r = run_sync(io, run_get_method_checked(*client, devnet->root, "get_proxy_contract_address", args));
-  EXPECT_EQ(StackReader({"get_proxy_contract_address", r.stack}).address(0), registry.network().proxy_address(owner, key.public_key()));
+  EXPECT_EQ(StackReader({"get_proxy_contract_address", r.stack}).address(0),
+            registry.network().proxy_address(owner, key.public_key()));
 }
 
 TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
@@ -78,7 +81,8 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t stake = 2 * kTon;
   auto proxy_init = net.proxy_state_init(proxy_wallet.address, pub);
   auto proxy = contract_address(0, proxy_init);
-  run_sync(io, send_and_wait(*client, proxy_wallet, {message_to(proxy, stake + kTon / 10, proxy_body::add_stake(stake, 1), proxy_init)}));
+  run_sync(io, send_and_wait(*client, proxy_wallet,
+                             {message_to(proxy, stake + kTon / 10, proxy_body::add_stake(stake, 1), proxy_init)}));
   auto pd = run_sync(io, read_proxy_data(*client, proxy));
   EXPECT_EQ(pd.stake, stake);
   EXPECT_EQ(pd.balance, 0u);
@@ -89,10 +93,13 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   const uint64_t deposit = 5 * kTon;
   auto client_init = net.client_state_init(client_wallet.address, proxy, pub);
   auto client_contract = contract_address(0, client_init);
-  run_sync(io, send_and_wait(*client, client_wallet, {message_to(client_contract, deposit + kTon / 10, client_body::top_up(deposit, 2), client_init)}));
+  run_sync(io, send_and_wait(
+                   *client, client_wallet,
+                   {message_to(client_contract, deposit + kTon / 10, client_body::top_up(deposit, 2), client_init)}));
   auto worker_init = net.worker_state_init(worker_wallet.address, proxy, pub);
   auto worker_contract = contract_address(0, worker_init);
-  run_sync(io, send_and_wait(*client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
+  run_sync(io,
+           send_and_wait(*client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
 
   auto cd = run_sync(io, read_client_data(*client, client_contract));
   EXPECT_EQ(cd.balance, deposit);
@@ -105,16 +112,20 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   EXPECT_EQ(wd.owner, worker_wallet.address);
   // The proxy contract derives the same child addresses.
   {
-    auto r = run_sync(io, run_get_method_checked(*client, proxy, "get_client_address", {address_argument(client_wallet.address)}));
+    auto r = run_sync(
+        io, run_get_method_checked(*client, proxy, "get_client_address", {address_argument(client_wallet.address)}));
     EXPECT_EQ(StackReader({"get_client_address", r.stack}).address(0), client_contract);
   }
 
   // 3. A proxy-signed cumulative charge, submitted by the proxy's wallet.
   const uint64_t charged_tokens = 123'456;
   auto submitter_before = run_sync(io, client->get_address_information(proxy_wallet.address.to_raw()));
-  run_sync(io, send_and_wait(*client, proxy_wallet,
-                             {message_to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, charged_tokens, proxy_key, 3))}));
-  const uint64_t client_lt_after_charge = run_sync(io, client->get_address_information(client_contract.to_raw())).last_transaction.lt;
+  run_sync(io, send_and_wait(
+                   *client, proxy_wallet,
+                   {message_to(client_contract, kTon / 10,
+                               client_body::charge(client_contract, devnet->root, charged_tokens, proxy_key, 3))}));
+  const uint64_t client_lt_after_charge =
+      run_sync(io, client->get_address_information(client_contract.to_raw())).last_transaction.lt;
   cd = run_sync(io, read_client_data(*client, client_contract));
   EXPECT_EQ(cd.tokens_used, charged_tokens);
   EXPECT_EQ(cd.balance, deposit - charged_tokens * price);
@@ -136,15 +147,18 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   //    Δtokens × worker_fee_per_token in a payout message.
   const uint64_t paid_tokens = 100'000;
   auto worker_before = run_sync(io, client->get_address_information(worker_wallet.address.to_raw()));
-  run_sync(io, send_and_wait(*client, worker_wallet,
-                             {message_to(worker_contract, kTon / 10, worker_body::payout(worker_contract, devnet->root, paid_tokens, proxy_key, 4))}));
+  run_sync(io,
+           send_and_wait(*client, worker_wallet,
+                         {message_to(worker_contract, kTon / 10,
+                                     worker_body::payout(worker_contract, devnet->root, paid_tokens, proxy_key, 4))}));
   wd = run_sync(io, read_worker_data(*client, worker_contract));
   EXPECT_EQ(wd.tokens, paid_tokens);
   pd = run_sync(io, read_proxy_data(*client, proxy));
   EXPECT_EQ(pd.worker_tokens, paid_tokens);
   EXPECT_EQ(pd.balance, charged_tokens * price - paid_tokens * fee);
   EXPECT_EQ(pd.stake, stake);
-  EXPECT_EQ(run_sync(io, read_proxy_withdrawable(*client, proxy)), charged_tokens * price - paid_tokens * fee - (charged_tokens - paid_tokens) * fee);
+  EXPECT_EQ(run_sync(io, read_proxy_withdrawable(*client, proxy)),
+            charged_tokens * price - paid_tokens * fee - (charged_tokens - paid_tokens) * fee);
   {
     auto flow = run_sync(io, account_flow(*client, worker_wallet.address, worker_before.last_transaction.lt));
     auto after = run_sync(io, client->get_address_information(worker_wallet.address.to_raw()));
@@ -153,7 +167,8 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
     int payouts = 0;
     for (const auto& tx : flow.transactions) {
       if (!tx.in_msg || tx.in_msg->body.empty()) continue;
-      auto body = deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(tx.in_msg->body.data()), tx.in_msg->body.size()));
+      auto body = deserialize_boc_single(
+          std::span(reinterpret_cast<const uint8_t*>(tx.in_msg->body.data()), tx.in_msg->body.size()));
       auto decoded = decode_body(body);
       if (decoded.op == op::kPayout) {
         ++payouts;
@@ -168,7 +183,8 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
   for (uint64_t tokens : {charged_tokens, charged_tokens - 1000}) {
     auto before = run_sync(io, client->get_address_information(client_wallet.address.to_raw()));
     run_sync(io, send_and_wait(*client, client_wallet,
-                               {message_to(client_contract, kTon / 10, client_body::charge(client_contract, devnet->root, tokens, proxy_key, 5))}));
+                               {message_to(client_contract, kTon / 10,
+                                           client_body::charge(client_contract, devnet->root, tokens, proxy_key, 5))}));
     auto cd2 = run_sync(io, read_client_data(*client, client_contract));
     EXPECT_EQ(cd2.tokens_used, charged_tokens) << tokens;
     EXPECT_EQ(cd2.balance, deposit - charged_tokens * price) << tokens;
@@ -183,8 +199,11 @@ TEST_F(TonDevnetChain, ChargeAndPayoutSettleToTheNanoton) {
     EXPECT_EQ(static_cast<int64_t>(after.balance) - static_cast<int64_t>(before.balance), flow.net);
   }
   // A charge signed for the worker contract is refused by the client contract (wrong target).
-  run_sync(io, send_and_wait(*client, client_wallet,
-                             {message_to(client_contract, kTon / 10, client_body::charge(worker_contract, devnet->root, charged_tokens + 10, proxy_key, 6))}));
+  run_sync(io,
+           send_and_wait(
+               *client, client_wallet,
+               {message_to(client_contract, kTon / 10,
+                           client_body::charge(worker_contract, devnet->root, charged_tokens + 10, proxy_key, 6))}));
   EXPECT_EQ(run_sync(io, read_client_data(*client, client_contract)).tokens_used, charged_tokens);
 
   // 6. Coins held: a successful message leaves a contract with exactly accounted funds + the storage
@@ -205,7 +224,8 @@ TEST_F(TonDevnetChain, OwnerMessagesChangeTheRegistry) {
   Hash256 model{}, image{};
   model.fill(0x4d);
   image.fill(0x1a);
-  ProxyEntry entry{Ed25519Key::from_seed(std::vector<uint8_t>(32, 0x77)).public_key(), "127.0.0.1:11001", "127.0.0.1:11002"};
+  ProxyEntry entry{Ed25519Key::from_seed(std::vector<uint8_t>(32, 0x77)).public_key(), "127.0.0.1:11001",
+                   "127.0.0.1:11002"};
   auto before = run_sync(io, read_root_registry(*client, devnet->root));
   run_sync(io, send_and_wait(*client, owner,
                              {message_to(devnet->root, kTon / 10, root_body::add_model_hash(model, 31)),
@@ -219,7 +239,8 @@ TEST_F(TonDevnetChain, OwnerMessagesChangeTheRegistry) {
   EXPECT_EQ(after.proxies[0].seqno, before.last_proxy_seqno + 1);
   EXPECT_EQ(after.proxies[0].entry, entry);
   // Not the owner: refused, nothing changes.
-  run_sync(io, send_and_wait(*client, dev_wallet(*devnet, "client-2"), {message_to(devnet->root, kTon / 10, root_body::del_model_hash(model, 34))}));
+  run_sync(io, send_and_wait(*client, dev_wallet(*devnet, "client-2"),
+                             {message_to(devnet->root, kTon / 10, root_body::del_model_hash(model, 34))}));
   auto unchanged = run_sync(io, read_root_registry(*client, devnet->root));
   EXPECT_EQ(unchanged.version, after.version);
   EXPECT_EQ(unchanged.model_hashes, after.model_hashes);
@@ -250,7 +271,8 @@ TEST(TonDevnetClient, RetriesConnectionErrorsWithBackoffThenReports) {
 TEST_F(TonDevnetChain, WaitForTransactionTimesOutClearly) {
   auto nobody = Address::parse("0:" + std::string(64, 'e'));
   try {
-    run_sync(io, client->wait_for_transaction(nobody.to_raw(), {}, std::chrono::steady_clock::now() + std::chrono::milliseconds(500),
+    run_sync(io, client->wait_for_transaction(nobody.to_raw(), {},
+                                              std::chrono::steady_clock::now() + std::chrono::milliseconds(500),
                                               std::chrono::milliseconds(100)));
     FAIL() << "no timeout";
   } catch (const ToncenterError& e) {
@@ -278,7 +300,8 @@ TEST_F(TonDevnetChain, RootShowPrintsDevnetPrices) {
   const char* env = std::getenv("CHRYSALIS_BIN");
   std::filesystem::path bin = env && *env ? std::filesystem::path(env) : self.parent_path() / "chrysalis";
   if (!std::filesystem::exists(bin)) GTEST_SKIP() << bin << " not built (set CHRYSALIS_BIN)";
-  std::string cmd = bin.string() + " ton root show --endpoint " + devnet->base_url + " --address " + devnet->root.to_friendly() + " 2>&1";
+  std::string cmd = bin.string() + " ton root show --endpoint " + devnet->base_url + " --address " +
+                    devnet->root.to_friendly() + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -297,7 +320,8 @@ TEST_F(TonDevnetChain, RootShowPrintsDevnetPrices) {
   EXPECT_EQ(j["codes"]["client_code_hash"], registry.codes.client->hash_hex());
   EXPECT_TRUE(j["proxies"].is_array());
   // A bad address is refused with a clear error.
-  FILE* bad = popen((bin.string() + " ton root show --endpoint " + devnet->base_url + " --address nope 2>&1").c_str(), "r");
+  FILE* bad =
+      popen((bin.string() + " ton root show --endpoint " + devnet->base_url + " --address nope 2>&1").c_str(), "r");
   std::string bad_out;
   while ((n = fread(buf.data(), 1, buf.size(), bad)) > 0) bad_out.append(buf.data(), n);
   EXPECT_NE(pclose(bad), 0);

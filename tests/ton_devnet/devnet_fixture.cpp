@@ -28,14 +28,15 @@ Devnet start_devnet() {
   options.snapshot = net.dir / "devnet.json";
   options.reset = true;
   // Compiling the contracts with tolk-js and deploying takes a while on a loaded machine.
-  net.process = DevnetProcess::start(options, std::chrono::seconds(240), [](const std::string& line) {
-    std::cerr << "[devnet] " << line << "\n";
-  });
+  net.process = DevnetProcess::start(options, std::chrono::seconds(240),
+                                     [](const std::string& line) { std::cerr << "[devnet] " << line << "\n"; });
   net.base_url = net.process->listening().base_url();
   net.root = Address::parse(net.process->listening().root);
   asio::io_context io;
-  auto response = run_sync(io, http::http_get(io.get_executor(), net.base_url + "/devnet/info", std::chrono::seconds(30)));
-  if (!response.ok() || response.status != 200) throw std::runtime_error("GET /devnet/info failed: " + response.message);
+  auto response =
+      run_sync(io, http::http_get(io.get_executor(), net.base_url + "/devnet/info", std::chrono::seconds(30)));
+  if (!response.ok() || response.status != 200)
+    throw std::runtime_error("GET /devnet/info failed: " + response.message);
   net.info = nlohmann::json::parse(response.body).at("result");
   return net;
 }
@@ -61,7 +62,8 @@ DevWallet dev_wallet(const Devnet& net, const std::string& name) {
   out.address = Address::parse(w.at("address").get<std::string>());
   out.key = std::make_unique<Ed25519Key>(Ed25519Key::from_seed(from_hex(w.at("secretKey").get<std::string>())));
   out.wallet = std::make_unique<WalletV4R2>(out.key->public_key());
-  if (!(out.wallet->address() == out.address)) throw std::runtime_error("devnet wallet " + name + ": C++ v4r2 address differs");
+  if (!(out.wallet->address() == out.address))
+    throw std::runtime_error("devnet wallet " + name + ": C++ v4r2 address differs");
   return out;
 }
 
@@ -76,7 +78,8 @@ WalletOutMessage message_to(const Address& dest, uint64_t value, CellRef body, s
   return m;
 }
 
-asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from, std::vector<WalletOutMessage> messages) {
+asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from,
+                                           std::vector<WalletOutMessage> messages) {
   auto info = co_await client.get_wallet_information(from.address.to_raw());
   if (!info.wallet) throw std::runtime_error(from.name + " is not a wallet on the devnet");
   co_return co_await ton::send_and_wait(client, *from.key, *from.wallet, std::move(messages));

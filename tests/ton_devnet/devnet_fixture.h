@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "ton/root_registry.h"
 #include "ton/devnet_process.h"
+#include "ton/root_registry.h"
 #include "ton/wallet_v4r2.h"
 
 namespace chrysalis::ton::devnet_test {
@@ -40,11 +40,13 @@ void run_sync(boost::asio::io_context& io, boost::asio::awaitable<void> task);
 DevWallet dev_wallet(const Devnet& net, const std::string& name);
 
 // A bounceable internal message from a test wallet (no IGNORE_ERRORS: a wallet mistake shows up).
-WalletOutMessage message_to(const Address& dest, uint64_t value, CellRef body, std::optional<StateInit> init = std::nullopt);
+WalletOutMessage message_to(const Address& dest, uint64_t value, CellRef body,
+                            std::optional<StateInit> init = std::nullopt);
 
 // Signs and sends a v4r2 transfer, then waits for the wallet's transaction of it and for one new
 // transaction on every destination. Returns the wallet's transaction.
-boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from, std::vector<WalletOutMessage> messages);
+boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const DevWallet& from,
+                                                  std::vector<WalletOutMessage> messages);
 
 // Net coins that transactions after `after_lt` moved into the account:
 // Σ incoming value − Σ outgoing (value + fwd_fee + ihr_fee) − Σ transaction fees.

@@ -12,8 +12,10 @@ T run_sync(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
   std::optional<T> result;
   std::exception_ptr error;
   boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-    if (e) error = e;
-    else result = std::move(value);
+    if (e)
+      error = e;
+    else
+      result = std::move(value);
   });
   io.restart();
   io.run();

@@ -41,7 +41,8 @@ class TonDevnetLedger : public ::testing::Test {
   Address deploy_proxy(const DevWallet& wallet, const Ed25519Key& tee_key) {
     auto init = net.proxy_state_init(wallet.address, tee_key.public_key());
     auto proxy = contract_address(0, init);
-    run_sync(io, send_and_wait(*chain, wallet, {message_to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), init)}));
+    run_sync(
+        io, send_and_wait(*chain, wallet, {message_to(proxy, kTon + kTon / 10, proxy_body::add_stake(kTon, 1), init)}));
     return proxy;
   }
 
@@ -61,11 +62,14 @@ TEST_F(TonDevnetLedger, CommitsGoOnChainAndARestoredCopyRefusesToServe) {
     auto pd = run_sync(io, read_proxy_data(client, proxy));
     return billing::OnChainCommit{pd.last_seqno, pd.last_session_hash};
   };
-  auto relay = [&](const CellRef& body) { run_sync(io, send_and_wait(client, wallet, {message_to(proxy, kTon / 10, body)})); };
+  auto relay = [&](const CellRef& body) {
+    run_sync(io, send_and_wait(client, wallet, {message_to(proxy, kTon / 10, body)}));
+  };
 
   fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-ledger-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root, proxy};
+  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root,
+                            proxy};
   const std::string client_id = "0:" + std::string(64, 'c'), worker_id = "0:" + std::string(64, 'e');
   billing::CommitRequest first;
   {
@@ -120,15 +124,19 @@ TEST_F(TonDevnetLedger, SignedAmountsFromTheBooksMoveExactlyTheDifferenceOnChain
   auto proxy = deploy_proxy(proxy_wallet, tee_key);
   auto client_init = net.client_state_init(client_wallet.address, proxy, pub);
   auto client_contract = contract_address(0, client_init);
-  run_sync(io, send_and_wait(client, client_wallet, {message_to(client_contract, 3 * kTon + kTon / 10, client_body::top_up(3 * kTon, 2), client_init),
-                                                     message_to(client_contract, kTon + kTon / 10, client_body::increase_stake(kTon, 3))}));
+  run_sync(io, send_and_wait(
+                   client, client_wallet,
+                   {message_to(client_contract, 3 * kTon + kTon / 10, client_body::top_up(3 * kTon, 2), client_init),
+                    message_to(client_contract, kTon + kTon / 10, client_body::increase_stake(kTon, 3))}));
   auto worker_init = net.worker_state_init(worker_wallet.address, proxy, pub);
   auto worker_contract = contract_address(0, worker_init);
-  run_sync(io, send_and_wait(client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
+  run_sync(io,
+           send_and_wait(client, worker_wallet, {message_to(worker_contract, kTon / 10, Cell::empty(), worker_init)}));
 
   fs::path dir = fs::temp_directory_path() / ("chrysalis-devnet-books-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root, proxy};
+  billing::LedgerOptions lo{dir / "books.sqlite", tee_key, billing::Prices::from_params(registry.params), devnet.root,
+                            proxy};
   auto books = billing::ProxyLedger::open(lo);
   ASSERT_TRUE(books->verify_against_chain({0, {}}).ok);
   const std::string cid = client_contract.to_raw(), wid = worker_contract.to_raw();

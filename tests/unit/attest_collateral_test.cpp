@@ -26,19 +26,25 @@ std::string components(const std::vector<int>& svns) {
 
 // TCB info for the development PCK (FMSPC 0090c3f00000): level 1 needs TEE_TCB_SVN[2] >= 5 (the
 // default quote has 3), level 2 matches it and is OutOfDate.
-std::string tcb_info_text(const std::string& next_update = "2099-01-01T00:00:00Z", const std::string& fmspc = "0090C3F00000") {
+std::string tcb_info_text(const std::string& next_update = "2099-01-01T00:00:00Z",
+                          const std::string& fmspc = "0090C3F00000") {
   const std::string sgx = components({2, 2, 2, 2, 3, 1, 0, 3});
   return R"({"id":"TDX","version":3,"issueDate":"2025-01-01T00:00:00Z","nextUpdate":")" + next_update +
-         R"(","fmspc":")" + fmspc + R"(","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,)"
-         R"("tdxModule":{"mrsigner":")" + std::string(96, '0') +
+         R"(","fmspc":")" + fmspc +
+         R"(","pceId":"0000","tcbType":0,"tcbEvaluationDataNumber":17,)"
+         R"("tdxModule":{"mrsigner":")" +
+         std::string(96, '0') +
          R"(","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF"},)"
-         R"("tdxModuleIdentities":[{"id":"TDX_01","mrsigner":")" + std::string(96, '0') +
+         R"("tdxModuleIdentities":[{"id":"TDX_01","mrsigner":")" +
+         std::string(96, '0') +
          R"(","attributes":"0000000000000000","attributesMask":"FFFFFFFFFFFFFFFF","tcbLevels":[)"
          R"({"tcb":{"isvsvn":6},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]}],)"
          R"("tcbLevels":[)"
-         R"({"tcb":{"sgxtcbcomponents":)" + sgx + R"(,"pcesvn":11,"tdxtcbcomponents":)" + components({6, 1, 5}) +
+         R"({"tcb":{"sgxtcbcomponents":)" +
+         sgx + R"(,"pcesvn":11,"tdxtcbcomponents":)" + components({6, 1, 5}) +
          R"(},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"},)"
-         R"({"tcb":{"sgxtcbcomponents":)" + sgx + R"(,"pcesvn":11,"tdxtcbcomponents":)" + components({6, 1, 3}) +
+         R"({"tcb":{"sgxtcbcomponents":)" +
+         sgx + R"(,"pcesvn":11,"tdxtcbcomponents":)" + components({6, 1, 3}) +
          R"(},"tcbDate":"2023-08-09T00:00:00Z","tcbStatus":"OutOfDate","advisoryIDs":["INTEL-SA-00837"]}]})";
 }
 
@@ -47,8 +53,8 @@ std::string qe_identity_text(int min_isvsvn = 4) {
          R"("tcbEvaluationDataNumber":17,"miscselect":"00000000","miscselectMask":"FFFFFFFF",)"
          R"("attributes":"11000000000000000000000000000000","attributesMask":"FBFFFFFFFFFFFFFF0000000000000000",)"
          R"("mrsigner":"DC9E2A7C6F948F17474E34A7FC43ED030F7C1563F1BABDDF6340C82E0E54A8C5","isvprodid":2,)"
-         R"("tcbLevels":[{"tcb":{"isvsvn":)" + std::to_string(min_isvsvn) +
-         R"(},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]})";
+         R"("tcbLevels":[{"tcb":{"isvsvn":)" +
+         std::to_string(min_isvsvn) + R"(},"tcbDate":"2024-03-13T00:00:00Z","tcbStatus":"UpToDate"}]})";
 }
 
 std::string crl_pem(X509* issuer, EVP_PKEY* key, X509* revoked) {
@@ -165,7 +171,8 @@ TEST(AttestCollateral, DcapQvlLayoutIsAccepted) {
   const std::string chain = json_string(certificate_pem(f.signer.get()) + certificate_pem(f.ca.root_cert.get()));
   std::string text = "{\"tcb_info\":" + json_string(tcb) + ",\"tcb_info_signature\":\"" + f.sign_hex(tcb) +
                      "\",\"tcb_info_issuer_chain\":" + chain + ",\"qe_identity\":" + json_string(qe) +
-                     ",\"qe_identity_signature\":\"" + f.sign_hex(qe) + "\",\"qe_identity_issuer_chain\":" + chain + "}";
+                     ",\"qe_identity_signature\":\"" + f.sign_hex(qe) + "\",\"qe_identity_issuer_chain\":" + chain +
+                     "}";
   auto r = f.verify(f.quote(), text);
   ASSERT_TRUE(r.verified) << r.reason_text;
   EXPECT_EQ(r.tcb_status, "OutOfDate");
@@ -187,7 +194,8 @@ TEST(AttestCollateral, CollateralFromAnUntrustedRootIsRefused) {
   EXPECT_EQ(r.reason, reason::kCollateralUntrusted) << r.reason_text;
   // Real Intel quote, collateral signed by a test root: refused under Intel's anchors.
   Collateral c = parse_collateral(f.bundle(tcb_info_text(), qe_identity_text()));
-  auto intel = verify_quote(testing::read_test_quote(testing::kQuoteV4), TrustAnchors::intel(), &c, testing::sample_now());
+  auto intel =
+      verify_quote(testing::read_test_quote(testing::kQuoteV4), TrustAnchors::intel(), &c, testing::sample_now());
   EXPECT_EQ(intel.reason, reason::kCollateralUntrusted) << intel.reason_text;
 }
 

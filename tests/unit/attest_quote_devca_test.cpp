@@ -26,7 +26,8 @@ TEST(AttestQuoteDevCa, WritesKeysPrivatelyAndLoadsBack) {
   EXPECT_EQ(X509_cmp(loaded.root_cert.get(), ca.root_cert.get()), 0);
   // A quote signed with the loaded material verifies under the root file, as `--trust dev:` does.
   Bytes q = build_tdx_quote_v4(default_td_body(), {}, loaded.signing_material());
-  auto r = verify_quote(q, TrustAnchors::from_pem_file(dir / kDevRootCertFile), nullptr, std::chrono::system_clock::now());
+  auto r =
+      verify_quote(q, TrustAnchors::from_pem_file(dir / kDevRootCertFile), nullptr, std::chrono::system_clock::now());
   EXPECT_TRUE(r.verified) << r.reason_text;
   std::filesystem::remove(dir / kDevPckKeyFile);
   try {
@@ -51,14 +52,16 @@ TEST(AttestQuoteDevCa, SgxExtensionRoundTripsAndMatchesIntelsParsing) {
   EXPECT_EQ(back.fmspc, ext.fmspc);
   EXPECT_EQ(back.ppid, ext.ppid);
   // Intel's real PCK leaf through the same parser.
-  auto r = verify_quote(testing::read_test_quote(testing::kQuoteV4), TrustAnchors::intel(), nullptr, testing::sample_now());
+  auto r =
+      verify_quote(testing::read_test_quote(testing::kQuoteV4), TrustAnchors::intel(), nullptr, testing::sample_now());
   ASSERT_TRUE(r.pck.has_value());
   EXPECT_EQ(to_hex(r.pck->fmspc), "b0c06f000000");
   EXPECT_EQ(r.pck->pce_svn, 11);
 }
 
 TEST(AttestQuoteDevCa, JsonHasTheRequiredKeys) {
-  auto r = verify_quote(testing::read_test_quote(testing::kQuoteV5), TrustAnchors::intel(), nullptr, testing::sample_now());
+  auto r =
+      verify_quote(testing::read_test_quote(testing::kQuoteV5), TrustAnchors::intel(), nullptr, testing::sample_now());
   auto j = verification_to_json(r);
   for (const char* k : {"verified", "reason", "version", "image_hash", "mrtd", "rtmr", "td_attributes", "debug",
                         "report_data", "tcb_status", "mrconfigid", "mrowner", "mrownerconfig", "tee_tcb_svn", "mrseam"})

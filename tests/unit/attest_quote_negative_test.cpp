@@ -56,18 +56,26 @@ TEST_P(AttestQuoteNegative, FlippedBitsInThePemChainAreRefused) {
   for (size_t at : {size_t(100), size_t(700), pem_size / 2, pem_size - 100}) {
     auto r = verify_intel(flipped(bytes, layout.pck_pem_offset + at, 0x04));
     EXPECT_FALSE(r.verified) << at;
-    EXPECT_TRUE(r.reason == reason::kPckChainInvalid || r.reason == reason::kPckChainUntrusted) << at << ": " << r.reason;
+    EXPECT_TRUE(r.reason == reason::kPckChainInvalid || r.reason == reason::kPckChainUntrusted)
+        << at << ": " << r.reason;
   }
 }
 
 TEST_P(AttestQuoteNegative, TruncationAtEverySectionBoundaryIsMalformed) {
-  const std::pair<size_t, const char*> cuts[] = {
-      {0, "header"}, {20, "header"}, {kQuoteHeaderSize, "body"}, {layout.body_offset + 100, "body"},
-      {layout.sig_data_offset, "signature_data"}, {layout.sig_data_offset + 4, "signature_data"},
-      {layout.attestation_key_offset, "signature_data"}, {layout.cert_data_offset, "signature_data"},
-      {layout.qe_report_offset, "signature_data"}, {layout.qe_report_sig_offset, "signature_data"},
-      {layout.qe_auth_offset, "signature_data"}, {layout.pck_chain_offset, "signature_data"},
-      {layout.pck_pem_offset, "signature_data"}, {layout.end - 1, "signature_data"}};
+  const std::pair<size_t, const char*> cuts[] = {{0, "header"},
+                                                 {20, "header"},
+                                                 {kQuoteHeaderSize, "body"},
+                                                 {layout.body_offset + 100, "body"},
+                                                 {layout.sig_data_offset, "signature_data"},
+                                                 {layout.sig_data_offset + 4, "signature_data"},
+                                                 {layout.attestation_key_offset, "signature_data"},
+                                                 {layout.cert_data_offset, "signature_data"},
+                                                 {layout.qe_report_offset, "signature_data"},
+                                                 {layout.qe_report_sig_offset, "signature_data"},
+                                                 {layout.qe_auth_offset, "signature_data"},
+                                                 {layout.pck_chain_offset, "signature_data"},
+                                                 {layout.pck_pem_offset, "signature_data"},
+                                                 {layout.end - 1, "signature_data"}};
   for (auto [cut, section] : cuts) {
     Bytes q(bytes.begin(), bytes.begin() + cut);
     auto r = verify_intel(q);
@@ -121,7 +129,8 @@ TEST_P(AttestQuoteNegative, NoTrustAnchorRefusesEvenIntel) {
   EXPECT_EQ(verify_quote(bytes, TrustAnchors::none(), nullptr, sample_now()).reason, reason::kPckChainUntrusted);
 }
 
-INSTANTIATE_TEST_SUITE_P(AttestQuoteSamples, AttestQuoteNegative, ::testing::Values(testing::kQuoteV4, testing::kQuoteV5));
+INSTANTIATE_TEST_SUITE_P(AttestQuoteSamples, AttestQuoteNegative,
+                         ::testing::Values(testing::kQuoteV4, testing::kQuoteV5));
 
 // ---- quotes built with the development CA ----
 
@@ -190,12 +199,14 @@ TEST(AttestQuoteBuilt, WrongQeIdentityIsRefused) {
   DevFixture f;
   QuoteBuildOptions opt;
   opt.qe_report.isv_prod_id = 1;  // the SGX QE, not the TD QE
-  EXPECT_EQ(verify_quote(f.build(default_td_body(), opt), f.dev_only(), nullptr, std::chrono::system_clock::now()).reason,
-            reason::kQeIdentity);
+  EXPECT_EQ(
+      verify_quote(f.build(default_td_body(), opt), f.dev_only(), nullptr, std::chrono::system_clock::now()).reason,
+      reason::kQeIdentity);
   opt = {};
   opt.qe_report.attributes[0] |= 0x02;  // DEBUG enclave
-  EXPECT_EQ(verify_quote(f.build(default_td_body(), opt), f.dev_only(), nullptr, std::chrono::system_clock::now()).reason,
-            reason::kQeIdentity);
+  EXPECT_EQ(
+      verify_quote(f.build(default_td_body(), opt), f.dev_only(), nullptr, std::chrono::system_clock::now()).reason,
+      reason::kQeIdentity);
 }
 
 TEST(AttestQuoteBuilt, QuoteSignedByAnotherAttestationKeyIsRefused) {

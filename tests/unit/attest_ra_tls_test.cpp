@@ -126,9 +126,7 @@ TEST(AttestRaTls, WrongRoleAndOtherModelAreRefused) {
 TEST(AttestRaTls, ExpiredAndTooOldCertificatesAreRefused) {
   RaTlsFixture f;
   auto proxy = f.issue("proxy", "", 1);
-  auto later = [](std::chrono::hours h) {
-    return [h] { return std::chrono::system_clock::now() + h; };
-  };
+  auto later = [](std::chrono::hours h) { return [h] { return std::chrono::system_clock::now() + h; }; };
   EXPECT_NE(f.refusal(proxy.cert_pem, "proxy", {}, later(std::chrono::hours(2))).find("'validity'"), std::string::npos);
   // Still within notAfter but older than the policy's maximum age.
   auto long_lived = f.issue("proxy", "", 48);
@@ -176,7 +174,8 @@ TEST(AttestRaTls, ChangingTheMeasuredConfigurationChangesTheImageHash) {
   TempDir d;
   fs::path fake = d.path / "fake-binary";
   { std::ofstream(fake) << "not chrysalis"; }
-  EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)), sim_image_hash(measured_config("proxy", f.policy), fake));
+  EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)),
+            sim_image_hash(measured_config("proxy", f.policy), fake));
 }
 
 }  // namespace

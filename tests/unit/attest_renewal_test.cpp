@@ -41,12 +41,11 @@ struct RenewalNet {
     opts.local_role = proto::ROLE_PROXY;
     opts.node_id = "p";
     opts.accepted_peer_roles = {proto::ROLE_WORKER};
-    listener = std::make_unique<net::Listener>(io, proxy->make_context(net::TlsSide::Server, "worker"), opts,
-                                               [this](std::shared_ptr<net::Connection> c) {
-                                                 accepted.push_back(c);
-                                                 c->start([this](proto::Frame& f) { server_frames.push_back(f); },
-                                                          [](const std::string&) {});
-                                               });
+    listener = std::make_unique<net::Listener>(
+        io, proxy->make_context(net::TlsSide::Server, "worker"), opts, [this](std::shared_ptr<net::Connection> c) {
+          accepted.push_back(c);
+          c->start([this](proto::Frame& f) { server_frames.push_back(f); }, [](const std::string&) {});
+        });
     listener->listen({"127.0.0.1", 0});
   }
   ~RenewalNet() {
@@ -62,13 +61,16 @@ struct RenewalNet {
     net::ConnectionOptions o;
     o.local_role = proto::ROLE_WORKER;
     o.node_id = "w";
-    asio::co_spawn(io, [&, tls, to, o]() -> asio::awaitable<void> {
-      try {
-        conn = co_await net::Connection::dial(to, tls, o);
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&, tls, to, o]() -> asio::awaitable<void> {
+          try {
+            conn = co_await net::Connection::dial(to, tls, o);
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+        },
+        asio::detached);
     run_for(3000, [&] { return conn || !error.empty(); });
     if (conn) conn->start([](proto::Frame&) {}, [](const std::string&) {});
     return conn;

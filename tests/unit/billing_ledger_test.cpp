@@ -182,10 +182,10 @@ TEST(BillingLedger, ACommitTheChainSkippedIsContainedInTheNextAndOnlyMovedPartie
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
   l->update_client_chain(f.client2, {10 * kTon, kTon, 0});
   auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-  l->settle(t.id, {10, 0, 30, 0});                 // client: 40 tokens, before the first commit only
-  auto first = l->prepare_commit();                // pending, never seen on chain by itself
+  l->settle(t.id, {10, 0, 30, 0});   // client: 40 tokens, before the first commit only
+  auto first = l->prepare_commit();  // pending, never seen on chain by itself
   auto t2 = l->reserve({f.client2, f.worker, 1000, 10, 100});
-  l->settle(t2.id, {10, 0, 10, 0});                // client2: 20 tokens, after it
+  l->settle(t2.id, {10, 0, 10, 0});  // client2: 20 tokens, after it
   auto second = l->prepare_commit();
   ASSERT_TRUE(l->verify_against_chain({second.seqno, second.hash}).ok);
   EXPECT_EQ(l->client(f.client)->committed_tokens, 40u) << "from the skipped commit's snapshot";

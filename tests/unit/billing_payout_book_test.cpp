@@ -24,8 +24,9 @@ struct PayoutFixture {
   ton::Ed25519Key proxy = ton::Ed25519Key::generate();
   ton::Address root = addr('a'), worker = addr('e');
   ~PayoutFixture() { fs::remove(file); }
-  ton::CellRef payout(uint64_t tokens, std::optional<ton::Address> target = {}, uint32_t op = contracts::op::kWorkerPayout,
-                      const ton::Ed25519Key* key = nullptr, std::optional<ton::Address> network = {}) const {
+  ton::CellRef payout(uint64_t tokens, std::optional<ton::Address> target = {},
+                      uint32_t op = contracts::op::kWorkerPayout, const ton::Ed25519Key* key = nullptr,
+                      std::optional<ton::Address> network = {}) const {
     contracts::SignedPayload p{op, target.value_or(worker), network.value_or(root), tokens, {}};
     return contracts::make_signed_body(p, 7, key ? *key : proxy);
   }
@@ -55,8 +56,10 @@ TEST(BillingPayoutBook, RefusesWhatTheWorkerContractWouldRefuse) {
   auto r = refused(f.payout(10, addr('9')));
   EXPECT_EQ(r.verdict, PayoutBook::Verdict::Refused);
   EXPECT_NE(r.reason.find("another worker contract"), std::string::npos) << r.reason;
-  EXPECT_NE(refused(f.payout(10, {}, contracts::op::kWorkerPayout, &other)).reason.find("signature"), std::string::npos);
-  EXPECT_NE(refused(f.payout(10, {}, contracts::op::kClientCharge)).reason.find("not a worker payout"), std::string::npos);
+  EXPECT_NE(refused(f.payout(10, {}, contracts::op::kWorkerPayout, &other)).reason.find("signature"),
+            std::string::npos);
+  EXPECT_NE(refused(f.payout(10, {}, contracts::op::kClientCharge)).reason.find("not a worker payout"),
+            std::string::npos);
   EXPECT_NE(refused(f.payout(10, {}, contracts::op::kWorkerPayout, nullptr, addr('8'))).reason.find("another network"),
             std::string::npos);
   ton::CellBuilder junk;

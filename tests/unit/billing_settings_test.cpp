@@ -30,14 +30,18 @@ TEST(BillingSettings, OffUnlessEnabled) {
 }
 
 TEST(BillingSettings, ReadsEachRolesAmountsInTon) {
-  auto p = read("[billing]\nenabled = true\nwallet_key = \"p.json\"\nstake_ton = \"2.5\"\ncommit_interval_ms = 700\n"
-                "charge_threshold_ton = \"0\"\n", "proxy");
+  auto p = read(
+      "[billing]\nenabled = true\nwallet_key = \"p.json\"\nstake_ton = \"2.5\"\ncommit_interval_ms = 700\n"
+      "charge_threshold_ton = \"0\"\n",
+      "proxy");
   EXPECT_TRUE(p.enabled);
   EXPECT_EQ(p.wallet_key, "p.json");
   EXPECT_EQ(p.proxy_stake_nano, 2'500'000'000u);
   EXPECT_EQ(p.commit_interval_ms, 700);
   EXPECT_EQ(p.charge_threshold_nano, 0u);
-  auto c = read("[billing]\nenabled = true\nwallet_key = \"c.json\"\ndeposit_ton = \"0.000000003\"\nauto_topup = false\n", "client");
+  auto c =
+      read("[billing]\nenabled = true\nwallet_key = \"c.json\"\ndeposit_ton = \"0.000000003\"\nauto_topup = false\n",
+           "client");
   EXPECT_EQ(c.deposit_nano, 3u);
   EXPECT_FALSE(c.auto_topup);
   auto w = read("[billing]\nenabled = true\nwallet_key = \"w.json\"\nclaim_threshold_ton = \"1\"\n", "worker");
@@ -45,14 +49,17 @@ TEST(BillingSettings, ReadsEachRolesAmountsInTon) {
 }
 
 TEST(BillingSettings, ErrorsNameTheFileAndKey) {
-  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\n", "proxy", false).find("needs [registry]"), std::string::npos);
+  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\n", "proxy", false).find("needs [registry]"),
+            std::string::npos);
   EXPECT_NE(error_of("[billing]\nenabled = true\n", "client").find("billing.wallet_key"), std::string::npos);
   auto neg = error_of("[billing]\nenabled = true\nwallet_key = \"k\"\ndeposit_ton = \"-1\"\n", "client");
   EXPECT_NE(neg.find("node.toml"), std::string::npos) << neg;
   EXPECT_NE(neg.find("billing.deposit_ton"), std::string::npos) << neg;
   EXPECT_NE(neg.find("negative"), std::string::npos) << neg;
-  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\nstake_ton = \"0\"\n", "proxy").find("zero"), std::string::npos);
-  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\ncommit_interval_ms = 5\n", "proxy").find("commit_interval_ms"),
+  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\nstake_ton = \"0\"\n", "proxy").find("zero"),
+            std::string::npos);
+  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\ncommit_interval_ms = 5\n", "proxy")
+                .find("commit_interval_ms"),
             std::string::npos);
 }
 
@@ -62,8 +69,10 @@ TEST(BillingHello, BindsTheProofToBothConnectionKeys) {
   auto other = ton::Ed25519Key::generate().public_key();
   auto sig = wallet.sign(billing_hello_message(client_tls, proxy_tls));
   EXPECT_TRUE(ton::ed25519_verify(wallet.public_key(), billing_hello_message(client_tls, proxy_tls), sig));
-  EXPECT_FALSE(ton::ed25519_verify(wallet.public_key(), billing_hello_message(other, proxy_tls), sig)) << "another client";
-  EXPECT_FALSE(ton::ed25519_verify(wallet.public_key(), billing_hello_message(client_tls, other), sig)) << "another proxy";
+  EXPECT_FALSE(ton::ed25519_verify(wallet.public_key(), billing_hello_message(other, proxy_tls), sig))
+      << "another client";
+  EXPECT_FALSE(ton::ed25519_verify(wallet.public_key(), billing_hello_message(client_tls, other), sig))
+      << "another proxy";
   EXPECT_THROW(public_key_from_hex("abcd", "key"), std::invalid_argument);
   EXPECT_EQ(public_key_from_hex(std::string(64, 'a'), "key")[0], 0xaa);
 }

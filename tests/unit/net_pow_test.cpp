@@ -112,7 +112,8 @@ struct PowLoopback {
                    });
     io.restart();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (error == "not finished" && std::chrono::steady_clock::now() < deadline) io.run_for(std::chrono::milliseconds(20));
+    while (error == "not finished" && std::chrono::steady_clock::now() < deadline)
+      io.run_for(std::chrono::milliseconds(20));
     io.run_for(std::chrono::milliseconds(50));
     return error;
   }

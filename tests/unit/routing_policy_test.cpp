@@ -40,8 +40,8 @@ TEST(RoutingPolicy, UnknownPolicyIsAClearError) {
 TEST(RoutingPolicy, EveryPolicyRespectsEligibility) {
   std::vector<WorkerCandidate> ws(5, worker(100, 50));
   ws[0].enabled = false;
-  ws[1].running = 4;        // full
-  ws[2].coefficient = 9000; // too expensive
+  ws[1].running = 4;         // full
+  ws[2].coefficient = 9000;  // too expensive
   ws[3].model = "other";
   for (auto& name : selection_policy_names()) EXPECT_EQ(pick(name, ws), 4) << name;
 }
@@ -82,9 +82,9 @@ TEST(RoutingPolicy, OursGivesTrialWorkersOneRequestAtATime) {
   std::vector<WorkerCandidate> ws = {worker(300, 40, 2), worker(0, 0)};
   ws[1].trial = true;  // unmeasured: assumed typical, so it beats the busier established worker
   EXPECT_EQ(pick("ours", ws), 1);
-  ws[1].running = 1;   // its one trial request is running: no more until it has a record
+  ws[1].running = 1;  // its one trial request is running: no more until it has a record
   EXPECT_EQ(pick("ours", ws), 0);
-  ws[0].running = 4;   // ...unless nothing else is free
+  ws[0].running = 4;  // ...unless nothing else is free
   EXPECT_EQ(pick("ours", ws), 1);
 }
 

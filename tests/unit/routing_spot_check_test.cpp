@@ -34,6 +34,5 @@ TEST(RoutingSpotCheck, TwoDifferentAnswersNeedAThirdOpinion) {
 TEST(RoutingSpotCheck, TheMinorityOfThreeDisagrees) {
   EXPECT_EQ(judge_spot_check({"wrong", "right", "right"}),
             (std::vector<SpotVerdict>{SpotVerdict::Disagree, SpotVerdict::Agree, SpotVerdict::Agree}));
-  EXPECT_EQ(judge_spot_check({"a", "b", "c"}),
-            (std::vector<SpotVerdict>(3, SpotVerdict::Undecided)));
+  EXPECT_EQ(judge_spot_check({"a", "b", "c"}), (std::vector<SpotVerdict>(3, SpotVerdict::Undecided)));
 }

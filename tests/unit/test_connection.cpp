@@ -64,14 +64,17 @@ TEST(Connection, HandshakeAgreesVersionAndExchangesFramesOnStreams) {
   Loopback net({proto::ROLE_WORKER});
   std::shared_ptr<net::Connection> client;
   std::string error;
-  asio::co_spawn(net.io, [&]() -> asio::awaitable<void> {
-    try {
-      client = co_await net::Connection::dial(net.address(), net.client_tls,
-                                              net.client_options(proto::ROLE_WORKER));
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          client =
+              co_await net::Connection::dial(net.address(), net.client_tls, net.client_options(proto::ROLE_WORKER));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      },
+      asio::detached);
   net.run_for(2000);
   ASSERT_TRUE(client) << error;
   EXPECT_EQ(client->version(), net::kProtocolMaxVersion);
@@ -99,14 +102,16 @@ TEST(Connection, HandshakeAgreesVersionAndExchangesFramesOnStreams) {
 TEST(Connection, ListenerRefusesAWrongRoleWithAReason) {
   Loopback net({proto::ROLE_WORKER});
   std::string error;
-  asio::co_spawn(net.io, [&]() -> asio::awaitable<void> {
-    try {
-      co_await net::Connection::dial(net.address(), net.client_tls,
-                                     net.client_options(proto::ROLE_CLIENT));
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await net::Connection::dial(net.address(), net.client_tls, net.client_options(proto::ROLE_CLIENT));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      },
+      asio::detached);
   net.run_for(2000);
   EXPECT_NE(error.find("role client may not connect"), std::string::npos) << error;
   EXPECT_EQ(net.listener->refused(), 1u);
@@ -115,10 +120,12 @@ TEST(Connection, ListenerRefusesAWrongRoleWithAReason) {
 TEST(Connection, OversizedFrameDisconnectsThePeerWithoutCrashing) {
   Loopback net({proto::ROLE_WORKER}, 1024);
   std::shared_ptr<net::Connection> client;
-  asio::co_spawn(net.io, [&]() -> asio::awaitable<void> {
-    client = co_await net::Connection::dial(net.address(), net.client_tls,
-                                            net.client_options(proto::ROLE_WORKER));
-  }, asio::detached);
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> {
+        client = co_await net::Connection::dial(net.address(), net.client_tls, net.client_options(proto::ROLE_WORKER));
+      },
+      asio::detached);
   net.run_for(2000);
   ASSERT_TRUE(client);
   bool client_closed = false;
@@ -139,13 +146,16 @@ TEST(Connection, PeerWithoutCertificateIsRejected) {
   auto bare = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   bare->set_verify_mode(asio::ssl::verify_none);
   std::string error;
-  asio::co_spawn(net.io, [&]() -> asio::awaitable<void> {
-    try {
-      co_await net::Connection::dial(net.address(), bare, net.client_options(proto::ROLE_WORKER));
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }, asio::detached);
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await net::Connection::dial(net.address(), bare, net.client_options(proto::ROLE_WORKER));
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      },
+      asio::detached);
   net.run_for(2000);
   EXPECT_FALSE(error.empty());
   EXPECT_TRUE(net.accepted.empty());
@@ -156,9 +166,10 @@ TEST(Connection, PingsMeasureRoundTripTime) {
   std::shared_ptr<net::Connection> client;
   auto opts = net.client_options(proto::ROLE_WORKER);
   opts.ping_interval = std::chrono::milliseconds(50);
-  asio::co_spawn(net.io, [&]() -> asio::awaitable<void> {
-    client = co_await net::Connection::dial(net.address(), net.client_tls, opts);
-  }, asio::detached);
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> { client = co_await net::Connection::dial(net.address(), net.client_tls, opts); },
+      asio::detached);
   net.run_for(1000);
   ASSERT_TRUE(client);
   client->start([](proto::Frame&) {}, [](const std::string&) {});

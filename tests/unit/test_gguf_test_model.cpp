@@ -176,9 +176,9 @@ TEST(GgufTestModel, DiscouragedTokensGetANegativeLogitBias) {
   };
   const auto vocab = build_test_vocab(o.vocab);
   EXPECT_LT(weight(vocab.eos_id, 0), -1.0f);
-  EXPECT_LT(weight(3 + 0xC3, 0), -1.0f);        // <0xC3>: a lone UTF-8 lead byte
-  EXPECT_EQ(weight(3 + 'a', 0), 0.0f);           // printable byte stays neutral
-  EXPECT_EQ(weight(o.vocab - 1, 0), 0.0f);       // ordinary piece stays neutral
+  EXPECT_LT(weight(3 + 0xC3, 0), -1.0f);    // <0xC3>: a lone UTF-8 lead byte
+  EXPECT_EQ(weight(3 + 'a', 0), 0.0f);      // printable byte stays neutral
+  EXPECT_EQ(weight(o.vocab - 1, 0), 0.0f);  // ordinary piece stays neutral
 }
 
 TEST(GgufTestModel, RejectsImpossibleShapes) {

@@ -17,7 +17,10 @@ TEST(GgufWriter, HeaderAndValuesRoundTrip) {
   w.add_int32("negative", -7);
   w.add_float32("eps", 1e-5f);
   w.add_bool("flag", true);
-  w.add_string_array("words", {"a", "\xE2\x96\x81" "b", ""});
+  w.add_string_array("words", {"a",
+                               "\xE2\x96\x81"
+                               "b",
+                               ""});
   w.add_float32_array("scores", {0.0f, -1.5f});
   w.add_int32_array("kinds", {1, 6});
   w.add_tensor("t", {3, 2}, gguf::TensorType::F32, {1, 2, 3, 4, 5, 6});
@@ -37,7 +40,9 @@ TEST(GgufWriter, HeaderAndValuesRoundTrip) {
   EXPECT_FLOAT_EQ(static_cast<float>(f.at("eps").as_float()), 1e-5f);
   EXPECT_TRUE(f.at("flag").as_bool());
   ASSERT_EQ(f.at("words").as_array().size(), 3u);
-  EXPECT_EQ(f.at("words").as_array()[1].as_string(), "\xE2\x96\x81" "b");
+  EXPECT_EQ(f.at("words").as_array()[1].as_string(),
+            "\xE2\x96\x81"
+            "b");
   EXPECT_EQ(f.at("words").as_array()[2].as_string(), "");
   EXPECT_DOUBLE_EQ(f.at("scores").as_array()[1].as_float(), -1.5);
   EXPECT_EQ(f.at("kinds").as_array()[1].as_int(), 6);
@@ -53,8 +58,8 @@ TEST(GgufWriter, HeaderAndValuesRoundTrip) {
 TEST(GgufWriter, TensorDataIsAlignedAndExact) {
   GgufWriter w;
   w.add_string("k", "odd length value to misalign the header");
-  w.add_tensor("a", {5}, gguf::TensorType::F32, {1, 2, 3, 4, 5});        // 20 bytes -> padded to 32
-  w.add_tensor("b", {3}, gguf::TensorType::F32, {-1.0f, 0.5f, 8.0f});    // starts at offset 32
+  w.add_tensor("a", {5}, gguf::TensorType::F32, {1, 2, 3, 4, 5});      // 20 bytes -> padded to 32
+  w.add_tensor("b", {3}, gguf::TensorType::F32, {-1.0f, 0.5f, 8.0f});  // starts at offset 32
   w.add_tensor("c", {4}, gguf::TensorType::F16, {1.0f, -2.0f, 0.0f, 65504.0f});
   const auto bytes = w.serialize();
   const auto f = parse_gguf(bytes);
@@ -101,7 +106,7 @@ TEST(HalfFloat, RoundsToNearestEven) {
   EXPECT_EQ(float_to_half(1.0f), 0x3C00);
   EXPECT_EQ(float_to_half(0.5f), 0x3800);
   EXPECT_EQ(float_to_half(-0.0f), 0x8000);
-  EXPECT_EQ(float_to_half(1e6f), 0x7C00);            // overflow to +Inf
+  EXPECT_EQ(float_to_half(1e6f), 0x7C00);                   // overflow to +Inf
   EXPECT_EQ(float_to_half(5.960464477539063e-8f), 0x0001);  // smallest subnormal
   EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048), 0x3C00);     // exactly halfway, rounds down to even
   EXPECT_EQ(float_to_half(1.0f + 3.0f / 2048), 0x3C02);     // halfway, rounds up to even

@@ -332,8 +332,7 @@ TEST_F(HttpTest, ClientTimeoutNamesTheHost) {
     auto started = Clock::now();
     auto result = co_await request.run(post(base(), "/slow", "{}", 200ms), nullptr, nullptr);
     EXPECT_EQ(result.error, ClientError::timeout);
-    EXPECT_NE(result.message.find("127.0.0.1:" + std::to_string(server_->port())), std::string::npos)
-        << result.message;
+    EXPECT_NE(result.message.find("127.0.0.1:" + std::to_string(server_->port())), std::string::npos) << result.message;
     EXPECT_GE(elapsed_ms(started), 150);
     EXPECT_LT(elapsed_ms(started), 1500);
   });
@@ -349,8 +348,7 @@ TEST_F(HttpTest, ConnectionRefusedIsAnErrorValue) {
     auto url = "http://127.0.0.1:" + std::to_string(closed_port);
     auto response = co_await http_get(co_await asio::this_coro::executor, url, 2s);
     EXPECT_EQ(response.error, ClientError::connect_failed);
-    EXPECT_NE(response.message.find("127.0.0.1:" + std::to_string(closed_port)), std::string::npos)
-        << response.message;
+    EXPECT_NE(response.message.find("127.0.0.1:" + std::to_string(closed_port)), std::string::npos) << response.message;
     response = co_await http_get(co_await asio::this_coro::executor, "not a url", 2s);
     EXPECT_EQ(response.error, ClientError::invalid_url);
   });

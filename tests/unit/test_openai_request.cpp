@@ -10,9 +10,7 @@ using nlohmann::json;
 const std::string kChat = "/v1/chat/completions";
 const std::string kCompletions = "/v1/completions";
 
-json chat_body() {
-  return {{"model", "chrysalis-test"}, {"messages", {{{"role", "user"}, {"content", "Hello"}}}}};
-}
+json chat_body() { return {{"model", "chrysalis-test"}, {"messages", {{{"role", "user"}, {"content", "Hello"}}}}}; }
 
 ValidatedRequest expect_ok(const std::string& path, const json& body, const ValidationLimits& limits = {}) {
   auto result = validate_openai_request(path, body.dump(), limits);
@@ -163,10 +161,12 @@ TEST(OpenAiRequest, MessagesAreChecked) {
   expect_rejected(with(chat_body(), "messages", "hi"), "invalid_type", "messages");
   expect_rejected(with(chat_body(), "messages", json::array()), "invalid_value", "messages");
   expect_rejected(with(chat_body(), "messages", {"hi"}), "invalid_type", "messages[0]");
-  expect_rejected(with(chat_body(), "messages", {{{"content", "x"}}}), "missing_required_parameter", "messages[0].role");
+  expect_rejected(with(chat_body(), "messages", {{{"content", "x"}}}), "missing_required_parameter",
+                  "messages[0].role");
   expect_rejected(with(chat_body(), "messages", {{{"role", 1}, {"content", "x"}}}), "invalid_type", "messages[0].role");
-  expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", "x"}}, {{"role", "robot"}, {"content", "x"}}}),
-                  "invalid_value", "messages[1].role");
+  expect_rejected(
+      with(chat_body(), "messages", {{{"role", "user"}, {"content", "x"}}, {{"role", "robot"}, {"content", "x"}}}),
+      "invalid_value", "messages[1].role");
   expect_rejected(with(chat_body(), "messages", {{{"role", "user"}}}), "missing_required_parameter",
                   "messages[0].content");
   expect_rejected(with(chat_body(), "messages", {{{"role", "user"}, {"content", 3}}}), "invalid_type",
@@ -198,7 +198,8 @@ TEST(OpenAiRequest, SamplingParametersAreTypeAndRangeChecked) {
   expect_rejected(with(chat_body(), "seed", "1"), "invalid_type", "seed");
   expect_rejected(with(chat_body(), "stream", "yes"), "invalid_type", "stream");
   expect_rejected(with(chat_body(), "stream_options", true), "invalid_type", "stream_options");
-  expect_rejected(with(chat_body(), "stream_options", {{"include_usage", 1}}), "invalid_type", "stream_options.include_usage");
+  expect_rejected(with(chat_body(), "stream_options", {{"include_usage", 1}}), "invalid_type",
+                  "stream_options.include_usage");
   expect_rejected(with(chat_body(), "stop", 5), "invalid_type", "stop");
   expect_rejected(with(chat_body(), "stop", {"a", 1}), "invalid_type", "stop");
   expect_rejected(with(chat_body(), "stop", {"a", "b", "c", "d", "e"}), "invalid_value", "stop");

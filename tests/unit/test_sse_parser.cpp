@@ -35,9 +35,8 @@ const std::string kStream =
     "data: line one\ndata: line two\n\n"
     "data: [DONE]\n\n";
 
-const std::vector<std::string> kExpected = {
-    "{\"choices\":[{\"delta\":{\"content\":\"Grüße, 世界 🎉\"}}]}", "{\"a\":1}", "no-space",
-    "line one\nline two", "[DONE]"};
+const std::vector<std::string> kExpected = {"{\"choices\":[{\"delta\":{\"content\":\"Grüße, 世界 🎉\"}}]}", "{\"a\":1}",
+                                            "no-space", "line one\nline two", "[DONE]"};
 
 TEST(SseParser, WholeStreamInOnePiece) {
   auto events = parse_in_pieces(kStream, {});
@@ -64,8 +63,10 @@ TEST(SseParser, FedOneByteAtATimeIncludingInsideUtf8) {
 TEST(SseParser, CrlfLineEndingsSplitEverywhere) {
   std::string crlf;
   for (char c : kStream) {
-    if (c == '\n') crlf += "\r\n";
-    else crlf += c;
+    if (c == '\n')
+      crlf += "\r\n";
+    else
+      crlf += c;
   }
   for (std::size_t cut = 0; cut <= crlf.size(); ++cut)
     ASSERT_EQ(data_of(parse_in_pieces(crlf, {cut})), kExpected) << "cut at " << cut;

@@ -10,16 +10,19 @@ using chrysalis::worker::StreamShaper;
 
 namespace {
 SseEvent content(const std::string& text) {
-  nlohmann::json chunk = {{"id", "c1"}, {"object", "chat.completion.chunk"},
+  nlohmann::json chunk = {{"id", "c1"},
+                          {"object", "chat.completion.chunk"},
                           {"choices", {{{"index", 0}, {"delta", {{"content", text}}}, {"finish_reason", nullptr}}}}};
   return {chunk.dump(), false};
 }
 SseEvent finish(const std::string& reason) {
-  nlohmann::json chunk = {{"id", "c1"}, {"choices", {{{"index", 0}, {"delta", nlohmann::json::object()}, {"finish_reason", reason}}}}};
+  nlohmann::json chunk = {
+      {"id", "c1"}, {"choices", {{{"index", 0}, {"delta", nlohmann::json::object()}, {"finish_reason", reason}}}}};
   return {chunk.dump(), false};
 }
 SseEvent usage(int prompt, int completion) {
-  nlohmann::json chunk = {{"id", "c1"}, {"choices", nlohmann::json::array()},
+  nlohmann::json chunk = {{"id", "c1"},
+                          {"choices", nlohmann::json::array()},
                           {"usage", {{"prompt_tokens", prompt}, {"completion_tokens", completion}}}};
   return {chunk.dump(), false};
 }
@@ -101,6 +104,7 @@ TEST(PrepareEngineBody, ClampsMaxTokensAndForcesStreamingUsage) {
   EXPECT_EQ(body["stream"], true);
   EXPECT_EQ(body["stream_options"]["include_usage"], true);
   EXPECT_EQ(body["model"], "engine-name");
-  auto smaller = nlohmann::json::parse(chrysalis::worker::prepare_engine_body(R"({"model":"m","max_tokens":5})", 100, ""));
+  auto smaller =
+      nlohmann::json::parse(chrysalis::worker::prepare_engine_body(R"({"model":"m","max_tokens":5})", 100, ""));
   EXPECT_EQ(smaller["max_tokens"], 5);
 }

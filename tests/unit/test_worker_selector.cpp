@@ -16,11 +16,8 @@ TEST(WorkerSelector, PrefersLowestExpectedWait) {
 
 TEST(WorkerSelector, SkipsDisabledFullExpensiveAndOtherModels) {
   std::vector<WorkerCandidate> workers = {
-      {"other", 1000, 4, 0, true, 1},
-      {"m", 1000, 4, 0, false, 1},
-      {"m", 1000, 2, 2, true, 1},
-      {"m", 5000, 4, 0, true, 1},
-      {"m", 2000, 4, 3, true, 500},
+      {"other", 1000, 4, 0, true, 1}, {"m", 1000, 4, 0, false, 1},  {"m", 1000, 2, 2, true, 1},
+      {"m", 5000, 4, 0, true, 1},     {"m", 2000, 4, 3, true, 500},
   };
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 4);
 }

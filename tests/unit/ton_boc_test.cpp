@@ -18,7 +18,8 @@ std::string error_of(const Bytes& bytes, const BocLimits& limits = {}) {
 }
 
 // A BoC from raw cell bytes: generic magic, 1-byte refs and offsets, no index, optional CRC.
-Bytes make_boc(const std::vector<Bytes>& cells, bool crc = false, unsigned roots = 1, unsigned absent = 0, std::vector<uint8_t> root_list = {0}) {
+Bytes make_boc(const std::vector<Bytes>& cells, bool crc = false, unsigned roots = 1, unsigned absent = 0,
+               std::vector<uint8_t> root_list = {0}) {
   Bytes data;
   for (const auto& c : cells) data.insert(data.end(), c.begin(), c.end());
   Bytes out = from_hex("b5ee9c72");
@@ -67,7 +68,16 @@ TEST(TonBoc, RoundTripsWithEveryOptionAndSeveralRoots) {
 
 TEST(TonBoc, OldIndexedMagicIsRead) {
   // 0x68ff65f3: size, off_bytes, cells, roots, absent, total, index, data (root = cell 0).
-  Bytes bytes = from_hex("68ff65f3" "01" "01" "01" "01" "00" "03" "03" "0002ab");
+  Bytes bytes = from_hex(
+      "68ff65f3"
+      "01"
+      "01"
+      "01"
+      "01"
+      "00"
+      "03"
+      "03"
+      "0002ab");
   EXPECT_EQ(deserialize_boc_single(bytes)->hash(), CellBuilder().store_uint(0xab, 8).end_cell()->hash());
 }
 
@@ -95,9 +105,16 @@ TEST(TonBoc, HeaderProblemsAreNamed) {
 
 TEST(TonBoc, CountsBeyondLimitsAreRefused) {
   // 4-byte counts claiming 4 billion cells.
-  Bytes huge = from_hex("b5ee9c7204" "01" "ffffffff" "00000001" "00000000" "ff");
+  Bytes huge = from_hex(
+      "b5ee9c7204"
+      "01"
+      "ffffffff"
+      "00000001"
+      "00000000"
+      "ff");
   EXPECT_NE(error_of(huge).find("exceeds the limit"), std::string::npos);
-  EXPECT_NE(error_of(make_boc({from_hex("0002ab")}, false, 2, 0, {0, 0})).find("root count 2 exceeds its cell count 1"), std::string::npos);
+  EXPECT_NE(error_of(make_boc({from_hex("0002ab")}, false, 2, 0, {0, 0})).find("root count 2 exceeds its cell count 1"),
+            std::string::npos);
   EXPECT_NE(error_of(make_boc({from_hex("0002ab")}, false, 0, 0, {})).find("no roots"), std::string::npos);
   EXPECT_NE(error_of(make_boc({from_hex("0002ab")}, false, 1, 1)).find("absent"), std::string::npos);
   EXPECT_NE(error_of(make_boc({from_hex("0002ab")}, false, 1, 0, {1})).find("root index 1"), std::string::npos);
@@ -112,7 +129,8 @@ TEST(TonBoc, CountsBeyondLimitsAreRefused) {
 TEST(TonBoc, BackwardAndSelfReferencesAreRefused) {
   EXPECT_NE(error_of(make_boc({from_hex("010000")})).find("backward reference or cycle"), std::string::npos);  // self
   // cell 1 points back to cell 0: a cycle 0 -> 1 -> 0.
-  EXPECT_NE(error_of(make_boc({from_hex("010001"), from_hex("010000")})).find("backward reference or cycle"), std::string::npos);
+  EXPECT_NE(error_of(make_boc({from_hex("010001"), from_hex("010000")})).find("backward reference or cycle"),
+            std::string::npos);
   EXPECT_NE(error_of(make_boc({from_hex("010005")})).find("reference to cell 5 of 1"), std::string::npos);
 }
 
@@ -154,7 +172,9 @@ TEST(TonBoc, TooDeepTreesAreRefused) {
       data.insert(data.end(), {0x00, 0x00});
     }
   }
-  Bytes boc = from_hex("b5ee9c7202" "02");
+  Bytes boc = from_hex(
+      "b5ee9c7202"
+      "02");
   boc.insert(boc.end(), {static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n), 0, 1, 0, 0,
                          static_cast<uint8_t>(data.size() >> 8), static_cast<uint8_t>(data.size()), 0, 0});
   boc.insert(boc.end(), data.begin(), data.end());
@@ -184,7 +204,11 @@ TEST(TonBoc, IntegrityProblemsAreRefused) {
 
 TEST(TonBoc, RandomCorruptionNeverCrashes) {
   auto leaf = CellBuilder().store_uint(0x1234, 13).end_cell();
-  auto root = CellBuilder().store_uint(7, 32).store_ref(leaf).store_ref(CellBuilder().store_ref(leaf).store_coins(5).end_cell()).end_cell();
+  auto root = CellBuilder()
+                  .store_uint(7, 32)
+                  .store_ref(leaf)
+                  .store_ref(CellBuilder().store_ref(leaf).store_coins(5).end_cell())
+                  .end_cell();
   std::mt19937 rng(42);
   for (bool crc : {false, true}) {
     Bytes good = serialize_boc(root, {.index = !crc, .crc32c = crc});

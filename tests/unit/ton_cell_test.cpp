@@ -51,7 +51,8 @@ TEST(TonCell, BigIntegersFromBytes) {
   // Signed from bytes: 0xff80 = -128 fits in 8 bits; 0x0080 = +128 does not.
   EXPECT_EQ(CellSlice(CellBuilder().store_int_be(from_hex("ff80"), 8).end_cell()).load_int(8), -128);
   EXPECT_NE(error_of([] { CellBuilder().store_int_be(from_hex("0080"), 8); }).find("does not fit"), std::string::npos);
-  EXPECT_NE(error_of([] { CellBuilder().store_uint_be(Bytes(32, 0xff), 255); }).find("does not fit"), std::string::npos);
+  EXPECT_NE(error_of([] { CellBuilder().store_uint_be(Bytes(32, 0xff), 255); }).find("does not fit"),
+            std::string::npos);
   EXPECT_NO_THROW(CellBuilder().store_uint_be(big, 249));  // 0x01… has 249 significant bits
   EXPECT_THROW(CellBuilder().store_uint_be(big, 248), CellOverflow);
 }
@@ -110,7 +111,9 @@ TEST(TonCell, AddressesStdAndNone) {
   EXPECT_FALSE(s.load_address_opt().has_value());
   EXPECT_NE(error_of([&] { s.load_address(); }).find("addr_none"), std::string::npos);
   // addr_extern$01 is refused with its name.
-  EXPECT_NE(error_of([] { CellSlice(CellBuilder().store_uint(1, 2).store_uint(0, 9).end_cell()).load_address_opt(); }).find("addr_extern"),
+  EXPECT_NE(error_of([] {
+              CellSlice(CellBuilder().store_uint(1, 2).store_uint(0, 9).end_cell()).load_address_opt();
+            }).find("addr_extern"),
             std::string::npos);
 }
 

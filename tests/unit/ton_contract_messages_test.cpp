@@ -94,16 +94,23 @@ TEST_F(TonContractVectors, InitDataAndAddresses) {
   expect_cell(proxy_init.data, v["init_data"]["proxy"], "proxy init data");
   auto proxy = net.proxy_address(addr("proxy_owner"), pub);
   EXPECT_EQ(proxy, addr("proxy"));
-  expect_cell(net.client_state_init(addr("client_owner"), proxy, pub).data, v["init_data"]["client"], "client init data");
-  expect_cell(net.worker_state_init(addr("worker_owner"), proxy, pub).data, v["init_data"]["worker"], "worker init data");
+  expect_cell(net.client_state_init(addr("client_owner"), proxy, pub).data, v["init_data"]["client"],
+              "client init data");
+  expect_cell(net.worker_state_init(addr("worker_owner"), proxy, pub).data, v["init_data"]["worker"],
+              "worker init data");
   EXPECT_EQ(net.client_address(addr("client_owner"), proxy, pub), addr("client"));
   EXPECT_EQ(net.worker_address(addr("worker_owner"), proxy, pub), addr("worker"));
 }
 
 TEST_F(TonContractVectors, SignedPayloadsAndBodies) {
-  struct Case { const char* name; uint32_t op; const char* target; };
-  for (auto c : {Case{"client_charge", op::kClientCharge, "client"}, Case{"client_refund", op::kClientRefund, "client"},
-                 Case{"worker_payout", op::kWorkerPayout, "worker"}, Case{"proxy_save_state", op::kProxySaveState, "proxy"}}) {
+  struct Case {
+    const char* name;
+    uint32_t op;
+    const char* target;
+  };
+  for (auto c :
+       {Case{"client_charge", op::kClientCharge, "client"}, Case{"client_refund", op::kClientRefund, "client"},
+        Case{"worker_payout", op::kWorkerPayout, "worker"}, Case{"proxy_save_state", op::kProxySaveState, "proxy"}}) {
     const auto& s = v["signed"][c.name];
     SignedPayload p;
     p.op = c.op;
@@ -127,16 +134,20 @@ TEST_F(TonContractVectors, SignedPayloadsAndBodies) {
     EXPECT_EQ(check_signed_body(parsed, key.public_key(), p.target, root), 0) << c.name;
     EXPECT_EQ(check_signed_body(parsed, key.public_key(), root, root), error::kWrongTarget);
     EXPECT_EQ(check_signed_body(parsed, key.public_key(), p.target, p.target), error::kWrongRoot);
-    EXPECT_EQ(check_signed_body(parsed, Ed25519Key::from_seed(std::vector<uint8_t>(32, 9)).public_key(), p.target, root),
-              error::kBadSignature);
+    EXPECT_EQ(
+        check_signed_body(parsed, Ed25519Key::from_seed(std::vector<uint8_t>(32, 9)).public_key(), p.target, root),
+        error::kBadSignature);
   }
   // the typed builders make the same bodies
   auto amount = [&](const char* n) { return std::stoull(v["signed"][n]["amount"].get<std::string>()); };
-  expect_cell(client_body::charge(addr("client"), root, amount("client_charge"), key, 77), v["signed"]["client_charge"]["body"], "charge");
-  expect_cell(client_body::refund(addr("client"), root, amount("client_refund"), key, 77), v["signed"]["client_refund"]["body"], "refund");
-  expect_cell(worker_body::payout(addr("worker"), root, amount("worker_payout"), key, 77), v["signed"]["worker_payout"]["body"], "payout");
-  expect_cell(proxy_body::save_state(addr("proxy"), root, 42, h256(0xfeedfacecafebeefULL), key, 77), v["signed"]["proxy_save_state"]["body"],
-              "save state");
+  expect_cell(client_body::charge(addr("client"), root, amount("client_charge"), key, 77),
+              v["signed"]["client_charge"]["body"], "charge");
+  expect_cell(client_body::refund(addr("client"), root, amount("client_refund"), key, 77),
+              v["signed"]["client_refund"]["body"], "refund");
+  expect_cell(worker_body::payout(addr("worker"), root, amount("worker_payout"), key, 77),
+              v["signed"]["worker_payout"]["body"], "payout");
+  expect_cell(proxy_body::save_state(addr("proxy"), root, 42, h256(0xfeedfacecafebeefULL), key, 77),
+              v["signed"]["proxy_save_state"]["body"], "save state");
 }
 
 TEST_F(TonContractVectors, PlainBodies) {
@@ -164,10 +175,10 @@ TEST_F(TonContractVectors, PlainBodies) {
   expect_cell(root_body::set_codes(codes, 19), b["root_set_codes"], "set codes");
   expect_cell(root_body::change_owner(addr("proxy_owner"), 20), b["root_change_owner"], "change owner");
   expect_cell(root_body::upgrade_root(code("rootCode"), 21), b["root_upgrade_root"], "upgrade root");
-  expect_cell(proxy_body::client_charge_notify(100, 250, addr("client_owner"), addr("worker_owner"), 22), b["proxy_client_charge_notify"],
-              "charge notify");
-  expect_cell(proxy_body::worker_payout_request(7, 70, addr("worker_owner"), addr("client_owner"), 23), b["proxy_worker_payout_request"],
-              "payout request");
+  expect_cell(proxy_body::client_charge_notify(100, 250, addr("client_owner"), addr("worker_owner"), 22),
+              b["proxy_client_charge_notify"], "charge notify");
+  expect_cell(proxy_body::worker_payout_request(7, 70, addr("worker_owner"), addr("client_owner"), 23),
+              b["proxy_worker_payout_request"], "payout request");
   expect_cell(excesses_body(24), b["excesses"], "excesses");
   expect_cell(payout_body(25), b["payout"], "payout");
 }

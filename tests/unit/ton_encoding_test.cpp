@@ -9,8 +9,8 @@ namespace {
 Bytes ascii(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 TEST(TonEncoding, ChecksumsMatchTheirCheckValues) {
-  EXPECT_EQ(crc32c(ascii("123456789")), 0xE3069283u);  // CRC-32C check value
-  EXPECT_EQ(crc16_xmodem(ascii("123456789")), 0x31C3);   // CRC-16/XMODEM check value
+  EXPECT_EQ(crc32c(ascii("123456789")), 0xE3069283u);   // CRC-32C check value
+  EXPECT_EQ(crc16_xmodem(ascii("123456789")), 0x31C3);  // CRC-16/XMODEM check value
 }
 
 TEST(TonEncoding, Base64BothAlphabetsAndPadding) {

@@ -126,7 +126,8 @@ TEST(TonToncenterErrors, RetryRule) {
   EXPECT_TRUE(is_retryable(429, ClientError::none, "rate limit"));
   EXPECT_TRUE(is_retryable(500, ClientError::none, "LITE_SERVER_NETWORK timeout"));
   EXPECT_TRUE(is_retryable(504, ClientError::none, ""));
-  EXPECT_FALSE(is_retryable(500, ClientError::none, "LITE_SERVER_UNKNOWN: cannot apply external message to current state : x"));
+  EXPECT_FALSE(
+      is_retryable(500, ClientError::none, "LITE_SERVER_UNKNOWN: cannot apply external message to current state : x"));
   EXPECT_FALSE(is_retryable(400, ClientError::none, ""));
   EXPECT_FALSE(is_retryable(404, ClientError::none, ""));
   EXPECT_FALSE(is_retryable(422, ClientError::none, ""));
@@ -184,13 +185,15 @@ TEST(TonToncenterParse, GetMethodWalletAndFees) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.gas_used, 123u);
   ASSERT_EQ(r.stack.size(), 1u);
-  auto w = parse_wallet_information(json::parse(R"({"wallet":true,"wallet_type":"wallet v4 r2","seqno":7,"wallet_id":698983191,
+  auto w = parse_wallet_information(
+      json::parse(R"({"wallet":true,"wallet_type":"wallet v4 r2","seqno":7,"wallet_id":698983191,
     "balance":"5000","account_state":"active","last_transaction_id":{"lt":"9","hash":"AQ=="}})"));
   EXPECT_TRUE(w.wallet);
   EXPECT_EQ(w.seqno, 7u);
   EXPECT_EQ(w.wallet_id, 698983191u);
   EXPECT_EQ(w.balance, 5000u);
-  auto f = parse_fee_estimate(json::parse(R"({"source_fees":{"in_fwd_fee":1,"storage_fee":2,"gas_fee":3,"fwd_fee":4}})"));
+  auto f =
+      parse_fee_estimate(json::parse(R"({"source_fees":{"in_fwd_fee":1,"storage_fee":2,"gas_fee":3,"fwd_fee":4}})"));
   EXPECT_EQ(f.total(), 10u);
 }
 

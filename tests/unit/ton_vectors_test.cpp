@@ -45,12 +45,12 @@ bool vectors_required() {
   return v && std::string(v) == "1";
 }
 
-#define TON_VECTORS_OR_SKIP(var)                                   \
-  std::string why_missing_;                                        \
-  const json* var = vectors(why_missing_);                         \
-  if (!var) {                                                      \
-    if (vectors_required()) FAIL() << why_missing_;                \
-    GTEST_SKIP() << why_missing_;                                  \
+#define TON_VECTORS_OR_SKIP(var)                    \
+  std::string why_missing_;                         \
+  const json* var = vectors(why_missing_);          \
+  if (!var) {                                       \
+    if (vectors_required()) FAIL() << why_missing_; \
+    GTEST_SKIP() << why_missing_;                   \
   }
 
 uint64_t hex_u64(const std::string& hex) { return std::stoull(hex, nullptr, 16); }
@@ -75,8 +75,10 @@ CellRef build(const json& spec) {
     if (kind == "uint") {
       unsigned bits = op[1];
       std::string hex = op[2];
-      if (hex.size() <= 16) b.store_uint(hex_u64(hex), bits);
-      else b.store_uint_be(from_hex(hex), bits);
+      if (hex.size() <= 16)
+        b.store_uint(hex_u64(hex), bits);
+      else
+        b.store_uint_be(from_hex(hex), bits);
     } else if (kind == "int") {
       unsigned bits = op[1];
       std::string hex = op[2];
@@ -96,11 +98,15 @@ CellRef build(const json& spec) {
       b.store_bytes(from_hex(op[1].get<std::string>()));
     } else if (kind == "coins") {
       std::string hex = op[1];
-      if (hex.size() <= 16) b.store_coins(hex_u64(hex));
-      else b.store_coins_be(from_hex(hex));
+      if (hex.size() <= 16)
+        b.store_coins(hex_u64(hex));
+      else
+        b.store_coins_be(from_hex(hex));
     } else if (kind == "address") {
-      if (op[1].is_null()) b.store_address_none();
-      else b.store_address(Address::parse(op[1].get<std::string>()));
+      if (op[1].is_null())
+        b.store_address_none();
+      else
+        b.store_address(Address::parse(op[1].get<std::string>()));
     } else if (kind == "ref") {
       b.store_ref(build(op[1]));
     } else if (kind == "maybe_ref") {
@@ -125,7 +131,10 @@ void read_back(const CellRef& cell, const json& spec, const std::string& where) 
       Bytes got = s.load_uint_be(bits);
       // Compare the low `bits` bits of both big-endian numbers.
       for (unsigned i = 0; i < bits; ++i) {
-        auto bit_of = [&](const Bytes& v) { size_t k = i / 8; return k < v.size() && ((v[v.size() - 1 - k] >> (i % 8)) & 1); };
+        auto bit_of = [&](const Bytes& v) {
+          size_t k = i / 8;
+          return k < v.size() && ((v[v.size() - 1 - k] >> (i % 8)) & 1);
+        };
         ASSERT_EQ(bit_of(got), bit_of(want)) << where << " " << kind << " bit " << i;
       }
     } else if (kind == "bit") {
@@ -146,17 +155,22 @@ void read_back(const CellRef& cell, const json& spec, const std::string& where) 
       ASSERT_EQ(to_hex(s.load_coins_be()), to_hex(want)) << where;
     } else if (kind == "address") {
       auto a = s.load_address_opt();
-      if (op[1].is_null()) ASSERT_FALSE(a.has_value()) << where;
-      else ASSERT_EQ(a.value().to_raw(), op[1].get<std::string>()) << where;
+      if (op[1].is_null())
+        ASSERT_FALSE(a.has_value()) << where;
+      else
+        ASSERT_EQ(a.value().to_raw(), op[1].get<std::string>()) << where;
     } else if (kind == "ref") {
       read_back(s.load_ref(), op[1], where + "/ref");
     } else if (kind == "maybe_ref") {
       CellRef r = s.load_maybe_ref();
-      if (op[1].is_null()) ASSERT_EQ(r, nullptr) << where;
-      else read_back(r, op[1], where + "/maybe_ref");
+      if (op[1].is_null())
+        ASSERT_EQ(r, nullptr) << where;
+      else
+        read_back(r, op[1], where + "/maybe_ref");
     } else if (kind == "chain") {
       unsigned n = op[1];
-      if (n == 0) ASSERT_EQ(s.load_uint(8), 0x2au) << where;
+      if (n == 0)
+        ASSERT_EQ(s.load_uint(8), 0x2au) << where;
       else {
         ASSERT_EQ(s.load_uint(7), (n - 1) % 128) << where;
         ASSERT_EQ(s.load_ref()->depth(), n - 1) << where;
@@ -178,9 +192,12 @@ TEST(TonVectors, CellsHashDepthAndBocBytes) {
     EXPECT_EQ(cell->refs().size(), c["refs"].get<size_t>()) << name;
     EXPECT_EQ(cell->bits_text(), c["bits_text"].get<std::string>()) << name;
     EXPECT_EQ(to_hex(serialize_boc(cell)), c["boc_hex"].get<std::string>()) << name;
-    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = false, .crc32c = false})), c["boc_plain_hex"].get<std::string>()) << name;
-    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = true, .crc32c = true})), c["boc_idx_crc_hex"].get<std::string>()) << name;
-    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = true, .crc32c = false})), c["boc_idx_hex"].get<std::string>()) << name;
+    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = false, .crc32c = false})), c["boc_plain_hex"].get<std::string>())
+        << name;
+    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = true, .crc32c = true})), c["boc_idx_crc_hex"].get<std::string>())
+        << name;
+    EXPECT_EQ(to_hex(serialize_boc(cell, {.index = true, .crc32c = false})), c["boc_idx_hex"].get<std::string>())
+        << name;
   }
 }
 
@@ -212,9 +229,14 @@ TEST(TonVectors, AddressesAllForms) {
     EXPECT_EQ(addr.to_friendly(false, true), a["testnet_non_bounceable"].get<std::string>());
     EXPECT_EQ(addr.to_friendly(true, false, false), a["bounceable_std"].get<std::string>());
     EXPECT_EQ(addr.to_friendly(false, true, false), a["testnet_non_bounceable_std"].get<std::string>());
-    struct Form { const char* key; bool bounceable; bool testnet; };
-    for (Form f : {Form{"bounceable", true, false}, Form{"non_bounceable", false, false}, Form{"testnet_bounceable", true, true},
-                   Form{"testnet_non_bounceable", false, true}, Form{"bounceable_std", true, false}, Form{"testnet_non_bounceable_std", false, true}}) {
+    struct Form {
+      const char* key;
+      bool bounceable;
+      bool testnet;
+    };
+    for (Form f : {Form{"bounceable", true, false}, Form{"non_bounceable", false, false},
+                   Form{"testnet_bounceable", true, true}, Form{"testnet_non_bounceable", false, true},
+                   Form{"bounceable_std", true, false}, Form{"testnet_non_bounceable_std", false, true}}) {
       ParsedAddress p = parse_address_text(a[f.key].get<std::string>());
       EXPECT_EQ(p.address, addr) << f.key;
       EXPECT_TRUE(p.friendly);
@@ -229,7 +251,8 @@ TEST(TonVectors, StateInitAddresses) {
   for (const auto& s : v->at("state_inits")) {
     StateInit init{build(s["code"]), build(s["data"])};
     EXPECT_EQ(to_hex(serialize_boc(build_state_init(init))), s["state_init_boc_hex"].get<std::string>()) << s["name"];
-    EXPECT_EQ(contract_address(s["workchain"].get<int>(), init).to_raw(), s["address_raw"].get<std::string>()) << s["name"];
+    EXPECT_EQ(contract_address(s["workchain"].get<int>(), init).to_raw(), s["address_raw"].get<std::string>())
+        << s["name"];
   }
 }
 
@@ -281,7 +304,9 @@ TEST(TonVectors, WalletV4R2SignedTransfers) {
                                           : wallet.create_transfer(key, t["seqno"].get<uint32_t>(), valid_until, out);
     EXPECT_EQ(to_hex(serialize_boc(ext)), t["boc_hex"].get<std::string>()) << name;
     EXPECT_EQ(ext->hash_hex(), t["hash"].get<std::string>()) << name;
-    EXPECT_EQ(wallet.create_transfer_body(key, t["seqno"], valid_until, out)->hash_hex(), t["body_hash"].get<std::string>()) << name;
+    EXPECT_EQ(wallet.create_transfer_body(key, t["seqno"], valid_until, out)->hash_hex(),
+              t["body_hash"].get<std::string>())
+        << name;
   }
 }
 
