@@ -78,6 +78,155 @@ bool managed_header(const std::string& name) {
   return n == "host" || n == "content-length" || n == "connection" || n == "transfer-encoding";
 }
 
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+
+// The request as sent: Connection: close, our own Host, the caller's other headers.
+bhttp::request<bhttp::string_body> make_message(ClientRequest& request, const Url& url, const std::string& where) {
+  bhttp::request<bhttp::string_body> message;
+  message.version(11);
+  if (auto verb = bhttp::string_to_verb(request.method); verb != bhttp::verb::unknown)
+    message.method(verb);
+  else
+    message.method_string(request.method);
+  message.target(url.target_for(request.target));
+  message.set(bhttp::field::host, url.port == 80 ? url.host : where);
+  message.set(bhttp::field::user_agent, "chrysalis");
+  for (const auto& [name, value] : request.headers)
+    if (!managed_header(name)) message.insert(name, value);
+  message.keep_alive(false);
+  message.body() = std::move(request.body);
+  message.prepare_payload();
+  return message;
+}
+
+// One run of a StreamingRequest: its result and the phases that fill it. Each phase that fails
+// records why, closes the connection and returns false.
+struct Exchange {
+  std::shared_ptr<StreamingRequest::Impl> impl;
+  std::string where;  // host:port, for messages
+  std::chrono::milliseconds timeout;
+  ClientResult result;
+
+  // Every failure funnels through here: a cancel or timeout explains any socket error it caused.
+  void fail(ClientError kind, const std::string& what, const error_code& ec) {
+    if (impl->cancelled) {
+      result.error = ClientError::cancelled;
+      result.message = "request to " + where + " cancelled";
+    } else if (impl->timed_out) {
+      result.error = ClientError::timeout;
+      result.message = "request to " + where + " timed out after " + std::to_string(timeout.count()) + " ms";
+    } else {
+      result.error = kind;
+      result.message = what + (ec ? ": " + ec.message() : std::string());
+    }
+  }
+
+  void finish() {
+    impl->finished = true;
+    impl->deadline.cancel();
+    error_code ignored;
+    impl->socket.shutdown(tcp::socket::shutdown_both, ignored);
+    impl->socket.close(ignored);
+  }
+
+  // The timer that aborts the whole exchange once `timeout` has passed.
+  void arm_deadline() {
+    impl->deadline.expires_after(timeout);
+    impl->deadline.async_wait([weak = std::weak_ptr<StreamingRequest::Impl>(impl)](error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->finished) return;
+      self->timed_out = true;
+      self->abort();
+    });
+  }
+
+  // Resolve (IP literals skip the resolver) and connect.
+  asio::awaitable<bool> connect(const Url& url) {
+    error_code ec;
+    std::vector<tcp::endpoint> endpoints;
+    if (auto address = asio::ip::make_address(url.host, ec); !ec) {
+      endpoints.emplace_back(address, url.port);
+    } else {
+      std::string port = std::to_string(url.port);
+      auto results =
+          co_await impl->resolver.async_resolve(url.host, port, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || results.empty()) {
+        fail(ClientError::resolve_failed, "cannot resolve host of " + where, ec);
+        finish();
+        co_return false;
+      }
+      for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    }
+    if (impl->cancelled || impl->timed_out) {  // closed while resolving: nothing left to fail on
+      fail(ClientError::cancelled, "", {});
+      finish();
+      co_return false;
+    }
+    co_await asio::async_connect(impl->socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      fail(ClientError::connect_failed, "cannot connect to " + where, ec);
+      finish();
+      co_return false;
+    }
+    impl->socket.set_option(tcp::no_delay(true), ec);
+    co_return true;
+  }
+
+  // The response head, handed to on_head. A failed send shows here: a server may answer early
+  // (413) and stop reading, and then its answer is still worth reading.
+  asio::awaitable<bool> read_head(ResponseParser& parser, beast::flat_buffer& buffer, const error_code& send_ec,
+                                  const HeadCallback& on_head) {
+    error_code ec;
+    co_await bhttp::async_read_header(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (send_ec)
+        fail(ClientError::send_failed, "cannot send request to " + where, send_ec);
+      else if (is_parse_error(ec))
+        fail(ClientError::bad_response, "invalid HTTP response from " + where, ec);
+      else
+        fail(ClientError::read_failed, "no response from " + where, ec);
+      finish();
+      co_return false;
+    }
+    ResponseHead head;
+    head.status = static_cast<int>(parser.get().result_int());
+    for (const auto& field : parser.get()) {
+      auto [it, inserted] = head.headers.emplace(lower(to_std(field.name_string())), std::string(field.value()));
+      if (!inserted) it->second += ", " + std::string(field.value());
+    }
+    result.status = head.status;
+    if (on_head) on_head(head);
+    co_return true;
+  }
+
+  // Body, delivered piece by piece as the parser de-chunks it, until done or on_body says stop.
+  asio::awaitable<bool> read_body(ResponseParser& parser, beast::flat_buffer& buffer, const BodyCallback& on_body) {
+    std::array<char, 16 * 1024> piece;
+    bool stopped = false;
+    error_code ec;
+    while (!parser.is_done() && !stopped) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      co_await bhttp::async_read_some(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::need_buffer) ec = {};  // our piece is full: deliver it and go on
+      std::size_t got = piece.size() - parser.get().body().size;
+      if (got > 0) {
+        result.body_bytes += got;
+        if (on_body && !on_body(std::string_view(piece.data(), got))) stopped = true;
+      }
+      if (ec && !stopped) {
+        if (is_parse_error(ec))
+          fail(ClientError::bad_response, "malformed response body from " + where, ec);
+        else
+          fail(ClientError::read_failed, "connection to " + where + " ended before the response was complete", ec);
+        finish();
+        co_return false;
+      }
+    }
+    co_return true;
+  }
+};
+
 }  // namespace
 
 StreamingRequest::StreamingRequest(asio::any_io_executor executor) : impl_(std::make_shared<Impl>(executor)) {}
@@ -96,153 +245,42 @@ void StreamingRequest::cancel() {
 bool StreamingRequest::cancelled() const { return impl_->cancelled; }
 
 asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadCallback on_head, BodyCallback on_body) {
-  auto impl = impl_;
-  ClientResult result;
   std::string why;
   auto url = parse_url(request.url, &why);
   if (!url) {
+    ClientResult result;
     result.error = ClientError::invalid_url;
     result.message = why;
     co_return result;
   }
-  const std::string where = url->authority();
-
-  // Every failure funnels through here: a cancel or timeout explains any socket error it caused.
-  auto fail = [&](ClientError kind, const std::string& what, const error_code& ec) {
-    if (impl->cancelled) {
-      result.error = ClientError::cancelled;
-      result.message = "request to " + where + " cancelled";
-    } else if (impl->timed_out) {
-      result.error = ClientError::timeout;
-      result.message = "request to " + where + " timed out after " + std::to_string(request.timeout.count()) + " ms";
-    } else {
-      result.error = kind;
-      result.message = what + (ec ? ": " + ec.message() : std::string());
-    }
-  };
-  auto finish = [&] {
-    impl->finished = true;
-    impl->deadline.cancel();
-    error_code ignored;
-    impl->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    impl->socket.close(ignored);
-  };
-
-  if (impl->cancelled) {
-    fail(ClientError::cancelled, "", {});
-    co_return result;
+  Exchange ex{impl_, url->authority(), request.timeout, {}};
+  if (ex.impl->cancelled) {
+    ex.fail(ClientError::cancelled, "", {});
+    co_return ex.result;
   }
-  impl->deadline.expires_after(request.timeout);
-  impl->deadline.async_wait([weak = std::weak_ptr<Impl>(impl)](error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->finished) return;
-    self->timed_out = true;
-    self->abort();
-  });
+  ex.arm_deadline();
+  if (!co_await ex.connect(*url)) co_return ex.result;
 
-  // Resolve (IP literals skip the resolver) and connect.
-  error_code ec;
-  std::vector<tcp::endpoint> endpoints;
-  if (auto address = asio::ip::make_address(url->host, ec); !ec) {
-    endpoints.emplace_back(address, url->port);
-  } else {
-    auto results = co_await impl->resolver.async_resolve(url->host, std::to_string(url->port),
-                                                         asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || results.empty()) {
-      fail(ClientError::resolve_failed, "cannot resolve host of " + where, ec);
-      finish();
-      co_return result;
-    }
-    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-  }
-  if (impl->cancelled || impl->timed_out) {  // closed while resolving: nothing left to fail on
-    fail(ClientError::cancelled, "", {});
-    finish();
-    co_return result;
-  }
-  co_await asio::async_connect(impl->socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    fail(ClientError::connect_failed, "cannot connect to " + where, ec);
-    finish();
-    co_return result;
-  }
-  impl->socket.set_option(tcp::no_delay(true), ec);
-
-  // Send. A server may answer early (413) and stop reading; then its answer is still worth reading.
-  bhttp::request<bhttp::string_body> message;
-  message.version(11);
-  if (auto verb = bhttp::string_to_verb(request.method); verb != bhttp::verb::unknown)
-    message.method(verb);
-  else
-    message.method_string(request.method);
-  message.target(url->target_for(request.target));
-  message.set(bhttp::field::host, url->port == 80 ? url->host : where);
-  message.set(bhttp::field::user_agent, "chrysalis");
-  for (const auto& [name, value] : request.headers)
-    if (!managed_header(name)) message.insert(name, value);
-  message.keep_alive(false);
-  message.body() = std::move(request.body);
-  message.prepare_payload();
+  auto message = make_message(request, *url, ex.where);
   error_code send_ec;
-  co_await bhttp::async_write(impl->socket, message, asio::redirect_error(asio::use_awaitable, send_ec));
+  co_await bhttp::async_write(ex.impl->socket, message, asio::redirect_error(asio::use_awaitable, send_ec));
 
-  // Response head.
   beast::flat_buffer buffer;
-  bhttp::response_parser<bhttp::buffer_body> parser;
+  ResponseParser parser;
   // Streams may be long; the caller decides when to stop. (Not boost::none: Beast 1.74 compares
   // Content-Length against an empty optional and then rejects every sized body.)
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(64 * 1024);
-  co_await bhttp::async_read_header(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) {
-    if (send_ec)
-      fail(ClientError::send_failed, "cannot send request to " + where, send_ec);
-    else if (is_parse_error(ec))
-      fail(ClientError::bad_response, "invalid HTTP response from " + where, ec);
-    else
-      fail(ClientError::read_failed, "no response from " + where, ec);
-    finish();
-    co_return result;
-  }
-  ResponseHead head;
-  head.status = static_cast<int>(parser.get().result_int());
-  for (const auto& field : parser.get()) {
-    auto [it, inserted] = head.headers.emplace(lower(to_std(field.name_string())), std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
-  }
-  result.status = head.status;
-  if (on_head) on_head(head);
-
-  // Body, delivered piece by piece as the parser de-chunks it.
-  std::array<char, 16 * 1024> piece;
-  bool stopped = false;
-  while (!parser.is_done() && !stopped) {
-    parser.get().body().data = piece.data();
-    parser.get().body().size = piece.size();
-    co_await bhttp::async_read_some(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == bhttp::error::need_buffer) ec = {};  // our piece is full: deliver it and go on
-    std::size_t got = piece.size() - parser.get().body().size;
-    if (got > 0) {
-      result.body_bytes += got;
-      if (on_body && !on_body(std::string_view(piece.data(), got))) stopped = true;
-    }
-    if (ec && !stopped) {
-      if (is_parse_error(ec))
-        fail(ClientError::bad_response, "malformed response body from " + where, ec);
-      else
-        fail(ClientError::read_failed, "connection to " + where + " ended before the response was complete", ec);
-      finish();
-      co_return result;
-    }
-  }
+  if (!co_await ex.read_head(parser, buffer, send_ec, on_head)) co_return ex.result;
+  if (!co_await ex.read_body(parser, buffer, on_body)) co_return ex.result;
   // A callback may have called cancel(): report that rather than success.
-  if (impl->cancelled) {
-    fail(ClientError::cancelled, "", {});
+  if (ex.impl->cancelled) {
+    ex.fail(ClientError::cancelled, "", {});
   } else {
-    result.complete = parser.is_done();
+    ex.result.complete = parser.is_done();
   }
-  finish();
-  co_return result;
+  ex.finish();
+  co_return ex.result;
 }
 
 asio::awaitable<SimpleResponse> http_fetch(asio::any_io_executor executor, ClientRequest request,

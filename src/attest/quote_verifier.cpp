@@ -56,6 +56,106 @@ bool qe_identity_matches(const QeReport& qe, std::string& why) {
   return true;
 }
 
+// Records a failed check; phases return its false.
+bool failed(QuoteVerification& r, const char* code, std::string text) {
+  fail(r, code, std::move(text));
+  return false;
+}
+
+// The PCK chain from the quote, verified to a trust anchor at `now`; fills r.pck and r.valid_until.
+bool check_pck_chain(QuoteVerification& r, const QuoteSignatureData& sd, const TrustAnchors& anchors,
+                     std::chrono::system_clock::time_point now, std::vector<std::shared_ptr<X509>>& certs,
+                     ChainCheck& chain) {
+  try {
+    for (auto& c : load_pem_certificates(sd.pck_chain_pem)) certs.push_back(share(std::move(c)));
+  } catch (const std::exception& e) {
+    return failed(r, reason::kPckChainInvalid, std::string("PCK chain: ") + e.what());
+  }
+  if (certs.size() < 2 || certs.size() > 3)
+    return failed(r, reason::kPckChainInvalid,
+                  "PCK chain has " + std::to_string(certs.size()) + " certificates (want leaf, CA[, root])");
+  chain = verify_chain(certs, anchors, now);
+  if (!chain.ok()) return failed(r, chain_reason(chain.error), "PCK chain: " + chain.text);
+  if (X509_check_ca(certs[0].get()) != 0) return failed(r, reason::kPckChainInvalid, "PCK leaf is a CA certificate");
+  try {
+    r.pck = read_sgx_extension(certs[0].get());
+  } catch (const std::exception& e) {
+    return failed(r, reason::kPckChainInvalid, e.what());
+  }
+  r.valid_until = chain.earliest_not_after;
+  X509* anchor = chain.chain.back().get();
+  // A root carried in the quote is ignored for trust, but it must be the very root we trusted.
+  X509* carried = certs.back().get();
+  if (X509_check_issued(carried, carried) == X509_V_OK && X509_cmp(carried, anchor) != 0)
+    return failed(r, reason::kPckChainUntrusted, "the root certificate in the quote differs from the trusted root");
+  return true;
+}
+
+// The QE report signed by the PCK key, and the attestation key bound into it:
+// REPORTDATA = SHA-256(key || auth data) || 32 zero bytes.
+bool check_qe_report(QuoteVerification& r, const QuoteSignatureData& sd, X509* pck_leaf) {
+  EVP_PKEY* pck_key = X509_get0_pubkey(pck_leaf);
+  if (!pck_key || EVP_PKEY_get_base_id(pck_key) != EVP_PKEY_EC)
+    return failed(r, reason::kPckChainInvalid, "PCK leaf key is not an EC key");
+  if (!verify_p256_raw(pck_key, sd.qe_report_raw, sd.qe_report_signature))
+    return failed(r, reason::kQeReportSignature, "QE report signature does not verify with the PCK leaf key");
+  Bytes bound(sd.attestation_key.begin(), sd.attestation_key.end());
+  append(bound, sd.qe_auth_data);
+  Fixed<32> expected = sha256(bound);
+  const auto& rd = sd.qe_report.report_data;
+  if (std::memcmp(rd.data(), expected.data(), 32) != 0)
+    return failed(r, reason::kAttestationKeyBinding,
+                  "QE REPORTDATA[0..32) is not SHA-256(attestation key || QE auth data)");
+  for (size_t i = 32; i < 64; ++i)
+    if (rd[i]) return failed(r, reason::kAttestationKeyBinding, "QE REPORTDATA[32..64) is not zero");
+  return true;
+}
+
+// The quote signed by the attestation key over header + body.
+bool check_quote_signature(QuoteVerification& r, const TdxQuote& q) {
+  const auto& sd = q.signature;
+  PkeyPtr ak = p256_public_key(sd.attestation_key);
+  if (!ak) return failed(r, reason::kAttestationKeyBinding, "attestation key is not a P-256 point");
+  if (!verify_p256_raw(ak.get(), q.signed_region(), sd.quote_signature))
+    return failed(r, reason::kQuoteSignature, "quote signature does not verify with the attestation key");
+  return true;
+}
+
+// TD policy fixed for every network: no debug TD, reserved bits clear, SEPT #VE disabled.
+bool check_td_policy(QuoteVerification& r, const TdReportBody& b) {
+  if (b.td_attributes & kTdAttrDebug) return failed(r, reason::kTdDebug, "TDATTRIBUTES.DEBUG is set (debug TD)");
+  if (b.td_attributes & kTdAttrReservedTud)
+    return failed(r, reason::kTdAttributes, "TDATTRIBUTES reserved bits 1-7 are set");
+  if (!(b.td_attributes & kTdAttrSeptVeDisable))
+    return failed(r, reason::kTdAttributes, "TDATTRIBUTES.SEPT_VE_DISABLE is clear");
+  if (!all_zero(b.mr_signer_seam))
+    return failed(r, reason::kSeamFields, "MRSIGNERSEAM is not zero (not Intel's TDX module)");
+  if (b.seam_attributes != 0) return failed(r, reason::kSeamFields, "SEAMATTRIBUTES is not zero");
+  return true;
+}
+
+// Collateral: TCB status and revocation; without it, say what was not checked.
+QuoteVerification& apply_collateral(QuoteVerification& r, const Collateral* collateral, X509* pck_leaf,
+                                    const ChainCheck& chain, const TrustAnchors& anchors,
+                                    std::chrono::system_clock::time_point now) {
+  if (!collateral) {
+    r.tcb_status = "NotChecked";
+    r.checks_not_done = {kCheckTcbLevel, kCheckTdxModuleIdentity, kCheckQeIdentityCollateral, kCheckPckRevocation};
+    r.verified = true;
+    return r;
+  }
+  X509* issuer = chain.chain.size() > 1 ? chain.chain[1].get() : nullptr;
+  CollateralOutcome c = evaluate_collateral(*collateral, {*r.quote, *r.pck, pck_leaf, issuer}, anchors, now);
+  r.tcb_status = c.tcb_status.empty() ? "NotChecked" : c.tcb_status;
+  r.advisory_ids = c.advisory_ids;
+  r.checks_not_done = c.checks_not_done;
+  if (!c.reason.empty()) return fail(r, c.reason.c_str(), c.reason_text);
+  if (c.next_update < r.valid_until) r.valid_until = c.next_update;
+  if (r.tcb_status == "Revoked") return fail(r, reason::kTcbRevoked, "the platform's TCB level is Revoked");
+  r.verified = true;
+  return r;
+}
+
 }  // namespace
 
 QuoteVerification verify_quote(std::span<const uint8_t> bytes, const TrustAnchors& anchors,
@@ -69,92 +169,22 @@ QuoteVerification verify_quote(std::span<const uint8_t> bytes, const TrustAnchor
   }
   const TdxQuote& q = *r.quote;
   r.image_hash = image_hash(q.body);
-  const auto& sd = q.signature;
-
-  // 2. PCK chain to a trust anchor, checked at `now`.
+  // 2. PCK chain to a trust anchor. 3-4. QE report and attestation key. 5. Quote signature.
   std::vector<std::shared_ptr<X509>> certs;
-  try {
-    for (auto& c : load_pem_certificates(sd.pck_chain_pem)) certs.push_back(share(std::move(c)));
-  } catch (const std::exception& e) {
-    return fail(r, reason::kPckChainInvalid, std::string("PCK chain: ") + e.what());
-  }
-  if (certs.size() < 2 || certs.size() > 3)
-    return fail(r, reason::kPckChainInvalid,
-                "PCK chain has " + std::to_string(certs.size()) + " certificates (want leaf, CA[, root])");
-  ChainCheck chain = verify_chain(certs, anchors, now);
-  if (!chain.ok()) return fail(r, chain_reason(chain.error), "PCK chain: " + chain.text);
-  if (X509_check_ca(certs[0].get()) != 0) return fail(r, reason::kPckChainInvalid, "PCK leaf is a CA certificate");
-  try {
-    r.pck = read_sgx_extension(certs[0].get());
-  } catch (const std::exception& e) {
-    return fail(r, reason::kPckChainInvalid, e.what());
-  }
-  r.valid_until = chain.earliest_not_after;
-  X509* anchor = chain.chain.back().get();
-  // A root carried in the quote is ignored for trust, but it must be the very root we trusted.
-  X509* carried = certs.back().get();
-  if (X509_check_issued(carried, carried) == X509_V_OK && X509_cmp(carried, anchor) != 0)
-    return fail(r, reason::kPckChainUntrusted, "the root certificate in the quote differs from the trusted root");
-
-  // 3. QE report signed by the PCK key.
-  EVP_PKEY* pck_key = X509_get0_pubkey(certs[0].get());
-  if (!pck_key || EVP_PKEY_get_base_id(pck_key) != EVP_PKEY_EC)
-    return fail(r, reason::kPckChainInvalid, "PCK leaf key is not an EC key");
-  if (!verify_p256_raw(pck_key, sd.qe_report_raw, sd.qe_report_signature))
-    return fail(r, reason::kQeReportSignature, "QE report signature does not verify with the PCK leaf key");
-
-  // 4. Attestation key bound into the QE report: SHA-256(key || auth data) || 32 zero bytes.
-  Bytes bound(sd.attestation_key.begin(), sd.attestation_key.end());
-  append(bound, sd.qe_auth_data);
-  Fixed<32> expected = sha256(bound);
-  const auto& rd = sd.qe_report.report_data;
-  if (std::memcmp(rd.data(), expected.data(), 32) != 0)
-    return fail(r, reason::kAttestationKeyBinding,
-                "QE REPORTDATA[0..32) is not SHA-256(attestation key || QE auth data)");
-  for (size_t i = 32; i < 64; ++i)
-    if (rd[i]) return fail(r, reason::kAttestationKeyBinding, "QE REPORTDATA[32..64) is not zero");
-
-  // 5. Quote signature by the attestation key over header + body.
-  PkeyPtr ak = p256_public_key(sd.attestation_key);
-  if (!ak) return fail(r, reason::kAttestationKeyBinding, "attestation key is not a P-256 point");
-  if (!verify_p256_raw(ak.get(), q.signed_region(), sd.quote_signature))
-    return fail(r, reason::kQuoteSignature, "quote signature does not verify with the attestation key");
-
+  ChainCheck chain;
+  if (!check_pck_chain(r, q.signature, anchors, now, certs, chain)) return r;
+  if (!check_qe_report(r, q.signature, certs[0].get())) return r;
+  if (!check_quote_signature(r, q)) return r;
   // 6. Static QE identity.
   std::string why;
-  if (!qe_identity_matches(sd.qe_report, why)) return fail(r, reason::kQeIdentity, why);
-
-  // 7. TD policy fixed for every network: no debug TD, reserved bits clear, SEPT #VE disabled.
-  const auto& b = q.body;
-  if (b.td_attributes & kTdAttrDebug) return fail(r, reason::kTdDebug, "TDATTRIBUTES.DEBUG is set (debug TD)");
-  if (b.td_attributes & kTdAttrReservedTud)
-    return fail(r, reason::kTdAttributes, "TDATTRIBUTES reserved bits 1-7 are set");
-  if (!(b.td_attributes & kTdAttrSeptVeDisable))
-    return fail(r, reason::kTdAttributes, "TDATTRIBUTES.SEPT_VE_DISABLE is clear");
-  if (!all_zero(b.mr_signer_seam))
-    return fail(r, reason::kSeamFields, "MRSIGNERSEAM is not zero (not Intel's TDX module)");
-  if (b.seam_attributes != 0) return fail(r, reason::kSeamFields, "SEAMATTRIBUTES is not zero");
-
+  if (!qe_identity_matches(q.signature.qe_report, why)) return fail(r, reason::kQeIdentity, why);
+  // 7. TD policy.
+  if (!check_td_policy(r, q.body)) return r;
+  X509* anchor = chain.chain.back().get();
   r.root_sha256 = certificate_sha256_hex(anchor);
   r.root_key_id = root_key_id_hex(anchor);
-
-  // 8. Collateral: TCB status and revocation; otherwise say what was not checked.
-  if (!collateral) {
-    r.tcb_status = "NotChecked";
-    r.checks_not_done = {kCheckTcbLevel, kCheckTdxModuleIdentity, kCheckQeIdentityCollateral, kCheckPckRevocation};
-    r.verified = true;
-    return r;
-  }
-  X509* issuer = chain.chain.size() > 1 ? chain.chain[1].get() : nullptr;
-  CollateralOutcome c = evaluate_collateral(*collateral, {q, *r.pck, certs[0].get(), issuer}, anchors, now);
-  r.tcb_status = c.tcb_status.empty() ? "NotChecked" : c.tcb_status;
-  r.advisory_ids = c.advisory_ids;
-  r.checks_not_done = c.checks_not_done;
-  if (!c.reason.empty()) return fail(r, c.reason.c_str(), c.reason_text);
-  if (c.next_update < r.valid_until) r.valid_until = c.next_update;
-  if (r.tcb_status == "Revoked") return fail(r, reason::kTcbRevoked, "the platform's TCB level is Revoked");
-  r.verified = true;
-  return r;
+  // 8. Collateral.
+  return apply_collateral(r, collateral, certs[0].get(), chain, anchors, now);
 }
 
 }  // namespace chrysalis::attest

@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "api/http_server.h"
+#include "api/openai_error.h"
+#include "api/response_assembler.h"
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
 #include "common/metrics.h"
@@ -31,6 +33,21 @@ class ClientNode {
   boost::asio::awaitable<void> route(const http::Request& req, http::Responder& res);
   boost::asio::awaitable<void> serve_models(http::Responder& res);
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
+  // The phases of serve_completion (serve_completion.cpp), around one request's state.
+  struct Completion;
+  enum class FirstAnswer { head, try_next, finished };
+  std::vector<std::shared_ptr<net::Connection>> payable_proxies(const std::vector<uint64_t>& tried,
+                                                                std::string& billing_problem) const;
+  boost::asio::awaitable<bool> find_answering_proxy(Completion& c, http::Responder& res);
+  boost::asio::awaitable<FirstAnswer> await_first_answer(Completion& c, http::Responder& res);
+  boost::asio::awaitable<void> relay_answer(Completion& c, http::Responder& res);
+  boost::asio::awaitable<void> relay_part(Completion& c, const proto::ResponsePart& part,
+                                          api::ResponseAssembler& assembler, http::Responder& res);
+  boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,
+                                             api::ResponseAssembler& assembler, http::Responder& res);
+  api::ApiError answer_failure(Completion& c, const std::optional<StreamEvent>& event);
+  boost::asio::awaitable<void> fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res);
+  void record_completion(Completion& c);
   bool authorized(const http::Request& req) const;
   boost::asio::awaitable<void> serve_admin(const http::Request& req, http::Responder& res);
 

@@ -207,77 +207,92 @@ Bytes serialize_boc(const CellRef& root, const BocWriteOptions& options) {
   return serialize_boc(std::vector<CellRef>{root}, options);
 }
 
-std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLimits& limits) {
-  if (bytes.size() > limits.max_bytes)
-    throw BocError("BoC of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
-                   std::to_string(limits.max_bytes));
-  Reader r(bytes);
-  uint32_t magic = static_cast<uint32_t>(r.uint(4, "magic"));
+namespace {
+
+// What a BoC's header declares.
+struct BocHeader {
+  uint32_t magic = 0;
   bool has_index = false, has_crc = false, has_cache_bits = false;
-  unsigned ref_size = 0;
-  if (magic == kMagicGeneric) {
+  unsigned ref_size = 0, off_size = 0;
+  uint64_t cells = 0, roots = 0, absent = 0, total = 0;
+};
+
+// The magic and flags, then the sizes and counts they announce.
+BocHeader read_boc_header(Reader& r) {
+  BocHeader h;
+  h.magic = static_cast<uint32_t>(r.uint(4, "magic"));
+  if (h.magic == kMagicGeneric) {
     uint8_t flags = static_cast<uint8_t>(r.uint(1, "flags"));
-    has_index = flags & 0x80;
-    has_crc = flags & 0x40;
-    has_cache_bits = flags & 0x20;
+    h.has_index = flags & 0x80;
+    h.has_crc = flags & 0x40;
+    h.has_cache_bits = flags & 0x20;
     if (flags & 0x18) throw BocError("BoC reserved flag bits are set");
-    if (has_cache_bits && !has_index) throw BocError("BoC has cache bits without an index");
-    ref_size = flags & 7;
-  } else if (magic == kMagicIndexed || magic == kMagicIndexedCrc) {
-    has_index = true;
-    has_crc = magic == kMagicIndexedCrc;
-    ref_size = static_cast<unsigned>(r.uint(1, "size"));
+    if (h.has_cache_bits && !h.has_index) throw BocError("BoC has cache bits without an index");
+    h.ref_size = flags & 7;
+  } else if (h.magic == kMagicIndexed || h.magic == kMagicIndexedCrc) {
+    h.has_index = true;
+    h.has_crc = h.magic == kMagicIndexedCrc;
+    h.ref_size = static_cast<unsigned>(r.uint(1, "size"));
   } else {
-    uint8_t head[4] = {static_cast<uint8_t>(magic >> 24), static_cast<uint8_t>(magic >> 16),
-                       static_cast<uint8_t>(magic >> 8), static_cast<uint8_t>(magic)};
+    uint8_t head[4] = {static_cast<uint8_t>(h.magic >> 24), static_cast<uint8_t>(h.magic >> 16),
+                       static_cast<uint8_t>(h.magic >> 8), static_cast<uint8_t>(h.magic)};
     throw BocError("not a bag of cells: bad magic " + to_hex(head));
   }
-  if (ref_size < 1 || ref_size > 4)
-    throw BocError("BoC reference size " + std::to_string(ref_size) + " outside 1..4 bytes");
-  unsigned off_size = static_cast<unsigned>(r.uint(1, "offset size"));
-  if (off_size < 1 || off_size > 8)
-    throw BocError("BoC offset size " + std::to_string(off_size) + " outside 1..8 bytes");
-  uint64_t cells = r.uint(ref_size, "cell count");
-  uint64_t roots = r.uint(ref_size, "root count");
-  uint64_t absent = r.uint(ref_size, "absent count");
-  uint64_t total = r.uint(off_size, "total cell size");
-  if (cells == 0) throw BocError("BoC has no cells");
-  if (cells > limits.max_cells)
-    throw BocError("BoC cell count " + std::to_string(cells) + " exceeds the limit of " +
-                   std::to_string(limits.max_cells));
-  if (roots == 0) throw BocError("BoC has no roots");
-  if (roots > cells)
-    throw BocError("BoC root count " + std::to_string(roots) + " exceeds its cell count " + std::to_string(cells));
-  if (roots > limits.max_roots)
-    throw BocError("BoC root count " + std::to_string(roots) + " exceeds the limit of " +
-                   std::to_string(limits.max_roots));
-  if (absent != 0)
-    throw BocError("BoC declares " + std::to_string(absent) + " absent cells; partial BoCs are not supported");
-  uint64_t max_cell_bytes = 2 + 32 + 2 + 128 + 4ull * ref_size;
-  if (total < cells * 2 || total > cells * max_cell_bytes)
-    throw BocError("BoC total cell size " + std::to_string(total) + " impossible for " + std::to_string(cells) +
-                   " cells");
-  if (total > bytes.size())
-    throw BocError("BoC total cell size " + std::to_string(total) + " exceeds the input (" +
-                   std::to_string(bytes.size()) + " bytes)");
+  if (h.ref_size < 1 || h.ref_size > 4)
+    throw BocError("BoC reference size " + std::to_string(h.ref_size) + " outside 1..4 bytes");
+  h.off_size = static_cast<unsigned>(r.uint(1, "offset size"));
+  if (h.off_size < 1 || h.off_size > 8)
+    throw BocError("BoC offset size " + std::to_string(h.off_size) + " outside 1..8 bytes");
+  h.cells = r.uint(h.ref_size, "cell count");
+  h.roots = r.uint(h.ref_size, "root count");
+  h.absent = r.uint(h.ref_size, "absent count");
+  h.total = r.uint(h.off_size, "total cell size");
+  return h;
+}
 
+// The header's counts against the limits, each other and the input's size.
+void check_boc_counts(const BocHeader& h, const BocLimits& limits, size_t input_bytes) {
+  if (h.cells == 0) throw BocError("BoC has no cells");
+  if (h.cells > limits.max_cells)
+    throw BocError("BoC cell count " + std::to_string(h.cells) + " exceeds the limit of " +
+                   std::to_string(limits.max_cells));
+  if (h.roots == 0) throw BocError("BoC has no roots");
+  if (h.roots > h.cells)
+    throw BocError("BoC root count " + std::to_string(h.roots) + " exceeds its cell count " + std::to_string(h.cells));
+  if (h.roots > limits.max_roots)
+    throw BocError("BoC root count " + std::to_string(h.roots) + " exceeds the limit of " +
+                   std::to_string(limits.max_roots));
+  if (h.absent != 0)
+    throw BocError("BoC declares " + std::to_string(h.absent) + " absent cells; partial BoCs are not supported");
+  uint64_t max_cell_bytes = 2 + 32 + 2 + 128 + 4ull * h.ref_size;
+  if (h.total < h.cells * 2 || h.total > h.cells * max_cell_bytes)
+    throw BocError("BoC total cell size " + std::to_string(h.total) + " impossible for " + std::to_string(h.cells) +
+                   " cells");
+  if (h.total > input_bytes)
+    throw BocError("BoC total cell size " + std::to_string(h.total) + " exceeds the input (" +
+                   std::to_string(input_bytes) + " bytes)");
+}
+
+// The roots' cell indexes: listed in the generic format, cell 0 in the old indexed ones.
+std::vector<size_t> read_root_list(Reader& r, const BocHeader& h) {
   std::vector<size_t> root_list;
-  if (magic == kMagicGeneric) {
-    for (uint64_t i = 0; i < roots; ++i) {
-      uint64_t idx = r.uint(ref_size, "root index");
-      if (idx >= cells)
-        throw BocError("BoC root index " + std::to_string(idx) + " beyond its " + std::to_string(cells) + " cells");
+  if (h.magic == kMagicGeneric) {
+    for (uint64_t i = 0; i < h.roots; ++i) {
+      uint64_t idx = r.uint(h.ref_size, "root index");
+      if (idx >= h.cells)
+        throw BocError("BoC root index " + std::to_string(idx) + " beyond its " + std::to_string(h.cells) + " cells");
       root_list.push_back(static_cast<size_t>(idx));
     }
   } else {
-    if (roots != 1) throw BocError("indexed BoC (old magic) must have exactly one root");
+    if (h.roots != 1) throw BocError("indexed BoC (old magic) must have exactly one root");
     root_list.push_back(0);
   }
-  std::span<const uint8_t> index;
-  if (has_index) index = r.take(static_cast<size_t>(cells) * off_size, "index");
-  size_t data_start = r.pos();
-  std::span<const uint8_t> data = r.take(static_cast<size_t>(total), "cell data");
-  if (has_crc) {
+  return root_list;
+}
+
+// What follows the cell data: the CRC32C of everything before it, if the header says so, and nothing else.
+void check_boc_trailer(Reader& r, const BocHeader& h, std::span<const uint8_t> bytes) {
+  if (h.has_crc) {
     size_t body_end = r.pos();
     uint32_t stored = static_cast<uint32_t>(r.uint(4, "CRC32C"));
     stored = __builtin_bswap32(stored);  // stored little-endian
@@ -286,29 +301,37 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
   } else if (r.left() != 0) {
     throw BocError("BoC has " + std::to_string(r.left()) + " trailing bytes after the cell data");
   }
+}
 
+// Each cell as stored, which must fill the cell data exactly.
+std::vector<RawCell> read_raw_cells(std::span<const uint8_t> data, const BocHeader& h) {
   Reader cell_reader(data);
   std::vector<RawCell> raw;
-  raw.reserve(static_cast<size_t>(cells));
-  for (size_t i = 0; i < cells; ++i) raw.push_back(read_cell(cell_reader, i, static_cast<size_t>(cells), ref_size, 0));
+  raw.reserve(static_cast<size_t>(h.cells));
+  for (size_t i = 0; i < h.cells; ++i)
+    raw.push_back(read_cell(cell_reader, i, static_cast<size_t>(h.cells), h.ref_size, 0));
   if (cell_reader.left() != 0)
     throw BocError("BoC cell data has " + std::to_string(cell_reader.left()) + " bytes beyond its " +
-                   std::to_string(cells) + " cells");
-  (void)data_start;
+                   std::to_string(h.cells) + " cells");
+  return raw;
+}
 
-  if (has_index) {
-    Reader ir(index);
-    for (size_t i = 0; i < cells; ++i) {
-      uint64_t entry = ir.uint(off_size, "index entry");
-      if (has_cache_bits) entry >>= 1;
-      if (entry != raw[i].end_offset)
-        throw BocError("BoC index entry " + std::to_string(i) + " says offset " + std::to_string(entry) +
-                       ", the cell ends at " + std::to_string(raw[i].end_offset));
-    }
+// The index, when present, must give each cell's end offset.
+void check_boc_index(std::span<const uint8_t> index, const BocHeader& h, const std::vector<RawCell>& raw) {
+  Reader ir(index);
+  for (size_t i = 0; i < h.cells; ++i) {
+    uint64_t entry = ir.uint(h.off_size, "index entry");
+    if (h.has_cache_bits) entry >>= 1;
+    if (entry != raw[i].end_offset)
+      throw BocError("BoC index entry " + std::to_string(i) + " says offset " + std::to_string(entry) +
+                     ", the cell ends at " + std::to_string(raw[i].end_offset));
   }
+}
 
-  std::vector<CellRef> built(static_cast<size_t>(cells));
-  for (size_t i = cells; i-- > 0;) {
+// The cells, built from the last (references point forward) and checked against stored hashes.
+std::vector<CellRef> build_cells(const std::vector<RawCell>& raw) {
+  std::vector<CellRef> built(raw.size());
+  for (size_t i = raw.size(); i-- > 0;) {
     std::vector<CellRef> refs;
     for (size_t to : raw[i].refs) refs.push_back(built[to]);
     try {
@@ -324,6 +347,27 @@ std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLi
                        std::to_string(built[i]->depth()) + at_cell(i));
     }
   }
+  return built;
+}
+
+}  // namespace
+
+std::vector<CellRef> deserialize_boc(std::span<const uint8_t> bytes, const BocLimits& limits) {
+  if (bytes.size() > limits.max_bytes)
+    throw BocError("BoC of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                   std::to_string(limits.max_bytes));
+  Reader r(bytes);
+  const BocHeader h = read_boc_header(r);
+  check_boc_counts(h, limits, bytes.size());
+  std::vector<size_t> root_list = read_root_list(r, h);
+  std::span<const uint8_t> index;
+  if (h.has_index) index = r.take(static_cast<size_t>(h.cells) * h.off_size, "index");
+  std::span<const uint8_t> data = r.take(static_cast<size_t>(h.total), "cell data");
+  check_boc_trailer(r, h, bytes);
+
+  std::vector<RawCell> raw = read_raw_cells(data, h);
+  if (h.has_index) check_boc_index(index, h, raw);
+  std::vector<CellRef> built = build_cells(raw);
   std::vector<CellRef> out;
   for (size_t idx : root_list) out.push_back(built[idx]);
   return out;

@@ -74,10 +74,95 @@ void InferenceJob::send_error(uint32_t status, const std::string& code, const st
   send_(f);
 }
 
+// The engine's answer as it arrives: the head and each chunk, shaped and relayed to the proxy.
+struct InferenceJob::Stream {
+  Stream(uint32_t max_tokens, const Send& send) : shaper(max_tokens), send(send) {}
+
+  // The head: on 200, tell the proxy the worker, its price and (when the engine says) the
+  // tokenized prompt's size.
+  void on_head(const http::ResponseHead& h, const JobSettings& settings) {
+    status = h.status;
+    if (h.status != 200) return;
+    proto::Frame head;
+    head.mutable_head()->set_status(200);
+    head.mutable_head()->set_worker_id(settings.worker_id);
+    head.mutable_head()->set_coefficient(settings.coefficient);
+    // Our embedded engine sends the tokenized prompt's size; the proxy then holds exactly that.
+    if (auto it = h.headers.find("x-prompt-tokens"); it != h.headers.end()) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(it->second.c_str(), &end, 10);
+      if (end && *end == '\0' && n > 0) head.mutable_head()->set_prompt_tokens(n);
+    }
+    send(head);
+    head_sent = true;
+  }
+
+  // A piece of the body: an error body is kept (up to 64 KiB), SSE is parsed, shaped and relayed.
+  // False once the shaper has seen the end.
+  bool on_body(std::string_view bytes) {
+    if (status != 200) {
+      if (error_body.size() < 65536) error_body.append(bytes.substr(0, 65536 - error_body.size()));
+      return true;
+    }
+    events.clear();
+    parser.feed(bytes, events);
+    bool more = true;
+    for (auto& ev : events) {
+      if (!shaper.on_event(ev, forward)) {
+        more = false;
+        break;
+      }
+    }
+    flush();
+    return more;
+  }
+
+  // After the exchange: the engine's last event, if it ended without a final newline.
+  void finish(bool cancelled) {
+    // A cancelled stream's half-received last event is not the engine's fault: don't parse it.
+    if (status != 200 || shaper.finished() || cancelled) return;
+    events.clear();
+    parser.finish(events);
+    for (auto& ev : events)
+      if (!shaper.on_event(ev, forward)) break;
+    flush();
+  }
+
+  void flush() {
+    if (forward.empty()) return;
+    if (!first_token_us) first_token_us = steady_now_us();
+    proto::Frame part;
+    for (auto& e : forward) part.mutable_part()->add_events(std::move(e));
+    forward.clear();
+    send(part);
+  }
+
+  engine::SseParser parser;
+  StreamShaper shaper;
+  const Send& send;
+  int status = 0;
+  std::string error_body;
+  bool head_sent = false;
+  int64_t first_token_us = 0;
+  std::vector<engine::SseEvent> events;
+  std::vector<std::string> forward;
+};
+
+http::ClientRequest InferenceJob::engine_request(std::string body, uint32_t timeout_ms) const {
+  http::ClientRequest engine_request;
+  engine_request.method = "POST";
+  engine_request.url = settings_.engine_url;
+  engine_request.target = request_.path();
+  engine_request.headers = {
+      {"Content-Type", "application/json"}, {"Accept", "text/event-stream"}, {"X-Request-Id", request_.request_id()}};
+  engine_request.body = std::move(body);
+  engine_request.timeout = std::chrono::milliseconds(timeout_ms);
+  return engine_request;
+}
+
 asio::awaitable<JobOutcome> InferenceJob::run() {
   const std::string& rid = request_.request_id();
   int64_t t0 = steady_now_us();
-  int64_t first_token_us = 0;
   JobOutcome outcome;
   uint32_t max_tokens = request_.max_tokens() ? request_.max_tokens() : 1000;
 
@@ -95,121 +180,70 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   uint32_t timeout_ms =
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
-  engine::SseParser parser;
-  StreamShaper shaper(max_tokens);
-  int status = 0;
-  std::string error_body;
-  bool head_sent = false;
-  std::vector<engine::SseEvent> events;
-  std::vector<std::string> forward;
-
-  auto flush = [&]() {
-    if (forward.empty()) return;
-    if (!first_token_us) first_token_us = steady_now_us();
-    proto::Frame part;
-    for (auto& e : forward) part.mutable_part()->add_events(std::move(e));
-    forward.clear();
-    send_(part);
-  };
-
+  Stream stream(max_tokens, send_);
+  auto on_head = [&](const http::ResponseHead& h) { stream.on_head(h, settings_); };
+  auto on_body = [&](std::string_view bytes) { return stream.on_body(bytes); };
   auto ex = co_await asio::this_coro::executor;
-  http::ClientRequest engine_request;
-  engine_request.method = "POST";
-  engine_request.url = settings_.engine_url;
-  engine_request.target = request_.path();
-  engine_request.headers = {
-      {"Content-Type", "application/json"}, {"Accept", "text/event-stream"}, {"X-Request-Id", rid}};
-  engine_request.body = std::move(body);
-  engine_request.timeout = std::chrono::milliseconds(timeout_ms);
-  auto on_head = [&](const http::ResponseHead& h) {
-    status = h.status;
-    if (h.status == 200) {
-      proto::Frame head;
-      head.mutable_head()->set_status(200);
-      head.mutable_head()->set_worker_id(settings_.worker_id);
-      head.mutable_head()->set_coefficient(settings_.coefficient);
-      // Our embedded engine sends the tokenized prompt's size; the proxy then holds exactly that.
-      if (auto it = h.headers.find("x-prompt-tokens"); it != h.headers.end()) {
-        char* end = nullptr;
-        unsigned long long n = std::strtoull(it->second.c_str(), &end, 10);
-        if (end && *end == '\0' && n > 0) head.mutable_head()->set_prompt_tokens(n);
-      }
-      send_(head);
-      head_sent = true;
-    }
-  };
-  auto on_body = [&](std::string_view bytes) -> bool {
-    if (status != 200) {
-      if (error_body.size() < 65536) error_body.append(bytes.substr(0, 65536 - error_body.size()));
-      return true;
-    }
-    events.clear();
-    parser.feed(bytes, events);
-    bool more = true;
-    for (auto& ev : events) {
-      if (!shaper.on_event(ev, forward)) {
-        more = false;
-        break;
-      }
-    }
-    flush();
-    return more;
-  };
+  http::ClientRequest request = engine_request(std::move(body), timeout_ms);
   http_ = std::make_shared<http::StreamingRequest>(ex);
   if (cancelled_) http_->cancel();
-  http::ClientResult result = co_await http_->run(std::move(engine_request), on_head, on_body);
+  http::ClientResult result = co_await http_->run(std::move(request), on_head, on_body);
+  stream.finish(cancelled_);
 
-  // A cancelled stream's half-received last event is not the engine's fault: don't parse it.
-  if (status == 200 && !shaper.finished() && !cancelled_) {
-    events.clear();
-    parser.finish(events);
-    for (auto& ev : events)
-      if (!shaper.on_event(ev, forward)) break;
-    flush();
-  }
   int64_t t_end = steady_now_us();
   outcome.total_ms = (t_end - t0) / 1000.0;
-  outcome.ttft_ms = first_token_us ? (first_token_us - t0) / 1000.0 : 0;
-  outcome.usage = shaper.usage(prompt_estimate);
-  if (shaper.malformed_events())
-    spdlog::warn("rid={} engine sent {} unparsable events", rid, shaper.malformed_events());
-
-  if (cancelled_) {
-    send_error(499, "cancelled", "request cancelled: " + cancel_reason_, outcome.usage);
-    outcome.name = "cancelled";
-  } else if (result.error == http::ClientError::timeout) {
-    send_error(504, "timeout",
-               "worker " + settings_.worker_id + ": engine did not finish within " + std::to_string(timeout_ms) + " ms",
-               outcome.usage);
-    outcome.name = "timeout";
-  } else if (status != 0 && status != 200) {
-    uint32_t code = status >= 400 && status < 500 ? static_cast<uint32_t>(status) : 502;
-    send_error(code, "engine_error",
-               "engine answered HTTP " + std::to_string(status) + ": " + engine_error_text(error_body), outcome.usage);
-    outcome.name = "engine_error";
-  } else if (!result.ok() && !shaper.finished()) {
-    send_error(502, head_sent ? "engine_stream_broken" : "engine_unreachable",
-               "engine " + settings_.engine_url + ": " + result.message, outcome.usage);
-    outcome.name = head_sent ? "engine_stream_broken" : "engine_unreachable";
-  } else if (!shaper.engine_error().empty()) {
-    send_error(502, "engine_error", "engine reported: " + shaper.engine_error(), outcome.usage);
-    outcome.name = "engine_error";
-  } else {
-    proto::Frame end;
-    auto* e = end.mutable_end();
-    *e->mutable_usage() = to_proto(outcome.usage);
-    e->set_finish_reason(shaper.finish_reason());
-    e->set_truncated(shaper.truncated());
-    e->mutable_worker()->set_total_us(t_end - t0);
-    if (first_token_us) e->mutable_worker()->set_first_token_us(first_token_us - t0);
-    send_(end);
-    outcome.name = "ok";
-  }
+  outcome.ttft_ms = stream.first_token_us ? (stream.first_token_us - t0) / 1000.0 : 0;
+  outcome.usage = stream.shaper.usage(prompt_estimate);
+  if (stream.shaper.malformed_events())
+    spdlog::warn("rid={} engine sent {} unparsable events", rid, stream.shaper.malformed_events());
+  outcome.name = send_outcome(stream, result, outcome.usage, timeout_ms, t0, t_end);
   spdlog::info("rid={} {} prompt={} completion={}{} ttft={:.1f}ms total={:.1f}ms", rid, outcome.name,
                outcome.usage.prompt, outcome.usage.completion, outcome.usage.estimated ? " (estimated)" : "",
                outcome.ttft_ms, outcome.total_ms);
   http_.reset();
   co_return outcome;
+}
+
+// The last frame to the proxy: the end with usage and timings, or the error that explains why
+// the answer stopped (still with the usage so far). Returns the outcome's name.
+std::string InferenceJob::send_outcome(const Stream& stream, const http::ClientResult& result,
+                                       const engine::Usage& usage, uint32_t timeout_ms, int64_t t0, int64_t t_end) {
+  const StreamShaper& shaper = stream.shaper;
+  if (cancelled_) {
+    send_error(499, "cancelled", "request cancelled: " + cancel_reason_, usage);
+    return "cancelled";
+  }
+  if (result.error == http::ClientError::timeout) {
+    send_error(504, "timeout",
+               "worker " + settings_.worker_id + ": engine did not finish within " + std::to_string(timeout_ms) + " ms",
+               usage);
+    return "timeout";
+  }
+  if (stream.status != 0 && stream.status != 200) {
+    uint32_t code = stream.status >= 400 && stream.status < 500 ? static_cast<uint32_t>(stream.status) : 502;
+    send_error(code, "engine_error",
+               "engine answered HTTP " + std::to_string(stream.status) + ": " + engine_error_text(stream.error_body),
+               usage);
+    return "engine_error";
+  }
+  if (!result.ok() && !shaper.finished()) {
+    std::string name = stream.head_sent ? "engine_stream_broken" : "engine_unreachable";
+    send_error(502, name, "engine " + settings_.engine_url + ": " + result.message, usage);
+    return name;
+  }
+  if (!shaper.engine_error().empty()) {
+    send_error(502, "engine_error", "engine reported: " + shaper.engine_error(), usage);
+    return "engine_error";
+  }
+  proto::Frame end;
+  auto* e = end.mutable_end();
+  *e->mutable_usage() = to_proto(usage);
+  e->set_finish_reason(shaper.finish_reason());
+  e->set_truncated(shaper.truncated());
+  e->mutable_worker()->set_total_us(t_end - t0);
+  if (stream.first_token_us) e->mutable_worker()->set_first_token_us(stream.first_token_us - t0);
+  send_(end);
+  return "ok";
 }
 
 }  // namespace chrysalis::worker

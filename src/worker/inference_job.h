@@ -10,7 +10,9 @@
 
 namespace chrysalis::http {
 class StreamingRequest;
-}
+struct ClientRequest;
+struct ClientResult;
+}  // namespace chrysalis::http
 
 namespace chrysalis::worker {
 
@@ -41,6 +43,10 @@ class InferenceJob {
   void cancel(const std::string& reason);
 
  private:
+  struct Stream;  // the engine's answer as it arrives (inference_job.cpp)
+  http::ClientRequest engine_request(std::string body, uint32_t timeout_ms) const;
+  std::string send_outcome(const Stream& stream, const http::ClientResult& result, const engine::Usage& usage,
+                           uint32_t timeout_ms, int64_t t0, int64_t t_end);
   void send_error(uint32_t status, const std::string& code, const std::string& message, const engine::Usage& usage);
 
   proto::InferenceRequest request_;
