@@ -112,90 +112,111 @@ void LedgerStore::exec(const char* sql) {
   }
 }
 
+namespace {
+
+// The one signed state row (more than one is tampering).
+void load_state(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file,
+         "SELECT seqno, chain_hash, last_committed_seqno, last_committed_hash, next_reservation_id, "
+         "total_charged_tokens, "
+         "total_earned_tokens, total_reserved_tokens, commission_nano, client_count, worker_count, reservation_count, "
+         "pending_count, price_per_token, worker_fee_per_token, prompt_mult, cached_mult, completion_mult, "
+         "reasoning_mult, sig FROM state");
+  while (s.next()) {
+    if (rows.state) throw LedgerTampered("state", "more than one state row");
+    LedgerState st;
+    st.seqno = s.col_u64(0);
+    st.chain_hash = s.col_blob<32>(1);
+    st.last_committed_seqno = s.col_u64(2);
+    st.last_committed_hash = s.col_blob<32>(3);
+    uint64_t* u[] = {&st.next_reservation_id,   &st.total_charged_tokens, &st.total_earned_tokens,
+                     &st.total_reserved_tokens, &st.commission_nano,      &st.client_count,
+                     &st.worker_count,          &st.reservation_count,    &st.pending_count,
+                     &st.price_per_token,       &st.worker_fee_per_token};
+    for (int i = 0; i < 11; ++i) *u[i] = s.col_u64(4 + i);
+    uint32_t* m[] = {&st.prompt_mult, &st.cached_mult, &st.completion_mult, &st.reasoning_mult};
+    for (int i = 0; i < 4; ++i) *m[i] = static_cast<uint32_t>(s.col_u64(15 + i));
+    st.sig = s.col_blob<64>(19);
+    rows.state = st;
+  }
+}
+
+// Client accounts, by id.
+void load_clients(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file,
+         "SELECT id, balance_nano, stake_nano, chain_tokens_used, reserved_tokens, charged_tokens, committed_tokens, "
+         "signed_tokens, sig FROM clients ORDER BY id");
+  while (s.next()) {
+    ClientAccount c;
+    c.id = s.col_text(0);
+    uint64_t* u[] = {&c.balance_nano,   &c.stake_nano,       &c.chain_tokens_used, &c.reserved_tokens,
+                     &c.charged_tokens, &c.committed_tokens, &c.signed_tokens};
+    for (int i = 0; i < 7; ++i) *u[i] = s.col_u64(1 + i);
+    c.sig = s.col_blob<64>(8);
+    rows.clients.push_back(std::move(c));
+  }
+}
+
+// Worker accounts, by id.
+void load_workers(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file, "SELECT id, earned_tokens, committed_tokens, signed_tokens, sig FROM workers ORDER BY id");
+  while (s.next()) {
+    WorkerAccount w;
+    w.id = s.col_text(0);
+    w.earned_tokens = s.col_u64(1);
+    w.committed_tokens = s.col_u64(2);
+    w.signed_tokens = s.col_u64(3);
+    w.sig = s.col_blob<64>(4);
+    rows.workers.push_back(std::move(w));
+  }
+}
+
+// Open reservations, by id.
+void load_reservations(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file, "SELECT id, client, worker, coefficient, reserved_tokens, sig FROM reservations ORDER BY id");
+  while (s.next()) {
+    Reservation r;
+    r.id = s.col_u64(0);
+    r.client = s.col_text(1);
+    r.worker = s.col_text(2);
+    r.coefficient = static_cast<uint32_t>(s.col_u64(3));
+    r.reserved_tokens = s.col_u64(4);
+    r.sig = s.col_blob<64>(5);
+    rows.reservations.push_back(std::move(r));
+  }
+}
+
+// Commit records, by seqno.
+void load_commits(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file, "SELECT seqno, hash, sig FROM commits ORDER BY seqno");
+  while (s.next()) rows.commits.push_back({s.col_u64(0), s.col_blob<32>(1), s.col_blob<64>(2)});
+}
+
+// Per-party commit snapshots.
+void load_snapshots(sqlite3* db, const std::string& file, LedgerRows& rows) {
+  Stmt s(db, file, "SELECT seqno, kind, party, tokens, sig FROM snapshots ORDER BY seqno, kind, party");
+  while (s.next()) {
+    CommitSnapshot snap;
+    snap.seqno = s.col_u64(0);
+    auto kind = s.col_text(1);
+    snap.kind = kind.size() == 1 ? kind[0] : '?';
+    snap.party = s.col_text(2);
+    snap.tokens = s.col_u64(3);
+    snap.sig = s.col_blob<64>(4);
+    rows.snapshots.push_back(std::move(snap));
+  }
+}
+
+}  // namespace
+
 LedgerRows LedgerStore::load() {
   LedgerRows rows;
-  {
-    Stmt s(
-        db_, file_,
-        "SELECT seqno, chain_hash, last_committed_seqno, last_committed_hash, next_reservation_id, "
-        "total_charged_tokens, "
-        "total_earned_tokens, total_reserved_tokens, commission_nano, client_count, worker_count, reservation_count, "
-        "pending_count, price_per_token, worker_fee_per_token, prompt_mult, cached_mult, completion_mult, "
-        "reasoning_mult, sig FROM state");
-    while (s.next()) {
-      if (rows.state) throw LedgerTampered("state", "more than one state row");
-      LedgerState st;
-      st.seqno = s.col_u64(0);
-      st.chain_hash = s.col_blob<32>(1);
-      st.last_committed_seqno = s.col_u64(2);
-      st.last_committed_hash = s.col_blob<32>(3);
-      uint64_t* u[] = {&st.next_reservation_id,   &st.total_charged_tokens, &st.total_earned_tokens,
-                       &st.total_reserved_tokens, &st.commission_nano,      &st.client_count,
-                       &st.worker_count,          &st.reservation_count,    &st.pending_count,
-                       &st.price_per_token,       &st.worker_fee_per_token};
-      for (int i = 0; i < 11; ++i) *u[i] = s.col_u64(4 + i);
-      uint32_t* m[] = {&st.prompt_mult, &st.cached_mult, &st.completion_mult, &st.reasoning_mult};
-      for (int i = 0; i < 4; ++i) *m[i] = static_cast<uint32_t>(s.col_u64(15 + i));
-      st.sig = s.col_blob<64>(19);
-      rows.state = st;
-    }
-  }
-  {
-    Stmt s(db_, file_,
-           "SELECT id, balance_nano, stake_nano, chain_tokens_used, reserved_tokens, charged_tokens, committed_tokens, "
-           "signed_tokens, sig FROM clients ORDER BY id");
-    while (s.next()) {
-      ClientAccount c;
-      c.id = s.col_text(0);
-      uint64_t* u[] = {&c.balance_nano,   &c.stake_nano,       &c.chain_tokens_used, &c.reserved_tokens,
-                       &c.charged_tokens, &c.committed_tokens, &c.signed_tokens};
-      for (int i = 0; i < 7; ++i) *u[i] = s.col_u64(1 + i);
-      c.sig = s.col_blob<64>(8);
-      rows.clients.push_back(std::move(c));
-    }
-  }
-  {
-    Stmt s(db_, file_, "SELECT id, earned_tokens, committed_tokens, signed_tokens, sig FROM workers ORDER BY id");
-    while (s.next()) {
-      WorkerAccount w;
-      w.id = s.col_text(0);
-      w.earned_tokens = s.col_u64(1);
-      w.committed_tokens = s.col_u64(2);
-      w.signed_tokens = s.col_u64(3);
-      w.sig = s.col_blob<64>(4);
-      rows.workers.push_back(std::move(w));
-    }
-  }
-  {
-    Stmt s(db_, file_, "SELECT id, client, worker, coefficient, reserved_tokens, sig FROM reservations ORDER BY id");
-    while (s.next()) {
-      Reservation r;
-      r.id = s.col_u64(0);
-      r.client = s.col_text(1);
-      r.worker = s.col_text(2);
-      r.coefficient = static_cast<uint32_t>(s.col_u64(3));
-      r.reserved_tokens = s.col_u64(4);
-      r.sig = s.col_blob<64>(5);
-      rows.reservations.push_back(std::move(r));
-    }
-  }
-  {
-    Stmt s(db_, file_, "SELECT seqno, hash, sig FROM commits ORDER BY seqno");
-    while (s.next()) rows.commits.push_back({s.col_u64(0), s.col_blob<32>(1), s.col_blob<64>(2)});
-  }
-  {
-    Stmt s(db_, file_, "SELECT seqno, kind, party, tokens, sig FROM snapshots ORDER BY seqno, kind, party");
-    while (s.next()) {
-      CommitSnapshot snap;
-      snap.seqno = s.col_u64(0);
-      auto kind = s.col_text(1);
-      snap.kind = kind.size() == 1 ? kind[0] : '?';
-      snap.party = s.col_text(2);
-      snap.tokens = s.col_u64(3);
-      snap.sig = s.col_blob<64>(4);
-      rows.snapshots.push_back(std::move(snap));
-    }
-  }
+  load_state(db_, file_, rows);
+  load_clients(db_, file_, rows);
+  load_workers(db_, file_, rows);
+  load_reservations(db_, file_, rows);
+  load_commits(db_, file_, rows);
+  load_snapshots(db_, file_, rows);
   return rows;
 }
 

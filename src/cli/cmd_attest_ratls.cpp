@@ -120,11 +120,8 @@ std::string config_role(const TomlReader& r, const std::string& file) {
   throw CLI::RuntimeError(file + ": no [proxy], [worker] or [client] section; pass --role", 1);
 }
 
-}  // namespace
-
-void register_attest_ratls_commands(CLI::App& app) {
-  auto* attest = attest_group(app);
-
+// attest make-cert: issue an RA-TLS certificate into a directory.
+void register_make_cert(CLI::App* attest) {
   auto* make =
       attest->add_subcommand("make-cert", "Issue an RA-TLS certificate (simulated TEE quote) into a directory");
   auto role = std::make_shared<std::string>();
@@ -189,7 +186,10 @@ void register_attest_ratls_commands(CLI::App& app) {
       throw CLI::RuntimeError(std::string("attest make-cert: ") + e.what(), 1);
     }
   });
+}
 
+// attest inspect: a certificate's claims and quote, or a raw quote, as JSON.
+void register_inspect(CLI::App* attest) {
   auto* inspect = attest->add_subcommand(
       "inspect", "Print a certificate's claims and quote (PEM) or a raw quote, as JSON; no trust needed");
   auto file = std::make_shared<std::string>();
@@ -206,7 +206,10 @@ void register_attest_ratls_commands(CLI::App& app) {
     std::cout << out.dump(2) << "\n";
     if (out.contains("error")) throw CLI::RuntimeError(1);
   });
+}
 
+// attest image-hash: the simulated-TEE image hash of a node config.
+void register_image_hash(CLI::App* attest) {
   auto* image = attest->add_subcommand("image-hash",
                                        "Print the simulated-TEE image hash a node config will have (for allow-lists)");
   auto config = std::make_shared<std::string>();
@@ -228,7 +231,10 @@ void register_attest_ratls_commands(CLI::App& app) {
       throw CLI::RuntimeError(std::string("attest image-hash: ") + e.what(), 1);
     }
   });
+}
 
+// attest model-hash: a worker's model hash.
+void register_model_hash(CLI::App* attest) {
   auto* mh = attest->add_subcommand("model-hash",
                                     "Print a worker's model hash: SHA-256 of a GGUF file or of an external model name");
   auto mh_file = std::make_shared<std::string>();
@@ -245,7 +251,10 @@ void register_attest_ratls_commands(CLI::App& app) {
       throw CLI::RuntimeError(std::string("attest model-hash: ") + e.what(), 1);
     }
   });
+}
 
+// attest bench-handshake (hidden): RA-TLS handshake timings.
+void register_bench_handshake(CLI::App* attest) {
   auto* bench = attest->add_subcommand("bench-handshake", "");  // hidden (empty description): bench/attest/handshake.sh
   auto iterations = std::make_shared<int>(200);
   auto bench_ca = std::make_shared<std::string>();
@@ -258,6 +267,17 @@ void register_attest_ratls_commands(CLI::App& app) {
       throw CLI::RuntimeError(std::string("attest bench-handshake: ") + e.what(), 1);
     }
   });
+}
+
+}  // namespace
+
+void register_attest_ratls_commands(CLI::App& app) {
+  auto* attest = attest_group(app);
+  register_make_cert(attest);
+  register_inspect(attest);
+  register_image_hash(attest);
+  register_model_hash(attest);
+  register_bench_handshake(attest);
 }
 
 }  // namespace chrysalis::cli

@@ -270,11 +270,8 @@ bool demo_request(const LocalNetworkOptions& o) {
   return true;
 }
 
-}  // namespace
-
-int local_up(const LocalNetworkOptions& o) {
-  fs::create_directories(o.dir);
-  fs::path dir = fs::absolute(o.dir);
+// The model to serve: the given file, or a generated test model. Empty when the file is missing.
+fs::path ensure_model(const LocalNetworkOptions& o, const fs::path& dir) {
   fs::path model = o.model.empty() ? dir / "model.gguf" : fs::absolute(o.model);
   if (o.model.empty() && !fs::exists(model)) {
     std::cout << "generating test model " << model << "\n";
@@ -284,33 +281,37 @@ int local_up(const LocalNetworkOptions& o) {
   }
   if (!fs::exists(model)) {
     std::cerr << "error: model " << model << " does not exist\n";
-    return 1;
+    return {};
   }
-  fs::path self = fs::read_symlink("/proc/self/exe");
-  auto specs = node_specs(dir, o.workers);
+  return model;
+}
+
+// A fresh devnet and a funded wallet for every node; returns each node's paid config sections.
+PaidSections start_paid_chain(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& self,
+                              const fs::path& model) {
   PaidSections paid;
-  auto proxy_pid = read_pid_file(dir / "proxy.pid");
-  bool running = proxy_pid && process_alive(*proxy_pid);
-  if (o.paid && !running) {
-    // A fresh chain each time: the books and payouts of an earlier chain mean nothing on it.
-    for (const char* f : {"books.sqlite", "books.sqlite-wal", "books.sqlite-shm"}) fs::remove(dir / "proxy" / f);
-    for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
-    std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
-              << std::flush;
-    auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model));
-    std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
-    write_text(dir / "devnet-info.json",
-               nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
-    // Every node's wallet is new and funded from the devnet giver.
-    paid["proxy"] = paid_sections(chain, "proxy", funded_wallet(chain, dir, "proxy", "5"));
-    paid["client"] = paid_sections(chain, "client", funded_wallet(chain, dir, "client", "10"));
-    for (int i = 1; i <= o.workers; ++i) {
-      std::string name = "worker-" + std::to_string(i);
-      paid[name] = paid_sections(chain, "worker", funded_wallet(chain, dir, name, "1"));
-    }
-    std::cout << "wallets funded from the giver: proxy 5 TON, client 10 TON, workers 1 TON each\n";
+  // A fresh chain each time: the books and payouts of an earlier chain mean nothing on it.
+  for (const char* f : {"books.sqlite", "books.sqlite-wal", "books.sqlite-shm"}) fs::remove(dir / "proxy" / f);
+  for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
+  std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
+            << std::flush;
+  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model));
+  std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
+  write_text(dir / "devnet-info.json",
+             nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
+  // Every node's wallet is new and funded from the devnet giver.
+  paid["proxy"] = paid_sections(chain, "proxy", funded_wallet(chain, dir, "proxy", "5"));
+  paid["client"] = paid_sections(chain, "client", funded_wallet(chain, dir, "client", "10"));
+  for (int i = 1; i <= o.workers; ++i) {
+    std::string name = "worker-" + std::to_string(i);
+    paid[name] = paid_sections(chain, "worker", funded_wallet(chain, dir, name, "1"));
   }
-  if (!running) write_configs(o, dir, model, paid);
+  std::cout << "wallets funded from the giver: proxy 5 TON, client 10 TON, workers 1 TON each\n";
+  return paid;
+}
+
+// Starts each node that is not running yet, detached, with its log beside its pid file.
+void spawn_nodes(const std::vector<NodeSpec>& specs, const fs::path& dir, const fs::path& self) {
   for (auto& spec : specs) {
     auto pid_file = dir / (spec.name + ".pid");
     if (auto pid = read_pid_file(pid_file); pid && process_alive(*pid)) {
@@ -323,6 +324,11 @@ int local_up(const LocalNetworkOptions& o) {
     std::cout << "started " << spec.name << " (pid " << pid << "), log " << (dir / (spec.name + ".log")).string()
               << "\n";
   }
+}
+
+// Waits (180 s at most) until every worker serves the model and, when paid, the client contract is
+// funded. False, having said why, when a node exits or time runs out.
+bool wait_until_ready(const LocalNetworkOptions& o, const fs::path& dir, const std::vector<NodeSpec>& specs) {
   std::cout << "waiting for " << o.workers << " worker(s) to serve " << o.model_name << "..." << std::flush;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
   while (served_workers(o.client_port, o.model_name) < o.workers) {
@@ -331,12 +337,12 @@ int local_up(const LocalNetworkOptions& o) {
       if (!pid || !process_alive(*pid)) {
         std::cerr << "\nerror: " << spec.name << " exited; last lines of its log:\n"
                   << tail_file(dir / (spec.name + ".log"), 20);
-        return 1;
+        return false;
       }
     }
     if (std::chrono::steady_clock::now() > deadline) {
       std::cerr << "\nerror: the network did not become ready within 180 s; see the logs in " << dir << "\n";
-      return 1;
+      return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     std::cout << "." << std::flush;
@@ -347,15 +353,18 @@ int local_up(const LocalNetworkOptions& o) {
       if (std::chrono::steady_clock::now() > deadline) {
         std::cerr << "\nerror: the client contract was not funded within 180 s; see " << dir / "client.log"
                   << "\n";
-        return 1;
+        return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
       std::cout << "." << std::flush;
     }
   }
   std::cout << " ready\n";
-  if (o.send_request && !demo_request(o)) return 1;
-  if (o.send_request && o.paid) report_settlement(o);
+  return true;
+}
+
+// What to try next on the running network, and how to stop it.
+void print_usage_hints(const LocalNetworkOptions& o, const fs::path& dir) {
   std::string base = "http://127.0.0.1:" + std::to_string(o.client_port);
   std::cout << "\nThe network keeps running. Try:\n"
             << "  curl -s " << base << "/v1/models\n"
@@ -368,6 +377,27 @@ int local_up(const LocalNetworkOptions& o) {
                              std::to_string(o.devnet_port) + " --address " + devnet_root(dir) + "   # the price list\n"
                        : std::string())
             << "Stop it with: build/chrysalis local down" << (o.dir == "run" ? "" : " --dir " + o.dir.string()) << "\n";
+}
+
+}  // namespace
+
+int local_up(const LocalNetworkOptions& o) {
+  fs::create_directories(o.dir);
+  fs::path dir = fs::absolute(o.dir);
+  fs::path model = ensure_model(o, dir);
+  if (model.empty()) return 1;
+  fs::path self = fs::read_symlink("/proc/self/exe");
+  auto specs = node_specs(dir, o.workers);
+  PaidSections paid;
+  auto proxy_pid = read_pid_file(dir / "proxy.pid");
+  bool running = proxy_pid && process_alive(*proxy_pid);
+  if (o.paid && !running) paid = start_paid_chain(o, dir, self, model);
+  if (!running) write_configs(o, dir, model, paid);
+  spawn_nodes(specs, dir, self);
+  if (!wait_until_ready(o, dir, specs)) return 1;
+  if (o.send_request && !demo_request(o)) return 1;
+  if (o.send_request && o.paid) report_settlement(o);
+  print_usage_hints(o, dir);
   return 0;
 }
 

@@ -225,44 +225,29 @@ nlohmann::json DecodedBody::to_json() const {
   return j;
 }
 
-DecodedBody decode_body(const CellRef& body) {
-  DecodedBody out;
-  if (!body) throw CellUnderflow("message body: missing cell");
-  CellSlice s(body);
-  if (s.empty()) {
-    out.name = "empty";
-    return out;
-  }
-  if (s.remaining_bits() < 32)
-    throw CellUnderflow("message body: " + std::to_string(s.remaining_bits()) + " bits, no 32-bit op");
-  out.op = static_cast<uint32_t>(s.load_uint(32));
-  out.name = op_name(out.op);
-  if (out.name.empty()) {
-    out.name = "unknown";
-    if (s.remaining_bits() >= 64) out.query_id = s.load_uint(64);
-    return out;
-  }
+namespace {
+
+bool is_signed_body_op(uint32_t op_code) {
+  return op_code == op::kClientCharge || op_code == op::kClientRefund || op_code == op::kWorkerPayout ||
+         op_code == op::kProxySaveState;
+}
+
+// A body signed by the proxy: its query id, signature and payload.
+void decode_signed_body(const CellRef& body, DecodedBody& out) {
   auto& f = out.fields;
-  switch (out.op) {
-    case op::kClientCharge:
-    case op::kClientRefund:
-    case op::kWorkerPayout:
-    case op::kProxySaveState: {
-      auto sb = parse_signed_body(body);
-      out.query_id = sb.query_id;
-      f["signature"] = to_hex(sb.signature);
-      f["payload_op"] = sb.payload.op;
-      f["target"] = sb.payload.target.to_raw();
-      f["root"] = sb.payload.root.to_raw();
-      f["amount"] = std::to_string(sb.payload.amount);
-      f["extra"] = hex256(sb.payload.extra);
-      return out;
-    }
-    default:
-      break;
-  }
-  out.query_id = s.load_uint(64);
-  switch (out.op) {
+  auto sb = parse_signed_body(body);
+  out.query_id = sb.query_id;
+  f["signature"] = to_hex(sb.signature);
+  f["payload_op"] = sb.payload.op;
+  f["target"] = sb.payload.target.to_raw();
+  f["root"] = sb.payload.root.to_raw();
+  f["amount"] = std::to_string(sb.payload.amount);
+  f["extra"] = hex256(sb.payload.extra);
+}
+
+// The fields after op and query id, by op.
+void decode_fields(uint32_t op_code, CellSlice& s, nlohmann::json& f) {
+  switch (op_code) {
     case op::kAddProxyImageHash:
     case op::kDelProxyImageHash:
     case op::kAddWorkerImageHash:
@@ -307,7 +292,7 @@ DecodedBody decode_body(const CellRef& body) {
     case op::kWorkerPayoutRequest:
       f["prev_tokens"] = std::to_string(s.load_uint(64));
       f["new_tokens"] = std::to_string(s.load_uint(64));
-      f[out.op == op::kClientChargeNotify ? "client_owner" : "worker_owner"] = s.load_address().to_raw();
+      f[op_code == op::kClientChargeNotify ? "client_owner" : "worker_owner"] = s.load_address().to_raw();
       f["excess_to"] = s.load_address().to_raw();
       break;
     case op::kProxyAddStake:
@@ -320,6 +305,33 @@ DecodedBody decode_body(const CellRef& body) {
     default:  // op + query_id only
       break;
   }
+}
+
+}  // namespace
+
+DecodedBody decode_body(const CellRef& body) {
+  DecodedBody out;
+  if (!body) throw CellUnderflow("message body: missing cell");
+  CellSlice s(body);
+  if (s.empty()) {
+    out.name = "empty";
+    return out;
+  }
+  if (s.remaining_bits() < 32)
+    throw CellUnderflow("message body: " + std::to_string(s.remaining_bits()) + " bits, no 32-bit op");
+  out.op = static_cast<uint32_t>(s.load_uint(32));
+  out.name = op_name(out.op);
+  if (out.name.empty()) {
+    out.name = "unknown";
+    if (s.remaining_bits() >= 64) out.query_id = s.load_uint(64);
+    return out;
+  }
+  if (is_signed_body_op(out.op)) {
+    decode_signed_body(body, out);
+    return out;
+  }
+  out.query_id = s.load_uint(64);
+  decode_fields(out.op, s, out.fields);
   s.end_parse();
   return out;
 }
