@@ -9,34 +9,15 @@
 #include <stdexcept>
 
 #include "attest/quote_crypto.h"
+#include "crypto/x509_extension.h"
 
 namespace chrysalis::attest {
 
 namespace {
 
-void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer ? issuer : cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (!ext || !X509_add_ext(cert, ext, -1)) {
-    X509_EXTENSION_free(ext);
-    throw std::runtime_error(crypto::openssl_error(std::string("certificate extension ") + value));
-  }
-  X509_EXTENSION_free(ext);
-}
-
 void add_sgx_extension(X509* cert, const SgxExtension& sgx) {
   Bytes der = encode_sgx_extension(sgx);
-  crypto::OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free> oid(OBJ_txt2obj(kSgxExtensionOid, 1));
-  crypto::OsslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> data(ASN1_OCTET_STRING_new());
-  ASN1_OCTET_STRING_set(data.get(), der.data(), int(der.size()));
-  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, data.get());
-  if (!ext || !X509_add_ext(cert, ext, -1)) {
-    X509_EXTENSION_free(ext);
-    throw std::runtime_error(crypto::openssl_error("SGX extension"));
-  }
-  X509_EXTENSION_free(ext);
+  crypto::add_octet_extension(cert, kSgxExtensionOid, der, false);
 }
 
 void set_name(X509_NAME* name, const CertificateSpec& spec) {
@@ -82,14 +63,14 @@ std::shared_ptr<X509> issue_certificate(const CertificateSpec& spec, EVP_PKEY* k
   X509_set_pubkey(cert.get(), key);
   X509* issuer = issuer_cert ? issuer_cert : cert.get();
   if (spec.is_ca) {
-    add_extension(cert.get(), issuer, NID_basic_constraints, "critical,CA:TRUE");
-    add_extension(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+    crypto::add_conf_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE", issuer);
+    crypto::add_conf_extension(cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign", issuer);
   } else {
-    add_extension(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
-    add_extension(cert.get(), issuer, NID_key_usage, "critical,digitalSignature,nonRepudiation");
+    crypto::add_conf_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE", issuer);
+    crypto::add_conf_extension(cert.get(), NID_key_usage, "critical,digitalSignature,nonRepudiation", issuer);
   }
-  add_extension(cert.get(), issuer, NID_subject_key_identifier, "hash");
-  if (issuer_cert) add_extension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
+  crypto::add_conf_extension(cert.get(), NID_subject_key_identifier, "hash", issuer);
+  if (issuer_cert) crypto::add_conf_extension(cert.get(), NID_authority_key_identifier, "keyid:always", issuer);
   if (spec.sgx_extension) add_sgx_extension(cert.get(), *spec.sgx_extension);
   if (!X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()))
     throw std::runtime_error(crypto::openssl_error("certificate signing"));

@@ -10,15 +10,18 @@
 #include <string_view>
 #include <vector>
 
+#include "common/hex.h"
+
 namespace chrysalis::attest {
 
 using Bytes = std::vector<uint8_t>;
 template <size_t N>
 using Fixed = std::array<uint8_t, N>;
 
-std::string to_hex(std::span<const uint8_t> bytes);
-// Accepts upper or lower case; throws std::invalid_argument on odd length or a non-hex digit.
-Bytes from_hex(std::string_view hex);
+// Hex: common/hex.h. from_hex accepts upper or lower case; throws std::invalid_argument on odd
+// length or a non-hex digit.
+using chrysalis::from_hex;
+using chrysalis::to_hex;
 
 template <size_t N>
 Fixed<N> fixed_from_hex(std::string_view hex) {

@@ -8,10 +8,13 @@
 #include <stdexcept>
 
 #include "crypto/openssl_util.h"
+#include "crypto/x509_extension.h"
 
 namespace chrysalis::attest {
 namespace {
 
+using crypto::add_conf_extension;
+using crypto::add_octet_extension;
 using crypto::openssl_error;
 using crypto::OsslPtr;
 
@@ -21,23 +24,8 @@ std::string oid_text(const ASN1_OBJECT* obj) {
   return buf;
 }
 
-void add_conf_extension(X509* cert, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) throw std::runtime_error(openssl_error("adding extension"));
-}
-
-void add_octet_extension(X509* cert, const char* oid, const std::string& value) {
-  OsslPtr<ASN1_OBJECT, ASN1_OBJECT_free> obj(OBJ_txt2obj(oid, 1));
-  OsslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free> data(ASN1_OCTET_STRING_new());
-  if (!obj || !data ||
-      ASN1_OCTET_STRING_set(data.get(), reinterpret_cast<const unsigned char*>(value.data()),
-                            static_cast<int>(value.size())) != 1)
-    throw std::runtime_error(openssl_error(std::string("encoding extension ") + oid));
-  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext(X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), 1, data.get()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    throw std::runtime_error(openssl_error(std::string("adding extension ") + oid));
+std::span<const uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
 std::string octets(X509_EXTENSION* ext) {
@@ -71,8 +59,8 @@ std::string make_ra_tls_certificate_pem(const RaTlsCertificateSpec& spec) {
   add_conf_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_conf_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
   add_conf_extension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
-  if (!spec.quote.empty()) add_octet_extension(cert.get(), kQuoteExtensionOid, spec.quote);
-  add_octet_extension(cert.get(), kClaimsExtensionOid, spec.encoded_claims);
+  if (!spec.quote.empty()) add_octet_extension(cert.get(), kQuoteExtensionOid, as_bytes(spec.quote), true);
+  add_octet_extension(cert.get(), kClaimsExtensionOid, as_bytes(spec.encoded_claims), true);
   if (X509_sign(cert.get(), spec.key, nullptr) == 0) throw std::runtime_error(openssl_error("signing certificate"));
   OsslPtr<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert.get());

@@ -1,5 +1,7 @@
 #include "common/random.h"
 
+#include "common/hex.h"
+
 #include <openssl/rand.h>
 
 #include <random>
@@ -9,16 +11,9 @@
 namespace chrysalis {
 
 std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
+  std::vector<uint8_t> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) throw std::runtime_error("RAND_bytes failed");
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char b : buf) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
+  return to_hex(buf);
 }
 
 double random_unit() {

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "common/hex.h"
 #include "crypto/openssl_util.h"
 
 namespace chrysalis::crypto {
@@ -13,13 +14,8 @@ PeerIdentity describe_certificate(X509* cert) {
   if (EVP_PKEY* key = X509_get0_pubkey(cert)) {
     unsigned char raw[64];
     size_t len = sizeof raw;
-    if (EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(key, raw, &len) == 1) {
-      static const char* digits = "0123456789abcdef";
-      for (size_t i = 0; i < len; ++i) {
-        id.public_key_hex.push_back(digits[raw[i] >> 4]);
-        id.public_key_hex.push_back(digits[raw[i] & 15]);
-      }
-    }
+    if (EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(key, raw, &len) == 1)
+      id.public_key_hex = to_hex(std::span<const uint8_t>(raw, len));
   }
   char cn[256] = {0};
   X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);

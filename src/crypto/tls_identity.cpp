@@ -1,6 +1,7 @@
 #include "crypto/tls_identity.h"
 
 #include "common/file_io.h"
+#include "common/hex.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,6 +13,7 @@
 
 #include "common/time.h"
 #include "crypto/openssl_util.h"
+#include "crypto/x509_extension.h"
 
 namespace chrysalis::crypto {
 namespace {
@@ -30,20 +32,7 @@ std::string raw_public_key_hex(EVP_PKEY* key) {
   unsigned char raw[32];
   size_t len = sizeof raw;
   if (EVP_PKEY_get_raw_public_key(key, raw, &len) != 1) throw std::runtime_error(openssl_error("reading public key"));
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < len; ++i) {
-    out.push_back(digits[raw[i] >> 4]);
-    out.push_back(digits[raw[i] & 15]);
-  }
-  return out;
-}
-
-void add_extension(X509* cert, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  OsslPtr<X509_EXTENSION, X509_EXTENSION_free> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) throw std::runtime_error(openssl_error("adding extension"));
+  return to_hex(std::span<const uint8_t>(raw, len));
 }
 
 TlsIdentity make_identity(EVP_PKEY* key, const std::string& common_name, int64_t validity_s) {
@@ -60,9 +49,9 @@ TlsIdentity make_identity(EVP_PKEY* key, const std::string& common_name, int64_t
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
                              -1, 0);
   X509_set_issuer_name(cert.get(), name);
-  add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
-  add_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
-  add_extension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
+  add_conf_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_conf_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
+  add_conf_extension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
   if (X509_sign(cert.get(), key, nullptr) == 0) throw std::runtime_error(openssl_error("signing certificate"));
 
   Bio key_bio(BIO_new(BIO_s_mem())), cert_bio(BIO_new(BIO_s_mem()));

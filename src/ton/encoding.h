@@ -7,14 +7,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/hex.h"
+
 namespace chrysalis::ton {
 
 using Bytes = std::vector<uint8_t>;
 
-// Lower-case hex of the bytes.
-std::string to_hex(std::span<const uint8_t> bytes);
-// Hex (either case, even length, no prefix) to bytes; throws std::invalid_argument naming the problem.
-Bytes from_hex(std::string_view hex);
+// Hex: common/hex.h.
+using chrysalis::from_hex;
+using chrysalis::to_hex;
 
 // RFC 4648 base64 with padding; url_safe uses '-' and '_' instead of '+' and '/'.
 std::string to_base64(std::span<const uint8_t> bytes, bool url_safe = false);

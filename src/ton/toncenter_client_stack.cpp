@@ -1,5 +1,7 @@
 #include "ton/toncenter_client_stack.h"
 
+#include "common/hex.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -134,12 +136,8 @@ std::string TvmInt::to_decimal() const {
 }
 
 std::string TvmInt::to_hex() const {
-  static const char* kHex = "0123456789abcdef";
-  std::string digits;
-  for (char c : magnitude_) {
-    digits.push_back(kHex[(static_cast<unsigned char>(c) >> 4) & 0xf]);
-    digits.push_back(kHex[static_cast<unsigned char>(c) & 0xf]);
-  }
+  std::string digits =
+      chrysalis::to_hex(std::span(reinterpret_cast<const uint8_t*>(magnitude_.data()), magnitude_.size()));
   auto first = digits.find_first_not_of('0');
   digits = first == std::string::npos ? "0" : digits.substr(first);
   return (negative_ ? "-0x" : "0x") + digits;

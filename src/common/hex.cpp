@@ -1,8 +1,8 @@
-#include "attest/quote_bytes.h"
+#include "common/hex.h"
 
 #include <stdexcept>
 
-namespace chrysalis::attest {
+namespace chrysalis {
 
 std::string to_hex(std::span<const uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -16,23 +16,27 @@ std::string to_hex(std::span<const uint8_t> bytes) {
 }
 
 namespace {
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
 }  // namespace
 
-Bytes from_hex(std::string_view hex) {
-  if (hex.size() % 2) throw std::invalid_argument("hex text has an odd number of digits");
-  Bytes out(hex.size() / 2);
+std::vector<uint8_t> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) throw std::invalid_argument("hex text has an odd number of digits");
+  std::vector<uint8_t> out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
     int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) throw std::invalid_argument("not a hex digit in hex text");
-    out[i] = uint8_t(hi << 4 | lo);
+    if (hi < 0 || lo < 0)
+      throw std::invalid_argument("hex text has a non-hex character at offset " +
+                                  std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;
 }
 
-}  // namespace chrysalis::attest
+}  // namespace chrysalis

@@ -1,0 +1,16 @@
+#pragma once
+// Hex text of bytes, the one encoder and decoder of the tree (ton:: and attest:: name these too).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chrysalis {
+
+// Lower-case hex of the bytes.
+std::string to_hex(std::span<const uint8_t> bytes);
+// Hex (either case, even length, no prefix) to bytes; throws std::invalid_argument naming the problem.
+std::vector<uint8_t> from_hex(std::string_view hex);
+
+}  // namespace chrysalis
