@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Address, beginCell, Cell, contractAddress, Dictionary, SendMode } from '@ton/core';
 import { sign } from '@ton/crypto';
+import { PARAM_FIELDS, loadParams, storeParams } from '../lib/params_cell.mjs';
+
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const BUILD_DIR = path.join(here, '..', 'build');
@@ -85,42 +87,14 @@ export function loadCodes() {
 }
 
 // ------------------------------------------------------------------ params
-export const PARAM_FIELDS = [
-    'paramsVersion', 'pricePerToken', 'workerFeePerToken', 'promptMult', 'cachedMult', 'completionMult',
-    'reasoningMult', 'proxyDelayBeforeClose', 'clientDelayBeforeClose', 'minProxyStake', 'minClientStake',
-];
+export { PARAM_FIELDS };
 
 export function paramsCell(p) {
-    return beginCell()
-        .storeUint(p.paramsVersion ?? 0, 32)
-        .storeCoins(BigInt(p.pricePerToken))
-        .storeCoins(BigInt(p.workerFeePerToken))
-        .storeUint(p.promptMult ?? 10000, 32)
-        .storeUint(p.cachedMult ?? 10000, 32)
-        .storeUint(p.completionMult ?? 10000, 32)
-        .storeUint(p.reasoningMult ?? 10000, 32)
-        .storeUint(p.proxyDelayBeforeClose, 32)
-        .storeUint(p.clientDelayBeforeClose, 32)
-        .storeCoins(BigInt(p.minProxyStake))
-        .storeCoins(BigInt(p.minClientStake))
-        .endCell();
+    return beginCell().store(storeParams(p)).endCell();
 }
 
 export function parseParamsCell(cell) {
-    const s = cell.beginParse();
-    return {
-        paramsVersion: s.loadUint(32),
-        pricePerToken: s.loadCoins(),
-        workerFeePerToken: s.loadCoins(),
-        promptMult: s.loadUint(32),
-        cachedMult: s.loadUint(32),
-        completionMult: s.loadUint(32),
-        reasoningMult: s.loadUint(32),
-        proxyDelayBeforeClose: s.loadUint(32),
-        clientDelayBeforeClose: s.loadUint(32),
-        minProxyStake: s.loadCoins(),
-        minClientStake: s.loadCoins(),
-    };
+    return loadParams(cell.beginParse());
 }
 
 function readParams(stack) {

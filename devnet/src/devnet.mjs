@@ -11,6 +11,7 @@ import { Address, beginCell, Cell, contractAddress, Dictionary, internal, toNano
 import { keyPairFromSeed } from '@ton/crypto';
 import { WalletContractV4 } from '@ton/ton';
 import { runTolkCompiler } from '@ton/tolk-js';
+import { storeParams } from '../../contracts/lib/params_cell.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const CONTRACTS_SRC = path.join(here, '..', '..', 'contracts', 'src');
@@ -29,21 +30,9 @@ export async function compileContracts(srcDir = CONTRACTS_SRC) {
     return out;
 }
 
-/** Params cell, layout as in contracts/README.md. */
+/** Params cell, layout as in contracts/README.md (contracts/lib/params_cell.mjs). */
 export function paramsCell(p) {
-    return beginCell()
-        .storeUint(p.paramsVersion ?? 1, 32)
-        .storeCoins(BigInt(p.pricePerToken))
-        .storeCoins(BigInt(p.workerFeePerToken))
-        .storeUint(p.promptMult ?? 10000, 32)
-        .storeUint(p.cachedMult ?? 10000, 32)
-        .storeUint(p.completionMult ?? 10000, 32)
-        .storeUint(p.reasoningMult ?? 10000, 32)
-        .storeUint(p.proxyDelayBeforeClose, 32)
-        .storeUint(p.clientDelayBeforeClose, 32)
-        .storeCoins(BigInt(p.minProxyStake))
-        .storeCoins(BigInt(p.minClientStake))
-        .endCell();
+    return beginCell().store(storeParams(p)).endCell();
 }
 
 function hashSet(list) {

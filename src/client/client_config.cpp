@@ -6,11 +6,15 @@ namespace chrysalis::client {
 
 ClientConfig load_client_config(const std::filesystem::path& file) {
   TomlReader r(file);
+  return read_client_config(r, file.string());
+}
+
+ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   ClientConfig c;
   c.id = r.string("client.id", "client");
   c.http = parse_endpoint(r.string("client.http", "127.0.0.1:10000"));
   for (auto& p : r.strings("client.proxies", {"127.0.0.1:11002"})) c.proxies.push_back(parse_endpoint(p));
-  if (c.proxies.empty()) throw std::runtime_error(file.string() + ": 'client.proxies' must name at least one proxy");
+  if (c.proxies.empty()) throw std::runtime_error(file + ": 'client.proxies' must name at least one proxy");
   for (auto& k : r.strings("client.api_keys", {})) c.api_keys.insert(k);
   c.max_body_bytes = static_cast<std::size_t>(r.integer("client.max_body_bytes", 1 << 20, 1024, 1 << 30));
   c.default_max_tokens = static_cast<uint32_t>(r.integer("client.default_max_tokens", 1000, 1, 1 << 20));
@@ -18,8 +22,8 @@ ClientConfig load_client_config(const std::filesystem::path& file) {
   c.request_timeout_s = static_cast<uint32_t>(r.integer("client.request_timeout_s", 120, 1, 3600));
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
-  c.attestation = attest::read_attestation_settings(r, file.string());
-  c.billing = billing::read_billing_settings(r, file.string(), "client", !c.attestation.registry.endpoint.empty());
+  c.attestation = attest::read_attestation_settings(r, file);
+  c.billing = billing::read_billing_settings(r, file, "client", !c.attestation.registry.endpoint.empty());
   return c;
 }
 

@@ -8,6 +8,10 @@
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
 
+namespace chrysalis {
+class TomlReader;
+}
+
 namespace chrysalis::client {
 
 struct ClientConfig {
@@ -26,5 +30,7 @@ struct ClientConfig {
 };
 
 ClientConfig load_client_config(const std::filesystem::path& file);
+// The same from a reader already open; `file` names the config in errors.
+ClientConfig read_client_config(const TomlReader& r, const std::string& file);
 
 }  // namespace chrysalis::client

@@ -38,11 +38,7 @@ std::vector<std::shared_ptr<net::Connection>> ProxyPool::ready(const std::vector
     auto c = d->connection();
     if (c && c->open() && std::find(exclude.begin(), exclude.end(), c->id()) == exclude.end()) out.push_back(c);
   }
-  // Unknown RTT (-1, no pong yet) sorts after measured ones; the configured order breaks ties.
-  std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) {
-    auto key = [](auto& c) { return c->rtt_us() < 0 ? INT64_MAX : c->rtt_us(); };
-    return key(a) < key(b);
-  });
+  sort_nearest_first(out, [](const auto& c) { return c->rtt_us(); });
   return out;
 }
 

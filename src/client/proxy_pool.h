@@ -2,6 +2,8 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +21,17 @@ struct StreamEvent {
   std::string reason;
 };
 using StreamQueue = net::AsyncQueue<StreamEvent>;
+
+// Orders `items` (in configured order) nearest first by round-trip time: an unknown RTT
+// (negative: no pong yet) sorts after the measured ones, and the configured order breaks ties.
+template <class T, class RttUs>
+void sort_nearest_first(std::vector<T>& items, RttUs rtt_us) {
+  auto key = [&](const T& item) -> int64_t {
+    int64_t rtt = rtt_us(item);
+    return rtt < 0 ? INT64_MAX : rtt;
+  };
+  std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+}
 
 // The client's connections to its proxies: keeps each one up and routes incoming frames to
 // the queue of the request stream they belong to.

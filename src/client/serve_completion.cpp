@@ -8,6 +8,7 @@
 #include "api/response_assembler.h"
 #include "client/client_billing.h"
 #include "client/client_node.h"
+#include "client/completion_messages.h"
 #include "common/random.h"
 #include "common/time.h"
 #include "engine/usage_meter.h"
@@ -15,71 +16,6 @@
 namespace chrysalis::client {
 
 namespace asio = boost::asio;
-
-namespace {
-
-engine::Usage from_proto(const proto::Usage& u) {
-  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(),
-                       u.estimated()};
-}
-
-api::ApiError from_proto(const proto::ResponseError& e) {
-  api::ApiError err;
-  err.status = e.http_status() ? static_cast<int>(e.http_status()) : 502;
-  err.type = e.type().empty() ? "upstream_error" : e.type();
-  err.code = e.code();
-  err.message = e.hop().empty() ? e.message() : e.hop() + ": " + e.message();
-  return err;
-}
-
-// What the request cost, as the proxy charged it (nanoTON); absent when the proxy does not bill.
-nlohmann::json cost_json(const proto::Billing& b) {
-  return {{"charged_tokens", b.charged_tokens()},
-          {"cost_nano", std::to_string(b.cost_nano())},
-          {"available_nano", std::to_string(b.available_nano())},
-          {"capped", b.capped()}};
-}
-
-// The chunk OpenAI sends last when stream_options.include_usage is set.
-nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
-                           const engine::Usage& usage) {
-  auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
-  if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
-  nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
-                          {"object", kind == api::ApiKind::Chat ? "chat.completion.chunk" : "text_completion"},
-                          {"created", last_chunk.value("created", unix_now_us() / 1000000)},
-                          {"model", last_chunk.value("model", model)},
-                          {"choices", nlohmann::json::array()},
-                          {"usage", engine::to_openai_usage(usage)}};
-  return chunk;
-}
-
-// The request frame sent to a proxy; its stream id is set per attempt.
-proto::Frame make_request_frame(const std::string& rid, const std::string& path, const api::ValidatedRequest& vr) {
-  proto::Frame request_frame;
-  auto* r = request_frame.mutable_request();
-  r->set_request_id(rid);
-  r->set_path(path);
-  r->set_body(vr.body.dump());
-  r->set_max_tokens(vr.max_tokens);
-  r->set_max_coefficient(vr.max_coefficient);
-  r->set_timeout_ms(vr.timeout_ms);
-  r->set_prompt_tokens_estimate(engine::estimate_prompt_tokens(vr.body));
-  return request_frame;
-}
-
-// The SSE text of a part's events, as the app receives them when it streams.
-std::string sse_of(const proto::ResponsePart& part) {
-  std::string sse;
-  for (auto& text : part.events()) {
-    sse += "data: ";
-    sse += text;
-    sse += "\n\n";
-  }
-  return sse;
-}
-
-}  // namespace
 
 // One request's state across the phases of serve_completion.
 struct ClientNode::Completion {
@@ -160,20 +96,10 @@ asio::awaitable<bool> ClientNode::find_answering_proxy(Completion& c, http::Resp
   while (true) {
     std::string billing_problem;
     auto candidates = payable_proxies(tried, billing_problem);
-    if (candidates.empty() && !billing_problem.empty() && c.last_failure.empty()) {
-      metrics_.add("requests", {{"outcome", "billing_not_ready"}});
-      // Named, not a temporary of the co_await: GCC 12 destroys those twice.
-      api::ApiError not_ready{503, "server_error", "billing_not_ready",
-                              "client: no proxy can be paid yet (" + billing_problem + ")", ""};
-      co_await api::send_error(res, not_ready);
-      co_return false;
-    }
     if (candidates.empty()) {
-      metrics_.add("requests", {{"outcome", "no_proxy"}});
-      std::string why =
-          c.last_failure.empty() ? "no proxy connected (" + pool_->unavailable_reason() + ")" : c.last_failure;
-      api::ApiError unavailable = api::service_unavailable("client->proxy", why);
-      co_await api::send_error(res, unavailable);
+      NoProxyAnswer answer = no_proxy_answer(billing_problem, c.last_failure, pool_->unavailable_reason());
+      metrics_.add("requests", {{"outcome", answer.outcome}});
+      co_await api::send_error(res, answer.error);
       co_return false;
     }
     c.conn = candidates.front();
@@ -221,7 +147,7 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
   }
   if (event->frame.has_error()) {
     pool_->close_stream(c.conn->id(), c.stream);
-    auto err = from_proto(event->frame.error());
+    auto err = api_error_from_proto(event->frame.error());
     metrics_.add("requests", {{"outcome", err.code.empty() ? "error" : err.code}});
     spdlog::warn("rid={} failed: {} {}", c.rid, err.status, err.message);
     co_await api::send_error(res, err);
@@ -281,7 +207,7 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const proto::Respons
 // asked) or sends the assembled object.
 asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::ResponseEnd& end,
                                                 api::ResponseAssembler& assembler, http::Responder& res) {
-  c.usage = from_proto(end.usage());
+  c.usage = usage_from_proto(end.usage());
   const bool billed = end.has_billing();
   if (billed && billing_) billing_->record_cost(*c.conn, end.billing());
   if (billed) {
@@ -314,9 +240,9 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
     return api::bad_gateway("client->proxy", "proxy disconnected mid-answer: " + event->reason);
   if (event->frame.has_error()) {
     const auto& error = event->frame.error();
-    c.usage = from_proto(error.usage());
+    c.usage = usage_from_proto(error.usage());
     if (error.has_billing() && billing_) billing_->record_cost(*c.conn, error.billing());
-    return from_proto(error);
+    return api_error_from_proto(error);
   }
   return api::bad_gateway("client->proxy", "unexpected message in answer stream");
 }

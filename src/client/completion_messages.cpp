@@ -1,0 +1,73 @@
+#include "client/completion_messages.h"
+
+#include "common/time.h"
+
+namespace chrysalis::client {
+
+engine::Usage usage_from_proto(const proto::Usage& u) {
+  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(),
+                       u.estimated()};
+}
+
+api::ApiError api_error_from_proto(const proto::ResponseError& e) {
+  api::ApiError err;
+  err.status = e.http_status() ? static_cast<int>(e.http_status()) : 502;
+  err.type = e.type().empty() ? "upstream_error" : e.type();
+  err.code = e.code();
+  err.message = e.hop().empty() ? e.message() : e.hop() + ": " + e.message();
+  return err;
+}
+
+nlohmann::json cost_json(const proto::Billing& b) {
+  return {{"charged_tokens", b.charged_tokens()},
+          {"cost_nano", std::to_string(b.cost_nano())},
+          {"available_nano", std::to_string(b.available_nano())},
+          {"capped", b.capped()}};
+}
+
+nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
+                           const engine::Usage& usage) {
+  auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
+  if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
+  nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
+                          {"object", kind == api::ApiKind::Chat ? "chat.completion.chunk" : "text_completion"},
+                          {"created", last_chunk.value("created", unix_now_us() / 1000000)},
+                          {"model", last_chunk.value("model", model)},
+                          {"choices", nlohmann::json::array()},
+                          {"usage", engine::to_openai_usage(usage)}};
+  return chunk;
+}
+
+proto::Frame make_request_frame(const std::string& rid, const std::string& path, const api::ValidatedRequest& vr) {
+  proto::Frame request_frame;
+  auto* r = request_frame.mutable_request();
+  r->set_request_id(rid);
+  r->set_path(path);
+  r->set_body(vr.body.dump());
+  r->set_max_tokens(vr.max_tokens);
+  r->set_max_coefficient(vr.max_coefficient);
+  r->set_timeout_ms(vr.timeout_ms);
+  r->set_prompt_tokens_estimate(engine::estimate_prompt_tokens(vr.body));
+  return request_frame;
+}
+
+std::string sse_of(const proto::ResponsePart& part) {
+  std::string sse;
+  for (auto& text : part.events()) {
+    sse += "data: ";
+    sse += text;
+    sse += "\n\n";
+  }
+  return sse;
+}
+
+NoProxyAnswer no_proxy_answer(const std::string& billing_problem, const std::string& last_failure,
+                              const std::string& unavailable_reason) {
+  if (!billing_problem.empty() && last_failure.empty())
+    return {"billing_not_ready", api::ApiError{503, "server_error", "billing_not_ready",
+                                               "client: no proxy can be paid yet (" + billing_problem + ")", ""}};
+  std::string why = last_failure.empty() ? "no proxy connected (" + unavailable_reason + ")" : last_failure;
+  return {"no_proxy", api::service_unavailable("client->proxy", why)};
+}
+
+}  // namespace chrysalis::client
