@@ -12,5 +12,7 @@ namespace chrysalis {
 std::string to_hex(std::span<const uint8_t> bytes);
 // Hex (either case, even length, no prefix) to bytes; throws std::invalid_argument naming the problem.
 std::vector<uint8_t> from_hex(std::string_view hex);
+// 0..15 for a hex digit of either case, -1 for anything else.
+int hex_digit_value(char c);
 
 }  // namespace chrysalis

@@ -3,19 +3,14 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/hex.h"
+
 namespace chrysalis {
 namespace {
 
 bool fail(std::string* error, std::string message) {
   if (error) *error = std::move(message);
   return false;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Splits "host[:port]" / "[v6][:port]" into host and port; default_port when none is given.
@@ -108,7 +103,7 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%' && i + 2 < text.size()) {
-      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      int hi = hex_digit_value(text[i + 1]), lo = hex_digit_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;

@@ -42,13 +42,6 @@ unsigned div_small(std::string& magnitude, unsigned divisor) {
   return rem;
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 TvmInt TvmInt::from_u64(uint64_t value) {
@@ -85,7 +78,7 @@ TvmInt TvmInt::parse(std::string_view text) {
   if (s.empty()) throw std::invalid_argument("not a TVM integer: '" + std::string(text) + "'");
   TvmInt out;
   for (char c : s) {
-    int d = hex ? hex_digit(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
+    int d = hex ? hex_digit_value(c) : (c >= '0' && c <= '9' ? c - '0' : -1);
     if (d < 0) throw std::invalid_argument("not a TVM integer: '" + std::string(text) + "'");
     mul_add(out.magnitude_, hex ? 16 : 10, static_cast<unsigned>(d));
     out.magnitude_ = strip_leading_zeros(out.magnitude_);
