@@ -45,6 +45,14 @@ class RequestFlowTest : public ::testing::Test {
     return {sends[0].worker_conn, sends[0].frame.stream()};
   }
 
+  // The worker's head and a first part of `events` chunks: the client has its first tokens.
+  static void first_tokens(RequestFlow& flow, uint64_t conn, uint64_t stream, int64_t at, int events = 1) {
+    auto head = head_frame(stream);
+    flow.on_worker_frame(conn, stream, head, at);
+    auto part = part_frame(stream, "a", events);
+    flow.on_worker_frame(conn, stream, part, at);
+  }
+
   static std::vector<proto::Frame> to_client(const FlowActions& actions) {
     std::vector<proto::Frame> out;
     for (auto& s : all_of<SendToClient>(actions)) out.push_back(s.frame);
@@ -126,10 +134,7 @@ TEST_F(RequestFlowTest, WorkerDiesBeforeTheFirstTokenAndAnotherWorkerAnswers) {
 TEST_F(RequestFlowTest, WorkerDiesAfterTheFirstTokenAndTheClientGetsAnError) {
   auto flow = make();
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "x");
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now);
   router.disconnect(conn);
   auto actions = flow->on_worker_gone(conn, "killed", now += kMs);
   EXPECT_FALSE(has<SendToWorker>(actions));  // no retry once the client has tokens
@@ -312,10 +317,7 @@ TEST_F(RequestFlowTest, ACancelMidAnswerHoldsTheReservationUntilTheWorkerReports
 TEST_F(RequestFlowTest, ADrainWithoutAReportChargesWhatWasRelayedAfterTheGrace) {
   auto flow = make(/*paid=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "a", 3);
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now, 3);
   flow->on_client_cancel("client disconnected", now);
   EXPECT_TRUE(flow->on_timer(FlowTimer::DrainGrace, now + 9'999 * kMs).empty());
   auto drained = flow->on_timer(FlowTimer::DrainGrace, now + 10'000 * kMs);
@@ -328,10 +330,7 @@ TEST_F(RequestFlowTest, ADrainWithoutAReportChargesWhatWasRelayedAfterTheGrace) 
 TEST_F(RequestFlowTest, ADrainEndsWithRelayedUsageWhenTheWorkerGoes) {
   auto flow = make(/*paid=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "a", 2);
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now, 2);
   flow->on_client_cancel("client disconnected", now);
   router.disconnect(conn);
   auto gone = flow->on_worker_gone(conn, "killed", now);
@@ -352,10 +351,7 @@ TEST_F(RequestFlowTest, ACancelBeforeTheFirstTokenReleasesTheHoldUncharged) {
 TEST_F(RequestFlowTest, AnEngineErrorAfterTokensChargesItsPartialUsage) {
   auto flow = make(/*paid=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "a", 5);
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now, 5);
   auto e = error_frame(stream, 500, "engine_crashed", /*completion=*/5);
   auto actions = flow->on_worker_frame(conn, stream, e, now);
   auto frames = to_client(actions);
@@ -387,10 +383,7 @@ TEST_F(RequestFlowTest, BillingRefusalsReachTheClientWithTheirStatus) {
 TEST_F(RequestFlowTest, TheDeadlineCancelsTheWorkerAndAnswers504) {
   auto flow = make(/*paid=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "a");
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now);
   auto actions = flow->on_timer(FlowTimer::Deadline, now + 60'000 * kMs);
   EXPECT_EQ(all_of<CancelOnWorker>(actions).at(0).reason, "timeout in proxy");
   EXPECT_EQ(to_client(actions).at(0).error().http_status(), 504u);
@@ -412,14 +405,11 @@ TEST_F(RequestFlowTest, ADeterministicAnswerIsOfferedForASpotCheck) {
   settings.collect_output = true;
   auto flow = make(/*paid=*/false, /*deterministic=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
-  auto head = head_frame(stream);
-  flow->on_worker_frame(conn, stream, head, now);
-  auto part = part_frame(stream, "same");
-  flow->on_worker_frame(conn, stream, part, now);
+  first_tokens(*flow, conn, stream, now);
   auto end = end_frame(stream, 1, 1);
   flow->on_worker_frame(conn, stream, end, now);
   ASSERT_EQ(router.spot_offers.size(), 1u);
-  EXPECT_EQ(router.spot_offers[0], "same");
+  EXPECT_EQ(router.spot_offers[0], "a");  // the text of the answer, for comparison
 }
 
 TEST_F(RequestFlowTest, EventsAfterTheEndChangeNothing) {
