@@ -496,13 +496,13 @@ void ProxyNode::arm_timeout(const std::shared_ptr<Route>& route) {
   route->timer->expires_after(std::chrono::microseconds(route->deadline_us - steady_now_us()));
   std::weak_ptr<Route> weak = route;
   route->timer->async_wait([this, weak](boost::system::error_code ec) {
-    auto route = weak.lock();
-    if (ec || !route || !by_client_.count({route->client_conn, route->client_stream})) return;
-    if (auto w = route->worker.lock()) {
-      w->send_cancel(route->worker_stream, "timeout in proxy");
-      routing_->record(route->worker_key, route->model, Outcome::Timeout);
+    auto live = weak.lock();
+    if (ec || !live || !by_client_.count({live->client_conn, live->client_stream})) return;
+    if (auto w = live->worker.lock()) {
+      w->send_cancel(live->worker_stream, "timeout in proxy");
+      routing_->record(live->worker_key, live->model, Outcome::Timeout);
     }
-    fail_route(route, 504, "timeout_error", "timeout", "request timed out in the proxy", "proxy");
+    fail_route(live, 504, "timeout_error", "timeout", "request timed out in the proxy", "proxy");
   });
 }
 

@@ -17,11 +17,11 @@ void ProxyNode::arm_hedge(const std::shared_ptr<Route>& route) {
   std::weak_ptr<Route> weak = route;
   uint32_t attempt = route->attempts;
   route->hedge_timer->async_wait([this, weak, attempt](boost::system::error_code ec) {
-    auto route = weak.lock();
-    if (ec || !route || route->attempts != attempt || route->first_token_us || route->head_sent || route->hedge ||
-        route->worker_conn == 0 || !by_client_.count({route->client_conn, route->client_stream}))
+    auto live = weak.lock();
+    if (ec || !live || live->attempts != attempt || live->first_token_us || live->head_sent || live->hedge ||
+        live->worker_conn == 0 || !by_client_.count({live->client_conn, live->client_stream}))
       return;
-    launch_hedge(route);
+    launch_hedge(live);
   });
 }
 

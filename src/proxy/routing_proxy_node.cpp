@@ -21,20 +21,20 @@ void ProxyNode::arm_first_token_timeout(const std::shared_ptr<Route>& route) {
   std::weak_ptr<Route> weak = route;
   uint32_t attempt = route->attempts;
   route->first_token_timer->async_wait([this, weak, attempt, ms](boost::system::error_code ec) {
-    auto route = weak.lock();
-    if (ec || !route || route->attempts != attempt || route->first_token_us || route->head_sent ||
-        !by_client_.count({route->client_conn, route->client_stream}))
+    auto live = weak.lock();
+    if (ec || !live || live->attempts != attempt || live->first_token_us || live->head_sent ||
+        !by_client_.count({live->client_conn, live->client_stream}))
       return;
-    if (auto w = route->worker.lock()) w->send_cancel(route->worker_stream, "no first token in time");
-    routing_->record(route->worker_key, route->model, Outcome::Timeout);
+    if (auto w = live->worker.lock()) w->send_cancel(live->worker_stream, "no first token in time");
+    routing_->record(live->worker_key, live->model, Outcome::Timeout);
     metrics_.add("first_token_timeouts", {});
-    spdlog::warn("rid={} no first token from worker within {} ms", route->request.request_id(), ms);
-    if (route->hedge) {
-      detach_from_worker(route);
-      adopt_hedge(route);
+    spdlog::warn("rid={} no first token from worker within {} ms", live->request.request_id(), ms);
+    if (live->hedge) {
+      detach_from_worker(live);
+      adopt_hedge(live);
       return;
     }
-    retry_or_fail(route, 504, "first_token_timeout", "no first token within " + std::to_string(ms) + " ms", "worker");
+    retry_or_fail(live, 504, "first_token_timeout", "no first token within " + std::to_string(ms) + " ms", "worker");
   });
 }
 
