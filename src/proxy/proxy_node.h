@@ -126,7 +126,7 @@ struct SpotRun {
   std::string worker_key;
   OutputDigest output;
   bool got_token = false;
-  std::shared_ptr<boost::asio::steady_timer> first_token_timer;  // a stalled duplicate must not hold a slot
+  std::shared_ptr<boost::asio::steady_timer> first_token_timer{};  // a stalled duplicate must not hold a slot
 };
 
 class ProxyNode {
