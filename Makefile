@@ -77,7 +77,7 @@ integration: build node
 # The TDX quote parser under libFuzzer (clang, ASan, UBSan) for a bounded time; tests/fuzz/run.sh
 # configures and builds build-fuzz (CMake, clang, -DCHRYSALIS_FUZZ=ON) itself.
 fuzz: deps
-	bash tests/fuzz/run.sh 30
+	JOBS=$(JOBS) bash tests/fuzz/run.sh 30
 
 test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration fuzz
 
