@@ -43,7 +43,7 @@ void add_contract_options(CLI::App* cmd, ClientContractArgs& a) {
 // Everything a command needs, validated before any network call.
 struct Target {
   ton::WalletKeyFile key;
-  ton::Address root{}, proxy_contract{};
+  ton::Address root, proxy_contract;
   ton::PublicKey proxy_key{};
 };
 

@@ -37,11 +37,11 @@ struct InternalMessage {
   Address dest;
   uint64_t value = 0;  // nanoTON (no extra currencies)
   bool bounce = true;
-  CellRef body{};  // null = empty body
-  std::optional<StateInit> state_init{};
+  CellRef body;  // null = empty body
+  std::optional<StateInit> state_init;
   bool ihr_disabled = true;
   bool bounced = false;
-  std::optional<Address> src{};  // addr_none (filled in by the sending contract)
+  std::optional<Address> src;  // addr_none (filled in by the sending contract)
   uint64_t ihr_fee = 0;
   uint64_t fwd_fee = 0;
   uint64_t created_lt = 0;

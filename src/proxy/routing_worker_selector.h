@@ -15,16 +15,16 @@ struct WorkerCandidate {
   bool excluded = false;       // already tried for this request
   uint64_t last_dispatch = 0;  // when it last got a request; ties go to the longest idle
   // Inputs of the selection policies (selection_policy.h); 0 / defaults mean "not measured yet".
-  double history = 0;             // how many requests avg_request_ms rests on (decayed)
-  double ttft_ms = 0;             // measured time to first token
-  double tokens_per_s = 0;        // measured single-stream decode speed
-  double rtt_ms = 0;              // connection ping round trip
-  double contention = 0;          // measured slowdown per running request; 0 = use the policy default
-  double trust = 1;               // reputation: reliability x spot-check honesty, (0, 1]
-  bool trial = false;             // too little evidence yet: gets a bounded share of traffic
-  bool affinity = false;          // served this request's prompt prefix last
-  double true_expected_ms = 0;    // simulator only: what the oracle policy knows
-  std::string disabled_reason{};  // what the worker announced when disabled (quoted in errors)
+  double history = 0;           // how many requests avg_request_ms rests on (decayed)
+  double ttft_ms = 0;           // measured time to first token
+  double tokens_per_s = 0;      // measured single-stream decode speed
+  double rtt_ms = 0;            // connection ping round trip
+  double contention = 0;        // measured slowdown per running request; 0 = use the policy default
+  double trust = 1;             // reputation: reliability x spot-check honesty, (0, 1]
+  bool trial = false;           // too little evidence yet: gets a bounded share of traffic
+  bool affinity = false;        // served this request's prompt prefix last
+  double true_expected_ms = 0;  // simulator only: what the oracle policy knows
+  std::string disabled_reason;  // what the worker announced when disabled (quoted in errors)
 };
 
 struct WorkerChoice {
