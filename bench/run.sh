@@ -12,12 +12,14 @@
 # BENCH_TTFC_REQUESTS (200), BENCH_TOKEN_REQUESTS (20), BENCH_MAX_TOKENS (128), BENCH_CHUNKS (50),
 # BENCH_BYTES (128), BENCH_DELAY_MS (0), BENCH_BURST=1 (the mock writes each answer at once),
 # BENCH_LOG_LEVEL (info), BENCH_RESULTS (output file; empty: none), BENCH_KEEP=1 (keep the work
-# directory with configs and logs). The mock engine is built here with g++ (one file, a second or two).
+# directory with configs and logs). The mock engine is the build's mock_engine target (next to $BIN;
+# BENCH_MOCK_ENGINE overrides).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BIN=${CHRYSALIS_BIN:-build/chrysalis}
+MOCK_ENGINE=${BENCH_MOCK_ENGINE:-$(dirname "$BIN")/mock_engine}
 DURATION=${BENCH_DURATION:-12}
 CONCURRENCY=${BENCH_CONCURRENCY:-"1 30"}
 TTFC_REQUESTS=${BENCH_TTFC_REQUESTS:-200}
@@ -37,6 +39,7 @@ die() { log "error: $*"; exit 1; }
 
 for tool in wrk node curl g++; do command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install $tool)"; done
 [[ -x $BIN ]] || die "$BIN is missing: run 'make build' first"
+[[ -x $MOCK_ENGINE ]] || die "$MOCK_ENGINE is missing: run 'make build' first"
 [[ -d engine/node_modules ]] || die "engine/node_modules is missing: run 'make node' (or 'make bench') first"
 
 WORK=$(mktemp -d /tmp/chrysalis-bench.XXXXXX)
@@ -173,8 +176,6 @@ T0=$SECONDS
 log "work directory $WORK; load average at start: $LOAD_START"
 
 # --- the network on the mock engine ------------------------------------------------------------
-g++ -std=c++20 -O2 -o "$WORK/mock-engine" bench/mock-engine/mock_engine.cpp 2>"$WORK/mock-build.log" ||
-  die "building the mock engine failed: $(tail -5 "$WORK/mock-build.log")"
 MOCK_ARGS=(--port "$MOCK_PORT" --chunks "$CHUNKS" --bytes "$BYTES" --delay-ms "$DELAY_MS" --model "$MOCK_MODEL")
 [[ $BURST == 1 ]] && MOCK_ARGS+=(--burst)
 # Attestation as in the demo: simulated TEE under a development CA made for this run, this
@@ -230,7 +231,7 @@ $(attestation none)
 EOF
 
 log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
-start mock "$WORK/mock-engine" "${MOCK_ARGS[@]}"
+start mock "$MOCK_ENGINE" "${MOCK_ARGS[@]}"
 start proxy "$BIN" proxy --config "$WORK/proxy.toml"
 start worker "$BIN" worker --config "$WORK/worker-mock.toml"
 start client "$BIN" client --config "$WORK/client.toml"

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       dir = argv[i + 1];
   }
   fs::create_directories(dir);
-  billing::Prices prices{1000, 600, 10000, 2500, 10000, 10000};
+  billing::Prices prices{.price_per_token = 1000, .worker_fee_per_token = 600, .cached_mult = 2500};
   auto key = ton::Ed25519Key::generate();
   nlohmann::json results = nlohmann::json::array();
   std::printf("%-10s %-10s %12s %12s %16s %12s %12s\n", "clients", "workers", "request_ms", "requests/s",
@@ -56,8 +56,11 @@ int main(int argc, char** argv) {
     // One request = reserve before dispatch + settle at the end.
     auto t0 = Clock::now();
     for (int r = 0; r < requests; ++r) {
-      auto t = ledger->reserve({party('c', r % parties), party('e', r % parties), 1000, 200, 500});
-      ledger->settle(t.id, {200, 50, 120, 0});
+      auto t = ledger->reserve({.client = party('c', r % parties),
+                                .worker = party('e', r % parties),
+                                .prompt_tokens = 200,
+                                .max_tokens = 500});
+      ledger->settle(t.id, {.prompt = 200, .cached = 50, .completion = 120});
     }
     double request_ms = ms_since(t0) / requests;
     // The same with the settlements of 32 requests written together (one turn of the event loop).
@@ -66,8 +69,11 @@ int main(int argc, char** argv) {
     for (int r = 0; r < requests; r += kBatch) {
       std::vector<std::pair<uint64_t, billing::TokenUsage>> batch;
       for (int k = 0; k < kBatch && r + k < requests; ++k) {
-        auto t = ledger->reserve({party('c', (r + k) % parties), party('e', (r + k) % parties), 1000, 200, 500});
-        batch.push_back({t.id, {200, 50, 120, 0}});
+        auto t = ledger->reserve({.client = party('c', (r + k) % parties),
+                                  .worker = party('e', (r + k) % parties),
+                                  .prompt_tokens = 200,
+                                  .max_tokens = 500});
+        batch.push_back({t.id, {.prompt = 200, .cached = 50, .completion = 120}});
       }
       ledger->settle_batch(batch);
     }

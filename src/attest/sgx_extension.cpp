@@ -136,10 +136,10 @@ SgxExtension read_sgx_extension(X509* cert) {
   const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(cert, index));
   SgxExtension ext;
   bool have_tcb = false, have_fmspc = false, have_pce_id = false;
-  for_each_pair(data->data, size_t(data->length), "extension", [&](const std::string& oid, const ASN1_TYPE* v) {
-    if (oid == kBase + ".1") {
+  for_each_pair(data->data, size_t(data->length), "extension", [&](const std::string& field_oid, const ASN1_TYPE* v) {
+    if (field_oid == kBase + ".1") {
       read_octets(v, ext.ppid, "PPID");
-    } else if (oid == kBase + ".2") {
+    } else if (field_oid == kBase + ".2") {
       if (v->type != V_ASN1_SEQUENCE) throw std::runtime_error("SGX extension: TCB is not a SEQUENCE");
       for_each_pair(v->value.sequence->data, size_t(v->value.sequence->length), "TCB",
                     [&](const std::string& tcb_oid, const ASN1_TYPE* tv) {
@@ -154,13 +154,13 @@ SgxExtension read_sgx_extension(X509* cert) {
                         read_octets(tv, ext.cpu_svn, "CPUSVN");
                     });
       have_tcb = true;
-    } else if (oid == kBase + ".3") {
+    } else if (field_oid == kBase + ".3") {
       read_octets(v, ext.pce_id, "PCE-ID");
       have_pce_id = true;
-    } else if (oid == kBase + ".4") {
+    } else if (field_oid == kBase + ".4") {
       read_octets(v, ext.fmspc, "FMSPC");
       have_fmspc = true;
-    } else if (oid == kBase + ".5") {
+    } else if (field_oid == kBase + ".5") {
       ext.sgx_type = int(read_integer(v, "SGX type", 255));
     }
   });

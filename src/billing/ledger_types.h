@@ -101,13 +101,12 @@ class LedgerRefused : public LedgerError {
 // A reservation the client's balance + stake cannot cover.
 class InsufficientFunds : public LedgerError {
  public:
-  InsufficientFunds(uint64_t needed_nano, uint64_t available_nano)
-      : LedgerError("insufficient funds: request needs " + std::to_string(needed_nano) + " nanoTON, available " +
-                    std::to_string(available_nano) + ", missing " + std::to_string(needed_nano - available_nano) +
-                    " nanoTON"),
-        needed_nano(needed_nano),
-        available_nano(available_nano),
-        missing_nano(needed_nano - available_nano) {}
+  InsufficientFunds(uint64_t needed, uint64_t available)
+      : LedgerError("insufficient funds: request needs " + std::to_string(needed) + " nanoTON, available " +
+                    std::to_string(available) + ", missing " + std::to_string(needed - available) + " nanoTON"),
+        needed_nano(needed),
+        available_nano(available),
+        missing_nano(needed - available) {}
   uint64_t needed_nano, available_nano, missing_nano;
 };
 

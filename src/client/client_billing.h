@@ -23,7 +23,7 @@ namespace chrysalis::client {
 
 // An owner's action refused before anything was sent (HTTP 400), or one that failed (HTTP 502).
 struct BillingActionError : std::runtime_error {
-  BillingActionError(int status, const std::string& message) : std::runtime_error(message), status(status) {}
+  BillingActionError(int http_status, const std::string& message) : std::runtime_error(message), status(http_status) {}
   int status;
 };
 

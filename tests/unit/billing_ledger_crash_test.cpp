@@ -20,7 +20,7 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
   fs::path dir = fs::temp_directory_path() / ("chrysalis-crash-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   auto key = ton::Ed25519Key::generate();
-  Prices prices{1000, 600, 10000, 10000, 10000, 10000};
+  Prices prices{.price_per_token = 1000, .worker_fee_per_token = 600};
   const std::string client = "0:" + std::string(64, 'c'), worker = "0:" + std::string(64, 'e');
   LedgerOptions options{dir / "books.sqlite", key, prices, ton::Address::parse("0:" + std::string(64, 'a')),
                         ton::Address::parse("0:" + std::string(64, 'b'))};
@@ -43,7 +43,7 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
       l->verify_against_chain({committed.last_committed_seqno, committed.last_committed_hash});
       l->release_open_reservations();
       for (uint64_t i = 1;; ++i) {
-        auto t = l->reserve({client, worker, 1000, 10, 50});
+        auto t = l->reserve({.client = client, .worker = worker, .prompt_tokens = 10, .max_tokens = 50});
         auto s = l->settle(t.id, {10, 0, i % 50, 0});
         uint64_t charged = s.charged_tokens;
         if (write(pipefd[1], &charged, sizeof charged) != sizeof charged) _exit(3);

@@ -22,7 +22,9 @@ std::string addr(char c) { return "0:" + std::string(64, c); }
 struct LedgerFixture {
   fs::path dir = fs::temp_directory_path() / ("chrysalis-ledger-" + std::to_string(std::random_device{}()));
   ton::Ed25519Key key = ton::Ed25519Key::generate();
-  Prices prices{1000, 600, 10000, 2500, 10000, 10000};  // nanoTON per adjusted token: client 1000, worker 600
+  Prices prices{.price_per_token = 1000,
+                .worker_fee_per_token = 600,
+                .cached_mult = 2500};  // nanoTON per adjusted token: client 1000, worker 600
   std::string client = addr('c'), client2 = addr('d'), worker = addr('e');
 
   LedgerFixture() { fs::create_directories(dir); }
@@ -57,7 +59,8 @@ TEST(BillingLedger, RefusesToServeUntilCheckedAgainstTheChain) {
   EXPECT_FALSE(l->serving());
   EXPECT_NE(l->refusal().find("not yet verified"), std::string::npos);
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-  EXPECT_THROW(l->reserve({f.client, f.worker, 1000, 10, 10}), LedgerRefused);
+  EXPECT_THROW(l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 10}),
+               LedgerRefused);
   EXPECT_TRUE(l->verify_against_chain({0, {}}).ok) << "a new database against a new contract";
   EXPECT_TRUE(l->serving());
 }
@@ -67,12 +70,13 @@ TEST(BillingLedger, ReserveSettleConservesTokensAndCommission) {
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
   EXPECT_EQ(l->available_nano(f.client), kTon) << "the stake caps uncharged debt";
-  auto t = l->reserve({f.client, f.worker, 1500, 200, 1000});
+  auto t = l->reserve(
+      {.client = f.client, .worker = f.worker, .coefficient = 1500, .prompt_tokens = 200, .max_tokens = 1000});
   // Worst case: 200 prompt tokens at the larger prompt multiplier, 1000 completion, coefficient 1.5.
   EXPECT_EQ(t.reserved_tokens, reservation_tokens(200, 1000, 1500, f.prices));
   EXPECT_EQ(t.reserved_nano, t.reserved_tokens * 1000);
   EXPECT_EQ(l->available_nano(f.client), kTon - t.reserved_nano);
-  TokenUsage usage{200, 80, 300, 0};
+  TokenUsage usage{.prompt = 200, .cached = 80, .completion = 300};
   auto s = l->settle(t.id, usage);
   uint64_t adjusted = adjusted_tokens(usage, 1500, f.prices);
   EXPECT_EQ(s.charged_tokens, adjusted);
@@ -94,10 +98,10 @@ TEST(BillingLedger, CancelChargesOnlyWhatWasProduced) {
   LedgerFixture f;
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-  auto t = l->reserve({f.client, f.worker, 1000, 50, 500});
-  auto s = l->cancel(t.id, {50, 0, 7, 0});
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 50, .max_tokens = 500});
+  auto s = l->cancel(t.id, {.prompt = 50, .completion = 7});
   EXPECT_EQ(s.charged_tokens, 57u);
-  auto none = l->reserve({f.client, f.worker, 1000, 50, 500});
+  auto none = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 50, .max_tokens = 500});
   EXPECT_EQ(l->cancel(none.id, {}).charged_tokens, 0u) << "failed before any token: nothing charged";
   EXPECT_TRUE(l->check_invariants().empty());
 }
@@ -110,7 +114,8 @@ TEST(BillingLedger, ConcurrentReservationsNeverExceedBalanceAndStake) {
   int granted = 0;
   for (int i = 0; i < 100; ++i) {
     try {
-      reserved_nano += l->reserve({f.client, f.worker, 1000, 100, 900}).reserved_nano;  // 1 000 000 nano each
+      reserved_nano += l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 100, .max_tokens = 900})
+                           .reserved_nano;  // 1 000 000 nano each
       ++granted;
     } catch (const InsufficientFunds& e) {
       EXPECT_EQ(e.needed_nano, 1'000'000u);
@@ -122,15 +127,16 @@ TEST(BillingLedger, ConcurrentReservationsNeverExceedBalanceAndStake) {
   EXPECT_EQ(reserved_nano, kTon / 100);
   EXPECT_EQ(l->available_nano(f.client), 0u);
   // An unknown client has nothing.
-  EXPECT_THROW(l->reserve({f.client2, f.worker, 1000, 1, 1}), InsufficientFunds);
+  EXPECT_THROW(l->reserve({.client = f.client2, .worker = f.worker, .prompt_tokens = 1, .max_tokens = 1}),
+               InsufficientFunds);
 }
 
 TEST(BillingLedger, UsageBeyondWhatTheClientCanCoverIsCapped) {
   LedgerFixture f;
   auto l = f.open_serving();
   l->update_client_chain(f.client, {kTon, 1'000'000, 0});  // room for 1000 adjusted tokens
-  auto t = l->reserve({f.client, f.worker, 1000, 0, 1000});
-  auto s = l->settle(t.id, {0, 0, 5000, 0});  // a worker that ignored max_tokens
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 0, .max_tokens = 1000});
+  auto s = l->settle(t.id, {.completion = 5000});  // a worker that ignored max_tokens
   EXPECT_TRUE(s.capped);
   EXPECT_EQ(s.charged_tokens, 1000u);
   EXPECT_TRUE(l->check_invariants().empty());
@@ -140,8 +146,8 @@ TEST(BillingLedger, OnlyCommittedStateIsSignedAndTheSignatureBindsTarget) {
   LedgerFixture f;
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-  auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-  l->settle(t.id, {10, 0, 90, 0});
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  l->settle(t.id, {.prompt = 10, .completion = 90});
   EXPECT_FALSE(l->signed_charge(f.client)) << "nothing committed yet";
   EXPECT_FALSE(l->signed_payout(f.worker));
   auto req = l->prepare_commit();
@@ -149,8 +155,8 @@ TEST(BillingLedger, OnlyCommittedStateIsSignedAndTheSignatureBindsTarget) {
   auto verdict = l->verify_against_chain({req.seqno, req.hash});
   ASSERT_TRUE(verdict.ok) << verdict.reason;
   // More usage after the commit is not signable until the next one.
-  auto t2 = l->reserve({f.client, f.worker, 1000, 10, 100});
-  l->settle(t2.id, {10, 0, 90, 0});
+  auto t2 = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  l->settle(t2.id, {.prompt = 10, .completion = 90});
   auto charge = l->signed_charge(f.client);
   ASSERT_TRUE(charge);
   EXPECT_EQ(charge->tokens, 100u);
@@ -181,11 +187,11 @@ TEST(BillingLedger, ACommitTheChainSkippedIsContainedInTheNextAndOnlyMovedPartie
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
   l->update_client_chain(f.client2, {10 * kTon, kTon, 0});
-  auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-  l->settle(t.id, {10, 0, 30, 0});   // client: 40 tokens, before the first commit only
-  auto first = l->prepare_commit();  // pending, never seen on chain by itself
-  auto t2 = l->reserve({f.client2, f.worker, 1000, 10, 100});
-  l->settle(t2.id, {10, 0, 10, 0});  // client2: 20 tokens, after it
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  l->settle(t.id, {.prompt = 10, .completion = 30});  // client: 40 tokens, before the first commit only
+  auto first = l->prepare_commit();                   // pending, never seen on chain by itself
+  auto t2 = l->reserve({.client = f.client2, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  l->settle(t2.id, {.prompt = 10, .completion = 10});  // client2: 20 tokens, after it
   auto second = l->prepare_commit();
   ASSERT_TRUE(l->verify_against_chain({second.seqno, second.hash}).ok);
   EXPECT_EQ(l->client(f.client)->committed_tokens, 40u) << "from the skipped commit's snapshot";
@@ -205,18 +211,22 @@ TEST(BillingLedger, ABatchSettlesLikeOneByOneInOneChangeAndIsAllOrNothing) {
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
   l->update_client_chain(f.client2, {10 * kTon, kTon, 0});
-  auto a = l->reserve({f.client, f.worker, 1000, 10, 100});
-  auto b = l->reserve({f.client, f.worker, 1500, 10, 100});
-  auto c = l->reserve({f.client2, addr('f'), 1000, 10, 100});
+  auto a = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  auto b =
+      l->reserve({.client = f.client, .worker = f.worker, .coefficient = 1500, .prompt_tokens = 10, .max_tokens = 100});
+  auto c = l->reserve({.client = f.client2, .worker = addr('f'), .prompt_tokens = 10, .max_tokens = 100});
   uint64_t seqno = l->state().seqno;
-  auto missing = std::vector<std::pair<uint64_t, TokenUsage>>{{a.id, {10, 0, 20, 0}}, {999, {1, 0, 1, 0}}};
+  auto missing = std::vector<std::pair<uint64_t, TokenUsage>>{{a.id, {.prompt = 10, .completion = 20}},
+                                                              {999, {.prompt = 1, .completion = 1}}};
   EXPECT_THROW(l->settle_batch(missing), LedgerError);
   EXPECT_EQ(l->state().seqno, seqno) << "nothing of a refused batch is written";
   EXPECT_EQ(l->reservations().size(), 3u);
-  auto s = l->settle_batch({{a.id, {10, 0, 20, 0}}, {b.id, {10, 0, 40, 0}}, {c.id, {10, 0, 5, 0}}});
+  auto s = l->settle_batch({{a.id, {.prompt = 10, .completion = 20}},
+                            {b.id, {.prompt = 10, .completion = 40}},
+                            {c.id, {.prompt = 10, .completion = 5}}});
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].charged_tokens, 30u);
-  EXPECT_EQ(s[1].charged_tokens, adjusted_tokens({10, 0, 40, 0}, 1500, f.prices));
+  EXPECT_EQ(s[1].charged_tokens, adjusted_tokens({.prompt = 10, .completion = 40}, 1500, f.prices));
   EXPECT_EQ(s[2].charged_tokens, 15u);
   EXPECT_EQ(l->state().seqno, seqno + 1) << "one accounting change for the whole batch";
   EXPECT_EQ(l->client(f.client)->charged_tokens, s[0].charged_tokens + s[1].charged_tokens);
@@ -235,10 +245,13 @@ TEST(BillingLedger, StateSurvivesARestartAndOpenReservationsAreReleased) {
   {
     auto l = f.open_serving();
     l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-    auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-    charged = l->settle(t.id, {10, 0, 50, 0}).charged_tokens;
+    auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+    charged = l->settle(t.id, {.prompt = 10, .completion = 50}).charged_tokens;
     chain = LedgerFixture::commit(*l);
-    l->reserve({f.client, f.worker, 1000, 10, 100});  // in flight when the proxy dies
+    l->reserve({.client = f.client,
+                .worker = f.worker,
+                .prompt_tokens = 10,
+                .max_tokens = 100});  // in flight when the proxy dies
   }
   auto l = ProxyLedger::open(f.options());
   EXPECT_FALSE(l->serving());
@@ -255,8 +268,8 @@ TEST(BillingLedger, AnEditedRowOrAnotherKeyIsDetectedOnLoad) {
   {
     auto l = f.open_serving();
     l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-    auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-    l->settle(t.id, {10, 0, 50, 0});
+    auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+    l->settle(t.id, {.prompt = 10, .completion = 50});
   }
   {
     LedgerFixture other;
@@ -289,8 +302,8 @@ TEST(BillingLedger, ARestoredOlderCopyIsRefused) {
   {
     auto l = ProxyLedger::open(f.options());
     ASSERT_TRUE(l->verify_against_chain({l->state().last_committed_seqno, l->state().last_committed_hash}).ok);
-    auto t = l->reserve({f.client, f.worker, 1000, 10, 100});
-    l->settle(t.id, {10, 0, 90, 0});
+    auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+    l->settle(t.id, {.prompt = 10, .completion = 90});
     latest = LedgerFixture::commit(*l);
   }
   auto restored = ProxyLedger::open(f.options(copy));
@@ -298,7 +311,8 @@ TEST(BillingLedger, ARestoredOlderCopyIsRefused) {
   EXPECT_FALSE(verdict.ok);
   EXPECT_NE(verdict.reason.find("older copy"), std::string::npos) << verdict.reason;
   EXPECT_FALSE(restored->serving());
-  EXPECT_THROW(restored->reserve({f.client, f.worker, 1000, 1, 1}), LedgerRefused);
+  EXPECT_THROW(restored->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 1, .max_tokens = 1}),
+               LedgerRefused);
 }
 
 TEST(BillingLedger, TwoProcessesFromOneDatabaseAreCaughtAtTheirCommit) {
@@ -346,7 +360,10 @@ TEST(BillingLedger, AReservationShrinksToTheTokenizedPromptAndNeverGrows) {
   LedgerFixture f;
   auto l = f.open_serving();
   l->update_client_chain(f.client, {10 * kTon, kTon, 0});
-  auto t = l->reserve({f.client, f.worker, 1000, 400, 100});  // 400: the byte bound of the prompt
+  auto t = l->reserve({.client = f.client,
+                       .worker = f.worker,
+                       .prompt_tokens = 400,
+                       .max_tokens = 100});  // 400: the byte bound of the prompt
   const uint64_t before = l->available_nano(f.client);
   l->shrink_reservation(t.id, 37, 100);  // the engine counted 37 tokens
   EXPECT_EQ(l->reservations().front().reserved_tokens, reservation_tokens(37, 100, 1000, f.prices));
@@ -355,7 +372,7 @@ TEST(BillingLedger, AReservationShrinksToTheTokenizedPromptAndNeverGrows) {
   l->shrink_reservation(t.id, 1000, 100);  // a larger count never grows the hold
   EXPECT_EQ(l->reservations().front().reserved_tokens, reservation_tokens(37, 100, 1000, f.prices));
   l->shrink_reservation(999, 1, 1);  // unknown: ignored
-  auto s = l->settle(t.id, {37, 0, 100, 0});
+  auto s = l->settle(t.id, {.prompt = 37, .completion = 100});
   EXPECT_EQ(s.charged_tokens, 137u);
   EXPECT_TRUE(l->check_invariants().empty());
   l.reset();

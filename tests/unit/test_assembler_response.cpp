@@ -29,7 +29,7 @@ TEST(ResponseAssembler, ChatCompletionShape) {
   assembler.add(usage_chunk);
   EXPECT_EQ(assembler.content(), "Hello, world");
 
-  auto response = assembler.finish(Usage{12, 4, 3, 1, false});
+  auto response = assembler.finish(Usage{.prompt = 12, .cached = 4, .completion = 3, .reasoning = 1});
   EXPECT_EQ(response["id"], "chatcmpl-abc");
   EXPECT_EQ(response["object"], "chat.completion");
   EXPECT_EQ(response["created"], 1700000000);
@@ -65,7 +65,7 @@ TEST(ResponseAssembler, TextCompletionShape) {
                    {"model", "tiny"},
                    {"choices", {{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}}}}});
   assembler.add({{"id", "cmpl-1"}, {"choices", {{{"index", 0}, {"text", ""}, {"finish_reason", "stop"}}}}});
-  auto response = assembler.finish(Usage{3, 0, 3, 0, true});
+  auto response = assembler.finish(Usage{.prompt = 3, .completion = 3, .estimated = true});
   EXPECT_EQ(response["object"], "text_completion");
   EXPECT_EQ(response["id"], "cmpl-1");
   EXPECT_EQ(response["choices"][0]["text"], "Once upon a time");

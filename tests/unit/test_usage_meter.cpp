@@ -55,13 +55,13 @@ TEST(UsageMeter, EngineUsageWinsWhenPresent) {
                    {"completion_tokens_details", {{"reasoning_tokens", 10}}}}}});
   EXPECT_TRUE(meter.engine_reported());
   Usage usage = meter.result(999);
-  EXPECT_EQ(usage, (Usage{34, 11, 100, 10, false}));
+  EXPECT_EQ(usage, (Usage{.prompt = 34, .cached = 11, .completion = 100, .reasoning = 10}));
 }
 
 TEST(UsageMeter, FlatReasoningTokensFieldIsRead) {
   UsageMeter meter;
   meter.observe({{"usage", {{"prompt_tokens", 5}, {"completion_tokens", 8}, {"reasoning_tokens", 3}}}});
-  EXPECT_EQ(meter.result(0), (Usage{5, 0, 8, 3, false}));
+  EXPECT_EQ(meter.result(0), (Usage{.prompt = 5, .completion = 8, .reasoning = 3}));
 }
 
 TEST(UsageMeter, NeverBillsLessThanTheChunksSeen) {
@@ -82,7 +82,7 @@ TEST(UsageMeter, IgnoresNegativeFractionalAndNonNumericCounts) {
                    {"prompt_tokens_details", {{"cached_tokens", "7"}}},
                    {"reasoning_tokens", nullptr}}}});
   EXPECT_FALSE(meter.engine_reported());
-  EXPECT_EQ(meter.result(9), (Usage{9, 0, 0, 0, true}));
+  EXPECT_EQ(meter.result(9), (Usage{.prompt = 9, .estimated = true}));
 }
 
 TEST(UsageMeter, NullUsageInEveryChunkIsHarmlessAndRepeatedUsageKeepsTheMaximum) {
@@ -93,7 +93,7 @@ TEST(UsageMeter, NullUsageInEveryChunkIsHarmlessAndRepeatedUsageKeepsTheMaximum)
   meter.observe({{"usage", {{"prompt_tokens", 10}, {"completion_tokens", 1}}}});
   meter.observe({{"usage", {{"prompt_tokens", 10}, {"completion_tokens", 4}}}});
   meter.observe({{"usage", {{"prompt_tokens", 10}, {"completion_tokens", 3}}}});
-  EXPECT_EQ(meter.result(0), (Usage{10, 0, 4, 0, false}));
+  EXPECT_EQ(meter.result(0), (Usage{.prompt = 10, .completion = 4}));
 }
 
 TEST(UsageMeter, PartsStayWithinTheirWholes) {
@@ -109,7 +109,7 @@ TEST(UsageMeter, PartsStayWithinTheirWholes) {
 }
 
 TEST(UsageMeter, OpenAiUsageJson) {
-  auto j = chrysalis::engine::to_openai_usage(Usage{34, 11, 100, 10, false});
+  auto j = chrysalis::engine::to_openai_usage(Usage{.prompt = 34, .cached = 11, .completion = 100, .reasoning = 10});
   EXPECT_EQ(j["prompt_tokens"], 34);
   EXPECT_EQ(j["completion_tokens"], 100);
   EXPECT_EQ(j["total_tokens"], 134);

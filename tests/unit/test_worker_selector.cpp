@@ -5,25 +5,30 @@
 using chrysalis::proxy::choose_worker;
 using chrysalis::proxy::WorkerCandidate;
 
+// Fields not named keep their defaults: coefficient 1000 (1.0x), enabled.
+
 TEST(WorkerSelector, PrefersLowestExpectedWait) {
   std::vector<WorkerCandidate> workers = {
-      {"m", 1000, 4, 3, true, 100},  // (3+1)/4*100 = 100
-      {"m", 1000, 4, 0, true, 200},  // (0+1)/4*200 = 50
-      {"m", 1000, 4, 1, true, 50},   // (1+1)/4*50 = 25
+      {.model = "m", .max_concurrent = 4, .running = 3, .avg_request_ms = 100},  // (3+1)/4*100 = 100
+      {.model = "m", .max_concurrent = 4, .running = 0, .avg_request_ms = 200},  // (0+1)/4*200 = 50
+      {.model = "m", .max_concurrent = 4, .running = 1, .avg_request_ms = 50},   // (1+1)/4*50 = 25
   };
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 2);
 }
 
 TEST(WorkerSelector, SkipsDisabledFullExpensiveAndOtherModels) {
   std::vector<WorkerCandidate> workers = {
-      {"other", 1000, 4, 0, true, 1}, {"m", 1000, 4, 0, false, 1},  {"m", 1000, 2, 2, true, 1},
-      {"m", 5000, 4, 0, true, 1},     {"m", 2000, 4, 3, true, 500},
+      {.model = "other", .max_concurrent = 4, .running = 0, .avg_request_ms = 1},
+      {.model = "m", .max_concurrent = 4, .running = 0, .enabled = false, .avg_request_ms = 1},
+      {.model = "m", .max_concurrent = 2, .running = 2, .avg_request_ms = 1},
+      {.model = "m", .coefficient = 5000, .max_concurrent = 4, .running = 0, .avg_request_ms = 1},
+      {.model = "m", .coefficient = 2000, .max_concurrent = 4, .running = 3, .avg_request_ms = 500},
   };
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 4);
 }
 
 TEST(WorkerSelector, ExplainsUnknownModel) {
-  std::vector<WorkerCandidate> workers = {{"a", 1000, 4, 0, true, 1}};
+  std::vector<WorkerCandidate> workers = {{.model = "a", .max_concurrent = 4, .running = 0, .avg_request_ms = 1}};
   auto c = choose_worker(workers, "b", 4000);
   EXPECT_EQ(c.index, -1);
   EXPECT_EQ(c.http_status, 404);
@@ -31,21 +36,25 @@ TEST(WorkerSelector, ExplainsUnknownModel) {
 }
 
 TEST(WorkerSelector, ExplainsAllBusy) {
-  std::vector<WorkerCandidate> workers = {{"m", 1000, 1, 1, true, 1}, {"m", 1000, 2, 2, true, 1}};
+  std::vector<WorkerCandidate> workers = {{.model = "m", .max_concurrent = 1, .running = 1, .avg_request_ms = 1},
+                                          {.model = "m", .max_concurrent = 2, .running = 2, .avg_request_ms = 1}};
   auto c = choose_worker(workers, "m", 4000);
   EXPECT_EQ(c.http_status, 429);
   EXPECT_EQ(c.code, "all_workers_busy");
 }
 
 TEST(WorkerSelector, ExplainsTooExpensiveWithCheapestCoefficient) {
-  std::vector<WorkerCandidate> workers = {{"m", 3000, 4, 0, true, 1}, {"m", 2500, 4, 0, true, 1}};
+  std::vector<WorkerCandidate> workers = {
+      {.model = "m", .coefficient = 3000, .max_concurrent = 4, .running = 0, .avg_request_ms = 1},
+      {.model = "m", .coefficient = 2500, .max_concurrent = 4, .running = 0, .avg_request_ms = 1}};
   auto c = choose_worker(workers, "m", 2000);
   EXPECT_EQ(c.code, "price_too_high");
   EXPECT_NE(c.message.find("2500"), std::string::npos) << c.message;
 }
 
 TEST(WorkerSelector, ExplainsNoneEnabled) {
-  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, false, 1}};
+  std::vector<WorkerCandidate> workers = {
+      {.model = "m", .max_concurrent = 4, .running = 0, .enabled = false, .avg_request_ms = 1}};
   auto c = choose_worker(workers, "m", 4000);
   EXPECT_EQ(c.http_status, 503);
   EXPECT_EQ(c.code, "no_ready_workers");
@@ -55,18 +64,21 @@ TEST(WorkerSelector, ExplainsNoneEnabled) {
 }
 
 TEST(WorkerSelector, NewWorkersWithoutHistoryStillGetTraffic) {
-  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 1, true, 80}, {"m", 1000, 4, 0, true, 0}};
+  std::vector<WorkerCandidate> workers = {{.model = "m", .max_concurrent = 4, .running = 1, .avg_request_ms = 80},
+                                          {.model = "m", .max_concurrent = 4, .running = 0, .avg_request_ms = 0}};
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
 }
 
 TEST(WorkerSelector, ExcludedWorkersAreNotChosenAgain) {
-  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, true, 1}, {"m", 1000, 4, 3, true, 100}};
+  std::vector<WorkerCandidate> workers = {{.model = "m", .max_concurrent = 4, .running = 0, .avg_request_ms = 1},
+                                          {.model = "m", .max_concurrent = 4, .running = 3, .avg_request_ms = 100}};
   workers[0].excluded = true;
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);
 }
 
 TEST(WorkerSelector, TiesGoToTheLongestIdleWorker) {
-  std::vector<WorkerCandidate> workers = {{"m", 1000, 4, 0, true, 0}, {"m", 1000, 4, 0, true, 0}};
+  std::vector<WorkerCandidate> workers = {{.model = "m", .max_concurrent = 4, .running = 0, .avg_request_ms = 0},
+                                          {.model = "m", .max_concurrent = 4, .running = 0, .avg_request_ms = 0}};
   workers[0].last_dispatch = 7;
   workers[1].last_dispatch = 3;
   EXPECT_EQ(choose_worker(workers, "m", 4000).index, 1);

@@ -226,7 +226,9 @@ TEST(TonBoc, RandomCorruptionNeverCrashes) {
       }
     }
     EXPECT_GT(refused, 0u);
-    if (crc) EXPECT_LT(parsed, 10u);  // the CRC catches nearly everything
+    if (crc) {
+      EXPECT_LT(parsed, 10u);  // the CRC catches nearly everything
+    }
   }
 }
 

@@ -234,9 +234,12 @@ TEST(TonVectors, AddressesAllForms) {
       bool bounceable;
       bool testnet;
     };
-    for (Form f : {Form{"bounceable", true, false}, Form{"non_bounceable", false, false},
-                   Form{"testnet_bounceable", true, true}, Form{"testnet_non_bounceable", false, true},
-                   Form{"bounceable_std", true, false}, Form{"testnet_non_bounceable_std", false, true}}) {
+    for (Form f : {Form{.key = "bounceable", .bounceable = true, .testnet = false},
+                   Form{.key = "non_bounceable", .bounceable = false, .testnet = false},
+                   Form{.key = "testnet_bounceable", .bounceable = true, .testnet = true},
+                   Form{.key = "testnet_non_bounceable", .bounceable = false, .testnet = true},
+                   Form{.key = "bounceable_std", .bounceable = true, .testnet = false},
+                   Form{.key = "testnet_non_bounceable_std", .bounceable = false, .testnet = true}}) {
       ParsedAddress p = parse_address_text(a[f.key].get<std::string>());
       EXPECT_EQ(p.address, addr) << f.key;
       EXPECT_TRUE(p.friendly);
