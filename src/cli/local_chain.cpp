@@ -8,8 +8,8 @@
 #include <sstream>
 #include <thread>
 
-#include "api/http_client.h"
 #include "cli/process_control.h"
+#include "http/http_client.h"
 #include "ton/devnet_process.h"
 #include "ton/wallet_key_file.h"
 

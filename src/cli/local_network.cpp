@@ -9,7 +9,6 @@
 #include <iostream>
 #include <thread>
 
-#include "api/http_client.h"
 #include "attest/dev_ca.h"
 #include "attest/evidence_sim.h"
 #include "attest/policy.h"
@@ -18,6 +17,7 @@
 #include "cli/process_control.h"
 #include "common/time.h"
 #include "engine/sse_parser.h"
+#include "http/http_client.h"
 #include "model/test_model.h"
 
 namespace chrysalis::cli {

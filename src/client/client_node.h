@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "api/http_server.h"
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
 #include "common/metrics.h"
+#include "http/http_server.h"
 
 namespace chrysalis::attest {
 class NodeAttestation;

@@ -2,7 +2,6 @@
 // nothing has reached the app), relay the answer as OpenAI SSE or assemble it into one object.
 #include <spdlog/spdlog.h>
 
-#include "api/node_http.h"
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "api/response_assembler.h"
@@ -11,6 +10,7 @@
 #include "common/random.h"
 #include "common/time.h"
 #include "engine/usage_meter.h"
+#include "http/node_endpoints.h"
 
 namespace chrysalis::client {
 

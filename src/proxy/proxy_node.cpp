@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "api/node_http.h"
 #include "attest/attested_peer_verifier.h"
 #include "attest/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/node_endpoints.h"
 #include "net/tls_context.h"
 #include "proxy/proxy_billing.h"
 #include "proxy/worker_selector.h"

@@ -3,9 +3,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "api/http_client.h"
 #include "common/random.h"
 #include "common/url.h"
+#include "http/http_client.h"
 
 namespace chrysalis::ton {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "api/http_client.h"
+#include "http/http_client.h"
 
 namespace chrysalis::ton {
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "api/http_client.h"
 #include "common/time.h"
 #include "engine/sse_parser.h"
+#include "http/http_client.h"
 #include "worker/stream_shaper.h"
 
 namespace chrysalis::worker {

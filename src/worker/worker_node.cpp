@@ -6,13 +6,13 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "api/http_client.h"
-#include "api/node_http.h"
 #include "api/openai_error.h"
 #include "attest/attested_peer_verifier.h"
 #include "attest/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/http_client.h"
+#include "http/node_endpoints.h"
 #include "net/tls_context.h"
 #include "worker/engine_supervisor.h"
 #include "worker/inference_job.h"

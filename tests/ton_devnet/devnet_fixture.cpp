@@ -7,7 +7,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "api/http_client.h"
+#include "http/http_client.h"
 #include "ton/boc.h"
 #include "ton/encoding.h"
 

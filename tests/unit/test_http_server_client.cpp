@@ -14,8 +14,8 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "api/http_client.h"
-#include "api/http_server.h"
+#include "http/http_client.h"
+#include "http/http_server.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "api/node_http.h"
+#include "http/node_endpoints.h"
 
 #include "api/openai_error.h"
 

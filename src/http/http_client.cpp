@@ -1,5 +1,5 @@
-#include "api/http_client.h"
-#include "api/beast_text.h"
+#include "http/http_client.h"
+#include "http/beast_text.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

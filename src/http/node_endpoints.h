@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "api/http_server.h"
 #include "common/endpoint.h"
 #include "common/metrics.h"
+#include "http/http_server.h"
 
 namespace chrysalis::api {
 

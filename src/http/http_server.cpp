@@ -1,5 +1,5 @@
-#include "api/http_server.h"
-#include "api/beast_text.h"
+#include "http/http_server.h"
+#include "http/beast_text.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
