@@ -9,8 +9,8 @@
 #include "client/client_node.h"
 #include "common/random.h"
 #include "common/time.h"
-#include "engine/usage_meter.h"
 #include "http/node_endpoints.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::client {
 
@@ -18,9 +18,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-engine::Usage from_proto(const proto::Usage& u) {
-  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(),
-                       u.estimated()};
+sse::Usage from_proto(const proto::Usage& u) {
+  return sse::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(), u.estimated()};
 }
 
 api::ApiError from_proto(const proto::ResponseError& e) {
@@ -42,7 +41,7 @@ nlohmann::json cost_json(const proto::Billing& b) {
 
 // The chunk OpenAI sends last when stream_options.include_usage is set.
 nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
-                           const engine::Usage& usage) {
+                           const sse::Usage& usage) {
   auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
   if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
   nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
@@ -50,7 +49,7 @@ nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, con
                           {"created", last_chunk.value("created", unix_now_us() / 1000000)},
                           {"model", last_chunk.value("model", model)},
                           {"choices", nlohmann::json::array()},
-                          {"usage", engine::to_openai_usage(usage)}};
+                          {"usage", sse::to_openai_usage(usage)}};
   return chunk;
 }
 
@@ -79,7 +78,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   r->set_max_tokens(vr.max_tokens);
   r->set_max_coefficient(vr.max_coefficient);
   r->set_timeout_ms(vr.timeout_ms);
-  r->set_prompt_tokens_estimate(engine::estimate_prompt_tokens(vr.body));
+  r->set_prompt_tokens_estimate(sse::estimate_prompt_tokens(vr.body));
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(vr.timeout_ms);
   std::shared_ptr<net::Connection> conn;
@@ -178,7 +177,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   int64_t first_token_us = 0;
   if (vr.stream && !co_await res.begin_stream(200, "text/event-stream", headers)) app_gone = true;
   std::string outcome = "ok";
-  engine::Usage usage;
+  sse::Usage usage;
   uint64_t cost_nano = 0;
   while (!app_gone) {
     auto event = co_await queue->pop(deadline);

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/time.h"
-#include "engine/sse_parser.h"
 #include "http/http_client.h"
+#include "sse/sse_parser.h"
 #include "worker/stream_shaper.h"
 
 namespace chrysalis::worker {
@@ -28,7 +28,7 @@ std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, co
 }
 
 namespace {
-proto::Usage to_proto(const engine::Usage& u) {
+proto::Usage to_proto(const sse::Usage& u) {
   proto::Usage p;
   p.set_prompt_tokens(u.prompt);
   p.set_cached_tokens(u.cached);
@@ -62,7 +62,7 @@ void InferenceJob::cancel(const std::string& reason) {
 }
 
 void InferenceJob::send_error(uint32_t status, const std::string& code, const std::string& message,
-                              const engine::Usage& usage) {
+                              const sse::Usage& usage) {
   proto::Frame f;
   auto* e = f.mutable_error();
   e->set_http_status(status);
@@ -91,16 +91,16 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   }
   uint64_t prompt_estimate = request_.prompt_tokens_estimate()
                                  ? request_.prompt_tokens_estimate()
-                                 : engine::estimate_prompt_tokens(nlohmann::json::parse(body));
+                                 : sse::estimate_prompt_tokens(nlohmann::json::parse(body));
   uint32_t timeout_ms =
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
-  engine::SseParser parser;
+  sse::SseParser parser;
   StreamShaper shaper(max_tokens);
   int status = 0;
   std::string error_body;
   bool head_sent = false;
-  std::vector<engine::SseEvent> events;
+  std::vector<sse::SseEvent> events;
   std::vector<std::string> forward;
 
   auto flush = [&]() {

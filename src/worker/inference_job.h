@@ -6,7 +6,7 @@
 #include <string>
 
 #include "chrysalis.pb.h"
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::http {
 class StreamingRequest;
@@ -24,7 +24,7 @@ struct JobSettings {
 
 struct JobOutcome {
   std::string name;  // ok | cancelled | engine_error | timeout | ...
-  engine::Usage usage;
+  sse::Usage usage;
   double ttft_ms = 0, total_ms = 0;
 };
 
@@ -41,7 +41,7 @@ class InferenceJob {
   void cancel(const std::string& reason);
 
  private:
-  void send_error(uint32_t status, const std::string& code, const std::string& message, const engine::Usage& usage);
+  void send_error(uint32_t status, const std::string& code, const std::string& message, const sse::Usage& usage);
 
   proto::InferenceRequest request_;
   JobSettings settings_;

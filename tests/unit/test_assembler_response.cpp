@@ -6,7 +6,7 @@ namespace {
 
 using chrysalis::api::ApiKind;
 using chrysalis::api::ResponseAssembler;
-using chrysalis::engine::Usage;
+using chrysalis::sse::Usage;
 using nlohmann::json;
 
 json chunk(json delta, json finish_reason = nullptr) {

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
-#include "engine/sse_parser.h"
+#include "sse/sse_parser.h"
 
 namespace {
 
-using chrysalis::engine::SseEvent;
-using chrysalis::engine::SseParser;
+using chrysalis::sse::SseEvent;
+using chrysalis::sse::SseParser;
 
 std::vector<SseEvent> parse_in_pieces(std::string_view stream, std::vector<std::size_t> cuts, bool finish = true) {
   SseParser parser;

@@ -5,7 +5,7 @@
 #include "worker/inference_job.h"
 #include "worker/stream_shaper.h"
 
-using chrysalis::engine::SseEvent;
+using chrysalis::sse::SseEvent;
 using chrysalis::worker::StreamShaper;
 
 namespace {

@@ -1,12 +1,12 @@
 #include <gtest/gtest.h>
 
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 namespace {
 
-using chrysalis::engine::estimate_prompt_tokens;
-using chrysalis::engine::Usage;
-using chrysalis::engine::UsageMeter;
+using chrysalis::sse::estimate_prompt_tokens;
+using chrysalis::sse::Usage;
+using chrysalis::sse::UsageMeter;
 using nlohmann::json;
 
 json chat_chunk(const std::string& content, const std::string& reasoning = {}) {
@@ -109,7 +109,7 @@ TEST(UsageMeter, PartsStayWithinTheirWholes) {
 }
 
 TEST(UsageMeter, OpenAiUsageJson) {
-  auto j = chrysalis::engine::to_openai_usage(Usage{34, 11, 100, 10, false});
+  auto j = chrysalis::sse::to_openai_usage(Usage{34, 11, 100, 10, false});
   EXPECT_EQ(j["prompt_tokens"], 34);
   EXPECT_EQ(j["completion_tokens"], 100);
   EXPECT_EQ(j["total_tokens"], 134);

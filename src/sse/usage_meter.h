@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-namespace chrysalis::engine {
+namespace chrysalis::sse {
 
 // Token counts of one request. Reasoning tokens are part of completion tokens and cached
 // tokens part of prompt tokens, as in OpenAI's usage object.
@@ -46,4 +46,4 @@ class UsageMeter {
 // contents (or the prompt) / 4, at least 1, plus a few tokens of chat framing per message.
 uint64_t estimate_prompt_tokens(const nlohmann::json& request_body);
 
-}  // namespace chrysalis::engine
+}  // namespace chrysalis::sse

@@ -1,4 +1,4 @@
-#include "worker/engine_supervisor.h"
+#include "worker/engine_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -29,19 +29,19 @@ std::filesystem::path locate_engine_script(const std::string& configured) {
   throw std::runtime_error("cannot find engine/server.mjs; set engine.script in the worker config or CHRYSALIS_HOME");
 }
 
-EngineSupervisor::EngineSupervisor(boost::asio::any_io_executor ex, EmbeddedEngineSettings settings)
+EngineProcess::EngineProcess(boost::asio::any_io_executor ex, EmbeddedEngineSettings settings)
     : timer_(ex), settings_(std::move(settings)) {}
 
-EngineSupervisor::~EngineSupervisor() { stop(); }
+EngineProcess::~EngineProcess() { stop(); }
 
-void EngineSupervisor::start() {
+void EngineProcess::start() {
   if (!std::filesystem::exists(settings_.model))
     throw std::runtime_error("engine.model " + settings_.model.string() + " does not exist");
   spawn();
   watch();
 }
 
-void EngineSupervisor::spawn() {
+void EngineProcess::spawn() {
   std::vector<std::string> args = {
       "node",       settings_.script.string(),          "--model",   settings_.model.string(),
       "--port",     std::to_string(settings_.port),     "--host",    settings_.host,
@@ -71,7 +71,7 @@ void EngineSupervisor::spawn() {
   spdlog::info("embedded engine started pid={} port={} model={}", pid_, settings_.port, settings_.model.string());
 }
 
-void EngineSupervisor::watch() {
+void EngineProcess::watch() {
   timer_.expires_after(std::chrono::milliseconds(500));
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
@@ -99,7 +99,7 @@ void EngineSupervisor::watch() {
   });
 }
 
-void EngineSupervisor::stop() {
+void EngineProcess::stop() {
   if (stopped_) return;
   stopped_ = true;
   timer_.cancel();

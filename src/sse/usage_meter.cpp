@@ -1,9 +1,9 @@
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 #include <algorithm>
 #include <optional>
 
-namespace chrysalis::engine {
+namespace chrysalis::sse {
 namespace {
 
 using nlohmann::json;
@@ -122,4 +122,4 @@ uint64_t estimate_prompt_tokens(const json& request_body) {
   return std::max<uint64_t>(1, (bytes + 3) / 4) + framing;
 }
 
-}  // namespace chrysalis::engine
+}  // namespace chrysalis::sse

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace chrysalis::engine {
+namespace chrysalis::sse {
 
 struct SseEvent {
   std::string data;   // the event's data lines joined with '\n'
@@ -40,4 +40,4 @@ class SseParser {
   std::size_t dropped_lines_ = 0;
 };
 
-}  // namespace chrysalis::engine
+}  // namespace chrysalis::sse

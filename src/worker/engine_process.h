@@ -23,10 +23,10 @@ struct EmbeddedEngineSettings {
 
 // Runs the embedded engine (Node + node-llama-cpp) as a child process and restarts it with
 // backoff when it exits. The child dies with the worker (PR_SET_PDEATHSIG).
-class EngineSupervisor {
+class EngineProcess {
  public:
-  EngineSupervisor(boost::asio::any_io_executor ex, EmbeddedEngineSettings settings);
-  ~EngineSupervisor();
+  EngineProcess(boost::asio::any_io_executor ex, EmbeddedEngineSettings settings);
+  ~EngineProcess();
   void start();
   void stop();
   std::string url() const { return "http://" + settings_.host + ":" + std::to_string(settings_.port); }

@@ -1,6 +1,6 @@
-#include "engine/sse_parser.h"
+#include "sse/sse_parser.h"
 
-namespace chrysalis::engine {
+namespace chrysalis::sse {
 namespace {
 
 std::string_view trim_spaces(std::string_view s) {
@@ -96,4 +96,4 @@ void SseParser::dispatch(std::vector<SseEvent>& out) {
   has_data_ = false;
 }
 
-}  // namespace chrysalis::engine
+}  // namespace chrysalis::sse
