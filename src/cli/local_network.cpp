@@ -9,10 +9,10 @@
 #include <iostream>
 #include <thread>
 
-#include "attest/dev_ca.h"
-#include "attest/evidence_sim.h"
-#include "attest/policy.h"
-#include "attest/ra_tls_identity.h"
+#include "attest/policy/policy.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/ra_tls/evidence_sim.h"
+#include "attest/ra_tls/ra_tls_identity.h"
 #include "cli/local_chain.h"
 #include "cli/process_control.h"
 #include "common/time.h"

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"

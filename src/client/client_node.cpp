@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/openai_error.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "client/client_billing.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"

@@ -5,7 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "proxy/proxy_billing.h"
 #include "proxy/proxy_node.h"
 

@@ -7,7 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "attest/quote_crypto.h"
+#include "attest/quote/quote_crypto.h"
 #include "billing/billing_hello.h"
 #include "common/time.h"
 #include "ton/boc.h"

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "billing/proxy_ledger.h"
 #include "chrysalis.pb.h"

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "attest/attested_peer_verifier.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "http/node_endpoints.h"

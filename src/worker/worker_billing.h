@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "billing/payout_book.h"
 #include "chrysalis.pb.h"

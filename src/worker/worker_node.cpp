@@ -7,8 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/openai_error.h"
-#include "attest/attested_peer_verifier.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "http/http_client.h"

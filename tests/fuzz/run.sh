@@ -15,7 +15,7 @@ cp "$ROOT"/tests/data/tdx/*.dat "$OUT/corpus/"
 SOURCES=(tdx_quote quote_bytes quote_json quote_verifier quote_chain quote_crypto quote_trust_anchors
          intel_root_ca sgx_extension collateral_eval collateral_json)
 SRC_PATHS=()
-for s in "${SOURCES[@]}"; do SRC_PATHS+=("$ROOT/src/attest/$s.cpp"); done
+for s in "${SOURCES[@]}"; do SRC_PATHS+=("$ROOT/src/attest/quote/$s.cpp"); done
 
 BIN="$OUT/quote_parser_fuzz"
 if [[ ! -x "$BIN" || -n "$(find "$ROOT/src/attest" "$ROOT/tests/fuzz" -newer "$BIN" -name '*.[ch]*' | head -1)" ]]; then

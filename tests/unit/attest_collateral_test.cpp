@@ -4,10 +4,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "attest/collateral.h"
-#include "attest/dev_ca.h"
-#include "attest/quote_builder.h"
-#include "attest/quote_verifier.h"
+#include "attest/quote/collateral.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/quote/quote_builder.h"
+#include "attest/quote/quote_verifier.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

@@ -1,7 +1,7 @@
 // The verification cache: hits by quote hash, bounded LRU, expiry of positive and negative entries.
 #include <gtest/gtest.h>
 
-#include "attest/quote_cache.h"
+#include "attest/quote/quote_cache.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
-#include "attest/dev_ca.h"
-#include "attest/quote_json.h"
-#include "attest/quote_verifier.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/quote/quote_json.h"
+#include "attest/quote/quote_verifier.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

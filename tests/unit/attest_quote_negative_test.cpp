@@ -1,9 +1,9 @@
 // Every tampered or non-conforming quote is refused with the reason naming the failed check.
 #include <gtest/gtest.h>
 
-#include "attest/dev_ca.h"
-#include "attest/quote_builder.h"
-#include "attest/quote_verifier.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/quote/quote_builder.h"
+#include "attest/quote/quote_verifier.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

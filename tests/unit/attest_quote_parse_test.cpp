@@ -1,7 +1,7 @@
 // The strict TDX quote parser on the two real samples, read independently at documented offsets.
 #include <gtest/gtest.h>
 
-#include "attest/tdx_quote.h"
+#include "attest/quote/tdx_quote.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "attest/quote_crypto.h"
+#include "attest/quote/quote_crypto.h"
 
 namespace chrysalis::attest::testing {
 

@@ -1,8 +1,8 @@
 // verify_quote on the real samples, with the pinned Intel root.
 #include <gtest/gtest.h>
 
-#include "attest/intel_root_ca.h"
-#include "attest/quote_verifier.h"
+#include "attest/quote/intel_root_ca.h"
+#include "attest/quote/quote_verifier.h"
 #include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {

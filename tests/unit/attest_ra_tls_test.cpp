@@ -7,14 +7,14 @@
 #include <fstream>
 #include <random>
 
-#include "attest/attested_peer_verifier.h"
-#include "attest/claims.h"
-#include "attest/dev_ca.h"
-#include "attest/evidence_sim.h"
-#include "attest/evidence_tdx.h"
-#include "attest/quote_crypto.h"
-#include "attest/ra_tls_cert.h"
-#include "attest/ra_tls_identity.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/quote/quote_crypto.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/ra_tls/claims.h"
+#include "attest/ra_tls/evidence_sim.h"
+#include "attest/ra_tls/evidence_tdx.h"
+#include "attest/ra_tls/ra_tls_cert.h"
+#include "attest/ra_tls/ra_tls_identity.h"
 
 namespace chrysalis::attest {
 namespace {

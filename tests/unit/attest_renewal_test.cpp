@@ -10,8 +10,8 @@
 #include <random>
 #include <thread>
 
-#include "attest/dev_ca.h"
-#include "attest/ra_tls_node.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "net/listener.h"
 
 namespace asio = boost::asio;
