@@ -6,7 +6,7 @@
 #include "client/client_billing.h"
 #include "client/client_node.h"
 #include "http/node_endpoints.h"
-#include "ton/wallet_sender.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::client {
 

@@ -16,8 +16,8 @@
 #include "billing/billing_settings.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"
-#include "ton/chain_agent.h"
-#include "ton/contract_get_methods.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/toncenter/chain_agent.h"
 
 namespace chrysalis::client {
 

@@ -16,7 +16,7 @@
 #include "billing/payout_book.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"
-#include "ton/chain_agent.h"
+#include "ton/toncenter/chain_agent.h"
 
 namespace chrysalis::worker {
 

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "billing/proxy_ledger.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_signed.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_signed.h"
 
 namespace chrysalis::billing {
 namespace {

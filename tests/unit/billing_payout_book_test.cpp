@@ -7,9 +7,9 @@
 #include <random>
 
 #include "billing/payout_book.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_signed.h"
-#include "ton/encoding.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_signed.h"
 
 namespace chrysalis::billing {
 namespace {

@@ -5,7 +5,7 @@
 #include "billing/billing_hello.h"
 #include "billing/billing_settings.h"
 #include "common/toml_reader.h"
-#include "ton/ed25519_key.h"
+#include "ton/wallet/ed25519_key.h"
 
 namespace chrysalis::billing {
 namespace {

@@ -1,8 +1,8 @@
 // Address text forms: parsing, printing and the errors for bad input.
 #include <gtest/gtest.h>
 
-#include "ton/address.h"
-#include "ton/encoding.h"
+#include "ton/cells/address.h"
+#include "ton/cells/encoding.h"
 
 namespace chrysalis::ton {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "ton/boc.h"
+#include "ton/cells/boc.h"
 
 namespace chrysalis::ton {
 namespace {

@@ -1,8 +1,8 @@
 // CellBuilder / CellSlice / Cell: round trips, limits and clear errors (no vectors needed).
 #include <gtest/gtest.h>
 
-#include "ton/boc.h"
-#include "ton/cell.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/cell.h"
 
 namespace chrysalis::ton {
 namespace {

@@ -7,14 +7,14 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_dictionary.h"
-#include "ton/contract_get_methods.h"
-#include "ton/contract_init.h"
-#include "ton/contract_messages.h"
-#include "ton/encoding.h"
-#include "ton/root_registry.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/contract_dictionary.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/contracts/contract_init.h"
+#include "ton/contracts/contract_messages.h"
+#include "ton/contracts/root_registry.h"
 
 using namespace chrysalis::ton;
 using namespace chrysalis::ton::contracts;

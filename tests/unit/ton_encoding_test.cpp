@@ -1,7 +1,7 @@
 // Hex, base64 and the two checksums against published check values.
 #include <gtest/gtest.h>
 
-#include "ton/encoding.h"
+#include "ton/cells/encoding.h"
 
 namespace chrysalis::ton {
 namespace {

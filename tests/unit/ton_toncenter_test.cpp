@@ -2,7 +2,7 @@
 // backoff schedule, reply parsers and transaction matching.
 #include <gtest/gtest.h>
 
-#include "ton/toncenter_client.h"
+#include "ton/toncenter/toncenter_client.h"
 
 using namespace chrysalis::ton;
 using json = nlohmann::json;

@@ -9,11 +9,11 @@
 #include <fstream>
 #include <optional>
 
-#include "ton/address.h"
-#include "ton/boc.h"
-#include "ton/cell.h"
-#include "ton/message.h"
-#include "ton/wallet_v4r2.h"
+#include "ton/cells/address.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/cell.h"
+#include "ton/cells/message.h"
+#include "ton/wallet/wallet_v4r2.h"
 
 namespace chrysalis::ton {
 namespace {

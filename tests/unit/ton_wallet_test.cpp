@@ -1,8 +1,8 @@
 // Ed25519 (RFC 8032 vector), StateInit addresses and wallet v4r2 transfers (structure and signature).
 #include <gtest/gtest.h>
 
-#include "ton/boc.h"
-#include "ton/wallet_v4r2.h"
+#include "ton/cells/boc.h"
+#include "ton/wallet/wallet_v4r2.h"
 
 namespace chrysalis::ton {
 namespace {

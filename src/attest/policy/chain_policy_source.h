@@ -13,7 +13,7 @@
 #include <string>
 
 #include "attest/policy/policy.h"
-#include "ton/root_registry.h"
+#include "ton/contracts/root_registry.h"
 
 namespace chrysalis::attest {
 
