@@ -17,7 +17,7 @@
 #include "cli/process_control.h"
 #include "common/time.h"
 #include "http/http_client.h"
-#include "model/test_model.h"
+#include "model/generated_model.h"
 #include "sse/sse_parser.h"
 
 namespace chrysalis::cli {

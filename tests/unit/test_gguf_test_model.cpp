@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <set>
 
+#include "model/generated_model.h"
+#include "model/generated_vocab.h"
 #include "model/gguf_reader.h"
-#include "model/test_model.h"
-#include "model/test_vocab.h"
 
 namespace chrysalis::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "model/test_vocab.h"
+#include "model/generated_vocab.h"
 
 #include <array>
 #include <cstdio>

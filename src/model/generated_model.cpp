@@ -1,4 +1,4 @@
-#include "model/test_model.h"
+#include "model/generated_model.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "model/chat_template.h"
+#include "model/generated_vocab.h"
 #include "model/gguf_writer.h"
 #include "model/seeded_rng.h"
-#include "model/test_vocab.h"
 
 namespace chrysalis::model {
 
