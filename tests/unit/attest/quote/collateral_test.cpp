@@ -7,8 +7,8 @@
 #include "attest/quote/collateral.h"
 #include "attest/quote/dev_ca.h"
 #include "attest/quote/quote_builder.h"
+#include "attest/quote/quote_testdata.h"
 #include "attest/quote/quote_verifier.h"
-#include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {
 namespace {

@@ -1,8 +1,8 @@
 // The strict TDX quote parser on the two real samples, read independently at documented offsets.
 #include <gtest/gtest.h>
 
+#include "attest/quote/quote_testdata.h"
 #include "attest/quote/tdx_quote.h"
-#include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {
 namespace {

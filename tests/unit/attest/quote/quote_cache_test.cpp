@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "attest/quote/quote_cache.h"
-#include "attest_quote_testdata.h"
+#include "attest/quote/quote_testdata.h"
 
 namespace chrysalis::attest {
 namespace {

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "attest/quote/intel_root_ca.h"
+#include "attest/quote/quote_testdata.h"
 #include "attest/quote/quote_verifier.h"
-#include "attest_quote_testdata.h"
 
 namespace chrysalis::attest {
 namespace {
