@@ -10,6 +10,7 @@
 #include <random>
 
 #include "billing/proxy_ledger.h"
+#include "support/temp_dir.h"
 
 namespace chrysalis::billing {
 namespace {
@@ -17,8 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
-  fs::path dir = fs::temp_directory_path() / ("chrysalis-crash-" + std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
+  const test::TempDir tmp{"crash"};
+  const fs::path dir = tmp.path();
   auto key = ton::Ed25519Key::generate();
   Prices prices{1000, 600, 10000, 10000, 10000, 10000};
   const std::string client = "0:" + std::string(64, 'c'), worker = "0:" + std::string(64, 'e');
@@ -72,7 +73,6 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
     reported_total = books;  // the next round continues from what the books hold
     (void)last;
   }
-  fs::remove_all(dir);
 }
 
 }  // namespace

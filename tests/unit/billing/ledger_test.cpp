@@ -8,6 +8,7 @@
 #include <random>
 
 #include "billing/proxy_ledger.h"
+#include "support/temp_dir.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_signed.h"
 
@@ -20,13 +21,12 @@ constexpr uint64_t kTon = 1'000'000'000;
 std::string addr(char c) { return "0:" + std::string(64, c); }
 
 struct LedgerFixture {
-  fs::path dir = fs::temp_directory_path() / ("chrysalis-ledger-" + std::to_string(std::random_device{}()));
+  test::TempDir tmp{"ledger"};
+  fs::path dir = tmp.path();
   ton::Ed25519Key key = ton::Ed25519Key::generate();
   Prices prices{1000, 600, 10000, 2500, 10000, 10000};  // nanoTON per adjusted token: client 1000, worker 600
   std::string client = addr('c'), client2 = addr('d'), worker = addr('e');
 
-  LedgerFixture() { fs::create_directories(dir); }
-  ~LedgerFixture() { fs::remove_all(dir); }
   fs::path file() const { return dir / "books.sqlite"; }
   LedgerOptions options(std::optional<fs::path> f = {}) const {
     return {f.value_or(file()), key, prices, ton::Address::parse(addr('a')), ton::Address::parse(addr('b'))};

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "billing/payout_book.h"
+#include "support/temp_dir.h"
 #include "ton/cells/encoding.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_signed.h"
@@ -20,10 +21,10 @@ namespace contracts = ton::contracts;
 ton::Address addr(char c) { return ton::Address::parse("0:" + std::string(64, c)); }
 
 struct PayoutFixture {
-  fs::path file = fs::temp_directory_path() / ("chrysalis-payouts-" + std::to_string(std::random_device{}()) + ".json");
+  test::TempDir tmp{"payouts"};
+  fs::path file = tmp / "payouts.json";
   ton::Ed25519Key proxy = ton::Ed25519Key::generate();
   ton::Address root = addr('a'), worker = addr('e');
-  ~PayoutFixture() { fs::remove(file); }
   ton::CellRef payout(uint64_t tokens, std::optional<ton::Address> target = {},
                       uint32_t op = contracts::op::kWorkerPayout, const ton::Ed25519Key* key = nullptr,
                       std::optional<ton::Address> network = {}) const {

@@ -8,6 +8,7 @@
 #include "model/generated_model.h"
 #include "model/generated_vocab.h"
 #include "model/gguf_reader.h"
+#include "support/temp_dir.h"
 
 namespace chrysalis::model {
 namespace {
@@ -136,14 +137,13 @@ TEST(GgufTestModel, SameSeedSameBytesOtherSeedOtherWeights) {
 }
 
 TEST(GgufTestModel, WrittenFileMatchesBuiltBytes) {
-  const auto dir = std::filesystem::temp_directory_path() / ("chrysalis_gguf_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test::TempDir tmp("gguf");
+  const auto dir = tmp.path();
   const auto path = dir / "m.gguf";
   write_test_model(small_options(), path);
   EXPECT_EQ(read_file_bytes(path), build_test_model(small_options()));
   EXPECT_EQ(read_gguf(path).tensors.size(), 21u);
   EXPECT_FALSE(std::filesystem::exists(dir / "m.gguf.tmp"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(GgufTestModel, DefaultModelIsSmall) {

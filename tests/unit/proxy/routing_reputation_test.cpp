@@ -95,10 +95,11 @@ TEST(RoutingReputation, RestoreKeepsState) {
 #include <filesystem>
 
 #include "proxy/reputation_store.h"
+#include "support/temp_dir.h"
 
 TEST(RoutingReputation, StoreSurvivesARestart) {
-  auto file = std::filesystem::temp_directory_path() / ("routing-rep-" + std::to_string(::getpid()) + ".sqlite");
-  std::filesystem::remove(file);
+  const chrysalis::test::TempDir tmp{"routing-rep"};
+  const auto file = tmp / "reputation.sqlite";
   {
     ReputationBook book;
     book.of("k1", "m").record(Outcome::Timeout, kSec, book.params());
@@ -112,7 +113,6 @@ TEST(RoutingReputation, StoreSurvivesARestart) {
   EXPECT_EQ(loaded.entries().at("k1").model, "m");
   EXPECT_DOUBLE_EQ(loaded.find("k1")->tokens_per_s(), 33);
   EXPECT_LT(loaded.find("k1")->trust(kSec, loaded.params()), 0.5);
-  std::filesystem::remove(file);
 }
 
 TEST(RoutingReputation, StoreInAnUnwritablePlaceIsAClearError) {

@@ -8,13 +8,14 @@
 #include "attest/quote/quote_json.h"
 #include "attest/quote/quote_testdata.h"
 #include "attest/quote/quote_verifier.h"
+#include "support/temp_dir.h"
 
 namespace chrysalis::attest {
 namespace {
 
 TEST(AttestQuoteDevCa, WritesKeysPrivatelyAndLoadsBack) {
-  auto dir = std::filesystem::temp_directory_path() / ("chrysalis-devca-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const test::TempDir tmp{"devca"};
+  const auto dir = tmp / "ca";
   DevCa ca = create_dev_ca();
   write_dev_ca(ca, dir);
   for (const char* key : {kDevRootKeyFile, kDevPckKeyFile, kDevAttestationKeyFile}) {
@@ -36,7 +37,6 @@ TEST(AttestQuoteDevCa, WritesKeysPrivatelyAndLoadsBack) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(kDevPckKeyFile), std::string::npos) << e.what();
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(AttestQuoteDevCa, SgxExtensionRoundTripsAndMatchesIntelsParsing) {

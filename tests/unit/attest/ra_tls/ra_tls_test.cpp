@@ -15,6 +15,7 @@
 #include "attest/ra_tls/evidence_tdx.h"
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "attest/ra_tls/ra_tls_identity.h"
+#include "support/temp_dir.h"
 
 namespace chrysalis::attest {
 namespace {
@@ -24,19 +25,10 @@ namespace fs = std::filesystem;
 const std::string kModelA(64, 'a');
 const std::string kModelB(64, 'b');
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("chrysalis-ratls-" + std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 // One dev CA on disk, and certificates issued by the simulated TEE under it.
 struct RaTlsFixture {
-  TempDir dir;
-  fs::path ca_dir = dir.path / "ca";
+  test::TempDir dir{"ratls"};
+  fs::path ca_dir = dir / "ca";
   Policy policy;
   RaTlsFixture() {
     write_dev_ca(create_dev_ca(), ca_dir);
@@ -171,8 +163,8 @@ TEST(AttestRaTls, ChangingTheMeasuredConfigurationChangesTheImageHash) {
   lax.allow_none = true;
   EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)), sim_image_hash(measured_config("proxy", lax)));
   // And another binary: measuring a different file changes MRTD and so the hash.
-  TempDir d;
-  fs::path fake = d.path / "fake-binary";
+  test::TempDir d{"ratls-bin"};
+  fs::path fake = d / "fake-binary";
   { std::ofstream(fake) << "not chrysalis"; }
   EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)),
             sim_image_hash(measured_config("proxy", f.policy), fake));

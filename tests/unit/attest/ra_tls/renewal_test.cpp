@@ -13,6 +13,7 @@
 #include "attest/quote/dev_ca.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "net/listener.h"
+#include "support/temp_dir.h"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -21,7 +22,8 @@ using namespace chrysalis;
 namespace {
 
 struct RenewalNet {
-  fs::path dir = fs::temp_directory_path() / ("chrysalis-renew-" + std::to_string(std::random_device{}()));
+  test::TempDir tmp{"renew"};
+  fs::path dir = tmp.path();
   asio::io_context io;
   std::unique_ptr<attest::NodeAttestation> proxy, worker;
   std::unique_ptr<net::Listener> listener;
@@ -51,7 +53,6 @@ struct RenewalNet {
   ~RenewalNet() {
     proxy->stop();
     worker->stop();
-    fs::remove_all(dir);
   }
 
   std::shared_ptr<net::Connection> dial(std::string& error) {
