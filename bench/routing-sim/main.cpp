@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/selection_policy.h"
+#include "proxy/routing_selection_policy.h"
 #include "simulation.h"
 
 namespace {

@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "proxy/reputation.h"
-#include "proxy/selection_policy.h"
-#include "proxy/spot_check.h"
+#include "proxy/routing_reputation.h"
+#include "proxy/routing_selection_policy.h"
+#include "proxy/routing_spot_check.h"
 
 namespace routing_sim {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Discrete-event simulation of one proxy routing requests over many heterogeneous, partly
 // misbehaving workers. Routing decisions and reputation go through the proxy's real code
-// (proxy/selection_policy.h, proxy/reputation.h, proxy/spot_check.h).
+// (proxy/routing_selection_policy.h, proxy/routing_reputation.h, proxy/routing_spot_check.h).
 #include <cstdint>
 #include <string>
 

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "common/toml_reader.h"
-#include "proxy/selection_policy.h"
+#include "proxy/routing_selection_policy.h"
 
 namespace chrysalis::proxy {
 

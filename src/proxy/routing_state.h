@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "proxy/reputation.h"
-#include "proxy/reputation_store.h"
 #include "proxy/routing_affinity.h"
 #include "proxy/routing_config.h"
-#include "proxy/selection_policy.h"
+#include "proxy/routing_reputation.h"
+#include "proxy/routing_reputation_store.h"
+#include "proxy/routing_selection_policy.h"
 
 namespace chrysalis::proxy {
 

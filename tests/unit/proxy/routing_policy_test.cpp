@@ -3,7 +3,7 @@
 #include <map>
 
 #include "proxy/routing_affinity.h"
-#include "proxy/selection_policy.h"
+#include "proxy/routing_selection_policy.h"
 
 using namespace chrysalis::proxy;
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "proxy/reputation.h"
+#include "proxy/routing_reputation.h"
 
 using namespace chrysalis::proxy;
 
@@ -94,7 +94,7 @@ TEST(RoutingReputation, RestoreKeepsState) {
 
 #include <filesystem>
 
-#include "proxy/reputation_store.h"
+#include "proxy/routing_reputation_store.h"
 #include "support/temp_dir.h"
 
 TEST(RoutingReputation, StoreSurvivesARestart) {

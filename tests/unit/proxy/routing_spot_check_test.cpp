@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "proxy/spot_check.h"
+#include "proxy/routing_spot_check.h"
 
 using namespace chrysalis::proxy;
 

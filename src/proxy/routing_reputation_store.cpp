@@ -1,4 +1,4 @@
-#include "proxy/reputation_store.h"
+#include "proxy/routing_reputation_store.h"
 
 #include "common/sqlite_file.h"
 

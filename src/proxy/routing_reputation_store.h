@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "proxy/reputation.h"
+#include "proxy/routing_reputation.h"
 
 namespace chrysalis::proxy {
 

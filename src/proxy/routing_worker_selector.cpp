@@ -1,4 +1,4 @@
-#include "proxy/worker_selector.h"
+#include "proxy/routing_worker_selector.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "proxy/spot_check.h"
+#include "proxy/routing_spot_check.h"
 
 namespace chrysalis::proxy {
 

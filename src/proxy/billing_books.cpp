@@ -1,4 +1,4 @@
-#include "proxy/proxy_billing.h"
+#include "proxy/billing_books.h"
 
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
@@ -53,7 +53,7 @@ proto::PaymentUpdate to_update(const std::string& contract, const billing::Signe
 
 }  // namespace
 
-ProxyBilling::ProxyBilling(asio::any_io_executor ex, billing::BillingSettings settings,
+BillingBooks::BillingBooks(asio::any_io_executor ex, billing::BillingSettings settings,
                            attest::RegistrySettings registry, std::shared_ptr<attest::ChainPolicySource> chain_policy,
                            const std::string& tee_key_pem, std::filesystem::path state_dir)
     : ex_(ex),
@@ -66,9 +66,9 @@ ProxyBilling::ProxyBilling(asio::any_io_executor ex, billing::BillingSettings se
                                              ton::load_wallet_key(settings_.wallet_key));
 }
 
-ProxyBilling::~ProxyBilling() { *stopped_ = true; }
+BillingBooks::~BillingBooks() { *stopped_ = true; }
 
-void ProxyBilling::start(std::function<void()> on_committed, std::function<void(const std::string&)> on_client_read,
+void BillingBooks::start(std::function<void()> on_committed, std::function<void(const std::string&)> on_client_read,
                          std::function<void()> on_ready) {
   on_ready_ = std::move(on_ready);
   on_committed_ = std::move(on_committed);
@@ -94,18 +94,18 @@ void ProxyBilling::start(std::function<void()> on_committed, std::function<void(
       asio::detached);
 }
 
-void ProxyBilling::stop() {
+void BillingBooks::stop() {
   *stopped_ = true;
   agent_->stop();
   if (timer_) timer_->cancel();
 }
 
-void ProxyBilling::refuse(const std::string& why) {
+void BillingBooks::refuse(const std::string& why) {
   if (problem_ != why) spdlog::error("{}", why);
   problem_ = why;
 }
 
-asio::awaitable<void> ProxyBilling::setup() {
+asio::awaitable<void> BillingBooks::setup() {
   auto stopped = stopped_;
   while (!chain_policy_->registry()) {
     co_await sleep_ms(200);
@@ -153,14 +153,14 @@ asio::awaitable<void> ProxyBilling::setup() {
                params_.worker_fee_per_token);
 }
 
-std::string ProxyBilling::serving_problem() const {
+std::string BillingBooks::serving_problem() const {
   if (!problem_.empty()) return problem_;
   if (!ledger_ || !ledger_->serving())
     return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
   return "";
 }
 
-asio::awaitable<void> ProxyBilling::tick_loop() {
+asio::awaitable<void> BillingBooks::tick_loop() {
   auto stopped = stopped_;
   timer_ = std::make_unique<asio::steady_timer>(ex_);
   while (!*stopped) {
@@ -187,7 +187,7 @@ asio::awaitable<void> ProxyBilling::tick_loop() {
   }
 }
 
-asio::awaitable<void> ProxyBilling::commit_and_charge() {
+asio::awaitable<void> BillingBooks::commit_and_charge() {
   auto& chain = agent_->client();
   auto state = ledger_->state();
   if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
@@ -224,7 +224,7 @@ asio::awaitable<void> ProxyBilling::commit_and_charge() {
   }
 }
 
-void ProxyBilling::refresh_client(const std::string& contract, bool always_notify) {
+void BillingBooks::refresh_client(const std::string& contract, bool always_notify) {
   if (always_notify) notify_after_read_.insert(contract);
   if (reads_in_flight_.count(contract)) return;
   reads_in_flight_.insert(contract);
@@ -246,7 +246,7 @@ void ProxyBilling::refresh_client(const std::string& contract, bool always_notif
       asio::detached);
 }
 
-asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
+asio::awaitable<bool> BillingBooks::read_client(std::string contract) {
   auto stopped = stopped_;
   auto address = ton::Address::parse(contract);
   billing::ClientChainState seen;  // not deployed: nothing to spend
@@ -266,7 +266,7 @@ asio::awaitable<bool> ProxyBilling::read_client(std::string contract) {
   co_return true;
 }
 
-std::string ProxyBilling::bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex,
+std::string BillingBooks::bind_client(const proto::BillingHello& hello, const std::string& client_tls_hex,
                                       const std::string& proxy_tls_hex) {
   if (!network_) throw std::invalid_argument("billing is not ready yet");
   if (hello.wallet_public_key().size() != 32) throw std::invalid_argument("wallet_public_key must be 32 bytes");
@@ -286,7 +286,7 @@ std::string ProxyBilling::bind_client(const proto::BillingHello& hello, const st
   return contract;
 }
 
-std::string ProxyBilling::bind_worker(const std::string& owner_text) {
+std::string BillingBooks::bind_worker(const std::string& owner_text) {
   if (!network_) throw std::invalid_argument("billing is not ready yet");
   ton::Address owner;
   try {
@@ -297,7 +297,7 @@ std::string ProxyBilling::bind_worker(const std::string& owner_text) {
   return network_->worker_address(owner, proxy_contract_, tee_key_.public_key()).to_raw();
 }
 
-proto::BillingInfo ProxyBilling::info_for(const std::string& party_contract, bool client) const {
+proto::BillingInfo BillingBooks::info_for(const std::string& party_contract, bool client) const {
   proto::BillingInfo info;
   info.set_enabled(true);
   if (!network_) {
@@ -319,45 +319,45 @@ proto::BillingInfo ProxyBilling::info_for(const std::string& party_contract, boo
   return info;
 }
 
-billing::ReservationTicket ProxyBilling::reserve(const billing::ReserveRequest& request) {
+billing::ReservationTicket BillingBooks::reserve(const billing::ReserveRequest& request) {
   if (auto p = serving_problem(); !p.empty()) throw billing::LedgerRefused(p);
   return ledger_->reserve(request);
 }
 
-billing::Settlement ProxyBilling::settle(uint64_t reservation, const billing::TokenUsage& usage) {
+billing::Settlement BillingBooks::settle(uint64_t reservation, const billing::TokenUsage& usage) {
   return ledger_->settle(reservation, usage);
 }
 
-void ProxyBilling::shrink(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens) {
+void BillingBooks::shrink(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens) {
   ledger_->shrink_reservation(reservation, prompt_tokens, max_tokens);
 }
 
-billing::Settlement ProxyBilling::cancel(uint64_t reservation, const billing::TokenUsage& produced) {
+billing::Settlement BillingBooks::cancel(uint64_t reservation, const billing::TokenUsage& produced) {
   return ledger_->cancel(reservation, produced);
 }
 
-std::vector<billing::Settlement> ProxyBilling::settle_batch(
+std::vector<billing::Settlement> BillingBooks::settle_batch(
     const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items) {
   return ledger_->settle_batch(items);
 }
 
-uint64_t ProxyBilling::available_nano(const std::string& client) const {
+uint64_t BillingBooks::available_nano(const std::string& client) const {
   return ledger_ ? ledger_->available_nano(client) : 0;
 }
 
-std::optional<proto::PaymentUpdate> ProxyBilling::charge_update(const std::string& client, uint64_t after) {
+std::optional<proto::PaymentUpdate> BillingBooks::charge_update(const std::string& client, uint64_t after) {
   if (!ledger_) return std::nullopt;
   auto c = ledger_->client(client);
   return signed_update(client, c ? c->committed_tokens : 0, after, [&] { return ledger_->signed_charge(client); });
 }
 
-std::optional<proto::PaymentUpdate> ProxyBilling::payout_update(const std::string& worker, uint64_t after) {
+std::optional<proto::PaymentUpdate> BillingBooks::payout_update(const std::string& worker, uint64_t after) {
   if (!ledger_) return std::nullopt;
   auto w = ledger_->worker(worker);
   return signed_update(worker, w ? w->committed_tokens : 0, after, [&] { return ledger_->signed_payout(worker); });
 }
 
-std::optional<proto::PaymentUpdate> ProxyBilling::signed_update(
+std::optional<proto::PaymentUpdate> BillingBooks::signed_update(
     const std::string& party, uint64_t committed, uint64_t after,
     const std::function<std::optional<billing::SignedAmount>()>& sign) {
   if (committed <= after) return std::nullopt;  // nothing new: signing would only cost a write
@@ -366,12 +366,12 @@ std::optional<proto::PaymentUpdate> ProxyBilling::signed_update(
   return to_update(party, *amount, ledger_->state().last_committed_seqno);
 }
 
-void ProxyBilling::unbind_client(const std::string& contract) {
+void BillingBooks::unbind_client(const std::string& contract) {
   clients_.erase(contract);
   client_read_at_.erase(contract);
 }
 
-nlohmann::json ProxyBilling::stats() const {
+nlohmann::json BillingBooks::stats() const {
   nlohmann::json out = {{"enabled", true},
                         {"serving_problem", serving_problem()},
                         {"proxy_contract", network_ ? proxy_contract_.to_friendly() : ""},

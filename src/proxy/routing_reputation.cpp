@@ -1,4 +1,4 @@
-#include "proxy/reputation.h"
+#include "proxy/routing_reputation.h"
 
 #include <algorithm>
 #include <cmath>

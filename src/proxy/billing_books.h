@@ -24,12 +24,12 @@
 
 namespace chrysalis::proxy {
 
-class ProxyBilling {
+class BillingBooks {
  public:
-  ProxyBilling(boost::asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
+  BillingBooks(boost::asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
                std::shared_ptr<attest::ChainPolicySource> chain_policy, const std::string& tee_key_pem,
                std::filesystem::path state_dir);
-  ~ProxyBilling();
+  ~BillingBooks();
 
   // `on_committed` runs after every state commit the chain confirmed (send parties their amounts);
   // `on_client_read(contract)` after a client contract was read (answer its pending hellos).

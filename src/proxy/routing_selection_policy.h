@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/worker_selector.h"
+#include "proxy/routing_worker_selector.h"
 
 namespace chrysalis::proxy {
 

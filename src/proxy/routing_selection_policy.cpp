@@ -1,4 +1,4 @@
-#include "proxy/selection_policy.h"
+#include "proxy/routing_selection_policy.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "proxy/worker_selector.h"
+#include "proxy/routing_worker_selector.h"
 
 using chrysalis::proxy::choose_worker;
 using chrysalis::proxy::WorkerCandidate;

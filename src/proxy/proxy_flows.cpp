@@ -1,0 +1,94 @@
+// The proxy node's side of request flows: a request starts a RequestFlow, and what the flow asks
+// (frames, cancels, stream watches, timers, settlements) is carried out here.
+#include <spdlog/spdlog.h>
+
+#include "common/time.h"
+#include "proxy/proxy_node.h"
+
+namespace chrysalis::proxy {
+
+namespace asio = boost::asio;
+
+FlowSettings ProxyNode::flow_settings() const {
+  return FlowSettings{.request_timeout_ms = config_.request_timeout_s * 1000,
+                      .max_retries = config_.max_retries,
+                      .first_token_timeout_ms = routing_->config().first_token_timeout_ms,
+                      .hedge_after_ms = routing_->config().hedge_after_ms,
+                      .collect_output = routing_->config().spot_check_rate > 0};
+}
+
+void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
+                              proto::InferenceRequest request) {
+  RequestFacts facts;
+  {
+    auto body = nlohmann::json::parse(request.body(), nullptr, false);  // once per request
+    if (body.is_object() && body.contains("model") && body["model"].is_string()) facts.model = body["model"];
+    facts.prefix_hash = routing_->prefix_hash(body);
+    facts.deterministic = is_deterministic_request(body);
+  }
+  auto entry = std::make_shared<FlowEntry>();
+  entry->flow = std::make_unique<RequestFlow>(client->id(), std::move(request), std::move(facts), flow_settings(),
+                                              *workers_, *billing_, metrics_);
+  entry->client = client;
+  entry->client_stream = stream;
+  by_client_[{client->id(), stream}] = entry;
+  metrics_.add("requests_received", {});
+  apply(entry, entry->flow->start(steady_now_us()));
+}
+
+void ProxyNode::apply(const FlowPtr& entry, FlowActions actions) {
+  for (auto& action : actions) apply_one(entry, action);
+}
+
+void ProxyNode::apply_one(const FlowPtr& entry, FlowAction& action) {
+  std::visit(
+      [&](auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<A, SendToClient>) {
+          a.frame.set_stream(entry->client_stream);
+          if (auto c = entry->client.lock()) c->send(a.frame);
+        } else if constexpr (std::is_same_v<A, SendToWorker>) {
+          if (auto* w = workers_->find(a.worker_conn)) w->conn->send(a.frame);
+        } else if constexpr (std::is_same_v<A, CancelOnWorker>) {
+          if (auto* w = workers_->find(a.worker_conn)) w->conn->send_cancel(a.stream, a.reason);
+        } else if constexpr (std::is_same_v<A, CloseWorker>) {
+          if (auto* w = workers_->find(a.worker_conn)) w->conn->close(a.reason);
+        } else if constexpr (std::is_same_v<A, WatchStream>) {
+          by_worker_[{a.worker_conn, a.stream}] = entry;
+        } else if constexpr (std::is_same_v<A, ForgetStream>) {
+          if (auto it = by_worker_.find({a.worker_conn, a.stream}); it != by_worker_.end() && it->second == entry)
+            by_worker_.erase(it);
+        } else if constexpr (std::is_same_v<A, SetTimer>) {
+          set_timer(entry, a.timer, a.at_us);
+        } else if constexpr (std::is_same_v<A, ClearTimer>) {
+          if (auto& t = entry->timers[static_cast<std::size_t>(a.timer)]) t->cancel();
+        } else if constexpr (std::is_same_v<A, SettleThenSend>) {
+          billing_->settle_then_send(std::move(a),
+                                     {entry->client, entry->client_stream, entry->flow->client_contract()});
+        } else if constexpr (std::is_same_v<A, PaymentsChanged>) {
+          billing_->send_payment_updates();
+        } else if constexpr (std::is_same_v<A, ClientDone>) {
+          if (auto it = by_client_.find({entry->flow->client_conn(), entry->client_stream});
+              it != by_client_.end() && it->second == entry)
+            by_client_.erase(it);
+        } else if constexpr (std::is_same_v<A, FlowDone>) {
+          for (auto& t : entry->timers)
+            if (t) t->cancel();
+        }
+      },
+      action);
+}
+
+void ProxyNode::set_timer(const FlowPtr& entry, FlowTimer timer, int64_t at_us) {
+  auto& t = entry->timers[static_cast<std::size_t>(timer)];
+  if (!t) t = std::make_unique<asio::steady_timer>(io_);
+  t->expires_after(std::chrono::microseconds(std::max<int64_t>(0, at_us - steady_now_us())));
+  t->async_wait([this, weak = std::weak_ptr(entry), timer, at_us](boost::system::error_code ec) {
+    auto e = weak.lock();
+    if (ec || !e) return;
+    // The wake-up is for `at_us`, whichever clock reading the handler sees.
+    apply(e, e->flow->on_timer(timer, std::max(steady_now_us(), at_us)));
+  });
+}
+
+}  // namespace chrysalis::proxy

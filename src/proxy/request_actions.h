@@ -1,0 +1,68 @@
+#pragma once
+// What a request's state machine (request_flow.h) asks its node to do. The flow never touches a
+// socket, a timer or the disk: it returns these, and the node carries them out in order.
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "chrysalis.pb.h"
+
+namespace chrysalis::proxy {
+
+// The timers a request may have running; each kind at most once.
+enum class FlowTimer { Deadline, FirstToken, Hedge, DrainGrace };
+constexpr std::size_t kFlowTimerKinds = 4;
+
+// A frame for the request's client stream (the node sets the stream id).
+struct SendToClient {
+  proto::Frame frame;
+};
+// A frame (the request itself) for a worker stream the flow was given by the router.
+struct SendToWorker {
+  uint64_t worker_conn = 0;
+  proto::Frame frame;
+};
+struct CancelOnWorker {
+  uint64_t worker_conn = 0, stream = 0;
+  std::string reason;
+};
+// The worker broke the protocol: the node closes its connection.
+struct CloseWorker {
+  uint64_t worker_conn = 0;
+  std::string reason;
+};
+// Frames of this worker stream belong to the flow from now on / no longer.
+struct WatchStream {
+  uint64_t worker_conn = 0, stream = 0;
+};
+struct ForgetStream {
+  uint64_t worker_conn = 0, stream = 0;
+};
+struct SetTimer {
+  FlowTimer timer;
+  int64_t at_us = 0;  // on the clock the flow is driven with
+};
+struct ClearTimer {
+  FlowTimer timer;
+};
+// The end of a paid answer: settle `reservation` for `usage` durably, then send `end` to the client.
+struct SettleThenSend {
+  uint64_t reservation = 0;
+  proto::Usage usage;
+  proto::Frame end;
+};
+// Signed amounts may have changed (a drained request was charged).
+struct PaymentsChanged {};
+// The client's side of the request is over (its stream may be reused); `outcome` for metrics.
+struct ClientDone {
+  std::string outcome;
+};
+// Nothing of the request remains: the node drops the flow.
+struct FlowDone {};
+
+using FlowAction = std::variant<SendToClient, SendToWorker, CancelOnWorker, CloseWorker, WatchStream, ForgetStream,
+                                SetTimer, ClearTimer, SettleThenSend, PaymentsChanged, ClientDone, FlowDone>;
+using FlowActions = std::vector<FlowAction>;
+
+}  // namespace chrysalis::proxy

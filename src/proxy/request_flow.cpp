@@ -1,0 +1,226 @@
+// A request's start, dispatch, retries, failure and finish (request_flow.h).
+#include "proxy/request_flow.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace chrysalis::proxy {
+
+RequestFlow::RequestFlow(uint64_t client_conn, proto::InferenceRequest request, RequestFacts facts,
+                         FlowSettings settings, RequestRouter& router, RequestBiller& biller, Metrics& metrics)
+    : client_conn_(client_conn),
+      request_(std::move(request)),
+      facts_(std::move(facts)),
+      settings_(settings),
+      router_(router),
+      biller_(biller),
+      metrics_(metrics) {}
+
+FlowActions RequestFlow::start(int64_t now_us) {
+  if (phase_ != FlowPhase::Idle) return {};
+  phase_ = FlowPhase::Waiting;
+  started_us_ = now_us;
+  uint32_t timeout_ms = request_.timeout_ms() ? request_.timeout_ms() : settings_.request_timeout_ms;
+  deadline_us_ = now_us + int64_t{std::min(timeout_ms, settings_.request_timeout_ms)} * 1000;
+  if (facts_.model.empty()) {
+    fail(400, "invalid_request_error", "missing_model", "request body names no model", "proxy", nullptr, now_us);
+  } else if (std::string problem = router_.serving_problem(); !problem.empty()) {
+    fail(503, "server_error", "registry_unavailable", "the proxy is not serving: " + problem, "proxy", nullptr, now_us);
+  } else if (auto refusal = biller_.admit(client_conn_, client_contract_); refusal.http_status) {
+    fail_refused(refusal, now_us);
+  } else {
+    arm(FlowTimer::Deadline, deadline_us_);
+    dispatch(now_us);
+  }
+  return take();
+}
+
+bool RequestFlow::dispatch(int64_t now_us) {
+  WorkerPick pick = router_.choose(facts_, request_, tried_);
+  if (pick.conn == 0) {
+    const char* type = pick.http_status == 404 ? "invalid_request_error" : "server_error";
+    fail(pick.http_status, type, pick.code, pick.message, "proxy", nullptr, now_us);
+    return false;
+  }
+  Reservation hold = biller_.reserve(client_contract_, pick.contract, pick.coefficient, request_);
+  if (hold.refusal.http_status) {
+    fail_refused(hold.refusal, now_us);
+    return false;
+  }
+  primary_ = *open_attempt(pick, hold.id, now_us);
+  attempts_++;
+  send_request(primary_, now_us);
+  if (settings_.first_token_timeout_ms) arm(FlowTimer::FirstToken, now_us + settings_.first_token_timeout_ms * 1000LL);
+  if (settings_.hedge_after_ms && !hedge_) arm(FlowTimer::Hedge, now_us + settings_.hedge_after_ms * 1000LL);
+  spdlog::info("rid={} model={} -> worker conn={} (attempt {}, {} running before)", request_.request_id(), facts_.model,
+               primary_.conn, attempts_, primary_.running_before);
+  return true;
+}
+
+std::optional<FlowAttempt> RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us) {
+  WorkerSlot slot = router_.take_slot(pick.conn);
+  tried_.push_back(pick.conn);
+  FlowAttempt a;
+  a.conn = pick.conn;
+  a.stream = slot.stream;
+  a.worker_key = pick.key;
+  a.running_before = slot.running_before;
+  a.started_us = now_us;
+  a.reservation = reservation;
+  emit(WatchStream{a.conn, a.stream});
+  return a;
+}
+
+void RequestFlow::send_request(const FlowAttempt& attempt, int64_t now_us) {
+  proto::Frame out;
+  out.set_stream(attempt.stream);
+  auto* req = out.mutable_request();
+  *req = request_;
+  int64_t remaining_ms = std::max<int64_t>(1, (deadline_us_ - now_us) / 1000);
+  // The worker gets slightly less time so that its timeout error reaches the client before ours.
+  req->set_timeout_ms(static_cast<uint32_t>(std::max<int64_t>(1, remaining_ms * 95 / 100)));
+  emit(SendToWorker{attempt.conn, std::move(out)});
+}
+
+void RequestFlow::retry_or_fail(uint32_t status, const std::string& code, const std::string& message,
+                                const std::string& hop, int64_t now_us) {
+  detach_primary();
+  bool time_left = now_us < deadline_us_;
+  if (!head_sent_ && attempts_ <= settings_.max_retries && time_left) {
+    spdlog::warn("rid={} failed before its first token ({}); trying another worker", request_.request_id(), message);
+    metrics_.add("retries", {});
+    if (router_.has_free_worker(facts_.model, tried_)) {
+      dispatch(now_us);
+      return;
+    }
+  }
+  fail(status, "upstream_error", code, message, hop, nullptr, now_us);
+}
+
+void RequestFlow::fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,
+                       const std::string& hop, const proto::Usage* usage, int64_t now_us) {
+  proto::Frame out;
+  auto* e = out.mutable_error();
+  e->set_http_status(status);
+  e->set_type(type);
+  e->set_code(code);
+  e->set_message(message);
+  e->set_hop(hop);
+  if (usage) {
+    *e->mutable_usage() = *usage;
+    biller_.release(std::exchange(primary_.reservation, 0), usage, e->mutable_billing());
+  }
+  emit(SendToClient{std::move(out)});
+  spdlog::warn("rid={} failed {} {} at {}: {}", request_.request_id(), status, code, hop, message);
+  finish(code.empty() ? "error" : code, now_us);
+}
+
+void RequestFlow::fail_refused(const BillingRefusal& refusal, int64_t now_us) {
+  fail(refusal.http_status, refusal.type, refusal.code, refusal.message, "proxy", nullptr, now_us);
+}
+
+void RequestFlow::finish(const std::string& outcome, int64_t now_us) {
+  if (!client_active()) return;
+  if (head_sent_) drain(now_us);  // cut short mid-answer: charge what the worker produced
+  drop_hedge("request finished (" + outcome + ")");
+  disarm(FlowTimer::Hedge);
+  detach_primary();
+  disarm(FlowTimer::Deadline);
+  emit(ClientDone{outcome});
+  metrics_.add("requests", {{"outcome", outcome}});
+  if (draining_) {
+    phase_ = FlowPhase::Draining;
+    emit(WatchStream{draining_->conn, draining_->stream});
+    arm(FlowTimer::DrainGrace, now_us + settings_.drain_grace_us);
+  } else {
+    phase_ = FlowPhase::Done;
+    emit(FlowDone{});
+  }
+}
+
+void RequestFlow::detach_primary() {
+  biller_.release(std::exchange(primary_.reservation, 0), nullptr, nullptr);  // nothing of it reached the client
+  if (primary_.conn == 0) return;
+  forget(primary_);
+  router_.release_slot(primary_.conn);
+  primary_ = FlowAttempt{};
+  disarm(FlowTimer::FirstToken);
+}
+
+void RequestFlow::forget(const FlowAttempt& attempt) { emit(ForgetStream{attempt.conn, attempt.stream}); }
+
+// The client's side ended after the first token: the hold waits for the worker's usage report.
+void RequestFlow::drain(int64_t now_us) {
+  if (primary_.reservation == 0) return;
+  if (primary_.conn == 0 || !router_.connected(primary_.conn)) {
+    proto::Usage produced = relayed_usage();
+    biller_.release(std::exchange(primary_.reservation, 0), &produced, nullptr);
+    return;
+  }
+  draining_ = primary_;
+  draining_->head.reset();
+  primary_.reservation = 0;
+}
+
+void RequestFlow::end_drain(const proto::Usage& produced) {
+  biller_.release(std::exchange(draining_->reservation, 0), &produced, nullptr);
+  emit(ForgetStream{draining_->conn, draining_->stream});
+  draining_.reset();
+  disarm(FlowTimer::DrainGrace);
+  phase_ = FlowPhase::Done;
+  emit(PaymentsChanged{});
+  emit(FlowDone{});
+}
+
+// When the worker cannot say what a cut-short request produced: what reached the client.
+proto::Usage RequestFlow::relayed_usage() const {
+  proto::Usage u;
+  u.set_completion_tokens(events_relayed_);
+  if (events_relayed_) u.set_prompt_tokens(request_.prompt_tokens_estimate());
+  return u;
+}
+
+FlowActions RequestFlow::on_worker_gone(uint64_t conn, const std::string& reason, int64_t now_us) {
+  if (phase_ == FlowPhase::Draining && draining_ && draining_->conn == conn) {
+    end_drain(relayed_usage());
+    return take();
+  }
+  if (!client_active()) return {};
+  if (hedge_ && hedge_->conn == conn) {
+    router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken);
+    drop_hedge("");
+    if (primary_.conn != conn) return take();
+  }
+  if (primary_.conn != conn) return take();
+  record_worker_error(502, "worker_disconnected");
+  if (hedge_ && !head_sent_) {
+    detach_primary();
+    adopt_hedge(now_us);
+  } else {
+    retry_or_fail(502, "worker_disconnected", "worker disconnected: " + reason, "worker", now_us);
+  }
+  return take();
+}
+
+FlowActions RequestFlow::on_client_cancel(const std::string& reason, int64_t now_us) {
+  if (!client_active()) return {};
+  if (primary_.conn) emit(CancelOnWorker{primary_.conn, primary_.stream, reason});
+  spdlog::info("rid={} cancelled by client: {}", request_.request_id(), reason);
+  finish("cancelled", now_us);
+  return take();
+}
+
+void RequestFlow::arm(FlowTimer timer, int64_t at_us) {
+  timers_[static_cast<std::size_t>(timer)] = at_us;
+  emit(SetTimer{timer, at_us});
+}
+
+void RequestFlow::disarm(FlowTimer timer) {
+  auto& at = timers_[static_cast<std::size_t>(timer)];
+  if (at == 0) return;
+  at = 0;
+  emit(ClearTimer{timer});
+}
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,141 @@
+#pragma once
+// One request's life at the proxy, as a state machine without sockets:
+//
+//   start ─▶ Waiting (dispatched; the worker's head held back until the first token)
+//              │  first token           ╲ error/stall/worker gone before it: retry or hedge wins
+//              ▼                          ╲
+//            Streaming ─▶ end: settled, then the end is sent ─▶ Done
+//              │ client cancels / fails after the first token
+//              ▼
+//            Draining (the worker reports what it produced, or the grace period ends) ─▶ Done
+//
+// Each event (a worker frame, a timer, the client's cancel, a worker gone) is a method that
+// returns what to send. Routing (RequestRouter) and billing (RequestBiller) are collaborators.
+// Times are microseconds on the clock the caller drives the flow with.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chrysalis.pb.h"
+#include "common/metrics.h"
+#include "proxy/request_actions.h"
+#include "proxy/request_biller.h"
+#include "proxy/request_router.h"
+#include "proxy/routing_spot_check.h"
+
+namespace chrysalis::proxy {
+
+struct FlowSettings {
+  uint32_t request_timeout_ms = 120'000;  // the most a request may take (its own timeout is capped)
+  uint32_t max_retries = 2;               // other workers tried when one fails before its first token
+  uint32_t first_token_timeout_ms = 0;    // 0: no stall failover
+  uint32_t hedge_after_ms = 0;            // 0: no hedging
+  bool collect_output = false;            // keep deterministic answers' text for spot checks
+  int64_t drain_grace_us = 10'000'000;    // how long a cancelled worker has to report its usage
+};
+
+enum class FlowPhase { Idle, Waiting, Streaming, Draining, Done };
+
+// One worker stream running the request.
+struct FlowAttempt {
+  uint64_t conn = 0, stream = 0;  // conn 0: none
+  std::string worker_key;
+  uint32_t running_before = 0;
+  int64_t started_us = 0;
+  uint64_t reservation = 0;  // what this attempt holds of the client's funds
+  std::optional<proto::ResponseHead> head;
+};
+
+class RequestFlow {
+ public:
+  RequestFlow(uint64_t client_conn, proto::InferenceRequest request, RequestFacts facts, FlowSettings settings,
+              RequestRouter& router, RequestBiller& biller, Metrics& metrics);
+
+  // Admits, reserves and dispatches the request (or answers why not).
+  FlowActions start(int64_t now_us);
+  // A frame on one of the streams the flow watches.
+  FlowActions on_worker_frame(uint64_t conn, uint64_t stream, proto::Frame& frame, int64_t now_us);
+  // A worker connection the flow may be using closed (its worker is already gone from the router).
+  FlowActions on_worker_gone(uint64_t conn, const std::string& reason, int64_t now_us);
+  // The client cancelled or went away.
+  FlowActions on_client_cancel(const std::string& reason, int64_t now_us);
+  FlowActions on_timer(FlowTimer timer, int64_t now_us);
+
+  FlowPhase phase() const { return phase_; }
+  const proto::InferenceRequest& request() const { return request_; }
+  const RequestFacts& facts() const { return facts_; }
+  const std::string& client_contract() const { return client_contract_; }
+  uint64_t client_conn() const { return client_conn_; }
+  const FlowAttempt& primary() const { return primary_; }
+  const std::optional<FlowAttempt>& hedge() const { return hedge_; }
+  uint32_t attempts() const { return attempts_; }
+  bool head_sent() const { return head_sent_; }
+
+ private:
+  // Start and dispatch (request_flow.cpp).
+  bool dispatch(int64_t now_us);
+  std::optional<FlowAttempt> open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us);
+  void send_request(const FlowAttempt& attempt, int64_t now_us);
+  void retry_or_fail(uint32_t status, const std::string& code, const std::string& message, const std::string& hop,
+                     int64_t now_us);
+  void fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,
+            const std::string& hop, const proto::Usage* usage, int64_t now_us);
+  void fail_refused(const BillingRefusal& refusal, int64_t now_us);
+  void finish(const std::string& outcome, int64_t now_us);
+  void detach_primary();
+  void drain(int64_t now_us);
+  void end_drain(const proto::Usage& produced);
+  proto::Usage relayed_usage() const;
+  // Worker frames (request_flow_answer.cpp).
+  FlowActions on_drained_frame(const proto::Frame& frame);
+  void on_head(const proto::ResponseHead& head);
+  void on_part(uint64_t conn, proto::Frame& frame, int64_t now_us);
+  void on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t now_us);
+  void on_error(const proto::ResponseError& error, int64_t now_us);
+  void flush_head();
+  void record_worker_error(uint32_t status, const std::string& code);
+  void count_answer(const proto::Usage& usage, double total_ms);
+  // Hedging and timers (request_flow_hedge.cpp).
+  void launch_hedge(int64_t now_us);
+  // True when the caller goes on with the frame as the primary's (the hedge won and was promoted).
+  bool on_hedge_frame(proto::Frame& frame, int64_t now_us);
+  void adopt_hedge(int64_t now_us);
+  void drop_hedge(const std::string& cancel_reason);
+  void on_first_token_timeout(int64_t now_us);
+  void on_deadline(int64_t now_us);
+  void arm(FlowTimer timer, int64_t at_us);
+  void disarm(FlowTimer timer);
+  void forget(const FlowAttempt& attempt);
+
+  bool client_active() const { return phase_ == FlowPhase::Waiting || phase_ == FlowPhase::Streaming; }
+  template <class Action>
+  void emit(Action action) {
+    out_.emplace_back(std::move(action));
+  }
+  FlowActions take() { return std::exchange(out_, {}); }
+
+  uint64_t client_conn_;
+  proto::InferenceRequest request_;
+  RequestFacts facts_;
+  FlowSettings settings_;
+  RequestRouter& router_;
+  RequestBiller& biller_;
+  Metrics& metrics_;
+
+  FlowPhase phase_ = FlowPhase::Idle;
+  std::string client_contract_;
+  int64_t started_us_ = 0, deadline_us_ = 0, first_token_us_ = 0;
+  bool head_sent_ = false;
+  uint32_t attempts_ = 0;
+  std::vector<uint64_t> tried_;
+  FlowAttempt primary_;
+  std::optional<FlowAttempt> hedge_;
+  std::optional<FlowAttempt> draining_;  // the attempt whose usage the drain waits for
+  uint64_t events_relayed_ = 0;          // what reached the client: the charge when the worker cannot tell
+  OutputDigest output_;
+  std::array<int64_t, kFlowTimerKinds> timers_{};  // 0: not armed
+  FlowActions out_;
+};
+
+}  // namespace chrysalis::proxy

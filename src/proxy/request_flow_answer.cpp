@@ -1,0 +1,144 @@
+// A request's worker frames: the held-back head, parts relayed as they come, the end (settled
+// before the client sees it) and errors (retried before the first token, passed on after it).
+#include <spdlog/spdlog.h>
+
+#include "proxy/request_flow.h"
+
+namespace chrysalis::proxy {
+
+FlowActions RequestFlow::on_worker_frame(uint64_t conn, uint64_t stream, proto::Frame& frame, int64_t now_us) {
+  if (phase_ == FlowPhase::Draining) {
+    if (draining_ && draining_->conn == conn && draining_->stream == stream) return on_drained_frame(frame);
+    return {};
+  }
+  if (!client_active()) return {};
+  bool from_hedge = hedge_ && hedge_->conn == conn && hedge_->stream == stream;
+  if (from_hedge && !on_hedge_frame(frame, now_us)) return take();
+  if (!from_hedge && (primary_.conn != conn || primary_.stream != stream)) return take();
+  if (frame.has_head()) {
+    on_head(frame.head());
+  } else if (frame.has_part()) {
+    on_part(conn, frame, now_us);
+  } else if (frame.has_end()) {
+    on_end(conn, frame.end(), now_us);
+  } else if (frame.has_error()) {
+    on_error(frame.error(), now_us);
+  } else {
+    emit(CloseWorker{conn, "protocol violation: unexpected message from worker"});
+  }
+  return take();
+}
+
+FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {
+  const proto::Usage* usage = frame.has_end()     ? &frame.end().usage()
+                              : frame.has_error() ? &frame.error().usage()
+                                                  : nullptr;
+  if (usage) end_drain(*usage);  // parts still in flight are dropped
+  return take();
+}
+
+void RequestFlow::on_head(const proto::ResponseHead& head) {
+  primary_.head = head;  // forwarded with the first token: a stall can still fail over
+  if (primary_.reservation && head.prompt_tokens()) {
+    biller_.hold_exact_prompt(primary_.reservation, head.prompt_tokens(), request_.max_tokens());
+    metrics_.add("reservations_held_exact", {});
+  }
+}
+
+void RequestFlow::on_part(uint64_t conn, proto::Frame& frame, int64_t now_us) {
+  if (!head_sent_ && !primary_.head) {
+    emit(CloseWorker{conn, "protocol violation: answer part before head"});
+    return;
+  }
+  if (first_token_us_ == 0) {
+    first_token_us_ = now_us;
+    phase_ = FlowPhase::Streaming;
+    disarm(FlowTimer::FirstToken);
+    disarm(FlowTimer::Hedge);
+    drop_hedge("the other worker answered first");
+  }
+  flush_head();
+  if (facts_.deterministic && settings_.collect_output)
+    for (auto& e : frame.part().events()) output_.add_event(e);
+  events_relayed_ += frame.part().events_size();
+  proto::Frame out;
+  *out.mutable_part() = std::move(*frame.mutable_part());
+  emit(SendToClient{std::move(out)});
+}
+
+void RequestFlow::on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t now_us) {
+  flush_head();
+  AnswerReport report;
+  report.worker_conn = conn;
+  report.worker_key = primary_.worker_key;
+  report.model = facts_.model;
+  report.total_ms = (now_us - started_us_) / 1000.0;
+  if (first_token_us_) {
+    report.ttft_ms = (first_token_us_ - started_us_) / 1000.0;
+    report.attempt_ttft_ms = (first_token_us_ - primary_.started_us) / 1000.0;
+    report.generation_ms = (now_us - first_token_us_) / 1000.0;
+  }
+  report.running_before = primary_.running_before;
+  report.prompt_tokens_estimate = request_.prompt_tokens_estimate();
+  report.prefix_hash = facts_.prefix_hash;
+  report.usage = end.usage();
+  router_.answered(report);
+  if (facts_.deterministic && !primary_.worker_key.empty())
+    router_.offer_spot_check(request_, facts_, conn, primary_.worker_key, output_.text());
+  proto::Frame out;
+  *out.mutable_end() = end;
+  auto* timings = out.mutable_end()->mutable_proxy();
+  timings->set_total_us(now_us - started_us_);
+  if (first_token_us_) timings->set_first_token_us(first_token_us_ - started_us_);
+  if (uint64_t hold = std::exchange(primary_.reservation, 0))
+    emit(SettleThenSend{hold, end.usage(), std::move(out)});  // on disk before the client sees it
+  else
+    emit(SendToClient{std::move(out)});
+  count_answer(end.usage(), report.total_ms);
+  finish("ok", now_us);
+}
+
+void RequestFlow::count_answer(const proto::Usage& u, double total_ms) {
+  if (first_token_us_) metrics_.observe("time_to_first_token", {}, (first_token_us_ - started_us_) / 1000.0);
+  metrics_.add("tokens", {{"kind", "prompt"}}, static_cast<double>(u.prompt_tokens()));
+  metrics_.add("tokens", {{"kind", "cached"}}, static_cast<double>(u.cached_tokens()));
+  metrics_.add("tokens", {{"kind", "completion"}}, static_cast<double>(u.completion_tokens()));
+  metrics_.add("tokens", {{"kind", "reasoning"}}, static_cast<double>(u.reasoning_tokens()));
+  metrics_.add("model_requests", {{"model", facts_.model}});
+  metrics_.observe("request_latency", {}, total_ms);
+}
+
+void RequestFlow::on_error(const proto::ResponseError& e, int64_t now_us) {
+  router_.count_failure(primary_.conn);
+  record_worker_error(e.http_status(), e.code());
+  bool retryable = e.http_status() == 429 || e.http_status() >= 500;
+  if (!head_sent_ && retryable && e.code() != "cancelled") {
+    if (hedge_) {
+      detach_primary();
+      adopt_hedge(now_us);  // the duplicate already running elsewhere becomes the request
+      return;
+    }
+    retry_or_fail(e.http_status(), e.code(), e.message(), e.hop(), now_us);
+  } else {
+    fail(e.http_status(), e.type(), e.code(), e.message(), e.hop(), &e.usage(), now_us);
+  }
+}
+
+void RequestFlow::flush_head() {
+  if (!primary_.head) return;
+  proto::Frame out;
+  *out.mutable_head() = std::move(*primary_.head);
+  primary_.head.reset();
+  head_sent_ = true;
+  phase_ = FlowPhase::Streaming;
+  emit(SendToClient{std::move(out)});
+}
+
+void RequestFlow::record_worker_error(uint32_t status, const std::string& code) {
+  // The client's own mistakes (4xx) and its cancels say nothing about the worker.
+  if (code == "cancelled" || (status >= 400 && status < 500 && status != 408)) return;
+  router_.record(primary_.worker_key, facts_.model,
+                 head_sent_ ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken);
+}
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,72 @@
+#pragma once
+// What a request's state machine needs from routing: choose a worker, occupy and free its slots,
+// and tell reputation what happened. The proxy node implements it over its connected workers
+// (worker_table.h); unit tests implement it over a scripted list.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chrysalis.pb.h"
+#include "proxy/routing_reputation.h"
+
+namespace chrysalis::proxy {
+
+// What the proxy learned from a request's body once (model, prompt-prefix hash, determinism).
+struct RequestFacts {
+  std::string model;
+  uint64_t prefix_hash = 0;
+  bool deterministic = false;
+};
+
+// The worker the router chose for an attempt, before its slot is taken.
+struct WorkerPick {
+  uint64_t conn = 0;     // 0: none qualifies (see status, code, message)
+  std::string key;       // reputation key
+  std::string contract;  // billing: its worker contract (raw); empty: none
+  uint32_t coefficient = 1000;
+  int http_status = 0;
+  std::string code, message;
+};
+
+// A slot taken on the chosen worker: the stream the attempt runs on and the load it found.
+struct WorkerSlot {
+  uint64_t stream = 0;
+  uint32_t running_before = 0;
+};
+
+// What a finished answer tells routing (reputation, speed, the worker's averages).
+struct AnswerReport {
+  uint64_t worker_conn = 0;
+  std::string worker_key, model;
+  double total_ms = 0;
+  double ttft_ms = -1;          // from the request's start; -1: no token
+  double attempt_ttft_ms = -1;  // from the attempt's start; -1: no token
+  double generation_ms = 0;
+  uint32_t running_before = 0;
+  uint64_t prompt_tokens_estimate = 0;
+  uint64_t prefix_hash = 0;
+  proto::Usage usage;
+};
+
+class RequestRouter {
+ public:
+  virtual ~RequestRouter() = default;
+  // Empty while requests may be served; else why not (e.g. the registry is stale).
+  virtual std::string serving_problem() const = 0;
+  virtual WorkerPick choose(const RequestFacts& facts, const proto::InferenceRequest& request,
+                            const std::vector<uint64_t>& tried) = 0;
+  // Whether a retry could find a worker: one not tried, of the model, enabled, with a free slot.
+  virtual bool has_free_worker(const std::string& model, const std::vector<uint64_t>& tried) const = 0;
+  virtual WorkerSlot take_slot(uint64_t worker_conn) = 0;
+  // Gives back the slot of an ended attempt (no-op for a worker that is gone).
+  virtual void release_slot(uint64_t worker_conn) = 0;
+  virtual bool connected(uint64_t worker_conn) const = 0;
+  virtual void record(const std::string& key, const std::string& model, Outcome outcome) = 0;
+  virtual void count_failure(uint64_t worker_conn) = 0;
+  virtual void answered(const AnswerReport& report) = 0;
+  // A deterministic answer the router may send to a second worker to compare.
+  virtual void offer_spot_check(const proto::InferenceRequest& request, const RequestFacts& facts, uint64_t worker_conn,
+                                const std::string& worker_key, const std::string& output) = 0;
+};
+
+}  // namespace chrysalis::proxy

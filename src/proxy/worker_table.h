@@ -1,0 +1,81 @@
+#pragma once
+// The proxy's connected workers and the router requests use over them (RequestRouter): choice by
+// the routing policy, slots, reputation and the per-worker averages shown on /stats.
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "net/connection.h"
+#include "proxy/request_router.h"
+#include "proxy/routing_state.h"
+
+namespace chrysalis::proxy {
+
+// A connected worker as the proxy sees it.
+struct WorkerEntry {
+  std::shared_ptr<net::Connection> conn;
+  std::string id;
+  std::string model;
+  uint32_t coefficient = 1000;
+  uint32_t max_concurrent = 1;
+  bool enabled = false;
+  std::string disabled_reason = "no state announced yet";
+  uint32_t running = 0;
+  double avg_request_ms = 0;  // exponentially weighted
+  double avg_ttft_ms = 0;
+  uint64_t served = 0, failed = 0, tokens = 0;
+  uint64_t last_dispatch = 0;  // sequence number of the last request sent here
+  std::string owner;           // billing: the wallet it is paid to, as announced
+  std::string contract;        // billing: its worker contract with this proxy (raw); empty: none announced
+  uint64_t payout_sent = 0;    // billing: the largest signed payout sent to it
+};
+
+// A deterministic answer a second worker may be asked to repeat (routing_spot_check_runs.cpp).
+using SpotCheckOffer = std::function<void(const proto::InferenceRequest&, const RequestFacts&, uint64_t worker_conn,
+                                          const std::string& worker_key, const std::string& output)>;
+
+class WorkerTable final : public RequestRouter {
+ public:
+  // `paid`: a worker without a payout contract cannot serve (this proxy bills per token).
+  WorkerTable(RoutingState& routing, bool paid, std::function<std::string()> serving_problem,
+              SpotCheckOffer spot_check);
+
+  std::map<uint64_t, WorkerEntry>& entries() { return workers_; }
+  const std::map<uint64_t, WorkerEntry>& entries() const { return workers_; }
+  WorkerEntry* find(uint64_t conn);
+  // The reputation key: the public key survives reconnects and restarts; the id is a fallback.
+  static std::string key_of(const WorkerEntry& w);
+  // Candidates for a selection among all workers, those in `excluded` marked as such.
+  std::vector<WorkerCandidate> candidates(const std::vector<uint64_t>& excluded, uint64_t prefix_hash,
+                                          std::vector<uint64_t>& ids);
+
+  std::string serving_problem() const override { return serving_problem_(); }
+  WorkerPick choose(const RequestFacts& facts, const proto::InferenceRequest& request,
+                    const std::vector<uint64_t>& tried) override;
+  bool has_free_worker(const std::string& model, const std::vector<uint64_t>& tried) const override;
+  WorkerSlot take_slot(uint64_t worker_conn) override;
+  void release_slot(uint64_t worker_conn) override;
+  bool connected(uint64_t worker_conn) const override { return workers_.count(worker_conn) > 0; }
+  void record(const std::string& key, const std::string& model, Outcome outcome) override;
+  void count_failure(uint64_t worker_conn) override;
+  void answered(const AnswerReport& report) override;
+  void offer_spot_check(const proto::InferenceRequest& request, const RequestFacts& facts, uint64_t worker_conn,
+                        const std::string& worker_key, const std::string& output) override;
+
+  // The models reply and the /stats view.
+  proto::ModelsReply models() const;
+  nlohmann::json json() const;
+
+ private:
+  RoutingState& routing_;
+  bool paid_;
+  std::function<std::string()> serving_problem_;
+  SpotCheckOffer spot_check_;
+  std::map<uint64_t, WorkerEntry> workers_;  // by connection id
+  uint64_t dispatch_seq_ = 0;
+};
+
+}  // namespace chrysalis::proxy

@@ -1,0 +1,439 @@
+// The proxy's request state machine, driven by hand with a fake clock: every path the
+// integration tests exercise with real processes (worker killed before/after the first token,
+// stall failover, hedges won and lost, cancels with the usage grace, engine errors with partial
+// usage, billing refusals), without a socket or a timer.
+#include <gtest/gtest.h>
+
+#include "request_flow_fakes.h"
+
+namespace chrysalis::proxy {
+namespace {
+
+using namespace testing;
+
+constexpr int64_t kMs = 1000;
+
+class RequestFlowTest : public ::testing::Test {
+ protected:
+  ScriptedRouter router;
+  RecordingBiller biller;
+  FreeBiller free_biller;
+  Metrics metrics;
+  int64_t now = 1'000'000'000;
+  FlowSettings settings{.request_timeout_ms = 60'000, .max_retries = 2};
+
+  void SetUp() override { router.workers = {FakeWorker{.conn = 1}, FakeWorker{.conn = 2}, FakeWorker{.conn = 3}}; }
+
+  std::unique_ptr<RequestFlow> make(bool paid = false, bool deterministic = false) {
+    proto::InferenceRequest request;
+    request.set_request_id("r1");
+    request.set_body(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+    request.set_max_tokens(16);
+    request.set_max_coefficient(4000);
+    request.set_prompt_tokens_estimate(7);
+    RequestFacts facts{.model = "m", .prefix_hash = 0, .deterministic = deterministic};
+    return std::make_unique<RequestFlow>(
+        /*client_conn=*/100, request, facts, settings, router,
+        paid ? static_cast<RequestBiller&>(biller) : static_cast<RequestBiller&>(free_biller), metrics);
+  }
+
+  // The attempt the flow just sent: (worker conn, stream).
+  static std::pair<uint64_t, uint64_t> sent_to(const FlowActions& actions) {
+    auto sends = all_of<SendToWorker>(actions);
+    EXPECT_EQ(sends.size(), 1u);
+    if (sends.empty()) return {0, 0};
+    return {sends[0].worker_conn, sends[0].frame.stream()};
+  }
+
+  static std::vector<proto::Frame> to_client(const FlowActions& actions) {
+    std::vector<proto::Frame> out;
+    for (auto& s : all_of<SendToClient>(actions)) out.push_back(s.frame);
+    return out;
+  }
+};
+
+TEST_F(RequestFlowTest, AnswerIsRelayedWithTheHeadHeldUntilTheFirstToken) {
+  auto flow = make();
+  auto started = flow->start(now);
+  auto [conn, stream] = sent_to(started);
+  EXPECT_EQ(conn, 1u);
+  EXPECT_TRUE(has<WatchStream>(started));
+  EXPECT_EQ(all_of<SetTimer>(started).front().at_us, now + 60'000 * kMs);             // the deadline
+  EXPECT_EQ(all_of<SendToWorker>(started)[0].frame.request().timeout_ms(), 57'000u);  // 95% of what is left
+  EXPECT_EQ(router.workers[0].running, 1u);
+
+  auto head = head_frame(stream);
+  EXPECT_TRUE(to_client(flow->on_worker_frame(conn, stream, head, now += 5 * kMs)).empty());  // held back
+  auto part = part_frame(stream, "Hel");
+  auto relayed = to_client(flow->on_worker_frame(conn, stream, part, now += 5 * kMs));
+  ASSERT_EQ(relayed.size(), 2u);
+  EXPECT_TRUE(relayed[0].has_head());
+  EXPECT_TRUE(relayed[1].has_part());
+  EXPECT_EQ(flow->phase(), FlowPhase::Streaming);
+
+  auto end = end_frame(stream, 7, 3);
+  auto ended = flow->on_worker_frame(conn, stream, end, now += 10 * kMs);
+  auto frames = to_client(ended);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(frames[0].has_end());
+  EXPECT_EQ(frames[0].end().proxy().total_us(), 20 * kMs);
+  EXPECT_EQ(frames[0].end().proxy().first_token_us(), 10 * kMs);
+  EXPECT_EQ(all_of<ClientDone>(ended).at(0).outcome, "ok");
+  EXPECT_TRUE(has<FlowDone>(ended));
+  EXPECT_EQ(flow->phase(), FlowPhase::Done);
+  ASSERT_EQ(router.answers.size(), 1u);
+  EXPECT_EQ(router.answers[0].usage.completion_tokens(), 3u);
+  EXPECT_DOUBLE_EQ(router.answers[0].attempt_ttft_ms, 10);
+  EXPECT_EQ(router.workers[0].running, 0u);  // the slot is back
+  EXPECT_EQ(metrics.get("requests", {{"outcome", "ok"}}), 1);
+}
+
+TEST_F(RequestFlowTest, MissingModelAndAStaleRegistryAreRefusedBeforeDispatch) {
+  proto::InferenceRequest request;
+  RequestFlow no_model(100, request, RequestFacts{}, settings, router, free_biller, metrics);
+  auto refused = to_client(no_model.start(now));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].error().http_status(), 400u);
+  EXPECT_EQ(refused[0].error().code(), "missing_model");
+
+  router.problem = "registry older than 300 s";
+  auto flow = make();
+  auto actions = flow->start(now);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  EXPECT_EQ(to_client(actions).at(0).error().http_status(), 503u);
+  EXPECT_NE(to_client(actions).at(0).error().message().find("registry older"), std::string::npos);
+}
+
+TEST_F(RequestFlowTest, WorkerDiesBeforeTheFirstTokenAndAnotherWorkerAnswers) {
+  auto flow = make();
+  auto [conn, stream] = sent_to(flow->start(now));
+  router.disconnect(conn);
+  auto actions = flow->on_worker_gone(conn, "connection reset", now += kMs);
+  auto [conn2, stream2] = sent_to(actions);
+  EXPECT_EQ(conn2, 2u);
+  EXPECT_TRUE(to_client(actions).empty());  // the client saw nothing of it
+  EXPECT_EQ(flow->attempts(), 2u);
+  EXPECT_EQ(metrics.get("retries"), 1);
+  ASSERT_EQ(router.records.size(), 1u);
+  EXPECT_EQ(router.records[0].outcome, Outcome::ErrorBeforeFirstToken);
+
+  auto head = head_frame(stream2);
+  flow->on_worker_frame(conn2, stream2, head, now);
+  auto part = part_frame(stream2, "x");
+  EXPECT_EQ(to_client(flow->on_worker_frame(conn2, stream2, part, now)).size(), 2u);
+}
+
+TEST_F(RequestFlowTest, WorkerDiesAfterTheFirstTokenAndTheClientGetsAnError) {
+  auto flow = make();
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "x");
+  flow->on_worker_frame(conn, stream, part, now);
+  router.disconnect(conn);
+  auto actions = flow->on_worker_gone(conn, "killed", now += kMs);
+  EXPECT_FALSE(has<SendToWorker>(actions));  // no retry once the client has tokens
+  auto frames = to_client(actions);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].error().http_status(), 502u);
+  EXPECT_EQ(frames[0].error().code(), "worker_disconnected");
+  EXPECT_EQ(router.records.at(0).outcome, Outcome::ErrorAfterFirstToken);
+  EXPECT_EQ(flow->phase(), FlowPhase::Done);
+}
+
+TEST_F(RequestFlowTest, RetriesStopAtTheLimitWithTheLastError) {
+  settings.max_retries = 1;
+  auto flow = make();
+  auto [c1, s1] = sent_to(flow->start(now));
+  auto e1 = error_frame(s1, 503, "engine_unavailable");
+  auto [c2, s2] = sent_to(flow->on_worker_frame(c1, s1, e1, now));
+  auto e2 = error_frame(s2, 503, "engine_unavailable");
+  auto actions = flow->on_worker_frame(c2, s2, e2, now);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  EXPECT_EQ(to_client(actions).at(0).error().code(), "engine_unavailable");
+  EXPECT_EQ(to_client(actions).at(0).error().type(), "upstream_error");
+  EXPECT_EQ(router.failures, (std::vector<uint64_t>{1, 2}));
+}
+
+TEST_F(RequestFlowTest, AClientErrorIsPassedOnWithoutRetryOrReputationLoss) {
+  auto flow = make();
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto e = error_frame(stream, 400, "context_length_exceeded");
+  auto actions = flow->on_worker_frame(conn, stream, e, now);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  EXPECT_EQ(to_client(actions).at(0).error().http_status(), 400u);
+  EXPECT_TRUE(router.records.empty());
+}
+
+TEST_F(RequestFlowTest, AStalledWorkerIsCancelledAndTheRequestFailsOver) {
+  settings.first_token_timeout_ms = 2000;
+  auto flow = make();
+  auto started = flow->start(now);
+  auto [conn, stream] = sent_to(started);
+  auto timers = all_of<SetTimer>(started);
+  ASSERT_EQ(timers.size(), 2u);
+  EXPECT_EQ(timers[1].timer, FlowTimer::FirstToken);
+  EXPECT_EQ(timers[1].at_us, now + 2000 * kMs);
+
+  EXPECT_TRUE(flow->on_timer(FlowTimer::FirstToken, now + 1999 * kMs).empty());  // a wake-up too early does nothing
+  auto actions = flow->on_timer(FlowTimer::FirstToken, now + 2000 * kMs);
+  auto cancels = all_of<CancelOnWorker>(actions);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].worker_conn, conn);
+  EXPECT_EQ(cancels[0].stream, stream);
+  EXPECT_EQ(sent_to(actions).first, 2u);
+  EXPECT_EQ(router.records.at(0).outcome, Outcome::Timeout);
+  EXPECT_EQ(metrics.get("first_token_timeouts"), 1);
+  // Late frames of the stalled attempt no longer belong to the request.
+  auto late = part_frame(stream, "late");
+  EXPECT_TRUE(to_client(flow->on_worker_frame(conn, stream, late, now)).empty());
+}
+
+TEST_F(RequestFlowTest, AStallOnTheLastWorkerFailsWith504) {
+  settings.first_token_timeout_ms = 2000;
+  settings.max_retries = 0;
+  auto flow = make();
+  flow->start(now);
+  auto actions = flow->on_timer(FlowTimer::FirstToken, now + 2000 * kMs);
+  EXPECT_EQ(to_client(actions).at(0).error().code(), "first_token_timeout");
+  EXPECT_EQ(to_client(actions).at(0).error().http_status(), 504u);
+}
+
+TEST_F(RequestFlowTest, AHedgeThatAnswersFirstWinsAndThePrimaryIsCancelled) {
+  settings.hedge_after_ms = 500;
+  auto flow = make(/*paid=*/true);
+  auto [c1, s1] = sent_to(flow->start(now));
+  auto launched = flow->on_timer(FlowTimer::Hedge, now += 500 * kMs);
+  auto [c2, s2] = sent_to(launched);
+  EXPECT_EQ(c2, 2u);
+  ASSERT_TRUE(flow->hedge());
+  EXPECT_EQ(biller.held(), 2u);  // each attempt holds the worst case
+  EXPECT_EQ(metrics.get("hedges", {{"outcome", "launched"}}), 1);
+
+  auto head = head_frame(s2);
+  flow->on_worker_frame(c2, s2, head, now);
+  auto part = part_frame(s2, "fast");
+  auto actions = flow->on_worker_frame(c2, s2, part, now += kMs);
+  auto cancels = all_of<CancelOnWorker>(actions);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].worker_conn, c1);
+  EXPECT_EQ(cancels[0].reason, "a hedged duplicate answered first");
+  EXPECT_EQ(to_client(actions).size(), 2u);
+  EXPECT_EQ(flow->primary().conn, c2);
+  EXPECT_FALSE(flow->hedge());
+  EXPECT_EQ(biller.charged.at(1), std::nullopt);  // the loser's hold is released uncharged
+  EXPECT_EQ(metrics.get("hedges", {{"outcome", "won"}}), 1);
+  EXPECT_EQ(router.records.at(0).key, ScriptedRouter::key_for(c1));
+  EXPECT_EQ(router.records.at(0).outcome, Outcome::Timeout);
+
+  auto end = end_frame(s2, 7, 1);
+  auto ended = flow->on_worker_frame(c2, s2, end, now);
+  auto settle = all_of<SettleThenSend>(ended);
+  ASSERT_EQ(settle.size(), 1u);  // paid: the end waits for its settlement
+  EXPECT_EQ(settle[0].reservation, 2u);
+  EXPECT_TRUE(to_client(ended).empty());
+}
+
+TEST_F(RequestFlowTest, AHedgeThatLosesIsCancelledAndNeverBilled) {
+  settings.hedge_after_ms = 500;
+  auto flow = make(/*paid=*/true);
+  auto [c1, s1] = sent_to(flow->start(now));
+  auto [c2, s2] = sent_to(flow->on_timer(FlowTimer::Hedge, now += 500 * kMs));
+  auto head = head_frame(s1);
+  flow->on_worker_frame(c1, s1, head, now);
+  auto part = part_frame(s1, "first");
+  auto actions = flow->on_worker_frame(c1, s1, part, now);
+  auto cancels = all_of<CancelOnWorker>(actions);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(cancels[0].worker_conn, c2);
+  EXPECT_EQ(cancels[0].reason, "the other worker answered first");
+  auto forgotten = all_of<ForgetStream>(actions);
+  ASSERT_EQ(forgotten.size(), 1u);
+  EXPECT_EQ(forgotten[0].stream, s2);
+  EXPECT_EQ(biller.charged.at(2), std::nullopt);
+  EXPECT_EQ(router.workers[1].running, 0u);
+}
+
+TEST_F(RequestFlowTest, NoHedgeWhenTheClientsFundsCoverOneAttempt) {
+  settings.hedge_after_ms = 500;
+  biller.funds_for = 1;
+  auto flow = make(/*paid=*/true);
+  flow->start(now);
+  auto actions = flow->on_timer(FlowTimer::Hedge, now + 500 * kMs);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  EXPECT_EQ(metrics.get("hedges", {{"outcome", "no_funds"}}), 1);
+}
+
+TEST_F(RequestFlowTest, APrimaryErrorWhileHedgedPromotesTheHedge) {
+  settings.hedge_after_ms = 500;
+  auto flow = make();
+  auto [c1, s1] = sent_to(flow->start(now));
+  auto [c2, s2] = sent_to(flow->on_timer(FlowTimer::Hedge, now += 500 * kMs));
+  auto e = error_frame(s1, 500, "engine_error");
+  auto actions = flow->on_worker_frame(c1, s1, e, now);
+  EXPECT_TRUE(to_client(actions).empty());
+  EXPECT_FALSE(has<SendToWorker>(actions));  // no third attempt: the hedge is already running
+  EXPECT_EQ(flow->primary().conn, c2);
+  EXPECT_EQ(flow->primary().stream, s2);
+}
+
+TEST_F(RequestFlowTest, ACancelMidAnswerHoldsTheReservationUntilTheWorkerReportsUsage) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream, 9);
+  flow->on_worker_frame(conn, stream, head, now);
+  ASSERT_EQ(biller.shrunk.size(), 1u);  // the hold shrinks to the tokenized prompt
+  EXPECT_EQ(biller.shrunk[0].second, 9u);
+  auto part = part_frame(stream, "a", 2);
+  flow->on_worker_frame(conn, stream, part, now);
+
+  auto cancelled = flow->on_client_cancel("user pressed stop", now += kMs);
+  EXPECT_EQ(all_of<CancelOnWorker>(cancelled).at(0).reason, "user pressed stop");
+  EXPECT_EQ(all_of<ClientDone>(cancelled).at(0).outcome, "cancelled");
+  EXPECT_FALSE(has<FlowDone>(cancelled));
+  EXPECT_EQ(flow->phase(), FlowPhase::Draining);
+  auto grace = all_of<SetTimer>(cancelled);
+  ASSERT_EQ(grace.size(), 1u);
+  EXPECT_EQ(grace[0].timer, FlowTimer::DrainGrace);
+  EXPECT_EQ(grace[0].at_us, now + 10'000 * kMs);
+  EXPECT_EQ(biller.held(), 1u);
+
+  auto more = part_frame(stream, "b");
+  EXPECT_TRUE(to_client(flow->on_worker_frame(conn, stream, more, now)).empty());  // the client is gone
+  auto end = end_frame(stream, 9, 4);
+  auto drained = flow->on_worker_frame(conn, stream, end, now += kMs);
+  EXPECT_TRUE(has<FlowDone>(drained));
+  EXPECT_TRUE(has<PaymentsChanged>(drained));
+  ASSERT_TRUE(biller.charged.at(1));
+  EXPECT_EQ(biller.charged.at(1)->completion_tokens(), 4u);  // what the worker produced, not what was relayed
+  EXPECT_EQ(biller.held(), 0u);
+}
+
+TEST_F(RequestFlowTest, ADrainWithoutAReportChargesWhatWasRelayedAfterTheGrace) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "a", 3);
+  flow->on_worker_frame(conn, stream, part, now);
+  flow->on_client_cancel("client disconnected", now);
+  EXPECT_TRUE(flow->on_timer(FlowTimer::DrainGrace, now + 9'999 * kMs).empty());
+  auto drained = flow->on_timer(FlowTimer::DrainGrace, now + 10'000 * kMs);
+  EXPECT_TRUE(has<FlowDone>(drained));
+  ASSERT_TRUE(biller.charged.at(1));
+  EXPECT_EQ(biller.charged.at(1)->completion_tokens(), 3u);
+  EXPECT_EQ(biller.charged.at(1)->prompt_tokens(), 7u);  // the request's prompt estimate
+}
+
+TEST_F(RequestFlowTest, ADrainEndsWithRelayedUsageWhenTheWorkerGoes) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "a", 2);
+  flow->on_worker_frame(conn, stream, part, now);
+  flow->on_client_cancel("client disconnected", now);
+  router.disconnect(conn);
+  auto gone = flow->on_worker_gone(conn, "killed", now);
+  EXPECT_TRUE(has<FlowDone>(gone));
+  EXPECT_EQ(biller.charged.at(1)->completion_tokens(), 2u);
+}
+
+TEST_F(RequestFlowTest, ACancelBeforeTheFirstTokenReleasesTheHoldUncharged) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto actions = flow->on_client_cancel("client disconnected", now);
+  EXPECT_TRUE(has<FlowDone>(actions));
+  EXPECT_EQ(all_of<CancelOnWorker>(actions).at(0).stream, stream);
+  EXPECT_EQ(biller.charged.at(1), std::nullopt);
+  EXPECT_EQ(router.workers[0].running, 0u);
+}
+
+TEST_F(RequestFlowTest, AnEngineErrorAfterTokensChargesItsPartialUsage) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "a", 5);
+  flow->on_worker_frame(conn, stream, part, now);
+  auto e = error_frame(stream, 500, "engine_crashed", /*completion=*/5);
+  auto actions = flow->on_worker_frame(conn, stream, e, now);
+  auto frames = to_client(actions);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].error().code(), "engine_crashed");
+  EXPECT_EQ(frames[0].error().usage().completion_tokens(), 5u);
+  EXPECT_EQ(frames[0].error().billing().charged_tokens(), 15u);  // the biller's figure reaches the client
+  EXPECT_EQ(biller.charged.at(1)->completion_tokens(), 5u);
+  EXPECT_TRUE(has<FlowDone>(actions));  // the error carried the usage: nothing to drain
+}
+
+TEST_F(RequestFlowTest, BillingRefusalsReachTheClientWithTheirStatus) {
+  biller.admit_refusal = {402, "billing_error", "payment_required", "no wallet named"};
+  auto flow = make(/*paid=*/true);
+  auto actions = flow->start(now);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  EXPECT_EQ(to_client(actions).at(0).error().http_status(), 402u);
+  EXPECT_EQ(to_client(actions).at(0).error().code(), "payment_required");
+
+  biller.admit_refusal = {};
+  biller.funds_for = 0;
+  auto poor = make(/*paid=*/true);
+  auto refused = poor->start(now);
+  EXPECT_FALSE(has<SendToWorker>(refused));
+  EXPECT_EQ(to_client(refused).at(0).error().code(), "insufficient_funds");
+  EXPECT_EQ(router.workers[0].running, 0u);  // no slot taken for a request that cannot pay
+}
+
+TEST_F(RequestFlowTest, TheDeadlineCancelsTheWorkerAndAnswers504) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "a");
+  flow->on_worker_frame(conn, stream, part, now);
+  auto actions = flow->on_timer(FlowTimer::Deadline, now + 60'000 * kMs);
+  EXPECT_EQ(all_of<CancelOnWorker>(actions).at(0).reason, "timeout in proxy");
+  EXPECT_EQ(to_client(actions).at(0).error().http_status(), 504u);
+  EXPECT_EQ(flow->phase(), FlowPhase::Draining);  // the worker still says what it produced
+}
+
+TEST_F(RequestFlowTest, APartBeforeTheHeadClosesTheWorker) {
+  auto flow = make();
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto part = part_frame(stream, "x");
+  auto actions = flow->on_worker_frame(conn, stream, part, now);
+  auto closes = all_of<CloseWorker>(actions);
+  ASSERT_EQ(closes.size(), 1u);
+  EXPECT_EQ(closes[0].worker_conn, conn);
+  EXPECT_TRUE(to_client(actions).empty());
+}
+
+TEST_F(RequestFlowTest, ADeterministicAnswerIsOfferedForASpotCheck) {
+  settings.collect_output = true;
+  auto flow = make(/*paid=*/false, /*deterministic=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "same");
+  flow->on_worker_frame(conn, stream, part, now);
+  auto end = end_frame(stream, 1, 1);
+  flow->on_worker_frame(conn, stream, end, now);
+  ASSERT_EQ(router.spot_offers.size(), 1u);
+  EXPECT_EQ(router.spot_offers[0], "same");
+}
+
+TEST_F(RequestFlowTest, EventsAfterTheEndChangeNothing) {
+  auto flow = make();
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto end = end_frame(stream, 1, 0);
+  flow->on_worker_frame(conn, stream, end, now);
+  EXPECT_TRUE(flow->on_client_cancel("late", now).empty());
+  EXPECT_TRUE(flow->on_timer(FlowTimer::Deadline, now + 60'000 * kMs).empty());
+  EXPECT_TRUE(flow->on_worker_gone(conn, "gone", now).empty());
+  EXPECT_EQ(metrics.get("requests", {{"outcome", "ok"}}), 1);
+}
+
+}  // namespace
+}  // namespace chrysalis::proxy
