@@ -61,7 +61,7 @@ void ResponseAssembler::add(const json& chunk) {
 
 const std::string& ResponseAssembler::content() const { return choices_.at(0).content; }
 
-json ResponseAssembler::finish(const engine::Usage& usage) const {
+json ResponseAssembler::finish(const sse::Usage& usage) const {
   json choices = json::array();
   for (const auto& [index, choice] : choices_) {
     // A stream that ended without saying why ended normally.
@@ -89,7 +89,7 @@ json ResponseAssembler::finish(const engine::Usage& usage) const {
                 {"created", created},
                 {"model", model_},
                 {"choices", std::move(choices)},
-                {"usage", engine::to_openai_usage(usage)}};
+                {"usage", sse::to_openai_usage(usage)}};
   if (!system_fingerprint_.empty()) response["system_fingerprint"] = system_fingerprint_;
   return response;
 }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "api/openai_request.h"
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::api {
 
@@ -19,7 +19,7 @@ class ResponseAssembler {
 
   void add(const nlohmann::json& chunk);
   // The complete response object with `usage` in OpenAI's format.
-  nlohmann::json finish(const engine::Usage& usage) const;
+  nlohmann::json finish(const sse::Usage& usage) const;
 
   // Text gathered so far for choice 0 (useful for logs and tests).
   const std::string& content() const;

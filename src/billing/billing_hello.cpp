@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "ton/encoding.h"
+#include "ton/cells/encoding.h"
 
 namespace chrysalis::billing {
 

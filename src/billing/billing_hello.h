@@ -4,7 +4,7 @@
 // good for this one connection only (a proxy or eavesdropper cannot replay it elsewhere).
 #include <vector>
 
-#include "ton/ed25519_key.h"
+#include "ton/wallet/ed25519_key.h"
 
 namespace chrysalis::billing {
 

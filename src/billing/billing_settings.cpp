@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "common/toml_reader.h"
-#include "ton/wallet_sender.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::billing {
 

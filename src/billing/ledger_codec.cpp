@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "ton/encoding.h"
+#include "ton/cells/encoding.h"
 
 namespace chrysalis::billing {
 

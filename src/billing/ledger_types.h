@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "ton/address.h"
-#include "ton/ed25519_key.h"
+#include "ton/cells/address.h"
+#include "ton/wallet/ed25519_key.h"
 
 namespace chrysalis::billing {
 

@@ -4,10 +4,10 @@
 #include <sstream>
 
 #include "billing/pricing.h"
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_signed.h"
-#include "ton/encoding.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_signed.h"
 
 namespace chrysalis::billing {
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "ton/address.h"
-#include "ton/cell.h"
-#include "ton/ed25519_key.h"
+#include "ton/cells/address.h"
+#include "ton/cells/cell.h"
+#include "ton/wallet/ed25519_key.h"
 
 namespace chrysalis::billing {
 

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "ton/contract_params.h"
+#include "ton/contracts/contract_params.h"
 
 namespace chrysalis::billing {
 

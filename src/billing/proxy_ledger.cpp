@@ -6,9 +6,9 @@
 #include <set>
 
 #include "billing/ledger_codec.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_signed.h"
-#include "ton/encoding.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_signed.h"
 
 namespace chrysalis::billing {
 

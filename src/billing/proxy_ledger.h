@@ -12,7 +12,7 @@
 
 #include "billing/ledger_store.h"
 #include "billing/pricing.h"
-#include "ton/cell.h"
+#include "ton/cells/cell.h"
 
 namespace chrysalis::billing {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "ton/toncenter_client.h"
+#include "ton/toncenter/toncenter_client.h"
 
 namespace chrysalis::cli {
 

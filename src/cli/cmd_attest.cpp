@@ -14,12 +14,12 @@
 #include <stdexcept>
 #include <vector>
 
-#include "attest/collateral.h"
-#include "attest/dev_ca.h"
-#include "attest/quote_cache.h"
-#include "attest/quote_crypto.h"
-#include "attest/quote_json.h"
-#include "attest/quote_verifier.h"
+#include "attest/quote/collateral.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/quote/quote_cache.h"
+#include "attest/quote/quote_crypto.h"
+#include "attest/quote/quote_json.h"
+#include "attest/quote/quote_verifier.h"
 #include "cli/commands.h"
 
 namespace chrysalis::cli {

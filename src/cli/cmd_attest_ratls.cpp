@@ -8,17 +8,17 @@
 #include <iostream>
 #include <sstream>
 
-#include "attest/claims.h"
-#include "attest/evidence_sim.h"
-#include "attest/evidence_tdx.h"
-#include "attest/policy_config.h"
-#include "attest/quote_crypto.h"
-#include "attest/quote_json.h"
-#include "attest/ra_tls_cert.h"
-#include "attest/ra_tls_handshake_bench.h"
-#include "attest/ra_tls_identity.h"
+#include "attest/policy/policy_config.h"
+#include "attest/quote/quote_crypto.h"
+#include "attest/quote/quote_json.h"
+#include "attest/ra_tls/claims.h"
+#include "attest/ra_tls/evidence_sim.h"
+#include "attest/ra_tls/evidence_tdx.h"
+#include "attest/ra_tls/ra_tls_cert.h"
+#include "attest/ra_tls/ra_tls_identity.h"
 #include "cli/commands.h"
 #include "common/toml_reader.h"
+#include "ra-tls/handshake_bench.h"
 
 namespace chrysalis::cli {
 

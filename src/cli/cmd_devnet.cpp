@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "ton/devnet_process.h"
+#include "ton/toncenter/devnet_process.h"
 
 namespace chrysalis::cli {
 

@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
-#include "model/test_model.h"
-#include "model/test_vocab.h"
+#include "model/generated_model.h"
+#include "model/generated_vocab.h"
 
 namespace chrysalis::cli {
 

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "ton/address.h"
-#include "ton/boc.h"
+#include "ton/cells/address.h"
+#include "ton/cells/boc.h"
 
 namespace chrysalis::cli {
 

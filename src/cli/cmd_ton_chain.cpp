@@ -10,8 +10,8 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "ton/contract_get_methods.h"
-#include "ton/root_registry.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/contracts/root_registry.h"
 
 namespace chrysalis::cli {
 

@@ -10,8 +10,8 @@
 
 #include "cli/chain_client.h"
 #include "cli/commands.h"
-#include "ton/toncenter_client.h"
-#include "ton/wallet_key_file.h"
+#include "ton/toncenter/toncenter_client.h"
+#include "ton/wallet/wallet_key_file.h"
 
 namespace chrysalis::cli {
 

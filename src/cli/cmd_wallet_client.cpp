@@ -13,13 +13,13 @@
 #include "billing/billing_hello.h"
 #include "cli/chain_client.h"
 #include "cli/commands.h"
-#include "ton/client_contract_funding.h"
-#include "ton/contract_get_methods.h"
-#include "ton/contract_init.h"
-#include "ton/encoding.h"
-#include "ton/root_registry.h"
-#include "ton/wallet_key_file.h"
-#include "ton/wallet_sender.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/client_contract_funding.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/contracts/contract_init.h"
+#include "ton/contracts/root_registry.h"
+#include "ton/wallet/wallet_key_file.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::cli {
 

@@ -8,10 +8,10 @@
 #include <sstream>
 #include <thread>
 
-#include "api/http_client.h"
 #include "cli/process_control.h"
-#include "ton/devnet_process.h"
-#include "ton/wallet_key_file.h"
+#include "http/http_client.h"
+#include "ton/toncenter/devnet_process.h"
+#include "ton/wallet/wallet_key_file.h"
 
 namespace chrysalis::cli {
 

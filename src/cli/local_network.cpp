@@ -9,16 +9,16 @@
 #include <iostream>
 #include <thread>
 
-#include "api/http_client.h"
-#include "attest/dev_ca.h"
-#include "attest/evidence_sim.h"
-#include "attest/policy.h"
-#include "attest/ra_tls_identity.h"
+#include "attest/policy/policy.h"
+#include "attest/quote/dev_ca.h"
+#include "attest/ra_tls/evidence_sim.h"
+#include "attest/ra_tls/ra_tls_identity.h"
 #include "cli/local_chain.h"
 #include "cli/process_control.h"
 #include "common/time.h"
-#include "engine/sse_parser.h"
-#include "model/test_model.h"
+#include "http/http_client.h"
+#include "model/generated_model.h"
+#include "sse/sse_parser.h"
 
 namespace chrysalis::cli {
 
@@ -207,8 +207,8 @@ bool demo_request(const LocalNetworkOptions& o) {
   int64_t t0 = steady_now_us(), first = 0;
   nlohmann::json usage, cost;
   std::string error;
-  engine::SseParser parser;
-  std::vector<engine::SseEvent> events;
+  sse::SseParser parser;
+  std::vector<sse::SseEvent> events;
   auto result = run_sync([&]() -> asio::awaitable<http::ClientResult> {
     auto ex = co_await asio::this_coro::executor;
     http::StreamingRequest request(ex);

@@ -2,11 +2,11 @@
 // API keys as /v1): GET /admin/billing, POST /admin/topup?amount=TON[&stake=TON],
 // /admin/withdraw?amount=TON, /admin/close, /admin/charge; each may name one proxy with
 // &proxy=<its public key>. Amounts are decimal TON; a bad one is a 400 and nothing is sent.
-#include "api/node_http.h"
 #include "api/openai_error.h"
 #include "client/client_billing.h"
 #include "client/client_node.h"
-#include "ton/wallet_sender.h"
+#include "http/node_endpoints.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::client {
 

@@ -7,13 +7,13 @@
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/client_contract_funding.h"
-#include "ton/contract_init.h"
-#include "ton/contract_messages.h"
-#include "ton/contract_signed.h"
-#include "ton/wallet_sender.h"
+#include "ton/cells/boc.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/client_contract_funding.h"
+#include "ton/contracts/contract_init.h"
+#include "ton/contracts/contract_messages.h"
+#include "ton/contracts/contract_signed.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::client {
 

@@ -12,12 +12,12 @@
 #include <optional>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"
-#include "ton/chain_agent.h"
-#include "ton/contract_get_methods.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/toncenter/chain_agent.h"
 
 namespace chrysalis::client {
 

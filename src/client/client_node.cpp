@@ -2,12 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "api/node_http.h"
 #include "api/openai_error.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "client/client_billing.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/node_endpoints.h"
 #include "net/tls_context.h"
 
 namespace chrysalis::client {

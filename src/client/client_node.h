@@ -4,12 +4,12 @@
 
 #include <memory>
 
-#include "api/http_server.h"
 #include "api/openai_error.h"
 #include "api/response_assembler.h"
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
 #include "common/metrics.h"
+#include "http/http_server.h"
 
 namespace chrysalis::attest {
 class NodeAttestation;

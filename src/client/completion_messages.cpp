@@ -4,9 +4,8 @@
 
 namespace chrysalis::client {
 
-engine::Usage usage_from_proto(const proto::Usage& u) {
-  return engine::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(),
-                       u.estimated()};
+sse::Usage usage_from_proto(const proto::Usage& u) {
+  return sse::Usage{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens(), u.estimated()};
 }
 
 api::ApiError api_error_from_proto(const proto::ResponseError& e) {
@@ -26,7 +25,7 @@ nlohmann::json cost_json(const proto::Billing& b) {
 }
 
 nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
-                           const engine::Usage& usage) {
+                           const sse::Usage& usage) {
   auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
   if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
   nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
@@ -34,7 +33,7 @@ nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, con
                           {"created", last_chunk.value("created", unix_now_us() / 1000000)},
                           {"model", last_chunk.value("model", model)},
                           {"choices", nlohmann::json::array()},
-                          {"usage", engine::to_openai_usage(usage)}};
+                          {"usage", sse::to_openai_usage(usage)}};
   return chunk;
 }
 
@@ -47,7 +46,7 @@ proto::Frame make_request_frame(const std::string& rid, const std::string& path,
   r->set_max_tokens(vr.max_tokens);
   r->set_max_coefficient(vr.max_coefficient);
   r->set_timeout_ms(vr.timeout_ms);
-  r->set_prompt_tokens_estimate(engine::estimate_prompt_tokens(vr.body));
+  r->set_prompt_tokens_estimate(sse::estimate_prompt_tokens(vr.body));
   return request_frame;
 }
 

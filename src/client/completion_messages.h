@@ -9,11 +9,11 @@
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "chrysalis.pb.h"
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::client {
 
-engine::Usage usage_from_proto(const proto::Usage& u);
+sse::Usage usage_from_proto(const proto::Usage& u);
 // The proxy's error as the app sees it: 502 upstream_error unless it says otherwise, the hop
 // that failed before the message.
 api::ApiError api_error_from_proto(const proto::ResponseError& e);
@@ -22,7 +22,7 @@ nlohmann::json cost_json(const proto::Billing& b);
 // The chunk OpenAI sends last when stream_options.include_usage is set; id, created and model
 // from the last chunk relayed (`last_event`), when it has them.
 nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
-                           const engine::Usage& usage);
+                           const sse::Usage& usage);
 // The request frame sent to a proxy; its stream id is set per attempt.
 proto::Frame make_request_frame(const std::string& rid, const std::string& path, const api::ValidatedRequest& vr);
 // The SSE text of a part's events, as the app receives them when it streams.

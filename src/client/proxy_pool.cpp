@@ -1,6 +1,6 @@
 #include "client/proxy_pool.h"
 
-#include "attest/attested_peer_verifier.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>

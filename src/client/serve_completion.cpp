@@ -2,7 +2,6 @@
 // nothing has reached the app), relay the answer as OpenAI SSE or assemble it into one object.
 #include <spdlog/spdlog.h>
 
-#include "api/node_http.h"
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "api/response_assembler.h"
@@ -11,7 +10,8 @@
 #include "client/completion_messages.h"
 #include "common/random.h"
 #include "common/time.h"
-#include "engine/usage_meter.h"
+#include "http/node_endpoints.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::client {
 
@@ -42,7 +42,7 @@ struct ClientNode::Completion {
   std::string last_event;  // parsed only when needed: streaming relays the text untouched
   int64_t first_token_us = 0;
   std::string outcome = "ok";
-  engine::Usage usage;
+  sse::Usage usage;
   uint64_t cost_nano = 0;
 
   bool app_gone() const { return watch->gone; }

@@ -12,7 +12,7 @@ struct PeerIdentity {
   std::string public_key_hex;
   std::string common_name;
   int64_t not_after_unix = 0;
-  // Filled by attesting verifiers (attest/attested_peer_verifier.h); empty for plain TLS peers.
+  // Filled by attesting verifiers (attest/ra_tls/attested_peer_verifier.h); empty for plain TLS peers.
   bool attested = false;
   std::string claimed_role;
   std::string image_hash;

@@ -7,15 +7,15 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "attest/quote_crypto.h"
+#include "attest/quote/quote_crypto.h"
 #include "billing/billing_hello.h"
 #include "common/time.h"
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_get_methods.h"
-#include "ton/contract_messages.h"
-#include "ton/encoding.h"
-#include "ton/wallet_sender.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/contracts/contract_messages.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::proxy {
 

@@ -15,12 +15,12 @@
 #include <set>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "billing/proxy_ledger.h"
 #include "chrysalis.pb.h"
-#include "ton/chain_agent.h"
-#include "ton/contract_init.h"
+#include "ton/contracts/contract_init.h"
+#include "ton/toncenter/chain_agent.h"
 
 namespace chrysalis::proxy {
 

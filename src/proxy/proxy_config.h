@@ -2,7 +2,7 @@
 #include <filesystem>
 #include <string>
 
-#include "attest/policy_config.h"
+#include "attest/policy/policy_config.h"
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
 #include "proxy/routing_config.h"

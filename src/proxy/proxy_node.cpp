@@ -6,11 +6,11 @@
 
 #include <algorithm>
 
-#include "api/node_http.h"
-#include "attest/attested_peer_verifier.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/node_endpoints.h"
 #include "net/tls_context.h"
 #include "proxy/billing_ledger_peers.h"
 

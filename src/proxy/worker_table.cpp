@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "attest/attested_peer_verifier.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
 
 namespace chrysalis::proxy {
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "api/http_client.h"
 #include "common/time.h"
-#include "engine/sse_parser.h"
+#include "http/http_client.h"
+#include "sse/sse_parser.h"
 #include "worker/stream_shaper.h"
 
 namespace chrysalis::worker {
@@ -28,7 +28,7 @@ std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, co
 }
 
 namespace {
-proto::Usage to_proto(const engine::Usage& u) {
+proto::Usage to_proto(const sse::Usage& u) {
   proto::Usage p;
   p.set_prompt_tokens(u.prompt);
   p.set_cached_tokens(u.cached);
@@ -62,7 +62,7 @@ void InferenceJob::cancel(const std::string& reason) {
 }
 
 void InferenceJob::send_error(uint32_t status, const std::string& code, const std::string& message,
-                              const engine::Usage& usage) {
+                              const sse::Usage& usage) {
   proto::Frame f;
   auto* e = f.mutable_error();
   e->set_http_status(status);
@@ -137,14 +137,14 @@ struct InferenceJob::Stream {
     send(part);
   }
 
-  engine::SseParser parser;
+  sse::SseParser parser;
   StreamShaper shaper;
   const Send& send;
   int status = 0;
   std::string error_body;
   bool head_sent = false;
   int64_t first_token_us = 0;
-  std::vector<engine::SseEvent> events;
+  std::vector<sse::SseEvent> events;
   std::vector<std::string> forward;
 };
 
@@ -176,7 +176,7 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   }
   uint64_t prompt_estimate = request_.prompt_tokens_estimate()
                                  ? request_.prompt_tokens_estimate()
-                                 : engine::estimate_prompt_tokens(nlohmann::json::parse(body));
+                                 : sse::estimate_prompt_tokens(nlohmann::json::parse(body));
   uint32_t timeout_ms =
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
@@ -206,8 +206,8 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
 
 // The last frame to the proxy: the end with usage and timings, or the error that explains why
 // the answer stopped (still with the usage so far). Returns the outcome's name.
-std::string InferenceJob::send_outcome(const Stream& stream, const http::ClientResult& result,
-                                       const engine::Usage& usage, uint32_t timeout_ms, int64_t t0, int64_t t_end) {
+std::string InferenceJob::send_outcome(const Stream& stream, const http::ClientResult& result, const sse::Usage& usage,
+                                       uint32_t timeout_ms, int64_t t0, int64_t t_end) {
   const StreamShaper& shaper = stream.shaper;
   if (cancelled_) {
     send_error(499, "cancelled", "request cancelled: " + cancel_reason_, usage);

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "chrysalis.pb.h"
-#include "engine/usage_meter.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::http {
 class StreamingRequest;
@@ -26,7 +26,7 @@ struct JobSettings {
 
 struct JobOutcome {
   std::string name;  // ok | cancelled | engine_error | timeout | ...
-  engine::Usage usage;
+  sse::Usage usage;
   double ttft_ms = 0, total_ms = 0;
 };
 
@@ -45,9 +45,9 @@ class InferenceJob {
  private:
   struct Stream;  // the engine's answer as it arrives (inference_job.cpp)
   http::ClientRequest engine_request(std::string body, uint32_t timeout_ms) const;
-  std::string send_outcome(const Stream& stream, const http::ClientResult& result, const engine::Usage& usage,
+  std::string send_outcome(const Stream& stream, const http::ClientResult& result, const sse::Usage& usage,
                            uint32_t timeout_ms, int64_t t0, int64_t t_end);
-  void send_error(uint32_t status, const std::string& code, const std::string& message, const engine::Usage& usage);
+  void send_error(uint32_t status, const std::string& code, const std::string& message, const sse::Usage& usage);
 
   proto::InferenceRequest request_;
   JobSettings settings_;

@@ -23,7 +23,7 @@ bool chunk_has_content(const nlohmann::json& chunk) {
   return false;
 }
 
-bool StreamShaper::on_event(const engine::SseEvent& event, std::vector<std::string>& out) {
+bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>& out) {
   if (finished_) return false;
   if (event.done) {
     finished_ = true;
@@ -75,8 +75,8 @@ bool StreamShaper::on_event(const engine::SseEvent& event, std::vector<std::stri
   return true;
 }
 
-engine::Usage StreamShaper::usage(uint64_t prompt_estimate) const {
-  engine::Usage u = meter_.result(prompt_estimate);
+sse::Usage StreamShaper::usage(uint64_t prompt_estimate) const {
+  sse::Usage u = meter_.result(prompt_estimate);
   if (truncated_) {
     // The engine's report (if any) never arrived for a cut stream; bill what was forwarded.
     u.completion = content_chunks_;

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/sse_parser.h"
-#include "engine/usage_meter.h"
+#include "sse/sse_parser.h"
+#include "sse/usage_meter.h"
 
 namespace chrysalis::worker {
 
@@ -18,7 +18,7 @@ class StreamShaper {
 
   // Appends the events to forward (JSON texts) to `out`. Returns false once the stream is over
   // (the engine sent [DONE], or the worker cut it): stop reading the engine then.
-  bool on_event(const engine::SseEvent& event, std::vector<std::string>& out);
+  bool on_event(const sse::SseEvent& event, std::vector<std::string>& out);
 
   bool finished() const { return finished_; }
   bool truncated() const { return truncated_; }
@@ -27,11 +27,11 @@ class StreamShaper {
   uint64_t content_chunks() const { return content_chunks_; }
   uint64_t malformed_events() const { return malformed_; }
   // Usage to bill: the engine's report or our own count, never more completion tokens than max_tokens.
-  engine::Usage usage(uint64_t prompt_estimate) const;
+  sse::Usage usage(uint64_t prompt_estimate) const;
 
  private:
   uint64_t max_tokens_;
-  engine::UsageMeter meter_;
+  sse::UsageMeter meter_;
   uint64_t content_chunks_ = 0;
   uint64_t malformed_ = 0;
   bool finished_ = false;

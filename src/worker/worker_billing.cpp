@@ -4,11 +4,11 @@
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_get_methods.h"
-#include "ton/contract_init.h"
-#include "ton/wallet_sender.h"
+#include "ton/cells/boc.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_get_methods.h"
+#include "ton/contracts/contract_init.h"
+#include "ton/wallet/wallet_sender.h"
 
 namespace chrysalis::worker {
 

@@ -11,12 +11,12 @@
 #include <memory>
 #include <string>
 
-#include "attest/chain_policy_source.h"
+#include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
 #include "billing/payout_book.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"
-#include "ton/chain_agent.h"
+#include "ton/toncenter/chain_agent.h"
 
 namespace chrysalis::worker {
 

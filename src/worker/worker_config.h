@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "attest/policy_config.h"
+#include "attest/policy/policy_config.h"
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
 

@@ -6,15 +6,15 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "api/http_client.h"
-#include "api/node_http.h"
 #include "api/openai_error.h"
-#include "attest/attested_peer_verifier.h"
-#include "attest/ra_tls_node.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/http_client.h"
+#include "http/node_endpoints.h"
 #include "net/tls_context.h"
-#include "worker/engine_supervisor.h"
+#include "worker/engine_process.h"
 #include "worker/inference_job.h"
 #include "worker/worker_billing.h"
 
@@ -40,8 +40,8 @@ void WorkerNode::start() {
     s.parallel = static_cast<int>(std::min<uint32_t>(config_.max_concurrent, 16));
     std::filesystem::create_directories(config_.state_dir);
     s.log_file = config_.state_dir / "engine.log";
-    supervisor_ = std::make_unique<EngineSupervisor>(io_.get_executor(), s);
-    supervisor_->start();
+    engine_process_ = std::make_unique<EngineProcess>(io_.get_executor(), s);
+    engine_process_->start();
   }
 
   // RA-TLS: our certificate binds the model we serve; the proxy we dial must be attested.
@@ -119,7 +119,7 @@ void WorkerNode::stop() {
   if (attestation_) attestation_->stop();
   if (billing_) billing_->stop();
   if (http_) api::stop_node_http(*http_);
-  if (supervisor_) supervisor_->stop();
+  if (engine_process_) engine_process_->stop();
 }
 
 std::string WorkerNode::disabled_reason() const {
@@ -320,7 +320,7 @@ nlohmann::json WorkerNode::stats() const {
             {"url", config_.engine_url},
             {"healthy", engine_healthy_},
             {"problem", engine_problem_},
-            {"restarts", supervisor_ ? supervisor_->restarts() : 0}}},
+            {"restarts", engine_process_ ? engine_process_->restarts() : 0}}},
           {"proxies", proxies},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},

@@ -22,7 +22,7 @@ class NodeAttestation;
 
 namespace chrysalis::worker {
 
-class EngineSupervisor;
+class EngineProcess;
 class WorkerBilling;
 class InferenceJob;
 
@@ -55,7 +55,7 @@ class WorkerNode {
   WorkerConfig config_;
   Metrics metrics_;
   std::vector<std::shared_ptr<net::Dialer>> dialers_;
-  std::unique_ptr<EngineSupervisor> supervisor_;
+  std::unique_ptr<EngineProcess> engine_process_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<WorkerBilling> billing_;
   std::unique_ptr<http::Server> http_;

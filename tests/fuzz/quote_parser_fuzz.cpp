@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <span>
 
-#include "attest/quote_json.h"
-#include "attest/quote_verifier.h"
-#include "attest/tdx_quote.h"
+#include "attest/quote/quote_json.h"
+#include "attest/quote/quote_verifier.h"
+#include "attest/quote/tdx_quote.h"
 
 using namespace chrysalis::attest;
 

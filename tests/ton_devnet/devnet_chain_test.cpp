@@ -7,10 +7,10 @@
 #include <cstdio>
 
 #include "devnet_fixture.h"
-#include "ton/boc.h"
-#include "ton/chrysalis_contracts.h"
-#include "ton/contract_get_methods.h"
-#include "ton/encoding.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/encoding.h"
+#include "ton/contracts/chrysalis_contracts.h"
+#include "ton/contracts/contract_get_methods.h"
 
 using namespace chrysalis::ton;
 using namespace chrysalis::ton::contracts;

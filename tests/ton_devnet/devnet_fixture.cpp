@@ -1,5 +1,5 @@
 #include "devnet_fixture.h"
-#include "ton/wallet_sender.h"
+#include "ton/wallet/wallet_sender.h"
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -7,9 +7,9 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "api/http_client.h"
-#include "ton/boc.h"
-#include "ton/encoding.h"
+#include "http/http_client.h"
+#include "ton/cells/boc.h"
+#include "ton/cells/encoding.h"
 
 namespace chrysalis::ton::devnet_test {
 

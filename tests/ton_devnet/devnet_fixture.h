@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "ton/devnet_process.h"
-#include "ton/root_registry.h"
-#include "ton/wallet_v4r2.h"
+#include "ton/contracts/root_registry.h"
+#include "ton/toncenter/devnet_process.h"
+#include "ton/wallet/wallet_v4r2.h"
 
 namespace chrysalis::ton::devnet_test {
 

@@ -8,7 +8,7 @@
 
 #include "billing/proxy_ledger.h"
 #include "devnet_fixture.h"
-#include "ton/contract_get_methods.h"
+#include "ton/contracts/contract_get_methods.h"
 
 using namespace chrysalis;
 using namespace chrysalis::ton;

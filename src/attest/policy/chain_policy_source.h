@@ -1,0 +1,58 @@
+#pragma once
+// The attestation policy read from the network's root contract: the allowed proxy and worker
+// image hashes and model hashes come from the chain (refreshed in the background), everything
+// else (trusted roots, maximum certificate age, measurement constraints, pinned clients) from
+// the node's configuration. A registry that could not be read for longer than the configured
+// age makes the policy refuse every peer: a node never serves on stale allow-lists.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "attest/policy/policy.h"
+#include "ton/contracts/root_registry.h"
+
+namespace chrysalis::attest {
+
+struct RegistrySettings {
+  std::string endpoint;  // toncenter v2 API of the network (devnet or public)
+  std::string root;      // root contract address, any text form
+  std::string api_key;
+  int64_t refresh_s = 30;
+  int64_t max_age_s = 300;  // older than this (or never read): refuse to serve
+};
+
+class ChainPolicySource : public PolicySource, public std::enable_shared_from_this<ChainPolicySource> {
+ public:
+  ChainPolicySource(boost::asio::any_io_executor ex, Policy base, RegistrySettings settings);
+  // Starts the refresh loop (first read at once).
+  void start();
+  void stop();
+  std::shared_ptr<const Policy> current() const override;
+  // The last registry read, if any (prices, proxies, codes: the payment layer uses them).
+  std::optional<ton::contracts::RootRegistry> registry() const { return registry_; }
+  // Empty while the registry is fresh; else why the node refuses to serve.
+  std::string unavailable_reason() const;
+  nlohmann::json stats() const;
+
+ private:
+  boost::asio::awaitable<void> refresh_loop();
+  void adopt(ton::contracts::RootRegistry registry);
+
+  boost::asio::any_io_executor ex_;
+  Policy base_;
+  RegistrySettings settings_;
+  ton::Address root_;
+  std::shared_ptr<const Policy> snapshot_;
+  std::optional<ton::contracts::RootRegistry> registry_;
+  int64_t fetched_at_s_ = 0;
+  uint64_t reads_ = 0, failures_ = 0;
+  std::string last_error_;
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+};
+
+}  // namespace chrysalis::attest

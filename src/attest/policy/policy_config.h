@@ -1,0 +1,47 @@
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "attest/policy/chain_policy_source.h"
+#include "attest/policy/policy.h"
+
+namespace chrysalis {
+class TomlReader;
+}
+
+namespace chrysalis::attest {
+
+// The [attestation] section shared by worker, proxy and client configs (docs/INTERFACES.md).
+struct AttestationSettings {
+  std::string provider = "none";            // tdx | sim | none (what this node presents)
+  std::filesystem::path dev_ca;             // sim: the dev CA directory that signs simulated quotes
+  std::vector<std::string> trust{"intel"};  // roots accepted in peers' quotes: "intel", "dev:PATH"
+  bool allow_none = false;
+  std::vector<std::string> allowed_proxy_images, allowed_worker_images, allowed_models, allowed_mrtd;
+  std::vector<std::string> allowed_rtmr;  // "rtmr0:rtmr1:rtmr2:rtmr3"
+  std::vector<std::string> pinned_client_keys;
+  int64_t max_cert_age_hours = 24;
+  int64_t cert_hours = 6;       // lifetime of our own certificate; renewed at 2/3 of it
+  int pow_difficulty = 18;      // proxy listeners; 0 = no puzzle
+  bool expect_pow = true;       // worker/client: the proxy demands a puzzle
+  int pow_max_difficulty = 24;  // worker/client: refuse harder puzzles
+  // [registry]: when an endpoint is set, the allowed image and model hashes come from the root
+  // contract on chain (the allowed_* lists above are then ignored).
+  RegistrySettings registry;
+};
+
+// Reads [attestation]; every error names the file and key. Values are checked (hex lengths,
+// provider names) but files are not opened yet.
+AttestationSettings read_attestation_settings(const TomlReader& reader, const std::string& file);
+
+// The policy these settings describe (opens the dev roots). Throws std::runtime_error.
+Policy build_policy(const AttestationSettings& settings);
+
+// Logs a WARNING for each permissive setting (a trusted dev root, allow_none, empty allow-lists
+// for the peers `verifies_roles` this node checks; not when the lists come from the chain).
+void warn_about_policy(const Policy& policy, const std::vector<std::string>& verifies_roles,
+                       bool lists_from_chain = false);
+
+}  // namespace chrysalis::attest

@@ -1,0 +1,42 @@
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "attest/ra_tls/claims.h"
+#include "attest/ra_tls/evidence_provider.h"
+#include "crypto/tls_identity.h"
+
+namespace chrysalis::attest {
+
+struct RaTlsIdentityOptions {
+  std::string role;  // proxy | worker | client
+  std::string node_id;
+  std::string model_hash;  // workers
+  int64_t cert_hours = 6;
+  std::filesystem::path state_dir;  // key.pem (kept across restarts) and the current cert.pem
+};
+
+// Issues short-lived RA-TLS certificates for one long-lived Ed25519 key: fresh claims (creation
+// time now), a fresh quote over them, a new self-signed certificate.
+class RaTlsIdentity {
+ public:
+  RaTlsIdentity(std::shared_ptr<EvidenceProvider> evidence, RaTlsIdentityOptions options);
+  ~RaTlsIdentity();
+  // Throws std::runtime_error naming the failed step (evidence, signing, writing).
+  crypto::TlsIdentity issue();
+  const RaTlsIdentityOptions& options() const { return options_; }
+  const EvidenceProvider& evidence() const { return *evidence_; }
+
+ private:
+  std::shared_ptr<EvidenceProvider> evidence_;
+  RaTlsIdentityOptions options_;
+  struct Key;
+  std::unique_ptr<Key> key_;
+};
+
+// SHA-256 of a GGUF file (streamed) / of an external engine's model name: a worker's model identity.
+std::string model_hash_of_file(const std::filesystem::path& file);
+std::string model_hash_of_name(const std::string& name);
+
+}  // namespace chrysalis::attest

@@ -1,0 +1,64 @@
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attest/policy/chain_policy_source.h"
+#include "attest/policy/policy_config.h"
+#include "attest/ra_tls/attested_peer_verifier_cache.h"
+#include "attest/ra_tls/ra_tls_identity.h"
+#include "net/pow_handshake.h"
+#include "net/tls_context.h"
+
+namespace chrysalis::attest {
+
+// Everything attestation does for one node: its evidence provider, its policy and the RA-TLS
+// certificate it presents (renewed on a timer at 2/3 of its lifetime; the new certificate is
+// swapped into every TLS context, so new handshakes use it while established connections stay).
+class NodeAttestation {
+ public:
+  // role: proxy | worker | client. Throws std::runtime_error naming a bad setting.
+  NodeAttestation(boost::asio::any_io_executor ex, std::string role, std::string node_id, std::string model_hash,
+                  const AttestationSettings& settings, const std::filesystem::path& state_dir);
+  ~NodeAttestation();
+
+  // A TLS context that presents our certificate and checks peers of `peer_role`:
+  // "proxy"/"worker" by RA-TLS (AttestedPeerVerifier), "client" by key (ClientKeyVerifier).
+  std::shared_ptr<boost::asio::ssl::context> make_context(net::TlsSide side, const std::string& peer_role);
+  net::PowSettings listener_pow() const;
+  net::PowSettings dialer_pow() const;
+  const crypto::TlsIdentity& identity() const { return identity_; }
+  std::string own_image_hash() const { return own_image_hash_; }  // sim only; empty otherwise
+  void start_renewal();
+  void stop();
+  nlohmann::json stats() const;
+  // Empty while the node may serve; else why not (a stale or unread registry).
+  std::string serving_problem() const { return chain_policy_ ? chain_policy_->unavailable_reason() : ""; }
+  std::shared_ptr<ChainPolicySource> chain_policy() const { return chain_policy_; }
+
+  // Renews now (tests and the timer). Keeps the old certificate when issuing fails.
+  void renew();
+
+ private:
+  void schedule();
+  std::string role_;
+  AttestationSettings settings_;
+  std::shared_ptr<PolicySource> policy_;
+  std::shared_ptr<ChainPolicySource> chain_policy_;  // when the registry comes from the chain
+  std::shared_ptr<PeerQuoteCache> cache_ = std::make_shared<PeerQuoteCache>();
+  std::unique_ptr<RaTlsIdentity> issuer_;
+  crypto::TlsIdentity identity_;
+  std::string own_image_hash_;
+  std::vector<std::weak_ptr<boost::asio::ssl::context>> contexts_;
+  boost::asio::steady_timer timer_;
+  uint64_t renewals_ = 0;
+  std::string last_renewal_error_;
+  bool stopped_ = false;
+};
+
+}  // namespace chrysalis::attest

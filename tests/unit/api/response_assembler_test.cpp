@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include "api/response_assembler.h"
+
+namespace {
+
+using chrysalis::api::ApiKind;
+using chrysalis::api::ResponseAssembler;
+using chrysalis::sse::Usage;
+using nlohmann::json;
+
+json chunk(json delta, json finish_reason = nullptr) {
+  return {{"id", "chatcmpl-abc"},
+          {"object", "chat.completion.chunk"},
+          {"created", 1700000000},
+          {"model", "tiny"},
+          {"choices", {{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish_reason)}}}}};
+}
+
+TEST(ResponseAssembler, ChatCompletionShape) {
+  ResponseAssembler assembler(ApiKind::Chat, "fallback");
+  assembler.add(chunk({{"role", "assistant"}, {"content", ""}}));
+  assembler.add(chunk({{"reasoning_content", "Let me think. "}}));
+  assembler.add(chunk({{"content", "Hello"}}));
+  assembler.add(chunk({{"content", ", world"}}));
+  assembler.add(chunk(json::object(), "length"));
+  json usage_chunk = chunk(json::object());
+  usage_chunk["choices"] = json::array();
+  assembler.add(usage_chunk);
+  EXPECT_EQ(assembler.content(), "Hello, world");
+
+  auto response = assembler.finish(Usage{.prompt = 12, .cached = 4, .completion = 3, .reasoning = 1});
+  EXPECT_EQ(response["id"], "chatcmpl-abc");
+  EXPECT_EQ(response["object"], "chat.completion");
+  EXPECT_EQ(response["created"], 1700000000);
+  EXPECT_EQ(response["model"], "tiny");
+  ASSERT_EQ(response["choices"].size(), 1u);
+  const auto& choice = response["choices"][0];
+  EXPECT_EQ(choice["index"], 0);
+  EXPECT_EQ(choice["message"]["role"], "assistant");
+  EXPECT_EQ(choice["message"]["content"], "Hello, world");
+  EXPECT_EQ(choice["message"]["reasoning_content"], "Let me think. ");
+  EXPECT_EQ(choice["finish_reason"], "length");
+  EXPECT_EQ(response["usage"]["prompt_tokens"], 12);
+  EXPECT_EQ(response["usage"]["completion_tokens"], 3);
+  EXPECT_EQ(response["usage"]["total_tokens"], 15);
+  EXPECT_EQ(response["usage"]["prompt_tokens_details"]["cached_tokens"], 4);
+  EXPECT_EQ(response["usage"]["completion_tokens_details"]["reasoning_tokens"], 1);
+}
+
+TEST(ResponseAssembler, NoReasoningMeansNoReasoningField) {
+  ResponseAssembler assembler(ApiKind::Chat);
+  assembler.add(chunk({{"content", "x"}}, "stop"));
+  auto response = assembler.finish(Usage{});
+  EXPECT_FALSE(response["choices"][0]["message"].contains("reasoning_content"));
+  EXPECT_EQ(response["choices"][0]["finish_reason"], "stop");
+}
+
+TEST(ResponseAssembler, TextCompletionShape) {
+  ResponseAssembler assembler(ApiKind::Completion);
+  for (const char* piece : {"Once", " upon", " a time"})
+    assembler.add({{"id", "cmpl-1"},
+                   {"object", "text_completion"},
+                   {"created", 5},
+                   {"model", "tiny"},
+                   {"choices", {{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}}}}});
+  assembler.add({{"id", "cmpl-1"}, {"choices", {{{"index", 0}, {"text", ""}, {"finish_reason", "stop"}}}}});
+  auto response = assembler.finish(Usage{.prompt = 3, .completion = 3, .estimated = true});
+  EXPECT_EQ(response["object"], "text_completion");
+  EXPECT_EQ(response["id"], "cmpl-1");
+  EXPECT_EQ(response["choices"][0]["text"], "Once upon a time");
+  EXPECT_EQ(response["choices"][0]["finish_reason"], "stop");
+  EXPECT_FALSE(response["choices"][0].contains("message"));
+  EXPECT_EQ(response["usage"]["total_tokens"], 6);
+}
+
+TEST(ResponseAssembler, EmptyStreamStillGivesAWellFormedAnswer) {
+  ResponseAssembler assembler(ApiKind::Chat, "chrysalis-test");
+  auto response = assembler.finish(Usage{});
+  EXPECT_EQ(response["model"], "chrysalis-test");
+  EXPECT_EQ(response["id"].get<std::string>().rfind("chatcmpl-", 0), 0u);
+  EXPECT_GT(response["created"].get<int64_t>(), 0);
+  EXPECT_EQ(response["choices"][0]["message"]["content"], "");
+  EXPECT_EQ(response["choices"][0]["finish_reason"], "stop");
+}
+
+}  // namespace
