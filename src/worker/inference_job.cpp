@@ -76,7 +76,7 @@ void InferenceJob::send_error(uint32_t status, const std::string& code, const st
 
 // The engine's answer as it arrives: the head and each chunk, shaped and relayed to the proxy.
 struct InferenceJob::Stream {
-  Stream(uint32_t max_tokens, const Send& send) : shaper(max_tokens), send(send) {}
+  Stream(uint32_t max_tokens, const Send& send_frame) : shaper(max_tokens), send(send_frame) {}
 
   // The head: on 200, tell the proxy the worker, its price and (when the engine says) the
   // tokenized prompt's size.
