@@ -51,11 +51,17 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
       }
     }
     close(pipefd[1]);
+    uint64_t charged = 0, last = 0, n = 0;
+    // The kill lands mid-settlement only once settling runs: wait for the first report (a loaded
+    // machine may take longer than the random delay to open the books), then a random while more.
+    if (read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
+      reported_total += charged;
+      ++n;
+    }
     usleep(std::uniform_int_distribution<int>(50'000, 400'000)(rng));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
-    uint64_t charged = 0, last = 0, n = 0;
     while (read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
       reported_total += charged;
       last = charged;
