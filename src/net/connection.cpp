@@ -74,8 +74,7 @@ Connection::Connection(Stream stream, std::shared_ptr<asio::ssl::context> tls, C
 
 Connection::~Connection() = default;
 
-asio::awaitable<std::shared_ptr<Connection>> Connection::dial(const Endpoint& to,
-                                                              std::shared_ptr<asio::ssl::context> tls,
+asio::awaitable<std::shared_ptr<Connection>> Connection::dial(Endpoint to, std::shared_ptr<asio::ssl::context> tls,
                                                               ConnectionOptions options) {
   auto ex = co_await asio::this_coro::executor;
   asio::ip::tcp::resolver resolver(ex);

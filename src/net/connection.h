@@ -45,7 +45,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using CloseHandler = std::function<void(const std::string& reason)>;
 
   // Both throw std::runtime_error naming the failed step (connect, TLS, handshake and the peer's reason).
-  static boost::asio::awaitable<std::shared_ptr<Connection>> dial(const Endpoint& to,
+  // Parameters by value: the coroutine outlives a caller's temporaries (co_spawn(io, dial({host, port}, ...))).
+  static boost::asio::awaitable<std::shared_ptr<Connection>> dial(Endpoint to,
                                                                   std::shared_ptr<boost::asio::ssl::context> tls,
                                                                   ConnectionOptions options);
   static boost::asio::awaitable<std::shared_ptr<Connection>> accept(boost::asio::ip::tcp::socket socket,
