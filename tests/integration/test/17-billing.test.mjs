@@ -162,8 +162,12 @@ test("a client cannot spend beyond its balance and stake, even with many concurr
     const results = await Promise.all(Array.from({length: 12}, () => postJson(`${c.url}/v1/chat/completions`, body)));
     const ok = results.filter((r) => r.status === 200), refused = results.filter((r) => r.status === 402);
     assert.equal(ok.length + refused.length, 12, results.map((r) => r.status).join(","));
-    assert.ok(refused.length >= 8, `only ${4000 / 1000} reservations fit at once; refused ${refused.length}`);
-    assert.ok(ok.length >= 1);
+    // How many fit depends on how the answers interleave (a hold shrinks to the tokenized prompt once
+    // the engine tells it, and a finished answer frees the rest of its hold), not on the funds'
+    // bound: what the served answers cost together never exceeds the 4000 nanoTON.
+    assert.ok(ok.length >= 1 && refused.length >= 1, results.map((r) => r.status).join(","));
+    const servedNano = ok.reduce((sum, r) => sum + BigInt(r.body.chrysalis.cost_nano), 0n);
+    assert.ok(servedNano <= 4000n, `served ${ok.length} answers costing ${servedNano} nanoTON on 4000`);
     const e = refused[0].body.error;
     assert.equal(e.code, "insufficient_funds");
     assert.equal(e.type, "billing_error");
