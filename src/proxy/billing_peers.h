@@ -37,7 +37,10 @@ class PeerBilling : public RequestBiller {
 
 class FreePeerBilling final : public PeerBilling {
  public:
-  BillingRefusal admit(uint64_t conn, std::string& contract) override { return free_.admit(conn, contract); }
+  BillingRefusal admit(uint64_t, std::string& client_contract) override {
+    client_contract.clear();
+    return {};
+  }
   Reservation reserve(const std::string&, const std::string&, uint32_t, const proto::InferenceRequest&) override {
     return {};
   }
@@ -54,9 +57,6 @@ class FreePeerBilling final : public PeerBilling {
     if (auto c = target.client.lock()) c->send(settlement.end);
   }
   nlohmann::json stats() const override { return {{"enabled", false}}; }
-
- private:
-  FreeBiller free_;
 };
 
 }  // namespace chrysalis::proxy

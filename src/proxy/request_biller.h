@@ -2,7 +2,7 @@
 // What a request's state machine needs from billing: admit the client, hold the worst case of an
 // attempt, shrink the hold once the prompt's size is known, and release a hold for what was
 // produced. Settling a finished answer is an action (SettleThenSend) the node carries out.
-// A free network uses FreeBiller, which admits everyone and holds nothing.
+// A free network uses FreePeerBilling (billing_peers.h), which admits everyone and holds nothing.
 #include <cstdint>
 #include <string>
 
@@ -32,20 +32,6 @@ class RequestBiller {
   virtual void hold_exact_prompt(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens) = 0;
   // Ends a hold, charging `produced` (nullptr: nothing); fills `out` with what was charged.
   virtual void release(uint64_t reservation, const proto::Usage* produced, proto::Billing* out) = 0;
-};
-
-// The biller of a network without payment.
-class FreeBiller final : public RequestBiller {
- public:
-  BillingRefusal admit(uint64_t, std::string& client_contract) override {
-    client_contract.clear();
-    return {};
-  }
-  Reservation reserve(const std::string&, const std::string&, uint32_t, const proto::InferenceRequest&) override {
-    return {};
-  }
-  void hold_exact_prompt(uint64_t, uint64_t, uint64_t) override {}
-  void release(uint64_t, const proto::Usage*, proto::Billing*) override {}
 };
 
 }  // namespace chrysalis::proxy

@@ -48,7 +48,7 @@ bool RequestFlow::dispatch(int64_t now_us) {
     fail_refused(hold.refusal, now_us);
     return false;
   }
-  primary_ = *open_attempt(pick, hold.id, now_us);
+  primary_ = open_attempt(pick, hold.id, now_us);
   attempts_++;
   send_request(primary_, now_us);
   if (settings_.first_token_timeout_ms) arm(FlowTimer::FirstToken, now_us + settings_.first_token_timeout_ms * 1000LL);
@@ -58,7 +58,7 @@ bool RequestFlow::dispatch(int64_t now_us) {
   return true;
 }
 
-std::optional<FlowAttempt> RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us) {
+FlowAttempt RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us) {
   WorkerSlot slot = router_.take_slot(pick.conn);
   tried_.push_back(pick.conn);
   FlowAttempt a;
@@ -159,13 +159,12 @@ void RequestFlow::drain(int64_t now_us) {
     return;
   }
   draining_ = primary_;
-  draining_->head.reset();
   primary_.reservation = 0;
 }
 
 void RequestFlow::end_drain(const proto::Usage& produced) {
   biller_.release(std::exchange(draining_->reservation, 0), &produced, nullptr);
-  emit(ForgetStream{draining_->conn, draining_->stream});
+  forget(*draining_);
   draining_.reset();
   disarm(FlowTimer::DrainGrace);
   phase_ = FlowPhase::Done;

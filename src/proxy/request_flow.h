@@ -75,7 +75,7 @@ class RequestFlow {
  private:
   // Start and dispatch (request_flow.cpp).
   bool dispatch(int64_t now_us);
-  std::optional<FlowAttempt> open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us);
+  FlowAttempt open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us);
   void send_request(const FlowAttempt& attempt, int64_t now_us);
   void retry_or_fail(uint32_t status, const std::string& code, const std::string& message, const std::string& hop,
                      int64_t now_us);

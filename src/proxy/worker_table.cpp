@@ -59,7 +59,7 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
   std::vector<uint64_t> ids;
   auto list = candidates(tried, facts.prefix_hash, ids);
   for (std::size_t i = 0; i < list.size(); ++i) {
-    if (paid_ && workers_[ids[i]].contract.empty()) {
+    if (paid_ && workers_.at(ids[i]).contract.empty()) {
       list[i].enabled = false;  // it could not be paid
       list[i].disabled_reason = "names no payout wallet (owner_address) and this proxy bills per token";
     }
@@ -75,7 +75,7 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
     pick.message = choice.message;
     return pick;
   }
-  const WorkerEntry& w = workers_[ids[choice.index]];
+  const WorkerEntry& w = workers_.at(ids[choice.index]);
   pick.conn = ids[choice.index];
   pick.key = key_of(w);
   pick.contract = w.contract;

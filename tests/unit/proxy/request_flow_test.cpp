@@ -4,6 +4,7 @@
 // usage, billing refusals), without a socket or a timer.
 #include <gtest/gtest.h>
 
+#include "proxy/billing_peers.h"
 #include "request_flow_fakes.h"
 
 namespace chrysalis::proxy {
@@ -17,7 +18,7 @@ class RequestFlowTest : public ::testing::Test {
  protected:
   ScriptedRouter router;
   RecordingBiller biller;
-  FreeBiller free_biller;
+  FreePeerBilling free_biller;
   Metrics metrics;
   int64_t now = 1'000'000'000;
   FlowSettings settings{.request_timeout_ms = 60'000, .max_retries = 2};
