@@ -5,7 +5,7 @@ NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz bench format tidy clean
+.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz bench format tidy clean
 
 all: build
 
@@ -79,7 +79,11 @@ integration: build node
 fuzz: deps
 	JOBS=$(JOBS) bash tests/fuzz/run.sh 30
 
-test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration fuzz
+test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz
+
+# Attackers against real processes on loopback (tests/adversarial/README.md); build/adversary speaks the wire protocol.
+adversarial: build node
+	node --test --test-concurrency=1 --test-timeout=240000 tests/adversarial/*.test.mjs
 
 bench: build node
 	bash bench/run.sh

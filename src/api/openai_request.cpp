@@ -1,5 +1,7 @@
 #include "api/openai_request.h"
 
+#include "common/json_bounded.h"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -263,12 +265,9 @@ void take_extensions(json& body, ValidatedRequest& out, const ValidationLimits& 
 ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationLimits& limits) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
     reject("invalid_json", "request body is empty; expected a JSON object", "");
-  json body;
-  try {
-    body = json::parse(text);
-  } catch (const json::parse_error& e) {
-    reject("invalid_json", "request body is not valid JSON (error at byte " + std::to_string(e.byte) + ")", "");
-  }
+  auto parsed = parse_json_bounded(text);
+  if (!parsed.ok()) reject("invalid_json", "request body " + parsed.error, "");
+  json body = std::move(parsed.value);
   if (!body.is_object())
     reject("invalid_json", std::string("request body must be a JSON object, got ") + type_name(body), "");
 

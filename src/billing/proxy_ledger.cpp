@@ -295,7 +295,8 @@ std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t
     done.insert(reservation_id);
     const Reservation& r = rit->second;
     ClientAccount& c = cl.try_emplace(r.client, clients_.at(r.client)).first->second;
-    uint64_t used = adjusted_tokens(usage, r.coefficient, options_.prices);
+    // Never more than was held: a worker's report cannot charge beyond the reservation.
+    uint64_t used = std::min(adjusted_tokens(usage, r.coefficient, options_.prices), r.reserved_tokens);
     // With the reservation released, charge what was used up to what the client can still cover.
     c.reserved_tokens -= r.reserved_tokens;
     uint64_t room = available_nano_locked(c) / options_.prices.price_per_token;

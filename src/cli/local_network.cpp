@@ -1,4 +1,5 @@
 #include "cli/local_network.h"
+#include "common/json_bounded.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -137,7 +138,7 @@ http::SimpleResponse get(const std::string& url) {
 int served_workers(int client_port, const std::string& model) {
   auto res = get("http://127.0.0.1:" + std::to_string(client_port) + "/v1/models");
   if (!res.ok() || res.status != 200) return 0;
-  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  auto body = parse_json_bounded(res.body).value;
   if (!body.is_object() || !body.contains("data")) return 0;
   for (auto& m : body["data"])
     if (m.value("id", "") == model) return m.value("workers", 0);
@@ -147,14 +148,14 @@ int served_workers(int client_port, const std::string& model) {
 // The root the devnet of this network runs (dir/devnet-info.json), or "" when there is none.
 std::string devnet_root(const fs::path& dir) {
   std::ifstream in(dir / "devnet-info.json");
-  auto info = nlohmann::json::parse(in, nullptr, false);
+  auto info = nlohmann::json::parse(in, nullptr, false);  // our own file
   return info.is_object() ? info.value("root", "") : "";
 }
 
 bool client_billing_ready(int client_port) {
   auto res = get("http://127.0.0.1:" + std::to_string(client_port) + "/stats");
   if (!res.ok() || res.status != 200) return false;
-  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  auto body = parse_json_bounded(res.body).value;
   if (!body.is_object() || !body["billing"].is_object() || !body["billing"]["accounts"].is_array()) return false;
   for (auto& a : body["billing"]["accounts"])
     if (a.value("ready", false)) return true;
@@ -163,7 +164,7 @@ bool client_billing_ready(int client_port) {
 
 nlohmann::json stats_of(int port) {
   auto res = get("http://127.0.0.1:" + std::to_string(port) + "/stats");
-  auto body = res.ok() && res.status == 200 ? nlohmann::json::parse(res.body, nullptr, false) : nlohmann::json();
+  auto body = res.ok() && res.status == 200 ? parse_json_bounded(res.body).value : nlohmann::json();
   return body.is_object() && body["billing"].is_object() ? body["billing"] : nlohmann::json::object();
 }
 
@@ -231,7 +232,7 @@ bool demo_request(const LocalNetworkOptions& o) {
           parser.feed(bytes, events);
           for (auto& ev : events) {
             if (ev.done) continue;
-            auto chunk = nlohmann::json::parse(ev.data, nullptr, false);
+            auto chunk = parse_json_bounded(ev.data).value;
             if (!chunk.is_object()) continue;
             if (chunk.contains("error")) error = chunk["error"].dump();
             if (chunk.contains("usage") && !chunk["usage"].is_null()) usage = chunk["usage"];

@@ -39,7 +39,15 @@ bool process_alive(pid_t pid) {
   int status = 0;
   // Reap our own exited children so they do not linger as zombies that look alive.
   if (waitpid(pid, &status, WNOHANG) == pid) return false;
-  return kill(pid, 0) == 0;
+  if (kill(pid, 0) != 0) return false;
+  // A node started by an earlier `local up` is not our child: when it dies and nobody reaps it
+  // (a container's init may not), it stays a zombie that kill() still finds.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto after_name = text.rfind(')');
+  if (after_name == std::string::npos || after_name + 2 >= text.size()) return true;  // no procfs: trust kill()
+  char state = text[after_name + 2];
+  return state != 'Z' && state != 'X';
 }
 
 bool stop_process(pid_t pid, int grace_ms) {

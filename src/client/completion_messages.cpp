@@ -1,4 +1,5 @@
 #include "client/completion_messages.h"
+#include "common/json_bounded.h"
 
 #include "common/time.h"
 
@@ -26,7 +27,7 @@ nlohmann::json cost_json(const proto::Billing& b) {
 
 nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, const std::string& model,
                            const sse::Usage& usage) {
-  auto last_chunk = nlohmann::json::parse(last_event, nullptr, false);
+  auto last_chunk = parse_json_bounded(last_event).value;
   if (!last_chunk.is_object()) last_chunk = nlohmann::json::object();
   nlohmann::json chunk = {{"id", last_chunk.value("id", "")},
                           {"object", kind == api::ApiKind::Chat ? "chat.completion.chunk" : "text_completion"},

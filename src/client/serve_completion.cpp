@@ -8,6 +8,7 @@
 #include "client/client_billing.h"
 #include "client/client_node.h"
 #include "client/completion_messages.h"
+#include "common/json_bounded.h"
 #include "common/random.h"
 #include "common/time.h"
 #include "http/node_endpoints.h"
@@ -193,7 +194,7 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const proto::Respons
   if (!c.first_token_us) c.first_token_us = steady_now_us();
   if (!c.vr.stream)
     for (auto& text : part.events()) {
-      auto chunk = nlohmann::json::parse(text, nullptr, false);
+      auto chunk = parse_json_bounded(text).value;
       if (chunk.is_object()) assembler.add(chunk);
     }
   if (part.events_size() > 0) c.last_event = part.events().rbegin()->data();

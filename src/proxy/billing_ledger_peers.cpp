@@ -5,11 +5,11 @@
 
 #include <algorithm>
 
+#include "api/inference_request_check.h"
+
 namespace chrysalis::proxy {
 
 namespace {
-
-constexpr uint64_t kPromptFraming = 128;  // template tokens a chat prompt may add beyond its bytes
 
 billing::TokenUsage to_usage(const proto::Usage& u) {
   billing::TokenUsage t{u.prompt_tokens(), u.cached_tokens(), u.completion_tokens(), u.reasoning_tokens()};
@@ -61,7 +61,7 @@ Reservation LedgerPeerBilling::reserve(const std::string& client_contract, const
   r.worker = worker_contract;
   r.coefficient = coefficient;
   // Safe upper bound: every prompt token covers at least one byte of the request body.
-  r.prompt_tokens = request.body().size() + kPromptFraming;
+  r.prompt_tokens = api::prompt_token_bound(request);
   r.max_tokens = request.max_tokens();
   try {
     return {books_->reserve(r).id, {}};

@@ -13,6 +13,8 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.client_listen = parse_endpoint(r.string("proxy.client_listen", "127.0.0.1:11002"));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("proxy.request_timeout_s", 120, 1, 3600));
   c.max_retries = static_cast<uint32_t>(r.integer("proxy.max_retries", 2, 0, 10));
+  c.max_tokens_limit = static_cast<uint32_t>(r.integer("proxy.max_tokens_limit", 32768, 1, 1 << 20));
+  c.max_request_bytes = static_cast<std::size_t>(r.integer("proxy.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file.string());

@@ -15,7 +15,9 @@ struct ProxyConfig {
   Endpoint worker_listen{"127.0.0.1", 11001};
   Endpoint client_listen{"127.0.0.1", 11002};
   uint32_t request_timeout_s = 120;
-  uint32_t max_retries = 2;  // other workers tried when one fails before its first token
+  uint32_t max_retries = 2;                 // other workers tried when one fails before its first token
+  uint32_t max_tokens_limit = 32768;        // a request asking more is refused
+  std::size_t max_request_bytes = 8 << 20;  // a request body larger is refused (413)
   std::filesystem::path state_dir;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]

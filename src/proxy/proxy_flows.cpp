@@ -2,6 +2,7 @@
 // (frames, cancels, stream watches, timers, settlements) is carried out here.
 #include <spdlog/spdlog.h>
 
+#include "api/inference_request_check.h"
 #include "common/time.h"
 #include "proxy/proxy_node.h"
 
@@ -21,8 +22,12 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
                               proto::InferenceRequest request) {
   RequestFacts facts;
   {
-    auto body = nlohmann::json::parse(request.body(), nullptr, false);  // once per request
-    if (body.is_object() && body.contains("model") && body["model"].is_string()) facts.model = body["model"];
+    nlohmann::json body;  // parsed once per request, within bounds: a client is not trusted to have checked it
+    if (auto refusal = api::check_inference_request(request, request_bounds(), body)) {
+      refuse_request(client, stream, *refusal);
+      return;
+    }
+    if (body.contains("model") && body["model"].is_string()) facts.model = body["model"];
     facts.prefix_hash = routing_->prefix_hash(body);
     facts.deterministic = is_deterministic_request(body);
   }
@@ -34,6 +39,27 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
   by_client_[{client->id(), stream}] = entry;
   metrics_.add("requests_received", {});
   apply(entry, entry->flow->start(steady_now_us()));
+}
+
+api::InferenceRequestBounds ProxyNode::request_bounds() const {
+  return {.max_tokens_limit = config_.max_tokens_limit,
+          .max_body_bytes = config_.max_request_bytes,
+          .max_timeout_ms = api::kMaxRequestTimeoutMs};
+}
+
+void ProxyNode::refuse_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
+                               const api::RequestRefusal& refusal) {
+  spdlog::warn("refused a request from client {}: {}", client->peer_node_id(), refusal.message);
+  metrics_.add("requests_refused", {{"reason", refusal.code}});
+  proto::Frame f;
+  f.set_stream(stream);
+  auto* e = f.mutable_error();
+  e->set_http_status(refusal.http_status);
+  e->set_type("invalid_request_error");
+  e->set_code(refusal.code);
+  e->set_message("proxy " + config_.id + ": " + refusal.message);
+  e->set_hop("proxy");
+  client->send(f);
 }
 
 void ProxyNode::apply(const FlowPtr& entry, FlowActions actions) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "api/inference_request_check.h"
 #include "common/metrics.h"
 #include "net/connection.h"
 #include "net/listener.h"
@@ -65,6 +66,9 @@ class ProxyNode {
   void apply_one(const FlowPtr& entry, FlowAction& action);
   void set_timer(const FlowPtr& entry, FlowTimer timer, int64_t at_us);
   FlowSettings flow_settings() const;
+  api::InferenceRequestBounds request_bounds() const;
+  void refuse_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
+                      const api::RequestRefusal& refusal);
 
   boost::asio::io_context& io_;
   ProxyConfig config_;

@@ -89,6 +89,7 @@ class RequestFlow {
   proto::Usage relayed_usage() const;
   // Worker frames (request_flow_answer.cpp).
   FlowActions on_drained_frame(const proto::Frame& frame);
+  void bound_worker_claims(proto::Frame& frame);
   void on_head(const proto::ResponseHead& head);
   void on_part(uint64_t conn, proto::Frame& frame, int64_t now_us);
   void on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t now_us);

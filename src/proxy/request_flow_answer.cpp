@@ -2,11 +2,13 @@
 // before the client sees it) and errors (retried before the first token, passed on after it).
 #include <spdlog/spdlog.h>
 
+#include "api/inference_request_check.h"
 #include "proxy/request_flow.h"
 
 namespace chrysalis::proxy {
 
 FlowActions RequestFlow::on_worker_frame(uint64_t conn, uint64_t stream, proto::Frame& frame, int64_t now_us) {
+  bound_worker_claims(frame);
   if (phase_ == FlowPhase::Draining) {
     if (draining_ && draining_->conn == conn && draining_->stream == stream) return on_drained_frame(frame);
     return {};
@@ -27,6 +29,23 @@ FlowActions RequestFlow::on_worker_frame(uint64_t conn, uint64_t stream, proto::
     emit(CloseWorker{conn, "protocol violation: unexpected message from worker"});
   }
   return take();
+}
+
+// What a worker claims is bounded by what was reserved for the request: a lying worker cannot
+// charge the client for more prompt than the body holds or more completion than max_tokens.
+void RequestFlow::bound_worker_claims(proto::Frame& frame) {
+  bool clamped = false;
+  if (frame.has_head() && frame.head().prompt_tokens() > api::prompt_token_bound(request_)) {
+    frame.mutable_head()->set_prompt_tokens(api::prompt_token_bound(request_));
+    clamped = true;
+  }
+  if (frame.has_end()) clamped |= api::clamp_usage(*frame.mutable_end()->mutable_usage(), request_);
+  if (frame.has_error()) clamped |= api::clamp_usage(*frame.mutable_error()->mutable_usage(), request_);
+  if (clamped) {
+    metrics_.add("worker_claims_clamped", {});
+    spdlog::warn("rid={} a worker claimed more tokens than the request could use; clamped to the reservation",
+                 request_.request_id());
+  }
 }
 
 FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {

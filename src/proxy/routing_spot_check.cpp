@@ -1,4 +1,5 @@
 #include "proxy/routing_spot_check.h"
+#include "common/json_bounded.h"
 
 namespace chrysalis::proxy {
 
@@ -10,7 +11,7 @@ bool is_deterministic_request(const nlohmann::json& body) {
 }
 
 void OutputDigest::add_event(std::string_view chunk_json) {
-  auto chunk = nlohmann::json::parse(chunk_json, nullptr, false);
+  auto chunk = parse_json_bounded(chunk_json).value;
   if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) return;
   for (auto& choice : chunk["choices"]) {
     if (!choice.is_object()) continue;

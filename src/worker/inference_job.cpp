@@ -1,4 +1,5 @@
 #include "worker/inference_job.h"
+#include "common/json_bounded.h"
 
 #include <boost/asio/this_coro.hpp>
 
@@ -16,7 +17,9 @@ namespace chrysalis::worker {
 namespace asio = boost::asio;
 
 std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, const std::string& engine_model_name) {
-  nlohmann::json j = nlohmann::json::parse(body);
+  auto parsed = parse_json_bounded(body);
+  if (!parsed.ok()) throw std::invalid_argument(parsed.error);
+  nlohmann::json& j = parsed.value;
   uint64_t asked = max_tokens;
   if (j.contains("max_tokens") && j["max_tokens"].is_number_unsigned()) asked = j["max_tokens"].get<uint64_t>();
   j["max_tokens"] = std::min<uint64_t>(asked, max_tokens);
@@ -39,7 +42,7 @@ proto::Usage to_proto(const sse::Usage& u) {
 }
 
 std::string engine_error_text(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = parse_json_bounded(body).value;
   if (j.is_object() && j.contains("error")) {
     auto& e = j["error"];
     if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
@@ -164,19 +167,19 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   const std::string& rid = request_.request_id();
   int64_t t0 = steady_now_us();
   JobOutcome outcome;
-  uint32_t max_tokens = request_.max_tokens() ? request_.max_tokens() : 1000;
+  uint32_t max_tokens = request_.max_tokens();  // checked > 0 when the request arrived
 
   std::string body;
   try {
     body = prepare_engine_body(request_.body(), max_tokens, settings_.engine_model_name);
   } catch (const std::exception& e) {
-    send_error(400, "invalid_body", std::string("request body is not valid JSON: ") + e.what(), {});
+    send_error(400, "invalid_body", std::string("request body ") + e.what(), {});
     outcome.name = "invalid_body";
     co_return outcome;
   }
   uint64_t prompt_estimate = request_.prompt_tokens_estimate()
                                  ? request_.prompt_tokens_estimate()
-                                 : sse::estimate_prompt_tokens(nlohmann::json::parse(body));
+                                 : sse::estimate_prompt_tokens(parse_json_bounded(body).value);
   uint32_t timeout_ms =
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 

@@ -1,4 +1,5 @@
 #include "worker/stream_shaper.h"
+#include "common/json_bounded.h"
 
 namespace chrysalis::worker {
 
@@ -29,7 +30,7 @@ bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>
     finished_ = true;
     return false;
   }
-  nlohmann::json chunk = nlohmann::json::parse(event.data, nullptr, false);
+  nlohmann::json chunk = parse_json_bounded(event.data).value;
   if (chunk.is_discarded() || !chunk.is_object()) {
     ++malformed_;
     return true;

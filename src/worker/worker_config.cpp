@@ -20,6 +20,8 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   if (c.proxies.empty()) throw std::runtime_error(file.string() + ": 'worker.proxies' must name at least one proxy");
   c.http = parse_endpoint(r.string("worker.http", "127.0.0.1:12000"));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("worker.request_timeout_s", 120, 1, 3600));
+  c.max_tokens_limit = static_cast<uint32_t>(r.integer("worker.max_tokens_limit", 32768, 1, 1 << 20));
+  c.max_request_bytes = static_cast<std::size_t>(r.integer("worker.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.log_level = r.string("log.level", "info");
   c.state_dir = r.path("tls.dir", "run/" + c.id);
 

@@ -17,6 +17,8 @@ struct WorkerConfig {
   std::vector<Endpoint> proxies;
   Endpoint http{"127.0.0.1", 12000};
   uint32_t request_timeout_s = 120;
+  uint32_t max_tokens_limit = 32768;        // a request asking more is refused
+  std::size_t max_request_bytes = 8 << 20;  // a larger request body is refused
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]
   billing::BillingSettings billing;         // [billing]

@@ -1,5 +1,7 @@
 #include "worker/worker_node.h"
 
+#include "api/inference_request_check.h"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -211,7 +213,7 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
     f.set_stream(stream);
     auto* e = f.mutable_error();
     e->set_http_status(status);
-    e->set_type("server_error");
+    e->set_type(status == 400 || status == 413 ? "invalid_request_error" : "server_error");
     e->set_code(code);
     e->set_message(message);
     e->set_hop("worker");
@@ -223,6 +225,12 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
       return reply_error(503, "proxy_dropped", "worker " + config_.id + " no longer serves this proxy: " + refusal);
   if (!enabled())
     return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
+  nlohmann::json body;  // the proxy is not trusted to have checked what it relays
+  if (auto refusal = api::check_inference_request(
+          request, {config_.max_tokens_limit, config_.max_request_bytes, api::kMaxRequestTimeoutMs}, body)) {
+    spdlog::warn("refused request from proxy {}: {}", conn->peer_node_id(), refusal->message);
+    return reply_error(refusal->http_status, refusal->code, "worker " + config_.id + ": " + refusal->message);
+  }
   if (jobs_.size() >= config_.max_concurrent)
     return reply_error(429, "worker_busy",
                        "worker " + config_.id + " is at its limit of " + std::to_string(config_.max_concurrent) +

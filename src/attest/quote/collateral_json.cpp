@@ -4,10 +4,17 @@
 #include <stdexcept>
 
 #include "attest/quote/collateral.h"
+#include "common/json_bounded.h"
 
 namespace chrysalis::attest {
 
 namespace {
+
+// Collateral comes from a cache service over the network: parsed only within bounds.
+nlohmann::json parse_or_throw(std::string_view text) {
+  if (json_nesting_depth(text, 64) > 64) throw std::runtime_error("collateral: JSON nests deeper than 64 levels");
+  return nlohmann::json::parse(text);
+}
 
 size_t skip_ws(std::string_view t, size_t i) {
   while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
@@ -101,10 +108,10 @@ SignedCollateral signed_member(std::string_view file_text, const nlohmann::json&
     } else {
       std::string body = v.is_string() ? v.get<std::string>() : std::string(json_member_span(file_text, key));
       out.signed_text = std::string(json_member_span(body, inner));
-      auto parsed = nlohmann::json::parse(body);
+      auto parsed = parse_or_throw(body);
       out.signature = signature_hex(parsed.value("signature", nlohmann::json()), key + ".signature");
     }
-    out.body = nlohmann::json::parse(out.signed_text);
+    out.body = parse_or_throw(out.signed_text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("collateral: \"" + key + "\" is not valid JSON: " + e.what());
   }
@@ -154,7 +161,7 @@ std::string_view json_member_span(std::string_view text, std::string_view key) {
 Collateral parse_collateral(std::string_view json_text) {
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(json_text);
+    doc = parse_or_throw(json_text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("collateral is not valid JSON: ") + e.what());
   }

@@ -1,4 +1,5 @@
 #include "ton/toncenter/devnet_process.h"
+#include "common/json_bounded.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -73,7 +74,7 @@ std::string DevnetListening::base_url() const {
 }
 
 std::optional<DevnetListening> parse_listening_line(std::string_view line) {
-  auto j = nlohmann::json::parse(line, nullptr, false);
+  auto j = parse_json_bounded(line).value;
   if (j.is_discarded() || !j.is_object() || j.value("event", "") != "listening") return std::nullopt;
   if (!j.contains("endpoint") || !j["endpoint"].is_string()) return std::nullopt;
   DevnetListening l;

@@ -1,4 +1,5 @@
 #include "ton/toncenter/toncenter_client_errors.h"
+#include "common/json_bounded.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,7 +27,7 @@ ToncenterError::ToncenterError(std::string method, int code, std::string message
 bool ToncenterError::retryable() const { return is_retryable(code_, transport_, detail_); }
 
 nlohmann::json parse_toncenter_reply(const std::string& method, int http_status, const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
+  auto json = parse_json_bounded(body).value;
   bool success_status = http_status >= 200 && http_status < 300;
   if (json.is_discarded() || !json.is_object()) {
     std::string excerpt = body.substr(0, 200);

@@ -13,6 +13,7 @@
 //   utf8       multi-byte text whose SSE bytes are written in pieces split inside characters
 //   http500    answers HTTP 500 with an OpenAI-shaped error body
 //   wrong      like count, but every token is different text ("z0 ", "z1 ", ...): a cheating worker
+//   inflate_usage  like count, but the usage claims a billion prompt and a million completion tokens
 import http from "node:http";
 
 export const UTF8_TOKENS = ["é", "日本", "🦋", " naïve", "—", "€", "한국어", "ß", "😀👍", " ok"];
@@ -36,6 +37,7 @@ export class MockEngine {
         this.model = model;
         this.requests = [];  // one record per generation request, see handleGeneration
         this.healthChecks = 0;
+        this.paths = [];  // "METHOD /path" of every request that reached the engine, known path or not
         this.sockets = new Set();
         this.server = http.createServer((req, res) => this.handle(req, res));
         this.server.on("connection", (socket) => {
@@ -61,6 +63,7 @@ export class MockEngine {
 
     handle(req, res) {
         const path = (req.url ?? "/").split("?")[0];
+        this.paths.push(`${req.method} ${path}`);
         if (req.method === "GET" && (path === "/v1/models" || path === "/healthz")) {
             this.healthChecks++;
             res.writeHead(200, {"Content-Type": "application/json"});
@@ -122,9 +125,9 @@ export class MockEngine {
 
         const maxTokens = Number.isInteger(body.max_tokens) ? body.max_tokens : 16;
         const promptTokens = Math.max(1, Math.ceil(prompt.length / 4));
-        const usage = (completion) => ({
-            prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion,
-        });
+        const usage = (completion) => mode === "inflate_usage"
+            ? {prompt_tokens: 1e9, completion_tokens: 1e6, total_tokens: 1e9 + 1e6, prompt_tokens_details: {cached_tokens: 2e9}}
+            : {prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion};
         const finish = ({withUsage = true, reason = "length"} = {}) => {
             send({...header, choices: [chat ? {index: 0, delta: {}, finish_reason: reason} : {index: 0, text: "", finish_reason: reason}]});
             if (withUsage) send({...header, choices: [], usage: usage(record.chunksSent)});
@@ -138,10 +141,11 @@ export class MockEngine {
 
         switch (mode) {
             case "count":
+            case "inflate_usage":
             case "wrong":
             case "no_usage":
                 for (let i = 0; i < maxTokens; ++i) emit(i);
-                finish({withUsage: mode === "count"});
+                finish({withUsage: mode !== "no_usage" && mode !== "wrong"});
                 return;
             case "ignore_max": {
                 const n = maxTokens * 3 + 5;

@@ -131,14 +131,26 @@ TEST(BillingLedger, ConcurrentReservationsNeverExceedBalanceAndStake) {
                InsufficientFunds);
 }
 
+TEST(BillingLedger, UsageBeyondTheReservationIsNeverCharged) {
+  LedgerFixture f;
+  auto l = f.open_serving();
+  l->update_client_chain(f.client, {kTon, 100'000'000, 0});  // room for 100,000 adjusted tokens
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 0, .max_tokens = 1000});
+  auto s = l->settle(t.id, {.completion = 5000});  // a worker that ignored max_tokens
+  EXPECT_FALSE(s.capped) << "the client could pay; the worker's claim is what was wrong";
+  EXPECT_EQ(s.charged_tokens, 1000u);
+  EXPECT_TRUE(l->check_invariants().empty());
+}
+
 TEST(BillingLedger, UsageBeyondWhatTheClientCanCoverIsCapped) {
   LedgerFixture f;
   auto l = f.open_serving();
   l->update_client_chain(f.client, {kTon, 1'000'000, 0});  // room for 1000 adjusted tokens
   auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 0, .max_tokens = 1000});
-  auto s = l->settle(t.id, {.completion = 5000});  // a worker that ignored max_tokens
+  l->update_client_chain(f.client, {kTon, 400'000, 0});  // the stake shrank on chain meanwhile
+  auto s = l->settle(t.id, {.completion = 1000});
   EXPECT_TRUE(s.capped);
-  EXPECT_EQ(s.charged_tokens, 1000u);
+  EXPECT_EQ(s.charged_tokens, 400u);
   EXPECT_TRUE(l->check_invariants().empty());
 }
 

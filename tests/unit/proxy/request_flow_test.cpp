@@ -426,5 +426,25 @@ TEST_F(RequestFlowTest, EventsAfterTheEndChangeNothing) {
   EXPECT_EQ(metrics.get("requests", {{"outcome", "ok"}}), 1);
 }
 
+TEST_F(RequestFlowTest, AWorkersInflatedUsageIsClampedToWhatWasReserved) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  const uint64_t prompt_bound = 57 + 128;  // the body's bytes + chat framing
+  auto head = head_frame(stream, /*prompt_tokens=*/1'000'000'000);
+  flow->on_worker_frame(conn, stream, head, now);
+  ASSERT_EQ(biller.shrunk.size(), 1u);
+  EXPECT_EQ(biller.shrunk[0].second, prompt_bound);
+  auto part = part_frame(stream, "a");
+  flow->on_worker_frame(conn, stream, part, now);
+  auto end = end_frame(stream, /*prompt=*/1'000'000'000, /*completion=*/1'000'000);
+  end.mutable_end()->mutable_usage()->set_cached_tokens(2'000'000'000);
+  auto settled = all_of<SettleThenSend>(flow->on_worker_frame(conn, stream, end, now));
+  ASSERT_EQ(settled.size(), 1u);
+  EXPECT_EQ(settled[0].usage.prompt_tokens(), prompt_bound);
+  EXPECT_EQ(settled[0].usage.cached_tokens(), prompt_bound);
+  EXPECT_EQ(settled[0].usage.completion_tokens(), 16u);  // max_tokens
+  EXPECT_EQ(metrics.get("worker_claims_clamped", {}), 2);
+}
+
 }  // namespace
 }  // namespace chrysalis::proxy

@@ -1,0 +1,63 @@
+#include "api/inference_request_check.h"
+
+#include <algorithm>
+
+#include "api/openai_request.h"
+#include "common/json_bounded.h"
+
+namespace chrysalis::api {
+namespace {
+
+RequestRefusal refusal(std::string code, std::string message) { return {400, std::move(code), std::move(message)}; }
+
+bool printable_id(const std::string& id) {
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
+std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequest& request,
+                                                      const InferenceRequestBounds& bounds, nlohmann::json& body) {
+  if (request.request_id().empty() || request.request_id().size() > 128 || !printable_id(request.request_id()))
+    return refusal("invalid_request_id", "'request_id' must be 1 to 128 printable ASCII characters");
+  if (!api_kind_for_path(request.path()))
+    return refusal("invalid_path", "'path' must be /v1/chat/completions or /v1/completions, got '" +
+                                       request.path().substr(0, 64) + "'");
+  if (request.max_tokens() == 0 || request.max_tokens() > bounds.max_tokens_limit)
+    return refusal("invalid_max_tokens", "'max_tokens' must be between 1 and " +
+                                             std::to_string(bounds.max_tokens_limit) + ", got " +
+                                             std::to_string(request.max_tokens()));
+  if (request.timeout_ms() > bounds.max_timeout_ms)
+    return refusal("invalid_timeout", "'timeout_ms' must be at most " + std::to_string(bounds.max_timeout_ms) +
+                                          ", got " + std::to_string(request.timeout_ms()));
+  if (request.prompt_tokens_estimate() > prompt_token_bound(request))
+    return refusal("invalid_prompt_estimate",
+                   "'prompt_tokens_estimate' " + std::to_string(request.prompt_tokens_estimate()) +
+                       " exceeds what the body can hold (" + std::to_string(prompt_token_bound(request)) + ")");
+  if (request.body().size() > bounds.max_body_bytes)
+    return RequestRefusal{413, "body_too_large",
+                          "request body is " + std::to_string(request.body().size()) + " bytes; the limit is " +
+                              std::to_string(bounds.max_body_bytes)};
+  auto parsed = parse_json_bounded(request.body(), {.max_bytes = bounds.max_body_bytes});
+  if (!parsed.ok()) return refusal("invalid_body", "request body " + parsed.error);
+  if (!parsed.value.is_object()) return refusal("invalid_body", "request body must be a JSON object");
+  body = std::move(parsed.value);
+  return std::nullopt;
+}
+
+uint64_t prompt_token_bound(const proto::InferenceRequest& request) {
+  return request.body().size() + kPromptFramingTokens;
+}
+
+bool clamp_usage(proto::Usage& usage, const proto::InferenceRequest& request) {
+  proto::Usage before = usage;
+  usage.set_prompt_tokens(std::min(usage.prompt_tokens(), prompt_token_bound(request)));
+  usage.set_cached_tokens(std::min(usage.cached_tokens(), usage.prompt_tokens()));
+  usage.set_completion_tokens(std::min<uint64_t>(usage.completion_tokens(), request.max_tokens()));
+  usage.set_reasoning_tokens(std::min(usage.reasoning_tokens(), usage.completion_tokens()));
+  return usage.prompt_tokens() != before.prompt_tokens() || usage.cached_tokens() != before.cached_tokens() ||
+         usage.completion_tokens() != before.completion_tokens() ||
+         usage.reasoning_tokens() != before.reasoning_tokens();
+}
+
+}  // namespace chrysalis::api

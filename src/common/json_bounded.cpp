@@ -1,0 +1,48 @@
+#include "common/json_bounded.h"
+
+namespace chrysalis {
+
+int json_nesting_depth(std::string_view text, int stop_above) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > stop_above) return deepest;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits) {
+  BoundedJson out;
+  if (text.size() > limits.max_bytes) {
+    out.error = "is " + std::to_string(text.size()) + " bytes; the limit is " + std::to_string(limits.max_bytes);
+    return out;
+  }
+  if (int depth = json_nesting_depth(text, limits.max_depth); depth > limits.max_depth) {
+    out.error = "nests deeper than " + std::to_string(limits.max_depth) + " levels";
+    return out;
+  }
+  try {
+    out.value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    out.error = "is not valid JSON (error at byte " + std::to_string(e.byte) + ")";
+  }
+  return out;
+}
+
+}  // namespace chrysalis

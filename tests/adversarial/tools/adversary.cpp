@@ -1,0 +1,209 @@
+// A hostile client for the adversarial suite: it holds a genuine client identity (from a client
+// TOML the harness wrote) and speaks the wire protocol by hand, so it can send what the HTTP API
+// would never let through and misbehave in ways a well-written peer would not (never reading).
+//
+//   adversary CONFIG PROXY request PATH MAX_TOKENS ESTIMATE BODY_FILE
+//       one raw InferenceRequest; prints each frame it gets back as a JSON line until end/error
+//   adversary CONFIG PROXY flood-models FRAMES
+//       sends ModelsQuery frames and never reads; prints how many went out before the proxy
+//       stopped taking them
+//   adversary CONFIG PROXY flood-hello FRAMES
+//       sends BillingHello frames, reading; prints the proxy's goodbye reason
+#include <google/protobuf/util/json_util.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "attest/ra_tls/ra_tls_node.h"
+#include "billing/billing_hello.h"
+#include "client/client_config.h"
+#include "net/frame_codec.h"
+#include "net/pow_handshake.h"
+#include "net/tls_context.h"
+
+namespace asio = boost::asio;
+using namespace chrysalis;
+using asio::use_awaitable;
+using Stream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+namespace {
+
+struct Wire {
+  Stream stream;
+  net::FrameDecoder decoder;
+
+  asio::awaitable<void> write(const proto::Frame& f) {
+    std::string bytes = net::encode_frame(f);
+    co_await asio::async_write(stream, asio::buffer(bytes), use_awaitable);
+  }
+  asio::awaitable<proto::Frame> read() {
+    proto::Frame frame;
+    std::string error;
+    char buf[16384];
+    while (!decoder.next(frame, error)) {
+      if (!error.empty()) throw std::runtime_error(error);
+      std::size_t n = co_await stream.async_read_some(asio::buffer(buf), use_awaitable);
+      decoder.feed(buf, n);
+    }
+    co_return frame;
+  }
+};
+
+std::string to_json(const proto::Frame& f) {
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(f, &out);
+  return out;
+}
+
+// TCP, the proxy's proof of work, RA-TLS (the proxy is attested as usual), then Hello/HelloAck.
+asio::awaitable<std::unique_ptr<Wire>> connect(const client::ClientConfig& config, attest::NodeAttestation& att,
+                                               const Endpoint& proxy) {
+  auto ex = co_await asio::this_coro::executor;
+  auto tls = att.make_context(net::TlsSide::Client, "proxy");
+  auto wire = std::make_unique<Wire>(Wire{Stream(ex, *tls), net::FrameDecoder()});
+  asio::ip::tcp::resolver resolver(ex);
+  auto results = co_await resolver.async_resolve(proxy.host, std::to_string(proxy.port), use_awaitable);
+  co_await asio::async_connect(wire->stream.next_layer(), results, use_awaitable);
+  auto pow = att.dialer_pow();
+  if (pow.expect_puzzle) co_await net::provide_proof_of_work(wire->stream.next_layer(), pow);
+  co_await wire->stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+  proto::Frame hello;
+  hello.mutable_hello()->set_role(proto::ROLE_CLIENT);
+  hello.mutable_hello()->set_min_version(1);
+  hello.mutable_hello()->set_max_version(1);
+  hello.mutable_hello()->set_node_id(config.id + "-adversary");
+  co_await wire->write(hello);
+  proto::Frame ack = co_await wire->read();
+  if (!ack.has_hello_ack()) throw std::runtime_error("no HelloAck: " + to_json(ack));
+  co_return wire;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+asio::awaitable<void> raw_request(Wire& w, const std::vector<std::string>& args) {
+  proto::Frame f;
+  f.set_stream(1);
+  auto* r = f.mutable_request();
+  r->set_request_id("adversary-1");
+  r->set_path(args.at(0));
+  r->set_max_tokens(static_cast<uint32_t>(std::stoul(args.at(1))));
+  r->set_prompt_tokens_estimate(std::stoull(args.at(2)));
+  r->set_body(read_file(args.at(3)));
+  r->set_max_coefficient(4000);
+  co_await w.write(f);
+  for (;;) {
+    proto::Frame in = co_await w.read();
+    if (in.has_ping() || in.has_pong()) continue;
+    std::cout << to_json(in) << std::endl;
+    if (in.has_end() || in.has_error() || in.has_goodbye()) break;
+  }
+}
+
+asio::awaitable<void> flood_models(Wire& w, uint64_t frames) {
+  uint64_t sent = 0;
+  try {
+    for (; sent < frames; ++sent) {
+      proto::Frame f;
+      f.set_stream(2 * sent + 1);
+      f.mutable_models_query();
+      co_await w.write(f);
+    }
+  } catch (const std::exception& e) {
+    std::cout << nlohmann::json{{"sent", sent}, {"stopped", e.what()}}.dump() << std::endl;
+    co_return;
+  }
+  std::cout << nlohmann::json{{"sent", sent}, {"stopped", ""}}.dump() << std::endl;
+}
+
+// Each hello names a fresh wallet and is validly signed for this connection: what a client that
+// wants the proxy to track (and read from the chain) as many wallets as it can would send.
+asio::awaitable<void> flood_hello(Wire& w, const std::string& own_tls_hex, uint64_t frames) {
+  auto proxy_tls = billing::public_key_from_hex(net::peer_identity(w.stream.native_handle()).public_key_hex, "proxy");
+  auto message = billing::billing_hello_message(billing::public_key_from_hex(own_tls_hex, "own"), proxy_tls);
+  uint64_t sent = 0;
+  try {
+    for (; sent < frames; ++sent) {
+      auto wallet = ton::Ed25519Key::generate();
+      auto sig = wallet.sign(message);
+      proto::Frame f;
+      auto* h = f.mutable_billing_hello();
+      h->set_wallet_public_key(std::string(wallet.public_key().begin(), wallet.public_key().end()));
+      h->set_signature(std::string(sig.begin(), sig.end()));
+      co_await w.write(f);
+    }
+  } catch (const std::exception&) {
+    // the proxy hung up while we were still sending: its goodbye may be readable below
+  }
+  try {
+    for (;;) {
+      proto::Frame in = co_await w.read();
+      if (in.has_goodbye()) {
+        std::cout << nlohmann::json{{"sent", sent}, {"goodbye", in.goodbye().reason()}}.dump() << std::endl;
+        co_return;
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cout << nlohmann::json{{"sent", sent}, {"goodbye", ""}, {"read_error", e.what()}}.dump() << std::endl;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::cerr << "usage: adversary CONFIG PROXY request|flood-models|flood-hello ARGS...\n";
+    return 2;
+  }
+  std::vector<std::string> args(argv + 4, argv + argc);
+  std::string mode = argv[3];
+  asio::io_context io;
+  int rc = 0;
+  try {
+    auto config = client::load_client_config(argv[1]);
+    attest::NodeAttestation att(io.get_executor(), "client", config.id + "-adversary", "", config.attestation,
+                                config.state_dir);
+    Endpoint proxy = parse_endpoint(argv[2]);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto wire = co_await connect(config, att, proxy);
+          if (mode == "request")
+            co_await raw_request(*wire, args);
+          else if (mode == "flood-models")
+            co_await flood_models(*wire, std::stoull(args.at(0)));
+          else if (mode == "flood-hello")
+            co_await flood_hello(*wire, att.identity().public_key_hex, std::stoull(args.at(0)));
+          else
+            throw std::runtime_error("unknown mode " + mode);
+        },
+        [&](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::cout << nlohmann::json{{"failed", ex.what()}}.dump() << std::endl;
+            rc = 1;
+          }
+          att.stop();
+        });
+    io.run_for(std::chrono::seconds(60));
+    att.stop();
+  } catch (const std::exception& e) {
+    std::cerr << "adversary: " << e.what() << "\n";
+    return 2;
+  }
+  return rc;
+}
