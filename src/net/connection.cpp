@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -224,10 +225,41 @@ void Connection::start(FrameHandler on_frame, CloseHandler on_close) {
 }
 
 void Connection::send(const proto::Frame& frame) {
-  if (closed_ || close_after_flush_) return;
-  outbox_.push_back(encode_frame(frame));
+  if (closed_ || close_after_flush_ || aborting_) return;
+  std::string wire = encode_frame(frame);
+  if (queued_bytes_ + wire.size() > options_.limits.max_queued_bytes) {
+    ++options_.guards->send_queue_full;
+    abort_later("send queue above " + std::to_string(options_.limits.max_queued_bytes) +
+                " bytes: the peer does not read");
+    return;
+  }
+  queued_bytes_ += wire.size();
+  options_.guards->note_queued(queued_bytes_);
+  outbox_.push_back(std::move(wire));
   ++frames_out_;
   write_signal_.cancel();
+}
+
+void Connection::abort_later(const std::string& reason) {
+  if (aborting_) return;
+  aborting_ = true;
+  spdlog::warn("conn={} peer={} ({}) disconnected: {}", id_, peer_node_id_, remote_, reason);
+  // Not finished here: send() runs inside other objects' handlers, which must not see the
+  // connection's close handler run in the middle of their work.
+  asio::post(stream_.get_executor(), [self = shared_from_this(), reason] { self->finish(reason); });
+}
+
+bool Connection::within_frame_rate() {
+  uint32_t rate = options_.limits.max_frames_per_s;
+  if (rate == 0) return true;
+  int64_t now = steady_now_us();
+  double burst = 2.0 * rate;
+  if (credit_at_us_ == 0) frame_credit_ = burst;
+  frame_credit_ = std::min(burst, frame_credit_ + (now - credit_at_us_) * rate / 1e6);
+  credit_at_us_ = now;
+  if (frame_credit_ < 1) return false;
+  frame_credit_ -= 1;
+  return true;
 }
 
 void Connection::send_cancel(uint64_t stream, const std::string& reason) {
@@ -272,6 +304,13 @@ asio::awaitable<void> Connection::read_loop() {
       proto::Frame frame = co_await read_one_frame();
       ++frames_in_;
       last_received_us_ = steady_now_us();
+      if (!within_frame_rate()) {
+        ++options_.guards->frame_rate_exceeded;
+        reason = "frame rate above " + std::to_string(options_.limits.max_frames_per_s) + "/s";
+        spdlog::warn("conn={} peer={} ({}) disconnected: {}", id_, peer_node_id_, remote_, reason);
+        close(reason);  // the goodbye is flushed, then the write loop finishes the connection
+        co_return;
+      }
       if (frame.stream() == 0) {
         handle_connection_frame(frame);
         if (frame.has_goodbye()) {
@@ -324,7 +363,20 @@ asio::awaitable<void> Connection::write_loop() {
         batch += outbox_.front();
         outbox_.pop_front();
       }
-      co_await asio::async_write(stream_, asio::buffer(batch), use_awaitable);
+      bool expired = false;
+      {
+        StepDeadline deadline(stream_.next_layer(), options_.limits.write_timeout, expired);
+        boost::system::error_code ec;
+        co_await asio::async_write(stream_, asio::buffer(batch), asio::redirect_error(use_awaitable, ec));
+        if (expired) {
+          ++options_.guards->write_timeouts;
+          finish("write timed out after " + std::to_string(options_.limits.write_timeout.count()) +
+                 " ms: the peer does not read");
+          co_return;
+        }
+        if (ec) throw boost::system::system_error(ec);
+      }
+      queued_bytes_ -= std::min(queued_bytes_, batch.size());
     }
   } catch (const std::exception& e) {
     finish(std::string("write failed: ") + e.what());

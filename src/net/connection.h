@@ -15,6 +15,7 @@
 #include "chrysalis.pb.h"
 #include "common/endpoint.h"
 #include "crypto/peer_verifier.h"
+#include "net/connection_guards.h"
 #include "net/frame_codec.h"
 #include "net/pow_handshake.h"
 
@@ -34,6 +35,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds idle_timeout{20000};
   std::chrono::milliseconds handshake_timeout{10000};
   PowSettings pow;  // flood guard before TLS: listener difficulty, or dialer expectation
+  ConnectionLimits limits;
+  std::shared_ptr<ConnectionGuards> guards = std::make_shared<ConnectionGuards>();  // shared per listener
 };
 
 // One authenticated TLS 1.3 connection carrying framed protobuf messages. Requests are
@@ -86,6 +89,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> ping_loop();
   void handle_connection_frame(proto::Frame& frame);
   void finish(const std::string& reason);
+  // Drops the connection from outside its own handlers (a bound was crossed in send()).
+  void abort_later(const std::string& reason);
+  bool within_frame_rate();
 
   Stream stream_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
@@ -95,6 +101,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t next_stream_;
   FrameDecoder decoder_;
   std::deque<std::string> outbox_;
+  std::size_t queued_bytes_ = 0;
+  bool aborting_ = false;
+  double frame_credit_ = 0;  // token bucket for max_frames_per_s
+  int64_t credit_at_us_ = 0;
   bool writing_ = false;
   bool closed_ = false;
   bool close_after_flush_ = false;

@@ -258,6 +258,8 @@ asio::awaitable<bool> BillingBooks::read_client(std::string contract) {
   if (*stopped || !ledger_) co_return false;
   client_read_at_[contract] = unix_now_us() / 1000000;
   auto known = ledger_->client(contract);
+  // A contract that never held anything gets no row: rows are permanent, and wallets are free.
+  if (!known && seen.balance_nano == 0 && seen.stake_nano == 0 && seen.tokens_used == 0) co_return false;
   // Every change is a signed, fsynced ledger write: skip reads that changed nothing.
   if (known && known->balance_nano == seen.balance_nano && known->stake_nano == seen.stake_nano &&
       known->chain_tokens_used == seen.tokens_used)
@@ -281,6 +283,9 @@ std::string BillingBooks::bind_client(const proto::BillingHello& hello, const st
     throw std::invalid_argument("the wallet signature does not verify for this connection");
   ton::WalletV4R2 wallet(wallet_key, hello.workchain());
   auto contract = network_->client_address(wallet.address(), proxy_contract_, tee_key_.public_key()).to_raw();
+  if (!clients_.count(contract) && clients_.size() >= kMaxBoundClients)
+    throw std::invalid_argument("the proxy already follows its limit of " + std::to_string(kMaxBoundClients) +
+                                " client contracts");
   clients_.insert(contract);
   refresh_client(contract, true);  // the client waits for the answer
   return contract;
@@ -380,6 +385,7 @@ nlohmann::json BillingBooks::stats() const {
                         {"commit_failures", commit_failures_},
                         {"last_commit_ms", last_commit_ms_},
                         {"charges_sent", charges_sent_},
+                        {"limits", {{"bound_clients", clients_.size()}, {"max_bound_clients", kMaxBoundClients}}},
                         {"chain", agent_->stats()}};
   if (!ledger_) return out;
   auto s = ledger_->state();

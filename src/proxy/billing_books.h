@@ -94,8 +94,9 @@ class BillingBooks {
   std::function<void()> on_committed_;
   std::function<void(const std::string&)> on_client_read_;
   std::function<void()> on_ready_;
-  std::set<std::string> clients_;                  // bound client contracts (raw)
-  std::map<std::string, int64_t> client_read_at_;  // unix seconds of the last read
+  static constexpr std::size_t kMaxBoundClients = 10000;  // each is read from the chain every refresh
+  std::set<std::string> clients_;                         // bound client contracts (raw)
+  std::map<std::string, int64_t> client_read_at_;         // unix seconds of the last read
   std::set<std::string> reads_in_flight_;
   std::set<std::string> notify_after_read_;
   bool commit_queued_ = false;

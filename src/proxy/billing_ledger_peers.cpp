@@ -93,6 +93,11 @@ void LedgerPeerBilling::release(uint64_t reservation, const proto::Usage* produc
 
 void LedgerPeerBilling::on_client_hello(const std::shared_ptr<net::Connection>& conn,
                                         const proto::BillingHello& hello) {
+  if (++hellos_[conn->id()] > kMaxHellosPerConnection) {
+    metrics_.add("billing_hellos_refused", {});
+    conn->close("BillingHello limit: at most " + std::to_string(kMaxHellosPerConnection) + " per connection");
+    return;
+  }
   try {
     auto contract = books_->bind_client(hello, conn->peer_identity().public_key_hex, proxy_key_hex_);
     auto& account = accounts_[conn->id()];
@@ -107,7 +112,14 @@ void LedgerPeerBilling::on_client_hello(const std::shared_ptr<net::Connection>& 
   }
 }
 
+nlohmann::json LedgerPeerBilling::stats() const {
+  auto out = books_->stats();
+  out["limits"]["max_hellos_per_connection"] = kMaxHellosPerConnection;
+  return out;
+}
+
 void LedgerPeerBilling::on_client_closed(uint64_t conn_id) {
+  hellos_.erase(conn_id);
   auto it = accounts_.find(conn_id);
   if (it == accounts_.end()) return;
   std::string contract = it->second.contract;

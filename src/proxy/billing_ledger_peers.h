@@ -36,7 +36,7 @@ class LedgerPeerBilling final : public PeerBilling {
   void bind_worker_owner(WorkerEntry& worker, const std::string& owner) override;
   void settle_then_send(SettleThenSend settlement, SettlementTarget target) override;
   void send_payment_updates() override;
-  nlohmann::json stats() const override { return books_->stats(); }
+  nlohmann::json stats() const override;
 
  private:
   // A client connection's billing: its contract and the largest signed charge sent to it.
@@ -44,6 +44,10 @@ class LedgerPeerBilling final : public PeerBilling {
     std::string contract;
     uint64_t charge_sent = 0;
   };
+  // A client names its wallet once per connection, maybe again after a top-up: more is a flood
+  // (each new wallet costs a chain read every refresh).
+  static constexpr uint32_t kMaxHellosPerConnection = 4;
+  std::map<uint64_t, uint32_t> hellos_;  // by client connection
   struct PendingSettlement {
     SettleThenSend settlement;
     SettlementTarget target;

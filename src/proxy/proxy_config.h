@@ -18,6 +18,13 @@ struct ProxyConfig {
   uint32_t max_retries = 2;                 // other workers tried when one fails before its first token
   uint32_t max_tokens_limit = 32768;        // a request asking more is refused
   std::size_t max_request_bytes = 8 << 20;  // a request body larger is refused (413)
+  // Bounds on what peers may cost the proxy (all on /stats under "limits").
+  uint32_t max_clients = 1024;              // connected client nodes; more are turned away
+  uint32_t max_streams_per_client = 64;     // requests in flight on one client connection
+  uint32_t client_frames_per_s = 1000;      // frames a client may send per second (burst: 2 s worth)
+  uint32_t worker_frames_per_s = 20000;     // a worker streams parts; still bounded
+  std::size_t max_queued_bytes = 64 << 20;  // unsent bytes per connection before its peer is dropped
+  uint32_t write_timeout_ms = 30000;        // a write stuck this long drops the peer
   std::filesystem::path state_dir;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]

@@ -53,12 +53,18 @@ void ProxyNode::start() {
   worker_opts.node_id = config_.id;
   worker_opts.accepted_peer_roles = {proto::ROLE_WORKER};
   worker_opts.pow = attestation_->listener_pow();
+  worker_opts.limits = {config_.max_queued_bytes, std::chrono::milliseconds(config_.write_timeout_ms),
+                        config_.worker_frames_per_s};
   worker_listener_ = std::make_unique<net::Listener>(io_, worker_tls, worker_opts,
                                                      [this](auto conn) { on_worker_connected(std::move(conn)); });
   worker_listener_->listen(config_.worker_listen);
 
   net::ConnectionOptions client_opts = worker_opts;
   client_opts.accepted_peer_roles = {proto::ROLE_CLIENT};
+  client_opts.limits.max_frames_per_s = config_.client_frames_per_s;
+  client_opts.guards = std::make_shared<net::ConnectionGuards>();
+  worker_guards_ = {worker_opts.limits, worker_opts.guards};
+  client_guards_ = {client_opts.limits, client_opts.guards};
   client_listener_ = std::make_unique<net::Listener>(io_, client_tls, client_opts,
                                                      [this](auto conn) { on_client_connected(std::move(conn)); });
   client_listener_->listen(config_.client_listen);
@@ -103,6 +109,12 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
 
 void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
   uint64_t id = conn->id();
+  if (clients_.size() >= config_.max_clients) {
+    metrics_.add("connections_refused", {{"reason", "max_clients"}});
+    conn->start([](proto::Frame&) {}, [](const std::string&) {});
+    conn->close("proxy " + config_.id + " is full: " + std::to_string(config_.max_clients) + " clients connected");
+    return;
+  }
   clients_[id] = conn;
   metrics_.add("connections_accepted", {{"role", "client"}});
   spdlog::info("client {} connected from {} conn={}", conn->peer_node_id(), conn->remote(), id);
@@ -111,6 +123,12 @@ void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
         if (auto c = weak.lock()) on_client_frame(c, f);
       },
       [this, id](const std::string& reason) { on_client_closed(id, reason); });
+}
+
+std::size_t ProxyNode::streams_of(uint64_t client_conn) const {
+  auto first = by_client_.lower_bound({client_conn, 0});
+  auto last = by_client_.lower_bound({client_conn + 1, 0});
+  return static_cast<std::size_t>(std::distance(first, last));
 }
 
 void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
@@ -194,6 +212,13 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
       conn->close("protocol violation: stream " + std::to_string(frame.stream()) + " reused");
       return;
     }
+    if (streams_of(conn->id()) >= config_.max_streams_per_client) {
+      refuse_request(conn, frame.stream(),
+                     {429, "too_many_streams",
+                      std::to_string(config_.max_streams_per_client) +
+                          " requests are already in flight on this connection (max_streams_per_client)"});
+      return;
+    }
     start_request(conn, frame.stream(), std::move(*frame.mutable_request()));
   } else if (frame.has_cancel()) {
     auto it = by_client_.find({conn->id(), frame.stream()});
@@ -237,6 +262,13 @@ nlohmann::json ProxyNode::stats() const {
           {"attestation", attestation_->stats()},
           {"billing", billing_->stats()},
           {"in_flight", by_client_.size()},
+          {"limits",
+           {{"max_clients", config_.max_clients},
+            {"max_streams_per_client", config_.max_streams_per_client},
+            {"max_tokens", config_.max_tokens_limit},
+            {"max_request_bytes", config_.max_request_bytes},
+            {"client_connections", client_guards_.second->json(client_guards_.first)},
+            {"worker_connections", worker_guards_.second->json(worker_guards_.first)}}},
           {"workers", workers_->json()},
           {"clients", clients},
           {"models", models},

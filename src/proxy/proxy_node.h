@@ -66,6 +66,7 @@ class ProxyNode {
   void apply_one(const FlowPtr& entry, FlowAction& action);
   void set_timer(const FlowPtr& entry, FlowTimer timer, int64_t at_us);
   FlowSettings flow_settings() const;
+  std::size_t streams_of(uint64_t client_conn) const;
   api::InferenceRequestBounds request_bounds() const;
   void refuse_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
                       const api::RequestRefusal& refusal);
@@ -82,6 +83,8 @@ class ProxyNode {
   std::unique_ptr<PeerBilling> billing_;
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
+  // Each listener's per-connection limits and how often they disconnected someone (/stats).
+  std::pair<net::ConnectionLimits, std::shared_ptr<net::ConnectionGuards>> worker_guards_, client_guards_;
   std::map<StreamKey, FlowPtr> by_worker_;
   int64_t started_at_us_ = 0;
 };

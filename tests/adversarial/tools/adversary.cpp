@@ -15,6 +15,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -112,20 +113,34 @@ asio::awaitable<void> raw_request(Wire& w, const std::vector<std::string>& args)
   }
 }
 
+// Written in batches of frames: the point is to make the proxy answer faster than we read (never).
 asio::awaitable<void> flood_models(Wire& w, uint64_t frames) {
   uint64_t sent = 0;
+  std::string stopped;
   try {
-    for (; sent < frames; ++sent) {
-      proto::Frame f;
-      f.set_stream(2 * sent + 1);
-      f.mutable_models_query();
-      co_await w.write(f);
+    while (sent < frames) {
+      std::string batch;
+      for (int i = 0; i < 10000 && sent < frames; ++i, ++sent) {
+        proto::Frame f;
+        f.set_stream(2 * sent + 1);
+        f.mutable_models_query();
+        batch += net::encode_frame(f);
+      }
+      co_await asio::async_write(w.stream, asio::buffer(batch), use_awaitable);
+    }
+    // Everything went out: keep the connection up (still never reading) until the proxy drops it.
+    asio::steady_timer pause(w.stream.get_executor());
+    for (int i = 0; i < 400; ++i) {
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_awaitable);
+      proto::Frame ping;
+      ping.mutable_ping()->set_id(static_cast<uint64_t>(i));
+      co_await w.write(ping);
     }
   } catch (const std::exception& e) {
-    std::cout << nlohmann::json{{"sent", sent}, {"stopped", e.what()}}.dump() << std::endl;
-    co_return;
+    stopped = e.what();
   }
-  std::cout << nlohmann::json{{"sent", sent}, {"stopped", ""}}.dump() << std::endl;
+  std::cout << nlohmann::json{{"sent", sent}, {"stopped", stopped}}.dump() << std::endl;
 }
 
 // Each hello names a fresh wallet and is validly signed for this connection: what a client that

@@ -430,7 +430,7 @@ export class Cluster {
     }
 
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
-        billing = null, extra = []} = {}) {
+        billing = null, settings = {}, extra = []} = {}) {
         id ??= `proxy-${++this.counter}`;
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -441,6 +441,7 @@ export class Cluster {
             `client_listen = ${toml(`127.0.0.1:${ports.clientPort}`)}`,
             `request_timeout_s = ${requestTimeoutS}`,
             `max_retries = ${maxRetries}`,
+            ...Object.entries(settings).map(([k, v]) => `${k} = ${toml(v)}`),  // more [proxy] keys
             "[tls]",
             `dir = ${toml(path.join(this.dir, id))}`,
             "[log]",
