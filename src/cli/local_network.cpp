@@ -1,4 +1,6 @@
 #include "cli/local_network.h"
+
+#include "common/file_io.h"
 #include "common/json_bounded.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -373,7 +375,10 @@ void print_usage_hints(const LocalNetworkOptions& o, const fs::path& dir) {
             << "    -d '{\"model\":\"" << o.model_name
             << "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":32,\"stream\":true}'\n"
             << "  curl -s http://127.0.0.1:" << o.proxy_http_port << "/stats   # the proxy's books under \"billing\"\n"
-            << "  curl -s " << base << "/admin/billing                # the client's contract and spending\n"
+            << "  curl -s " << base << "/admin/billing -H \"Authorization: Bearer $(cat "
+            << (dir / "client" / "admin.token").string() << ")\"   # the client's contract and spending\n"
+            << "The admin token (" << (dir / "client" / "admin.token").string()
+            << ", 0600): " << read_or_create_secret_token(dir / "client" / "admin.token") << "\n"
             << (o.paid ? "  " + fs::path("build/chrysalis").string() + " ton root show --endpoint http://127.0.0.1:" +
                              std::to_string(o.devnet_port) + " --address " + devnet_root(dir) + "   # the price list\n"
                        : std::string())

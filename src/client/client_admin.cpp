@@ -1,5 +1,5 @@
-// The client node's owner actions on its client contracts, over HTTP (localhost, behind the same
-// API keys as /v1): GET /admin/billing, POST /admin/topup?amount=TON[&stake=TON],
+// The client node's owner actions on its client contracts, over HTTP (localhost, behind the
+// node's admin token, http/admin_token.h): GET /admin/billing, POST /admin/topup?amount=TON[&stake=TON],
 // /admin/withdraw?amount=TON, /admin/close, /admin/charge; each may name one proxy with
 // &proxy=<its public key>. Amounts are decimal TON; a bad one is a 400 and nothing is sent.
 #include "api/openai_error.h"

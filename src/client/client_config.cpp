@@ -20,10 +20,12 @@ ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   c.default_max_tokens = static_cast<uint32_t>(r.integer("client.default_max_tokens", 1000, 1, 1 << 20));
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("client.max_tokens_limit", 32768, 1, 1 << 24));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("client.request_timeout_s", 120, 1, 3600));
+  c.cors_origins = r.strings("client.cors_origins", {});
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file);
   c.billing = billing::read_billing_settings(r, file, "client", !c.attestation.registry.endpoint.empty());
+  r.refuse_unknown_keys();
   return c;
 }
 

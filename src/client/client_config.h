@@ -23,6 +23,7 @@ struct ClientConfig {
   uint32_t default_max_tokens = 1000;
   uint32_t max_tokens_limit = 32768;
   uint32_t request_timeout_s = 120;
+  std::vector<std::string> cors_origins;  // web origins whose pages may call the HTTP API (none: no page may)
   std::filesystem::path state_dir;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]

@@ -7,6 +7,7 @@
 #include "client/client_billing.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/admin_token.h"
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
 
@@ -41,6 +42,8 @@ void ClientNode::start() {
   pool_->start();
   http::ServerLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;
+  limits.cors_origins = config_.cors_origins;
+  admin_token_ = std::make_unique<http::AdminToken>(config_.state_dir);
   http_ = api::start_node_http(
       io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
       [this](const http::Request& req, http::Responder& res) { return route(req, res); }, limits);
@@ -65,9 +68,12 @@ bool ClientNode::authorized(const http::Request& req) const {
 }
 
 asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responder& res) {
-  if ((req.path.rfind("/v1/", 0) == 0 || req.path.rfind("/admin/", 0) == 0) && !authorized(req)) {
+  if (req.path.rfind("/v1/", 0) == 0 && !authorized(req)) {
     metrics_.add("requests", {{"outcome", "unauthorized"}});
     co_await api::send_error(res, api::invalid_api_key());
+  } else if (req.path.rfind("/admin/", 0) == 0 && !admin_token_->admits(req)) {
+    metrics_.add("requests", {{"outcome", "unauthorized"}});
+    co_await api::send_error(res, api::invalid_api_key(admin_token_->refusal()));
   } else if (req.method == "GET" && req.path == "/v1/models") {
     co_await serve_models(res);
   } else if (req.method == "POST" && (req.path == "/v1/chat/completions" || req.path == "/v1/completions")) {

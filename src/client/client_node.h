@@ -9,6 +9,7 @@
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
 #include "common/metrics.h"
+#include "http/admin_token.h"
 #include "http/http_server.h"
 
 namespace chrysalis::attest {
@@ -58,6 +59,7 @@ class ClientNode {
   std::unique_ptr<ClientBilling> billing_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http::AdminToken> admin_token_;
   int64_t started_at_us_ = 0;
   uint64_t in_flight_ = 0;
 };

@@ -23,21 +23,47 @@ TomlReader TomlReader::from_string(std::string_view text, std::string name) {
   }
 }
 
+const toml::node_view<const toml::node> TomlReader::at(std::string_view key) const {
+  asked_.emplace(key);
+  return table_.at_path(key);
+}
+
+namespace {
+// Dotted paths of every value (arrays count as values) under `table`.
+void collect_keys(const toml::table& table, const std::string& prefix, std::vector<std::string>& out) {
+  for (auto& [k, v] : table) {
+    std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (auto* sub = v.as_table())
+      collect_keys(*sub, path, out);
+    else
+      out.push_back(path);
+  }
+}
+}  // namespace
+
+void TomlReader::refuse_unknown_keys() const {
+  std::vector<std::string> keys;
+  collect_keys(table_, "", keys);
+  for (auto& key : keys)
+    if (!asked_.count(key))
+      throw std::runtime_error(name_ + ": unknown key '" + key + "' (misspelt, or not a setting of this node)");
+}
+
 void TomlReader::fail(std::string_view key, std::string_view expected) const {
   throw std::runtime_error(name_ + ": '" + std::string(key) + "' must be " + std::string(expected));
 }
 
-bool TomlReader::has(std::string_view key) const { return static_cast<bool>(table_.at_path(key)); }
+bool TomlReader::has(std::string_view key) const { return static_cast<bool>(at(key)); }
 
 std::string TomlReader::string(std::string_view key, std::string fallback) const {
-  auto node = table_.at_path(key);
+  auto node = at(key);
   if (!node) return fallback;
   if (auto v = node.value<std::string>(); v && node.is_string()) return *v;
   fail(key, "a string");
 }
 
 int64_t TomlReader::integer(std::string_view key, int64_t fallback, int64_t min, int64_t max) const {
-  auto node = table_.at_path(key);
+  auto node = at(key);
   if (!node) return fallback;
   if (!node.is_integer()) fail(key, "an integer");
   int64_t v = *node.value<int64_t>();
@@ -46,21 +72,21 @@ int64_t TomlReader::integer(std::string_view key, int64_t fallback, int64_t min,
 }
 
 double TomlReader::number(std::string_view key, double fallback) const {
-  auto node = table_.at_path(key);
+  auto node = at(key);
   if (!node) return fallback;
   if (!node.is_number()) fail(key, "a number");
   return *node.value<double>();
 }
 
 bool TomlReader::boolean(std::string_view key, bool fallback) const {
-  auto node = table_.at_path(key);
+  auto node = at(key);
   if (!node) return fallback;
   if (!node.is_boolean()) fail(key, "true or false");
   return *node.value<bool>();
 }
 
 std::vector<std::string> TomlReader::strings(std::string_view key, std::vector<std::string> fallback) const {
-  auto node = table_.at_path(key);
+  auto node = at(key);
   if (!node) return fallback;
   auto* arr = node.as_array();
   if (!arr) fail(key, "an array of strings");

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ class TomlReader {
   bool boolean(std::string_view key, bool fallback) const;
   std::vector<std::string> strings(std::string_view key, std::vector<std::string> fallback) const;
   bool has(std::string_view key) const;
+  // Throws naming the file and the first key nothing asked for: a typo must not silently leave a
+  // setting at its default (an allow-list emptied by a misspelt key would accept everyone).
+  // Call once every reader of this config has run.
+  void refuse_unknown_keys() const;
   const std::filesystem::path& base_dir() const { return base_dir_; }
   // Relative paths in a config are relative to the working directory, like every other tool.
   std::filesystem::path path(std::string_view key, std::string fallback) const {
@@ -30,7 +35,9 @@ class TomlReader {
  private:
   TomlReader(toml::table table, std::string name, std::filesystem::path base);
   [[noreturn]] void fail(std::string_view key, std::string_view expected) const;
+  const toml::node_view<const toml::node> at(std::string_view key) const;
   toml::table table_;
+  mutable std::set<std::string, std::less<>> asked_;
   std::string name_;
   std::filesystem::path base_dir_;
 };

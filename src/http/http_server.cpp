@@ -1,4 +1,6 @@
 #include "http/http_server.h"
+
+#include <algorithm>
 #include "http/beast_text.h"
 
 #include <spdlog/spdlog.h>
@@ -91,7 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> send_error(const api::ApiError& error) {
     co_await send(error.status, "application/json", error.body(), {});
   }
-  asio::awaitable<void> send_preflight(const std::map<std::string, std::string>& request_headers);
+  asio::awaitable<void> send_preflight();
   asio::awaitable<void> drain_and_close();
   template <typename Message>
   asio::awaitable<bool> write_message(Message& message);
@@ -120,7 +122,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void prepare_head(bhttp::fields& fields, std::string_view content_type, const Headers& extra) const {
     fields.set(bhttp::field::server, "chrysalis");
-    fields.set(bhttp::field::access_control_allow_origin, "*");
+    if (!allowed_origin_.empty()) {
+      fields.set(bhttp::field::access_control_allow_origin, allowed_origin_);
+      fields.set(bhttp::field::vary, "Origin");
+    }
     if (!content_type.empty())
       fields.set(bhttp::field::content_type, beast::string_view(content_type.data(), content_type.size()));
     for (const auto& [name, value] : extra) fields.set(beast::string_view(name), value);
@@ -129,6 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   std::shared_ptr<Server::State> state_;
   std::string remote_;
+  std::string allowed_origin_;  // the current request's Origin when it is in cors_origins
   beast::flat_buffer buffer_;
   asio::steady_timer io_timer_;
   asio::steady_timer watch_done_;  // cancelled by the watcher when it ends: a one-shot signal
@@ -207,8 +213,19 @@ asio::awaitable<void> Connection::serve() {
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     Request request = to_request(message, remote_);
-    if (message.method() == bhttp::verb::options)
-      co_await send_preflight(request.headers);
+    auto origin = request.headers.find("origin");
+    const auto& allowed = state_->limits.cors_origins;
+    allowed_origin_.clear();
+    if (origin != request.headers.end() && std::find(allowed.begin(), allowed.end(), origin->second) != allowed.end())
+      allowed_origin_ = origin->second;
+    if (origin != request.headers.end() && allowed_origin_.empty())
+      co_await send_error(api::invalid_request("origin_not_allowed",
+                                               "requests from web pages are refused: origin '" +
+                                                   origin->second.substr(0, 200) +
+                                                   "' is not in this node's cors_origins",
+                                               {}, 403));
+    else if (message.method() == bhttp::verb::options)
+      co_await send_preflight();
     else
       co_await handle(request);
     if (!keep_alive_ || peer_gone_) break;
@@ -277,14 +294,13 @@ asio::awaitable<void> Connection::drain_and_close() {
   socket_.close(ec);
 }
 
-asio::awaitable<void> Connection::send_preflight(const std::map<std::string, std::string>& request_headers) {
+asio::awaitable<void> Connection::send_preflight() {
   started_ = true;
   bhttp::response<bhttp::empty_body> response{bhttp::status::no_content, version_};
   prepare_head(response.base(), {}, {});
   response.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
-  auto asked = request_headers.find("access-control-request-headers");
-  response.set(bhttp::field::access_control_allow_headers,
-               asked != request_headers.end() ? asked->second : "Content-Type, Authorization");
+  // The headers an OpenAI client sends; not an echo of whatever the page asks for.
+  response.set(bhttp::field::access_control_allow_headers, "Content-Type, Authorization, X-Request-Id");
   response.set(bhttp::field::access_control_max_age, "86400");
   response.keep_alive(keep_alive_);
   co_await write_message(response);

@@ -70,11 +70,16 @@ struct ServerLimits {
   std::size_t max_body_bytes = 1 << 20;      // larger bodies get 413 from the server itself
   std::chrono::seconds read_timeout{60};     // to receive a whole request; also idle keep-alive and each write
   std::size_t max_header_bytes = 16 * 1024;  // larger heads get 431
+  // Web origins whose pages may call this node (CORS). A request carrying any other Origin header
+  // (so sent by a browser on some page's behalf) is refused with 403: a node's API is private to
+  // the programs on its machine unless the operator names the sites that may use it.
+  std::vector<std::string> cors_origins;
 };
 
-// HTTP/1.1 server with keep-alive on one io_context. It answers OPTIONS (CORS preflight) with 204
-// itself, adds Access-Control-Allow-Origin: * to every response, turns unparsable requests into
-// 400, oversized bodies into 413, and handler exceptions into 500, all with OpenAI-shaped bodies.
+// HTTP/1.1 server with keep-alive on one io_context. It answers CORS preflights itself (204 for an
+// allowed origin, 403 otherwise), turns unparsable requests into 400, oversized bodies into 413,
+// requests from origins not allowed into 403 and handler exceptions into 500, all with
+// OpenAI-shaped bodies.
 class Server {
  public:
   Server(boost::asio::io_context& io, Handler handler, ServerLimits limits = {});

@@ -21,11 +21,13 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.worker_frames_per_s = static_cast<uint32_t>(r.integer("proxy.worker_frames_per_s", 20000, 0, 10'000'000));
   c.max_queued_bytes = static_cast<std::size_t>(r.integer("proxy.max_queued_bytes", 64 << 20, 64 << 10, 1LL << 32));
   c.write_timeout_ms = static_cast<uint32_t>(r.integer("proxy.write_timeout_ms", 30000, 100, 600'000));
+  c.cors_origins = r.strings("proxy.cors_origins", {});
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.routing = load_routing_config(r);
   c.billing = billing::read_billing_settings(r, file.string(), "proxy", !c.attestation.registry.endpoint.empty());
+  r.refuse_unknown_keys();
   return c;
 }
 

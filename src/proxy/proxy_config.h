@@ -1,6 +1,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "attest/policy/policy_config.h"
 #include "billing/billing_settings.h"
@@ -25,6 +26,7 @@ struct ProxyConfig {
   uint32_t worker_frames_per_s = 20000;     // a worker streams parts; still bounded
   std::size_t max_queued_bytes = 64 << 20;  // unsent bytes per connection before its peer is dropped
   uint32_t write_timeout_ms = 30000;        // a write stuck this long drops the peer
+  std::vector<std::string> cors_origins;    // web origins whose pages may call the HTTP API (none: no page may)
   std::filesystem::path state_dir;
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]

@@ -70,7 +70,8 @@ void ProxyNode::start() {
   client_listener_->listen(config_.client_listen);
 
   http_ = api::start_node_http(
-      io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_, nullptr);
+      io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_, nullptr,
+      http::ServerLimits{.cors_origins = config_.cors_origins});
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),
                identity.public_key_hex);

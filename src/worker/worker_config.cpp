@@ -23,6 +23,7 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("worker.max_tokens_limit", 32768, 1, 1 << 20));
   c.max_request_bytes = static_cast<std::size_t>(r.integer("worker.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.log_level = r.string("log.level", "info");
+  c.cors_origins = r.strings("worker.cors_origins", {});
   c.state_dir = r.path("tls.dir", "run/" + c.id);
 
   c.engine_kind = r.string("engine.kind", "embedded");
@@ -53,6 +54,7 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.engine_model_name = r.string("engine.model_name", c.model);
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.billing = billing::read_billing_settings(r, file.string(), "worker", !c.attestation.registry.endpoint.empty());
+  r.refuse_unknown_keys();
   return c;
 }
 

@@ -22,6 +22,7 @@ struct WorkerConfig {
   std::string log_level = "info";
   attest::AttestationSettings attestation;  // [attestation]
   billing::BillingSettings billing;         // [billing]
+  std::vector<std::string> cors_origins;    // web origins whose pages may call the HTTP API (none: no page may)
   std::filesystem::path state_dir;
 
   std::string engine_kind = "embedded";  // embedded | external

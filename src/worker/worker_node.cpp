@@ -13,6 +13,7 @@
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
+#include "http/admin_token.h"
 #include "http/http_client.h"
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
@@ -72,7 +73,12 @@ void WorkerNode::start() {
     dialers_.push_back(dialer);
   }
 
+  admin_token_ = std::make_unique<http::AdminToken>(config_.state_dir);
   auto admin = [this](const http::Request& req, http::Responder& res) -> asio::awaitable<void> {
+    if (req.path.rfind("/admin/", 0) == 0 && !admin_token_->admits(req)) {
+      co_await api::send_error(res, api::invalid_api_key(admin_token_->refusal()));
+      co_return;
+    }
     if (req.method == "POST" && (req.path == "/admin/enable" || req.path == "/admin/disable")) {
       set_admin_enabled(req.path == "/admin/enable");
       nlohmann::json state = {{"enabled", enabled()}, {"admin_enabled", admin_enabled_}};
@@ -106,7 +112,8 @@ void WorkerNode::start() {
     }
   };
   http_ = api::start_node_http(
-      io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin);
+      io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin,
+      http::ServerLimits{.cors_origins = config_.cors_origins});
   schedule_health_check();
   spdlog::info("worker {} up: model={} coefficient={} max_concurrent={} engine={} http={} key={}", config_.id,
                config_.model, coefficient_, config_.max_concurrent, config_.engine_url, config_.http.to_string(),

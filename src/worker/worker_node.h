@@ -13,8 +13,9 @@
 #include "worker/worker_config.h"
 
 namespace chrysalis::http {
+class AdminToken;
 class Server;
-}
+}  // namespace chrysalis::http
 
 namespace chrysalis::attest {
 class NodeAttestation;
@@ -59,6 +60,7 @@ class WorkerNode {
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<WorkerBilling> billing_;
   std::unique_ptr<http::Server> http_;
+  std::unique_ptr<http::AdminToken> admin_token_;
   boost::asio::steady_timer health_timer_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)
   uint32_t coefficient_;

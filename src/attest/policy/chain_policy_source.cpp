@@ -73,6 +73,7 @@ void ChainPolicySource::adopt(ton::contracts::RootRegistry registry) {
   policy->allowed_proxy_images = hex_set(registry.proxy_image_hashes);
   policy->allowed_worker_images = hex_set(registry.worker_image_hashes);
   policy->allowed_models = hex_set(registry.model_hashes);
+  policy->empty_lists_refuse = true;
   if (!registry_ || registry_->version != registry.version)
     spdlog::info("registry: root {} version {}: {} proxy images, {} worker images, {} models, {} proxies",
                  settings_.root, registry.version, registry.proxy_image_hashes.size(),

@@ -16,7 +16,10 @@ struct Policy {
   TrustAnchors anchors = TrustAnchors::none();  // roots a quote's PCK chain may end at
   std::vector<std::string> trust_labels;        // "intel", "dev:<root sha256>": for logs and measurement
   bool allow_none = false;                      // accept peers without a quote (unit tests only)
-  std::set<std::string> allowed_proxy_images;   // SHA-256 image hashes (tdx-quotes.md rule)
+  // Registry mode: an empty allow-list admits nobody (fail closed). Local lists stay permissive
+  // when empty, for development, with a warning at start.
+  bool empty_lists_refuse = false;
+  std::set<std::string> allowed_proxy_images;  // SHA-256 image hashes (tdx-quotes.md rule)
   std::set<std::string> allowed_worker_images;
   std::set<std::string> allowed_models;                  // worker model hashes (SHA-256)
   std::set<std::string> allowed_mrtd;                    // 96 hex

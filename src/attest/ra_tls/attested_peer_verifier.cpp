@@ -103,6 +103,8 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
     identity.tcb_status = v.tcb_status;
     identity.evidence = "tdx-quote";
     const auto& images = allowed_images_for(*policy, expected_role_);
+    if (images.empty() && policy->empty_lists_refuse)
+      return fail(reason, "image_hash", "the registry allows no " + expected_role_ + " image");
     if (!images.empty() && !images.count(identity.image_hash))
       return fail(reason, "image_hash",
                   expected_role_ + " image hash " + identity.image_hash + " is not in the allow-list");
@@ -110,6 +112,8 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
   }
   if (expected_role_ == "worker") {
     if (claims->model_hash.empty()) return fail(reason, "model_hash", "worker claims no model hash");
+    if (policy->allowed_models.empty() && policy->empty_lists_refuse)
+      return fail(reason, "model_hash", "the registry allows no model");
     if (!policy->allowed_models.empty() && !policy->allowed_models.count(claims->model_hash))
       return fail(reason, "model_hash", "model hash " + claims->model_hash + " is not in the allow-list");
   }

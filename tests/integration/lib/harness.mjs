@@ -120,8 +120,8 @@ export async function waitFor(probe, {timeoutMs = 30_000, intervalMs = 100, what
 
 // ---------------------------------------------------------------- HTTP helpers
 
-export async function getJson(url, {timeoutMs = 5000} = {}) {
-    const res = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)});
+export async function getJson(url, {timeoutMs = 5000, headers = {}} = {}) {
+    const res = await fetch(url, {headers, signal: AbortSignal.timeout(timeoutMs)});
     const text = await res.text();
     return {status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null};
 }
@@ -255,6 +255,12 @@ class Node {
 
     get url() {
         return `http://127.0.0.1:${this.httpPort}`;
+    }
+
+    // The operator's token for /admin (written 0600 by the node into its state dir at first start).
+    get adminHeaders() {
+        const token = fs.readFileSync(path.join(this.cluster.dir, this.name, "admin.token"), "utf8").trim();
+        return {Authorization: `Bearer ${token}`};
     }
 
     logs(bytes) {
@@ -503,7 +509,7 @@ export class Cluster {
     }
 
     async startClient({id, proxies, apiKeys = [], maxBodyBytes = 1 << 20, defaultMaxTokens = 1000, maxTokensLimit = 32768,
-        requestTimeoutS = 60, logLevel = "info", attestation = {}, registry = {}, billing = null} = {}) {
+        requestTimeoutS = 60, logLevel = "info", attestation = {}, registry = {}, billing = null, settings = {}} = {}) {
         id ??= `client-${++this.counter}`;
         const ports = {httpPort: await freePort()};
         const config = this.write(`${id}.toml`, [
@@ -516,6 +522,7 @@ export class Cluster {
             `default_max_tokens = ${defaultMaxTokens}`,
             `max_tokens_limit = ${maxTokensLimit}`,
             `request_timeout_s = ${requestTimeoutS}`,
+            ...Object.entries(settings).map(([k, v]) => `${k} = ${toml(v)}`),  // more [client] keys
             "[tls]",
             `dir = ${toml(path.join(this.dir, id))}`,
             "[log]",

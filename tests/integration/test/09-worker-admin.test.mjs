@@ -22,7 +22,7 @@ after(async () => {
 });
 
 async function admin(worker, path) {
-    const res = await fetch(`${worker.url}${path}`, {method: "POST"});
+    const res = await fetch(`${worker.url}${path}`, {method: "POST", headers: worker.adminHeaders});
     return {status: res.status, body: await res.json()};
 }
 
@@ -120,11 +120,14 @@ test("coefficient changes: /v1/models price range, routing and max_coefficient",
 
 test("bad admin input gets 400 and changes nothing", async () => {
     for (const q of ["", "?value=", "?value=abc", "?value=-5", "?value=12x", "?value=1000000000"]) {
-        const res = await fetch(`${w1.url}/admin/coefficient${q}`, {method: "POST"});
+        const res = await fetch(`${w1.url}/admin/coefficient${q}`, {method: "POST", headers: w1.adminHeaders});
         const text = await res.text();
         expectOpenAiError(assert, {status: res.status, text, body: JSON.parse(text)}, 400);
     }
     assert.equal((await w1.stats()).coefficient, 1000);
-    const res = await fetch(`${w1.url}/admin/nothing`, {method: "POST"});
+    const res = await fetch(`${w1.url}/admin/nothing`, {method: "POST", headers: w1.adminHeaders});
     assert.equal(res.status, 404);
+    const anonymous = await fetch(`${w1.url}/admin/disable`, {method: "POST"});
+    assert.equal(anonymous.status, 401, "no admin action without the token");
+    assert.equal((await w1.stats()).enabled, true);
 });

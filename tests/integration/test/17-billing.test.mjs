@@ -140,7 +140,7 @@ test("many requests (streamed, whole, cancelled, failing at the worker): chain, 
     const ws = (await worker.stats()).billing.proxies[0];
     assert.equal(ws.claimed_tokens, Number(earned));
     assert.equal(ws.unclaimed_nano, "0");
-    const claim = await postJson(`${worker.url}/admin/claim`, "");  // on command: nothing is left to claim
+    const claim = await postJson(`${worker.url}/admin/claim`, "", {headers: worker.adminHeaders});  // on command: nothing is left to claim
     assert.equal(claim.status, 200, claim.text);
     assert.deepEqual(claim.body.claims, []);
     assert.equal(claim.body.billing.proxies[0].claimed_tokens, Number(earned));
@@ -193,19 +193,19 @@ test("owner actions on the client contract: bad input is refused and moves nothi
         ["/admin/withdraw?amount=", "invalid_amount"],
         ["/admin/topup?amount=1&proxy=" + "ab".repeat(32), "billing_refused"],  // no such proxy
     ]) {
-        const r = await postJson(`${client.url}${pathAndQuery}`, "");
+        const r = await postJson(`${client.url}${pathAndQuery}`, "", {headers: client.adminHeaders});
         assert.equal(r.status, 400, `${pathAndQuery}: ${r.text}`);
         assert.equal(r.body.error.code, code, pathAndQuery);
     }
     assert.equal(walletBalance(), before, "nothing was sent");
     const b0 = BigInt((await status()).balance_nano);
-    const up = await postJson(`${client.url}/admin/topup?amount=0.5`, "");
+    const up = await postJson(`${client.url}/admin/topup?amount=0.5`, "", {headers: client.adminHeaders});
     assert.equal(up.status, 200, up.text);
     assert.equal(BigInt(up.body.accounts[0].balance_nano), b0 + NANO / 2n);
-    const down = await postJson(`${client.url}/admin/withdraw?amount=0.25`, "");
+    const down = await postJson(`${client.url}/admin/withdraw?amount=0.25`, "", {headers: client.adminHeaders});
     assert.equal(down.status, 200, down.text);
     assert.equal(BigInt(down.body.accounts[0].balance_nano), b0 + NANO / 4n);
-    const get = await getJson(`${client.url}/admin/billing`);
+    const get = await getJson(`${client.url}/admin/billing`, {headers: client.adminHeaders});
     assert.equal(get.status, 200);
     assert.equal(get.body.accounts[0].contract, down.body.accounts[0].contract);
 });

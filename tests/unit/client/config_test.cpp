@@ -25,6 +25,14 @@ std::string error_of(const std::string& text) {
   return "";
 }
 
+TEST(ClientConfig, AMisspeltKeyIsAnErrorNamingFileAndKey) {
+  EXPECT_EQ(error_of("[client]\napi_keyz = [\"k\"]\n"),
+            "client.toml: unknown key 'client.api_keyz' (misspelt, or not a setting of this node)");
+  EXPECT_NE(error_of("[attestation]\nallowed_proxy_imagez = []\n").find("'attestation.allowed_proxy_imagez'"),
+            std::string::npos);
+  EXPECT_EQ(error_of("[client]\napi_keys = [\"k\"]\n[tls]\ndir = \"x\"\n"), "");
+}
+
 TEST(ClientConfig, EmptyFileGivesTheDefaults) {
   auto c = read("");
   EXPECT_EQ(c.id, "client");

@@ -119,7 +119,7 @@ TEST_F(HttpTest, StreamedChunksArriveOneByOne) {
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(head.headers["content-type"], "text/event-stream");
     EXPECT_EQ(head.headers["transfer-encoding"], "chunked");
-    EXPECT_EQ(head.headers["access-control-allow-origin"], "*");
+    EXPECT_EQ(head.headers.count("access-control-allow-origin"), 0u) << "no CORS unless an origin is allowed";
     EXPECT_EQ(head.headers["x-test"], "yes");
     EXPECT_EQ(body, "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n");
     EXPECT_EQ(result.body_bytes, body.size());
@@ -179,22 +179,36 @@ TEST_F(HttpTest, HandlerExceptionBecomes500AndTheServerLivesOn) {
   });
 }
 
-TEST_F(HttpTest, OptionsIsACorsPreflightAnsweredByTheServer) {
+TEST_F(HttpTest, OptionsIsACorsPreflightAnsweredByTheServerForAllowedOriginsOnly) {
   bool handler_called = false;
-  start([&](const Request&, Responder& responder) -> asio::awaitable<void> {
-    handler_called = true;
-    co_await responder.send(200, "text/plain", "no");
-  });
+  start(
+      [&](const Request&, Responder& responder) -> asio::awaitable<void> {
+        handler_called = true;
+        co_await responder.send(200, "text/plain", "no");
+      },
+      ServerLimits{.cors_origins = {"https://app.example"}});
   run([&]() -> asio::awaitable<void> {
     ClientRequest request;
     request.method = "OPTIONS";
     request.url = base() + "/v1/chat/completions";
     request.timeout = 2s;
+    request.headers = {{"Origin", "https://app.example"}, {"Access-Control-Request-Headers", "x-evil"}};
     auto response = co_await http_fetch(co_await asio::this_coro::executor, request);
     EXPECT_EQ(response.status, 204);
-    EXPECT_EQ(response.headers["access-control-allow-origin"], "*");
+    EXPECT_EQ(response.headers["access-control-allow-origin"], "https://app.example");
     EXPECT_NE(response.headers["access-control-allow-methods"].find("POST"), std::string::npos);
     EXPECT_NE(response.headers["access-control-allow-headers"].find("Authorization"), std::string::npos);
+    EXPECT_EQ(response.headers["access-control-allow-headers"].find("x-evil"), std::string::npos) << "never echoed";
+
+    request.headers = {{"Origin", "https://evil.example"}};
+    response = co_await http_fetch(co_await asio::this_coro::executor, request);
+    EXPECT_EQ(response.status, 403);
+    EXPECT_EQ(response.headers.count("access-control-allow-origin"), 0u);
+    EXPECT_NE(response.body.find("origin_not_allowed"), std::string::npos) << response.body;
+
+    request.method = "POST";  // a "simple" request a page can send without any preflight
+    response = co_await http_fetch(co_await asio::this_coro::executor, request);
+    EXPECT_EQ(response.status, 403);
   });
   EXPECT_FALSE(handler_called);
 }

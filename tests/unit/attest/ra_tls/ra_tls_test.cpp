@@ -115,6 +115,20 @@ TEST(AttestRaTls, WrongRoleAndOtherModelAreRefused) {
   EXPECT_NE(f.refusal(f.issue("worker", "").cert_pem, "worker").find("'model_hash'"), std::string::npos);
 }
 
+TEST(AttestRaTls, EmptyRegistryListsAdmitNobody) {
+  RaTlsFixture f;
+  auto worker = f.issue("worker", kModelA);
+  EXPECT_EQ(f.refusal(worker.cert_pem, "worker"), "") << "local lists: empty still means any (development)";
+  Policy registry = f.policy;
+  registry.empty_lists_refuse = true;
+  EXPECT_NE(f.refusal(worker.cert_pem, "worker", registry).find("the registry allows no worker image"),
+            std::string::npos);
+  registry.allowed_worker_images = {f.image_of("worker")};
+  EXPECT_NE(f.refusal(worker.cert_pem, "worker", registry).find("the registry allows no model"), std::string::npos);
+  registry.allowed_models = {kModelA};
+  EXPECT_EQ(f.refusal(worker.cert_pem, "worker", registry), "");
+}
+
 TEST(AttestRaTls, ExpiredAndTooOldCertificatesAreRefused) {
   RaTlsFixture f;
   auto proxy = f.issue("proxy", "", 1);
