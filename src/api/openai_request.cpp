@@ -268,6 +268,9 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
     body = json::parse(text);
   } catch (const json::parse_error& e) {
     reject("invalid_json", "request body is not valid JSON (error at byte " + std::to_string(e.byte) + ")", "");
+  } catch (const json::out_of_range&) {
+    // A number beyond a double (1e400) is out_of_range to nlohmann, not a parse_error.
+    reject("invalid_json", "request body is not valid JSON (a number is out of range)", "");
   }
   if (!body.is_object())
     reject("invalid_json", std::string("request body must be a JSON object, got ") + type_name(body), "");
