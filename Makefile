@@ -74,10 +74,11 @@ ton-devnet-test: build node
 integration: build node
 	cd tests/integration && npm test
 
-# The TDX quote parser under libFuzzer (clang, ASan, UBSan) for a bounded time; tests/fuzz/run.sh
-# configures and builds build-fuzz (CMake, clang, -DCHRYSALIS_FUZZ=ON) itself.
+# Every parser that takes bytes from a peer under libFuzzer (clang, ASan, UBSan), 15 s per target
+# (tests/fuzz/README.md); tests/fuzz/run.sh configures and builds build-fuzz (CMake, clang,
+# -DCHRYSALIS_FUZZ=ON) itself.
 fuzz: deps
-	JOBS=$(JOBS) bash tests/fuzz/run.sh 30
+	JOBS=$(JOBS) bash tests/fuzz/run.sh 15
 
 test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration fuzz
 
