@@ -5,7 +5,7 @@ NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz bench format tidy clean
+.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration fuzz fuzz-long bench format tidy clean
 
 all: build
 
@@ -79,6 +79,10 @@ integration: build node
 # -DCHRYSALIS_FUZZ=ON) itself.
 fuzz: deps
 	JOBS=$(JOBS) bash tests/fuzz/run.sh 15
+
+# Each fuzz target for 10 million executions, one at a time (hours); writes bench/results/fuzz.md.
+fuzz-long: deps
+	JOBS=$(JOBS) bash tests/fuzz/long.sh
 
 test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration fuzz
 
