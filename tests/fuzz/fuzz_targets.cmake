@@ -68,14 +68,14 @@ fuzz_sources(FUZZ_BOC_SOURCES boc cell encoding address hex contract_signed ed25
 chrysalis_fuzz_target(boc_fuzz MAX_LEN 4096 SOURCES ${FUZZ_BOC_SOURCES} LIBS OpenSSL::Crypto)
 
 fuzz_sources(FUZZ_SSE_SOURCES sse_parser usage_meter stream_shaper)
-chrysalis_fuzz_target(sse_fuzz MAX_LEN 4096 SOURCES ${FUZZ_SSE_SOURCES} LIBS nlohmann_json::nlohmann_json)
+chrysalis_fuzz_target(sse_fuzz MAX_LEN 2048 SOURCES ${FUZZ_SSE_SOURCES} LIBS nlohmann_json::nlohmann_json)
 
 fuzz_sources(FUZZ_HTTP_SOURCES server_request url hex openai_error)
 chrysalis_fuzz_target(http_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_HTTP_SOURCES}
                       LIBS Boost::headers nlohmann_json::nlohmann_json)
 
 fuzz_sources(FUZZ_OPENAI_SOURCES openai_request openai_error usage_meter)
-chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 8192 SOURCES ${FUZZ_OPENAI_SOURCES}
+chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_OPENAI_SOURCES}
                       LIBS nlohmann_json::nlohmann_json)
 
 # toml++ is the system library, as in the main build: our reader and loaders are instrumented, the
