@@ -5,7 +5,7 @@ NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 
-.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz bench format tidy clean
+.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench format tidy clean
 
 all: build
 
@@ -74,10 +74,15 @@ ton-devnet-test: build node
 integration: build node
 	cd tests/integration && npm test
 
-# The TDX quote parser under libFuzzer (clang, ASan, UBSan) for a bounded time; tests/fuzz/run.sh
-# configures and builds build-fuzz (CMake, clang, -DCHRYSALIS_FUZZ=ON) itself.
+# Every parser that takes bytes from a peer under libFuzzer (clang, ASan, UBSan), 15 s per target
+# (tests/fuzz/README.md); tests/fuzz/run.sh configures and builds build-fuzz (CMake, clang,
+# -DCHRYSALIS_FUZZ=ON) itself.
 fuzz: deps
-	JOBS=$(JOBS) bash tests/fuzz/run.sh 30
+	JOBS=$(JOBS) bash tests/fuzz/run.sh 15
+
+# Each fuzz target for 10 million executions, one at a time (hours); writes bench/results/fuzz.md.
+fuzz-long: deps
+	JOBS=$(JOBS) bash tests/fuzz/long.sh
 
 test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz
 

@@ -18,7 +18,9 @@ struct ApiError {
 
   // {"error":{"message","type","code","param"}}
   nlohmann::json to_json() const;
-  std::string body() const { return to_json().dump(); }
+  // Messages quote what the peer sent (a path, a cut-off value) and need not be valid UTF-8: such
+  // bytes become U+FFFD instead of making dump() throw.
+  std::string body() const { return to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
   // The same object as one SSE event ("data: {...}\n\n"), for failures after streaming began.
   std::string sse_event() const;
 };

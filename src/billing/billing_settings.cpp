@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "common/toml_reader.h"
-#include "ton/wallet/wallet_sender.h"
+#include "ton/wallet/ton_amount.h"
 
 namespace chrysalis::billing {
 

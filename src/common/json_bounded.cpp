@@ -41,7 +41,11 @@ BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits) 
     out.value = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     out.error = "is not valid JSON (error at byte " + std::to_string(e.byte) + ")";
+  } catch (const nlohmann::json::exception&) {
+    // A number beyond a double (1e400) is out_of_range to nlohmann, not a parse_error.
+    out.error = "is not valid JSON (a number is out of range)";
   }
+  if (!out.ok()) out.value = nlohmann::json(nlohmann::json::value_t::discarded);
   return out;
 }
 

@@ -1,7 +1,6 @@
 #include "http/http_server.h"
 
 #include <algorithm>
-#include "http/beast_text.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -21,7 +20,6 @@
 #include <unordered_set>
 
 #include "api/openai_error.h"
-#include "common/url.h"
 
 namespace chrysalis::http {
 
@@ -155,24 +153,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 namespace {
 
-Request to_request(bhttp::request<bhttp::string_body>& message, const std::string& remote) {
-  Request request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  std::string_view target = request.target;
-  auto question = target.find('?');
-  request.path = percent_decode(target.substr(0, question), false);
-  if (question != std::string_view::npos) request.query = parse_query(target.substr(question + 1));
-  for (const auto& field : message) {
-    auto name = lower(to_std(field.name_string()));
-    auto [it, inserted] = request.headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
-  }
-  request.body = std::move(message.body());
-  request.remote = remote;
-  return request;
-}
-
 bool is_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
@@ -185,9 +165,8 @@ bool bodiless(int status) { return status < 200 || status == 204 || status == 30
 
 asio::awaitable<void> Connection::serve() {
   while (!closed_) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(state_->limits.max_header_bytes));
-    parser.body_limit(state_->limits.max_body_bytes);
+    RequestParser parser;
+    limit_request_parser(parser, state_->limits);
     error_code ec;
     started_ = streaming_ = stream_ended_ = peer_gone_ = false;
     version_ = 11;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/server_request.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -21,16 +23,6 @@ class io_context;
 namespace chrysalis::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct Request {
-  std::string method;                          // "GET", "POST", ...
-  std::string target;                          // as sent: "/v1/models?x=1"
-  std::string path;                            // target without the query, percent-decoded
-  std::map<std::string, std::string> query;    // decoded query parameters
-  std::map<std::string, std::string> headers;  // lower-case names; repeated headers joined with ", "
-  std::string body;
-  std::string remote;  // "ip:port" of the peer
-};
 
 namespace detail {
 class Connection;
@@ -65,16 +57,6 @@ class Responder {
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(const Request&, Responder&)>;
-
-struct ServerLimits {
-  std::size_t max_body_bytes = 1 << 20;      // larger bodies get 413 from the server itself
-  std::chrono::seconds read_timeout{60};     // to receive a whole request; also idle keep-alive and each write
-  std::size_t max_header_bytes = 16 * 1024;  // larger heads get 431
-  // Web origins whose pages may call this node (CORS). A request carrying any other Origin header
-  // (so sent by a browser on some page's behalf) is refused with 403: a node's API is private to
-  // the programs on its machine unless the operator names the sites that may use it.
-  std::vector<std::string> cors_origins;
-};
 
 // HTTP/1.1 server with keep-alive on one io_context. It answers CORS preflights itself (204 for an
 // allowed origin, 403 otherwise), turns unparsable requests into 400, oversized bodies into 413,

@@ -81,12 +81,24 @@ void SseParser::process_line(std::string_view line, std::vector<SseEvent>& out) 
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
   if (field != "data") return;  // event, id, retry and unknown fields do not matter to us
+  if (event_too_large_) return;
+  if (data_.size() + value.size() + 1 > kMaxEventBytes) {
+    event_too_large_ = true;
+    data_.clear();
+    has_data_ = false;
+    return;
+  }
   if (has_data_) data_ += '\n';
   data_.append(value);
   has_data_ = true;
 }
 
 void SseParser::dispatch(std::vector<SseEvent>& out) {
+  if (event_too_large_) {
+    event_too_large_ = false;
+    ++dropped_events_;
+    return;
+  }
   if (!has_data_) return;
   SseEvent event;
   event.done = trim_spaces(data_) == "[DONE]";

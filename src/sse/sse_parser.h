@@ -21,12 +21,16 @@ class SseParser {
  public:
   // Lines longer than this are dropped (and counted) so a broken engine cannot exhaust memory.
   static constexpr std::size_t kMaxLineBytes = 16 * 1024 * 1024;
+  // The same for an event's data lines together: data lines that never meet the blank line ending
+  // their event would otherwise pile up. Such an event is dropped (and counted) when it ends.
+  static constexpr std::size_t kMaxEventBytes = kMaxLineBytes;
 
   void feed(std::string_view bytes, std::vector<SseEvent>& out);
   // End of stream: interprets an unterminated last line and dispatches a pending event.
   void finish(std::vector<SseEvent>& out);
 
   std::size_t dropped_lines() const { return dropped_lines_; }
+  std::size_t dropped_events() const { return dropped_events_; }
 
  private:
   void process_line(std::string_view line, std::vector<SseEvent>& out);
@@ -37,7 +41,9 @@ class SseParser {
   bool has_data_ = false;  // a data field was seen since the last dispatch
   bool skip_lf_ = false;   // last line ended with CR: a following LF belongs to it
   bool line_too_long_ = false;
+  bool event_too_large_ = false;  // data lines went past kMaxEventBytes: dropped when the event ends
   std::size_t dropped_lines_ = 0;
+  std::size_t dropped_events_ = 0;
 };
 
 }  // namespace chrysalis::sse

@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Builds the TDX quote parser fuzz target (CMake target quote_parser_fuzz: clang++, libFuzzer +
-# AddressSanitizer + UBSan, only the sources it needs) in its own build dir, then runs it for a
-# bounded time with the real sample quotes as seed corpus. Usage: tests/fuzz/run.sh [seconds=30].
-# Needs clang (Debian: clang-14, which ships libclang_rt.fuzzer) and libssl-dev, nlohmann-json3-dev.
+# Builds every libFuzzer target (tests/fuzz/fuzz_targets.cmake: clang, libFuzzer + ASan + UBSan, each
+# from only the sources it needs) in build-fuzz, then runs each for a bounded time, one after another,
+# seeded with its corpus under tests/fuzz/corpus/<target>/. Fails when any target crashes, and prints
+# where the reproducer is. Usage: tests/fuzz/run.sh [seconds per target=15] [target...].
 set -euo pipefail
-SECONDS_TO_RUN="${1:-30}"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-OUT="${FUZZ_OUT:-$ROOT/build-fuzz}"
-CC_FUZZ="${FUZZ_CC:-clang}"
-CXX="${FUZZ_CXX:-clang++}"
-command -v "$CXX" >/dev/null || { echo "fuzz: $CXX not found (apt-get install clang)" >&2; exit 2; }
-mkdir -p "$OUT/corpus" "$OUT/artifacts"
-cp "$ROOT"/tests/data/tdx/*.dat "$OUT/corpus/"
+SECONDS_PER_TARGET="${1:-15}"
+shift || true
+# shellcheck source=tests/fuzz/lib.sh
+source "$(dirname "$0")/lib.sh"
+build_fuzz_targets
 
-if ! grep -qs '^CHRYSALIS_FUZZ:BOOL=ON' "$OUT/CMakeCache.txt"; then
-  CC="$CC_FUZZ" CXX="$CXX" cmake -S "$ROOT" -B "$OUT" -G Ninja -DCHRYSALIS_FUZZ=ON >/dev/null
+failed=()
+while read -r name max_len seeds; do
+  work="$OUT/work/$name"
+  # What libFuzzer adds goes to the build dir: the committed seed dirs are only read.
+  mkdir -p "$work/corpus" "$work/artifacts"
+  log="$work/run.log"
+  # shellcheck disable=SC2086  # the seed dirs are separate arguments
+  if "$OUT/$name" -max_total_time="$SECONDS_PER_TARGET" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus" $seeds >"$log" 2>&1; then
+    printf 'fuzz: %-20s ok   %9s runs %7s exec/s  cov %-5s ft %-6s corpus %s\n' "$name" \
+      "$(final_stat "$log" number_of_executed_units)" "$(final_stat "$log" average_exec_per_sec)" \
+      "$(status_field "$log" cov)" "$(status_field "$log" ft)" "$(status_field "$log" corp)"
+  else
+    report_crash "$name" "$log"
+    failed+=("$name")
+  fi
+done < <(manifest_lines "$@")
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: crashes in: ${failed[*]}" >&2
+  exit 1
 fi
-ninja -C "$OUT" -j "${JOBS:-$(nproc)}" quote_parser_fuzz
-BIN="$OUT/quote_parser_fuzz"
-echo "fuzz: running for ${SECONDS_TO_RUN}s"
-# The seed corpus is copied, so new inputs libFuzzer keeps never touch tests/data.
-"$BIN" -max_total_time="$SECONDS_TO_RUN" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$OUT/artifacts/" -print_final_stats=1 "$OUT/corpus" 2>&1 | tail -20
-echo "fuzz: no crash in ${SECONDS_TO_RUN}s"
+echo "fuzz: no crash, ${SECONDS_PER_TARGET}s per target"

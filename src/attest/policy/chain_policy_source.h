@@ -13,17 +13,10 @@
 #include <string>
 
 #include "attest/policy/policy.h"
+#include "attest/policy/registry_settings.h"
 #include "ton/contracts/root_registry.h"
 
 namespace chrysalis::attest {
-
-struct RegistrySettings {
-  std::string endpoint;  // toncenter v2 API of the network (devnet or public)
-  std::string root;      // root contract address, any text form
-  std::string api_key;
-  int64_t refresh_s = 30;
-  int64_t max_age_s = 300;  // older than this (or never read): refuse to serve
-};
 
 class ChainPolicySource : public PolicySource, public std::enable_shared_from_this<ChainPolicySource> {
  public:

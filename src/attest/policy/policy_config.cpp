@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/toml_reader.h"
+#include "ton/cells/address.h"
 
 namespace chrysalis::attest {
 namespace {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "attest/policy/chain_policy_source.h"
 #include "attest/policy/policy.h"
+#include "attest/policy/registry_settings.h"
 
 namespace chrysalis {
 class TomlReader;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ton/toncenter/toncenter_client.h"
+#include "ton/wallet/ton_amount.h"
 #include "ton/wallet/wallet_v4r2.h"
 
 namespace chrysalis::ton {
@@ -22,10 +23,5 @@ boost::asio::awaitable<Transaction> send_and_wait(ToncenterClient& client, const
 // An internal message from a wallet, bounceable so that a refused one comes back.
 WalletOutMessage bounceable_message(const Address& to, uint64_t value, CellRef body,
                                     std::optional<StateInit> init = std::nullopt);
-
-// "1.5" TON → 1 500 000 000 nanoTON. Refuses (std::invalid_argument naming `what`) negative, zero
-// (unless allow_zero), more than 9 decimals, non-numbers and amounts past 2^64.
-uint64_t parse_ton_amount(const std::string& text, const std::string& what, bool allow_zero = false);
-std::string format_ton(uint64_t nano);  // 1500000000 → "1.5"
 
 }  // namespace chrysalis::ton

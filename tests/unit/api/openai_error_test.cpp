@@ -54,4 +54,14 @@ TEST(OpenAiError, SseEventCarriesTheSameObject) {
   EXPECT_EQ(nlohmann::json::parse(event.substr(6)), error.to_json());
 }
 
+TEST(OpenAiError, BodyOfAMessageThatIsNotUtf8CanStillBeSent) {
+  // A raw request target may hold any byte; the 404 quotes it (found by tests/fuzz/http_request_fuzz).
+  auto error = unknown_endpoint("GET", "/v1/\xe6x\xff");
+  std::string body;
+  ASSERT_NO_THROW(body = error.body());
+  auto message = nlohmann::json::parse(body)["error"]["message"].get<std::string>();
+  EXPECT_NE(message.find("/v1/\xef\xbf\xbdx\xef\xbf\xbd"), std::string::npos) << message;  // U+FFFD each
+  EXPECT_NO_THROW(error.sse_event());
+}
+
 }  // namespace

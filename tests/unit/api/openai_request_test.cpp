@@ -266,4 +266,28 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   EXPECT_FALSE(request.body.contains("tool_choice"));
 }
 
+TEST(OpenAiRequest, AnErrorQuotingACutOffValueHasASendableBody) {
+  // The message quotes the first 37 bytes of the value's JSON text; here they end inside an 'é'.
+  std::string role = "a";
+  for (int i = 0; i < 20; ++i) role += "\xc3\xa9";
+  json body = chat_body();
+  body["messages"][0]["role"] = role;
+  ApiError error = expect_error(kChat, body);
+  EXPECT_EQ(error.code, "invalid_value");
+  std::string sent;
+  ASSERT_NO_THROW(sent = error.body());
+  EXPECT_TRUE(json::accept(sent));
+}
+
+TEST(OpenAiRequest, ANumberBeyondADoubleIsInvalidJsonNotAnException) {
+  // nlohmann throws out_of_range, not parse_error, for it (found by tests/fuzz/openai_request_fuzz).
+  for (std::string_view number : {"1e400", "-1e400", "16.88e8888"}) {
+    std::string body =
+        R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":)" + std::string(number) + "}";
+    ApiError error = expect_error(kChat, std::string_view(body));
+    EXPECT_EQ(error.status, 400) << number;
+    EXPECT_EQ(error.code, "invalid_json") << number;
+  }
+}
+
 }  // namespace

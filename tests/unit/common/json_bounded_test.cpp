@@ -30,6 +30,13 @@ TEST(JsonBounded, RefusesOversizedTextAndNamesSize) {
   EXPECT_NE(big.error.find("is 2001 bytes; the limit is 1000"), std::string::npos) << big.error;
 }
 
+TEST(JsonBounded, ANumberBeyondADoubleIsInvalidNotAnException) {
+  auto huge = parse_json_bounded(R"({"a":1e400})");
+  EXPECT_FALSE(huge.ok());
+  EXPECT_NE(huge.error.find("out of range"), std::string::npos) << huge.error;
+  EXPECT_TRUE(huge.value.is_discarded());
+}
+
 TEST(JsonBounded, ReportsWhereParsingFailed) {
   auto bad = parse_json_bounded(R"({"a":})");
   EXPECT_FALSE(bad.ok());

@@ -131,4 +131,26 @@ TEST(SseParser, NewlineDelimitedJsonLinesAreEventsToo) {
   }
 }
 
+TEST(SseParser, DataLinesPastTheEventBoundAreDroppedNotKept) {
+  // Each line is short, but an event that never ends would hold them all.
+  SseParser parser;
+  std::vector<SseEvent> events;
+  const std::string line = "data: " + std::string(1 << 20, 'x') + "\n";
+  for (std::size_t total = 0; total <= SseParser::kMaxEventBytes; total += line.size()) parser.feed(line, events);
+  parser.feed("\ndata: next\n\n", events);
+  EXPECT_EQ(data_of(events), (std::vector<std::string>{"next"}));
+  EXPECT_EQ(parser.dropped_events(), 1u);
+  EXPECT_EQ(parser.dropped_lines(), 0u);
+}
+
+TEST(SseParser, AnOversizedEventStillEndingAtTheStreamEndIsCounted) {
+  SseParser parser;
+  std::vector<SseEvent> events;
+  const std::string line = "data: " + std::string(1 << 20, 'y') + "\n";
+  for (std::size_t total = 0; total <= SseParser::kMaxEventBytes; total += line.size()) parser.feed(line, events);
+  parser.finish(events);
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(parser.dropped_events(), 1u);
+}
+
 }  // namespace
