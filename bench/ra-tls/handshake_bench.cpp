@@ -93,11 +93,13 @@ nlohmann::json run_handshake_bench(const std::filesystem::path& dev_ca_dir, int 
   Policy policy;
   apply_trust_entries(policy, {"dev:" + dev_ca_dir.string()});
   auto source = std::make_shared<StaticPolicySource>(policy);
-  auto proxy_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, measured_config("proxy", policy)),
-                                {"proxy", "bench-proxy", "", 1, ""})
+  auto proxy_config = measure_config("proxy", policy);
+  auto worker_config = measure_config("worker", policy);
+  auto proxy_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, proxy_config),
+                                {"proxy", "bench-proxy", "", 1, "", proxy_config.canonical()})
                       .issue();
-  auto worker_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, measured_config("worker", policy)),
-                                 {"worker", "bench-worker", model_hash_of_name("bench"), 1, ""})
+  auto worker_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, worker_config),
+                                 {"worker", "bench-worker", model_hash_of_name("bench"), 1, "", worker_config.canonical()})
                        .issue();
   auto ra_pair = [&](std::size_t cache_capacity) {
     auto cache = std::make_shared<PeerQuoteCache>(cache_capacity);

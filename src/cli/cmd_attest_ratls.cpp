@@ -14,10 +14,14 @@
 #include "attest/ra_tls/claims.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
+#include "attest/ra_tls/measured_config.h"
+#include "attest/quote/tdx_quote.h"
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "attest/ra_tls/ra_tls_identity.h"
 #include "cli/commands.h"
+#include "common/json_bounded.h"
 #include "common/toml_reader.h"
+#include "common/url.h"
 #include "ra-tls/handshake_bench.h"
 
 namespace chrysalis::cli {
@@ -42,13 +46,20 @@ std::string read_binary(const fs::path& file) {
   return ss.str();
 }
 
+// A certificate's reported configuration: JSON from whoever made the certificate, so bounded.
+nlohmann::json config_json(const std::string& text) {
+  auto parsed = parse_json_bounded(text, {.max_bytes = attest::kMaxClaimsBytes, .max_depth = 8});
+  return parsed.ok() ? parsed.value : nlohmann::json("unreadable: config " + parsed.error);
+}
+
 nlohmann::json claims_json(const attest::Claims& c) {
   return {{"role", c.role},
           {"public_key", attest::to_hex(c.public_key)},
           {"protocol_version", c.protocol_version},
           {"created_unix", c.created_unix},
           {"model_hash", c.model_hash},
-          {"node_id", c.node_id}};
+          {"node_id", c.node_id},
+          {"config", c.config.empty() ? nlohmann::json() : config_json(c.config)}};
 }
 
 int64_t asn1_unix(const ASN1_TIME* t) {
@@ -160,7 +171,7 @@ void register_make_cert(CLI::App* attest) {
       std::vector<std::string> entries = *trust;
       if (entries.empty() && !dev_ca->empty()) entries.push_back("dev:" + *dev_ca);
       attest::apply_trust_entries(policy, entries);
-      auto measured = attest::measured_config(*role, policy);
+      auto measured = attest::measure_config(*role, policy);
       std::shared_ptr<attest::EvidenceProvider> evidence;
       std::string image;
       if (*provider == "sim") {
@@ -171,7 +182,8 @@ void register_make_cert(CLI::App* attest) {
       } else {
         evidence = std::make_shared<attest::NoEvidence>();
       }
-      attest::RaTlsIdentity issuer(evidence, {*role, node_id->empty() ? *role : *node_id, hash, *hours, *out_dir});
+      attest::RaTlsIdentity issuer(evidence, {*role, node_id->empty() ? *role : *node_id, hash, *hours, *out_dir,
+                                              *provider == "none" ? "" : measured.canonical()});
       auto id = issuer.issue();
       nlohmann::json result = {{"cert", (fs::path(*out_dir) / "cert.pem").string()},
                                {"key", (fs::path(*out_dir) / "key.pem").string()},
@@ -208,23 +220,66 @@ void register_inspect(CLI::App* attest) {
   });
 }
 
-// attest image-hash: the simulated-TEE image hash of a node config.
+// What a worker config's [engine] section measures (the node does the same in WorkerNode::start).
+attest::EngineMeasurement engine_of(const TomlReader& r) {
+  attest::EngineMeasurement engine{"127.0.0.1"};
+  if (r.string("engine.kind", "embedded") != "embedded") {
+    std::string error;
+    auto url = parse_url(r.string("engine.url", ""), &error);
+    if (!url) throw std::runtime_error("'engine.url': " + error);
+    engine.host = url->host;
+  }
+  return engine;
+}
+
+// attest image-hash: the image hash a node config will have, for allow-lists.
 void register_image_hash(CLI::App* attest) {
-  auto* image = attest->add_subcommand("image-hash",
-                                       "Print the simulated-TEE image hash a node config will have (for allow-lists)");
+  auto* image = attest->add_subcommand(
+      "image-hash",
+      "Print the image hash a node config will have (for allow-lists): simulated TEE by default, a real TD "
+      "image with --base-quote");
   auto config = std::make_shared<std::string>();
   auto image_role = std::make_shared<std::string>();
   auto binary = std::make_shared<std::string>("/proc/self/exe");
+  auto base_quote = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
   image->add_option("--config", *config, "Node config (TOML)")->required();
   image->add_option("--role", *image_role, "Role, when the config has no [proxy]/[worker]/[client] section");
-  image->add_option("--binary", *binary, "Binary that will run the node (default: this one)");
+  image->add_option("--binary", *binary, "Simulated TEE: the binary that will run the node (default: this one)");
+  image->add_option("--base-quote", *base_quote,
+                    "Real TD: a quote from the TD image (any configuration); its MRTD and RTMR0..2 are kept and "
+                    "RTMR3 is replaced by this config's measurement");
+  image->add_flag("--json", *json, "Print the image hash with the measured configuration and its digest");
   image->callback([=] {
     try {
       TomlReader r{fs::path(*config)};
       std::string role_name = image_role->empty() ? config_role(r, *config) : *image_role;
       auto settings = attest::read_attestation_settings(r, *config);
       auto policy = attest::build_policy(settings);
-      std::cout << attest::sim_image_hash(attest::measured_config(role_name, policy), *binary) << "\n";
+      attest::EngineMeasurement engine;
+      if (role_name == "worker") engine = engine_of(r);
+      auto measured = attest::measure_config(role_name, settings, policy, &engine);
+      std::string hash;
+      if (base_quote->empty()) {
+        hash = attest::sim_image_hash(measured, *binary);
+      } else {
+        std::string bytes = read_binary(*base_quote);
+        auto quote = attest::parse_tdx_quote(
+            std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+        auto body = quote.body;
+        body.rtmr[3] = attest::rtmr3_for(measured.digest());
+        hash = attest::to_hex(attest::image_hash(body));
+      }
+      if (!*json) {
+        std::cout << hash << "\n";
+        return;
+      }
+      nlohmann::json out = {{"image_hash", hash},
+                            {"config_digest", attest::to_hex(measured.digest())},
+                            {"rtmr3", attest::to_hex(attest::rtmr3_for(measured.digest()))},
+                            {"measured", measured.measured},
+                            {"registry_root", measured.registry_root}};
+      std::cout << out.dump(2) << "\n";
     } catch (const CLI::Error&) {
       throw;
     } catch (const std::exception& e) {

@@ -66,29 +66,44 @@ void write_text(const fs::path& file, const std::string& text) {
 std::string q(const std::string& s) { return "\"" + s + "\""; }
 
 // Attestation on by default: every node runs the simulated TEE signed by a development CA made
-// for this network, trusts only that root, and allows exactly this binary's proxy and worker
+// for this network, trusts only that root, and allows exactly this network's proxy and worker
 // images and the served model. The nodes run this same binary, so the hashes are computed here.
-LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model) {
+// A worker's image hash covers its trust settings and engine; a proxy's also covers what decides
+// whom it hands prompts to: its worker and model lists, or the registry endpoint it reads them from.
+struct NetworkImages {
+  attest::Policy policy;  // the dev root, and the allow-lists a static proxy measures
+  std::string worker, proxy_static, model;
+};
+
+NetworkImages network_images(const fs::path& dir, const fs::path& model) {
   fs::path ca = dir / "devca";
   if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
-  attest::Policy policy;
-  attest::apply_trust_entries(policy, {"dev:" + ca.string()});
-  return {attest::sim_image_hash(attest::measured_config("proxy", policy)),
-          attest::sim_image_hash(attest::measured_config("worker", policy)), attest::model_hash_of_file(model)};
+  NetworkImages n;
+  attest::apply_trust_entries(n.policy, {"dev:" + ca.string()});
+  n.worker = attest::sim_image_hash(attest::measure_config("worker", n.policy));
+  n.model = attest::model_hash_of_file(model);
+  n.policy.allowed_worker_images = {n.worker};
+  n.policy.allowed_models = {n.model};
+  n.proxy_static = attest::sim_image_hash(attest::measure_config("proxy", n.policy));
+  return n;
+}
+
+// The root contract's lists: the proxy reads the registry from the devnet at `devnet_port`.
+LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model, int devnet_port) {
+  auto n = network_images(dir, model);
+  attest::AttestationSettings registry;
+  registry.registry.endpoint = "http://127.0.0.1:" + std::to_string(devnet_port) + "/api/v2/jsonRPC";
+  std::string proxy = attest::sim_image_hash(attest::measure_config("proxy", registry, n.policy));
+  return {proxy, n.worker, n.model};
 }
 
 std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& provider) {
+  auto n = network_images(dir, model);
   fs::path ca = dir / "devca";
-  if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
-  attest::Policy policy;
-  attest::apply_trust_entries(policy, {"dev:" + ca.string()});
-  std::string proxy_image = attest::sim_image_hash(attest::measured_config("proxy", policy));
-  std::string worker_image = attest::sim_image_hash(attest::measured_config("worker", policy));
   std::string section = "[attestation]\nprovider = " + q(provider) + "\n";
   if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
-  return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(proxy_image) +
-         "]\nallowed_worker_images = [" + q(worker_image) + "]\nallowed_models = [" +
-         q(attest::model_hash_of_file(model)) + "]\n";
+  return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(n.proxy_static) +
+         "]\nallowed_worker_images = [" + q(n.worker) + "]\nallowed_models = [" + q(n.model) + "]\n";
 }
 
 // Paid: each node's [registry] and [billing] (empty when the network is free).
@@ -298,7 +313,7 @@ PaidSections start_paid_chain(const LocalNetworkOptions& o, const fs::path& dir,
   for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
   std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
             << std::flush;
-  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model));
+  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model, o.devnet_port));
   std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
   write_text(dir / "devnet-info.json",
              nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");

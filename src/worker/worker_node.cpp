@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/openai_error.h"
+#include "common/url.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
@@ -50,8 +51,12 @@ void WorkerNode::start() {
   // RA-TLS: our certificate binds the model we serve; the proxy we dial must be attested.
   std::string model_hash = config_.engine_kind == "embedded" ? attest::model_hash_of_file(config_.engine_model)
                                                              : attest::model_hash_of_name(config_.engine_model_name);
+  attest::EngineMeasurement engine{"127.0.0.1"};
+  if (config_.engine_kind != "embedded") {
+    if (auto url = parse_url(config_.engine_url)) engine.host = url->host;
+  }
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "worker", config_.id, model_hash,
-                                                           config_.attestation, config_.state_dir);
+                                                           config_.attestation, config_.state_dir, &engine);
   const auto& identity = attestation_->identity();
   auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
   attestation_->start_renewal();

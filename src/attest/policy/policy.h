@@ -27,6 +27,7 @@ struct Policy {
   int64_t max_cert_age_s = 24 * 3600;                    // since the claims' creation time
   std::set<std::string> pinned_client_keys;  // proxy: raw Ed25519 keys (hex) of allowed clients; empty = any
   std::string unavailable;                   // non-empty: refuse every peer (e.g. the registry is stale)
+  std::string registry_root;  // raw address of the root contract in registry mode: peers must report the same
 };
 
 // Where a node's policy comes from. Configuration now; the root contract on chain later

@@ -102,6 +102,7 @@ Policy build_policy(const AttestationSettings& s) {
     p.allowed_rtmr.push_back({set.substr(0, 96), set.substr(97, 96), set.substr(194, 96), set.substr(291, 96)});
   p.max_cert_age_s = s.max_cert_age_hours * 3600;
   p.pinned_client_keys = {s.pinned_client_keys.begin(), s.pinned_client_keys.end()};
+  if (!s.registry.endpoint.empty()) p.registry_root = ton::Address::parse(s.registry.root).to_raw();
   return p;
 }
 

@@ -6,6 +6,7 @@
 
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/claims.h"
+#include "attest/ra_tls/measured_config.h"
 #include "attest/ra_tls/ra_tls_cert.h"
 
 namespace chrysalis::attest {
@@ -91,6 +92,15 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
     if (!std::equal(expected.begin(), expected.end(), v.quote->body.report_data.begin()))
       return fail(reason, "report_data", "quote REPORTDATA is not SHA-512 of this certificate's claims");
     const auto& body = v.quote->body;
+    // The configuration the peer reports must be what its RTMR3 measured, and acceptable to us.
+    auto config = parse_reported_config(claims->config, error);
+    if (!config) return fail(reason, "config", error);
+    if (body.rtmr[3] != rtmr3_for(config->digest()))
+      return fail(reason, "config_measurement",
+                  "RTMR3 " + to_hex(body.rtmr[3]).substr(0, 16) +
+                      "... is not the measurement of the configuration the claims report");
+    if (auto refusal = refuse_peer_config(*config, claims->role, *policy))
+      return fail(reason, refusal->check, refusal->detail);
     if (!policy->allowed_mrtd.empty() && !policy->allowed_mrtd.count(to_hex(body.mr_td)))
       return fail(reason, "mrtd", "MRTD " + to_hex(body.mr_td) + " is not allowed");
     if (!policy->allowed_rtmr.empty()) {

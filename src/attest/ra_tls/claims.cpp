@@ -5,8 +5,8 @@
 namespace chrysalis::attest {
 namespace {
 
-constexpr char kMagic[] = "chrysalis-claims/1";
-enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId };
+constexpr char kMagic[] = "chrysalis-claims/2";
+enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId, kConfig };
 
 void put_field(std::string& out, Tag tag, const std::string& value) {
   out.push_back(static_cast<char>(tag));
@@ -43,6 +43,7 @@ std::string encode_claims(const Claims& c) {
   put_field(out, kCreated, le_bytes(static_cast<uint64_t>(c.created_unix), 8));
   put_field(out, kModelHash, c.model_hash);
   put_field(out, kNodeId, c.node_id);
+  put_field(out, kConfig, c.config);
   return out;
 }
 
@@ -57,8 +58,8 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
     return std::nullopt;
   }
   size_t at = magic.size();
-  std::string fields[6];
-  for (uint8_t tag = kRole; tag <= kNodeId; ++tag) {
+  std::string fields[7];
+  for (uint8_t tag = kRole; tag <= kConfig; ++tag) {
     if (bytes.size() - at < 5) {
       error = "claims end before field " + std::to_string(tag);
       return std::nullopt;
@@ -100,8 +101,9 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
     return std::nullopt;
   }
   c.node_id = fields[5];
-  if (c.role != "proxy" && c.role != "worker" && c.role != "client") {
-    error = "claims role \"" + c.role + "\" is not proxy, worker or client";
+  c.config = fields[6];
+  if (c.role != "proxy" && c.role != "worker" && c.role != "client" && c.role != "keybroker") {
+    error = "claims role \"" + c.role + "\" is not proxy, worker, client or keybroker";
     return std::nullopt;
   }
   return c;

@@ -31,23 +31,7 @@ Fixed<48> file_sha384(const std::filesystem::path& path) {
   return out;
 }
 
-void extend(Fixed<48>& rtmr, const std::string& event) {
-  Fixed<48> digest = sha384(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(event.data()), event.size()));
-  Bytes joined(rtmr.begin(), rtmr.end());
-  joined.insert(joined.end(), digest.begin(), digest.end());
-  rtmr = sha384(joined);
-}
-
 }  // namespace
-
-MeasuredConfig measured_config(const std::string& role, const Policy& policy) {
-  MeasuredConfig c;
-  c.role = role;
-  c.trust_labels = policy.trust_labels;
-  std::sort(c.trust_labels.begin(), c.trust_labels.end());
-  c.allow_none = policy.allow_none;
-  return c;
-}
 
 TdReportBody sim_td_body(const MeasuredConfig& config, const std::filesystem::path& binary) {
   TdReportBody body = default_td_body();
@@ -56,10 +40,7 @@ TdReportBody sim_td_body(const MeasuredConfig& config, const std::filesystem::pa
   body.mr_owner = {};
   body.mr_owner_config = {};
   for (auto& r : body.rtmr) r = {};
-  extend(body.rtmr[0], "chrysalis:role=" + config.role);
-  for (auto& label : config.trust_labels) extend(body.rtmr[1], "chrysalis:trust=" + label);
-  extend(body.rtmr[1], std::string("chrysalis:allow_none=") + (config.allow_none ? "1" : "0"));
-  extend(body.rtmr[2], "chrysalis:protocol=" + std::to_string(config.protocol_version));
+  body.rtmr[3] = rtmr3_for(config.digest());
   return body;
 }
 

@@ -49,6 +49,7 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   claims.created_unix = unix_now_us() / 1000000;
   claims.model_hash = options_.model_hash;
   claims.node_id = options_.node_id;
+  claims.config = options_.config;
   std::string encoded = encode_claims(claims);
   std::string quote;
   try {

@@ -15,6 +15,7 @@ struct RaTlsIdentityOptions {
   std::string model_hash;  // workers
   int64_t cert_hours = 6;
   std::filesystem::path state_dir;  // key.pem (kept across restarts) and the current cert.pem
+  std::string config;               // the claims' config (MeasuredConfig::canonical()); empty without a quote
 };
 
 // Issues short-lived RA-TLS certificates for one long-lived Ed25519 key: fresh claims (creation

@@ -8,18 +8,20 @@
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
+#include "attest/ra_tls/rtmr_extend.h"
 #include "common/time.h"
 
 namespace chrysalis::attest {
 
 NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string role, std::string node_id,
                                  std::string model_hash, const AttestationSettings& settings,
-                                 const std::filesystem::path& state_dir)
+                                 const std::filesystem::path& state_dir, const EngineMeasurement* engine)
     : role_(std::move(role)), settings_(settings), timer_(ex) {
+  refuse_unsafe_config_on_real_td(settings);
   Policy policy = build_policy(settings);
   std::vector<std::string> verifies =
       role_ == "proxy" ? std::vector<std::string>{"worker"} : std::vector<std::string>{"proxy"};
-  MeasuredConfig measured = measured_config(role_, policy);
+  measured_ = measure_config(role_, settings, policy, engine);
   const bool from_chain = !settings.registry.endpoint.empty();
   warn_about_policy(policy, verifies, from_chain);
   if (from_chain) {
@@ -33,16 +35,19 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   }
   std::shared_ptr<EvidenceProvider> evidence;
   if (settings.provider == "tdx") {
+    // Before the first quote: every quote of this TD then carries the configuration in RTMR3.
+    measure_config_into_rtmr3(measured_.digest());
     evidence = std::make_shared<TdxEvidence>();
   } else if (settings.provider == "sim") {
-    evidence = std::make_shared<SimEvidence>(settings.dev_ca, measured);
-    own_image_hash_ = sim_image_hash(measured);
+    evidence = std::make_shared<SimEvidence>(settings.dev_ca, measured_);
+    own_image_hash_ = sim_image_hash(measured_);
   } else {
     evidence = std::make_shared<NoEvidence>();
     if (role_ != "client")
       spdlog::warn("attestation: provider \"none\" — this {} presents no quote; attesting peers will refuse it", role_);
   }
   RaTlsIdentityOptions options{role_, std::move(node_id), std::move(model_hash), settings.cert_hours, state_dir};
+  if (settings.provider != "none") options.config = measured_.canonical();
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
   spdlog::info("attestation: provider={} trust=[{}] image_hash={} certificate valid until {}", settings.provider,
@@ -129,6 +134,8 @@ nlohmann::json NodeAttestation::stats() const {
   return {{"provider", settings_.provider},
           {"trust", policy_->current()->trust_labels},
           {"image_hash", own_image_hash_},
+          {"config_digest", to_hex(measured_.digest())},
+          {"measured_config", measured_.measured},
           {"public_key", identity_.public_key_hex},
           {"cert_not_after", identity_.not_after_unix},
           {"renewals", renewals_},

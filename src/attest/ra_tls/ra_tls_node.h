@@ -11,6 +11,7 @@
 #include "attest/policy/chain_policy_source.h"
 #include "attest/policy/policy_config.h"
 #include "attest/ra_tls/attested_peer_verifier_cache.h"
+#include "attest/ra_tls/measured_config.h"
 #include "attest/ra_tls/ra_tls_identity.h"
 #include "net/pow_handshake.h"
 #include "net/tls_context.h"
@@ -23,8 +24,10 @@ namespace chrysalis::attest {
 class NodeAttestation {
  public:
   // role: proxy | worker | client. Throws std::runtime_error naming a bad setting.
+  // `engine`: required for workers (measure_config).
   NodeAttestation(boost::asio::any_io_executor ex, std::string role, std::string node_id, std::string model_hash,
-                  const AttestationSettings& settings, const std::filesystem::path& state_dir);
+                  const AttestationSettings& settings, const std::filesystem::path& state_dir,
+                  const EngineMeasurement* engine = nullptr);
   ~NodeAttestation();
 
   // A TLS context that presents our certificate and checks peers of `peer_role`:
@@ -54,6 +57,7 @@ class NodeAttestation {
   std::unique_ptr<RaTlsIdentity> issuer_;
   crypto::TlsIdentity identity_;
   std::string own_image_hash_;
+  MeasuredConfig measured_;
   std::vector<std::weak_ptr<boost::asio::ssl::context>> contexts_;
   boost::asio::steady_timer timer_;
   uint64_t renewals_ = 0;

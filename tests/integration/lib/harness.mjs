@@ -349,23 +349,44 @@ export class Cluster {
     }
 
     // The cluster's simulated TEE: one development CA, and the image hashes the simulated quotes
-    // of a proxy and a worker trusting that CA will carry (derived from this very binary).
+    // of a proxy and a worker trusting that CA will carry (derived from this very binary and the
+    // measured configuration: a worker's trust settings and engine host, a proxy's also its worker
+    // allow-list, which is [workerImage] by default).
     attestation() {
         if (this.attest) return this.attest;
         const devCa = path.join(this.dir, "devca");
         run(BIN, ["attest", "dev-ca", "--out", devCa]);
-        const probe = this.write("attest-probe.toml", `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`);
-        const imageOf = (role) => run(BIN, ["attest", "image-hash", "--config", probe, "--role", role]).trim();
-        this.attest = {devCa, proxyImage: imageOf("proxy"), workerImage: imageOf("worker")};
+        const base = `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`;
+        const imageOf = (file, role) => run(BIN, ["attest", "image-hash", "--config", file, "--role", role]).trim();
+        const workerImage = imageOf(this.write("attest-probe.toml", base), "worker");
+        const proxyProbe = this.write("attest-probe-proxy.toml", base + `allowed_worker_images = [${toml(workerImage)}]\n`);
+        this.attest = {devCa, workerImage, proxyImage: imageOf(proxyProbe, "proxy")};
         return this.attest;
+    }
+
+    // The image hash of the node a config file describes (what its quotes will carry).
+    imageHashOf(configFile) {
+        return run(BIN, ["attest", "image-hash", "--config", configFile]).trim();
+    }
+
+    // The image hash of a proxy like the default one but reading its allow-lists from the
+    // registry at `endpoint` (the endpoint is measured; the root address is reported, not measured).
+    registryProxyImage(endpoint) {
+        const a = this.attestation();
+        const probe = this.write("attest-probe-registry.toml", `[attestation]\nprovider = "sim"\ndev_ca = ${toml(a.devCa)}\n` +
+            `trust = [${toml("dev:" + a.devCa)}]\n[registry]\nendpoint = ${toml(endpoint)}\nroot = ${toml("0:" + "0".repeat(64))}\n`);
+        return run(BIN, ["attest", "image-hash", "--config", probe, "--role", "proxy"]).trim();
     }
 
     // A local TON devnet whose root contract lists the given hashes (64 hex each); resolves to
     // {endpoint, root, node, kill()}. Nodes read their allow-lists from it with registryLines().
     async startDevnet({proxyImageHashes = [], workerImageHashes = [], modelHashes = []} = {}) {
         const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "devnet/config.json"), "utf8"));
-        Object.assign(config.root, {proxyImageHashes, workerImageHashes, modelHashes});
         const port = await freePort();
+        // Allowing the cluster's proxy image means allowing it as a registry proxy of this devnet too.
+        if (this.attest && proxyImageHashes.includes(this.attest.proxyImage))
+            proxyImageHashes = [...proxyImageHashes, this.registryProxyImage(`http://127.0.0.1:${port}/api/v2/jsonRPC`)];
+        Object.assign(config.root, {proxyImageHashes, workerImageHashes, modelHashes});
         const file = this.write("devnet.json", JSON.stringify(config, null, 2));
         const node = new Node(this, {name: "devnet", role: "devnet", config: file, ports: {httpPort: port}});
         node.extraArgs = ["--port", String(port), "--snapshot", path.join(this.dir, "devnet-state.json"), "--reset"];
@@ -419,6 +440,13 @@ export class Cluster {
         return lines;
     }
 
+    // What a worker or client of `proxies` allows by default: the cluster's proxy image and the
+    // image each of these proxies actually has (a proxy started with other lists measures them).
+    proxyImages(proxies = []) {
+        const images = [this.attestation().proxyImage, ...proxies.map((p) => p.imageHash).filter(Boolean)];
+        return [...new Set(images)];
+    }
+
     // One small deterministic GGUF per cluster (about 1 MB, made in well under a second).
     testModel() {
         if (this.modelPath) return this.modelPath;
@@ -461,6 +489,7 @@ export class Cluster {
         ].join("\n"));
         const node = new Node(this, {name: id, role: "proxy", config, ports});
         node.id = id;
+        node.imageHash = attestation.provider === "none" ? null : this.imageHashOf(config);
         this.nodes.push(node);
         node.start();
         return node.waitHealthy();
@@ -497,7 +526,8 @@ export class Cluster {
             lines.push(`url = ${toml(engine.url)}`);
         }
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
-            ...this.attestationLines(attestation), ...this.registryLines(registry), ...billingLines(billing), "");
+            ...this.attestationLines({allowed_proxy_images: this.proxyImages(proxies), ...attestation}),
+            ...this.registryLines(registry), ...billingLines(billing), "");
         const config = this.write(`${id}.toml`, lines.join("\n"));
         const node = new Node(this, {name: id, role: "worker", config, ports});
         node.id = id;
@@ -528,7 +558,7 @@ export class Cluster {
             "[log]",
             `level = ${toml(logLevel)}`,
             // A client presents no quote (it runs outside a TEE); it checks the proxy's.
-            ...this.attestationLines({provider: "none", dev_ca: null, ...attestation}),
+            ...this.attestationLines({provider: "none", dev_ca: null, allowed_proxy_images: this.proxyImages(proxies), ...attestation}),
             ...this.registryLines(registry),
             ...billingLines(billing),
             "",

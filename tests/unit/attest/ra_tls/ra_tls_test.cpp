@@ -34,10 +34,16 @@ struct RaTlsFixture {
     write_dev_ca(create_dev_ca(), ca_dir);
     apply_trust_entries(policy, {"dev:" + ca_dir.string()});
   }
-  std::string image_of(const std::string& role) const { return sim_image_hash(measured_config(role, policy)); }
+  std::string image_of(const std::string& role) const { return sim_image_hash(measure_config(role, policy)); }
   crypto::TlsIdentity issue(const std::string& role, const std::string& model = "", int64_t hours = 6) {
-    auto evidence = std::make_shared<SimEvidence>(ca_dir, measured_config(role, policy));
-    RaTlsIdentity issuer(evidence, {role, role + "-1", model, hours, {}});
+    return issue_measured(role, measure_config(role, policy), model, hours);
+  }
+  // A certificate whose quote measures `measured` and whose claims report `reported`.
+  crypto::TlsIdentity issue_measured(const std::string& role, const MeasuredConfig& measured,
+                                     const std::string& model = "", int64_t hours = 6,
+                                     std::optional<MeasuredConfig> reported = {}) {
+    auto evidence = std::make_shared<SimEvidence>(ca_dir, measured);
+    RaTlsIdentity issuer(evidence, {role, role + "-1", model, hours, {}, (reported ? *reported : measured).canonical()});
     return issuer.issue();
   }
   // The verdict of a verifier for `expected_role` peers under `p` (default: this fixture's policy).
@@ -172,16 +178,89 @@ TEST(AttestRaTls, ChangingTheMeasuredConfigurationChangesTheImageHash) {
   RaTlsFixture f;
   Policy both = f.policy;
   apply_trust_entries(both, {"dev:" + f.ca_dir.string(), "intel"});
-  EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)), sim_image_hash(measured_config("proxy", both)));
+  EXPECT_NE(sim_image_hash(measure_config("proxy", f.policy)), sim_image_hash(measure_config("proxy", both)));
   Policy lax = f.policy;
   lax.allow_none = true;
-  EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)), sim_image_hash(measured_config("proxy", lax)));
+  EXPECT_NE(sim_image_hash(measure_config("proxy", f.policy)), sim_image_hash(measure_config("proxy", lax)));
   // And another binary: measuring a different file changes MRTD and so the hash.
   test::TempDir d{"ratls-bin"};
   fs::path fake = d / "fake-binary";
   { std::ofstream(fake) << "not chrysalis"; }
-  EXPECT_NE(sim_image_hash(measured_config("proxy", f.policy)),
-            sim_image_hash(measured_config("proxy", f.policy), fake));
+  EXPECT_NE(sim_image_hash(measure_config("proxy", f.policy)),
+            sim_image_hash(measure_config("proxy", f.policy), fake));
+}
+
+// A node's trust configuration is measured into RTMR3 and reported in its claims; a peer that
+// reports another configuration than it measured, or one this node would not accept, is refused
+// with the field named, before the image allow-list is even consulted.
+TEST(AttestRaTls, AReportedConfigurationThatIsNotTheMeasuredOneIsRefused) {
+  RaTlsFixture f;
+  Policy lax = f.policy;
+  lax.allow_none = true;
+  // Quote measures allow_none = true; the claims pretend the strict configuration.
+  auto liar = f.issue_measured("proxy", measure_config("proxy", lax), "", 6, measure_config("proxy", f.policy));
+  EXPECT_NE(f.refusal(liar.cert_pem, "proxy").find("'config_measurement'"), std::string::npos)
+      << f.refusal(liar.cert_pem, "proxy");
+  EXPECT_EQ(f.refusal(f.issue("proxy").cert_pem, "proxy"), "");
+}
+
+TEST(AttestRaTls, APeerThatWouldAdmitUnattestedPeersIsRefusedNamingTheField) {
+  RaTlsFixture f;
+  Policy lax = f.policy;
+  lax.allow_none = true;
+  auto open = f.issue_measured("proxy", measure_config("proxy", lax));
+  EXPECT_NE(f.refusal(open.cert_pem, "proxy").find("'config.allow_none'"), std::string::npos)
+      << f.refusal(open.cert_pem, "proxy");
+  // Even when its image hash is on the allow-list: the field check names what is wrong.
+  Policy pinned = f.policy;
+  pinned.allowed_proxy_images = {sim_image_hash(measure_config("proxy", lax))};
+  EXPECT_NE(f.refusal(open.cert_pem, "proxy", pinned).find("'config.allow_none'"), std::string::npos);
+  // A verifier that itself allows unattested peers has nothing to object to.
+  EXPECT_EQ(f.refusal(open.cert_pem, "proxy", lax), "");
+}
+
+TEST(AttestRaTls, APeerTrustingARootWeDoNotIsRefusedNamingTheRoot) {
+  RaTlsFixture f;
+  test::TempDir other_dir{"ratls-other"};
+  write_dev_ca(create_dev_ca(), other_dir / "ca");
+  Policy wide = f.policy;
+  apply_trust_entries(wide, {"dev:" + f.ca_dir.string(), "dev:" + (other_dir / "ca").string()});
+  auto worker = f.issue_measured("worker", measure_config("worker", wide), kModelA);
+  auto refusal = f.refusal(worker.cert_pem, "worker");
+  EXPECT_NE(refusal.find("'config.trust'"), std::string::npos) << refusal;
+  std::string foreign = wide.trust_labels[0] == f.policy.trust_labels[0] ? wide.trust_labels[1] : wide.trust_labels[0];
+  EXPECT_NE(refusal.find(foreign), std::string::npos) << refusal;
+}
+
+TEST(AttestRaTls, APeerReadingAnotherRegistryIsRefused) {
+  RaTlsFixture f;
+  const std::string root_a = "0:" + std::string(64, 'a'), root_b = "0:" + std::string(64, 'b');
+  AttestationSettings settings;
+  settings.registry.endpoint = "http://127.0.0.1:1/api/v2/jsonRPC";
+  settings.registry.root = root_b;
+  auto other = measure_config("proxy", settings, f.policy);
+  auto cert = f.issue_measured("proxy", other);
+  Policy mine = f.policy;
+  mine.registry_root = root_a;
+  auto refusal = f.refusal(cert.cert_pem, "proxy", mine);
+  EXPECT_NE(refusal.find("'config.registry_root'"), std::string::npos) << refusal;
+  // A peer with static lists is refused by a registry node too.
+  EXPECT_NE(f.refusal(f.issue("proxy").cert_pem, "proxy", mine).find("'config.registry_root'"), std::string::npos);
+  mine.registry_root = root_b;
+  EXPECT_EQ(f.refusal(cert.cert_pem, "proxy", mine), "");
+}
+
+TEST(AttestRaTls, AProxyImageHashCoversItsWorkerAllowList) {
+  RaTlsFixture f;
+  Policy one = f.policy, other = f.policy;
+  one.allowed_worker_images = {std::string(64, '1')};
+  other.allowed_worker_images = {std::string(64, '2')};
+  EXPECT_NE(sim_image_hash(measure_config("proxy", one)), sim_image_hash(measure_config("proxy", other)));
+  // A worker's proxy list is not measured (see measured_config.h): its hash stays.
+  EXPECT_EQ(sim_image_hash(measure_config("worker", one)), sim_image_hash(measure_config("worker", other)));
+  // Its engine's host is.
+  EngineMeasurement remote{"10.0.0.5"};
+  EXPECT_NE(sim_image_hash(measure_config("worker", f.policy)), sim_image_hash(measure_config("worker", f.policy, &remote)));
 }
 
 }  // namespace

@@ -37,8 +37,9 @@ struct RenewalNet {
     s.dev_ca = dir / "ca";
     s.trust = {"dev:" + (dir / "ca").string()};
     proxy = std::make_unique<attest::NodeAttestation>(io.get_executor(), "proxy", "p", "", s, dir / "proxy");
+    attest::EngineMeasurement engine{"127.0.0.1"};
     worker = std::make_unique<attest::NodeAttestation>(io.get_executor(), "worker", "w", std::string(64, 'c'), s,
-                                                       dir / "worker");
+                                                       dir / "worker", &engine);
     net::ConnectionOptions opts;
     opts.local_role = proto::ROLE_PROXY;
     opts.node_id = "p";
