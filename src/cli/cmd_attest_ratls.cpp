@@ -126,9 +126,9 @@ nlohmann::json inspect_certificate(const std::string& pem) {
 
 // Role of a node config: the section it has ([proxy], [worker] or [client]).
 std::string config_role(const TomlReader& r, const std::string& file) {
-  for (const char* role : {"proxy", "worker", "client"})
+  for (const char* role : {"proxy", "worker", "client", "keybroker"})
     if (r.has(role)) return role;
-  throw CLI::RuntimeError(file + ": no [proxy], [worker] or [client] section; pass --role", 1);
+  throw CLI::RuntimeError(file + ": no [proxy], [worker], [client] or [keybroker] section; pass --role", 1);
 }
 
 // attest make-cert: issue an RA-TLS certificate into a directory.

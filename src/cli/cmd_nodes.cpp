@@ -1,4 +1,4 @@
-// `chrysalis proxy|worker|client --config FILE`: run one node until SIGINT/SIGTERM.
+// `chrysalis proxy|worker|client|keybroker --config FILE`: run one node until SIGINT/SIGTERM.
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "client/client_node.h"
 #include "common/log.h"
+#include "keybroker/keybroker_node.h"
 #include "proxy/proxy_node.h"
 #include "worker/worker_node.h"
 
@@ -66,6 +67,10 @@ void register_node_commands(CLI::App& app) {
   add_node(app, "client", "run a client (OpenAI-compatible API for apps)", [](const std::string& file) {
     return run_node<client::ClientNode>("client", client::load_client_config(file));
   });
+  add_node(app, "keybroker", "run a key broker (releases sealing keys to attested nodes over RA-TLS)",
+           [](const std::string& file) {
+             return run_node<keybroker::KeyBrokerNode>("keybroker", keybroker::load_keybroker_config(file));
+           });
 }
 
 }  // namespace chrysalis::cli

@@ -34,6 +34,7 @@ void apply_trust_entries(Policy& policy, const std::vector<std::string>& entries
 }
 
 const std::set<std::string>& allowed_images_for(const Policy& policy, const std::string& role) {
+  if (role == "keybroker") return policy.allowed_keybroker_images;
   return role == "proxy" ? policy.allowed_proxy_images : policy.allowed_worker_images;
 }
 

@@ -22,6 +22,7 @@ struct Policy {
   std::set<std::string> allowed_proxy_images;  // SHA-256 image hashes (tdx-quotes.md rule)
   std::set<std::string> allowed_worker_images;
   std::set<std::string> allowed_models;                  // worker model hashes (SHA-256)
+  std::set<std::string> allowed_keybroker_images;        // key brokers this node takes a sealing key from
   std::set<std::string> allowed_mrtd;                    // 96 hex
   std::vector<std::array<std::string, 4>> allowed_rtmr;  // exact RTMR0..3 sets
   int64_t max_cert_age_s = 24 * 3600;                    // since the claims' creation time
@@ -52,7 +53,7 @@ class StaticPolicySource : public PolicySource {
 // anchors and trust_labels; throws std::runtime_error naming a bad entry.
 void apply_trust_entries(Policy& policy, const std::vector<std::string>& entries);
 
-// The image-hash allow-list for peers of `role` ("proxy" | "worker").
+// The image-hash allow-list for peers of `role` ("proxy" | "worker" | "keybroker").
 const std::set<std::string>& allowed_images_for(const Policy& policy, const std::string& role);
 
 }  // namespace chrysalis::attest

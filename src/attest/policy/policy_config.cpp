@@ -53,6 +53,11 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.allowed_worker_images = hex_list(r, file, "allowed_worker_images", 64);
   s.allowed_models = hex_list(r, file, "allowed_models", 64);
   s.allowed_mrtd = hex_list(r, file, "allowed_mrtd", 96);
+  s.allowed_keybroker_images = hex_list(r, file, "allowed_keybroker_images", 64);
+  s.key_broker = r.string("keys.broker", "");
+  if (!s.key_broker.empty() && s.allowed_keybroker_images.empty())
+    throw std::runtime_error(file + ": 'keys.broker' needs 'attestation.allowed_keybroker_images': the broker's "
+                                    "image must be pinned, or a fake broker could hand out a key it knows");
   s.pinned_client_keys = hex_list(r, file, "pinned_client_keys", 64);
   for (auto& set : r.strings("attestation.allowed_rtmr", {})) {
     std::vector<std::string> parts;
@@ -98,6 +103,7 @@ Policy build_policy(const AttestationSettings& s) {
   p.allowed_worker_images = {s.allowed_worker_images.begin(), s.allowed_worker_images.end()};
   p.allowed_models = {s.allowed_models.begin(), s.allowed_models.end()};
   p.allowed_mrtd = {s.allowed_mrtd.begin(), s.allowed_mrtd.end()};
+  p.allowed_keybroker_images = {s.allowed_keybroker_images.begin(), s.allowed_keybroker_images.end()};
   for (auto& set : s.allowed_rtmr)
     p.allowed_rtmr.push_back({set.substr(0, 96), set.substr(97, 96), set.substr(194, 96), set.substr(291, 96)});
   p.max_cert_age_s = s.max_cert_age_hours * 3600;

@@ -20,6 +20,9 @@ struct AttestationSettings {
   std::vector<std::string> trust{"intel"};  // roots accepted in peers' quotes: "intel", "dev:PATH"
   bool allow_none = false;
   std::vector<std::string> allowed_proxy_images, allowed_worker_images, allowed_models, allowed_mrtd;
+  std::vector<std::string> allowed_keybroker_images;  // always from here, also in registry mode
+  // [keys] broker: "host:port" of the key broker that seals this node's key (attest/keys/).
+  std::string key_broker;
   std::vector<std::string> allowed_rtmr;  // "rtmr0:rtmr1:rtmr2:rtmr3"
   std::vector<std::string> pinned_client_keys;
   int64_t max_cert_age_hours = 24;

@@ -145,6 +145,17 @@ bool ClientKeyVerifier::verify(X509* cert, crypto::PeerIdentity& identity, std::
   return true;
 }
 
+bool AnyRoleVerifier::verify(X509* cert, crypto::PeerIdentity& identity, std::string& reason) {
+  std::string first;
+  for (auto& v : verifiers_) {
+    std::string why;
+    if (v->verify(cert, identity, why)) return true;
+    if (first.empty() || why.find("'role'") == std::string::npos) first = why;
+  }
+  reason = first;
+  return false;
+}
+
 nlohmann::json peer_attestation_json(const crypto::PeerIdentity& id) {
   return {{"attested", id.attested},
           {"evidence", id.evidence},

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -51,6 +52,18 @@ class ClientKeyVerifier : public crypto::PeerVerifier {
 
  private:
   std::shared_ptr<PolicySource> policy_;
+};
+
+// Accepts a peer that any of `verifiers` accepts (the key broker serves proxies and workers); on
+// refusal reports the reason that did not stop at the role check, if any.
+class AnyRoleVerifier : public crypto::PeerVerifier {
+ public:
+  explicit AnyRoleVerifier(std::vector<std::shared_ptr<crypto::PeerVerifier>> verifiers)
+      : verifiers_(std::move(verifiers)) {}
+  bool verify(X509* cert, crypto::PeerIdentity& identity, std::string& reason) override;
+
+ private:
+  std::vector<std::shared_ptr<crypto::PeerVerifier>> verifiers_;
 };
 
 // The attestation part of a peer's identity for /stats.

@@ -61,6 +61,8 @@ MeasuredConfig measure_config(const std::string& role, const AttestationSettings
       m["proxy_images"] = sorted(policy.allowed_proxy_images);
     }
   }
+  // Which brokers may seal this node's key: a fake one would hand out a key it knows.
+  if (!policy.allowed_keybroker_images.empty()) m["keybroker_images"] = sorted(policy.allowed_keybroker_images);
   if (role == "worker") {
     if (!engine) throw std::logic_error("measure_config: a worker's measurement needs its engine");
     m["engine"] = {{"host", engine->host}};

@@ -16,23 +16,65 @@ struct RaTlsIdentity::Key {
   std::string pem;
 };
 
+namespace {
+
+void load_pem(RaTlsIdentity::Key& key, std::string pem, const std::string& origin) {
+  key.pem = std::move(pem);
+  key.pkey = load_private_key_pem(key.pem);
+  if (!key.pkey || EVP_PKEY_get_id(key.pkey.get()) != EVP_PKEY_ED25519)
+    throw std::runtime_error(origin + " is not an Ed25519 private key");
+}
+
+void generate(RaTlsIdentity::Key& key) {
+  key.pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (!key.pkey) throw std::runtime_error(crypto::openssl_error("generating Ed25519 key"));
+  key.pem = private_key_pem(key.pkey.get());
+}
+
+}  // namespace
+
 RaTlsIdentity::RaTlsIdentity(std::shared_ptr<EvidenceProvider> evidence, RaTlsIdentityOptions options)
     : evidence_(std::move(evidence)), options_(std::move(options)), key_(std::make_unique<Key>()) {
-  auto key_path = options_.state_dir / "key.pem";
-  if (!options_.state_dir.empty() && std::filesystem::exists(key_path)) {
-    key_->pem = read_file(key_path);
-    key_->pkey = load_private_key_pem(key_->pem);
-    if (!key_->pkey || EVP_PKEY_get_id(key_->pkey.get()) != EVP_PKEY_ED25519)
-      throw std::runtime_error(key_path.string() + " is not an Ed25519 private key");
-  } else {
-    key_->pkey.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-    if (!key_->pkey) throw std::runtime_error(crypto::openssl_error("generating Ed25519 key"));
-    key_->pem = private_key_pem(key_->pkey.get());
-    if (!options_.state_dir.empty()) {
-      std::filesystem::create_directories(options_.state_dir);
-      using P = std::filesystem::perms;
-      write_file(key_path, key_->pem, P::owner_read | P::owner_write);
+  using P = std::filesystem::perms;
+  const auto& dir = options_.state_dir;
+  const auto plain_path = dir / "key.pem", sealed_path = dir / "key.sealed";
+  const bool on_disk = !dir.empty();
+  if (options_.storage != KeyStorage::PlaintextFile && on_disk && std::filesystem::exists(plain_path))
+    throw std::runtime_error(plain_path.string() +
+                             " holds a plaintext key: a node in a TEE never loads one (whoever wrote it could pose "
+                             "as this node); its key is sealed in key.sealed. Remove key.pem to start.");
+  if (on_disk) std::filesystem::create_directories(dir);  // cert.pem goes there in every mode
+  switch (options_.storage) {
+    case KeyStorage::PlaintextFile:
+      if (on_disk && std::filesystem::exists(plain_path)) {
+        load_pem(*key_, read_file(plain_path), plain_path.string());
+      } else {
+        generate(*key_);
+        if (on_disk) {
+          write_file(plain_path, key_->pem, P::owner_read | P::owner_write);
+        }
+      }
+      break;
+    case KeyStorage::Sealed: {
+      const std::string context = "chrysalis-node-key|" + options_.role + "|" + options_.node_id;
+      if (on_disk && std::filesystem::exists(sealed_path)) {
+        auto pem = unseal(read_file(sealed_path), options_.sealing_key, context);
+        if (!pem)
+          throw std::runtime_error(sealed_path.string() +
+                                   " was not sealed for this node's image and configuration (planted, copied from "
+                                   "another node, or sealed before a configuration change): refusing it");
+        load_pem(*key_, std::move(*pem), sealed_path.string());
+      } else {
+        generate(*key_);
+        if (on_disk) {
+          write_file(sealed_path, seal(key_->pem, options_.sealing_key, context), P::owner_read | P::owner_write);
+        }
+      }
+      break;
     }
+    case KeyStorage::Ephemeral:
+      generate(*key_);
+      break;
   }
 }
 

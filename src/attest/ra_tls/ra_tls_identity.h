@@ -3,11 +3,20 @@
 #include <memory>
 #include <string>
 
+#include "attest/keys/sealing.h"
 #include "attest/ra_tls/claims.h"
 #include "attest/ra_tls/evidence_provider.h"
 #include "crypto/tls_identity.h"
 
 namespace chrysalis::attest {
+
+// Where the node's long-lived key lives (attest/keys/sealing.h):
+//   PlaintextFile - STATE/key.pem, 0600: only for nodes outside a TEE (provider "none": clients, tests)
+//   Sealed        - STATE/key.sealed, encrypted under the key broker's sealing key for this image
+//   Ephemeral     - memory only, a new identity each start (a TEE node without a key broker)
+// A TEE node (Sealed, Ephemeral) refuses to start while a plaintext key.pem lies in its state
+// directory: whoever could write it would otherwise be the node.
+enum class KeyStorage { PlaintextFile, Sealed, Ephemeral };
 
 struct RaTlsIdentityOptions {
   std::string role;  // proxy | worker | client
@@ -16,12 +25,15 @@ struct RaTlsIdentityOptions {
   int64_t cert_hours = 6;
   std::filesystem::path state_dir;  // key.pem (kept across restarts) and the current cert.pem
   std::string config;               // the claims' config (MeasuredConfig::canonical()); empty without a quote
+  KeyStorage storage = KeyStorage::PlaintextFile;
+  SealingKey sealing_key{};  // Sealed
 };
 
 // Issues short-lived RA-TLS certificates for one long-lived Ed25519 key: fresh claims (creation
 // time now), a fresh quote over them, a new self-signed certificate.
 class RaTlsIdentity {
  public:
+  struct Key;  // the private key, defined in the .cpp
   RaTlsIdentity(std::shared_ptr<EvidenceProvider> evidence, RaTlsIdentityOptions options);
   ~RaTlsIdentity();
   // Throws std::runtime_error naming the failed step (evidence, signing, writing).
@@ -32,7 +44,6 @@ class RaTlsIdentity {
  private:
   std::shared_ptr<EvidenceProvider> evidence_;
   RaTlsIdentityOptions options_;
-  struct Key;
   std::unique_ptr<Key> key_;
 };
 

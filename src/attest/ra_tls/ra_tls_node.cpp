@@ -8,10 +8,59 @@
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
+#include "attest/keys/keybroker_client.h"
 #include "attest/ra_tls/rtmr_extend.h"
+
+#include <thread>
 #include "common/time.h"
 
 namespace chrysalis::attest {
+
+namespace {
+
+// Where this node keeps its key (ra_tls_identity.h): sealed by the broker when it has one; a TEE
+// node without one keeps it in memory only (a real TD may not run that way: its TON contracts
+// would be lost with the key); nodes outside a TEE keep key.pem.
+KeyStorage key_storage(const std::string& role, const AttestationSettings& settings) {
+  if (settings.provider == "none") return KeyStorage::PlaintextFile;
+  if (!settings.key_broker.empty()) return KeyStorage::Sealed;
+  if (role == "keybroker") return KeyStorage::Ephemeral;  // the broker is known by its image, not its key
+  if (settings.provider == "tdx")
+    throw std::runtime_error("'keys.broker' is required with provider \"tdx\": a node in a real TD keeps its key "
+                             "only sealed by a key broker, never in plaintext on the host's disk");
+  spdlog::warn("attestation: no key broker ([keys] broker): this {}'s key lives in memory only and changes at each "
+               "start (its books and contracts do not survive a restart)", role);
+  return KeyStorage::Ephemeral;
+}
+
+}  // namespace
+
+SealingKey NodeAttestation::sealing_key_from_broker(const std::shared_ptr<EvidenceProvider>& evidence,
+                                                    const RaTlsIdentityOptions& node) {
+  // A throwaway key with a fresh quote of this image: the broker learns nothing it could reuse.
+  RaTlsIdentityOptions once = node;
+  once.state_dir.clear();
+  once.storage = KeyStorage::Ephemeral;
+  once.cert_hours = 1;
+  auto identity = RaTlsIdentity(evidence, once).issue();
+  // The broker's allow-list is always this node's own (never the registry's, which is not read yet).
+  auto verifier = std::make_shared<AttestedPeerVerifier>(std::make_shared<StaticPolicySource>(build_policy(settings_)),
+                                                         "keybroker", cache_);
+  std::string last_error;
+  // The broker may be starting at the same moment: retry for a while before giving up.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    try {
+      auto key = fetch_sealing_key(settings_.key_broker, identity, verifier, std::chrono::seconds(10));
+      spdlog::info("attestation: sealing key received from key broker {}", settings_.key_broker);
+      return key;
+    } catch (const std::exception& e) {
+      last_error = e.what();
+      spdlog::warn("attestation: {} (attempt {})", last_error, attempt + 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 * (attempt + 1)));
+  }
+  throw std::runtime_error("no sealing key: " + last_error);
+}
 
 NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string role, std::string node_id,
                                  std::string model_hash, const AttestationSettings& settings,
@@ -48,6 +97,8 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   }
   RaTlsIdentityOptions options{role_, std::move(node_id), std::move(model_hash), settings.cert_hours, state_dir};
   if (settings.provider != "none") options.config = measured_.canonical();
+  options.storage = key_storage(role_, settings);
+  if (options.storage == KeyStorage::Sealed) options.sealing_key = sealing_key_from_broker(evidence, options);
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
   spdlog::info("attestation: provider={} trust=[{}] image_hash={} certificate valid until {}", settings.provider,
@@ -62,6 +113,10 @@ std::shared_ptr<boost::asio::ssl::context> NodeAttestation::make_context(net::Tl
   std::shared_ptr<crypto::PeerVerifier> verifier;
   if (peer_role == "client")
     verifier = std::make_shared<ClientKeyVerifier>(policy_);
+  else if (peer_role == "node")  // the key broker: any attested proxy or worker
+    verifier = std::make_shared<AnyRoleVerifier>(std::vector<std::shared_ptr<crypto::PeerVerifier>>{
+        std::make_shared<AttestedPeerVerifier>(policy_, "proxy", cache_),
+        std::make_shared<AttestedPeerVerifier>(policy_, "worker", cache_)});
   else
     verifier = std::make_shared<AttestedPeerVerifier>(policy_, peer_role, cache_);
   auto ctx = net::make_tls_context(identity_, std::move(verifier), side);

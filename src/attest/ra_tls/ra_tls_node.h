@@ -23,7 +23,7 @@ namespace chrysalis::attest {
 // swapped into every TLS context, so new handshakes use it while established connections stay).
 class NodeAttestation {
  public:
-  // role: proxy | worker | client. Throws std::runtime_error naming a bad setting.
+  // role: proxy | worker | client | keybroker. Throws std::runtime_error naming a bad setting.
   // `engine`: required for workers (measure_config).
   NodeAttestation(boost::asio::any_io_executor ex, std::string role, std::string node_id, std::string model_hash,
                   const AttestationSettings& settings, const std::filesystem::path& state_dir,
@@ -49,6 +49,8 @@ class NodeAttestation {
 
  private:
   void schedule();
+  SealingKey sealing_key_from_broker(const std::shared_ptr<EvidenceProvider>& evidence,
+                                     const RaTlsIdentityOptions& node);
   std::string role_;
   AttestationSettings settings_;
   std::shared_ptr<PolicySource> policy_;

@@ -2,6 +2,7 @@
 // proxy / worker / client processes of build/chrysalis on loopback, waiting until they are
 // ready, HTTP and SSE helpers, and killing every process that was started (always, even
 // when a test fails or the test process is interrupted).
+import crypto from "node:crypto";
 import {spawn, spawnSync} from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -274,7 +275,7 @@ class Node {
             cwd: this.cluster.dir,
             detached: true,  // own process group: killing it also kills the worker's engine
             stdio: ["ignore", fd, fd],
-            env: {...process.env, CHRYSALIS_HOME: REPO_ROOT},
+            env: {...process.env, CHRYSALIS_HOME: REPO_ROOT, ...(this.env ?? {})},
         });
         fs.closeSync(fd);
         this.child = child;
@@ -339,7 +340,12 @@ class Node {
 }
 
 export class Cluster {
-    constructor(label = "test") {
+    // keybroker: every simulated-TEE proxy and worker keeps its key sealed by a key broker of the
+    // cluster (started with the first of them), so it keeps its identity across restarts; without
+    // one their keys live in memory only.
+    constructor(label = "test", {keybroker = false} = {}) {
+        this.useKeybroker = keybroker;
+        this.broker = null;
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `chrysalis-it-${label}-`));
         tellWatchdog(`D${this.dir}`);
         this.nodes = [];
@@ -356,12 +362,34 @@ export class Cluster {
         if (this.attest) return this.attest;
         const devCa = path.join(this.dir, "devca");
         run(BIN, ["attest", "dev-ca", "--out", devCa]);
-        const base = `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`;
+        let base = `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`;
         const imageOf = (file, role) => run(BIN, ["attest", "image-hash", "--config", file, "--role", role]).trim();
+        // The broker's image (its ports are not measured, so a probe without them gives it).
+        const keybrokerImage = imageOf(this.write("attest-probe-keybroker.toml", base), "keybroker");
+        if (this.useKeybroker) base += `allowed_keybroker_images = [${toml(keybrokerImage)}]\n`;
         const workerImage = imageOf(this.write("attest-probe.toml", base), "worker");
         const proxyProbe = this.write("attest-probe-proxy.toml", base + `allowed_worker_images = [${toml(workerImage)}]\n`);
-        this.attest = {devCa, workerImage, proxyImage: imageOf(proxyProbe, "proxy")};
+        this.attest = {devCa, workerImage, keybrokerImage, base, proxyImage: imageOf(proxyProbe, "proxy")};
         return this.attest;
+    }
+
+    // The cluster's key broker (started once): RA-TLS on `port`, /stats on `httpPort`.
+    async keybroker() {
+        if (this.broker) return this.broker;
+        const a = this.attestation();
+        const ports = {httpPort: await freePort(), port: await freePort()};
+        const config = this.write("keybroker.toml", [
+            "[keybroker]", `listen = ${toml(`127.0.0.1:${ports.port}`)}`, `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
+            "[tls]", `dir = ${toml(path.join(this.dir, "keybroker"))}`,
+            "[attestation]", `provider = "sim"`, `dev_ca = ${toml(a.devCa)}`, `trust = [${toml("dev:" + a.devCa)}]`, ""].join("\n"));
+        const node = new Node(this, {name: "keybroker", role: "keybroker", config, ports});
+        // The master secret comes from the operator's environment, never from the broker's disk.
+        node.env = {CHRYSALIS_KEYBROKER_SECRET: crypto.randomBytes(32).toString("hex")};
+        this.nodes.push(node);
+        node.start();
+        this.broker = await node.waitHealthy();
+        this.broker.address = `127.0.0.1:${ports.port}`;
+        return this.broker;
     }
 
     // The image hash of the node a config file describes (what its quotes will carry).
@@ -373,8 +401,8 @@ export class Cluster {
     // registry at `endpoint` (the endpoint is measured; the root address is reported, not measured).
     registryProxyImage(endpoint) {
         const a = this.attestation();
-        const probe = this.write("attest-probe-registry.toml", `[attestation]\nprovider = "sim"\ndev_ca = ${toml(a.devCa)}\n` +
-            `trust = [${toml("dev:" + a.devCa)}]\n[registry]\nendpoint = ${toml(endpoint)}\nroot = ${toml("0:" + "0".repeat(64))}\n`);
+        const probe = this.write("attest-probe-registry.toml", a.base +
+            `[registry]\nendpoint = ${toml(endpoint)}\nroot = ${toml("0:" + "0".repeat(64))}\n`);
         return run(BIN, ["attest", "image-hash", "--config", probe, "--role", "proxy"]).trim();
     }
 
@@ -434,9 +462,12 @@ export class Cluster {
             pow_difficulty: 12,
             ...overrides,
         };
+        if (this.broker && settings.provider === "sim" && !("allowed_keybroker_images" in overrides))
+            settings.allowed_keybroker_images = [a.keybrokerImage];
         const lines = ["[attestation]"];
         for (const [key, value] of Object.entries(settings))
             if (value !== null && value !== undefined) lines.push(`${key} = ${toml(value)}`);
+        if (settings.allowed_keybroker_images?.length && this.broker) lines.push("[keys]", `broker = ${toml(this.broker.address)}`);
         return lines;
     }
 
@@ -466,6 +497,7 @@ export class Cluster {
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
         billing = null, settings = {}, extra = []} = {}) {
         id ??= `proxy-${++this.counter}`;
+        if (this.useKeybroker) await this.keybroker();
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
             "[proxy]",
@@ -500,6 +532,7 @@ export class Cluster {
         requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}, registry = {},
         billing = null} = {}) {
         id ??= `worker-${++this.counter}`;
+        if (this.useKeybroker) await this.keybroker();
         const ports = {httpPort: await freePort()};
         const lines = [
             "[worker]",

@@ -17,7 +17,7 @@ const PROXY_BILLING = {commit_interval_ms: 400, charge_threshold_ton: "0.0000000
 
 let cluster, devnet, proxy, worker, client, wallets;
 before(async () => {
-    cluster = new Cluster("billing");
+    cluster = new Cluster("billing", {keybroker: true});
     const a = cluster.attestation();
     devnet = await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
