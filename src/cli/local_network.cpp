@@ -77,7 +77,8 @@ LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model) {
           attest::sim_image_hash(attest::measured_config("worker", policy)), attest::model_hash_of_file(model)};
 }
 
-std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& provider) {
+std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& model_name,
+                                const std::string& provider) {
   fs::path ca = dir / "devca";
   if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
   attest::Policy policy;
@@ -88,7 +89,8 @@ std::string attestation_section(const fs::path& dir, const fs::path& model, cons
   if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
   return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(proxy_image) +
          "]\nallowed_worker_images = [" + q(worker_image) + "]\nallowed_models = [" +
-         q(attest::model_hash_of_file(model)) + "]\n";
+         q(attest::model_hash_of_file(model)) + "]\nmodels = { " + q(model_name) + " = " +
+         q(attest::model_hash_of_file(model)) + " }\n";
 }
 
 // Paid: each node's [registry] and [billing] (empty when the network is free).
@@ -96,7 +98,7 @@ using PaidSections = std::map<std::string, std::string>;
 
 void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model, PaidSections paid) {
   int p = o.proxy_http_port;
-  const std::string tee = attestation_section(dir, model, "sim");
+  const std::string tee = attestation_section(dir, model, o.model_name, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
                                      "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
@@ -115,7 +117,7 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
   write_text(dir / "client.toml",
              "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\nproxies = [" +
                  q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " + q((dir / "client").string()) + "\n" +
-                 attestation_section(dir, model, "none") + paid["client"]);  // clients run outside TEEs
+                 attestation_section(dir, model, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
 }
 
 template <typename T>

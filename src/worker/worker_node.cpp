@@ -49,7 +49,7 @@ void WorkerNode::start() {
 
   // RA-TLS: our certificate binds the model we serve; the proxy we dial must be attested.
   std::string model_hash = config_.engine_kind == "embedded" ? attest::model_hash_of_file(config_.engine_model)
-                                                             : attest::model_hash_of_name(config_.engine_model_name);
+                                                             : config_.engine_model_sha256;
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "worker", config_.id, model_hash,
                                                            config_.attestation, config_.state_dir);
   const auto& identity = attestation_->identity();

@@ -54,6 +54,15 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.allowed_models = hex_list(r, file, "allowed_models", 64);
   s.allowed_mrtd = hex_list(r, file, "allowed_mrtd", 96);
   s.pinned_client_keys = hex_list(r, file, "pinned_client_keys", 64);
+  for (auto& [name, hash] : r.string_table("attestation.models")) {
+    if (name.empty() || name.size() > 256)
+      throw std::runtime_error(file + ": 'attestation.models' names must be 1 to 256 characters");
+    if (!is_hex(hash, 64))
+      throw std::runtime_error(file + ": 'attestation.models' entry \"" + name + "\" = \"" + hash +
+                               "\" is not a SHA-256 (64 hex characters)");
+    s.model_names[name] = lower(hash);
+  }
+  s.recheck_s = r.integer("attestation.recheck_s", 60, 1, 86400);
   for (auto& set : r.strings("attestation.allowed_rtmr", {})) {
     std::vector<std::string> parts;
     size_t start = 0;

@@ -21,7 +21,7 @@ before(async () => {
     devnet = await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
         workerImageHashes: [a.workerImage],
-        modelHashes: [run(BIN, ["attest", "model-hash", "--name", MODEL]).trim()],
+        modelHashes: [cluster.modelHash(MODEL)],
     });
     proxy = await cluster.startProxy({id: "proxy", attestation: STATIC});
     worker = await cluster.startWorker({id: "worker", proxies: [proxy], engine: {kind: "external", url: mock.url}, attestation: STATIC});
