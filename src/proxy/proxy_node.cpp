@@ -104,6 +104,7 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
   entry.model_hash = conn->peer_identity().model_hash;  // attested: what routing checks names against
   workers_->entries()[id] = entry;
   metrics_.add("connections_accepted", {{"role", "worker"}});
+  attestation_->watch(conn, "worker");
   spdlog::info("worker {} connected from {} conn={} key={}", entry.id, conn->remote(), id,
                conn->peer_identity().public_key_hex);
   conn->start(
@@ -123,6 +124,7 @@ void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
   }
   clients_[id] = conn;
   metrics_.add("connections_accepted", {{"role", "client"}});
+  attestation_->watch(conn, "client");
   spdlog::info("client {} connected from {} conn={}", conn->peer_node_id(), conn->remote(), id);
   conn->start(
       [this, weak = std::weak_ptr(conn)](proto::Frame& f) {

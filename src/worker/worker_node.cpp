@@ -179,6 +179,7 @@ void WorkerNode::announce() {
 void WorkerNode::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   spdlog::info("connected to proxy {} at {} (protocol v{})", conn->peer_node_id(), conn->remote(), conn->version());
   metrics_.add("proxy_connects", {{"proxy", conn->peer_node_id()}});
+  attestation_->watch(conn, "proxy");
   announce_to(*conn);
 }
 
