@@ -51,7 +51,7 @@ try {
     await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
         workerImageHashes: [a.workerImage],
-        modelHashes: [run(BIN, ["attest", "model-hash", "--name", MODEL]).trim()],
+        modelHashes: [cluster.modelHash(MODEL)],
     });
     const engine = {kind: "external", url: mock.url};
     const free = {proxy: await cluster.startProxy({id: "free-proxy", logLevel: "warn"})};

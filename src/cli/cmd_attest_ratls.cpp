@@ -295,7 +295,7 @@ void register_model_hash(CLI::App* attest) {
   auto mh_file = std::make_shared<std::string>();
   auto mh_name = std::make_shared<std::string>();
   mh->add_option("--file", *mh_file, "GGUF file");
-  mh->add_option("--name", *mh_name, "External engine's model name");
+  mh->add_option("--name", *mh_name, "SHA-256 of a name (legacy: external workers now attest [engine] model_sha256)");
   mh->callback([=] {
     if (mh_file->empty() == mh_name->empty())
       throw CLI::ValidationError("model-hash", "give exactly one of --file, --name");

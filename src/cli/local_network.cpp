@@ -71,11 +71,12 @@ std::string q(const std::string& s) { return "\"" + s + "\""; }
 // A worker's image hash covers its trust settings and engine; a proxy's also covers what decides
 // whom it hands prompts to: its worker and model lists, or the registry endpoint it reads them from.
 struct NetworkImages {
-  attest::Policy policy;  // the dev root, and the allow-lists a static proxy measures
+  attest::Policy policy;                 // the dev root, and the allow-lists a static proxy measures
+  attest::AttestationSettings settings;  // the model table a proxy measures
   std::string worker, proxy_static, model;
 };
 
-NetworkImages network_images(const fs::path& dir, const fs::path& model) {
+NetworkImages network_images(const fs::path& dir, const fs::path& model, const std::string& model_name) {
   fs::path ca = dir / "devca";
   if (!fs::exists(ca / "dev_root_ca.pem")) attest::write_dev_ca(attest::create_dev_ca(), ca);
   NetworkImages n;
@@ -84,26 +85,29 @@ NetworkImages network_images(const fs::path& dir, const fs::path& model) {
   n.model = attest::model_hash_of_file(model);
   n.policy.allowed_worker_images = {n.worker};
   n.policy.allowed_models = {n.model};
-  n.proxy_static = attest::sim_image_hash(attest::measure_config("proxy", n.policy));
+  n.settings.model_names = {{model_name, n.model}};
+  n.proxy_static = attest::sim_image_hash(attest::measure_config("proxy", n.settings, n.policy));
   return n;
 }
 
 // The root contract's lists: the proxy reads the registry from the devnet at `devnet_port`.
-LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model, int devnet_port) {
-  auto n = network_images(dir, model);
-  attest::AttestationSettings registry;
-  registry.registry.endpoint = "http://127.0.0.1:" + std::to_string(devnet_port) + "/api/v2/jsonRPC";
-  std::string proxy = attest::sim_image_hash(attest::measure_config("proxy", registry, n.policy));
+LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model, const std::string& model_name,
+                                int devnet_port) {
+  auto n = network_images(dir, model, model_name);
+  n.settings.registry.endpoint = "http://127.0.0.1:" + std::to_string(devnet_port) + "/api/v2/jsonRPC";
+  std::string proxy = attest::sim_image_hash(attest::measure_config("proxy", n.settings, n.policy));
   return {proxy, n.worker, n.model};
 }
 
-std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& provider) {
-  auto n = network_images(dir, model);
+std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& model_name,
+                                const std::string& provider) {
+  auto n = network_images(dir, model, model_name);
   fs::path ca = dir / "devca";
   std::string section = "[attestation]\nprovider = " + q(provider) + "\n";
   if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
   return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(n.proxy_static) +
-         "]\nallowed_worker_images = [" + q(n.worker) + "]\nallowed_models = [" + q(n.model) + "]\n";
+         "]\nallowed_worker_images = [" + q(n.worker) + "]\nallowed_models = [" + q(n.model) + "]\nmodels = { " +
+         q(model_name) + " = " + q(n.model) + " }\n";
 }
 
 // Paid: each node's [registry] and [billing] (empty when the network is free).
@@ -111,7 +115,7 @@ using PaidSections = std::map<std::string, std::string>;
 
 void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model, PaidSections paid) {
   int p = o.proxy_http_port;
-  const std::string tee = attestation_section(dir, model, "sim");
+  const std::string tee = attestation_section(dir, model, o.model_name, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
                                      "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
@@ -130,7 +134,7 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
   write_text(dir / "client.toml",
              "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\nproxies = [" +
                  q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " + q((dir / "client").string()) + "\n" +
-                 attestation_section(dir, model, "none") + paid["client"]);  // clients run outside TEEs
+                 attestation_section(dir, model, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
 }
 
 template <typename T>
@@ -313,7 +317,7 @@ PaidSections start_paid_chain(const LocalNetworkOptions& o, const fs::path& dir,
   for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
   std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
             << std::flush;
-  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model, o.devnet_port));
+  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model, o.model_name, o.devnet_port));
   std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
   write_text(dir / "devnet-info.json",
              nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");

@@ -36,9 +36,15 @@ void ClientNode::start() {
     billing_ = std::make_unique<ClientBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
                                                attestation_->chain_policy(), identity.public_key_hex);
     billing_->start();
-    pool_->set_connection_hooks([this](const auto& conn) { billing_->on_proxy_up(conn); },
-                                [this](const auto& conn, const proto::Frame& f) { billing_->on_proxy_frame(conn, f); });
   }
+  pool_->set_connection_hooks(
+      [this](const auto& conn) {
+        attestation_->watch(conn, "proxy");  // the proxy must keep passing our policy while we use it
+        if (billing_) billing_->on_proxy_up(conn);
+      },
+      [this](const auto& conn, const proto::Frame& f) {
+        if (billing_) billing_->on_proxy_frame(conn, f);
+      });
   pool_->start();
   http::ServerLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;

@@ -99,4 +99,20 @@ std::vector<std::string> TomlReader::strings(std::string_view key, std::vector<s
   return out;
 }
 
+std::map<std::string, std::string> TomlReader::string_table(std::string_view key) const {
+  auto node = at(key);
+  if (!node) return {};
+  auto* table = node.as_table();
+  if (!table) fail(key, "a table of strings");
+  std::map<std::string, std::string> out;
+  for (auto& [k, v] : *table) {
+    std::string entry = std::string(key) + "." + std::string(k.str());
+    asked_.insert(entry);  // the same dotted path refuse_unknown_keys() builds
+    auto s = v.value<std::string>();
+    if (!s || !v.is_string()) fail(entry, "a string");
+    out.emplace(std::string(k.str()), *s);
+  }
+  return out;
+}
+
 }  // namespace chrysalis

@@ -2,6 +2,7 @@
 #include <toml++/toml.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -21,6 +22,8 @@ class TomlReader {
   double number(std::string_view key, double fallback) const;
   bool boolean(std::string_view key, bool fallback) const;
   std::vector<std::string> strings(std::string_view key, std::vector<std::string> fallback) const;
+  // A table of strings (`key = { "a" = "x" }` or a [key] section); absent: empty.
+  std::map<std::string, std::string> string_table(std::string_view key) const;
   bool has(std::string_view key) const;
   // Throws naming the file and the first key nothing asked for: a typo must not silently leave a
   // setting at its default (an allow-list emptied by a misspelt key would accept everyone).

@@ -142,6 +142,7 @@ asio::awaitable<proto::Frame> Connection::read_one_frame() {
 
 asio::awaitable<void> Connection::handshake_as_dialer() {
   peer_identity_ = net::peer_identity(stream_.native_handle());
+  peer_cert_ = std::shared_ptr<X509>(SSL_get1_peer_certificate(stream_.native_handle()), X509_free);
   proto::Frame hello;
   auto* h = hello.mutable_hello();
   h->set_role(options_.local_role);
@@ -169,6 +170,7 @@ asio::awaitable<void> Connection::handshake_as_dialer() {
 
 asio::awaitable<void> Connection::handshake_as_acceptor() {
   peer_identity_ = net::peer_identity(stream_.native_handle());
+  peer_cert_ = std::shared_ptr<X509>(SSL_get1_peer_certificate(stream_.native_handle()), X509_free);
   bool expired = false;
   StepDeadline deadline(stream_.next_layer(), options_.handshake_timeout, expired);
   proto::Frame first;

@@ -74,6 +74,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   proto::Role peer_role() const { return peer_role_; }
   const std::string& peer_node_id() const { return peer_node_id_; }
   const crypto::PeerIdentity& peer_identity() const { return peer_identity_; }
+  // The certificate the peer presented in the handshake, kept so that a live connection can be
+  // checked again against a changed policy or the clock (attest/ra_tls/live_peer_rechecks.h).
+  const std::shared_ptr<X509>& peer_certificate() const { return peer_cert_; }
   const std::string& remote() const { return remote_; }
   int64_t rtt_us() const { return rtt_us_; }
   int64_t connected_at_us() const { return connected_at_us_; }
@@ -116,6 +119,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   proto::Role peer_role_ = proto::ROLE_UNKNOWN;
   std::string peer_node_id_;
   crypto::PeerIdentity peer_identity_;
+  std::shared_ptr<X509> peer_cert_;
   std::string remote_;
   int64_t rtt_us_ = -1;
   int64_t last_received_us_ = 0;

@@ -30,6 +30,10 @@ void ProxyNode::start() {
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "proxy", config_.id, "",
                                                            config_.attestation, config_.state_dir);
   const auto& identity = attestation_->identity();
+  model_names_ = std::make_unique<ModelNames>(config_.attestation.model_names);
+  if (config_.attestation.model_names.empty())
+    spdlog::warn("proxy: [attestation] models is empty — every worker is refused (model_unknown); map each model "
+                 "name to its attested SHA-256");
   auto worker_tls = attestation_->make_context(net::TlsSide::Server, "worker");
   auto client_tls = attestation_->make_context(net::TlsSide::Server, "client");
   attestation_->start_renewal();
@@ -97,8 +101,10 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
   WorkerEntry entry;
   entry.conn = conn;
   entry.id = conn->peer_node_id();
+  entry.model_hash = conn->peer_identity().model_hash;  // attested: what routing checks names against
   workers_->entries()[id] = entry;
   metrics_.add("connections_accepted", {{"role", "worker"}});
+  attestation_->watch(conn, "worker");
   spdlog::info("worker {} connected from {} conn={} key={}", entry.id, conn->remote(), id,
                conn->peer_identity().public_key_hex);
   conn->start(
@@ -118,6 +124,7 @@ void ProxyNode::on_client_connected(std::shared_ptr<net::Connection> conn) {
   }
   clients_[id] = conn;
   metrics_.add("connections_accepted", {{"role", "client"}});
+  attestation_->watch(conn, "client");
   spdlog::info("client {} connected from {} conn={}", conn->peer_node_id(), conn->remote(), id);
   conn->start(
       [this, weak = std::weak_ptr(conn)](proto::Frame& f) {
@@ -181,6 +188,13 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
     worker.conn->close("protocol violation: worker state needs a model and max_concurrent >= 1");
     return;
   }
+  // Every announcement is checked: a worker may not switch to a name its certificate does not bind.
+  if (auto refusal = model_names_->check(s.model(), worker.model_hash); !refusal.code.empty()) {
+    metrics_.add("workers_refused", {{"reason", refusal.code}});
+    spdlog::warn("worker {} refused ({}): {}", worker.id, refusal.code, refusal.message);
+    worker.conn->close("refused (" + refusal.code + "): " + refusal.message);
+    return;
+  }
   bool changed = worker.enabled != s.enabled() || worker.coefficient != s.coefficient() || worker.model != s.model();
   worker.model = s.model();
   worker.coefficient = s.coefficient();
@@ -242,6 +256,7 @@ nlohmann::json ProxyNode::stats() const {
     m["enabled"] = m.value("enabled", 0) + (w.enabled ? 1 : 0);
     m["running"] = m.value("running", 0) + w.running;
     m["capacity"] = m.value("capacity", 0) + w.max_concurrent;
+    m["model_hash"] = w.model_hash;
   }
   for (auto& [model, keys] : model_keys) models[model]["reputation"] = routing_->model_json(model, keys);
   nlohmann::json clients = nlohmann::json::array();
@@ -273,6 +288,7 @@ nlohmann::json ProxyNode::stats() const {
           {"workers", workers_->json()},
           {"clients", clients},
           {"models", models},
+          {"model_hashes", model_names_->hashes()},
           {"metrics", metrics_.json()}};
 }
 

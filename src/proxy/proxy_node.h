@@ -18,6 +18,7 @@
 #include "proxy/billing_peers.h"
 #include "proxy/proxy_config.h"
 #include "proxy/request_flow.h"
+#include "proxy/routing_model_names.h"
 #include "proxy/routing_spot_check_runs.h"
 #include "proxy/routing_state.h"
 #include "proxy/worker_table.h"
@@ -79,6 +80,7 @@ class ProxyNode {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<RoutingState> routing_;
   std::unique_ptr<WorkerTable> workers_;
+  std::unique_ptr<ModelNames> model_names_;
   std::unique_ptr<SpotChecks> spot_checks_;
   std::unique_ptr<PeerBilling> billing_;
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id

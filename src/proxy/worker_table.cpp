@@ -163,6 +163,7 @@ nlohmann::json WorkerTable::json() const {
                     {"remote", w.conn->remote()},
                     {"public_key", w.conn->peer_identity().public_key_hex},
                     {"model", w.model},
+                    {"model_hash", w.model_hash},
                     {"coefficient", w.coefficient},
                     {"max_concurrent", w.max_concurrent},
                     {"running", w.running},

@@ -2,10 +2,29 @@
 
 #include <unistd.h>
 
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
+
 #include "common/toml_reader.h"
 #include "common/url.h"
 
 namespace chrysalis::worker {
+
+namespace {
+
+bool is_sha256_hex(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+// Literal loopback addresses only: a name could resolve anywhere.
+bool is_loopback_host(const std::string& host) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+}  // namespace
 
 WorkerConfig load_worker_config(const std::filesystem::path& file) {
   TomlReader r(file);
@@ -46,11 +65,23 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
       throw std::runtime_error(file.string() + ": 'engine.url' is required for an external engine");
     if (c.model.empty())
       throw std::runtime_error(file.string() + ": 'worker.model' is required for an external engine");
+    // The worker cannot hash weights it does not load: the operator states them, and the
+    // statement is what the certificate binds and what the proxy routes by.
+    c.engine_model_sha256 = r.string("engine.model_sha256", "");
+    if (!is_sha256_hex(c.engine_model_sha256))
+      throw std::runtime_error(file.string() +
+                               ": 'engine.model_sha256' (SHA-256 of the served model file, 64 hex) is required for "
+                               "an external engine");
+    for (auto& ch : c.engine_model_sha256) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   }
   while (!c.engine_url.empty() && c.engine_url.back() == '/') c.engine_url.pop_back();
   std::string url_error;
-  if (!parse_url(c.engine_url, &url_error))
-    throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
+  auto url = parse_url(c.engine_url, &url_error);
+  if (!url) throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
+  // Prompts must not leave the TEE: the engine runs beside the worker.
+  if (!is_loopback_host(url->host))
+    throw std::runtime_error(file.string() + ": 'engine.url' host \"" + url->host +
+                             "\" is not loopback (127.0.0.0/8 or ::1): prompts would leave the TEE");
   c.engine_model_name = r.string("engine.model_name", c.model);
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.billing = billing::read_billing_settings(r, file.string(), "worker", !c.attestation.registry.endpoint.empty());

@@ -26,7 +26,8 @@ struct WorkerConfig {
   std::filesystem::path state_dir;
 
   std::string engine_kind = "embedded";  // embedded | external
-  std::string engine_url;                // external engine base URL
+  std::string engine_url;                // external engine base URL (loopback only)
+  std::string engine_model_sha256;       // external: the model file's SHA-256, attested as the model hash
   std::string engine_model_name;         // name the engine knows the model by (default: model)
   std::filesystem::path engine_model;    // embedded: GGUF
   std::string engine_script;             // embedded: override for engine/server.mjs

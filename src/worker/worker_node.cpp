@@ -50,7 +50,7 @@ void WorkerNode::start() {
 
   // RA-TLS: our certificate binds the model we serve; the proxy we dial must be attested.
   std::string model_hash = config_.engine_kind == "embedded" ? attest::model_hash_of_file(config_.engine_model)
-                                                             : attest::model_hash_of_name(config_.engine_model_name);
+                                                             : config_.engine_model_sha256;
   attest::EngineMeasurement engine{"127.0.0.1"};
   if (config_.engine_kind != "embedded") {
     if (auto url = parse_url(config_.engine_url)) engine.host = url->host;
@@ -184,6 +184,7 @@ void WorkerNode::announce() {
 void WorkerNode::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   spdlog::info("connected to proxy {} at {} (protocol v{})", conn->peer_node_id(), conn->remote(), conn->version());
   metrics_.add("proxy_connects", {{"proxy", conn->peer_node_id()}});
+  attestation_->watch(conn, "proxy");
   announce_to(*conn);
 }
 

@@ -78,11 +78,15 @@ void ChainPolicySource::adopt(ton::contracts::RootRegistry registry) {
     spdlog::info("registry: root {} version {}: {} proxy images, {} worker images, {} models, {} proxies",
                  settings_.root, registry.version, registry.proxy_image_hashes.size(),
                  registry.worker_image_hashes.size(), registry.model_hashes.size(), registry.proxies.size());
+  const bool changed = !snapshot_ || snapshot_->allowed_proxy_images != policy->allowed_proxy_images ||
+                       snapshot_->allowed_worker_images != policy->allowed_worker_images ||
+                       snapshot_->allowed_models != policy->allowed_models;
   snapshot_ = std::move(policy);
   registry_ = std::move(registry);
   fetched_at_s_ = now_s();
   ++reads_;
   last_error_.clear();
+  if (changed && on_change_) on_change_();
 }
 
 std::string ChainPolicySource::unavailable_reason() const {

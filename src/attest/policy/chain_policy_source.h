@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,8 @@ class ChainPolicySource : public PolicySource, public std::enable_shared_from_th
   // Empty while the registry is fresh; else why the node refuses to serve.
   std::string unavailable_reason() const;
   nlohmann::json stats() const;
+  // Called after a registry read that changed an allow-list (live connections are re-checked).
+  void on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
 
  private:
   boost::asio::awaitable<void> refresh_loop();
@@ -46,6 +49,7 @@ class ChainPolicySource : public PolicySource, public std::enable_shared_from_th
   std::string last_error_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
   std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace chrysalis::attest

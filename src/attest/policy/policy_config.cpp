@@ -59,6 +59,15 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
     throw std::runtime_error(file + ": 'keys.broker' needs 'attestation.allowed_keybroker_images': the broker's "
                                     "image must be pinned, or a fake broker could hand out a key it knows");
   s.pinned_client_keys = hex_list(r, file, "pinned_client_keys", 64);
+  for (auto& [name, hash] : r.string_table("attestation.models")) {
+    if (name.empty() || name.size() > 256)
+      throw std::runtime_error(file + ": 'attestation.models' names must be 1 to 256 characters");
+    if (!is_hex(hash, 64))
+      throw std::runtime_error(file + ": 'attestation.models' entry \"" + name + "\" = \"" + hash +
+                               "\" is not a SHA-256 (64 hex characters)");
+    s.model_names[name] = lower(hash);
+  }
+  s.recheck_s = r.integer("attestation.recheck_s", 60, 1, 86400);
   for (auto& set : r.strings("attestation.allowed_rtmr", {})) {
     std::vector<std::string> parts;
     size_t start = 0;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct AttestationSettings {
   std::string key_broker;
   std::vector<std::string> allowed_rtmr;  // "rtmr0:rtmr1:rtmr2:rtmr3"
   std::vector<std::string> pinned_client_keys;
+  // models = { "name" = "sha256" }: the model hash a worker announcing each name must have
+  // attested (the proxy routes by it; the root contract lists hashes only, so names live here).
+  std::map<std::string, std::string> model_names;
+  int64_t recheck_s = 60;  // live connections are re-checked this often (certificate expiry)
   int64_t max_cert_age_hours = 24;
   int64_t cert_hours = 6;       // lifetime of our own certificate; renewed at 2/3 of it
   int pow_difficulty = 18;      // proxy listeners; 0 = no puzzle

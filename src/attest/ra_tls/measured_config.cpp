@@ -61,6 +61,8 @@ MeasuredConfig measure_config(const std::string& role, const AttestationSettings
       m["proxy_images"] = sorted(policy.allowed_proxy_images);
     }
   }
+  // Which model a worker must be attested for, per name it announces: a proxy routes on it.
+  if (role == "proxy" && !settings.model_names.empty()) m["model_names"] = settings.model_names;
   // Which brokers may seal this node's key: a fake one would hand out a key it knows.
   if (!policy.allowed_keybroker_images.empty()) m["keybroker_images"] = sorted(policy.allowed_keybroker_images);
   if (role == "worker") {

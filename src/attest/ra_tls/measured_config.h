@@ -27,7 +27,8 @@ struct MeasuredConfig {
   //   role, protocol, trust (sorted labels), allow_none, max_cert_age_s, allowed_mrtd/rtmr,
   //   proxies and clients: lists: "registry" (then registry_endpoint) or "static" (then the
   //   lists of the peers this node hands prompts to: a proxy's worker images and models; a
-  //   client's proxy images); workers: engine.
+  //   client's proxy images); proxies: model_names (the name -> model hash table they route on);
+  //   workers: engine.
   // A worker's list of proxies is not measured: a proxy's image hash covers its worker list, so
   // measuring both would make each hash depend on the other; and a worker that trusts a wrong
   // proxy only takes prompts from it, it gives none away.

@@ -70,7 +70,8 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   Policy policy = build_policy(settings);
   std::vector<std::string> verifies =
       role_ == "proxy" ? std::vector<std::string>{"worker"} : std::vector<std::string>{"proxy"};
-  measured_ = measure_config(role_, settings, policy, engine);
+  static const EngineMeasurement embedded{"127.0.0.1"};  // a worker that names none (tests)
+  measured_ = measure_config(role_, settings, policy, engine ? engine : &embedded);
   const bool from_chain = !settings.registry.endpoint.empty();
   warn_about_policy(policy, verifies, from_chain);
   if (from_chain) {
@@ -95,6 +96,10 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
     if (role_ != "client")
       spdlog::warn("attestation: provider \"none\" — this {} presents no quote; attesting peers will refuse it", role_);
   }
+  rechecks_ = std::make_unique<LivePeerRechecks>(
+      ex, policy_, [this](const std::string& peer_role) { return verifier_for(peer_role); },
+      std::chrono::seconds(settings.recheck_s));
+  if (chain_policy_) chain_policy_->on_change([this] { rechecks_->sweep("registry changed"); });
   RaTlsIdentityOptions options{role_, std::move(node_id), std::move(model_hash), settings.cert_hours, state_dir};
   if (settings.provider != "none") options.config = measured_.canonical();
   options.storage = key_storage(role_, settings);
@@ -106,20 +111,26 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
                identity_.not_after_unix);
 }
 
-NodeAttestation::~NodeAttestation() = default;
+NodeAttestation::~NodeAttestation() {
+  if (chain_policy_) chain_policy_->on_change(nullptr);  // the source may outlive this node (billing holds it)
+}
+
+std::shared_ptr<crypto::PeerVerifier> NodeAttestation::verifier_for(const std::string& peer_role) {
+  if (peer_role == "client") return std::make_shared<ClientKeyVerifier>(policy_);
+  if (peer_role == "node")  // the key broker: any attested proxy or worker
+    return std::make_shared<AnyRoleVerifier>(std::vector<std::shared_ptr<crypto::PeerVerifier>>{
+        std::make_shared<AttestedPeerVerifier>(policy_, "proxy", cache_),
+        std::make_shared<AttestedPeerVerifier>(policy_, "worker", cache_)});
+  return std::make_shared<AttestedPeerVerifier>(policy_, peer_role, cache_);
+}
+
+void NodeAttestation::watch(const std::shared_ptr<net::Connection>& conn, const std::string& peer_role) {
+  rechecks_->watch(conn, peer_role);
+}
 
 std::shared_ptr<boost::asio::ssl::context> NodeAttestation::make_context(net::TlsSide side,
                                                                          const std::string& peer_role) {
-  std::shared_ptr<crypto::PeerVerifier> verifier;
-  if (peer_role == "client")
-    verifier = std::make_shared<ClientKeyVerifier>(policy_);
-  else if (peer_role == "node")  // the key broker: any attested proxy or worker
-    verifier = std::make_shared<AnyRoleVerifier>(std::vector<std::shared_ptr<crypto::PeerVerifier>>{
-        std::make_shared<AttestedPeerVerifier>(policy_, "proxy", cache_),
-        std::make_shared<AttestedPeerVerifier>(policy_, "worker", cache_)});
-  else
-    verifier = std::make_shared<AttestedPeerVerifier>(policy_, peer_role, cache_);
-  auto ctx = net::make_tls_context(identity_, std::move(verifier), side);
+  auto ctx = net::make_tls_context(identity_, verifier_for(peer_role), side);
   contexts_.push_back(ctx);
   return ctx;
 }
@@ -139,13 +150,18 @@ net::PowSettings NodeAttestation::dialer_pow() const {
 
 void NodeAttestation::start_renewal() {
   if (chain_policy_) chain_policy_->start();
+  rechecks_->start();
   schedule();
 }
 
 void NodeAttestation::stop() {
   stopped_ = true;
   timer_.cancel();
-  if (chain_policy_) chain_policy_->stop();
+  rechecks_->stop();
+  if (chain_policy_) {
+    chain_policy_->on_change(nullptr);
+    chain_policy_->stop();
+  }
 }
 
 void NodeAttestation::schedule() {
@@ -196,7 +212,8 @@ nlohmann::json NodeAttestation::stats() const {
           {"renewals", renewals_},
           {"last_renewal_error", last_renewal_error_},
           {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
-          {"registry", chain_policy_ ? chain_policy_->stats() : nlohmann::json()}};
+          {"registry", chain_policy_ ? chain_policy_->stats() : nlohmann::json()},
+          {"rechecks", rechecks_->stats()}};
 }
 
 }  // namespace chrysalis::attest

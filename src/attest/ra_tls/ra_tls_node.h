@@ -12,6 +12,7 @@
 #include "attest/policy/policy_config.h"
 #include "attest/ra_tls/attested_peer_verifier_cache.h"
 #include "attest/ra_tls/measured_config.h"
+#include "attest/ra_tls/live_peer_rechecks.h"
 #include "attest/ra_tls/ra_tls_identity.h"
 #include "net/pow_handshake.h"
 #include "net/tls_context.h"
@@ -33,6 +34,9 @@ class NodeAttestation {
   // A TLS context that presents our certificate and checks peers of `peer_role`:
   // "proxy"/"worker" by RA-TLS (AttestedPeerVerifier), "client" by key (ClientKeyVerifier).
   std::shared_ptr<boost::asio::ssl::context> make_context(net::TlsSide side, const std::string& peer_role);
+  // Re-checks a live connection with a peer of `peer_role` against the policy until it closes.
+  void watch(const std::shared_ptr<net::Connection>& conn, const std::string& peer_role);
+  LivePeerRechecks& rechecks() { return *rechecks_; }
   net::PowSettings listener_pow() const;
   net::PowSettings dialer_pow() const;
   const crypto::TlsIdentity& identity() const { return identity_; }
@@ -51,12 +55,14 @@ class NodeAttestation {
   void schedule();
   SealingKey sealing_key_from_broker(const std::shared_ptr<EvidenceProvider>& evidence,
                                      const RaTlsIdentityOptions& node);
+  std::shared_ptr<crypto::PeerVerifier> verifier_for(const std::string& peer_role);
   std::string role_;
   AttestationSettings settings_;
   std::shared_ptr<PolicySource> policy_;
   std::shared_ptr<ChainPolicySource> chain_policy_;  // when the registry comes from the chain
   std::shared_ptr<PeerQuoteCache> cache_ = std::make_shared<PeerQuoteCache>();
   std::unique_ptr<RaTlsIdentity> issuer_;
+  std::unique_ptr<LivePeerRechecks> rechecks_;
   crypto::TlsIdentity identity_;
   std::string own_image_hash_;
   MeasuredConfig measured_;

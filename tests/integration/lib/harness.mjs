@@ -4,6 +4,7 @@
 // when a test fails or the test process is interrupted).
 import crypto from "node:crypto";
 import {spawn, spawnSync} from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -14,6 +15,8 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const BIN = process.env.CHRYSALIS_BIN || path.join(REPO_ROOT, "build/chrysalis");
 export const ENGINE_SCRIPT = path.join(REPO_ROOT, "engine/server.mjs");
 export const MODEL = "chrysalis-test";
+// The other model name tests serve through mock engines.
+export const MOCK_MODEL = "mock-model";
 // CHRYSALIS_IT_KEEP=1 keeps the temp dirs (configs, logs) for a post-mortem.
 const KEEP = process.env.CHRYSALIS_IT_KEEP === "1";
 
@@ -220,7 +223,10 @@ export function statsCounter(stats, name, labels = "all") {
 
 // ---------------------------------------------------------------- nodes and clusters
 
-const toml = (value) => JSON.stringify(value);  // TOML basic strings and arrays of them read like JSON
+// TOML basic strings and arrays of them read like JSON; an object becomes an inline table.
+const toml = (value) => value !== null && typeof value === "object" && !Array.isArray(value)
+    ? `{ ${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${toml(v)}`).join(", ")} }`
+    : JSON.stringify(value);
 
 // A TOML section from an object of JSON-compatible values (none when the object is empty).
 function tomlSection(name, values) {
@@ -362,7 +368,9 @@ export class Cluster {
         if (this.attest) return this.attest;
         const devCa = path.join(this.dir, "devca");
         run(BIN, ["attest", "dev-ca", "--out", devCa]);
-        let base = `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n`;
+        // A proxy measures its model table too (MODEL and MOCK_MODEL by default, see attestationLines).
+        let base = `[attestation]\nprovider = "sim"\ndev_ca = ${toml(devCa)}\ntrust = [${toml("dev:" + devCa)}]\n` +
+            `models = ${toml({[MODEL]: this.modelHash(MODEL), [MOCK_MODEL]: this.modelHash(MOCK_MODEL)})}\n`;
         const imageOf = (file, role) => run(BIN, ["attest", "image-hash", "--config", file, "--role", role]).trim();
         // The broker's image (its ports are not measured, so a probe without them gives it).
         const keybrokerImage = imageOf(this.write("attest-probe-keybroker.toml", base), "keybroker");
@@ -448,9 +456,16 @@ export class Cluster {
             `refresh_s = ${refreshS}`, `max_age_s = ${maxAgeS}`];
     }
 
+    // The model hash a worker serving `name` attests: MODEL is the cluster's test GGUF (what an
+    // embedded engine hashes); any other name stands for a made-up file an external engine serves.
+    modelHash(name = MODEL) {
+        if (name === MODEL) return crypto.createHash("sha256").update(fs.readFileSync(this.testModel())).digest("hex");
+        return crypto.createHash("sha256").update(`chrysalis test model file: ${name}`).digest("hex");
+    }
+
     // The [attestation] section of a node: sim provider, the cluster's dev root trusted, this
-    // binary's proxy and worker images allowed; `overrides` replaces any key (a TOML value
-    // written as JSON), `null` drops it.
+    // binary's proxy and worker images allowed, MODEL and MOCK_MODEL mapped to their hashes;
+    // `overrides` replaces any key (a TOML value written as JSON), `null` drops it.
     attestationLines(overrides = {}) {
         const a = this.attestation();
         const settings = {
@@ -459,6 +474,7 @@ export class Cluster {
             trust: ["dev:" + a.devCa],
             allowed_proxy_images: [a.proxyImage],
             allowed_worker_images: [a.workerImage],
+            models: {[MODEL]: this.modelHash(MODEL), [MOCK_MODEL]: this.modelHash(MOCK_MODEL)},
             pow_difficulty: 12,
             ...overrides,
         };
@@ -527,7 +543,8 @@ export class Cluster {
         return node.waitHealthy();
     }
 
-    // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url}.
+    // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url, modelSha256}
+    // (default: this.modelHash(model)).
     async startWorker({id, proxies, engine = {kind: "embedded"}, model = MODEL, coefficient = 1000, maxConcurrent = 4,
         requestTimeoutS = 60, healthIntervalMs = 500, context = 2048, logLevel = "info", attestation = {}, registry = {},
         billing = null} = {}) {
@@ -556,7 +573,7 @@ export class Cluster {
                 `context = ${context}`,
                 `script = ${toml(ENGINE_SCRIPT)}`);
         } else {
-            lines.push(`url = ${toml(engine.url)}`);
+            lines.push(`url = ${toml(engine.url)}`, `model_sha256 = ${toml(engine.modelSha256 ?? this.modelHash(model))}`);
         }
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
             ...this.attestationLines({allowed_proxy_images: this.proxyImages(proxies), ...attestation}),

@@ -21,7 +21,7 @@ before(async () => {
     devnet = await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
         workerImageHashes: [a.workerImage],
-        modelHashes: [run(BIN, ["attest", "model-hash", "--name", MODEL]).trim()],
+        modelHashes: [cluster.modelHash(MODEL)],
     });
     proxy = await cluster.startProxy({id: "proxy", attestation: STATIC});
     worker = await cluster.startWorker({id: "worker", proxies: [proxy], engine: {kind: "external", url: mock.url}, attestation: STATIC});
@@ -51,7 +51,7 @@ test("every hop checks its peers against the root contract's lists", async () =>
 test("a worker whose image the root does not list is refused", async () => {
     // Another engine host changes what the worker measures, so its image hash differs.
     const other = await cluster.startWorker({id: "worker-unlisted", proxies: [proxy],
-        engine: {kind: "external", url: mock.url.replace("127.0.0.1", "localhost")}, attestation: STATIC});
+        engine: {kind: "external", url: mock.url.replace("127.0.0.1", "127.0.0.2")}, attestation: STATIC});
     await waitFor(async () => (await other.stats()).proxies[0].last_error, {what: "the unlisted worker refused"});
     await waitFor(() => proxy.logLine("attestation check 'image_hash' failed"), {what: "proxy log names image_hash"});
     assert.equal((await proxy.stats()).workers.length, 1);
