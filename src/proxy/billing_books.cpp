@@ -25,6 +25,9 @@ namespace contracts = ton::contracts;
 namespace {
 
 constexpr uint64_t kGas = contracts::kGasAttached;
+constexpr uint32_t kClientRunning = static_cast<uint32_t>(contracts::ContractState::active);
+constexpr uint32_t kClientClosing = static_cast<uint32_t>(contracts::ContractState::closing);
+constexpr uint32_t kClientClosed = static_cast<uint32_t>(contracts::ContractState::closed);
 
 ton::Ed25519Key key_from_pem(const std::string& pem) {
   auto pkey = attest::load_private_key_pem(pem);
@@ -210,8 +213,13 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
   const auto prices = ledger_->prices();
   for (auto& c : ledger_->clients()) {
     if (c.committed_tokens <= c.chain_tokens_used) continue;
-    if (billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
-        std::max<uint64_t>(1, settings_.charge_threshold_nano))
+    // A closing client is charged at once, whatever it owes: once its close completes, the
+    // contract pays everything back to its owner and what it owes is lost to the proxy's stake.
+    auto st = client_state_.find(c.id);
+    bool closing = st != client_state_.end() && st->second == kClientClosing;
+    if (st != client_state_.end() && st->second == kClientClosed) continue;  // refuses every charge
+    if (!closing && billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
+                        std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
@@ -219,6 +227,10 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     auto message = ton::bounceable_message(contract, kGas, charge->signed_body);
     co_await agent_->send_one(std::move(message));
     ++charges_sent_;
+    if (closing) {
+      ++closing_charges_sent_;
+      spdlog::info("charged closing client contract {} up to {} tokens on chain", c.id, charge->tokens);
+    }
     bool changed = co_await read_client(c.id);
     if (changed && on_client_read_) on_client_read_(c.id);
   }
@@ -251,12 +263,17 @@ asio::awaitable<bool> BillingBooks::read_client(std::string contract) {
   auto address = ton::Address::parse(contract);
   billing::ClientChainState seen;  // not deployed: nothing to spend
   auto cd = co_await contracts::read_client_data_if_deployed(agent_->client(), address);
-  if (cd && cd->state != 2)
+  if (cd && cd->state != kClientClosed)  // funds a closing contract still holds cover what it owes
     seen = {cd->balance, cd->stake, cd->tokens_used};
   else if (cd)
     seen = {0, 0, cd->tokens_used};  // closed: nothing to spend
   if (*stopped || !ledger_) co_return false;
   client_read_at_[contract] = unix_now_us() / 1000000;
+  uint32_t state = cd ? cd->state : kClientRunning;
+  if (state != kClientRunning && client_state_[contract] != state)
+    spdlog::warn("client contract {} is {}: no more credit{}", contract, state == kClientClosing ? "closing" : "closed",
+                 state == kClientClosing ? ", what it owes is charged at once" : "");
+  client_state_[contract] = state;
   auto known = ledger_->client(contract);
   // A contract that never held anything gets no row: rows are permanent, and wallets are free.
   if (!known && seen.balance_nano == 0 && seen.stake_nano == 0 && seen.tokens_used == 0) co_return false;
@@ -326,6 +343,18 @@ proto::BillingInfo BillingBooks::info_for(const std::string& party_contract, boo
 
 billing::ReservationTicket BillingBooks::reserve(const billing::ReserveRequest& request) {
   if (auto p = serving_problem(); !p.empty()) throw billing::LedgerRefused(p);
+  // The books hold the funds of the last read, maybe from before a restart: no credit until this
+  // session has read the contract, and none to a contract that is closing or closed.
+  auto refused = [&](const char* code, const std::string& why) {
+    ++credit_refused_;
+    return ClientCreditRefused(code, "client contract " + request.client + " " + why);
+  };
+  auto st = client_state_.find(request.client);
+  if (!client_read_at_.count(request.client) || st == client_state_.end())
+    throw refused("client_contract_unread", "has not been read from the chain yet: try again in a moment");
+  if (st->second == kClientClosing)
+    throw refused("client_contract_closing", "is closing: it gets no more credit (what it owes is charged now)");
+  if (st->second == kClientClosed) throw refused("client_contract_closed", "is closed: it gets no credit");
   return ledger_->reserve(request);
 }
 
@@ -374,6 +403,9 @@ std::optional<proto::PaymentUpdate> BillingBooks::signed_update(
 void BillingBooks::unbind_client(const std::string& contract) {
   clients_.erase(contract);
   client_read_at_.erase(contract);
+  // A closing contract stays known: it is charged at once even with no connection left.
+  if (auto st = client_state_.find(contract); st != client_state_.end() && st->second != kClientClosing)
+    client_state_.erase(st);
 }
 
 nlohmann::json BillingBooks::stats() const {
@@ -385,6 +417,8 @@ nlohmann::json BillingBooks::stats() const {
                         {"commit_failures", commit_failures_},
                         {"last_commit_ms", last_commit_ms_},
                         {"charges_sent", charges_sent_},
+                        {"closing_charges_sent", closing_charges_sent_},
+                        {"credit_refused", credit_refused_},
                         {"limits", {{"bound_clients", clients_.size()}, {"max_bound_clients", kMaxBoundClients}}},
                         {"chain", agent_->stats()}};
   if (!ledger_) return out;
@@ -403,8 +437,14 @@ nlohmann::json BillingBooks::stats() const {
   out["commission_nano"] = std::to_string(s.commission_nano);
   out["reserved_nano"] = std::to_string(billing::client_cost_nano(s.total_reserved_tokens, prices));
   nlohmann::json clients = nlohmann::json::array(), workers = nlohmann::json::array();
-  for (auto& c : ledger_->clients())
+  for (auto& c : ledger_->clients()) {
+    auto st = client_state_.find(c.id);
+    const char* state = st == client_state_.end()       ? "unread"
+                        : st->second == kClientRunning ? "running"
+                        : st->second == kClientClosing ? "closing"
+                                                       : "closed";
     clients.push_back({{"contract", c.id},
+                       {"state", state},
                        {"balance_nano", std::to_string(c.balance_nano)},
                        {"stake_nano", std::to_string(c.stake_nano)},
                        {"available_nano", std::to_string(ledger_->available_nano(c.id))},
@@ -413,6 +453,7 @@ nlohmann::json BillingBooks::stats() const {
                        {"committed_tokens", c.committed_tokens},
                        {"charged_on_chain_tokens", c.chain_tokens_used},
                        {"charged_nano", std::to_string(billing::client_cost_nano(c.charged_tokens, prices))}});
+  }
   for (auto& w : ledger_->workers())
     workers.push_back({{"contract", w.id},
                        {"earned_tokens", w.earned_tokens},

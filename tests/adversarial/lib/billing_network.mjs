@@ -1,0 +1,41 @@
+// A paid network on a local devnet for the billing attacks: the real contracts in the TVM
+// emulator, a proxy, a worker on the mock engine and a client, each with its own funded wallet.
+import {BIN, Cluster, MODEL, run, waitFor} from "../../integration/lib/harness.mjs";
+import {startMockEngine} from "../../integration/lib/mock_engine.mjs";
+
+export const PRICE = 2n, FEE = 1n;  // devnet/config.json: nanoTON per adjusted token (client price, worker fee)
+export const NANO = 10n ** 9n;
+
+// {proxy, worker, client} are extra settings for each node's [billing] section.
+export async function startBillingNetwork(label, {proxy = {}, worker = {}, client = {}} = {}) {
+    const mock = await startMockEngine();
+    const cluster = new Cluster(label);
+    const a = cluster.attestation();
+    const devnet = await cluster.startDevnet({
+        proxyImageHashes: [a.proxyImage],
+        workerImageHashes: [a.workerImage],
+        modelHashes: [run(BIN, ["attest", "model-hash", "--name", MODEL]).trim()],
+    });
+    const wallets = {
+        proxy: await cluster.fundedWallet("proxy", "20"),
+        worker: await cluster.fundedWallet("worker", "5"),
+        client: await cluster.fundedWallet("client", "20"),
+    };
+    const net = {cluster, mock, devnet, wallets};
+    net.proxy = await cluster.startProxy({id: "proxy", billing: {wallet: wallets.proxy, commit_interval_ms: 400,
+        client_refresh_s: 1, ...proxy}});
+    net.worker = await cluster.startWorker({id: "worker", proxies: [net.proxy], engine: {kind: "external", url: mock.url},
+        billing: {wallet: wallets.worker, ...worker}});
+    net.client = await cluster.startClient({id: "client", proxies: [net.proxy],
+        billing: {wallet: wallets.client, deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5", ...client}});
+    await cluster.waitForWorkers(net.client, 1, {timeoutMs: 90_000});
+    await waitFor(async () => (await net.client.stats()).billing.accounts.find((x) => x.ready),
+        {timeoutMs: 90_000, what: "the client contract funded and seen by the proxy", logs: () => cluster.logs()});
+    net.stop = async () => {
+        await cluster.stop();
+        await mock.close();
+    };
+    return net;
+}
+
+export const chat = (content, extra = {}) => ({model: MODEL, messages: [{role: "user", content}], max_tokens: 8, ...extra});
