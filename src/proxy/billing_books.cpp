@@ -146,14 +146,43 @@ asio::awaitable<void> BillingBooks::setup() {
   auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
   auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
   if (!verdict.ok) {
-    refuse("the proxy refuses to serve: " + verdict.reason);
-    co_return;  // no commit runs while refused; an operator must restore the right database
+    refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
+    co_return;  // no commit runs while refused; the check is repeated (a stale read passes)
   }
-  problem_.clear();
-  if (on_ready_) on_ready_();
+  announce_ready();
   spdlog::info("billing ready: proxy contract {}, books at seqno {} (chain {}), price {} nanoTON/token, worker fee {}",
                proxy_contract_.to_friendly(), ledger_->state().seqno, pd.last_seqno, params_.price_per_token,
                params_.worker_fee_per_token);
+}
+
+void BillingBooks::announce_ready() {
+  problem_.clear();
+  if (ready_announced_) return;
+  ready_announced_ = true;
+  if (on_ready_) on_ready_();
+}
+
+void BillingBooks::refuse_until_rechecked(const std::string& why) {
+  refuse(why);
+  chain_refused_ = true;
+  int64_t wait_ms = std::min<int64_t>(60'000, int64_t{1000} << std::min<uint32_t>(chain_refusals_, 6));
+  ++chain_refusals_;
+  next_chain_check_us_ = steady_now_us() + wait_ms * 1000;
+}
+
+asio::awaitable<void> BillingBooks::recheck_chain() {
+  auto pd = co_await contracts::read_proxy_data(agent_->client(), proxy_contract_);
+  auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
+  if (!verdict.ok) {
+    refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
+    co_return;
+  }
+  spdlog::info("billing recovered: the chain shows commit {}, as the books expect (after {} refused checks)",
+               pd.last_seqno, chain_refusals_);
+  chain_refused_ = false;
+  chain_refusals_ = 0;
+  ++chain_recoveries_;
+  announce_ready();
 }
 
 std::string BillingBooks::serving_problem() const {
@@ -192,6 +221,13 @@ asio::awaitable<void> BillingBooks::tick_loop() {
 
 asio::awaitable<void> BillingBooks::commit_and_charge() {
   auto& chain = agent_->client();
+  if (chain_refused_ && steady_now_us() >= next_chain_check_us_) {
+    try {
+      co_await recheck_chain();
+    } catch (const std::exception& e) {  // a failed read is one more refusal: wait longer
+      refuse_until_rechecked(problem_.empty() ? std::string("the chain check failed: ") + e.what() : problem_);
+    }
+  }
   auto state = ledger_->state();
   if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
     int64_t t0 = steady_now_us();
@@ -201,7 +237,7 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
     auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
     if (!verdict.ok) {
-      refuse("the proxy refuses to serve: " + verdict.reason);
+      refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
       co_return;
     }
     last_commit_ms_ = (steady_now_us() - t0) / 1000.0;
@@ -418,6 +454,12 @@ nlohmann::json BillingBooks::stats() const {
                         {"last_commit_ms", last_commit_ms_},
                         {"charges_sent", charges_sent_},
                         {"closing_charges_sent", closing_charges_sent_},
+                        {"chain_check",
+                         {{"refused", chain_refused_},
+                          {"refusals_in_a_row", chain_refusals_},
+                          {"next_check_in_ms",
+                           chain_refused_ ? std::max<int64_t>(0, (next_chain_check_us_ - steady_now_us()) / 1000) : 0},
+                          {"recoveries", chain_recoveries_}}},
                         {"credit_refused", credit_refused_},
                         {"limits", {{"bound_clients", clients_.size()}, {"max_bound_clients", kMaxBoundClients}}},
                         {"chain", agent_->stats()}};

@@ -85,6 +85,11 @@ class BillingBooks {
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);
+  // The chain check refused the books: check again later (a stale read passes; a restored or
+  // cloned database keeps being refused), waiting longer after each refusal.
+  void refuse_until_rechecked(const std::string& why);
+  boost::asio::awaitable<void> recheck_chain();
+  void announce_ready();
   std::optional<proto::PaymentUpdate> signed_update(const std::string& party, uint64_t committed, uint64_t after,
                                                     const std::function<std::optional<billing::SignedAmount>()>& sign);
 
@@ -111,6 +116,11 @@ class BillingBooks {
   std::set<std::string> reads_in_flight_;
   std::set<std::string> notify_after_read_;
   bool commit_queued_ = false;
+  bool ready_announced_ = false;
+  bool chain_refused_ = false;     // the last chain check refused the books
+  uint32_t chain_refusals_ = 0;    // in a row; the next check waits 1 s × 2^n, at most a minute
+  int64_t next_chain_check_us_ = 0;
+  uint64_t chain_recoveries_ = 0;
   uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0, closing_charges_sent_ = 0, credit_refused_ = 0;
   double last_commit_ms_ = 0;
   std::unique_ptr<boost::asio::steady_timer> timer_;

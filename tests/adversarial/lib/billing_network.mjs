@@ -2,12 +2,14 @@
 // emulator, a proxy, a worker on the mock engine and a client, each with its own funded wallet.
 import {BIN, Cluster, MODEL, run, waitFor} from "../../integration/lib/harness.mjs";
 import {startMockEngine} from "../../integration/lib/mock_engine.mjs";
+import {startStaleChainRelay} from "./stale_chain_relay.mjs";
 
 export const PRICE = 2n, FEE = 1n;  // devnet/config.json: nanoTON per adjusted token (client price, worker fee)
 export const NANO = 10n ** 9n;
 
-// {proxy, worker, client} are extra settings for each node's [billing] section.
-export async function startBillingNetwork(label, {proxy = {}, worker = {}, client = {}} = {}) {
+// {proxy, worker, client} are extra settings for each node's [billing] section; `staleRelay`: the
+// proxy reaches the chain through a relay that can serve it a stale view (net.relay).
+export async function startBillingNetwork(label, {proxy = {}, worker = {}, client = {}, staleRelay = false} = {}) {
     const mock = await startMockEngine();
     const cluster = new Cluster(label);
     const a = cluster.attestation();
@@ -22,8 +24,9 @@ export async function startBillingNetwork(label, {proxy = {}, worker = {}, clien
         client: await cluster.fundedWallet("client", "20"),
     };
     const net = {cluster, mock, devnet, wallets};
-    net.proxy = await cluster.startProxy({id: "proxy", billing: {wallet: wallets.proxy, commit_interval_ms: 400,
-        client_refresh_s: 1, ...proxy}});
+    if (staleRelay) net.relay = await startStaleChainRelay(devnet.endpoint);
+    net.proxy = await cluster.startProxy({id: "proxy", registry: net.relay ? {endpoint: net.relay.endpoint} : {},
+        billing: {wallet: wallets.proxy, commit_interval_ms: 400, client_refresh_s: 1, ...proxy}});
     net.worker = await cluster.startWorker({id: "worker", proxies: [net.proxy], engine: {kind: "external", url: mock.url},
         billing: {wallet: wallets.worker, ...worker}});
     net.client = await cluster.startClient({id: "client", proxies: [net.proxy],
@@ -34,6 +37,7 @@ export async function startBillingNetwork(label, {proxy = {}, worker = {}, clien
     net.stop = async () => {
         await cluster.stop();
         await mock.close();
+        await net.relay?.close();
     };
     return net;
 }

@@ -393,9 +393,10 @@ export class Cluster {
     }
 
     // The [registry] section pointing a node at the cluster's devnet root.
-    registryLines({refreshS = 1, maxAgeS = 5} = {}) {
+    // `endpoint` replaces the devnet's (a relay in front of it).
+    registryLines({refreshS = 1, maxAgeS = 5, endpoint} = {}) {
         if (!this.devnet) return [];
-        return ["[registry]", `endpoint = ${toml(this.devnet.endpoint)}`, `root = ${toml(this.devnet.root)}`,
+        return ["[registry]", `endpoint = ${toml(endpoint ?? this.devnet.endpoint)}`, `root = ${toml(this.devnet.root)}`,
             `refresh_s = ${refreshS}`, `max_age_s = ${maxAgeS}`];
     }
 
