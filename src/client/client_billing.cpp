@@ -7,6 +7,7 @@
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
+#include "billing/proxy_standing.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/client_contract_funding.h"
@@ -57,6 +58,13 @@ void ClientBilling::send_hello(const std::shared_ptr<net::Connection>& conn) {
   conn->send(f);
 }
 
+void ClientBilling::hello_later(std::weak_ptr<net::Connection> conn, std::chrono::seconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(ex_, delay);
+  timer->async_wait([this, timer, conn](boost::system::error_code ec) {
+    if (auto c = conn.lock(); !ec && c && c->open()) send_hello(c);
+  });
+}
+
 void ClientBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame) {
   auto it = accounts_.find(conn->peer_identity().public_key_hex);
   if (it == accounts_.end()) return;
@@ -74,10 +82,7 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
     a.ready = false;
     a.problem = "proxy: " + info.error();
     // Not ready yet (the proxy is deploying its contract): ask again shortly.
-    auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::seconds(2));
-    timer->async_wait([this, timer, weak = std::weak_ptr(conn)](boost::system::error_code ec) {
-      if (auto c = weak.lock(); !ec && c && c->open()) send_hello(c);
-    });
+    hello_later(conn, std::chrono::seconds(2));
     return;
   }
   ton::Address proxy_contract, contract;
@@ -149,8 +154,12 @@ void ClientBilling::schedule_upkeep(const std::string& proxy_key) {
     try {
       co_await upkeep(proxy_key);
     } catch (const std::exception& e) {
-      accounts_[proxy_key].busy = false;
-      accounts_[proxy_key].problem = std::string("client contract upkeep failed: ") + e.what();
+      auto& account = accounts_[proxy_key];
+      account.busy = false;
+      account.problem = std::string("client contract upkeep failed: ") + e.what();
+      // Not verified (not registered yet, the registry not read yet, …): ask the proxy again in a
+      // while; its BillingInfo brings us back here.
+      if (!account.verified) hello_later(account.conn, std::chrono::seconds(5));
       throw;
     }
     accounts_[proxy_key].busy = false;
@@ -197,10 +206,13 @@ asio::awaitable<void> ClientBilling::verify(Account& a) {
   auto network = registry->network();
   auto pd = co_await contracts::read_proxy_data(agent_->client(), a.proxy_contract);
   auto key = billing::public_key_from_hex(a.proxy_key, "the proxy key");
-  if (pd.public_key != key)
-    throw std::runtime_error("the proxy contract " + a.proxy_contract.to_friendly() +
-                             " trusts another key than the proxy's TLS key");
-  if (!(pd.root == network.root)) throw std::runtime_error("the proxy contract belongs to another network");
+  if (auto why = billing::proxy_standing_refusal(*registry, key, a.proxy_contract, pd); !why.empty()) {
+    if (a.proxy_refused != why) spdlog::error("refusing proxy {}: {}", a.proxy_key.substr(0, 16), why);
+    a.proxy_refused = why;
+    ++a.proxy_refusals;
+    throw std::runtime_error("proxy refused: " + why);
+  }
+  a.proxy_refused.clear();
   auto expected = network.client_address(agent_->wallet_address(), a.proxy_contract, key);
   if (!(expected == a.contract))
     throw std::runtime_error("the proxy named client contract " + a.contract.to_friendly() + " but ours is " +
@@ -297,7 +309,9 @@ nlohmann::json ClientBilling::account_json(const Account& a) const {
                       {"paid_requests", a.requests},
                       {"topups", a.topups},
                       {"charges_submitted", a.charges_submitted},
-                      {"refused_updates", a.refused_updates}};
+                      {"refused_updates", a.refused_updates},
+                      {"proxy_refused", a.proxy_refused},
+                      {"proxy_refusals", a.proxy_refusals}};
   if (a.chain) {
     j["balance_nano"] = std::to_string(a.chain->balance);
     j["stake_nano"] = std::to_string(a.chain->stake);

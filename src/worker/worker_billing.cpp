@@ -11,6 +11,7 @@
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
+#include "billing/proxy_standing.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_get_methods.h"
@@ -96,10 +97,12 @@ asio::awaitable<void> WorkerBilling::watch_one(std::string proxy_key) {
   if (*stopped) co_return;
   auto& p = proxies_[proxy_key];
   int state = static_cast<int>(pd.state);
+  bool changed = p.contract_state != state && (state != kRunning || p.contract_state > kRunning);
   if (state != kRunning && p.contract_state != state)
     spdlog::warn("proxy {}'s contract {} is {}: claiming everything it signed now", proxy_key.substr(0, 16),
                  contract.to_friendly(), state_name(state));
   p.contract_state = state;
+  if (changed && on_refusals_changed_) on_refusals_changed_();  // the worker no longer serves it
   if (state != kRunning && ensure_book() && book_->unclaimed_nano(proxy_key) > 0)
     schedule_claim(proxy_key, "the proxy's contract is closing");
 }
@@ -196,6 +199,14 @@ void WorkerBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn,
   }
 }
 
+void WorkerBilling::verify_later(const std::string& proxy_key) {
+  auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::seconds(5));
+  auto stopped = stopped_;
+  timer->async_wait([this, timer, stopped, proxy_key](boost::system::error_code ec) {
+    if (!ec && !*stopped && !proxies_[proxy_key].verified) schedule_verify(proxy_key);
+  });
+}
+
 void WorkerBilling::schedule_verify(const std::string& proxy_key) {
   agent_->submit("verify proxy contract", [this, proxy_key]() -> asio::awaitable<void> {
     auto& p = proxies_[proxy_key];
@@ -204,10 +215,19 @@ void WorkerBilling::schedule_verify(const std::string& proxy_key) {
     auto network = registry->network();
     auto key = billing::public_key_from_hex(proxy_key, "the proxy key");
     auto pd = co_await contracts::read_proxy_data(agent_->client(), p.proxy_contract);
-    if (pd.public_key != key || !(pd.root == network.root)) {
-      p.problem =
-          "the proxy contract " + p.proxy_contract.to_friendly() + " does not trust this proxy's key on this network";
+    if (auto why = billing::proxy_standing_refusal(*registry, key, p.proxy_contract, pd); !why.empty()) {
+      bool changed = p.proxy_refused != why;
+      if (changed) spdlog::error("refusing proxy {}: {}", proxy_key.substr(0, 16), why);
+      p.proxy_refused = why;
+      p.problem = "proxy refused: " + why;
+      ++p.proxy_refusals;
+      verify_later(proxy_key);  // it may be registered later
+      if (changed && on_refusals_changed_) on_refusals_changed_();
       co_return;
+    }
+    if (!p.proxy_refused.empty()) {
+      p.proxy_refused.clear();
+      if (on_refusals_changed_) on_refusals_changed_();
     }
     auto expected = network.worker_address(agent_->wallet_address(), p.proxy_contract, key);
     if (!(expected == p.contract)) {
@@ -277,6 +297,8 @@ asio::awaitable<nlohmann::json> WorkerBilling::claim(bool all) {
 }
 
 std::string WorkerBilling::refusal(const std::string& proxy_key) const {
+  if (auto it = proxies_.find(proxy_key); it != proxies_.end() && !it->second.proxy_refused.empty())
+    return it->second.proxy_refused;
   if (auto it = proxies_.find(proxy_key); it != proxies_.end() && it->second.contract_state > kRunning)
     return std::string("its contract is ") + state_name(it->second.contract_state) +
            " (work done now might never be paid)";
@@ -292,6 +314,8 @@ nlohmann::json WorkerBilling::stats() const {
                         {"problem", p.problem}, {"contract", p.verified ? p.contract.to_friendly() : ""},
                         {"claims", p.claims},   {"paid_nano", std::to_string(p.paid_nano)},
                         {"contract_state", state_name(p.contract_state)},
+                        {"proxy_refused", p.proxy_refused},
+                        {"proxy_refusals", p.proxy_refusals},
                         {"claim_failures", p.claim_failures},
                         {"last_claim_error", p.last_claim_error}};
     if (book_)

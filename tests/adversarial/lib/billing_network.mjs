@@ -8,8 +8,10 @@ export const PRICE = 2n, FEE = 1n;  // devnet/config.json: nanoTON per adjusted 
 export const NANO = 10n ** 9n;
 
 // {proxy, worker, client} are extra settings for each node's [billing] section; `staleRelay`: the
-// proxy reaches the chain through a relay that can serve it a stale view (net.relay).
-export async function startBillingNetwork(label, {proxy = {}, worker = {}, client = {}, staleRelay = false} = {}) {
+// proxy reaches the chain through a relay that can serve it a stale view (net.relay); `register`
+// false: the root does not list the proxy (and nothing waits for the client to be ready).
+export async function startBillingNetwork(label, {proxy = {}, worker = {}, client = {}, staleRelay = false,
+    register = true} = {}) {
     const mock = await startMockEngine();
     const cluster = new Cluster(label);
     const a = cluster.attestation();
@@ -25,20 +27,21 @@ export async function startBillingNetwork(label, {proxy = {}, worker = {}, clien
     };
     const net = {cluster, mock, devnet, wallets};
     if (staleRelay) net.relay = await startStaleChainRelay(devnet.endpoint);
-    net.proxy = await cluster.startProxy({id: "proxy", registry: net.relay ? {endpoint: net.relay.endpoint} : {},
+    net.proxy = await cluster.startProxy({id: "proxy", registry: net.relay ? {endpoint: net.relay.endpoint} : {}, register,
         billing: {wallet: wallets.proxy, commit_interval_ms: 400, client_refresh_s: 1, ...proxy}});
     net.worker = await cluster.startWorker({id: "worker", proxies: [net.proxy], engine: {kind: "external", url: mock.url},
         billing: {wallet: wallets.worker, ...worker}});
     net.client = await cluster.startClient({id: "client", proxies: [net.proxy],
         billing: {wallet: wallets.client, deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5", ...client}});
-    await cluster.waitForWorkers(net.client, 1, {timeoutMs: 90_000});
-    await waitFor(async () => (await net.client.stats()).billing.accounts.find((x) => x.ready),
-        {timeoutMs: 90_000, what: "the client contract funded and seen by the proxy", logs: () => cluster.logs()});
     net.stop = async () => {
         await cluster.stop();
         await mock.close();
         await net.relay?.close();
     };
+    if (!register) return net;
+    await cluster.waitForWorkers(net.client, 1, {timeoutMs: 90_000});
+    await waitFor(async () => (await net.client.stats()).billing.accounts.find((x) => x.ready),
+        {timeoutMs: 90_000, what: "the client contract funded and seen by the proxy", logs: () => cluster.logs()});
     return net;
 }
 
