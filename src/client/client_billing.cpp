@@ -40,7 +40,8 @@ void ClientBilling::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   a.conn = conn;
   a.proxy_key = conn->peer_identity().public_key_hex;
   a.ready = false;
-  a.problem = "waiting for the proxy's billing info";
+  a.problem = a.dropped.empty() ? "waiting for the proxy's billing info"
+                                : "this client no longer pays through the proxy: " + a.dropped;
   send_hello(conn);
 }
 
@@ -98,8 +99,10 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
   a.contract = contract;
   a.available_nano = info.available_nano();
   a.price_per_token = info.price_per_token();
-  a.ready = a.verified && info.balance_nano() > 0 && info.stake_nano() > 0;
-  if (a.ready)
+  a.ready = a.verified && a.dropped.empty() && info.balance_nano() > 0 && info.stake_nano() > 0;
+  if (!a.dropped.empty())
+    a.problem = "this client no longer pays through the proxy: " + a.dropped;
+  else if (a.ready)
     a.problem.clear();
   else if (a.verified)
     a.problem = "the client contract is not funded yet";
@@ -123,7 +126,23 @@ void ClientBilling::on_payment(Account& a, const proto::PaymentUpdate& update) {
     int code = contracts::check_signed_body(body, key, a.contract, chain_policy_->registry()->network().root);
     if (code != 0) return refuse("the client contract would refuse it (error " + std::to_string(code) + ")");
     if (body.op != contracts::op::kClientCharge) return refuse("not a client charge");
-    if (body.payload.amount <= a.signed_tokens) return;  // a replay or an older amount: nothing new
+    // Signed charges are cumulative: one below what the proxy signed before, or below what it has
+    // already charged on chain, means its books went back (a rolled-back, cloned or cheating proxy).
+    // Its later amounts cannot be trusted: no more paid requests through it.
+    uint64_t floor = std::max(a.signed_tokens, a.chain ? a.chain->tokens_used : 0);
+    if (body.payload.amount < floor) {
+      ++a.lowered_charges;
+      std::string why = "its signed charge went down to " + std::to_string(body.payload.amount) +
+                        " tokens, below the " + std::to_string(floor) + " it " +
+                        (floor == a.signed_tokens ? "signed before" : "has already charged on chain") +
+                        " (a rolled-back, cloned or cheating proxy)";
+      if (a.dropped.empty()) spdlog::error("dropping proxy {}: {}", a.proxy_key.substr(0, 16), why);
+      a.dropped = why;
+      a.ready = false;
+      a.problem = "this client no longer pays through the proxy: " + why;
+      return refuse(why);
+    }
+    if (body.payload.amount <= a.signed_tokens) return;  // a replay: nothing new
     a.signed_tokens = body.payload.amount;
     a.signed_body_boc = update.signed_body_boc();
   } catch (const std::exception& e) {
@@ -311,6 +330,8 @@ nlohmann::json ClientBilling::account_json(const Account& a) const {
                       {"charges_submitted", a.charges_submitted},
                       {"refused_updates", a.refused_updates},
                       {"proxy_refused", a.proxy_refused},
+                      {"dropped", a.dropped},
+                      {"lowered_charges", a.lowered_charges},
                       {"proxy_refusals", a.proxy_refusals}};
   if (a.chain) {
     j["balance_nano"] = std::to_string(a.chain->balance);
