@@ -185,7 +185,7 @@ export class Devnet {
                 .storeRef(beginCell().storeStringTail(workersEndpoint).endCell())
                 .storeRef(beginCell().storeStringTail(clientsEndpoint).endCell()).endCell();
             const seqno = await wallet.getSeqno();
-            const r = await wallet.sendTransfer({ seqno, secretKey: keys.secretKey,
+            const r = await wallet.sendTransfer({ seqno, secretKey: keys.secretKey, timeout: this.tick() + 60,
                 messages: [internal({ to: Address.parse(this.meta.root), value: toNano('0.1'), body })] });
             this.meta.seqno += 1;
             this.save();
