@@ -461,7 +461,11 @@ nlohmann::json BillingBooks::stats() const {
                            chain_refused_ ? std::max<int64_t>(0, (next_chain_check_us_ - steady_now_us()) / 1000) : 0},
                           {"recoveries", chain_recoveries_}}},
                         {"credit_refused", credit_refused_},
-                        {"limits", {{"bound_clients", clients_.size()}, {"max_bound_clients", kMaxBoundClients}}},
+                        {"limits",
+                         {{"bound_clients", clients_.size()},
+                          {"max_bound_clients", kMaxBoundClients},
+                          // bound contracts plus closing ones kept after their connections left (each has a ledger row)
+                          {"client_states", client_state_.size()}}},
                         {"chain", agent_->stats()}};
   if (!ledger_) return out;
   auto s = ledger_->state();
