@@ -174,6 +174,27 @@ export class Devnet {
         });
     }
 
+    /** Test-only: the root's owner (a named devnet wallet) registers a proxy's public key (64 hex) in the root. */
+    async registerProxy({ publicKey, workersEndpoint = '', clientsEndpoint = '' }) {
+        return this.exclusive(async () => {
+            const ownerName = Object.keys(this.meta.wallets).find((n) => n === 'root-owner');
+            if (!ownerName) throw new Error('this devnet has no root-owner wallet: the root cannot be changed');
+            const keys = walletKeys(ownerName);
+            const wallet = this.blockchain.openContract(WalletContractV4.create({ workchain: 0, publicKey: keys.publicKey }));
+            const body = beginCell().storeUint(0x927c7cb5, 32).storeUint(0, 64).storeUint(BigInt('0x' + publicKey), 256)
+                .storeRef(beginCell().storeStringTail(workersEndpoint).endCell())
+                .storeRef(beginCell().storeStringTail(clientsEndpoint).endCell()).endCell();
+            const seqno = await wallet.getSeqno();
+            const r = await wallet.sendTransfer({ seqno, secretKey: keys.secretKey, timeout: this.tick() + 60,
+                messages: [internal({ to: Address.parse(this.meta.root), value: toNano('0.1'), body })] });
+            this.meta.seqno += 1;
+            this.save();
+            const failed = r.transactions.find((t) => t.description.type === 'generic' && t.description.computePhase.type === 'vm' &&
+                t.description.computePhase.exitCode !== 0);
+            if (failed) throw new Error(`the root refused the registration (exit code ${failed.description.computePhase.exitCode})`);
+        });
+    }
+
     /** Test-only: moves chain time forward. */
     async advanceTime(seconds) {
         return this.exclusive(async () => {

@@ -65,6 +65,14 @@ export function createServer(net) {
                 if (!Number.isInteger(seconds) || seconds < 0) throw new ApiError(422, 'seconds: non-negative integer required');
                 return reply(res, 200, { ok: true, result: { now: await net.advanceTime(seconds) } });
             }
+            if (path === '/devnet/register_proxy' && req.method === 'POST') {
+                const body = await readJson(req);
+                const publicKey = String(body.publicKey ?? '');
+                if (!/^[0-9a-fA-F]{64}$/.test(publicKey)) throw new ApiError(422, 'publicKey: 64 hex characters required');
+                await net.registerProxy({ publicKey, workersEndpoint: String(body.workersEndpoint ?? ''),
+                    clientsEndpoint: String(body.clientsEndpoint ?? '') });
+                return reply(res, 200, { ok: true, result: { publicKey } });
+            }
             if (path === '/devnet/fund' && req.method === 'POST') {
                 const body = { ...Object.fromEntries(url.searchParams.entries()), ...(await readJson(req)) };
                 let address;

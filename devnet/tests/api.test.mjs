@@ -162,6 +162,19 @@ test('toncenter-shaped errors for unknown methods, malformed BoCs and bad input'
     assert.equal((await raw.json()).ok, false);
 });
 
+test('the root owner registers a proxy on request', async () => {
+    const key = 'ab'.repeat(32);
+    const r = await post('/devnet/register_proxy', { publicKey: key, workersEndpoint: '127.0.0.1:1', clientsEndpoint: '127.0.0.1:2' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const root = Address.parse(net.meta.root);
+    const p = (await client.runMethod(root, 'get_proxy', [{ type: 'int', value: 1n }])).stack;
+    assert.equal(p.readBoolean(), true);
+    assert.equal(p.readBigNumber(), BigInt('0x' + key));
+    const bad = await post('/devnet/register_proxy', { publicKey: 'xyz' });
+    assert.equal(bad.status, 422);
+    assert.match(bad.body.error, /publicKey/);
+});
+
 test('time moves forward on request, and the state survives a restart', async () => {
     const t0 = (await get('/devnet/info')).body.result.now;
     const r = await post('/devnet/advance_time', { seconds: 7200 });

@@ -44,6 +44,7 @@ BillingSettings read_billing_settings(const TomlReader& r, const std::string& fi
     s.auto_topup = r.boolean("billing.auto_topup", true);
   } else if (role == "worker") {
     s.claim_threshold_nano = ton_value(r, file, "billing.claim_threshold_ton", s.claim_threshold_nano, true);
+    s.proxy_watch_s = r.integer("billing.proxy_watch_s", s.proxy_watch_s, 1, 3600);
   }
   return s;
 }

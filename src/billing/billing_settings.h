@@ -26,6 +26,7 @@ struct BillingSettings {
   bool auto_topup = true;
   // worker
   uint64_t claim_threshold_nano = 100'000'000;  // claim a proxy's payout once this much is unclaimed
+  int64_t proxy_watch_s = 30;  // read each proxy's contract this often: a closing one is claimed from at once
 };
 
 // role: proxy | client | worker. Every error names the file and the key. `has_registry`: whether

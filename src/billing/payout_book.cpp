@@ -100,7 +100,8 @@ uint64_t PayoutBook::unclaimed_nano(const std::string& proxy) const {
 std::vector<std::string> PayoutBook::due(uint64_t threshold_nano) const {
   std::vector<std::string> out;
   for (auto& [proxy, r] : records_)
-    if (!r.dropped && r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano)
+    // A dropped proxy's best signed amount is still valid on chain: it is claimed like any other.
+    if (r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano)
       out.push_back(proxy);
   return out;
 }
@@ -131,7 +132,7 @@ nlohmann::json PayoutBook::stats() const {
                    {"unclaimed_nano", std::to_string(unclaimed_nano(proxy))},
                    {"dropped", r.dropped},
                    {"drop_reason", r.drop_reason}});
-    if (!r.dropped) pending += unclaimed_nano(proxy);
+    pending += unclaimed_nano(proxy);
   }
   return {{"payouts", arr}, {"pending_claims_nano", std::to_string(pending)}};
 }

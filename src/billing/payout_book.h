@@ -41,7 +41,8 @@ class PayoutBook {
   Result accept(const ton::PublicKey& proxy_key, const ton::Address& worker_contract, const ton::CellRef& body);
   // nanoTON signed but not yet claimed from that proxy.
   uint64_t unclaimed_nano(const std::string& proxy) const;
-  // Proxies whose unclaimed amount reaches `threshold_nano` (and that are not dropped).
+  // Proxies whose unclaimed amount reaches `threshold_nano` (dropped ones too: what they signed before
+  // cheating is still owed).
   std::vector<std::string> due(uint64_t threshold_nano) const;
   // A claim for `tokens` went through on chain.
   void mark_claimed(const std::string& proxy, uint64_t tokens);

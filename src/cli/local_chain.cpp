@@ -60,11 +60,11 @@ LocalChain start_local_chain(const fs::path& self, const fs::path& dir, int port
   throw std::runtime_error("the devnet did not start; last lines of " + log.string() + ":\n" + tail_file(log, 20));
 }
 
-fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::string& name, const std::string& ton) {
-  auto file = dir / (name + ".wallet.json");
-  auto key = ton::new_wallet_key();
-  ton::save_wallet_key(key, file, true);
-  nlohmann::json body = {{"address", key.wallet().address().to_raw()}, {"amount", ton}};
+namespace {
+
+// POSTs JSON to one of the devnet's own endpoints; throws naming `what` unless it answers 200.
+void devnet_post(const LocalChain& chain, const std::string& target, const nlohmann::json& body,
+                 const std::string& what) {
   asio::io_context io;
   http::SimpleResponse res;
   asio::co_spawn(
@@ -73,7 +73,7 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
         http::ClientRequest r;
         r.method = "POST";
         r.url = chain.base_url;
-        r.target = "/devnet/fund";
+        r.target = target;
         r.headers = {{"Content-Type", "application/json"}};
         r.body = body.dump();
         r.timeout = std::chrono::seconds(60);
@@ -84,9 +84,26 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
       });
   io.run();
   if (!res.ok() || res.status != 200)
-    throw std::runtime_error("funding " + name + "'s wallet from the devnet giver failed: " +
+    throw std::runtime_error(what + " failed: " +
                              (res.ok() ? "HTTP " + std::to_string(res.status) + " " + res.body : res.message));
+}
+
+}  // namespace
+
+fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::string& name, const std::string& ton) {
+  auto file = dir / (name + ".wallet.json");
+  auto key = ton::new_wallet_key();
+  ton::save_wallet_key(key, file, true);
+  devnet_post(chain, "/devnet/fund", {{"address", key.wallet().address().to_raw()}, {"amount", ton}},
+              "funding " + name + "'s wallet from the devnet giver");
   return file;
+}
+
+void register_proxy(const LocalChain& chain, const std::string& public_key_hex, const std::string& workers_endpoint,
+                    const std::string& clients_endpoint) {
+  devnet_post(chain, "/devnet/register_proxy",
+              {{"publicKey", public_key_hex}, {"workersEndpoint", workers_endpoint}, {"clientsEndpoint", clients_endpoint}},
+              "registering the proxy in the root contract");
 }
 
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {

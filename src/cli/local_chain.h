@@ -25,6 +25,11 @@ LocalChain start_local_chain(const std::filesystem::path& self, const std::files
 std::filesystem::path funded_wallet(const LocalChain& chain, const std::filesystem::path& dir, const std::string& name,
                                     const std::string& ton);
 
+// The root's owner registers the proxy's public key (64 hex) in the devnet's root: clients and
+// workers refuse a proxy the root does not list. Throws std::runtime_error.
+void register_proxy(const LocalChain& chain, const std::string& public_key_hex, const std::string& workers_endpoint,
+                    const std::string& clients_endpoint);
+
 // The [registry] and [billing] sections of a node of `role` paying/paid through `wallet`.
 std::string paid_sections(const LocalChain& chain, const std::string& role, const std::filesystem::path& wallet);
 

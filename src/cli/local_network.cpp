@@ -189,6 +189,29 @@ nlohmann::json stats_of(int port) {
   return body.is_object() && body["billing"].is_object() ? body["billing"] : nlohmann::json::object();
 }
 
+// The root's owner registers the freshly started proxy (its key is on its /stats): clients and
+// workers refuse a proxy the root does not list.
+bool register_local_proxy(const LocalNetworkOptions& o, const fs::path& dir) {
+  std::string key;
+  for (int i = 0; i < 300 && key.empty(); ++i) {
+    try {
+      key = stats_of(o.proxy_http_port).value("public_key", "");
+    } catch (const std::exception&) {
+      // not listening yet
+    }
+    if (key.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (key.empty()) {
+    std::cerr << "error: the proxy did not show its public key on /stats within 30 s (see proxy.log)\n";
+    return false;
+  }
+  LocalChain chain{"", devnet_root(dir), "http://127.0.0.1:" + std::to_string(o.devnet_port)};
+  register_proxy(chain, key, "127.0.0.1:" + std::to_string(o.proxy_http_port + 1),
+                 "127.0.0.1:" + std::to_string(o.proxy_http_port + 2));
+  std::cout << "proxy " << key.substr(0, 16) << "... registered in the root contract\n";
+  return true;
+}
+
 // Waits (up to 30 s) until the demo's usage is committed, charged to the client contract and
 // claimed by the worker on chain, and prints what moved.
 void report_settlement(const LocalNetworkOptions& o) {
@@ -419,6 +442,7 @@ int local_up(const LocalNetworkOptions& o) {
   if (o.paid && !running) paid = start_paid_chain(o, dir, self, model);
   if (!running) write_configs(o, dir, model, paid);
   spawn_nodes(specs, dir, self);
+  if (o.paid && !running && !register_local_proxy(o, dir)) return 1;
   if (!wait_until_ready(o, dir, specs)) return 1;
   if (o.send_request && !demo_request(o)) return 1;
   if (o.send_request && o.paid) report_settlement(o);

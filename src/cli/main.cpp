@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_devnet_commands(app);
   chrysalis::cli::register_wallet_commands(app);
   chrysalis::cli::register_wallet_client_commands(app);
+  chrysalis::cli::register_wallet_proxy_commands(app);
   chrysalis::cli::register_ton_chain_commands(app);
   chrysalis::cli::register_ton_root_list_commands(app);
   chrysalis::cli::register_ton_commands(app);

@@ -7,6 +7,7 @@
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
+#include "billing/proxy_standing.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/client_contract_funding.h"
@@ -39,7 +40,8 @@ void ClientBilling::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   a.conn = conn;
   a.proxy_key = conn->peer_identity().public_key_hex;
   a.ready = false;
-  a.problem = "waiting for the proxy's billing info";
+  a.problem = a.dropped.empty() ? "waiting for the proxy's billing info"
+                                : "this client no longer pays through the proxy: " + a.dropped;
   send_hello(conn);
 }
 
@@ -55,6 +57,13 @@ void ClientBilling::send_hello(const std::shared_ptr<net::Connection>& conn) {
   h->set_workchain(wallet.workchain);
   h->set_signature(std::string(sig.begin(), sig.end()));
   conn->send(f);
+}
+
+void ClientBilling::hello_later(std::weak_ptr<net::Connection> conn, std::chrono::seconds delay) {
+  auto timer = std::make_shared<asio::steady_timer>(ex_, delay);
+  timer->async_wait([this, timer, conn](boost::system::error_code ec) {
+    if (auto c = conn.lock(); !ec && c && c->open()) send_hello(c);
+  });
 }
 
 void ClientBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame) {
@@ -74,10 +83,7 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
     a.ready = false;
     a.problem = "proxy: " + info.error();
     // Not ready yet (the proxy is deploying its contract): ask again shortly.
-    auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::seconds(2));
-    timer->async_wait([this, timer, weak = std::weak_ptr(conn)](boost::system::error_code ec) {
-      if (auto c = weak.lock(); !ec && c && c->open()) send_hello(c);
-    });
+    hello_later(conn, std::chrono::seconds(2));
     return;
   }
   ton::Address proxy_contract, contract;
@@ -93,8 +99,10 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
   a.contract = contract;
   a.available_nano = info.available_nano();
   a.price_per_token = info.price_per_token();
-  a.ready = a.verified && info.balance_nano() > 0 && info.stake_nano() > 0;
-  if (a.ready)
+  a.ready = a.verified && a.dropped.empty() && info.balance_nano() > 0 && info.stake_nano() > 0;
+  if (!a.dropped.empty())
+    a.problem = "this client no longer pays through the proxy: " + a.dropped;
+  else if (a.ready)
     a.problem.clear();
   else if (a.verified)
     a.problem = "the client contract is not funded yet";
@@ -118,7 +126,23 @@ void ClientBilling::on_payment(Account& a, const proto::PaymentUpdate& update) {
     int code = contracts::check_signed_body(body, key, a.contract, chain_policy_->registry()->network().root);
     if (code != 0) return refuse("the client contract would refuse it (error " + std::to_string(code) + ")");
     if (body.op != contracts::op::kClientCharge) return refuse("not a client charge");
-    if (body.payload.amount <= a.signed_tokens) return;  // a replay or an older amount: nothing new
+    // Signed charges are cumulative: one below what the proxy signed before, or below what it has
+    // already charged on chain, means its books went back (a rolled-back, cloned or cheating proxy).
+    // Its later amounts cannot be trusted: no more paid requests through it.
+    uint64_t floor = std::max(a.signed_tokens, a.chain ? a.chain->tokens_used : 0);
+    if (body.payload.amount < floor) {
+      ++a.lowered_charges;
+      std::string why = "its signed charge went down to " + std::to_string(body.payload.amount) +
+                        " tokens, below the " + std::to_string(floor) + " it " +
+                        (floor == a.signed_tokens ? "signed before" : "has already charged on chain") +
+                        " (a rolled-back, cloned or cheating proxy)";
+      if (a.dropped.empty()) spdlog::error("dropping proxy {}: {}", a.proxy_key.substr(0, 16), why);
+      a.dropped = why;
+      a.ready = false;
+      a.problem = "this client no longer pays through the proxy: " + why;
+      return refuse(why);
+    }
+    if (body.payload.amount <= a.signed_tokens) return;  // a replay: nothing new
     a.signed_tokens = body.payload.amount;
     a.signed_body_boc = update.signed_body_boc();
   } catch (const std::exception& e) {
@@ -149,8 +173,12 @@ void ClientBilling::schedule_upkeep(const std::string& proxy_key) {
     try {
       co_await upkeep(proxy_key);
     } catch (const std::exception& e) {
-      accounts_[proxy_key].busy = false;
-      accounts_[proxy_key].problem = std::string("client contract upkeep failed: ") + e.what();
+      auto& account = accounts_[proxy_key];
+      account.busy = false;
+      account.problem = std::string("client contract upkeep failed: ") + e.what();
+      // Not verified (not registered yet, the registry not read yet, …): ask the proxy again in a
+      // while; its BillingInfo brings us back here.
+      if (!account.verified) hello_later(account.conn, std::chrono::seconds(5));
       throw;
     }
     accounts_[proxy_key].busy = false;
@@ -197,10 +225,13 @@ asio::awaitable<void> ClientBilling::verify(Account& a) {
   auto network = registry->network();
   auto pd = co_await contracts::read_proxy_data(agent_->client(), a.proxy_contract);
   auto key = billing::public_key_from_hex(a.proxy_key, "the proxy key");
-  if (pd.public_key != key)
-    throw std::runtime_error("the proxy contract " + a.proxy_contract.to_friendly() +
-                             " trusts another key than the proxy's TLS key");
-  if (!(pd.root == network.root)) throw std::runtime_error("the proxy contract belongs to another network");
+  if (auto why = billing::proxy_standing_refusal(*registry, key, a.proxy_contract, pd); !why.empty()) {
+    if (a.proxy_refused != why) spdlog::error("refusing proxy {}: {}", a.proxy_key.substr(0, 16), why);
+    a.proxy_refused = why;
+    ++a.proxy_refusals;
+    throw std::runtime_error("proxy refused: " + why);
+  }
+  a.proxy_refused.clear();
   auto expected = network.client_address(agent_->wallet_address(), a.proxy_contract, key);
   if (!(expected == a.contract))
     throw std::runtime_error("the proxy named client contract " + a.contract.to_friendly() + " but ours is " +
@@ -297,7 +328,11 @@ nlohmann::json ClientBilling::account_json(const Account& a) const {
                       {"paid_requests", a.requests},
                       {"topups", a.topups},
                       {"charges_submitted", a.charges_submitted},
-                      {"refused_updates", a.refused_updates}};
+                      {"refused_updates", a.refused_updates},
+                      {"proxy_refused", a.proxy_refused},
+                      {"dropped", a.dropped},
+                      {"lowered_charges", a.lowered_charges},
+                      {"proxy_refusals", a.proxy_refusals}};
   if (a.chain) {
     j["balance_nano"] = std::to_string(a.chain->balance);
     j["stake_nano"] = std::to_string(a.chain->stake);

@@ -1,8 +1,9 @@
 #pragma once
-// The client's side of payment, per proxy: proves the wallet to the proxy, checks the proxy's
-// contract on chain (its key must be the proxy's TLS key), deploys and funds the client contract
-// (balance + stake), tops it up below a threshold, keeps the latest proxy-signed charge (checked
-// as the contract checks it) and submits it when the uncharged amount would eat into the stake.
+// The client's side of payment, per proxy: proves the wallet to the proxy, checks on chain that
+// the root lists the proxy and that its contract is the genuine one for the proxy's TLS key,
+// deploys and funds the client contract (balance + stake), tops it up below a threshold, keeps
+// the latest proxy-signed charge (checked as the contract checks it; a proxy whose signed charge
+// goes down is dropped) and submits it when the uncharged amount would eat into the stake.
 // The owner's actions (top up, withdraw, close, charge) run here too, for /admin/*.
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
@@ -61,9 +62,14 @@ class ClientBilling {
     uint64_t signed_tokens = 0;  // the largest charge the proxy signed for us
     std::string signed_body_boc;
     uint64_t spent_nano = 0, requests = 0, topups = 0, charges_submitted = 0, refused_updates = 0;
+    std::string proxy_refused;    // why the proxy itself is refused (not registered, not the genuine contract)
+    uint64_t proxy_refusals = 0;  // checks that refused it
+    std::string dropped;          // why this client stopped paying through the proxy (for this run)
+    uint64_t lowered_charges = 0;  // signed charges below an amount signed or charged before
   };
 
   void send_hello(const std::shared_ptr<net::Connection>& conn);
+  void hello_later(std::weak_ptr<net::Connection> conn, std::chrono::seconds delay);
   void on_info(Account& a, const std::shared_ptr<net::Connection>& conn, const proto::BillingInfo& info);
   void on_payment(Account& a, const proto::PaymentUpdate& update);
   void schedule_upkeep(const std::string& proxy_key);

@@ -25,6 +25,9 @@ namespace contracts = ton::contracts;
 namespace {
 
 constexpr uint64_t kGas = contracts::kGasAttached;
+constexpr uint32_t kClientRunning = static_cast<uint32_t>(contracts::ContractState::active);
+constexpr uint32_t kClientClosing = static_cast<uint32_t>(contracts::ContractState::closing);
+constexpr uint32_t kClientClosed = static_cast<uint32_t>(contracts::ContractState::closed);
 
 ton::Ed25519Key key_from_pem(const std::string& pem) {
   auto pkey = attest::load_private_key_pem(pem);
@@ -143,14 +146,43 @@ asio::awaitable<void> BillingBooks::setup() {
   auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
   auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
   if (!verdict.ok) {
-    refuse("the proxy refuses to serve: " + verdict.reason);
-    co_return;  // no commit runs while refused; an operator must restore the right database
+    refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
+    co_return;  // no commit runs while refused; the check is repeated (a stale read passes)
   }
-  problem_.clear();
-  if (on_ready_) on_ready_();
+  announce_ready();
   spdlog::info("billing ready: proxy contract {}, books at seqno {} (chain {}), price {} nanoTON/token, worker fee {}",
                proxy_contract_.to_friendly(), ledger_->state().seqno, pd.last_seqno, params_.price_per_token,
                params_.worker_fee_per_token);
+}
+
+void BillingBooks::announce_ready() {
+  problem_.clear();
+  if (ready_announced_) return;
+  ready_announced_ = true;
+  if (on_ready_) on_ready_();
+}
+
+void BillingBooks::refuse_until_rechecked(const std::string& why) {
+  refuse(why);
+  chain_refused_ = true;
+  int64_t wait_ms = std::min<int64_t>(60'000, int64_t{1000} << std::min<uint32_t>(chain_refusals_, 6));
+  ++chain_refusals_;
+  next_chain_check_us_ = steady_now_us() + wait_ms * 1000;
+}
+
+asio::awaitable<void> BillingBooks::recheck_chain() {
+  auto pd = co_await contracts::read_proxy_data(agent_->client(), proxy_contract_);
+  auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
+  if (!verdict.ok) {
+    refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
+    co_return;
+  }
+  spdlog::info("billing recovered: the chain shows commit {}, as the books expect (after {} refused checks)",
+               pd.last_seqno, chain_refusals_);
+  chain_refused_ = false;
+  chain_refusals_ = 0;
+  ++chain_recoveries_;
+  announce_ready();
 }
 
 std::string BillingBooks::serving_problem() const {
@@ -189,6 +221,13 @@ asio::awaitable<void> BillingBooks::tick_loop() {
 
 asio::awaitable<void> BillingBooks::commit_and_charge() {
   auto& chain = agent_->client();
+  if (chain_refused_ && steady_now_us() >= next_chain_check_us_) {
+    try {
+      co_await recheck_chain();
+    } catch (const std::exception& e) {  // a failed read is one more refusal: wait longer
+      refuse_until_rechecked(problem_.empty() ? std::string("the chain check failed: ") + e.what() : problem_);
+    }
+  }
   auto state = ledger_->state();
   if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
     int64_t t0 = steady_now_us();
@@ -198,7 +237,7 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     auto pd = co_await contracts::read_proxy_data(chain, proxy_contract_);
     auto verdict = ledger_->verify_against_chain({pd.last_seqno, pd.last_session_hash});
     if (!verdict.ok) {
-      refuse("the proxy refuses to serve: " + verdict.reason);
+      refuse_until_rechecked("the proxy refuses to serve: " + verdict.reason);
       co_return;
     }
     last_commit_ms_ = (steady_now_us() - t0) / 1000.0;
@@ -210,8 +249,13 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
   const auto prices = ledger_->prices();
   for (auto& c : ledger_->clients()) {
     if (c.committed_tokens <= c.chain_tokens_used) continue;
-    if (billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
-        std::max<uint64_t>(1, settings_.charge_threshold_nano))
+    // A closing client is charged at once, whatever it owes: once its close completes, the
+    // contract pays everything back to its owner and what it owes is lost to the proxy's stake.
+    auto st = client_state_.find(c.id);
+    bool closing = st != client_state_.end() && st->second == kClientClosing;
+    if (st != client_state_.end() && st->second == kClientClosed) continue;  // refuses every charge
+    if (!closing && billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
+                        std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
@@ -219,6 +263,10 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     auto message = ton::bounceable_message(contract, kGas, charge->signed_body);
     co_await agent_->send_one(std::move(message));
     ++charges_sent_;
+    if (closing) {
+      ++closing_charges_sent_;
+      spdlog::info("charged closing client contract {} up to {} tokens on chain", c.id, charge->tokens);
+    }
     bool changed = co_await read_client(c.id);
     if (changed && on_client_read_) on_client_read_(c.id);
   }
@@ -251,12 +299,17 @@ asio::awaitable<bool> BillingBooks::read_client(std::string contract) {
   auto address = ton::Address::parse(contract);
   billing::ClientChainState seen;  // not deployed: nothing to spend
   auto cd = co_await contracts::read_client_data_if_deployed(agent_->client(), address);
-  if (cd && cd->state != 2)
+  if (cd && cd->state != kClientClosed)  // funds a closing contract still holds cover what it owes
     seen = {cd->balance, cd->stake, cd->tokens_used};
   else if (cd)
     seen = {0, 0, cd->tokens_used};  // closed: nothing to spend
   if (*stopped || !ledger_) co_return false;
   client_read_at_[contract] = unix_now_us() / 1000000;
+  uint32_t state = cd ? cd->state : kClientRunning;
+  if (state != kClientRunning && client_state_[contract] != state)
+    spdlog::warn("client contract {} is {}: no more credit{}", contract, state == kClientClosing ? "closing" : "closed",
+                 state == kClientClosing ? ", what it owes is charged at once" : "");
+  client_state_[contract] = state;
   auto known = ledger_->client(contract);
   // A contract that never held anything gets no row: rows are permanent, and wallets are free.
   if (!known && seen.balance_nano == 0 && seen.stake_nano == 0 && seen.tokens_used == 0) co_return false;
@@ -326,6 +379,18 @@ proto::BillingInfo BillingBooks::info_for(const std::string& party_contract, boo
 
 billing::ReservationTicket BillingBooks::reserve(const billing::ReserveRequest& request) {
   if (auto p = serving_problem(); !p.empty()) throw billing::LedgerRefused(p);
+  // The books hold the funds of the last read, maybe from before a restart: no credit until this
+  // session has read the contract, and none to a contract that is closing or closed.
+  auto refused = [&](const char* code, const std::string& why) {
+    ++credit_refused_;
+    return ClientCreditRefused(code, "client contract " + request.client + " " + why);
+  };
+  auto st = client_state_.find(request.client);
+  if (!client_read_at_.count(request.client) || st == client_state_.end())
+    throw refused("client_contract_unread", "has not been read from the chain yet: try again in a moment");
+  if (st->second == kClientClosing)
+    throw refused("client_contract_closing", "is closing: it gets no more credit (what it owes is charged now)");
+  if (st->second == kClientClosed) throw refused("client_contract_closed", "is closed: it gets no credit");
   return ledger_->reserve(request);
 }
 
@@ -374,6 +439,9 @@ std::optional<proto::PaymentUpdate> BillingBooks::signed_update(
 void BillingBooks::unbind_client(const std::string& contract) {
   clients_.erase(contract);
   client_read_at_.erase(contract);
+  // A closing contract stays known: it is charged at once even with no connection left.
+  if (auto st = client_state_.find(contract); st != client_state_.end() && st->second != kClientClosing)
+    client_state_.erase(st);
 }
 
 nlohmann::json BillingBooks::stats() const {
@@ -385,7 +453,19 @@ nlohmann::json BillingBooks::stats() const {
                         {"commit_failures", commit_failures_},
                         {"last_commit_ms", last_commit_ms_},
                         {"charges_sent", charges_sent_},
-                        {"limits", {{"bound_clients", clients_.size()}, {"max_bound_clients", kMaxBoundClients}}},
+                        {"closing_charges_sent", closing_charges_sent_},
+                        {"chain_check",
+                         {{"refused", chain_refused_},
+                          {"refusals_in_a_row", chain_refusals_},
+                          {"next_check_in_ms",
+                           chain_refused_ ? std::max<int64_t>(0, (next_chain_check_us_ - steady_now_us()) / 1000) : 0},
+                          {"recoveries", chain_recoveries_}}},
+                        {"credit_refused", credit_refused_},
+                        {"limits",
+                         {{"bound_clients", clients_.size()},
+                          {"max_bound_clients", kMaxBoundClients},
+                          // bound contracts plus closing ones kept after their connections left (each has a ledger row)
+                          {"client_states", client_state_.size()}}},
                         {"chain", agent_->stats()}};
   if (!ledger_) return out;
   auto s = ledger_->state();
@@ -403,8 +483,14 @@ nlohmann::json BillingBooks::stats() const {
   out["commission_nano"] = std::to_string(s.commission_nano);
   out["reserved_nano"] = std::to_string(billing::client_cost_nano(s.total_reserved_tokens, prices));
   nlohmann::json clients = nlohmann::json::array(), workers = nlohmann::json::array();
-  for (auto& c : ledger_->clients())
+  for (auto& c : ledger_->clients()) {
+    auto st = client_state_.find(c.id);
+    const char* state = st == client_state_.end()       ? "unread"
+                        : st->second == kClientRunning ? "running"
+                        : st->second == kClientClosing ? "closing"
+                                                       : "closed";
     clients.push_back({{"contract", c.id},
+                       {"state", state},
                        {"balance_nano", std::to_string(c.balance_nano)},
                        {"stake_nano", std::to_string(c.stake_nano)},
                        {"available_nano", std::to_string(ledger_->available_nano(c.id))},
@@ -413,6 +499,7 @@ nlohmann::json BillingBooks::stats() const {
                        {"committed_tokens", c.committed_tokens},
                        {"charged_on_chain_tokens", c.chain_tokens_used},
                        {"charged_nano", std::to_string(billing::client_cost_nano(c.charged_tokens, prices))}});
+  }
   for (auto& w : ledger_->workers())
     workers.push_back({{"contract", w.id},
                        {"earned_tokens", w.earned_tokens},

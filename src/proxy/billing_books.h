@@ -24,6 +24,14 @@
 
 namespace chrysalis::proxy {
 
+// A client contract that gets no credit now, whatever its funds: `code` names why
+// (client_contract_closing, client_contract_closed, client_contract_unread).
+struct ClientCreditRefused : std::runtime_error {
+  ClientCreditRefused(std::string why_code, const std::string& message)
+      : std::runtime_error(message), code(std::move(why_code)) {}
+  std::string code;
+};
+
 class BillingBooks {
  public:
   BillingBooks(boost::asio::any_io_executor ex, billing::BillingSettings settings, attest::RegistrySettings registry,
@@ -50,7 +58,8 @@ class BillingBooks {
   // What the proxy tells a party about its contract.
   proto::BillingInfo info_for(const std::string& party_contract, bool client) const;
 
-  billing::ReservationTicket reserve(const billing::ReserveRequest& request);  // throws billing::LedgerError
+  // Throws billing::LedgerError, or ClientCreditRefused for a closing, closed or not yet read client contract.
+  billing::ReservationTicket reserve(const billing::ReserveRequest& request);
   billing::Settlement settle(uint64_t reservation, const billing::TokenUsage& usage);
   void shrink(uint64_t reservation, uint64_t prompt_tokens, uint64_t max_tokens);
   billing::Settlement cancel(uint64_t reservation, const billing::TokenUsage& produced);
@@ -76,6 +85,11 @@ class BillingBooks {
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);
+  // The chain check refused the books: check again later (a stale read passes; a restored or
+  // cloned database keeps being refused), waiting longer after each refusal.
+  void refuse_until_rechecked(const std::string& why);
+  boost::asio::awaitable<void> recheck_chain();
+  void announce_ready();
   std::optional<proto::PaymentUpdate> signed_update(const std::string& party, uint64_t committed, uint64_t after,
                                                     const std::function<std::optional<billing::SignedAmount>()>& sign);
 
@@ -97,10 +111,17 @@ class BillingBooks {
   static constexpr std::size_t kMaxBoundClients = 10000;  // each is read from the chain every refresh
   std::set<std::string> clients_;                         // bound client contracts (raw)
   std::map<std::string, int64_t> client_read_at_;         // unix seconds of the last read
+  // Contract state (ContractState: 0 running, 1 closing, 2 closed) as last read, bound clients only.
+  std::map<std::string, uint32_t> client_state_;
   std::set<std::string> reads_in_flight_;
   std::set<std::string> notify_after_read_;
   bool commit_queued_ = false;
-  uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0;
+  bool ready_announced_ = false;
+  bool chain_refused_ = false;     // the last chain check refused the books
+  uint32_t chain_refusals_ = 0;    // in a row; the next check waits 1 s × 2^n, at most a minute
+  int64_t next_chain_check_us_ = 0;
+  uint64_t chain_recoveries_ = 0;
+  uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0, closing_charges_sent_ = 0, credit_refused_ = 0;
   double last_commit_ms_ = 0;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);

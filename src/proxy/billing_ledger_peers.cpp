@@ -65,6 +65,10 @@ Reservation LedgerPeerBilling::reserve(const std::string& client_contract, const
   r.max_tokens = request.max_tokens();
   try {
     return {books_->reserve(r).id, {}};
+  } catch (const ClientCreditRefused& e) {
+    metrics_.add("billing_credit_refused", {{"reason", e.code}});
+    bool retry_soon = e.code == "client_contract_unread";  // the read is on its way
+    return {0, {retry_soon ? 503u : 402u, retry_soon ? "server_error" : "billing_error", e.code, e.what()}};
   } catch (const billing::InsufficientFunds& e) {
     books_->refresh_client(client_contract);  // it may have topped up since the last read
     return {0, {402, "billing_error", "insufficient_funds", e.what()}};

@@ -1,9 +1,17 @@
 #include "worker/worker_billing.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/time.h"
 
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
+#include "billing/proxy_standing.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_get_methods.h"
@@ -17,7 +25,21 @@ namespace contracts = ton::contracts;
 
 namespace {
 constexpr uint64_t kGas = contracts::kGasAttached;  // ≥ the 0.05 TON a forwarded payout needs
+constexpr int kRunning = static_cast<int>(contracts::ContractState::active);
+
+const char* state_name(int state) {
+  switch (state) {
+    case -1:
+      return "unknown";
+    case 0:
+      return "running";
+    case 1:
+      return "closing";
+    default:
+      return "closed";
+  }
 }
+}  // namespace
 
 WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings settings,
                              attest::RegistrySettings registry, std::shared_ptr<attest::ChainPolicySource> chain_policy,
@@ -30,8 +52,85 @@ WorkerBilling::WorkerBilling(asio::any_io_executor ex, billing::BillingSettings 
                                              ton::load_wallet_key(settings_.wallet_key));
 }
 
-void WorkerBilling::start() { agent_->start(); }
-void WorkerBilling::stop() { agent_->stop(); }
+void WorkerBilling::start() {
+  agent_->start();
+  asio::co_spawn(ex_, watch_loop(), asio::detached);
+}
+
+void WorkerBilling::stop() {
+  *stopped_ = true;
+  agent_->stop();
+}
+
+asio::awaitable<void> WorkerBilling::watch_loop() {
+  auto stopped = stopped_;
+  asio::steady_timer timer(ex_);
+  while (!*stopped) {
+    timer.expires_after(std::chrono::seconds(settings_.proxy_watch_s));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (*stopped) co_return;
+    std::vector<std::string> keys;
+    for (auto& [key, p] : proxies_)
+      if (p.verified) keys.push_back(key);
+    for (auto& key : keys) {
+      try {
+        co_await watch_one(key);
+      } catch (const std::exception& e) {
+        if (*stopped) co_return;
+        ++watch_failures_;
+        spdlog::warn("reading proxy {}'s contract failed: {}", key.substr(0, 16), e.what());
+      }
+      if (*stopped) co_return;
+    }
+    // What a dropped proxy signed before it cheated is claimed like anything else (it backs off on failure).
+    if (ensure_book())
+      for (auto& proxy : book_->due(1))
+        if (book_->record(proxy)->dropped) schedule_claim(proxy, "the proxy was dropped");
+  }
+}
+
+asio::awaitable<void> WorkerBilling::watch_one(std::string proxy_key) {
+  auto stopped = stopped_;
+  ton::Address contract = proxies_[proxy_key].proxy_contract;
+  auto pd = co_await contracts::read_proxy_data(agent_->client(), contract);
+  if (*stopped) co_return;
+  auto& p = proxies_[proxy_key];
+  int state = static_cast<int>(pd.state);
+  bool changed = p.contract_state != state && (state != kRunning || p.contract_state > kRunning);
+  if (state != kRunning && p.contract_state != state)
+    spdlog::warn("proxy {}'s contract {} is {}: claiming everything it signed now", proxy_key.substr(0, 16),
+                 contract.to_friendly(), state_name(state));
+  p.contract_state = state;
+  if (changed && on_refusals_changed_) on_refusals_changed_();  // the worker no longer serves it
+  if (state != kRunning && ensure_book() && book_->unclaimed_nano(proxy_key) > 0)
+    schedule_claim(proxy_key, "the proxy's contract is closing");
+}
+
+void WorkerBilling::schedule_claim(const std::string& proxy_key, const char* why) {
+  auto& p = proxies_[proxy_key];
+  if (p.busy || unix_now_us() / 1000000 < p.next_claim_at_s) return;
+  p.busy = true;
+  spdlog::info("claiming from proxy {}: {}", proxy_key.substr(0, 16), why);
+  agent_->submit("claim", [this, proxy_key]() -> asio::awaitable<void> {
+    auto& account = proxies_[proxy_key];
+    try {
+      co_await claim_one(proxy_key);
+      account.claim_failures = 0;
+      account.next_claim_at_s = 0;
+      account.last_claim_error.clear();
+    } catch (const std::exception& e) {
+      // Each try costs gas: wait longer after every failure (up to ten minutes).
+      ++account.claim_failures;
+      account.last_claim_error = e.what();
+      account.next_claim_at_s = unix_now_us() / 1000000 +
+          std::min<int64_t>(600, settings_.proxy_watch_s * (int64_t{1} << std::min(account.claim_failures, 10u)));
+      account.busy = false;
+      throw;
+    }
+    account.busy = false;
+  });
+}
 
 std::string WorkerBilling::owner_address() const { return agent_->wallet_address().to_raw(); }
 
@@ -88,23 +187,24 @@ void WorkerBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn,
   if (result.verdict == V::Dropped) {
     spdlog::error("dropping proxy {}: {}", key.substr(0, 16), result.reason);
     conn->close("this worker no longer serves the proxy: " + result.reason);
+    // The best amount it signed before is still valid on chain: claim it before the proxy can leave.
+    if (book_->unclaimed_nano(key) > 0) schedule_claim(key, "the proxy was dropped");
     return;
   }
-  if (result.verdict == V::Accepted && !book_->due(settings_.claim_threshold_nano).empty() && !p.busy) {
-    for (auto& proxy : book_->due(settings_.claim_threshold_nano)) {
-      if (proxies_[proxy].busy) continue;
-      proxies_[proxy].busy = true;
-      agent_->submit("claim", [this, proxy]() -> asio::awaitable<void> {
-        try {
-          co_await claim_one(proxy);
-        } catch (...) {
-          proxies_[proxy].busy = false;
-          throw;
-        }
-        proxies_[proxy].busy = false;
-      });
-    }
+  if (result.verdict == V::Accepted) {
+    // A closing proxy is claimed from at once, whatever the threshold.
+    bool closing = p.contract_state > kRunning && book_->unclaimed_nano(key) > 0;
+    if (closing) schedule_claim(key, "the proxy's contract is closing");
+    for (auto& proxy : book_->due(settings_.claim_threshold_nano)) schedule_claim(proxy, "above the claim threshold");
   }
+}
+
+void WorkerBilling::verify_later(const std::string& proxy_key) {
+  auto timer = std::make_shared<asio::steady_timer>(ex_, std::chrono::seconds(5));
+  auto stopped = stopped_;
+  timer->async_wait([this, timer, stopped, proxy_key](boost::system::error_code ec) {
+    if (!ec && !*stopped && !proxies_[proxy_key].verified) schedule_verify(proxy_key);
+  });
 }
 
 void WorkerBilling::schedule_verify(const std::string& proxy_key) {
@@ -115,10 +215,19 @@ void WorkerBilling::schedule_verify(const std::string& proxy_key) {
     auto network = registry->network();
     auto key = billing::public_key_from_hex(proxy_key, "the proxy key");
     auto pd = co_await contracts::read_proxy_data(agent_->client(), p.proxy_contract);
-    if (pd.public_key != key || !(pd.root == network.root)) {
-      p.problem =
-          "the proxy contract " + p.proxy_contract.to_friendly() + " does not trust this proxy's key on this network";
+    if (auto why = billing::proxy_standing_refusal(*registry, key, p.proxy_contract, pd); !why.empty()) {
+      bool changed = p.proxy_refused != why;
+      if (changed) spdlog::error("refusing proxy {}: {}", proxy_key.substr(0, 16), why);
+      p.proxy_refused = why;
+      p.problem = "proxy refused: " + why;
+      ++p.proxy_refusals;
+      verify_later(proxy_key);  // it may be registered later
+      if (changed && on_refusals_changed_) on_refusals_changed_();
       co_return;
+    }
+    if (!p.proxy_refused.empty()) {
+      p.proxy_refused.clear();
+      if (on_refusals_changed_) on_refusals_changed_();
     }
     auto expected = network.worker_address(agent_->wallet_address(), p.proxy_contract, key);
     if (!(expected == p.contract)) {
@@ -135,20 +244,26 @@ void WorkerBilling::schedule_verify(const std::string& proxy_key) {
 
 asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
   auto record = book_->record(proxy_key);
-  if (!record || record->dropped || record->signed_tokens <= record->claimed_tokens) co_return;
+  if (!record || record->signed_tokens <= record->claimed_tokens) co_return;
   auto& p = proxies_[proxy_key];
   auto& chain = agent_->client();
   const std::string& text = record->signed_body_boc;
   auto body = ton::boc_from_base64(text);
   std::optional<ton::StateInit> init;
-  const std::string raw = p.contract.to_raw();
+  // The signature names our contract: the book knows it even for a proxy not seen since a restart.
+  const auto contract = ton::Address::parse(record->worker_contract);
+  const std::string raw = contract.to_raw();
   std::string state = co_await chain.get_address_state(raw);
-  if (state != "active")
+  if (state != "active") {
+    if (!p.verified)
+      throw std::runtime_error("the worker contract " + contract.to_friendly() +
+                               " is not deployed and this proxy's contract is not known yet");
     init = chain_policy_->registry()->network().worker_state_init(
         agent_->wallet_address(), p.proxy_contract, billing::public_key_from_hex(proxy_key, "the proxy key"));
-  auto message = ton::bounceable_message(p.contract, kGas, body, init);
+  }
+  auto message = ton::bounceable_message(contract, kGas, body, init);
   co_await agent_->send_one(std::move(message));
-  auto wd = co_await contracts::read_worker_data(chain, p.contract);
+  auto wd = co_await contracts::read_worker_data(chain, contract);
   if (wd.tokens > record->claimed_tokens) {
     p.paid_nano += billing::worker_fee_nano(wd.tokens - record->claimed_tokens,
                                             billing::Prices::from_params(chain_policy_->registry()->params));
@@ -182,6 +297,11 @@ asio::awaitable<nlohmann::json> WorkerBilling::claim(bool all) {
 }
 
 std::string WorkerBilling::refusal(const std::string& proxy_key) const {
+  if (auto it = proxies_.find(proxy_key); it != proxies_.end() && !it->second.proxy_refused.empty())
+    return it->second.proxy_refused;
+  if (auto it = proxies_.find(proxy_key); it != proxies_.end() && it->second.contract_state > kRunning)
+    return std::string("its contract is ") + state_name(it->second.contract_state) +
+           " (work done now might never be paid)";
   if (!book_) return "";
   auto r = book_->record(proxy_key);
   return r && r->dropped ? "dropped: " + r->drop_reason : "";
@@ -192,7 +312,12 @@ nlohmann::json WorkerBilling::stats() const {
   for (auto& [key, p] : proxies_) {
     nlohmann::json j = {{"proxy_key", key},     {"verified", p.verified},
                         {"problem", p.problem}, {"contract", p.verified ? p.contract.to_friendly() : ""},
-                        {"claims", p.claims},   {"paid_nano", std::to_string(p.paid_nano)}};
+                        {"claims", p.claims},   {"paid_nano", std::to_string(p.paid_nano)},
+                        {"contract_state", state_name(p.contract_state)},
+                        {"proxy_refused", p.proxy_refused},
+                        {"proxy_refusals", p.proxy_refusals},
+                        {"claim_failures", p.claim_failures},
+                        {"last_claim_error", p.last_claim_error}};
     if (book_)
       if (auto r = book_->record(key)) {
         j["signed_tokens"] = r->signed_tokens;
@@ -207,6 +332,8 @@ nlohmann::json WorkerBilling::stats() const {
           {"wallet", agent_->wallet_address().to_friendly()},
           {"claim_threshold_nano", std::to_string(settings_.claim_threshold_nano)},
           {"refused_updates", refused_updates_},
+          {"proxy_watch_s", settings_.proxy_watch_s},
+          {"watch_failures", watch_failures_},
           {"last_refusal", last_refusal_},
           {"proxies", proxies},
           {"chain", agent_->stats()}};

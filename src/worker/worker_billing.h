@@ -1,12 +1,16 @@
 #pragma once
 // The worker's side of payment: the wallet it is paid to (announced to every proxy), a check on
-// chain that each proxy's contract trusts the proxy's TLS key and that the worker contract the
-// proxy names is ours, the latest signed payout per proxy (billing::PayoutBook: a proxy whose
-// amount goes down is dropped), and claims on the worker contract once the unclaimed amount
-// passes a nanoTON threshold (or on command).
+// chain that the root lists each proxy and that its contract is the genuine one for the proxy's
+// TLS key (else the proxy is refused, named on /stats), that the worker contract the proxy names
+// is ours, the latest signed payout per proxy (billing::PayoutBook: a proxy whose amount goes down
+// is dropped), and claims on the worker contract once the unclaimed amount
+// passes a nanoTON threshold (or on command). Each proxy's contract is watched: once it starts
+// closing, everything signed is claimed at once (after the close only the clients' paid share is
+// left there), and the best amount a dropped proxy signed before cheating is claimed too.
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +34,8 @@ class WorkerBilling {
   void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame);
   // Why this worker will not serve the proxy with `proxy_key` (empty: it will).
   std::string refusal(const std::string& proxy_key) const;
+  // Called when refusal() may have changed for some proxy (announce the worker again).
+  void on_refusals_changed(std::function<void()> callback) { on_refusals_changed_ = std::move(callback); }
   // Claims every proxy's unclaimed payout (only those past the threshold unless `all`); the
   // claims made, as JSON.
   boost::asio::awaitable<nlohmann::json> claim(bool all);
@@ -42,10 +48,21 @@ class WorkerBilling {
     bool busy = false;
     std::string problem;
     uint64_t claims = 0;
-    uint64_t paid_nano = 0;  // what claims moved to the owner's wallet (Δtokens × fee)
+    uint64_t paid_nano = 0;     // what claims moved to the owner's wallet (Δtokens × fee)
+    int contract_state = -1;    // the proxy contract's state as last watched (-1: not read yet)
+    uint32_t claim_failures = 0;  // automatic claims that failed in a row (they back off)
+    int64_t next_claim_at_s = 0;  // no automatic claim before (after a failure)
+    std::string last_claim_error;
+    std::string proxy_refused;    // why the proxy itself is refused (not registered, not the genuine contract)
+    uint64_t proxy_refusals = 0;  // checks that refused it
   };
+  void verify_later(const std::string& proxy_key);
   void schedule_verify(const std::string& proxy_key);
+  // Queues a claim of everything `proxy_key` signed (unless one is queued or backing off).
+  void schedule_claim(const std::string& proxy_key, const char* why);
   boost::asio::awaitable<void> claim_one(const std::string& proxy_key);
+  boost::asio::awaitable<void> watch_loop();
+  boost::asio::awaitable<void> watch_one(std::string proxy_key);
   bool ensure_book();
 
   boost::asio::any_io_executor ex_;
@@ -55,8 +72,10 @@ class WorkerBilling {
   std::unique_ptr<ton::ChainAgent> agent_;
   std::unique_ptr<billing::PayoutBook> book_;
   std::map<std::string, ProxyAccount> proxies_;  // by proxy key
-  uint64_t refused_updates_ = 0;
+  uint64_t refused_updates_ = 0, watch_failures_ = 0;
   std::string last_refusal_;
+  std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+  std::function<void()> on_refusals_changed_;
 };
 
 }  // namespace chrysalis::worker

@@ -63,6 +63,7 @@ void WorkerNode::start() {
   if (config_.billing.enabled) {
     billing_ = std::make_unique<WorkerBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
                                                attestation_->chain_policy(), config_.state_dir);
+    billing_->on_refusals_changed([this] { announce(); });  // a proxy refused or accepted again
     billing_->start();
   }
   net::ConnectionOptions opts;

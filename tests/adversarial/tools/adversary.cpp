@@ -9,6 +9,10 @@
 //       stopped taking them
 //   adversary CONFIG PROXY flood-hello FRAMES
 //       sends BillingHello frames, reading; prints the proxy's goodbye reason
+//   adversary CONFIG PROXY paid-request WALLET_KEY PATH MAX_TOKENS ESTIMATE BODY_FILE
+//       names WALLET_KEY's wallet (BillingHello), waits for the proxy's BillingInfo, then sends one
+//       request whatever the client contract's state (an honest client stops at a closing one);
+//       prints the BillingInfo and each frame back as JSON lines
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -29,6 +33,7 @@
 #include "net/frame_codec.h"
 #include "net/pow_handshake.h"
 #include "net/tls_context.h"
+#include "ton/wallet/wallet_key_file.h"
 
 namespace asio = boost::asio;
 using namespace chrysalis;
@@ -94,6 +99,37 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// A BillingHello for `wallet`, valid for this connection.
+proto::Frame billing_hello(Wire& w, const std::string& own_tls_hex, const ton::WalletKeyFile& wallet) {
+  auto proxy_tls = billing::public_key_from_hex(net::peer_identity(w.stream.native_handle()).public_key_hex, "proxy");
+  auto sig = wallet.key.sign(billing::billing_hello_message(billing::public_key_from_hex(own_tls_hex, "own"), proxy_tls));
+  proto::Frame f;
+  auto* h = f.mutable_billing_hello();
+  h->set_wallet_public_key(std::string(wallet.key.public_key().begin(), wallet.key.public_key().end()));
+  h->set_workchain(wallet.workchain);
+  h->set_signature(std::string(sig.begin(), sig.end()));
+  return f;
+}
+
+asio::awaitable<void> raw_request(Wire& w, const std::vector<std::string>& args);
+
+asio::awaitable<void> paid_request(Wire& w, const std::string& own_tls_hex, const std::vector<std::string>& args) {
+  // Named before the co_await: GCC 12 destroys temporaries of a co_await expression twice.
+  const auto wallet = ton::load_wallet_key(args.at(0));
+  const proto::Frame hello = billing_hello(w, own_tls_hex, wallet);
+  co_await w.write(hello);
+  for (;;) {
+    proto::Frame in = co_await w.read();
+    if (in.has_goodbye()) throw std::runtime_error("the proxy hung up: " + in.goodbye().reason());
+    if (!in.has_billing_info()) continue;
+    std::cout << to_json(in) << std::endl;
+    if (!in.billing_info().error().empty()) throw std::runtime_error("billing refused: " + in.billing_info().error());
+    break;
+  }
+  const std::vector<std::string> request_args(args.begin() + 1, args.end());
+  co_await raw_request(w, request_args);
+}
+
 asio::awaitable<void> raw_request(Wire& w, const std::vector<std::string>& args) {
   proto::Frame f;
   f.set_stream(1);
@@ -107,7 +143,7 @@ asio::awaitable<void> raw_request(Wire& w, const std::vector<std::string>& args)
   co_await w.write(f);
   for (;;) {
     proto::Frame in = co_await w.read();
-    if (in.has_ping() || in.has_pong()) continue;
+    if (in.has_ping() || in.has_pong() || in.has_payment_update() || in.has_billing_info()) continue;
     std::cout << to_json(in) << std::endl;
     if (in.has_end() || in.has_error() || in.has_goodbye()) break;
   }
@@ -179,7 +215,7 @@ asio::awaitable<void> flood_hello(Wire& w, const std::string& own_tls_hex, uint6
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::cerr << "usage: adversary CONFIG PROXY request|flood-models|flood-hello ARGS...\n";
+    std::cerr << "usage: adversary CONFIG PROXY request|paid-request|flood-models|flood-hello ARGS...\n";
     return 2;
   }
   std::vector<std::string> args(argv + 4, argv + argc);
@@ -194,17 +230,30 @@ int main(int argc, char** argv) {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
+          // A network whose allow-lists live in the root contract: read them first, as a client does.
+          if (auto chain = att.chain_policy()) {
+            chain->start();
+            asio::steady_timer pause(co_await asio::this_coro::executor);
+            for (int i = 0; i < 300 && !chain->registry(); ++i) {
+              pause.expires_after(std::chrono::milliseconds(100));
+              co_await pause.async_wait(use_awaitable);
+            }
+            if (!chain->registry()) throw std::runtime_error("the registry could not be read from the chain");
+          }
           auto wire = co_await connect(config, att, proxy);
           if (mode == "request")
             co_await raw_request(*wire, args);
           else if (mode == "flood-models")
             co_await flood_models(*wire, std::stoull(args.at(0)));
+          else if (mode == "paid-request")
+            co_await paid_request(*wire, att.identity().public_key_hex, args);
           else if (mode == "flood-hello")
             co_await flood_hello(*wire, att.identity().public_key_hex, std::stoull(args.at(0)));
           else
             throw std::runtime_error("unknown mode " + mode);
         },
         [&](std::exception_ptr e) {
+          att.stop();  // the registry's refresh timer would keep the loop running
           if (!e) return;
           try {
             std::rethrow_exception(e);

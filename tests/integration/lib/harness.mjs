@@ -444,15 +444,27 @@ export class Cluster {
         return {file, address};
     }
 
+    // The root's owner registers the proxy's key (its TLS key, on /stats) in the devnet's root contract:
+    // clients and workers with billing refuse a proxy the root does not list.
+    async registerProxy(proxy) {
+        const key = (await proxy.stats()).billing?.public_key;
+        if (!key) throw new Error(`${proxy.name} has no billing public key on /stats`);
+        const r = await postJson(`${this.devnet.base}/devnet/register_proxy`, {publicKey: key,
+            workersEndpoint: `127.0.0.1:${proxy.workerPort}`, clientsEndpoint: `127.0.0.1:${proxy.clientPort}`});
+        if (r.status !== 200) throw new Error(`registering ${proxy.name} failed: ${r.status} ${r.text}`);
+        return key;
+    }
+
     // A contract's state read from the devnet (chrysalis ton contract show).
     contract(kind, address) {
         return JSON.parse(run(BIN, ["ton", "contract", "show", "--kind", kind, "--address", address, "--endpoint", this.devnet.endpoint]));
     }
 
     // The [registry] section pointing a node at the cluster's devnet root.
-    registryLines({refreshS = 1, maxAgeS = 5} = {}) {
+    // `endpoint` replaces the devnet's (a relay in front of it).
+    registryLines({refreshS = 1, maxAgeS = 5, endpoint} = {}) {
         if (!this.devnet) return [];
-        return ["[registry]", `endpoint = ${toml(this.devnet.endpoint)}`, `root = ${toml(this.devnet.root)}`,
+        return ["[registry]", `endpoint = ${toml(endpoint ?? this.devnet.endpoint)}`, `root = ${toml(this.devnet.root)}`,
             `refresh_s = ${refreshS}`, `max_age_s = ${maxAgeS}`];
     }
 
@@ -510,8 +522,9 @@ export class Cluster {
         return file;
     }
 
+    // With billing on a devnet the proxy is registered in the root unless `register` is false.
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
-        billing = null, settings = {}, extra = []} = {}) {
+        billing = null, settings = {}, extra = [], register = true} = {}) {
         id ??= `proxy-${++this.counter}`;
         if (this.useKeybroker) await this.keybroker();
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
@@ -540,7 +553,9 @@ export class Cluster {
         node.imageHash = attestation.provider === "none" ? null : this.imageHashOf(config);
         this.nodes.push(node);
         node.start();
-        return node.waitHealthy();
+        await node.waitHealthy();
+        if (billing && this.devnet && register) await this.registerProxy(node);
+        return node;
     }
 
     // engine: {kind: "embedded"} (the cluster's test model) or {kind: "external", url, modelSha256}

@@ -44,8 +44,12 @@ TEST(BillingSettings, ReadsEachRolesAmountsInTon) {
            "client");
   EXPECT_EQ(c.deposit_nano, 3u);
   EXPECT_FALSE(c.auto_topup);
-  auto w = read("[billing]\nenabled = true\nwallet_key = \"w.json\"\nclaim_threshold_ton = \"1\"\n", "worker");
+  auto w = read("[billing]\nenabled = true\nwallet_key = \"w.json\"\nclaim_threshold_ton = \"1\"\nproxy_watch_s = 2\n",
+                "worker");
   EXPECT_EQ(w.claim_threshold_nano, 1'000'000'000u);
+  EXPECT_EQ(w.proxy_watch_s, 2);
+  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\nproxy_watch_s = 0\n", "worker").find("proxy_watch_s"),
+            std::string::npos);
 }
 
 TEST(BillingSettings, ErrorsNameTheFileAndKey) {

@@ -1,0 +1,88 @@
+// A client that tries to leave without paying: it spends below the proxy's charge threshold,
+// asks its contract to close (which would refund balance and stake to it after the delay) and
+// keeps sending requests. The proxy must give a closing contract no more credit and charge what
+// it owes on chain at once, before the close can complete; the books then balance to the nanoTON.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import {after, before, test} from "node:test";
+import {getJson, postJson, waitFor} from "../integration/lib/harness.mjs";
+import {adversary} from "./lib/adversary.mjs";
+import {FEE, NANO, PRICE, chat, startBillingNetwork} from "./lib/billing_network.mjs";
+
+let net;
+before(async () => {
+    // Charges on chain only above 0.1 TON unpaid: this client's few answers stay far below it.
+    net = await startBillingNetwork("avoid-paying", {proxy: {charge_threshold_ton: "0.1"},
+        worker: {claim_threshold_ton: "0.000000001"}});
+});
+after(async () => {
+    await net?.stop();
+});
+
+const books = async () => (await net.proxy.stats()).billing;
+
+test("a closing client gets no more credit and what it owes is charged on chain before the close completes", async () => {
+    const {cluster, proxy, client, worker, wallets, devnet} = net;
+    let seen = 0n;
+    for (let i = 0; i < 4; ++i) {
+        const r = await postJson(`${client.url}/v1/chat/completions`, chat(`spend ${i}`, {max_tokens: 20}));
+        assert.equal(r.status, 200, r.text);
+        seen += BigInt(r.body.chrysalis.cost_nano);
+    }
+    const owed = await waitFor(async () => {
+        const c = (await books()).clients.find((x) => x.committed_tokens > 0 && x.committed_tokens === x.charged_tokens);
+        return c ?? null;
+    }, {what: "the client's usage committed", logs: () => cluster.logs()});
+    assert.equal(BigInt(owed.charged_nano), seen);
+    assert.equal(owed.charged_on_chain_tokens, 0, "below the threshold: nothing charged on chain yet");
+
+    // The owner starts closing the contract: after the delay it would get balance and stake back.
+    const close = await postJson(`${client.url}/admin/close`, "", {headers: client.adminHeaders});
+    assert.equal(close.status, 200, close.text);
+    assert.equal(close.body.accounts[0].state, 1, "closing");
+    await waitFor(async () => (await books()).clients.find((x) => x.contract === owed.contract)?.state === "closing",
+        {what: "the proxy to see the contract closing", logs: () => proxy.logs()});
+
+    // The honest client stops; a hostile one with the same wallet keeps asking for credit.
+    const body = path.join(cluster.dir, "closing-request.json");
+    fs.writeFileSync(body, JSON.stringify(chat("one more on credit")));
+    const frames = await adversary(client, proxy, ["paid-request", wallets.client.file, "/v1/chat/completions", 8, 0, body]);
+    const error = frames.at(-1).error;
+    assert.ok(error, `the request was served: ${JSON.stringify(frames)}`);
+    assert.equal(error.httpStatus, 402);
+    assert.equal(error.code, "client_contract_closing");
+    assert.match(error.message, /is closing: it gets no more credit/);
+    const b1 = await books();
+    assert.equal(b1.clients.find((x) => x.contract === owed.contract).charged_tokens, owed.charged_tokens,
+        "nothing more was charged to the books");
+    assert.ok(b1.credit_refused >= 1);
+
+    // Charged on chain at once, although far below the threshold, while the contract is still closing.
+    const cc = await waitFor(async () => {
+        const c = cluster.contract("client", owed.contract);
+        return BigInt(c.tokens_used) === BigInt(owed.charged_tokens) ? c : null;
+    }, {what: "the owed tokens charged on chain", logs: () => proxy.logs()});
+    assert.equal(cc.state, 1, "charged before the close completed");
+    assert.equal(BigInt(cc.balance), 2n * NANO - BigInt(owed.charged_tokens) * PRICE);
+    assert.ok((await books()).closing_charges_sent >= 1);
+
+    // The close cannot complete before its unlock time: the charge landed while it still could.
+    const now = (await getJson(`${devnet.base}/devnet/info`)).body.result.now;
+    assert.ok(Number(cc.unlock_ts) > now, `unlock at ${cc.unlock_ts}, chain time ${now}`);
+
+    // Books, proxy contract and worker agree to the nanoTON.
+    const b = await waitFor(async () => {
+        const s = await books();
+        const w = (await worker.stats()).billing.proxies[0];
+        return s.committed_seqno === s.seqno && w?.claimed_tokens === s.earned_tokens ? s : null;
+    }, {what: "the worker's pay claimed", logs: () => cluster.logs()});
+    assert.deepEqual(b.invariant_violations, []);
+    const pc = cluster.contract("proxy", (await proxy.stats()).billing.proxy_contract);
+    const charged = BigInt(b.charged_tokens), earned = BigInt(b.earned_tokens);
+    assert.equal(charged, BigInt(owed.charged_tokens));
+    assert.equal(BigInt(pc.client_tokens), charged);
+    assert.equal(BigInt(pc.worker_tokens), earned);
+    assert.equal(BigInt(pc.balance) + BigInt(pc.stake), NANO + charged * PRICE - earned * FEE);
+    assert.equal(BigInt(b.charged_nano), BigInt(b.worker_fees_nano) + BigInt(b.commission_nano));
+});
