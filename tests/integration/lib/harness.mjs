@@ -2,7 +2,6 @@
 // proxy / worker / client processes of build/chrysalis on loopback, waiting until they are
 // ready, HTTP and SSE helpers, and killing every process that was started (always, even
 // when a test fails or the test process is interrupted).
-import crypto from "node:crypto";
 import {spawn, spawnSync} from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
