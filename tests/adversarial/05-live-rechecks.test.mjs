@@ -76,7 +76,7 @@ test("removing a worker's model hash on chain drops the live worker; requests st
 
 test("removing the proxy's image hash on chain: the worker and the client drop their live connections to it", async () => {
     const keptBefore = keptEngine.requests.length;
-    disallow("proxy-image", cluster.attestation().proxyImage);
+    disallow("proxy-image", proxy.imageHash);  // the image it runs: a registry proxy measures its endpoint
     await waitFor(async () => (await dropsOf(kept, "image_hash")) >= 1 && (await dropsOf(client, "image_hash")) >= 1,
         {timeoutMs: DROP_WITHIN_MS, intervalMs: 200, what: "worker and client dropping the proxy on 'image_hash'", logs: () => cluster.logs()});
     assert.ok(kept.logLine("dropping live proxy", "'image_hash'"));

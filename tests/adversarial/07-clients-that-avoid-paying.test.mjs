@@ -86,3 +86,17 @@ test("a closing client gets no more credit and what it owes is charged on chain 
     assert.equal(BigInt(pc.balance) + BigInt(pc.stake), NANO + charged * PRICE - earned * FEE);
     assert.equal(BigInt(b.charged_nano), BigInt(b.worker_fees_nano) + BigInt(b.commission_nano));
 });
+
+test("a BillingHello flood with made-up wallets is cut at the per-connection limit and binds at most that many", async () => {
+    const {proxy, client} = net;
+    const before = (await proxy.stats()).billing.limits;
+    const [out] = await adversary(client, proxy, ["flood-hello", 200]);
+    assert.match(out.goodbye, /BillingHello limit: at most 4 per connection/, JSON.stringify(out));
+    const stats = await proxy.stats();
+    assert.equal(stats.billing.limits.max_hellos_per_connection, 4);
+    // Each made-up wallet derives a contract the proxy would follow; at most the 4 accepted hellos bound one.
+    assert.ok(stats.billing.limits.bound_clients <= before.bound_clients + 4, JSON.stringify(stats.billing.limits));
+    assert.ok(proxy.alive, proxy.logs());
+    const health = await getJson(`${proxy.url}/healthz`);
+    assert.equal(health.status, 200);
+});
