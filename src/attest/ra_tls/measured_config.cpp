@@ -112,6 +112,9 @@ std::optional<ConfigRefusal> refuse_peer_config(const MeasuredConfig& peer, cons
     if (m.at("role").get<std::string>() != claimed_role)
       return ConfigRefusal{"config.role", "the configuration is a " + m.at("role").get<std::string>() +
                                               "'s, the claims say " + claimed_role};
+    // Whom a proxy admits decides who sees prompts; a worker's or a broker's trust only decides
+    // whom it serves, which is its own operator's risk.
+    if (claimed_role != "proxy") return std::nullopt;
     if (m.at("allow_none").get<bool>() && !policy.allow_none)
       return ConfigRefusal{"config.allow_none", "the peer admits peers without a quote (allow_none = true)"};
     for (auto& label : m.at("trust")) {
@@ -119,8 +122,8 @@ std::optional<ConfigRefusal> refuse_peer_config(const MeasuredConfig& peer, cons
       if (std::find(policy.trust_labels.begin(), policy.trust_labels.end(), text) == policy.trust_labels.end())
         return ConfigRefusal{"config.trust", "the peer trusts root \"" + text + "\", which this node does not"};
     }
-    // A proxy must read the registry we read (a worker's lists only decide whom it serves).
-    if (!policy.registry_root.empty() && claimed_role == "proxy") {
+    // A proxy must read the registry we read.
+    if (!policy.registry_root.empty()) {
       if (peer.registry_root.empty())
         return ConfigRefusal{"config.registry_root", "the peer takes its allow-lists from its own configuration, "
                                                      "not from the root contract " + policy.registry_root};

@@ -62,8 +62,9 @@ struct ConfigRefusal {
   std::string detail;
 };
 // Why a peer of `claimed_role` reporting `peer` must be refused by a node with `policy`, if it must:
-// it would admit peers without a quote when we don't, trusts a root we don't, or (a proxy) reads
-// another registry than ours.
+// a proxy that would admit peers without a quote when we don't, trusts a root we don't, or reads
+// another registry than ours (whom a proxy admits decides who sees prompts; a worker's trust only
+// decides whom it serves).
 std::optional<ConfigRefusal> refuse_peer_config(const MeasuredConfig& peer, const std::string& claimed_role,
                                                 const Policy& policy);
 

@@ -225,11 +225,13 @@ TEST(AttestRaTls, APeerTrustingARootWeDoNotIsRefusedNamingTheRoot) {
   write_dev_ca(create_dev_ca(), other_dir / "ca");
   Policy wide = f.policy;
   apply_trust_entries(wide, {"dev:" + f.ca_dir.string(), "dev:" + (other_dir / "ca").string()});
-  auto worker = f.issue_measured("worker", measure_config("worker", wide), kModelA);
-  auto refusal = f.refusal(worker.cert_pem, "worker");
+  auto proxy = f.issue_measured("proxy", measure_config("proxy", wide));
+  auto refusal = f.refusal(proxy.cert_pem, "proxy");
   EXPECT_NE(refusal.find("'config.trust'"), std::string::npos) << refusal;
   std::string foreign = wide.trust_labels[0] == f.policy.trust_labels[0] ? wide.trust_labels[1] : wide.trust_labels[0];
   EXPECT_NE(refusal.find(foreign), std::string::npos) << refusal;
+  // A worker trusting more only risks whom it serves: its configuration is no reason to refuse it.
+  EXPECT_EQ(f.refusal(f.issue_measured("worker", measure_config("worker", wide), kModelA).cert_pem, "worker"), "");
 }
 
 TEST(AttestRaTls, APeerReadingAnotherRegistryIsRefused) {
