@@ -1,6 +1,6 @@
 // A paid network on a local devnet for the billing attacks: the real contracts in the TVM
 // emulator, a proxy, a worker on the mock engine and a client, each with its own funded wallet.
-import {Cluster, MODEL, waitFor} from "../../integration/lib/harness.mjs";
+import {BIN, Cluster, MODEL, run, waitFor} from "../../integration/lib/harness.mjs";
 import {startMockEngine} from "../../integration/lib/mock_engine.mjs";
 import {startStaleChainRelay} from "./stale_chain_relay.mjs";
 
@@ -17,9 +17,14 @@ export async function startBillingNetwork(label, {proxy = {}, worker = {}, clien
     const mock = await startMockEngine();
     const cluster = new Cluster(label);
     const a = cluster.attestation();
+    const workerImages = [a.workerImage];
+    // A worker accepting a proxy without a quote measures allow_none: another image.
+    if (proxyKeyOnDisk)
+        workerImages.push(run(BIN, ["attest", "image-hash", "--role", "worker", "--config",
+            cluster.write("worker-allow-none-probe.toml", a.base + "allow_none = true\n")]).trim());
     const devnet = await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
-        workerImageHashes: [a.workerImage],
+        workerImageHashes: workerImages,
         modelHashes: [cluster.modelHash(MODEL)],
     });
     const wallets = {
