@@ -4,14 +4,15 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
+#include "attest/keys/keybroker_client.h"
+
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
-#include "attest/keys/keybroker_client.h"
 #include "attest/ra_tls/rtmr_extend.h"
-
-#include <thread>
 #include "common/time.h"
 
 namespace chrysalis::attest {
