@@ -7,7 +7,6 @@
 #include <thread>
 
 #include "attest/keys/keybroker_client.h"
-
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/evidence_sim.h"
