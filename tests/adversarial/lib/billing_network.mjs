@@ -1,5 +1,6 @@
 // A paid network on a local devnet for the billing attacks: the real contracts in the TVM
 // emulator, a proxy, a worker on the mock engine and a client, each with its own funded wallet.
+import path from "node:path";
 import {BIN, Cluster, MODEL, run, waitFor} from "../../integration/lib/harness.mjs";
 import {startMockEngine} from "../../integration/lib/mock_engine.mjs";
 import {startStaleChainRelay} from "./stale_chain_relay.mjs";
@@ -33,7 +34,15 @@ export async function startBillingNetwork(label, {proxy = {}, worker = {}, clien
         client: await cluster.fundedWallet("client", "20"),
     };
     const net = {cluster, mock, devnet, wallets};
-    if (staleRelay) net.relay = await startStaleChainRelay(devnet.endpoint);
+    if (staleRelay) {
+        net.relay = await startStaleChainRelay(devnet.endpoint);
+        // A proxy reading the chain through the relay measures the relay's endpoint: another image,
+        // which the root's owner allows.
+        const ownerKey = path.join(cluster.dir, "root-owner.wallet.json");
+        run(BIN, ["wallet", "new", "--out", ownerKey, "--devnet-name", "root-owner"]);
+        run(BIN, ["ton", "root", "allow", "--key", ownerKey, "--endpoint", devnet.endpoint, "--address", devnet.root,
+            "--list", "proxy-image", "--hash", cluster.registryProxyImage(net.relay.endpoint)]);
+    }
     const outsideTee = proxyKeyOnDisk ? {provider: "none", dev_ca: null} : {};
     const acceptsNoQuote = proxyKeyOnDisk ? {allow_none: true} : {};
     net.proxy = await cluster.startProxy({id: "proxy", registry: net.relay ? {endpoint: net.relay.endpoint} : {}, register,
