@@ -53,7 +53,7 @@ fuzz_sources(FUZZ_CLAIMS_SOURCES claims)
 chrysalis_fuzz_target(ra_tls_claims_fuzz MAX_LEN 8192 SOURCES ${FUZZ_CLAIMS_SOURCES} LIBS OpenSSL::Crypto)
 
 fuzz_sources(FUZZ_CERT_SOURCES claims ra_tls_cert x509_extension attested_peer_verifier attested_peer_verifier_cache
-             peer_verifier policy)
+             peer_verifier policy measured_config address encoding)
 chrysalis_fuzz_target(ra_tls_cert_fuzz MAX_LEN 16384 SOURCES ${FUZZ_CERT_SOURCES} ${FUZZ_QUOTE_SOURCES}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json)
 
