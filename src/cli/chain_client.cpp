@@ -1,6 +1,10 @@
 #include "cli/chain_client.h"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <iostream>
 
 namespace chrysalis::cli {
 
@@ -13,6 +17,25 @@ std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context&
   } catch (const std::exception& e) {
     throw CLI::RuntimeError(std::string("--endpoint: ") + e.what(), 2);
   }
+}
+
+int run_chain_task(boost::asio::io_context& io, std::function<boost::asio::awaitable<nlohmann::json>()> task) {
+  std::string error;
+  nlohmann::json out;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        try {
+          out = co_await task();
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      },
+      boost::asio::detached);
+  io.run();
+  if (!error.empty()) throw CLI::RuntimeError(error, 1);
+  std::cout << out.dump(2) << "\n";
+  return 0;
 }
 
 }  // namespace chrysalis::cli

@@ -65,40 +65,23 @@ int run(bool allow, const RootListArgs& a) {
   }
   boost::asio::io_context io;
   auto client = make_chain_client(io, a.endpoint);
-  std::string error;
-  nlohmann::json out;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> boost::asio::awaitable<void> {
-        try {
-          auto before = co_await ton::contracts::read_root_registry(*client, root);
-          const auto wallet = key.wallet();
-          if (!(before.owner == wallet.address())) {
-            error = "this wallet (" + wallet.address().to_friendly() + ") is not the root's owner (" +
-                    before.owner.to_friendly() + ")";
-            co_return;
-          }
-          std::vector<ton::WalletOutMessage> messages{
-              ton::bounceable_message(root, kRootMessageValue, body_for(allow, a.list, hash))};
-          co_await ton::send_and_wait(*client, key.key, wallet, messages);
-          auto after = co_await ton::contracts::read_root_registry(*client, root);
-          const auto& hashes = list_of(after, a.list);
-          bool listed = std::find(hashes.begin(), hashes.end(), hash) != hashes.end();
-          if (listed != allow) {
-            error = "the root refused the change (was the hash " + std::string(allow ? "already" : "not") +
-                    " listed?): " + a.list + " " + a.hash + " is " + (listed ? "" : "not ") + "listed";
-            co_return;
-          }
-          out = after.to_json();
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-      },
-      boost::asio::detached);
-  io.run();
-  if (!error.empty()) throw CLI::RuntimeError(error, 1);
-  std::cout << out.dump(2) << "\n";
-  return 0;
+  return run_chain_task(io, [&]() -> boost::asio::awaitable<nlohmann::json> {
+    auto before = co_await ton::contracts::read_root_registry(*client, root);
+    const auto wallet = key.wallet();
+    if (!(before.owner == wallet.address()))
+      throw std::runtime_error("this wallet (" + wallet.address().to_friendly() + ") is not the root's owner (" +
+                               before.owner.to_friendly() + ")");
+    std::vector<ton::WalletOutMessage> messages{
+        ton::bounceable_message(root, kRootMessageValue, body_for(allow, a.list, hash))};
+    co_await ton::send_and_wait(*client, key.key, wallet, messages);
+    auto after = co_await ton::contracts::read_root_registry(*client, root);
+    const auto& hashes = list_of(after, a.list);
+    bool listed = std::find(hashes.begin(), hashes.end(), hash) != hashes.end();
+    if (listed != allow)
+      throw std::runtime_error("the root refused the change (was the hash " + std::string(allow ? "already" : "not") +
+                               " listed?): " + a.list + " " + a.hash + " is " + (listed ? "" : "not ") + "listed");
+    co_return after.to_json();
+  });
 }
 
 }  // namespace

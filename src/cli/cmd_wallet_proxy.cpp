@@ -35,34 +35,21 @@ int proxy_close(const ProxyCloseArgs& a) {
   }
   boost::asio::io_context io;
   auto client = make_chain_client(io, a.endpoint);
-  std::string error;
-  nlohmann::json out;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> boost::asio::awaitable<void> {
-        try {
-          const auto wallet = key.wallet();
-          auto before = co_await ton::contracts::read_proxy_data(*client, contract);
-          if (!(before.owner == wallet.address())) {
-            error = "the proxy contract " + contract.to_friendly() + " belongs to " + before.owner.to_friendly() +
-                    ", not to this wallet (" + wallet.address().to_friendly() + "): nothing sent";
-            co_return;
-          }
-          std::vector<ton::WalletOutMessage> messages{ton::bounceable_message(
-              contract, ton::contracts::kGasAttached, ton::contracts::proxy_body::request_close(5))};
-          co_await ton::send_and_wait(*client, key.key, wallet, messages);
-          auto after = co_await ton::contracts::read_proxy_data(*client, contract);
-          out = after.to_json();
-          out["contract"] = contract.to_friendly();
-        } catch (const std::exception& e) {
-          error = e.what();
-        }
-      },
-      boost::asio::detached);
-  io.run();
-  if (!error.empty()) throw CLI::RuntimeError(error, 1);
-  std::cout << out.dump(2) << "\n";
-  return 0;
+  return run_chain_task(io, [&]() -> boost::asio::awaitable<nlohmann::json> {
+    const auto wallet = key.wallet();
+    auto before = co_await ton::contracts::read_proxy_data(*client, contract);
+    if (!(before.owner == wallet.address()))
+      throw std::runtime_error("the proxy contract " + contract.to_friendly() + " belongs to " +
+                               before.owner.to_friendly() + ", not to this wallet (" +
+                               wallet.address().to_friendly() + "): nothing sent");
+    std::vector<ton::WalletOutMessage> messages{ton::bounceable_message(
+        contract, ton::contracts::kGasAttached, ton::contracts::proxy_body::request_close(5))};
+    co_await ton::send_and_wait(*client, key.key, wallet, messages);
+    auto after = co_await ton::contracts::read_proxy_data(*client, contract);
+    auto out = after.to_json();
+    out["contract"] = contract.to_friendly();
+    co_return out;
+  });
 }
 
 }  // namespace
