@@ -91,17 +91,14 @@ NetworkImages network_images(const fs::path& dir, const fs::path& model, const s
 }
 
 // The root contract's lists: the proxy reads the registry from the devnet at `devnet_port`.
-LocalChainHashes network_hashes(const fs::path& dir, const fs::path& model, const std::string& model_name,
-                                int devnet_port) {
-  auto n = network_images(dir, model, model_name);
+LocalChainHashes network_hashes(NetworkImages n, int devnet_port) {
   n.settings.registry.endpoint = "http://127.0.0.1:" + std::to_string(devnet_port) + "/api/v2/jsonRPC";
   std::string proxy = attest::sim_image_hash(attest::measure_config("proxy", n.settings, n.policy));
   return {proxy, n.worker, n.model};
 }
 
-std::string attestation_section(const fs::path& dir, const fs::path& model, const std::string& model_name,
+std::string attestation_section(const fs::path& dir, const NetworkImages& n, const std::string& model_name,
                                 const std::string& provider) {
-  auto n = network_images(dir, model, model_name);
   fs::path ca = dir / "devca";
   std::string section = "[attestation]\nprovider = " + q(provider) + "\n";
   if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
@@ -113,9 +110,10 @@ std::string attestation_section(const fs::path& dir, const fs::path& model, cons
 // Paid: each node's [registry] and [billing] (empty when the network is free).
 using PaidSections = std::map<std::string, std::string>;
 
-void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model, PaidSections paid) {
+void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model,
+                   const NetworkImages& images, PaidSections paid) {
   int p = o.proxy_http_port;
-  const std::string tee = attestation_section(dir, model, o.model_name, "sim");
+  const std::string tee = attestation_section(dir, images, o.model_name, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
                                      "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
@@ -134,7 +132,7 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
   write_text(dir / "client.toml",
              "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\nproxies = [" +
                  q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " + q((dir / "client").string()) + "\n" +
-                 attestation_section(dir, model, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
+                 attestation_section(dir, images, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
 }
 
 template <typename T>
@@ -333,14 +331,14 @@ fs::path ensure_model(const LocalNetworkOptions& o, const fs::path& dir) {
 
 // A fresh devnet and a funded wallet for every node; returns each node's paid config sections.
 PaidSections start_paid_chain(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& self,
-                              const fs::path& model) {
+                              const NetworkImages& images) {
   PaidSections paid;
   // A fresh chain each time: the books and payouts of an earlier chain mean nothing on it.
   for (const char* f : {"books.sqlite", "books.sqlite-wal", "books.sqlite-shm"}) fs::remove(dir / "proxy" / f);
   for (int i = 1; i <= o.workers; ++i) fs::remove(dir / ("worker-" + std::to_string(i)) / "payouts.json");
   std::cout << "starting the devnet (TON emulator, root contract listing this network's images and model)...\n"
             << std::flush;
-  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(dir, model, o.model_name, o.devnet_port));
+  auto chain = start_local_chain(self, dir, o.devnet_port, network_hashes(images, o.devnet_port));
   std::cout << "devnet up: " << chain.endpoint << ", root " << chain.root << "\n";
   write_text(dir / "devnet-info.json",
              nlohmann::json{{"endpoint", chain.endpoint}, {"root", chain.root}}.dump(2) + "\n");
@@ -439,8 +437,12 @@ int local_up(const LocalNetworkOptions& o) {
   PaidSections paid;
   auto proxy_pid = read_pid_file(dir / "proxy.pid");
   bool running = proxy_pid && process_alive(*proxy_pid);
-  if (o.paid && !running) paid = start_paid_chain(o, dir, self, model);
-  if (!running) write_configs(o, dir, model, paid);
+  if (!running) {
+    // The model file and this binary are hashed once, for every config and the root's lists.
+    const auto images = network_images(dir, model, o.model_name);
+    if (o.paid) paid = start_paid_chain(o, dir, self, images);
+    write_configs(o, dir, model, images, paid);
+  }
   spawn_nodes(specs, dir, self);
   if (o.paid && !running && !register_local_proxy(o, dir)) return 1;
   if (!wait_until_ready(o, dir, specs)) return 1;
