@@ -14,7 +14,30 @@ bool printable_id(const std::string& id) {
   return std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
 
+// An e2e request's envelope: the body is sealed, so only what the client declared about it is
+// checked here; the worker checks the declarations against the body once it has opened it.
+std::optional<RequestRefusal> check_e2e_envelope(const proto::InferenceRequest& request, nlohmann::json& body) {
+  if (!request.body().empty()) return refusal("invalid_body", "an e2e request carries no plaintext body");
+  if (request.model().empty() || request.model().size() > 256 || !printable_id(request.model()))
+    return refusal("invalid_model", "'model' must be 1 to 256 printable ASCII characters without spaces");
+  if (request.body_bytes() == 0) return refusal("invalid_body", "'body_bytes' must be the sealed body's size, not 0");
+  body = nlohmann::json{{"model", request.model()}};
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<RequestRefusal> check_sealed_body(const proto::InferenceRequest& request,
+                                                const proto::SealedBody& sealed) {
+  if (sealed.enc().size() != kSealedEncBytes)
+    return refusal("invalid_sealed_body", "'enc' must be " + std::to_string(kSealedEncBytes) + " bytes, got " +
+                                              std::to_string(sealed.enc().size()));
+  if (sealed.ciphertext().size() != request.body_bytes() + kSealedTagBytes)
+    return refusal("invalid_sealed_body", "the sealed body is " + std::to_string(sealed.ciphertext().size()) +
+                                              " bytes; 'body_bytes' " + std::to_string(request.body_bytes()) +
+                                              " makes it " + std::to_string(request.body_bytes() + kSealedTagBytes));
+  return std::nullopt;
+}
 
 std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequest& request,
                                                       const InferenceRequestBounds& bounds, nlohmann::json& body) {
@@ -34,10 +57,13 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
     return refusal("invalid_prompt_estimate",
                    "'prompt_tokens_estimate' " + std::to_string(request.prompt_tokens_estimate()) +
                        " exceeds what the body can hold (" + std::to_string(prompt_token_bound(request)) + ")");
-  if (request.body().size() > bounds.max_body_bytes)
+  uint64_t body_bytes = request.e2e() ? request.body_bytes() : request.body().size();
+  if (body_bytes > bounds.max_body_bytes)
     return RequestRefusal{413, "body_too_large",
-                          "request body is " + std::to_string(request.body().size()) + " bytes; the limit is " +
+                          "request body is " + std::to_string(body_bytes) + " bytes; the limit is " +
                               std::to_string(bounds.max_body_bytes)};
+  if (request.e2e()) return check_e2e_envelope(request, body);
+  if (request.has_sealed()) return refusal("invalid_body", "'sealed' is only for e2e requests");
   auto parsed = parse_json_bounded(request.body(), {.max_bytes = bounds.max_body_bytes});
   if (!parsed.ok()) return refusal("invalid_body", "request body " + parsed.error);
   if (!parsed.value.is_object()) return refusal("invalid_body", "request body must be a JSON object");
@@ -46,7 +72,7 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
 }
 
 uint64_t prompt_token_bound(const proto::InferenceRequest& request) {
-  return request.body().size() + kPromptFramingTokens;
+  return std::max<uint64_t>(request.body().size(), request.e2e() ? request.body_bytes() : 0) + kPromptFramingTokens;
 }
 
 bool clamp_usage(proto::Usage& usage, const proto::InferenceRequest& request) {

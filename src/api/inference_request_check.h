@@ -31,9 +31,18 @@ struct RequestRefusal {
   std::string message;  // names the field and the bound
 };
 
-// The refusal, or nullopt with `body` holding the parsed JSON object.
+// The refusal, or nullopt with `body` holding the parsed JSON object. An e2e request has no
+// plaintext body: its declared model, size and flags are checked, and `body` holds only the model.
 std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequest& request,
                                                       const InferenceRequestBounds& bounds, nlohmann::json& body);
+
+// An e2e body as sealed (crypto/e2e_channel.h): an X25519 ephemeral key, and the plaintext's
+// size plus the AEAD tag.
+constexpr std::size_t kSealedEncBytes = 32;
+constexpr std::size_t kSealedTagBytes = 16;
+// Whether `sealed` can be the body `request` declares (e2e: 'body_bytes').
+std::optional<RequestRefusal> check_sealed_body(const proto::InferenceRequest& request,
+                                                const proto::SealedBody& sealed);
 
 // The most prompt tokens the request can have: what billing reserves for it.
 uint64_t prompt_token_bound(const proto::InferenceRequest& request);

@@ -21,6 +21,11 @@ ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("client.max_tokens_limit", 32768, 1, 1 << 24));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("client.request_timeout_s", 120, 1, 3600));
   c.cors_origins = r.strings("client.cors_origins", {});
+  std::string e2e = r.string("client.e2e", "required");
+  auto mode = e2e::parse_mode(e2e);
+  if (!mode) throw std::runtime_error(file + ": 'client.e2e' must be required, preferred or off, got '" + e2e + "'");
+  c.e2e = *mode;
+  c.affinity_prefix_chars = static_cast<uint32_t>(r.integer("client.affinity_prefix_chars", 0, 0, 1'000'000));
   c.state_dir = r.path("tls.dir", "run/" + c.id);
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file);

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "api/openai_error.h"
+#include "attest/policy/model_names.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "client/client_billing.h"
+#include "common/random.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "http/admin_token.h"
@@ -25,6 +27,12 @@ void ClientNode::start() {
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "client", config_.id, "",
                                                            config_.attestation, config_.state_dir);
   const auto& identity = attestation_->identity();
+  model_names_ = std::make_unique<attest::ModelNames>(config_.attestation.model_names);
+  affinity_salt_ = random_hex(32);
+  if (config_.e2e != e2e::Mode::off && model_names_->hashes().empty())
+    spdlog::warn(
+        "client: [attestation] models is empty — e2e checks a worker's model hash only against the allowed "
+        "models, not against the model name a request asks for");
   auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
   attestation_->start_renewal();
   net::ConnectionOptions opts;
@@ -163,6 +171,10 @@ nlohmann::json ClientNode::stats() const {
           {"proxies", pool_->stats()},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
+          {"e2e",
+           {{"mode", e2e::mode_name(config_.e2e)},
+            {"model_names_checked", model_names_ && !model_names_->hashes().empty()},
+            {"max_seals_per_request", e2e::ClientExchange::kMaxSeals}}},
           {"metrics", metrics_.json()}};
 }
 

@@ -14,7 +14,8 @@
 
 namespace chrysalis::attest {
 class NodeAttestation;
-}
+class ModelNames;
+}  // namespace chrysalis::attest
 
 namespace chrysalis::client {
 
@@ -36,17 +37,26 @@ class ClientNode {
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
   // The phases of serve_completion (serve_completion.cpp), around one request's state.
   struct Completion;
-  enum class FirstAnswer { head, try_next, finished };
+  enum class FirstAnswer { head, try_next, retry_plain, finished };
   std::vector<std::shared_ptr<net::Connection>> payable_proxies(const std::vector<uint64_t>& tried,
                                                                 std::string& billing_problem) const;
   boost::asio::awaitable<bool> find_answering_proxy(Completion& c, http::Responder& res);
   boost::asio::awaitable<FirstAnswer> await_first_answer(Completion& c, http::Responder& res);
   boost::asio::awaitable<void> relay_answer(Completion& c, http::Responder& res);
-  boost::asio::awaitable<void> relay_part(Completion& c, const proto::ResponsePart& part,
+  boost::asio::awaitable<void> relay_part(Completion& c, const std::vector<std::string>& events,
                                           api::ResponseAssembler& assembler, http::Responder& res);
   boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,
                                              api::ResponseAssembler& assembler, http::Responder& res);
   api::ApiError answer_failure(Completion& c, const std::optional<StreamEvent>& event);
+  // E2E (client_e2e.cpp): the request sealed per attempt, the worker checked by our own policy.
+  void begin_e2e(Completion& c);
+  void drop_e2e(Completion& c, const std::string& reason);
+  bool check_worker(const std::string& der, const std::string& model, e2e::VerifiedWorker& worker, std::string& reason);
+  void answer_seal_for(Completion& c, const proto::SealFor& ask);
+  std::optional<api::ApiError> open_head(Completion& c);
+  std::optional<api::ApiError> open_error(Completion& c, proto::ResponseError& error);
+  proto::Usage bounded_usage(Completion& c, proto::Usage usage);
+  boost::asio::awaitable<void> reject_sealed_answer(Completion& c, const std::string& error, http::Responder& res);
   boost::asio::awaitable<void> fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res);
   void record_completion(Completion& c);
   bool authorized(const http::Request& req) const;
@@ -58,6 +68,8 @@ class ClientNode {
   std::unique_ptr<ProxyPool> pool_;
   std::unique_ptr<ClientBilling> billing_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
+  std::unique_ptr<attest::ModelNames> model_names_;
+  std::string affinity_salt_;  // e2e: this client's salt for prompt-prefix hashes (memory only)
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<http::AdminToken> admin_token_;
   int64_t started_at_us_ = 0;

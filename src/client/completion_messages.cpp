@@ -51,9 +51,28 @@ proto::Frame make_request_frame(const std::string& rid, const std::string& path,
   return request_frame;
 }
 
-std::string sse_of(const proto::ResponsePart& part) {
+proto::Frame sealed_for_refusal(uint64_t stream, const proto::SealFor& ask, const std::string& reason) {
+  proto::Frame out;
+  out.set_stream(stream);
+  out.mutable_sealed_for()->set_attempt(ask.attempt());
+  out.mutable_sealed_for()->set_refused(reason);
+  return out;
+}
+
+std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash) {
+  auto* r = request_frame.mutable_request();
+  std::string body = std::move(*r->mutable_body());
+  r->clear_body();
+  r->set_e2e(true);
+  r->set_model(model);
+  r->set_body_bytes(body.size());
+  r->set_affinity_hash(affinity_hash);
+  return body;
+}
+
+std::string sse_of(const std::vector<std::string>& events) {
   std::string sse;
-  for (auto& text : part.events()) {
+  for (auto& text : events) {
     sse += "data: ";
     sse += text;
     sse += "\n\n";

@@ -26,7 +26,12 @@ nlohmann::json usage_chunk(const std::string& last_event, api::ApiKind kind, con
 // The request frame sent to a proxy; its stream id is set per attempt.
 proto::Frame make_request_frame(const std::string& rid, const std::string& path, const api::ValidatedRequest& vr);
 // The SSE text of a part's events, as the app receives them when it streams.
-std::string sse_of(const proto::ResponsePart& part);
+std::string sse_of(const std::vector<std::string>& events);
+// The answer to a SealFor the client will not seal for, naming why.
+proto::Frame sealed_for_refusal(uint64_t stream, const proto::SealFor& ask, const std::string& reason);
+// Takes the body out of a request frame and declares instead what the proxy needs to route and
+// bill it: model, size, salted prefix hash. Returns the body, which only the worker will see.
+std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash);
 
 // The answer when no proxy is left to try: 503 billing_not_ready while paying is the only
 // obstacle met so far (no proxy failed yet), else 503 naming the last failure or, when none

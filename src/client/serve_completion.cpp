@@ -7,6 +7,7 @@
 #include "api/response_assembler.h"
 #include "client/client_billing.h"
 #include "client/client_node.h"
+#include "client/completion.h"
 #include "client/completion_messages.h"
 #include "common/json_bounded.h"
 #include "common/random.h"
@@ -17,37 +18,6 @@
 namespace chrysalis::client {
 
 namespace asio = boost::asio;
-
-// One request's state across the phases of serve_completion.
-struct ClientNode::Completion {
-  // Shared with the disconnect callback, which may outlive this handler on a kept-alive connection.
-  struct Watch {
-    bool gone = false;
-    std::weak_ptr<StreamQueue> queue;
-  };
-
-  int64_t t0 = 0;
-  api::ValidatedRequest vr;
-  std::string rid;
-  proto::Frame request_frame;
-  std::chrono::steady_clock::time_point deadline;
-  std::shared_ptr<Watch> watch = std::make_shared<Watch>();
-  // The proxy stream that answers, once phase 1 found it.
-  std::shared_ptr<net::Connection> conn;
-  uint64_t stream = 0;
-  std::shared_ptr<StreamQueue> queue;
-  proto::ResponseHead head;
-  std::string last_failure;  // why the previous proxy did not answer
-  // Phase 2: the answer as relayed.
-  http::Headers headers;
-  std::string last_event;  // parsed only when needed: streaming relays the text untouched
-  int64_t first_token_us = 0;
-  std::string outcome = "ok";
-  sse::Usage usage;
-  uint64_t cost_nano = 0;
-
-  bool app_gone() const { return watch->gone; }
-};
 
 asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, http::Responder& res) {
   Completion c;
@@ -65,6 +35,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   c.vr.timeout_ms = std::min<uint32_t>(c.vr.timeout_ms, config_.request_timeout_s * 1000);
   c.rid = random_hex(12);
   c.request_frame = make_request_frame(c.rid, req.path, c.vr);
+  begin_e2e(c);
   c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.vr.timeout_ms);
   res.on_peer_gone([watch = c.watch] {
     watch->gone = true;
@@ -112,6 +83,9 @@ asio::awaitable<bool> ClientNode::find_answering_proxy(Completion& c, http::Resp
         co_return false;
       case FirstAnswer::try_next:
         break;
+      case FirstAnswer::retry_plain:
+        tried.clear();  // every proxy again, now with the body in the clear
+        break;
     }
   }
 }
@@ -124,6 +98,11 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
   c.request_frame.set_stream(c.stream);
   c.conn->send(c.request_frame);
   auto event = co_await c.queue->pop(c.deadline);
+  // E2E: the proxy asks for the body sealed for each worker it tries before one answers.
+  while (event && !event->connection_lost && event->frame.has_seal_for() && !c.app_gone()) {
+    answer_seal_for(c, event->frame.seal_for());
+    event = co_await c.queue->pop(c.deadline);
+  }
   if (c.app_gone()) {
     c.conn->send_cancel(c.stream, "app disconnected");
     pool_->close_stream(c.conn->id(), c.stream);
@@ -148,7 +127,13 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
   }
   if (event->frame.has_error()) {
     pool_->close_stream(c.conn->id(), c.stream);
-    auto err = api_error_from_proto(event->frame.error());
+    auto opened = open_error(c, *event->frame.mutable_error());
+    auto err = opened ? *opened : api_error_from_proto(event->frame.error());
+    if (c.exchange && config_.e2e == e2e::Mode::preferred &&
+        (err.code == "worker_refused_by_client" || err.code == "e2e_unsupported")) {
+      drop_e2e(c, "no worker could take it sealed: " + err.message);
+      co_return FirstAnswer::retry_plain;
+    }
     metrics_.add("requests", {{"outcome", err.code.empty() ? "error" : err.code}});
     spdlog::warn("rid={} failed: {} {}", c.rid, err.status, err.message);
     co_await api::send_error(res, err);
@@ -160,6 +145,13 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
     co_return FirstAnswer::try_next;
   }
   c.head = event->frame.head();
+  if (auto refused = open_head(c)) {
+    c.conn->send_cancel(c.stream, "e2e: " + refused->message);
+    pool_->close_stream(c.conn->id(), c.stream);
+    metrics_.add("requests", {{"outcome", refused->code}});
+    co_await api::send_error(res, *refused);
+    co_return FirstAnswer::finished;
+  }
   co_return FirstAnswer::head;
 }
 
@@ -168,14 +160,36 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
 asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& res) {
   c.headers = {{"X-Request-Id", c.rid},
                {"X-Chrysalis-Worker", c.head.worker_id()},
-               {"X-Chrysalis-Proxy", c.conn->peer_node_id()}};
+               {"X-Chrysalis-Proxy", c.conn->peer_node_id()},
+               {"X-Chrysalis-E2E", c.exchange ? "on" : "off"}};
+  if (const auto* worker = c.exchange ? c.exchange->worker() : nullptr) {  // as the client itself verified it
+    c.headers.emplace_back("X-Chrysalis-Worker-Key", worker->public_key_hex);
+    if (!worker->image_hash.empty()) c.headers.emplace_back("X-Chrysalis-Worker-Image", worker->image_hash);
+    c.headers.emplace_back("X-Chrysalis-Worker-Model-Hash", worker->model_hash);
+  }
   api::ResponseAssembler assembler(c.vr.kind, c.vr.model);
   if (c.vr.stream && !co_await res.begin_stream(200, "text/event-stream", c.headers)) c.watch->gone = true;
   while (!c.app_gone()) {
     auto event = co_await c.queue->pop(c.deadline);
     if (c.app_gone()) break;
     if (event && !event->connection_lost && event->frame.has_part()) {
-      co_await relay_part(c, event->frame.part(), assembler, res);
+      std::vector<std::string> events;
+      if (!c.exchange) {
+        events.assign(event->frame.part().events().begin(), event->frame.part().events().end());
+      } else {
+        std::string error;
+        auto opened = c.exchange->open_part(event->frame.part(), error);
+        if (!opened) {
+          co_await reject_sealed_answer(c, error, res);
+          break;
+        }
+        events = std::move(*opened);
+      }
+      co_await relay_part(c, events, assembler, res);
+      continue;
+    }
+    if (event && !event->connection_lost && event->frame.has_seal_for()) {
+      c.conn->send(sealed_for_refusal(c.stream, event->frame.seal_for(), "the answer has already started"));
       continue;
     }
     if (event && !event->connection_lost && event->frame.has_end()) {
@@ -189,17 +203,17 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
 }
 
 // One part of the answer: written through when the app streams, collected otherwise.
-asio::awaitable<void> ClientNode::relay_part(Completion& c, const proto::ResponsePart& part,
+asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<std::string>& events,
                                              api::ResponseAssembler& assembler, http::Responder& res) {
   if (!c.first_token_us) c.first_token_us = steady_now_us();
   if (!c.vr.stream)
-    for (auto& text : part.events()) {
+    for (auto& text : events) {
       auto chunk = parse_json_bounded(text).value;
       if (chunk.is_object()) assembler.add(chunk);
     }
-  if (part.events_size() > 0) c.last_event = part.events().rbegin()->data();
+  if (!events.empty()) c.last_event = events.back();
   if (c.vr.stream) {
-    std::string sse = sse_of(part);
+    std::string sse = sse_of(events);
     if (!co_await res.write(sse)) c.watch->gone = true;
   }
 }
@@ -209,6 +223,15 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const proto::Respons
 asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::ResponseEnd& end,
                                                 api::ResponseAssembler& assembler, http::Responder& res) {
   c.usage = usage_from_proto(end.usage());
+  if (c.exchange) {  // the worker's own account of how the answer ended, which the proxy cannot change
+    std::string error;
+    auto final = c.exchange->open_final(end.sealed_final(), error);
+    if (!final) {
+      co_await reject_sealed_answer(c, error, res);
+      co_return;
+    }
+    c.usage = usage_from_proto(bounded_usage(c, final->usage()));
+  }
   const bool billed = end.has_billing();
   if (billed && billing_) billing_->record_cost(*c.conn, end.billing());
   if (billed) {
@@ -240,9 +263,10 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
   if (event->connection_lost)
     return api::bad_gateway("client->proxy", "proxy disconnected mid-answer: " + event->reason);
   if (event->frame.has_error()) {
-    const auto& error = event->frame.error();
+    proto::ResponseError error = event->frame.error();
     c.usage = usage_from_proto(error.usage());
     if (error.has_billing() && billing_) billing_->record_cost(*c.conn, error.billing());
+    if (auto opened = open_error(c, error)) return *opened;
     return api_error_from_proto(error);
   }
   return api::bad_gateway("client->proxy", "unexpected message in answer stream");

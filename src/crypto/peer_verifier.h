@@ -18,7 +18,8 @@ struct PeerIdentity {
   std::string image_hash;
   std::string tcb_status;
   std::string model_hash;
-  std::string evidence;  // "tdx-quote" | "none"
+  std::string evidence;        // "tdx-quote" | "none"
+  std::string e2e_public_key;  // workers: the X25519 key (raw) their claims bind, for e2e clients
 };
 
 // Decides whether a peer's certificate is acceptable. The attestation layer plugs in here:

@@ -28,8 +28,10 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
       return;
     }
     if (body.contains("model") && body["model"].is_string()) facts.model = body["model"];
-    facts.prefix_hash = routing_->prefix_hash(body);
-    facts.deterministic = is_deterministic_request(body);
+    facts.e2e = request.e2e();
+    // E2E: the client hashes the prefix with its own salt; spot checks need the plaintext.
+    facts.prefix_hash = facts.e2e ? request.affinity_hash() : routing_->prefix_hash(body);
+    facts.deterministic = !facts.e2e && is_deterministic_request(body);
   }
   auto entry = std::make_shared<FlowEntry>();
   entry->flow = std::make_unique<RequestFlow>(client->id(), std::move(request), std::move(facts), flow_settings(),

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
@@ -30,10 +31,11 @@ void ProxyNode::start() {
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "proxy", config_.id, "",
                                                            config_.attestation, config_.state_dir);
   const auto& identity = attestation_->identity();
-  model_names_ = std::make_unique<ModelNames>(config_.attestation.model_names);
+  model_names_ = std::make_unique<attest::ModelNames>(config_.attestation.model_names);
   if (config_.attestation.model_names.empty())
-    spdlog::warn("proxy: [attestation] models is empty — every worker is refused (model_unknown); map each model "
-                 "name to its attested SHA-256");
+    spdlog::warn(
+        "proxy: [attestation] models is empty — every worker is refused (model_unknown); map each model "
+        "name to its attested SHA-256");
   auto worker_tls = attestation_->make_context(net::TlsSide::Server, "worker");
   auto client_tls = attestation_->make_context(net::TlsSide::Server, "client");
   attestation_->start_renewal();
@@ -102,6 +104,10 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
   entry.conn = conn;
   entry.id = conn->peer_node_id();
   entry.model_hash = conn->peer_identity().model_hash;  // attested: what routing checks names against
+  if (conn->peer_certificate()) {
+    auto der = attest::certificate_der(conn->peer_certificate().get());
+    entry.certificate.assign(der.begin(), der.end());
+  }
   workers_->entries()[id] = entry;
   metrics_.add("connections_accepted", {{"role", "worker"}});
   attestation_->watch(conn, "worker");
@@ -235,6 +241,11 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
       return;
     }
     start_request(conn, frame.stream(), std::move(*frame.mutable_request()));
+  } else if (frame.has_sealed_for()) {
+    auto it = by_client_.find({conn->id(), frame.stream()});
+    if (it == by_client_.end()) return;  // the request ended meanwhile
+    FlowPtr entry = it->second;
+    apply(entry, entry->flow->on_client_sealed(frame.sealed_for(), steady_now_us()));
   } else if (frame.has_cancel()) {
     auto it = by_client_.find({conn->id(), frame.stream()});
     if (it == by_client_.end()) return;

@@ -12,13 +12,13 @@
 #include <string>
 
 #include "api/inference_request_check.h"
+#include "attest/policy/model_names.h"
 #include "common/metrics.h"
 #include "net/connection.h"
 #include "net/listener.h"
 #include "proxy/billing_peers.h"
 #include "proxy/proxy_config.h"
 #include "proxy/request_flow.h"
-#include "proxy/routing_model_names.h"
 #include "proxy/routing_spot_check_runs.h"
 #include "proxy/routing_state.h"
 #include "proxy/worker_table.h"
@@ -80,7 +80,7 @@ class ProxyNode {
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<RoutingState> routing_;
   std::unique_ptr<WorkerTable> workers_;
-  std::unique_ptr<ModelNames> model_names_;
+  std::unique_ptr<attest::ModelNames> model_names_;
   std::unique_ptr<SpotChecks> spot_checks_;
   std::unique_ptr<PeerBilling> billing_;
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id

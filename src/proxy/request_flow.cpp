@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "api/inference_request_check.h"
+
 namespace chrysalis::proxy {
 
 RequestFlow::RequestFlow(uint64_t client_conn, proto::InferenceRequest request, RequestFacts facts,
@@ -68,11 +70,23 @@ FlowAttempt RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservati
   a.running_before = slot.running_before;
   a.started_us = now_us;
   a.reservation = reservation;
+  a.certificate = pick.certificate;
   emit(WatchStream{a.conn, a.stream});
   return a;
 }
 
-void RequestFlow::send_request(const FlowAttempt& attempt, int64_t now_us) {
+// E2E: the body is the client's to seal, so the attempt first asks the client to seal it for
+// this worker (send_sealed_request follows its answer). Otherwise the request goes out at once.
+void RequestFlow::send_request(FlowAttempt& attempt, int64_t now_us) {
+  if (facts_.e2e) {
+    attempt.seal_id = ++seals_asked_;
+    attempt.seal_pending = true;
+    proto::Frame ask;
+    ask.mutable_seal_for()->set_attempt(attempt.seal_id);
+    ask.mutable_seal_for()->set_worker_certificate(attempt.certificate);
+    emit(SendToClient{std::move(ask)});
+    return;
+  }
   proto::Frame out;
   out.set_stream(attempt.stream);
   auto* req = out.mutable_request();
@@ -83,8 +97,58 @@ void RequestFlow::send_request(const FlowAttempt& attempt, int64_t now_us) {
   emit(SendToWorker{attempt.conn, std::move(out)});
 }
 
+void RequestFlow::send_sealed_request(FlowAttempt& attempt, const proto::SealedBody& sealed, int64_t now_us) {
+  attempt.seal_pending = false;
+  proto::Frame out;
+  out.set_stream(attempt.stream);
+  auto* req = out.mutable_request();
+  *req = request_;
+  *req->mutable_sealed() = sealed;
+  int64_t remaining_ms = std::max<int64_t>(1, (deadline_us_ - now_us) / 1000);
+  req->set_timeout_ms(static_cast<uint32_t>(std::max<int64_t>(1, remaining_ms * 95 / 100)));
+  emit(SendToWorker{attempt.conn, std::move(out)});
+}
+
+FlowActions RequestFlow::on_client_sealed(const proto::SealedFor& sealed, int64_t now_us) {
+  if (!client_active() || sealed.attempt() == 0) return {};
+  auto waits = [&](const FlowAttempt& a) { return a.conn && a.seal_pending && a.seal_id == sealed.attempt(); };
+  FlowAttempt* attempt = waits(primary_) ? &primary_ : hedge_ && waits(*hedge_) ? &*hedge_ : nullptr;
+  if (!attempt) {
+    metrics_.add("e2e_seals_ignored", {});  // for an attempt that ended meanwhile
+    return {};
+  }
+  if (!sealed.refused().empty()) {
+    on_worker_refused_by_client(*attempt, sealed.refused(), now_us);
+    return take();
+  }
+  if (auto refusal = api::check_sealed_body(request_, sealed.sealed())) {
+    fail(refusal->http_status, "invalid_request_error", refusal->code, refusal->message, "proxy", nullptr, now_us);
+    return take();
+  }
+  send_sealed_request(*attempt, sealed.sealed(), now_us);
+  return take();
+}
+
+// The client's own policy refuses a worker this proxy accepts: not the worker's fault, so its
+// reputation is left alone, but the request goes to another worker.
+void RequestFlow::on_worker_refused_by_client(FlowAttempt& attempt, const std::string& reason, int64_t now_us) {
+  metrics_.add("e2e_workers_refused_by_client", {});
+  std::string message = "the client refused worker " + attempt.worker_key.substr(0, 16) + ": " + reason.substr(0, 512);
+  spdlog::warn("rid={} {}", request_.request_id(), message);
+  if (&attempt != &primary_) {
+    drop_hedge("");
+    return;
+  }
+  if (hedge_) {
+    detach_primary();
+    adopt_hedge(now_us);
+    return;
+  }
+  retry_or_fail(502, "worker_refused_by_client", message, "client", now_us);
+}
+
 void RequestFlow::retry_or_fail(uint32_t status, const std::string& code, const std::string& message,
-                                const std::string& hop, int64_t now_us) {
+                                const std::string& hop, int64_t now_us, const proto::ResponseError* worker_error) {
   detach_primary();
   bool time_left = now_us < deadline_us_;
   if (!head_sent_ && attempts_ <= settings_.max_retries && time_left) {
@@ -95,11 +159,11 @@ void RequestFlow::retry_or_fail(uint32_t status, const std::string& code, const 
       return;
     }
   }
-  fail(status, "upstream_error", code, message, hop, nullptr, now_us);
+  fail(status, "upstream_error", code, message, hop, worker_error, now_us);
 }
 
 void RequestFlow::fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,
-                       const std::string& hop, const proto::Usage* usage, int64_t now_us) {
+                       const std::string& hop, const proto::ResponseError* worker_error, int64_t now_us) {
   proto::Frame out;
   auto* e = out.mutable_error();
   e->set_http_status(status);
@@ -107,9 +171,12 @@ void RequestFlow::fail(uint32_t status, const std::string& type, const std::stri
   e->set_code(code);
   e->set_message(message);
   e->set_hop(hop);
-  if (usage) {
-    *e->mutable_usage() = *usage;
-    biller_.release(std::exchange(primary_.reservation, 0), usage, e->mutable_billing());
+  if (worker_error) {  // e2e: the worker's sealed account goes to the client as sent
+    e->set_sealed_final(worker_error->sealed_final());
+    if (primary_.conn != 0) {  // still attached: what it produced is charged (a retried attempt was released)
+      *e->mutable_usage() = worker_error->usage();
+      biller_.release(std::exchange(primary_.reservation, 0), &e->usage(), e->mutable_billing());
+    }
   }
   emit(SendToClient{std::move(out)});
   spdlog::warn("rid={} failed {} {} at {}: {}", request_.request_id(), status, code, hop, message);

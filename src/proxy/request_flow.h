@@ -43,7 +43,10 @@ struct FlowAttempt {
   std::string worker_key;
   uint32_t running_before = 0;
   int64_t started_us = 0;
-  uint64_t reservation = 0;  // what this attempt holds of the client's funds
+  uint64_t reservation = 0;   // what this attempt holds of the client's funds
+  std::string certificate;    // e2e: the worker's, sent to the client to seal for
+  uint32_t seal_id = 0;       // e2e: the SealFor asked for this attempt
+  bool seal_pending = false;  // e2e: waiting for the client to seal the body
   std::optional<proto::ResponseHead> head;
 };
 
@@ -60,6 +63,8 @@ class RequestFlow {
   FlowActions on_worker_gone(uint64_t conn, const std::string& reason, int64_t now_us);
   // The client cancelled or went away.
   FlowActions on_client_cancel(const std::string& reason, int64_t now_us);
+  // E2E: the client's answer to a SealFor: the body sealed for that attempt's worker, or a refusal.
+  FlowActions on_client_sealed(const proto::SealedFor& sealed, int64_t now_us);
   FlowActions on_timer(FlowTimer timer, int64_t now_us);
 
   FlowPhase phase() const { return phase_; }
@@ -76,11 +81,14 @@ class RequestFlow {
   // Start and dispatch (request_flow.cpp).
   bool dispatch(int64_t now_us);
   FlowAttempt open_attempt(const WorkerPick& pick, uint64_t reservation, int64_t now_us);
-  void send_request(const FlowAttempt& attempt, int64_t now_us);
+  void send_request(FlowAttempt& attempt, int64_t now_us);
+  void send_sealed_request(FlowAttempt& attempt, const proto::SealedBody& sealed, int64_t now_us);
+  void on_worker_refused_by_client(FlowAttempt& attempt, const std::string& reason, int64_t now_us);
+  // worker_error: the worker's own failure, whose sealed account (e2e) reaches the client if no retry does
   void retry_or_fail(uint32_t status, const std::string& code, const std::string& message, const std::string& hop,
-                     int64_t now_us);
+                     int64_t now_us, const proto::ResponseError* worker_error = nullptr);
   void fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,
-            const std::string& hop, const proto::Usage* usage, int64_t now_us);
+            const std::string& hop, const proto::ResponseError* worker_error, int64_t now_us);
   void fail_refused(const BillingRefusal& refusal, int64_t now_us);
   void finish(const std::string& outcome, int64_t now_us);
   void detach_primary();
@@ -95,6 +103,7 @@ class RequestFlow {
   void on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t now_us);
   void on_error(const proto::ResponseError& error, int64_t now_us);
   void flush_head();
+  uint64_t events_in(const proto::ResponsePart& part) const;
   void record_worker_error(uint32_t status, const std::string& code);
   void count_answer(const proto::Usage& usage, double total_ms);
   // Hedging and timers (request_flow_hedge.cpp).
@@ -129,6 +138,7 @@ class RequestFlow {
   int64_t started_us_ = 0, deadline_us_ = 0, first_token_us_ = 0;
   bool head_sent_ = false;
   uint32_t attempts_ = 0;
+  uint32_t seals_asked_ = 0;
   std::vector<uint64_t> tried_;
   FlowAttempt primary_;
   std::optional<FlowAttempt> hedge_;

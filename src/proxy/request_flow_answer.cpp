@@ -79,10 +79,18 @@ void RequestFlow::on_part(uint64_t conn, proto::Frame& frame, int64_t now_us) {
   flush_head();
   if (facts_.deterministic && settings_.collect_output)
     for (auto& e : frame.part().events()) output_.add_event(e);
-  events_relayed_ += frame.part().events_size();
+  events_relayed_ += events_in(frame.part());
   proto::Frame out;
   *out.mutable_part() = std::move(*frame.mutable_part());
   emit(SendToClient{std::move(out)});
+}
+
+// How many events a part holds. A sealed part says so itself; the count is bounded by its size
+// (an event is never shorter than 16 bytes of JSON) so a lying worker cannot inflate what is
+// charged when it vanishes mid-answer.
+uint64_t RequestFlow::events_in(const proto::ResponsePart& part) const {
+  if (!facts_.e2e) return part.events_size();
+  return std::min<uint64_t>(part.event_count(), part.sealed().size() / 16);
 }
 
 void RequestFlow::on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t now_us) {
@@ -137,9 +145,9 @@ void RequestFlow::on_error(const proto::ResponseError& e, int64_t now_us) {
       adopt_hedge(now_us);  // the duplicate already running elsewhere becomes the request
       return;
     }
-    retry_or_fail(e.http_status(), e.code(), e.message(), e.hop(), now_us);
+    retry_or_fail(e.http_status(), e.code(), e.message(), e.hop(), now_us, &e);
   } else {
-    fail(e.http_status(), e.type(), e.code(), e.message(), e.hop(), &e.usage(), now_us);
+    fail(e.http_status(), e.type(), e.code(), e.message(), e.hop(), &e, now_us);
   }
 }
 
@@ -148,6 +156,7 @@ void RequestFlow::flush_head() {
   proto::Frame out;
   *out.mutable_head() = std::move(*primary_.head);
   primary_.head.reset();
+  if (facts_.e2e) out.mutable_head()->set_attempt(primary_.seal_id);  // which sealed exchange answers
   head_sent_ = true;
   phase_ = FlowPhase::Streaming;
   emit(SendToClient{std::move(out)});

@@ -16,13 +16,15 @@ struct RequestFacts {
   std::string model;
   uint64_t prefix_hash = 0;
   bool deterministic = false;
+  bool e2e = false;  // the body is sealed: the proxy asks the client to seal it for each attempt
 };
 
 // The worker the router chose for an attempt, before its slot is taken.
 struct WorkerPick {
-  uint64_t conn = 0;     // 0: none qualifies (see status, code, message)
-  std::string key;       // reputation key
-  std::string contract;  // billing: its worker contract (raw); empty: none
+  uint64_t conn = 0;        // 0: none qualifies (see status, code, message)
+  std::string key;          // reputation key
+  std::string contract;     // billing: its worker contract (raw); empty: none
+  std::string certificate;  // its RA-TLS certificate (DER), for e2e clients to check and seal to
   uint32_t coefficient = 1000;
   int http_status = 0;
   std::string code, message;

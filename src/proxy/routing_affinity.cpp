@@ -2,23 +2,14 @@
 
 #include <functional>
 
+#include "api/prompt_prefix.h"
+
 namespace chrysalis::proxy {
 
 uint64_t prompt_prefix_hash(const nlohmann::json& body, std::size_t chars) {
-  if (chars == 0 || !body.is_object()) return 0;
-  std::string text;
-  if (body.contains("messages") && body["messages"].is_array()) {
-    for (auto& m : body["messages"]) {
-      if (!m.is_object() || !m.contains("content")) continue;
-      text += m["content"].is_string() ? m["content"].get<std::string>() : m["content"].dump();
-      text += '\n';
-      if (text.size() >= chars) break;
-    }
-  } else if (body.contains("prompt")) {
-    text = body["prompt"].is_string() ? body["prompt"].get<std::string>() : body["prompt"].dump();
-  }
-  if (text.size() < chars) return 0;
-  uint64_t h = std::hash<std::string_view>{}(std::string_view(text).substr(0, chars));
+  std::string prefix = api::prompt_prefix(body, chars);
+  if (prefix.empty()) return 0;
+  uint64_t h = std::hash<std::string_view>{}(prefix);
   return h == 0 ? 1 : h;
 }
 

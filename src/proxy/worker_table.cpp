@@ -79,6 +79,7 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
   pick.conn = ids[choice.index];
   pick.key = key_of(w);
   pick.contract = w.contract;
+  pick.certificate = w.certificate;
   pick.coefficient = w.coefficient;
   return pick;
 }

@@ -19,7 +19,8 @@ struct WorkerEntry {
   std::shared_ptr<net::Connection> conn;
   std::string id;
   std::string model;
-  std::string model_hash;  // from its RA-TLS certificate; `model` must map to it ([attestation] models)
+  std::string model_hash;   // from its RA-TLS certificate; `model` must map to it ([attestation] models)
+  std::string certificate;  // DER, as presented: e2e clients check it themselves before sealing for it
   uint32_t coefficient = 1000;
   uint32_t max_concurrent = 1;
   bool enabled = false;

@@ -1,6 +1,7 @@
 #include "worker/worker_node.h"
 
 #include "api/inference_request_check.h"
+#include "e2e/worker_side.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -9,10 +10,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/openai_error.h"
-#include "common/url.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
+#include "common/url.h"
 #include "crypto/tls_identity.h"
 #include "http/admin_token.h"
 #include "http/http_client.h"
@@ -240,10 +241,19 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   if (!enabled())
     return reply_error(503, "worker_disabled", "worker " + config_.id + " is disabled: " + disabled_reason());
   nlohmann::json body;  // the proxy is not trusted to have checked what it relays
-  if (auto refusal = api::check_inference_request(
-          request, {config_.max_tokens_limit, config_.max_request_bytes, api::kMaxRequestTimeoutMs}, body)) {
-    spdlog::warn("refused request from proxy {}: {}", conn->peer_node_id(), refusal->message);
-    return reply_error(refusal->http_status, refusal->code, "worker " + config_.id + ": " + refusal->message);
+  const api::InferenceRequestBounds bounds{config_.max_tokens_limit, config_.max_request_bytes,
+                                           api::kMaxRequestTimeoutMs};
+  auto refused = [&](const api::RequestRefusal& refusal) {
+    spdlog::warn("refused request from proxy {}: {}", conn->peer_node_id(), refusal.message);
+    reply_error(refusal.http_status, refusal.code, "worker " + config_.id + ": " + refusal.message);
+  };
+  if (auto refusal = api::check_inference_request(request, bounds, body)) return refused(*refusal);
+  std::shared_ptr<e2e::AnswerSealer> sealer;
+  if (request.e2e()) {
+    if (auto refusal = open_e2e(request, sealer)) return refused(*refusal);
+    if (auto refusal = api::check_inference_request(request, bounds, body)) return refused(*refusal);
+    if (!body.contains("model") || body["model"] != request.model())
+      return refused({400, "e2e_model_mismatch", "the sealed body names another model than the request declares"});
   }
   if (jobs_.size() >= config_.max_concurrent)
     return reply_error(429, "worker_busy",
@@ -256,7 +266,8 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   settings.coefficient = coefficient_;
   settings.max_timeout_ms = config_.request_timeout_s * 1000;
   std::weak_ptr<net::Connection> weak = conn;
-  auto send = [weak, stream](proto::Frame& f) {
+  auto send = [weak, stream, sealer](proto::Frame& f) {
+    if (sealer) sealer->seal(f);
     f.set_stream(stream);
     if (auto c = weak.lock()) c->send(f);
   };
@@ -279,6 +290,14 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
         if (outcome.ttft_ms > 0) metrics_.observe("time_to_first_token", {}, outcome.ttft_ms);
       },
       asio::detached);
+}
+
+std::optional<api::RequestRefusal> WorkerNode::open_e2e(proto::InferenceRequest& request,
+                                                        std::shared_ptr<e2e::AnswerSealer>& sealer) {
+  const crypto::X25519KeyPair* key = attestation_ ? attestation_->e2e_key() : nullptr;
+  if (!key) return api::RequestRefusal{421, "e2e_unsupported", "this worker has no e2e key"};
+  metrics_.add("e2e_requests", {});
+  return e2e::open_request(request, *key, attestation_->identity().public_key_hex, sealer);
 }
 
 void WorkerNode::schedule_health_check() {

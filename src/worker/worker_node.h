@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/inference_request_check.h"
 #include "common/metrics.h"
 #include "net/listener.h"
 #include "worker/worker_config.h"
@@ -19,6 +20,10 @@ class Server;
 
 namespace chrysalis::attest {
 class NodeAttestation;
+}
+
+namespace chrysalis::e2e {
+class AnswerSealer;
 }
 
 namespace chrysalis::worker {
@@ -44,6 +49,9 @@ class WorkerNode {
   void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
   void on_proxy_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason);
   void start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream, proto::InferenceRequest request);
+  // E2E: opens the sealed body in place; `sealer` then seals the answer (e2e/worker_side.h).
+  std::optional<api::RequestRefusal> open_e2e(proto::InferenceRequest& request,
+                                              std::shared_ptr<e2e::AnswerSealer>& sealer);
   void announce();
   void announce_to(net::Connection& conn);
   void schedule_health_check();

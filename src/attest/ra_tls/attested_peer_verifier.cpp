@@ -79,6 +79,7 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
                     std::to_string(policy->max_cert_age_s));
   identity.claimed_role = claims->role;
   identity.model_hash = claims->model_hash;
+  identity.e2e_public_key = claims->e2e_public_key;
 
   if (!ext.quote) {
     if (!policy->allow_none)

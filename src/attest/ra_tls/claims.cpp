@@ -5,8 +5,8 @@
 namespace chrysalis::attest {
 namespace {
 
-constexpr char kMagic[] = "chrysalis-claims/2";
-enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId, kConfig };
+constexpr char kMagic[] = "chrysalis-claims/3";
+enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId, kConfig, kE2eKey };
 
 void put_field(std::string& out, Tag tag, const std::string& value) {
   out.push_back(static_cast<char>(tag));
@@ -44,6 +44,7 @@ std::string encode_claims(const Claims& c) {
   put_field(out, kModelHash, c.model_hash);
   put_field(out, kNodeId, c.node_id);
   put_field(out, kConfig, c.config);
+  put_field(out, kE2eKey, c.e2e_public_key);
   return out;
 }
 
@@ -58,8 +59,8 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
     return std::nullopt;
   }
   size_t at = magic.size();
-  std::string fields[7];
-  for (uint8_t tag = kRole; tag <= kConfig; ++tag) {
+  std::string fields[kE2eKey];
+  for (uint8_t tag = kRole; tag <= kE2eKey; ++tag) {
     if (bytes.size() - at < 5) {
       error = "claims end before field " + std::to_string(tag);
       return std::nullopt;
@@ -102,6 +103,11 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
   }
   c.node_id = fields[5];
   c.config = fields[6];
+  c.e2e_public_key = fields[7];
+  if (!c.e2e_public_key.empty() && c.e2e_public_key.size() != 32) {
+    error = "claims e2e key is " + std::to_string(c.e2e_public_key.size()) + " bytes, not 32 (X25519)";
+    return std::nullopt;
+  }
   if (c.role != "proxy" && c.role != "worker" && c.role != "client" && c.role != "keybroker") {
     error = "claims role \"" + c.role + "\" is not proxy, worker, client or keybroker";
     return std::nullopt;

@@ -18,10 +18,14 @@ struct Claims {
   // The node's configuration as it reports it (measured_config.h): canonical JSON whose
   // "measured" part is what RTMR3 was extended with. Empty for nodes without a quote.
   std::string config;
+  // Workers: the X25519 key clients seal request bodies to (end-to-end encryption); it lives only
+  // in the worker's memory, a new one each start. Empty for other roles.
+  std::string e2e_public_key;
 };
 
-// Deterministic encoding: the ASCII magic "chrysalis-claims/2", then every field in the fixed
-// order role, public_key, protocol_version, created_unix, model_hash, node_id, config, each as
+// Deterministic encoding: the ASCII magic "chrysalis-claims/3", then every field in the fixed
+// order role, public_key, protocol_version, created_unix, model_hash, node_id, config,
+// e2e_public_key, each as
 // tag u8 | length u32 LE | bytes (integers as fixed-width little-endian). Nothing optional,
 // nothing reordered, nothing trailing: one Claims value has exactly one encoding.
 std::string encode_claims(const Claims& claims);

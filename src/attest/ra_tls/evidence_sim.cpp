@@ -48,8 +48,9 @@ std::string sim_image_hash(const MeasuredConfig& config, const std::filesystem::
   return to_hex(image_hash(sim_td_body(config, binary)));
 }
 
-SimEvidence::SimEvidence(const std::filesystem::path& dev_ca_dir, const MeasuredConfig& config)
-    : ca_(load_dev_ca(dev_ca_dir)), body_(sim_td_body(config)) {}
+SimEvidence::SimEvidence(const std::filesystem::path& dev_ca_dir, const MeasuredConfig& config,
+                         const std::filesystem::path& binary)
+    : ca_(load_dev_ca(dev_ca_dir)), body_(sim_td_body(config, binary)) {}
 
 std::string SimEvidence::quote(const std::array<uint8_t, 64>& report_data) {
   Bytes q = build_tdx_quote_v4(body_, report_data, ca_.signing_material());

@@ -24,8 +24,10 @@ std::string sim_image_hash(const MeasuredConfig& config, const std::filesystem::
 
 class SimEvidence : public EvidenceProvider {
  public:
-  // Loads the dev CA from `dev_ca_dir` (throws naming the missing file).
-  SimEvidence(const std::filesystem::path& dev_ca_dir, const MeasuredConfig& config);
+  // Loads the dev CA from `dev_ca_dir` (throws naming the missing file). `binary`: the image the
+  // quotes claim (a test tool that forges a genuine node's quotes names that node's binary).
+  SimEvidence(const std::filesystem::path& dev_ca_dir, const MeasuredConfig& config,
+              const std::filesystem::path& binary = "/proc/self/exe");
   std::string kind() const override { return "sim"; }
   std::string quote(const std::array<uint8_t, 64>& report_data) override;
 

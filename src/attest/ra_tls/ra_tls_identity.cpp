@@ -92,6 +92,7 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   claims.model_hash = options_.model_hash;
   claims.node_id = options_.node_id;
   claims.config = options_.config;
+  claims.e2e_public_key = options_.e2e_public_key;
   std::string encoded = encode_claims(claims);
   std::string quote;
   try {

@@ -26,7 +26,8 @@ struct RaTlsIdentityOptions {
   std::filesystem::path state_dir;  // key.pem (kept across restarts) and the current cert.pem
   std::string config;               // the claims' config (MeasuredConfig::canonical()); empty without a quote
   KeyStorage storage = KeyStorage::PlaintextFile;
-  SealingKey sealing_key{};  // Sealed
+  SealingKey sealing_key{};    // Sealed
+  std::string e2e_public_key;  // workers: the X25519 key put in the claims (raw, 32 bytes)
 };
 
 // Issues short-lived RA-TLS certificates for one long-lived Ed25519 key: fresh claims (creation

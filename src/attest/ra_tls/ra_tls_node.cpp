@@ -26,10 +26,13 @@ KeyStorage key_storage(const std::string& role, const AttestationSettings& setti
   if (!settings.key_broker.empty()) return KeyStorage::Sealed;
   if (role == "keybroker") return KeyStorage::Ephemeral;  // the broker is known by its image, not its key
   if (settings.provider == "tdx")
-    throw std::runtime_error("'keys.broker' is required with provider \"tdx\": a node in a real TD keeps its key "
-                             "only sealed by a key broker, never in plaintext on the host's disk");
-  spdlog::warn("attestation: no key broker ([keys] broker): this {}'s key lives in memory only and changes at each "
-               "start (its books and contracts do not survive a restart)", role);
+    throw std::runtime_error(
+        "'keys.broker' is required with provider \"tdx\": a node in a real TD keeps its key "
+        "only sealed by a key broker, never in plaintext on the host's disk");
+  spdlog::warn(
+      "attestation: no key broker ([keys] broker): this {}'s key lives in memory only and changes at each "
+      "start (its books and contracts do not survive a restart)",
+      role);
   return KeyStorage::Ephemeral;
 }
 
@@ -104,6 +107,10 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   if (settings.provider != "none") options.config = measured_.canonical();
   options.storage = key_storage(role_, settings);
   if (options.storage == KeyStorage::Sealed) options.sealing_key = sealing_key_from_broker(evidence, options);
+  if (role_ == "worker") {
+    e2e_key_ = crypto::X25519KeyPair::generate();
+    options.e2e_public_key.assign(e2e_key_->public_key.begin(), e2e_key_->public_key.end());
+  }
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
   spdlog::info("attestation: provider={} trust=[{}] image_hash={} certificate valid until {}", settings.provider,
@@ -122,6 +129,18 @@ std::shared_ptr<crypto::PeerVerifier> NodeAttestation::verifier_for(const std::s
         std::make_shared<AttestedPeerVerifier>(policy_, "proxy", cache_),
         std::make_shared<AttestedPeerVerifier>(policy_, "worker", cache_)});
   return std::make_shared<AttestedPeerVerifier>(policy_, peer_role, cache_);
+}
+
+bool NodeAttestation::verify_certificate(const std::string& der, const std::string& peer_role,
+                                         crypto::PeerIdentity& identity, std::string& reason) {
+  X509Ptr cert;
+  try {
+    cert = load_der_certificate({reinterpret_cast<const uint8_t*>(der.data()), der.size()});
+  } catch (const std::exception& e) {
+    reason = std::string("the certificate does not parse: ") + e.what();
+    return false;
+  }
+  return verifier_for(peer_role)->verify(cert.get(), identity, reason);
 }
 
 void NodeAttestation::watch(const std::shared_ptr<net::Connection>& conn, const std::string& peer_role) {

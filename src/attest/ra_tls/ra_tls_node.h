@@ -11,9 +11,10 @@
 #include "attest/policy/chain_policy_source.h"
 #include "attest/policy/policy_config.h"
 #include "attest/ra_tls/attested_peer_verifier_cache.h"
-#include "attest/ra_tls/measured_config.h"
 #include "attest/ra_tls/live_peer_rechecks.h"
+#include "attest/ra_tls/measured_config.h"
 #include "attest/ra_tls/ra_tls_identity.h"
+#include "crypto/hpke.h"
 #include "net/pow_handshake.h"
 #include "net/tls_context.h"
 
@@ -40,6 +41,12 @@ class NodeAttestation {
   net::PowSettings listener_pow() const;
   net::PowSettings dialer_pow() const;
   const crypto::TlsIdentity& identity() const { return identity_; }
+  // Workers: the X25519 key e2e clients seal request bodies to (in the claims; memory only).
+  const crypto::X25519KeyPair* e2e_key() const { return e2e_key_ ? &*e2e_key_ : nullptr; }
+  // Checks a certificate handed over by a peer (an e2e client checks the worker the proxy chose)
+  // exactly as a TLS handshake with a peer of `peer_role` would. DER; reason names the failed check.
+  bool verify_certificate(const std::string& der, const std::string& peer_role, crypto::PeerIdentity& identity,
+                          std::string& reason);
   std::string own_image_hash() const { return own_image_hash_; }  // sim only; empty otherwise
   void start_renewal();
   void stop();
@@ -65,6 +72,7 @@ class NodeAttestation {
   std::unique_ptr<LivePeerRechecks> rechecks_;
   crypto::TlsIdentity identity_;
   std::string own_image_hash_;
+  std::optional<crypto::X25519KeyPair> e2e_key_;
   MeasuredConfig measured_;
   std::vector<std::weak_ptr<boost::asio::ssl::context>> contexts_;
   boost::asio::steady_timer timer_;

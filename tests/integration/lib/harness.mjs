@@ -477,9 +477,9 @@ export class Cluster {
     // The [attestation] section of a node: sim provider, the cluster's dev root trusted, this
     // binary's proxy and worker images allowed, MODEL and MOCK_MODEL mapped to their hashes;
     // `overrides` replaces any key (a TOML value written as JSON), `null` drops it.
-    attestationLines(overrides = {}) {
+    attestationDefaults() {
         const a = this.attestation();
-        const settings = {
+        return {
             provider: "sim",
             dev_ca: a.devCa,
             trust: ["dev:" + a.devCa],
@@ -487,8 +487,12 @@ export class Cluster {
             allowed_worker_images: [a.workerImage],
             models: {[MODEL]: this.modelHash(MODEL), [MOCK_MODEL]: this.modelHash(MOCK_MODEL)},
             pow_difficulty: 12,
-            ...overrides,
         };
+    }
+
+    attestationLines(overrides = {}) {
+        const a = this.attestation();
+        const settings = {...this.attestationDefaults(), ...overrides};
         if (this.broker && settings.provider === "sim" && !("allowed_keybroker_images" in overrides))
             settings.allowed_keybroker_images = [a.keybrokerImage];
         const lines = ["[attestation]"];
@@ -500,6 +504,18 @@ export class Cluster {
 
     // What a worker or client of `proxies` allows by default: the cluster's proxy image and the
     // image each of these proxies actually has (a proxy started with other lists measures them).
+    // The worker images and model names the given proxies accept, merged: an e2e client checks the
+    // workers they hand it against these.
+    workerPolicyOf(proxies = []) {
+        const images = new Set(), models = {};
+        for (const p of proxies) {
+            for (const image of p.workerPolicy?.allowed_worker_images ?? []) images.add(image);
+            Object.assign(models, p.workerPolicy?.models ?? {});
+        }
+        if (images.size === 0) return {};
+        return {allowed_worker_images: [...images], models};
+    }
+
     proxyImages(proxies = []) {
         const images = [this.attestation().proxyImage, ...proxies.map((p) => p.imageHash).filter(Boolean)];
         return [...new Set(images)];
@@ -549,6 +565,11 @@ export class Cluster {
         ].join("\n"));
         const node = new Node(this, {name: id, role: "proxy", config, ports});
         node.id = id;
+        // What the proxy accepts of workers: an e2e client of it checks workers the same way by default.
+        node.workerPolicy = {
+            allowed_worker_images: attestation.allowed_worker_images ?? [this.attestation().workerImage],
+            models: attestation.models ?? this.attestationDefaults().models,
+        };
         // Only a proxy whose measured settings differ from the default has another image (hashing
         // the binary again costs half a second per start).
         const measuredAsDefault = Object.keys(attestation).length === 0 && !this.devnet;
@@ -626,7 +647,8 @@ export class Cluster {
             "[log]",
             `level = ${toml(logLevel)}`,
             // A client presents no quote (it runs outside a TEE); it checks the proxy's.
-            ...this.attestationLines({provider: "none", dev_ca: null, allowed_proxy_images: this.proxyImages(proxies), ...attestation}),
+            ...this.attestationLines({provider: "none", dev_ca: null, allowed_proxy_images: this.proxyImages(proxies),
+                ...this.workerPolicyOf(proxies), ...attestation}),
             ...this.registryLines(registry),
             ...billingLines(billing),
             "",

@@ -14,6 +14,7 @@
 //   http500    answers HTTP 500 with an OpenAI-shaped error body
 //   wrong      like count, but every token is different text ("z0 ", "z1 ", ...): a cheating worker
 //   inflate_usage  like count, but the usage claims a billion prompt and a million completion tokens
+//   echo       the prompt back, one word per chunk (at most max_tokens chunks), then finish "stop"
 import http from "node:http";
 
 export const UTF8_TOKENS = ["é", "日本", "🦋", " naïve", "—", "€", "한국어", "ß", "😀👍", " ok"];
@@ -147,6 +148,15 @@ export class MockEngine {
                 for (let i = 0; i < maxTokens; ++i) emit(i);
                 finish({withUsage: mode !== "no_usage" && mode !== "wrong"});
                 return;
+            case "echo": {
+                const words = prompt.split(/(?<= )/).slice(0, maxTokens);
+                for (const word of words) {
+                    send(chunk(word));
+                    record.chunksSent++;
+                }
+                finish({reason: "stop"});
+                return;
+            }
             case "ignore_max": {
                 const n = maxTokens * 3 + 5;
                 for (let i = 0; i < n; ++i) emit(i);

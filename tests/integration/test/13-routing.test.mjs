@@ -2,6 +2,8 @@
 // accepting, dies mid-stream and returns wrong output. Requests keep succeeding, the bad workers'
 // share falls as their reputation does, a stalled request fails over before its deadline and is
 // counted once, spot checks catch the liar, and a hedged request beats a stalled worker.
+// Even requests go end-to-end encrypted (the client's default), odd ones in plaintext through a
+// second client: spot checks compare plaintext, which a proxy has only for the latter.
 import assert from "node:assert/strict";
 import {after, before, test} from "node:test";
 import {Cluster, MODEL, postJson, waitFor} from "../lib/harness.mjs";
@@ -13,7 +15,7 @@ const REQUEST_TIMEOUT_S = 30;
 const KINDS = {"good-a": "count", "good-b": "count", "slow": "slow", "stall": "stall", "die": "die", "wrong": "wrong"};
 const BAD = new Set(["slow", "stall", "die", "wrong"]);
 
-let cluster, proxy, client;
+let cluster, proxy, client, plainClient;
 const engines = [];
 before(async () => {
     cluster = new Cluster("routing");
@@ -28,7 +30,10 @@ before(async () => {
         await cluster.startWorker({id: name, proxies: [proxy], engine: {kind: "external", url: mock.url}, maxConcurrent: 2});
     }
     client = await cluster.startClient({proxies: [proxy], requestTimeoutS: REQUEST_TIMEOUT_S});
+    plainClient = await cluster.startClient({id: "plain-client", proxies: [proxy], requestTimeoutS: REQUEST_TIMEOUT_S,
+        settings: {e2e: "off"}});
     await cluster.waitForWorkers(client, Object.keys(KINDS).length);
+    await cluster.waitForWorkers(plainClient, Object.keys(KINDS).length);
 });
 after(async () => {
     await cluster?.stop();
@@ -41,7 +46,9 @@ const honestText = Array.from({length: MAX_TOKENS}, (_, i) => tokenText(i)).join
 
 async function send(i) {
     const t0 = Date.now();
-    const r = await postJson(`${client.url}/v1/chat/completions`, body(i), {timeoutMs: (REQUEST_TIMEOUT_S + 5) * 1000});
+    const via = i % 2 === 0 ? client : plainClient;
+    const r = await postJson(`${via.url}/v1/chat/completions`, body(i), {timeoutMs: (REQUEST_TIMEOUT_S + 5) * 1000});
+    if (r.status === 200) assert.equal(r.headers.get("x-chrysalis-e2e"), via === client ? "on" : "off");
     return {i, status: r.status, worker: r.headers.get("x-chrysalis-worker"), ms: Date.now() - t0, body: r.body, text: r.text};
 }
 
@@ -106,6 +113,7 @@ test("a request that stalled before its first token fails over in time and is co
             const r = await postJson(`${c.url}/v1/chat/completions`, body(i), {timeoutMs: 20_000});
             assert.equal(r.status, 200, r.text);
             assert.equal(r.headers.get("x-chrysalis-worker"), "honest");
+            assert.equal(r.headers.get("x-chrysalis-e2e"), "on", "failover re-seals for the next worker");
             assert.equal(r.body.usage.completion_tokens, MAX_TOKENS);
             answers.push({ms: Date.now() - t0, total: r.body.usage.total_tokens});
         }
@@ -179,6 +187,7 @@ test("a hedged duplicate answers for a stalled worker, and the request is counte
             const r = await postJson(`${c.url}/v1/chat/completions`, body(i), {timeoutMs: 20_000});
             assert.equal(r.status, 200, r.text);
             assert.equal(r.headers.get("x-chrysalis-worker"), "honest");
+            assert.equal(r.headers.get("x-chrysalis-e2e"), "on", "the duplicate is sealed for its own worker");
             assert.equal(r.body.usage.completion_tokens, MAX_TOKENS);
             answers.push(Date.now() - t0);
         }

@@ -89,5 +89,40 @@ TEST(InferenceRequestCheck, UsageIsClampedToTheReservation) {
   EXPECT_EQ(u.reasoning_tokens(), 16u);
 }
 
+TEST(InferenceRequestCheck, AnE2eRequestIsCheckedByWhatItDeclares) {
+  proto::InferenceRequest r = good_request();
+  r.clear_body();
+  r.set_e2e(true);
+  r.set_model("m");
+  r.set_body_bytes(500);
+  nlohmann::json body;
+  EXPECT_FALSE(check_inference_request(r, {}, body));
+  EXPECT_EQ(body["model"], "m");
+  EXPECT_EQ(prompt_token_bound(r), 500 + kPromptFramingTokens) << "the declared size bounds the prompt";
+
+  auto with_body = r;
+  with_body.set_body("{}");
+  EXPECT_EQ(refused_code(with_body).substr(0, 12), "invalid_body");
+  auto no_model = r;
+  no_model.clear_model();
+  EXPECT_EQ(refused_code(no_model).substr(0, 13), "invalid_model");
+  auto huge = r;
+  huge.set_body_bytes(9 << 20);
+  EXPECT_EQ(refused_code(huge).substr(0, 14), "body_too_large");
+  auto plain_sealed = good_request();
+  plain_sealed.mutable_sealed()->set_enc("x");
+  EXPECT_EQ(refused_code(plain_sealed).substr(0, 12), "invalid_body");
+
+  proto::SealedBody sealed;
+  sealed.set_enc(std::string(kSealedEncBytes, 'e'));
+  sealed.set_ciphertext(std::string(500 + kSealedTagBytes, 'c'));
+  EXPECT_FALSE(check_sealed_body(r, sealed));
+  sealed.set_ciphertext(std::string(499 + kSealedTagBytes, 'c'));
+  ASSERT_TRUE(check_sealed_body(r, sealed));
+  EXPECT_EQ(check_sealed_body(r, sealed)->code, "invalid_sealed_body");
+  sealed.set_enc("short");
+  EXPECT_EQ(check_sealed_body(r, sealed)->code, "invalid_sealed_body");
+}
+
 }  // namespace
 }  // namespace chrysalis::api

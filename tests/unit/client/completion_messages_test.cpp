@@ -35,11 +35,26 @@ TEST(ClientCompletionMessages, RequestFrameCarriesTheValidatedRequest) {
 }
 
 TEST(ClientCompletionMessages, SseOfAPartFramesEachEvent) {
-  proto::ResponsePart part;
-  EXPECT_EQ(sse_of(part), "");
-  part.add_events("{\"a\":1}");
-  part.add_events("{\"b\":2}");
-  EXPECT_EQ(sse_of(part), "data: {\"a\":1}\n\ndata: {\"b\":2}\n\n");
+  EXPECT_EQ(sse_of({}), "");
+  EXPECT_EQ(sse_of({"{\"a\":1}", "{\"b\":2}"}), "data: {\"a\":1}\n\ndata: {\"b\":2}\n\n");
+}
+
+TEST(ClientCompletionMessages, AnE2eRequestCarriesNoBodyOnlyWhatTheProxyNeeds) {
+  api::ValidatedRequest vr;
+  vr.model = "m";
+  vr.body = {{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "private"}}}}};
+  vr.max_tokens = 9;
+  auto frame = make_request_frame("rid", "/v1/chat/completions", vr);
+  std::string body = make_e2e_request(frame, "m", 42);
+  EXPECT_NE(body.find("private"), std::string::npos);
+  const auto& r = frame.request();
+  EXPECT_TRUE(r.body().empty());
+  EXPECT_TRUE(r.e2e());
+  EXPECT_EQ(r.model(), "m");
+  EXPECT_EQ(r.body_bytes(), body.size());
+  EXPECT_EQ(r.affinity_hash(), 42u);
+  EXPECT_EQ(r.max_tokens(), 9u);
+  EXPECT_EQ(frame.SerializeAsString().find("private"), std::string::npos);
 }
 
 TEST(ClientCompletionMessages, UsageFromProtoKeepsEveryCount) {

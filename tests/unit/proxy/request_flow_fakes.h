@@ -49,7 +49,11 @@ class ScriptedRouter final : public RequestRouter {
                     const std::vector<uint64_t>& excluded) override {
     for (auto& w : workers)
       if (w.model == facts.model && w.enabled && w.running < w.max_concurrent && !tried(excluded, w.conn))
-        return WorkerPick{.conn = w.conn, .key = key_for(w.conn), .contract = w.contract, .coefficient = w.coefficient};
+        return WorkerPick{.conn = w.conn,
+                          .key = key_for(w.conn),
+                          .contract = w.contract,
+                          .certificate = "cert-" + std::to_string(w.conn),
+                          .coefficient = w.coefficient};
     return WorkerPick{.http_status = 503, .code = "no_ready_workers", .message = "no worker is ready"};
   }
   bool has_free_worker(const std::string& model, const std::vector<uint64_t>& excluded) const override {

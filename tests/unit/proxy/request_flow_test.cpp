@@ -38,6 +38,28 @@ class RequestFlowTest : public ::testing::Test {
         paid ? static_cast<RequestBiller&>(biller) : static_cast<RequestBiller&>(free_biller), metrics);
   }
 
+  // An e2e request: no body, what the client declared about it instead.
+  std::unique_ptr<RequestFlow> make_e2e() {
+    proto::InferenceRequest request;
+    request.set_request_id("r1");
+    request.set_e2e(true);
+    request.set_model("m");
+    request.set_body_bytes(100);
+    request.set_max_tokens(16);
+    request.set_max_coefficient(4000);
+    RequestFacts facts{.model = "m", .prefix_hash = 0, .deterministic = false, .e2e = true};
+    return std::make_unique<RequestFlow>(100, request, facts, settings, router, free_biller, metrics);
+  }
+
+  // The client's answer to a SealFor: a body of the declared size sealed (as far as the proxy can tell).
+  static proto::SealedFor sealed_for(uint32_t attempt, std::size_t ciphertext = 116) {
+    proto::SealedFor s;
+    s.set_attempt(attempt);
+    s.mutable_sealed()->set_enc(std::string(32, 'e'));
+    s.mutable_sealed()->set_ciphertext(std::string(ciphertext, 'c'));
+    return s;
+  }
+
   // The attempt the flow just sent: (worker conn, stream).
   static std::pair<uint64_t, uint64_t> sent_to(const FlowActions& actions) {
     auto sends = all_of<SendToWorker>(actions);
@@ -444,6 +466,91 @@ TEST_F(RequestFlowTest, AWorkersInflatedUsageIsClampedToWhatWasReserved) {
   EXPECT_EQ(settled[0].usage.cached_tokens(), prompt_bound);
   EXPECT_EQ(settled[0].usage.completion_tokens(), 16u);  // max_tokens
   EXPECT_EQ(metrics.get("worker_claims_clamped", {}), 2);
+}
+
+TEST_F(RequestFlowTest, E2eAsksTheClientToSealForTheChosenWorkerBeforeSendingIt) {
+  auto flow = make_e2e();
+  auto started = flow->start(now);
+  EXPECT_FALSE(has<SendToWorker>(started)) << "nothing goes to a worker before the client sealed it";
+  auto asks = to_client(started);
+  ASSERT_EQ(asks.size(), 1u);
+  ASSERT_TRUE(asks[0].has_seal_for());
+  EXPECT_EQ(asks[0].seal_for().worker_certificate(), "cert-1");
+  uint32_t attempt = asks[0].seal_for().attempt();
+
+  EXPECT_TRUE(flow->on_client_sealed(sealed_for(attempt + 5), now).empty()) << "an attempt never asked for";
+  auto sent = flow->on_client_sealed(sealed_for(attempt), now += kMs);
+  auto [conn, stream] = sent_to(sent);
+  EXPECT_EQ(conn, 1u);
+  auto sends = all_of<SendToWorker>(sent);
+  const auto& request = sends.at(0).frame.request();
+  EXPECT_TRUE(request.e2e());
+  EXPECT_TRUE(request.body().empty());
+  EXPECT_EQ(request.sealed().ciphertext().size(), 116u);
+  EXPECT_TRUE(flow->on_client_sealed(sealed_for(attempt), now).empty()) << "a second seal for the same attempt";
+
+  auto head = head_frame(stream);
+  flow->on_worker_frame(conn, stream, head, now);
+  proto::Frame part;
+  part.set_stream(stream);
+  part.mutable_part()->set_sealed(std::string(64, 's'));
+  part.mutable_part()->set_event_count(1000);  // more than 64 sealed bytes can hold
+  auto relayed = to_client(flow->on_worker_frame(conn, stream, part, now));
+  ASSERT_EQ(relayed.size(), 2u);
+  EXPECT_EQ(relayed[0].head().attempt(), attempt) << "the head names the sealed exchange that answers";
+  EXPECT_EQ(relayed[1].part().sealed(), std::string(64, 's'));
+  router.disconnect(conn);
+  auto drained = flow->on_worker_gone(conn, "killed", now);
+  EXPECT_TRUE(has<FlowDone>(drained));
+}
+
+TEST_F(RequestFlowTest, E2eWorkerTheClientRefusesIsReplacedWithoutBlamingIt) {
+  auto flow = make_e2e();
+  uint32_t first = to_client(flow->start(now)).at(0).seal_for().attempt();
+  proto::SealedFor refused;
+  refused.set_attempt(first);
+  refused.set_refused("attestation check 'image_hash' failed");
+  auto actions = flow->on_client_sealed(refused, now);
+  auto asks = to_client(actions);
+  ASSERT_EQ(asks.size(), 1u);
+  EXPECT_EQ(asks[0].seal_for().worker_certificate(), "cert-2") << "the next worker is offered";
+  EXPECT_TRUE(router.records.empty()) << "the worker's reputation is untouched";
+  EXPECT_EQ(metrics.get("e2e_workers_refused_by_client"), 1);
+
+  // Refused everywhere: the client learns why.
+  for (int i = 0; i < 2; ++i) {
+    refused.set_attempt(asks.at(0).seal_for().attempt());
+    asks = to_client(flow->on_client_sealed(refused, now));
+  }
+  ASSERT_EQ(asks.size(), 1u);
+  ASSERT_TRUE(asks[0].has_error());
+  EXPECT_EQ(asks[0].error().code(), "worker_refused_by_client");
+  EXPECT_NE(asks[0].error().message().find("image_hash"), std::string::npos);
+}
+
+TEST_F(RequestFlowTest, E2eSealedBodyOfAnotherSizeThanDeclaredIsRefused) {
+  auto flow = make_e2e();
+  uint32_t attempt = to_client(flow->start(now)).at(0).seal_for().attempt();
+  auto actions = flow->on_client_sealed(sealed_for(attempt, 50), now);
+  EXPECT_FALSE(has<SendToWorker>(actions));
+  auto out = to_client(actions);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].error().code(), "invalid_sealed_body");
+  EXPECT_EQ(router.workers[0].running, 0u);
+}
+
+TEST_F(RequestFlowTest, E2eWorkerErrorCarriesItsSealedAccountToTheClient) {
+  auto flow = make_e2e();
+  uint32_t attempt = to_client(flow->start(now)).at(0).seal_for().attempt();
+  auto [conn, stream] = sent_to(flow->on_client_sealed(sealed_for(attempt), now));
+  proto::Frame error;
+  error.set_stream(stream);
+  error.mutable_error()->set_http_status(400);
+  error.mutable_error()->set_code("engine_error");
+  error.mutable_error()->set_sealed_final("sealed-final");
+  auto out = to_client(flow->on_worker_frame(conn, stream, error, now));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].error().sealed_final(), "sealed-final");
 }
 
 }  // namespace

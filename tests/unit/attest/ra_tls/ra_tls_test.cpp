@@ -43,7 +43,8 @@ struct RaTlsFixture {
                                      const std::string& model = "", int64_t hours = 6,
                                      std::optional<MeasuredConfig> reported = {}) {
     auto evidence = std::make_shared<SimEvidence>(ca_dir, measured);
-    RaTlsIdentity issuer(evidence, {role, role + "-1", model, hours, {}, (reported ? *reported : measured).canonical()});
+    RaTlsIdentity issuer(evidence,
+                         {role, role + "-1", model, hours, {}, (reported ? *reported : measured).canonical()});
     return issuer.issue();
   }
   // The verdict of a verifier for `expected_role` peers under `p` (default: this fixture's policy).
@@ -105,6 +106,34 @@ TEST(AttestRaTls, QuoteMovedToACertificateWithAnotherKeyIsRefused) {
   std::copy(key.begin(), key.end(), claims.public_key.begin());
   spec.encoded_claims = encode_claims(claims);
   EXPECT_NE(f.refusal(make_ra_tls_certificate_pem(spec), "proxy").find("'report_data'"), std::string::npos);
+}
+
+TEST(AttestRaTls, TheWorkersE2eKeyIsBoundByItsQuote) {
+  RaTlsFixture f;
+  std::string e2e_key(32, '\x07');
+  RaTlsIdentityOptions options{"worker", "worker-1", kModelA, 6, {}, measure_config("worker", f.policy).canonical()};
+  options.e2e_public_key = e2e_key;
+  RaTlsIdentity issuer(std::make_shared<SimEvidence>(f.ca_dir, measure_config("worker", f.policy)), options);
+  auto worker = issuer.issue();
+  X509Ptr cert(parse_certificate_pem(worker.cert_pem));
+  crypto::PeerIdentity id;
+  std::string reason;
+  AttestedPeerVerifier verifier(std::make_shared<StaticPolicySource>(f.policy), "worker");
+  ASSERT_TRUE(verifier.verify(cert.get(), id, reason)) << reason;
+  EXPECT_EQ(id.e2e_public_key, e2e_key) << "what an e2e client seals to";
+
+  // A proxy that swaps in an e2e key of its own breaks the quote's REPORTDATA.
+  auto ext = read_ra_tls_extensions(cert.get());
+  auto claims = *decode_claims(*ext.claims, reason);
+  claims.e2e_public_key = std::string(32, '\x09');
+  PkeyPtr key = load_private_key_pem(worker.key_pem);
+  auto now = std::time(nullptr);
+  RaTlsCertificateSpec spec{key.get(), encode_claims(claims), *ext.quote, now - 60, now + 3600, "worker"};
+  EXPECT_NE(f.refusal(make_ra_tls_certificate_pem(spec), "worker").find("'report_data'"), std::string::npos);
+  // And an e2e key that is not an X25519 key does not decode.
+  claims.e2e_public_key = "short";
+  EXPECT_FALSE(decode_claims(encode_claims(claims), reason));
+  EXPECT_NE(reason.find("e2e key"), std::string::npos) << reason;
 }
 
 TEST(AttestRaTls, WrongRoleAndOtherModelAreRefused) {
@@ -186,8 +215,7 @@ TEST(AttestRaTls, ChangingTheMeasuredConfigurationChangesTheImageHash) {
   test::TempDir d{"ratls-bin"};
   fs::path fake = d / "fake-binary";
   { std::ofstream(fake) << "not chrysalis"; }
-  EXPECT_NE(sim_image_hash(measure_config("proxy", f.policy)),
-            sim_image_hash(measure_config("proxy", f.policy), fake));
+  EXPECT_NE(sim_image_hash(measure_config("proxy", f.policy)), sim_image_hash(measure_config("proxy", f.policy), fake));
 }
 
 // A node's trust configuration is measured into RTMR3 and reported in its claims; a peer that
@@ -262,7 +290,8 @@ TEST(AttestRaTls, AProxyImageHashCoversItsWorkerAllowList) {
   EXPECT_EQ(sim_image_hash(measure_config("worker", one)), sim_image_hash(measure_config("worker", other)));
   // Its engine's host is.
   EngineMeasurement remote{"10.0.0.5"};
-  EXPECT_NE(sim_image_hash(measure_config("worker", f.policy)), sim_image_hash(measure_config("worker", f.policy, &remote)));
+  EXPECT_NE(sim_image_hash(measure_config("worker", f.policy)),
+            sim_image_hash(measure_config("worker", f.policy, &remote)));
 }
 
 }  // namespace

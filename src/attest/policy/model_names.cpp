@@ -1,6 +1,6 @@
-#include "proxy/routing_model_names.h"
+#include "attest/policy/model_names.h"
 
-namespace chrysalis::proxy {
+namespace chrysalis::attest {
 
 namespace {
 // Peer-chosen text in a log line or a reason: bounded.
@@ -11,7 +11,7 @@ ModelNameRefusal ModelNames::check(const std::string& name, const std::string& a
   auto it = hash_by_name_.find(name);
   if (it == hash_by_name_.end())
     return {"model_unknown", "announces model \"" + shown(name) +
-                                 "\", which this proxy's [attestation] models does not name (no attested hash to "
+                                 "\", which this node's [attestation] models does not name (no attested hash to "
                                  "check it against)"};
   if (it->second != attested_hash)
     return {"model_hash_mismatch", "announces model \"" + shown(name) + "\" (hash " + it->second +
@@ -20,4 +20,4 @@ ModelNameRefusal ModelNames::check(const std::string& name, const std::string& a
   return {};
 }
 
-}  // namespace chrysalis::proxy
+}  // namespace chrysalis::attest

@@ -2,11 +2,11 @@
 // [attestation] models map, read from TOML, decides which worker may serve which name.
 #include <gtest/gtest.h>
 
+#include "attest/policy/model_names.h"
 #include "attest/policy/policy_config.h"
 #include "common/toml_reader.h"
-#include "proxy/routing_model_names.h"
 
-namespace chrysalis::proxy {
+namespace chrysalis::attest {
 namespace {
 
 const std::string kA(64, 'a');
@@ -25,9 +25,9 @@ TEST(RoutingModelNames, AWorkerIsRoutedOnlyUnderTheNameOfItsAttestedHash) {
 }
 
 TEST(RoutingModelNames, TheMapIsReadFromAttestationModels) {
-  auto r = TomlReader::from_string("[attestation]\nmodels = { \"qwen2.5-0.5b\" = \"" + std::string(64, 'C') +
-                                       "\", \"llama\" = \"" + kA + "\" }\n",
-                                   "proxy.toml");
+  auto r = TomlReader::from_string(
+      "[attestation]\nmodels = { \"qwen2.5-0.5b\" = \"" + std::string(64, 'C') + "\", \"llama\" = \"" + kA + "\" }\n",
+      "proxy.toml");
   auto s = attest::read_attestation_settings(r, "proxy.toml");
   ASSERT_EQ(s.model_names.size(), 2u);
   EXPECT_EQ(s.model_names.at("qwen2.5-0.5b"), std::string(64, 'c'));  // lowercased
@@ -44,4 +44,4 @@ TEST(RoutingModelNames, TheMapIsReadFromAttestationModels) {
 }
 
 }  // namespace
-}  // namespace chrysalis::proxy
+}  // namespace chrysalis::attest

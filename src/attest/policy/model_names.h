@@ -1,11 +1,11 @@
 #pragma once
-// Which attested model hash each announced model name stands for ([attestation] models). A worker
-// is routed under a name only when its RA-TLS certificate binds that name's hash, so a worker
-// attested for one model cannot take requests for another.
+// Which attested model hash each model name stands for ([attestation] models). The proxy routes a
+// worker under a name, and an e2e client seals a prompt for it, only when its RA-TLS certificate
+// binds that name's hash, so a worker attested for one model cannot take requests for another.
 #include <map>
 #include <string>
 
-namespace chrysalis::proxy {
+namespace chrysalis::attest {
 
 struct ModelNameRefusal {
   std::string code;     // model_unknown | model_hash_mismatch; empty: accepted
@@ -23,4 +23,4 @@ class ModelNames {
   std::map<std::string, std::string> hash_by_name_;
 };
 
-}  // namespace chrysalis::proxy
+}  // namespace chrysalis::attest

@@ -1,0 +1,48 @@
+#pragma once
+// One request's state across the phases of ClientNode::serve_completion (serve_completion.cpp,
+// client_e2e.cpp).
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/openai_request.h"
+#include "client/client_node.h"
+#include "e2e/client_side.h"
+#include "sse/usage_meter.h"
+
+namespace chrysalis::client {
+
+struct ClientNode::Completion {
+  // Shared with the disconnect callback, which may outlive this handler on a kept-alive connection.
+  struct Watch {
+    bool gone = false;
+    std::weak_ptr<StreamQueue> queue;
+  };
+
+  int64_t t0 = 0;
+  api::ValidatedRequest vr;
+  std::string rid;
+  proto::Frame request_frame;
+  std::chrono::steady_clock::time_point deadline;
+  std::shared_ptr<Watch> watch = std::make_shared<Watch>();
+  // The proxy stream that answers, once phase 1 found it.
+  std::shared_ptr<net::Connection> conn;
+  uint64_t stream = 0;
+  std::shared_ptr<StreamQueue> queue;
+  proto::ResponseHead head;
+  std::string last_failure;  // why the previous proxy did not answer
+  // E2E: the body sealed per attempt (null when this request goes in plaintext, and why).
+  std::unique_ptr<e2e::ClientExchange> exchange;
+  std::string plaintext_reason;
+  // Phase 2: the answer as relayed.
+  http::Headers headers;
+  std::string last_event;  // parsed only when needed: streaming relays the text untouched
+  int64_t first_token_us = 0;
+  std::string outcome = "ok";
+  sse::Usage usage;
+  uint64_t cost_nano = 0;
+
+  bool app_gone() const { return watch->gone; }
+};
+
+}  // namespace chrysalis::client
