@@ -7,7 +7,7 @@
 #include "attest/policy/policy_config.h"
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
-#include "e2e/client_side.h"
+#include "e2e/e2e_mode.h"
 
 namespace chrysalis {
 class TomlReader;
@@ -28,6 +28,7 @@ struct ClientConfig {
   // End-to-end encryption to the worker (e2e/README.md): required refuses to send a prompt any
   // other way; preferred falls back to plaintext, logging why, when no worker can take it sealed.
   e2e::Mode e2e = e2e::Mode::required;
+  uint32_t receipts_kept = 256;        // the last receipts GET /admin/receipts shows
   uint32_t affinity_prefix_chars = 0;  // e2e: prompt prefix hashed (salted) for the proxy's prefix affinity; 0 = off
   std::filesystem::path state_dir;
   std::string log_level = "info";

@@ -83,7 +83,7 @@ chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_OPENAI_SOU
 # ("[&", marzer/tomlplusplus#294, fixed upstream by #301) and reaches TOML_UNREACHABLE on some
 # non-ASCII characters ("\xc3\xa5", #190/#295, fixed by #305); the shipped GCC build reports both as
 # parse errors (tests/unit/common/toml_reader_test.cpp), so fuzzing it here would only find those.
-fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config endpoint policy_config policy billing_settings ton_amount
+fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config e2e_mode endpoint policy_config policy billing_settings ton_amount
              address encoding hex routing_config routing_selection_policy routing_worker_selector quote_trust_anchors
              intel_root_ca quote_crypto)
 chrysalis_fuzz_target(toml_config_fuzz MAX_LEN 4096 SOURCES ${FUZZ_TOML_SOURCES}

@@ -47,7 +47,8 @@ attest::Claims claims_for(const std::string& role) {
   size_t len = c.public_key.size();
   EVP_PKEY_get_raw_public_key(fuzz::fixed_ed25519_key(), c.public_key.data(), &len);
   c.created_unix = fuzz::kNowUnix - 60;
-  if (role == "worker") c.model_hash = std::string(64, 'a');  // the harness policy's allowed model
+  if (role == "worker") c.model_hash = std::string(64, 'a');      // the harness policy's allowed model
+  if (role == "worker") c.e2e_public_key = std::string(32, 'e');  // the X25519 key e2e clients seal to
   c.node_id = role + "-1";
   return c;
 }
