@@ -57,6 +57,19 @@ for (const c of meta.params.concurrency) {
     };
 }
 
+// End-to-end encryption: the same network runs through a client with `e2e = "off"`.
+const e2e = {};
+for (const c of meta.params.concurrency) {
+    if (!exists(`wrk-plain-c${c}.json`) || !mock[`c${c}`]) continue;
+    const sealed = mock[`c${c}`].network, plain = wrkFigures(`plain-c${c}`);
+    e2e[`c${c}`] = {
+        sealed, plain,
+        ratio: {rps: ratio(sealed.rps, plain.rps), p50: ratio(sealed.p50_ms, plain.p50_ms), p99: ratio(sealed.p99_ms, plain.p99_ms),
+            cpu: ratio(sealed.cpu_ms_per_request.total, plain.cpu_ms_per_request.total)},
+        added_p50_ms: round(sealed.p50_ms - plain.p50_ms),
+    };
+}
+
 function probeTarget(t, name) {
     if (!t) {
         errors.push(`${name}: no figures`);
@@ -74,6 +87,11 @@ const ttfc = {
     ratio: {p50: ratio(tn.ttfc_ms.p50, td.ttfc_ms.p50), p99: ratio(tn.ttfc_ms.p99, td.ttfc_ms.p99), mean: ratio(tn.ttfc_ms.mean, td.ttfc_ms.mean)},
     added_p50_ms: round(tn.ttfc_ms.p50 - td.ttfc_ms.p50),
 };
+if (ttfcRaw.targets.plain) {
+    const tp = probeTarget(ttfcRaw.targets.plain, "ttfc plain");
+    e2e.ttfc = {sealed: ttfc.network, plain: ttfcOf(tp), ratio: {p50: ratio(tn.ttfc_ms.p50, tp.ttfc_ms.p50),
+        p99: ratio(tn.ttfc_ms.p99, tp.ttfc_ms.p99)}, added_p50_ms: round(tn.ttfc_ms.p50 - tp.ttfc_ms.p50)};
+}
 
 const tokRaw = read("tokens.json");
 const ed = probeTarget(tokRaw.targets.direct, "embedded direct"), en = probeTarget(tokRaw.targets.network, "embedded network");
@@ -100,7 +118,7 @@ const result = {
     machine: {cores: meta.cores, cpu: meta.cpu, os: meta.os, kernel: meta.kernel, node: meta.node, wrk: meta.wrk,
         loadavg_start: meta.loadavg_start, loadavg_end: meta.loadavg_end},
     params: meta.params, elapsed_s: meta.elapsed_s,
-    mock, ttfc, embedded,
+    mock, ttfc, embedded, e2e,
     ok: errors.length === 0, errors,
 };
 
@@ -131,6 +149,18 @@ lines.push(row("completion tokens/s", embedded.direct.tokens_per_s, embedded.net
 lines.push(row("decode tokens/s (after 1st)", embedded.direct.decode_tokens_per_s, embedded.network.decode_tokens_per_s, embedded.ratio.decode_tokens_per_s, 1));
 lines.push(row("time to first token p50 (ms)", embedded.direct.ttft_p50_ms, embedded.network.ttft_p50_ms, embedded.ratio.ttft_p50, 3));
 lines.push(`  identical output direct vs network: ${embedded.identical_output}`);
+if (Object.keys(e2e).length) {
+    lines.push(`end-to-end encryption (mock engine): sealed = the default client, plain = a client with e2e = "off"`);
+    lines.push(`  ${"".padEnd(30)}${"plain".padStart(12)}${"sealed".padStart(12)}${"sealed/plain".padStart(16)}`);
+    for (const [key, m] of Object.entries(e2e)) {
+        if (key === "ttfc") continue;
+        lines.push(row(`c${key.slice(1)} requests/s`, m.plain.rps, m.sealed.rps, m.ratio.rps, 1));
+        lines.push(row(`c${key.slice(1)} latency p50 (ms)`, m.plain.p50_ms, m.sealed.p50_ms, m.ratio.p50));
+        lines.push(row(`c${key.slice(1)} latency p99 (ms)`, m.plain.p99_ms, m.sealed.p99_ms, m.ratio.p99));
+        lines.push(row(`c${key.slice(1)} CPU ms per request`, m.plain.cpu_ms_per_request.total, m.sealed.cpu_ms_per_request.total, m.ratio.cpu));
+    }
+    if (e2e.ttfc) lines.push(row("TTFC p50 (ms)", e2e.ttfc.plain.p50_ms, e2e.ttfc.sealed.p50_ms, e2e.ttfc.ratio.p50, 3));
+}
 const cpuKey = Object.keys(mock).at(-1);
 if (cpuKey) {
     const c = mock[cpuKey].network.cpu_ms_per_request;

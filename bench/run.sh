@@ -5,7 +5,9 @@
 #      requests/s, latency p50/p99 (whole stream), CPU time per request of each process;
 #   2. mock engine: time to first chunk, sequential requests, direct and network interleaved;
 #   3. embedded engine (engine/server.mjs on a generated test model): completion tokens/s,
-#      sequential requests at temperature 0, direct and network interleaved.
+#      sequential requests at temperature 0, direct and network interleaved;
+#   4. the cost of end-to-end encryption: the network runs of 1 and 2 again through a second
+#      client with `e2e = "off"` (the first one seals every request, the default).
 # Prints a table and, as its last line, one JSON object; writes both to bench/results/network-overhead.md.
 # Assumes `make build` (build/chrysalis) and the engine's npm packages (`make node`) are in place.
 # Settings (environment): BENCH_DURATION (s per wrk run, 12), BENCH_CONCURRENCY ("1 30"),
@@ -98,11 +100,13 @@ const net = require("net");
   }
   console.log(servers.map((s) => s.address().port).join(" "));
   servers.forEach((s) => s.close());
-})();' 8)"
+})();' 9)"
 MOCK_PORT=${PORTS[0]} PROXY_HTTP=${PORTS[1]} PROXY_WORKERS=${PORTS[2]} PROXY_CLIENTS=${PORTS[3]}
 WORKER_HTTP=${PORTS[4]} CLIENT_HTTP=${PORTS[5]} EMB_WORKER_HTTP=${PORTS[6]} EMB_ENGINE_PORT=${PORTS[7]}
+PLAIN_CLIENT_HTTP=${PORTS[8]}
 MOCK_URL=http://127.0.0.1:$MOCK_PORT
 CLIENT_URL=http://127.0.0.1:$CLIENT_HTTP
+PLAIN_CLIENT_URL=http://127.0.0.1:$PLAIN_CLIENT_HTTP
 ENGINE_URL=http://127.0.0.1:$EMB_ENGINE_PORT
 
 # Runs a command in the background and waits for it, so that a signal reaches our trap at once
@@ -146,6 +150,13 @@ stream_ok() { # base url, model
     grep -q '^data: \[DONE\]'
 }
 
+# The client at $1 answers with X-Chrysalis-E2E: $2 (on: sealed to the worker; off: plaintext).
+e2e_is() { # base url, on|off
+  curl -sf -D - -o /dev/null --max-time 30 "$1/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$MOCK_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":8}" |
+    tr -d '\r' | grep -qix "x-chrysalis-e2e: $2"
+}
+
 cpu_snapshot() { # file: {"name": cpu ticks (user+system), ...} of every process we started
   local sep="" n
   {
@@ -182,8 +193,10 @@ MOCK_ARGS=(--port "$MOCK_PORT" --chunks "$CHUNKS" --bytes "$BYTES" --delay-ms "$
 # binary's proxy and worker images allowed (so the handshakes do the real RA-TLS work).
 "$BIN" attest dev-ca --out "$WORK/devca" >"$WORK/devca.log" 2>&1 || die "attest dev-ca failed: $(cat "$WORK/devca.log")"
 printf '[attestation]\nprovider = "sim"\ndev_ca = "%s"\ntrust = ["dev:%s"]\n' "$WORK/devca" "$WORK/devca" >"$WORK/attest-probe.toml"
-PROXY_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role proxy)
+# A proxy measures its worker allow-list too, so its image follows from the worker's.
 WORKER_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role worker)
+printf 'allowed_worker_images = ["%s"]\n' "$WORKER_IMAGE" >>"$WORK/attest-probe.toml"
+PROXY_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role proxy)
 attestation() {  # $1: provider
   printf '[attestation]\nprovider = "%s"\n' "$1"
   [[ $1 == sim ]] && printf 'dev_ca = "%s"\n' "$WORK/devca"
@@ -213,6 +226,7 @@ http = "127.0.0.1:$WORKER_HTTP"
 [engine]
 kind = "external"
 url = "$MOCK_URL"
+model_sha256 = "$(printf %s "$MOCK_MODEL" | sha256sum | cut -d' ' -f1)"  # what the mock stands for
 [tls]
 dir = "$WORK/worker-mock"
 [log]
@@ -229,28 +243,38 @@ dir = "$WORK/client"
 level = "$LOG_LEVEL"
 $(attestation none)
 EOF
+sed -e "s|127.0.0.1:$CLIENT_HTTP|127.0.0.1:$PLAIN_CLIENT_HTTP|" -e "s|$WORK/client\"|$WORK/client-plain\"|" \
+  -e '/^proxies = /a e2e = "off"' "$WORK/client.toml" >"$WORK/client-plain.toml"
 
 log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
 start mock "$MOCK_ENGINE" "${MOCK_ARGS[@]}"
 start proxy "$BIN" proxy --config "$WORK/proxy.toml"
 start worker "$BIN" worker --config "$WORK/worker-mock.toml"
 start client "$BIN" client --config "$WORK/client.toml"
+start client-plain "$BIN" client --config "$WORK/client-plain.toml"
 wait_until "the mock engine" 20 stream_ok "$MOCK_URL" "$MOCK_MODEL"
 wait_until "the network to serve $MOCK_MODEL" 60 stream_ok "$CLIENT_URL" "$MOCK_MODEL"
+wait_until "the plaintext client to serve $MOCK_MODEL" 60 stream_ok "$PLAIN_CLIENT_URL" "$MOCK_MODEL"
+e2e_is "$CLIENT_URL" on || die "the client does not seal its requests end to end"
+e2e_is "$PLAIN_CLIENT_URL" off || die "the e2e = off client still seals"
 
 log "warm-up (2 s each path)"
 run_wrk warmup-direct "$MOCK_URL" 30 2
 run_wrk warmup-network "$CLIENT_URL" 30 2
+run_wrk warmup-plain "$PLAIN_CLIENT_URL" 30 2
 
 for c in $CONCURRENCY; do
   log "wrk c=$c ${DURATION}s: direct"
   run_wrk "direct-c$c" "$MOCK_URL" "$c" "$DURATION"
   log "wrk c=$c ${DURATION}s: network"
   run_wrk "network-c$c" "$CLIENT_URL" "$c" "$DURATION"
+  log "wrk c=$c ${DURATION}s: network without e2e"
+  run_wrk "plain-c$c" "$PLAIN_CLIENT_URL" "$c" "$DURATION"
 done
 
 log "time to first chunk: $TTFC_REQUESTS sequential requests per path, interleaved"
-run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIENT_URL" --model "$MOCK_MODEL" \
+run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIENT_URL" \
+  --target "plain=$PLAIN_CLIENT_URL" --model "$MOCK_MODEL" \
   --requests "$TTFC_REQUESTS" --warmup 5 >"$WORK/ttfc.json" 2>"$WORK/probe-ttfc.log" ||
   die "TTFC probe failed: $(cat "$WORK/probe-ttfc.log")"
 

@@ -98,9 +98,10 @@ nlohmann::json run_handshake_bench(const std::filesystem::path& dev_ca_dir, int 
   auto proxy_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, proxy_config),
                                 {"proxy", "bench-proxy", "", 1, "", proxy_config.canonical()})
                       .issue();
-  auto worker_id = RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, worker_config),
-                                 {"worker", "bench-worker", model_hash_of_name("bench"), 1, "", worker_config.canonical()})
-                       .issue();
+  auto worker_id =
+      RaTlsIdentity(std::make_shared<SimEvidence>(dev_ca_dir, worker_config),
+                    {"worker", "bench-worker", model_hash_of_name("bench"), 1, "", worker_config.canonical()})
+          .issue();
   auto ra_pair = [&](std::size_t cache_capacity) {
     auto cache = std::make_shared<PeerQuoteCache>(cache_capacity);
     return std::pair{net::make_tls_context(proxy_id, std::make_shared<AttestedPeerVerifier>(source, "worker", cache),

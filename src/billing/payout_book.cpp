@@ -101,8 +101,7 @@ std::vector<std::string> PayoutBook::due(uint64_t threshold_nano) const {
   std::vector<std::string> out;
   for (auto& [proxy, r] : records_)
     // A dropped proxy's best signed amount is still valid on chain: it is claimed like any other.
-    if (r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano)
-      out.push_back(proxy);
+    if (r.signed_tokens > r.claimed_tokens && unclaimed_nano(proxy) >= threshold_nano) out.push_back(proxy);
   return out;
 }
 

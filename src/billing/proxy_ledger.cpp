@@ -323,6 +323,7 @@ std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t
   for (auto& [id, c] : cl) change.clients.push_back(c);
   for (auto& [id, w] : wk) change.workers.push_back(w);
   apply_locked(std::move(change), true, {});
+  for (auto& st : out) st.seqno = state_.seqno;
   return out;
 }
 

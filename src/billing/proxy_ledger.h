@@ -45,6 +45,7 @@ struct Settlement {
   uint64_t commission_nano = 0;
   uint64_t released_tokens = 0;  // reservation given back
   bool capped = false;           // usage exceeded what the client could cover; charged only that
+  uint64_t seqno = 0;            // the books' state that holds this settlement
 };
 
 struct ClientChainState {

@@ -12,8 +12,8 @@ std::string proxy_standing_refusal(const ton::contracts::RootRegistry& registry,
   bool registered = std::any_of(registry.proxies.begin(), registry.proxies.end(),
                                 [&](const auto& p) { return p.entry.public_key == proxy_key; });
   if (!registered)
-    return "proxy " + key + " is not registered in the root contract " + registry.address.to_friendly() + " (it lists " +
-           std::to_string(registry.proxies.size()) + " proxies)";
+    return "proxy " + key + " is not registered in the root contract " + registry.address.to_friendly() +
+           " (it lists " + std::to_string(registry.proxies.size()) + " proxies)";
   if (data.public_key != proxy_key)
     return "the proxy contract " + proxy_contract.to_friendly() + " trusts key " + ton::to_hex(data.public_key) +
            ", not the proxy's TLS key " + key;

@@ -40,10 +40,10 @@ int proxy_close(const ProxyCloseArgs& a) {
     auto before = co_await ton::contracts::read_proxy_data(*client, contract);
     if (!(before.owner == wallet.address()))
       throw std::runtime_error("the proxy contract " + contract.to_friendly() + " belongs to " +
-                               before.owner.to_friendly() + ", not to this wallet (" +
-                               wallet.address().to_friendly() + "): nothing sent");
-    std::vector<ton::WalletOutMessage> messages{ton::bounceable_message(
-        contract, ton::contracts::kGasAttached, ton::contracts::proxy_body::request_close(5))};
+                               before.owner.to_friendly() + ", not to this wallet (" + wallet.address().to_friendly() +
+                               "): nothing sent");
+    std::vector<ton::WalletOutMessage> messages{
+        ton::bounceable_message(contract, ton::contracts::kGasAttached, ton::contracts::proxy_body::request_close(5))};
     co_await ton::send_and_wait(*client, key.key, wallet, messages);
     auto after = co_await ton::contracts::read_proxy_data(*client, contract);
     auto out = after.to_json();

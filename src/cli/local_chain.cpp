@@ -84,8 +84,8 @@ void devnet_post(const LocalChain& chain, const std::string& target, const nlohm
       });
   io.run();
   if (!res.ok() || res.status != 200)
-    throw std::runtime_error(what + " failed: " +
-                             (res.ok() ? "HTTP " + std::to_string(res.status) + " " + res.body : res.message));
+    throw std::runtime_error(
+        what + " failed: " + (res.ok() ? "HTTP " + std::to_string(res.status) + " " + res.body : res.message));
 }
 
 }  // namespace
@@ -101,9 +101,10 @@ fs::path funded_wallet(const LocalChain& chain, const fs::path& dir, const std::
 
 void register_proxy(const LocalChain& chain, const std::string& public_key_hex, const std::string& workers_endpoint,
                     const std::string& clients_endpoint) {
-  devnet_post(chain, "/devnet/register_proxy",
-              {{"publicKey", public_key_hex}, {"workersEndpoint", workers_endpoint}, {"clientsEndpoint", clients_endpoint}},
-              "registering the proxy in the root contract");
+  devnet_post(
+      chain, "/devnet/register_proxy",
+      {{"publicKey", public_key_hex}, {"workersEndpoint", workers_endpoint}, {"clientsEndpoint", clients_endpoint}},
+      "registering the proxy in the root contract");
 }
 
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {

@@ -302,11 +302,18 @@ bool demo_request(const LocalNetworkOptions& o) {
               static_cast<unsigned long long>(usage.value("prompt_tokens", 0)),
               static_cast<unsigned long long>(completion),
               static_cast<unsigned long long>(usage.value("total_tokens", 0)));
-  if (cost.is_object()) {
+  if (cost.is_object() && cost.contains("cost_nano")) {
     std::string nano = cost.value("cost_nano", "0");
     std::printf(
         "cost: %s nanoTON for %llu adjusted tokens (reserved from the client contract, paid to the worker on chain)\n",
         nano.c_str(), static_cast<unsigned long long>(cost.value("charged_tokens", 0)));
+  }
+  if (cost.is_object() && cost.contains("receipt") && cost["receipt"].is_object()) {
+    const auto& receipt = cost["receipt"];
+    if (receipt.value("verified", false))
+      std::printf("receipt: verified by the client: %s\n", receipt.value("summary", "").c_str());
+    else
+      std::printf("receipt: NOT verified: %s\n", receipt.value("problem", "?").c_str());
   }
   std::printf("timings: first token %.1f ms, total %.1f ms, %.1f tokens/s\n", first ? (first - t0) / 1000.0 : 0.0,
               total_ms, gen_s > 0 && completion > 1 ? (completion - 1) / gen_s : 0.0);

@@ -13,6 +13,10 @@ namespace chrysalis::client {
 namespace asio = boost::asio;
 
 asio::awaitable<void> ClientNode::serve_admin(const http::Request& req, http::Responder& res) {
+  if (req.method == "GET" && req.path == "/admin/receipts") {
+    co_await api::send_json(res, 200, receipts_json());
+    co_return;
+  }
   if (!billing_) {
     co_await api::send_error(res,
                              api::invalid_request("billing_disabled", "this client has no [billing] section", "", 404));

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "billing/billing_hello.h"
+#include "billing/charge_check.h"
 #include "billing/pricing.h"
 #include "billing/proxy_standing.h"
 #include "ton/cells/boc.h"
@@ -157,6 +158,25 @@ void ClientBilling::record_cost(const net::Connection& conn, const proto::Billin
   it->second.spent_nano += b.cost_nano();
   it->second.requests++;
   if (b.available_nano() || b.cost_nano()) it->second.available_nano = b.available_nano();
+}
+
+std::string ClientBilling::check_charge(const proto::WorkerReceipt* worker, const proto::Usage& usage,
+                                        const proto::ProxyCountersign* countersign,
+                                        const proto::Billing& billing) const {
+  auto registry = chain_policy_->registry();
+  if (!registry) return "";  // prices unknown until the registry is read; later answers are checked
+  return billing::charge_problem(worker, usage, countersign, billing, billing::Prices::from_params(registry->params));
+}
+
+void ClientBilling::drop_proxy(const net::Connection& conn, const std::string& why) {
+  auto it = accounts_.find(conn.peer_identity().public_key_hex);
+  if (it == accounts_.end()) return;
+  Account& a = it->second;
+  if (a.dropped.empty()) spdlog::error("dropping proxy {}: {}", a.proxy_key.substr(0, 16), why);
+  ++a.overcharges;
+  a.dropped = why;
+  a.ready = false;
+  a.problem = "this client no longer pays through the proxy: " + why;
 }
 
 std::string ClientBilling::not_ready(const net::Connection& conn) const {
@@ -332,6 +352,7 @@ nlohmann::json ClientBilling::account_json(const Account& a) const {
                       {"proxy_refused", a.proxy_refused},
                       {"dropped", a.dropped},
                       {"lowered_charges", a.lowered_charges},
+                      {"overcharges", a.overcharges},
                       {"proxy_refusals", a.proxy_refusals}};
   if (a.chain) {
     j["balance_nano"] = std::to_string(a.chain->balance);

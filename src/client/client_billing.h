@@ -41,6 +41,13 @@ class ClientBilling {
   // Empty when requests through `conn` can be paid; else why not.
   std::string not_ready(const net::Connection& conn) const;
   void record_cost(const net::Connection& conn, const proto::Billing& billing);
+  // Empty when what the proxy billed is what the worker's signed usage (`worker`, already held to
+  // the request's bound; null: no valid receipt) costs at the network's prices, or less (capped by
+  // funds), and matches the proxy's countersignature; else why not. Then drop_proxy.
+  std::string check_charge(const proto::WorkerReceipt* worker, const proto::Usage& usage,
+                           const proto::ProxyCountersign* countersign, const proto::Billing& billing) const;
+  // This client stops paying through the proxy for the rest of its run, saying why (/stats).
+  void drop_proxy(const net::Connection& conn, const std::string& why);
 
   enum class Action { TopUp, Withdraw, Close, Charge };
   // Runs on every account (or only the one whose proxy key is `proxy`); the JSON of each account
@@ -62,10 +69,11 @@ class ClientBilling {
     uint64_t signed_tokens = 0;  // the largest charge the proxy signed for us
     std::string signed_body_boc;
     uint64_t spent_nano = 0, requests = 0, topups = 0, charges_submitted = 0, refused_updates = 0;
-    std::string proxy_refused;    // why the proxy itself is refused (not registered, not the genuine contract)
-    uint64_t proxy_refusals = 0;  // checks that refused it
-    std::string dropped;          // why this client stopped paying through the proxy (for this run)
+    std::string proxy_refused;     // why the proxy itself is refused (not registered, not the genuine contract)
+    uint64_t proxy_refusals = 0;   // checks that refused it
+    std::string dropped;           // why this client stopped paying through the proxy (for this run)
     uint64_t lowered_charges = 0;  // signed charges below an amount signed or charged before
+    uint64_t overcharges = 0;      // answers billed above what their worker receipts are worth
   };
 
   void send_hello(const std::shared_ptr<net::Connection>& conn);

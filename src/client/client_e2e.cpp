@@ -58,6 +58,7 @@ bool ClientNode::check_worker(const std::string& der, const std::string& model, 
     }
   }
   worker.public_key_hex = identity.public_key_hex;
+  worker.certificate = der;
   worker.image_hash = identity.image_hash;
   worker.model_hash = identity.model_hash;
   worker.e2e_key = identity.e2e_public_key;

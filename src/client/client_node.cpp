@@ -175,6 +175,7 @@ nlohmann::json ClientNode::stats() const {
            {{"mode", e2e::mode_name(config_.e2e)},
             {"model_names_checked", model_names_ && !model_names_->hashes().empty()},
             {"max_seals_per_request", e2e::ClientExchange::kMaxSeals}}},
+          {"receipts", {{"kept", receipts_.size()}, {"limit", config_.receipts_kept}, {"seen", receipts_seen_}}},
           {"metrics", metrics_.json()}};
 }
 

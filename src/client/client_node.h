@@ -4,11 +4,14 @@
 
 #include <memory>
 
+#include <deque>
 #include "api/openai_error.h"
 #include "api/response_assembler.h"
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
+
 #include "common/metrics.h"
+#include "e2e/client_side.h"
 #include "http/admin_token.h"
 #include "http/http_server.h"
 
@@ -59,6 +62,12 @@ class ClientNode {
   boost::asio::awaitable<void> reject_sealed_answer(Completion& c, const std::string& error, http::Responder& res);
   boost::asio::awaitable<void> fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res);
   void record_completion(Completion& c);
+  // Receipts (client_receipts.cpp): checked against what this client knows, kept, and the charge
+  // compared with the worker's signed usage.
+  void start_digest(Completion& c);
+  void take_receipt(Completion& c, const proto::Receipt* receipt, const proto::Usage& usage,
+                    const proto::Billing* billing);
+  nlohmann::json receipts_json() const;
   bool authorized(const http::Request& req) const;
   boost::asio::awaitable<void> serve_admin(const http::Request& req, http::Responder& res);
 
@@ -74,6 +83,8 @@ class ClientNode {
   std::unique_ptr<http::AdminToken> admin_token_;
   int64_t started_at_us_ = 0;
   uint64_t in_flight_ = 0;
+  std::deque<nlohmann::json> receipts_;  // the last config_.receipts_kept, newest last
+  uint64_t receipts_seen_ = 0;
 };
 
 }  // namespace chrysalis::client

@@ -8,6 +8,7 @@
 #include "api/openai_request.h"
 #include "client/client_node.h"
 #include "e2e/client_side.h"
+#include "receipts/answer_digest.h"
 #include "sse/usage_meter.h"
 
 namespace chrysalis::client {
@@ -41,6 +42,10 @@ struct ClientNode::Completion {
   std::string outcome = "ok";
   sse::Usage usage;
   uint64_t cost_nano = 0;
+  // The answer's text as relayed, hashed for the worker's receipt (from the head on).
+  std::optional<receipts::AnswerDigest> digest;
+  std::string answer_salt;
+  nlohmann::json receipt;  // what the app is told about the receipt (null: none)
 
   bool app_gone() const { return watch->gone; }
 };

@@ -167,6 +167,7 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
     if (!worker->image_hash.empty()) c.headers.emplace_back("X-Chrysalis-Worker-Image", worker->image_hash);
     c.headers.emplace_back("X-Chrysalis-Worker-Model-Hash", worker->model_hash);
   }
+  start_digest(c);
   api::ResponseAssembler assembler(c.vr.kind, c.vr.model);
   if (c.vr.stream && !co_await res.begin_stream(200, "text/event-stream", c.headers)) c.watch->gone = true;
   while (!c.app_gone()) {
@@ -206,6 +207,8 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
 asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<std::string>& events,
                                              api::ResponseAssembler& assembler, http::Responder& res) {
   if (!c.first_token_us) c.first_token_us = steady_now_us();
+  if (c.digest)
+    for (const auto& text : events) c.digest->add_event(text);
   if (!c.vr.stream)
     for (auto& text : events) {
       auto chunk = parse_json_bounded(text).value;
@@ -238,11 +241,14 @@ asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::Resp
     c.cost_nano = end.billing().cost_nano();
     c.headers.emplace_back("X-Chrysalis-Cost-Nano", std::to_string(c.cost_nano));
   }
+  take_receipt(c, end.has_receipt() ? &end.receipt() : nullptr, end.usage(), billed ? &end.billing() : nullptr);
+  nlohmann::json chrysalis = billed ? cost_json(end.billing()) : nlohmann::json::object();
+  chrysalis["receipt"] = c.receipt;
   if (c.vr.stream) {
     std::string tail;
     if (c.vr.include_usage) {
       auto chunk = usage_chunk(c.last_event, c.vr.kind, c.vr.model, c.usage);
-      if (billed) chunk["chrysalis"] = cost_json(end.billing());
+      chunk["chrysalis"] = chrysalis;
       tail += "data: " + chunk.dump() + "\n\n";
     }
     tail += "data: [DONE]\n\n";
@@ -250,7 +256,7 @@ asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::Resp
     co_await res.end_stream();
   } else {
     auto body = assembler.finish(c.usage);
-    if (billed) body["chrysalis"] = cost_json(end.billing());
+    body["chrysalis"] = chrysalis;
     co_await res.send(200, "application/json", body.dump(), c.headers);
   }
 }
@@ -266,6 +272,9 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
     proto::ResponseError error = event->frame.error();
     c.usage = usage_from_proto(error.usage());
     if (error.has_billing() && billing_) billing_->record_cost(*c.conn, error.billing());
+    if (error.has_receipt() || error.billing().charged_tokens() > 0)  // the worker produced something: checked too
+      take_receipt(c, error.has_receipt() ? &error.receipt() : nullptr, error.usage(),
+                   error.has_billing() ? &error.billing() : nullptr);
     if (auto opened = open_error(c, error)) return *opened;
     return api_error_from_proto(error);
   }

@@ -21,11 +21,13 @@ std::string record_aad(uint64_t index, uint8_t flags) {
 
 E2eAnswerKeys::E2eAnswerKeys(const HpkeContext& request_context)
     : key_(request_context.export_secret("chrysalis-e2e answer key", kChaChaKeySize)),
-      base_nonce_(request_context.export_secret("chrysalis-e2e answer nonce", kChaChaNonceSize)) {}
+      base_nonce_(request_context.export_secret("chrysalis-e2e answer nonce", kChaChaNonceSize)),
+      receipt_salt_(request_context.export_secret("chrysalis-e2e receipt salt", 32)) {}
 
 E2eAnswerKeys::~E2eAnswerKeys() {
   cleanse(key_);
   cleanse(base_nonce_);
+  cleanse(receipt_salt_);
 }
 
 std::string E2eAnswerKeys::seal(uint64_t index, bool final, const std::string& plaintext) const {

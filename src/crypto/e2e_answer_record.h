@@ -39,9 +39,14 @@ class E2eAnswerKeys {
   // Record `index`, or nullopt with `error` naming the record and what is wrong with it.
   std::optional<Opened> open(uint64_t index, const std::string& record, std::string& error) const;
 
+  // 32 bytes both ends hold: salts the answer hash in the worker's receipt, so the proxy that sees
+  // the receipt cannot confirm a guessed answer (receipts/answer_digest.h).
+  const std::string& receipt_salt() const { return receipt_salt_; }
+
  private:
   std::string key_;
   std::string base_nonce_;
+  std::string receipt_salt_;
 };
 
 }  // namespace chrysalis::crypto

@@ -31,6 +31,7 @@ class E2eClientChannel {
   // The final record has been opened.
   bool finished() const { return finished_; }
   uint64_t records_opened() const { return next_index_; }
+  const std::string& receipt_salt() const { return keys_.receipt_salt(); }
 
  private:
   explicit E2eClientChannel(E2eAnswerKeys keys) : keys_(std::move(keys)) {}
@@ -50,6 +51,7 @@ class E2eWorkerChannel {
   // The next answer record; throws std::logic_error after the final one, std::invalid_argument for a
   // plaintext over kE2eMaxRecordPlaintext.
   std::string seal_record(const std::string& plaintext, bool final);
+  const std::string& receipt_salt() const { return keys_.receipt_salt(); }
 
  private:
   explicit E2eWorkerChannel(E2eAnswerKeys keys) : keys_(std::move(keys)) {}

@@ -4,25 +4,6 @@
 
 namespace chrysalis::e2e {
 
-std::optional<Mode> parse_mode(const std::string& text) {
-  if (text == "required") return Mode::required;
-  if (text == "preferred") return Mode::preferred;
-  if (text == "off") return Mode::off;
-  return std::nullopt;
-}
-
-std::string mode_name(Mode mode) {
-  switch (mode) {
-    case Mode::required:
-      return "required";
-    case Mode::preferred:
-      return "preferred";
-    case Mode::off:
-      return "off";
-  }
-  return "?";
-}
-
 ClientExchange::ClientExchange(std::string request_id, std::string body, WorkerCheck check)
     : request_id_(std::move(request_id)), body_(std::move(body)), check_(std::move(check)) {}
 

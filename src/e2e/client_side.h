@@ -12,19 +12,17 @@
 
 #include "chrysalis.pb.h"
 #include "crypto/e2e_channel.h"
+#include "e2e/e2e_mode.h"
 
 namespace chrysalis::e2e {
-
-enum class Mode { required, preferred, off };
-std::optional<Mode> parse_mode(const std::string& text);
-std::string mode_name(Mode mode);
 
 // What the client verified about a worker before sealing a prompt for it.
 struct VerifiedWorker {
   std::string public_key_hex;  // its certificate key
   std::string image_hash;      // empty without a quote (a policy that allows none)
   std::string model_hash;
-  std::string e2e_key;  // raw X25519 key from its claims
+  std::string e2e_key;      // raw X25519 key from its claims
+  std::string certificate;  // DER, as checked
 };
 
 // Checks a worker's certificate (DER) for a request of `model`; false with `reason` naming the
@@ -44,6 +42,8 @@ class ClientExchange {
   bool begin_answer(uint32_t attempt, std::string& error);
   // The worker that answers (after begin_answer).
   const VerifiedWorker* worker() const { return answering_ ? &answering_->worker : nullptr; }
+  // The answering attempt's receipt salt (receipts/answer_digest.h); empty before the head.
+  std::string answer_salt() const { return answering_ ? answering_->channel.receipt_salt() : std::string(); }
   // A part's events, or nullopt with `error` naming the record that failed.
   std::optional<std::vector<std::string>> open_part(const proto::ResponsePart& part, std::string& error);
   // The worker's final record; before the head any attempt's may be the one (which one failed is

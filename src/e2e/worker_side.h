@@ -20,6 +20,7 @@ class AnswerSealer {
   // error carries the sealed final record (usage, finish, the error), and an error's message,
   // which may quote the prompt, is replaced by its code. Heads pass unchanged.
   void seal(proto::Frame& frame);
+  const std::string& receipt_salt() const { return channel_.receipt_salt(); }
 
  private:
   crypto::E2eWorkerChannel channel_;

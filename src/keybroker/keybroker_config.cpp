@@ -16,8 +16,9 @@ KeyBrokerConfig load_keybroker_config(const std::filesystem::path& file) {
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file.string());
   if (c.attestation.allow_none)
-    throw std::runtime_error(file.string() + ": 'attestation.allow_none' makes no sense for a key broker: a node "
-                                             "without a quote has no image to release a key for");
+    throw std::runtime_error(file.string() +
+                             ": 'attestation.allow_none' makes no sense for a key broker: a node "
+                             "without a quote has no image to release a key for");
   r.refuse_unknown_keys();
   return c;
 }

@@ -60,9 +60,8 @@ void KeyBrokerNode::start() {
     spdlog::warn(
         "keybroker: no CHRYSALIS_KEYBROKER_SECRET given: a random master secret is used, and keys sealed under "
         "it cannot be unsealed after this broker stops");
-  attestation_ =
-      std::make_unique<attest::NodeAttestation>(io_.get_executor(), "keybroker", config_.id, "", config_.attestation,
-                                                config_.state_dir);
+  attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "keybroker", config_.id, "",
+                                                           config_.attestation, config_.state_dir);
   tls_ = attestation_->make_context(net::TlsSide::Server, "node");
   attestation_->start_renewal();
   acceptor_ = std::make_unique<tcp::acceptor>(io_);
@@ -71,7 +70,8 @@ void KeyBrokerNode::start() {
   acceptor_->set_option(tcp::acceptor::reuse_address(true));
   acceptor_->bind(at);
   acceptor_->listen();
-  http_ = api::start_node_http(io_, config_.http, "chrysalis_keybroker", [this] { return stats(); }, metrics_, nullptr);
+  http_ = api::start_node_http(
+      io_, config_.http, "chrysalis_keybroker", [this] { return stats(); }, metrics_, nullptr);
   spdlog::info("keybroker {} listening on {}:{} (RA-TLS), image {}", config_.id, config_.listen.host, port(),
                attestation_->own_image_hash().empty() ? "-" : attestation_->own_image_hash());
   accept();
@@ -124,8 +124,9 @@ void KeyBrokerNode::serve(tcp::socket socket) {
       std::string why = net::handshake_refusal(s->stream.native_handle());
       spdlog::warn("keybroker: refused a node: {}", why.empty() ? ec.message() : why);
       auto check = why.find('\'');
-      refused(check == std::string::npos ? "handshake"
-                                          : "attestation:" + why.substr(check + 1, why.find('\'', check + 1) - check - 1));
+      refused(check == std::string::npos
+                  ? "handshake"
+                  : "attestation:" + why.substr(check + 1, why.find('\'', check + 1) - check - 1));
       --in_flight_;
       return finish();
     }
@@ -137,33 +138,35 @@ void KeyBrokerNode::serve(tcp::socket socket) {
       return finish();
     }
     s->key = attest::derive_sealing_key(master_, peer.claimed_role, peer.image_hash);
-    asio::async_write(s->stream, asio::buffer(s->key), [this, s, peer, finish](boost::system::error_code wec, std::size_t) {
-      s->key.fill(0);
-      --in_flight_;
-      if (wec) {
-        refused("write");
-      } else {
-        ++released_;
-        ++released_by_role_[peer.claimed_role];
-        metrics_.add("released", {{"role", peer.claimed_role}});
-        spdlog::info("keybroker: released the sealing key of {} image {} to {}", peer.claimed_role, peer.image_hash,
-                     peer.common_name);
-      }
-      s->stream.async_shutdown([s, finish](boost::system::error_code) { finish(); });
-    });
+    asio::async_write(s->stream, asio::buffer(s->key),
+                      [this, s, peer, finish](boost::system::error_code wec, std::size_t) {
+                        s->key.fill(0);
+                        --in_flight_;
+                        if (wec) {
+                          refused("write");
+                        } else {
+                          ++released_;
+                          ++released_by_role_[peer.claimed_role];
+                          metrics_.add("released", {{"role", peer.claimed_role}});
+                          spdlog::info("keybroker: released the sealing key of {} image {} to {}", peer.claimed_role,
+                                       peer.image_hash, peer.common_name);
+                        }
+                        s->stream.async_shutdown([s, finish](boost::system::error_code) { finish(); });
+                      });
   });
 }
 
 nlohmann::json KeyBrokerNode::stats() const {
-  return {{"role", "keybroker"},
-          {"id", config_.id},
-          {"master_secret", master_from_operator_ ? "from operator" : "random, this process only"},
-          {"released", released_},
-          {"released_by_role", released_by_role_},
-          {"refused", refused_},
-          {"in_flight", in_flight_},
-          {"limits", {{"max_handshakes", config_.max_handshakes}, {"handshake_timeout_ms", config_.handshake_timeout_ms}}},
-          {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()}};
+  return {
+      {"role", "keybroker"},
+      {"id", config_.id},
+      {"master_secret", master_from_operator_ ? "from operator" : "random, this process only"},
+      {"released", released_},
+      {"released_by_role", released_by_role_},
+      {"refused", refused_},
+      {"in_flight", in_flight_},
+      {"limits", {{"max_handshakes", config_.max_handshakes}, {"handshake_timeout_ms", config_.handshake_timeout_ms}}},
+      {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()}};
 }
 
 }  // namespace chrysalis::keybroker

@@ -7,7 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "attest/quote/quote_crypto.h"
+#include "attest/keys/node_signing_key.h"
 #include "billing/billing_hello.h"
 #include "common/time.h"
 #include "ton/cells/boc.h"
@@ -28,15 +28,6 @@ constexpr uint64_t kGas = contracts::kGasAttached;
 constexpr uint32_t kClientRunning = static_cast<uint32_t>(contracts::ContractState::active);
 constexpr uint32_t kClientClosing = static_cast<uint32_t>(contracts::ContractState::closing);
 constexpr uint32_t kClientClosed = static_cast<uint32_t>(contracts::ContractState::closed);
-
-ton::Ed25519Key key_from_pem(const std::string& pem) {
-  auto pkey = attest::load_private_key_pem(pem);
-  std::array<uint8_t, 32> seed{};
-  size_t len = seed.size();
-  if (EVP_PKEY_get_raw_private_key(pkey.get(), seed.data(), &len) != 1 || len != seed.size())
-    throw std::runtime_error("the node's TLS key is not an Ed25519 key: it cannot sign payments");
-  return ton::Ed25519Key::from_seed(seed);
-}
 
 asio::awaitable<void> sleep_ms(int64_t ms) {
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
@@ -63,7 +54,7 @@ BillingBooks::BillingBooks(asio::any_io_executor ex, billing::BillingSettings se
       settings_(std::move(settings)),
       registry_settings_(std::move(registry)),
       chain_policy_(std::move(chain_policy)),
-      tee_key_(key_from_pem(tee_key_pem)),
+      tee_key_(attest::node_signing_key(tee_key_pem)),
       state_dir_(std::move(state_dir)) {
   agent_ = std::make_unique<ton::ChainAgent>(ex_, registry_settings_.endpoint, registry_settings_.api_key,
                                              ton::load_wallet_key(settings_.wallet_key));
@@ -485,7 +476,7 @@ nlohmann::json BillingBooks::stats() const {
   nlohmann::json clients = nlohmann::json::array(), workers = nlohmann::json::array();
   for (auto& c : ledger_->clients()) {
     auto st = client_state_.find(c.id);
-    const char* state = st == client_state_.end()       ? "unread"
+    const char* state = st == client_state_.end()      ? "unread"
                         : st->second == kClientRunning ? "running"
                         : st->second == kClientClosing ? "closing"
                                                        : "closed";

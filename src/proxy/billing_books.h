@@ -117,8 +117,8 @@ class BillingBooks {
   std::set<std::string> notify_after_read_;
   bool commit_queued_ = false;
   bool ready_announced_ = false;
-  bool chain_refused_ = false;     // the last chain check refused the books
-  uint32_t chain_refusals_ = 0;    // in a row; the next check waits 1 s × 2^n, at most a minute
+  bool chain_refused_ = false;   // the last chain check refused the books
+  uint32_t chain_refusals_ = 0;  // in a row; the next check waits 1 s × 2^n, at most a minute
   int64_t next_chain_check_us_ = 0;
   uint64_t chain_recoveries_ = 0;
   uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0, closing_charges_sent_ = 0, credit_refused_ = 0;

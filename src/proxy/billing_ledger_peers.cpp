@@ -22,6 +22,7 @@ void fill_billing(proto::Billing* out, const billing::Settlement& s) {
   out->set_charged_tokens(s.charged_tokens);
   out->set_cost_nano(s.charged_nano);
   out->set_capped(s.capped);
+  out->set_ledger_seqno(s.seqno);
 }
 
 }  // namespace
@@ -181,6 +182,7 @@ void LedgerPeerBilling::flush_settlements() {
     b->set_available_nano(books_->available_nano(batch[i].target.client_contract));
     metrics_.add("billed_nano", {}, static_cast<double>(settled[i].charged_nano));
     end.set_stream(batch[i].target.stream);
+    before_client_send(end);
     if (auto c = batch[i].target.client.lock()) c->send(end);
   }
   send_payment_updates();

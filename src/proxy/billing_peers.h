@@ -5,6 +5,7 @@
 // LedgerPeerBilling (billing_ledger_peers.h) bills per token on the books and the chain.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 
 #include "net/connection.h"
@@ -33,6 +34,16 @@ class PeerBilling : public RequestBiller {
   virtual void settle_then_send(SettleThenSend settlement, SettlementTarget target) = 0;
   virtual void send_payment_updates() {}
   virtual nlohmann::json stats() const = 0;
+  // Runs on every settled end just before it goes to the client (the receipt's countersignature).
+  void set_before_client_send(std::function<void(proto::Frame&)> f) { before_client_send_ = std::move(f); }
+
+ protected:
+  void before_client_send(proto::Frame& frame) const {
+    if (before_client_send_) before_client_send_(frame);
+  }
+
+ private:
+  std::function<void(proto::Frame&)> before_client_send_;
 };
 
 class FreePeerBilling final : public PeerBilling {
@@ -54,6 +65,7 @@ class FreePeerBilling final : public PeerBilling {
   // Never asked: a free network holds nothing, so every end goes straight to the client.
   void settle_then_send(SettleThenSend settlement, SettlementTarget target) override {
     settlement.end.set_stream(target.stream);
+    before_client_send(settlement.end);
     if (auto c = target.client.lock()) c->send(settlement.end);
   }
   nlohmann::json stats() const override { return {{"enabled", false}}; }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "attest/keys/node_signing_key.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
@@ -52,6 +53,8 @@ void ProxyNode::start() {
   } else {
     billing_ = std::make_unique<FreePeerBilling>();
   }
+  countersigner_ = ReceiptCountersigner(attest::node_signing_key(identity.key_pem));
+  billing_->set_before_client_send([this](proto::Frame& f) { countersigner_(f); });
   billing_->start();
 
   net::ConnectionOptions worker_opts;

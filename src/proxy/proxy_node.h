@@ -18,6 +18,7 @@
 #include "net/listener.h"
 #include "proxy/billing_peers.h"
 #include "proxy/proxy_config.h"
+#include "proxy/receipt_countersigner.h"
 #include "proxy/request_flow.h"
 #include "proxy/routing_spot_check_runs.h"
 #include "proxy/routing_state.h"
@@ -83,7 +84,8 @@ class ProxyNode {
   std::unique_ptr<attest::ModelNames> model_names_;
   std::unique_ptr<SpotChecks> spot_checks_;
   std::unique_ptr<PeerBilling> billing_;
-  std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;  // by connection id
+  ReceiptCountersigner countersigner_{ton::Ed25519Key::generate()};  // replaced by the TLS key at start
+  std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
   // Each listener's per-connection limits and how often they disconnected someone (/stats).
   std::pair<net::ConnectionLimits, std::shared_ptr<net::ConnectionGuards>> worker_guards_, client_guards_;

@@ -85,6 +85,7 @@ class RequestFlow {
   void send_sealed_request(FlowAttempt& attempt, const proto::SealedBody& sealed, int64_t now_us);
   void on_worker_refused_by_client(FlowAttempt& attempt, const std::string& reason, int64_t now_us);
   // worker_error: the worker's own failure, whose sealed account (e2e) reaches the client if no retry does
+  void check_worker_receipt(uint64_t conn, uint64_t stream, proto::Frame& frame);
   void retry_or_fail(uint32_t status, const std::string& code, const std::string& message, const std::string& hop,
                      int64_t now_us, const proto::ResponseError* worker_error = nullptr);
   void fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,

@@ -3,11 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include "api/inference_request_check.h"
+#include "common/hex.h"
 #include "proxy/request_flow.h"
+#include "receipts/receipt.h"
 
 namespace chrysalis::proxy {
 
 FlowActions RequestFlow::on_worker_frame(uint64_t conn, uint64_t stream, proto::Frame& frame, int64_t now_us) {
+  check_worker_receipt(conn, stream, frame);
   bound_worker_claims(frame);
   if (phase_ == FlowPhase::Draining) {
     if (draining_ && draining_->conn == conn && draining_->stream == stream) return on_drained_frame(frame);
@@ -46,6 +49,46 @@ void RequestFlow::bound_worker_claims(proto::Frame& frame) {
     spdlog::warn("rid={} a worker claimed more tokens than the request could use; clamped to the reservation",
                  request_.request_id());
   }
+}
+
+// A receipt the worker attached must be its own (signed by the key of the worker on that stream),
+// name this request and agree with the usage in the frame; one that does not is dropped and its
+// usage billed as nothing. Clients check receipts again: they pay only what the worker signed.
+void RequestFlow::check_worker_receipt(uint64_t conn, uint64_t stream, proto::Frame& frame) {
+  proto::ResponseEnd* end = frame.has_end() ? frame.mutable_end() : nullptr;
+  proto::ResponseError* error = frame.has_error() ? frame.mutable_error() : nullptr;
+  if (!end && !error) return;
+  if (end ? !end->has_receipt() : !error->has_receipt()) return;
+  const FlowAttempt* attempt = primary_.conn == conn && primary_.stream == stream                    ? &primary_
+                               : hedge_ && hedge_->conn == conn && hedge_->stream == stream          ? &*hedge_
+                               : draining_ && draining_->conn == conn && draining_->stream == stream ? &*draining_
+                                                                                                     : nullptr;
+  if (!attempt) return;
+  proto::Receipt& receipt = end ? *end->mutable_receipt() : *error->mutable_receipt();
+  proto::Usage& usage = end ? *end->mutable_usage() : *error->mutable_usage();
+  receipts::Expected expected;
+  expected.request_id = request_.request_id();
+  expected.countersigned = false;
+  if (attempt->worker_key.size() == 64) {
+    auto key = from_hex(attempt->worker_key);
+    expected.worker_key.assign(key.begin(), key.end());
+  }
+  std::string problem;
+  auto opened = receipts::open_receipt(receipt, expected, problem);
+  if (opened && opened->worker.usage().SerializeAsString() != usage.SerializeAsString())
+    problem = "usage: the frame's usage is not the one the worker signed";
+  if (problem.empty()) {
+    if (!request_.e2e()) receipt.set_worker_certificate(attempt->certificate);  // an e2e client has it already
+    return;
+  }
+  metrics_.add("worker_receipts_invalid", {});
+  spdlog::warn("rid={} worker {} sent a receipt that does not verify ({}); its usage is billed as nothing",
+               request_.request_id(), attempt->worker_key.substr(0, 16), problem);
+  usage = proto::Usage{};
+  if (end)
+    end->clear_receipt();
+  else
+    error->clear_receipt();
 }
 
 FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {

@@ -123,7 +123,8 @@ void WorkerBilling::schedule_claim(const std::string& proxy_key, const char* why
       // Each try costs gas: wait longer after every failure (up to ten minutes).
       ++account.claim_failures;
       account.last_claim_error = e.what();
-      account.next_claim_at_s = unix_now_us() / 1000000 +
+      account.next_claim_at_s =
+          unix_now_us() / 1000000 +
           std::min<int64_t>(600, settings_.proxy_watch_s * (int64_t{1} << std::min(account.claim_failures, 10u)));
       account.busy = false;
       throw;
@@ -310,9 +311,12 @@ std::string WorkerBilling::refusal(const std::string& proxy_key) const {
 nlohmann::json WorkerBilling::stats() const {
   nlohmann::json proxies = nlohmann::json::array();
   for (auto& [key, p] : proxies_) {
-    nlohmann::json j = {{"proxy_key", key},     {"verified", p.verified},
-                        {"problem", p.problem}, {"contract", p.verified ? p.contract.to_friendly() : ""},
-                        {"claims", p.claims},   {"paid_nano", std::to_string(p.paid_nano)},
+    nlohmann::json j = {{"proxy_key", key},
+                        {"verified", p.verified},
+                        {"problem", p.problem},
+                        {"contract", p.verified ? p.contract.to_friendly() : ""},
+                        {"claims", p.claims},
+                        {"paid_nano", std::to_string(p.paid_nano)},
                         {"contract_state", state_name(p.contract_state)},
                         {"proxy_refused", p.proxy_refused},
                         {"proxy_refusals", p.proxy_refusals},

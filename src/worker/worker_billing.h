@@ -48,8 +48,8 @@ class WorkerBilling {
     bool busy = false;
     std::string problem;
     uint64_t claims = 0;
-    uint64_t paid_nano = 0;     // what claims moved to the owner's wallet (Δtokens × fee)
-    int contract_state = -1;    // the proxy contract's state as last watched (-1: not read yet)
+    uint64_t paid_nano = 0;       // what claims moved to the owner's wallet (Δtokens × fee)
+    int contract_state = -1;      // the proxy contract's state as last watched (-1: not read yet)
     uint32_t claim_failures = 0;  // automatic claims that failed in a row (they back off)
     int64_t next_claim_at_s = 0;  // no automatic claim before (after a failure)
     std::string last_claim_error;

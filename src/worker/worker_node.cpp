@@ -1,7 +1,10 @@
 #include "worker/worker_node.h"
 
 #include "api/inference_request_check.h"
+#include "attest/keys/node_signing_key.h"
+#include "crypto/sha256.h"
 #include "e2e/worker_side.h"
+#include "worker/receipt_writer.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -59,6 +62,8 @@ void WorkerNode::start() {
   attestation_ = std::make_unique<attest::NodeAttestation>(io_.get_executor(), "worker", config_.id, model_hash,
                                                            config_.attestation, config_.state_dir, &engine);
   const auto& identity = attestation_->identity();
+  model_hash_ = model_hash;
+  signing_key_ = attest::node_signing_key(identity.key_pem);
   auto tls = attestation_->make_context(net::TlsSide::Client, "proxy");
   attestation_->start_renewal();
   if (config_.billing.enabled) {
@@ -248,6 +253,8 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
     reply_error(refusal.http_status, refusal.code, "worker " + config_.id + ": " + refusal.message);
   };
   if (auto refusal = api::check_inference_request(request, bounds, body)) return refused(*refusal);
+  // What arrived, as the receipt names it: the sealed body the client sent, or the plain one.
+  std::string request_hash = crypto::sha256(request.e2e() ? request.sealed().ciphertext() : request.body());
   std::shared_ptr<e2e::AnswerSealer> sealer;
   if (request.e2e()) {
     if (auto refusal = open_e2e(request, sealer)) return refused(*refusal);
@@ -266,7 +273,11 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   settings.coefficient = coefficient_;
   settings.max_timeout_ms = config_.request_timeout_s * 1000;
   std::weak_ptr<net::Connection> weak = conn;
-  auto send = [weak, stream, sealer](proto::Frame& f) {
+  auto receipt = std::make_shared<ReceiptWriter>(
+      ReceiptFacts{request.request_id(), request_hash, sealer ? sealer->receipt_salt() : "", model_hash_, coefficient_},
+      signing_key_, static_cast<uint64_t>(unix_now_us() / 1000));
+  auto send = [weak, stream, sealer, receipt](proto::Frame& f) {
+    receipt->observe(f);  // before sealing: the receipt hashes the answer's text
     if (sealer) sealer->seal(f);
     f.set_stream(stream);
     if (auto c = weak.lock()) c->send(f);

@@ -11,6 +11,7 @@
 #include "api/inference_request_check.h"
 #include "common/metrics.h"
 #include "net/listener.h"
+#include "ton/wallet/ed25519_key.h"
 #include "worker/worker_config.h"
 
 namespace chrysalis::http {
@@ -66,6 +67,8 @@ class WorkerNode {
   std::vector<std::shared_ptr<net::Dialer>> dialers_;
   std::unique_ptr<EngineProcess> engine_process_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
+  std::string model_hash_;                                     // hex, as attested
+  ton::Ed25519Key signing_key_ = ton::Ed25519Key::generate();  // replaced by the TLS key: signs receipts
   std::unique_ptr<WorkerBilling> billing_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<http::AdminToken> admin_token_;

@@ -56,8 +56,9 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.allowed_keybroker_images = hex_list(r, file, "allowed_keybroker_images", 64);
   s.key_broker = r.string("keys.broker", "");
   if (!s.key_broker.empty() && s.allowed_keybroker_images.empty())
-    throw std::runtime_error(file + ": 'keys.broker' needs 'attestation.allowed_keybroker_images': the broker's "
-                                    "image must be pinned, or a fake broker could hand out a key it knows");
+    throw std::runtime_error(file +
+                             ": 'keys.broker' needs 'attestation.allowed_keybroker_images': the broker's "
+                             "image must be pinned, or a fake broker could hand out a key it knows");
   s.pinned_client_keys = hex_list(r, file, "pinned_client_keys", 64);
   for (auto& [name, hash] : r.string_table("attestation.models")) {
     if (name.empty() || name.size() > 256)

@@ -2,9 +2,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "attest/policy/policy.h"
 #include "attest/ra_tls/attested_peer_verifier_cache.h"

@@ -98,12 +98,8 @@ std::size_t LivePeerRechecks::sweep(const std::string& occasion) {
 }
 
 nlohmann::json LivePeerRechecks::stats() const {
-  return {{"interval_s", interval_.count()},
-          {"watched", watched_.size()},
-          {"sweeps", sweeps_},
-          {"skipped_registry_unavailable", skipped_},
-          {"connections_dropped", dropped_},
-          {"last_drop", last_drop_}};
+  return {{"interval_s", interval_.count()},          {"watched", watched_.size()},      {"sweeps", sweeps_},
+          {"skipped_registry_unavailable", skipped_}, {"connections_dropped", dropped_}, {"last_drop", last_drop_}};
 }
 
 }  // namespace chrysalis::attest

@@ -51,7 +51,7 @@ class LivePeerRechecks {
   VerifierFor verifier_for_;
   std::map<std::string, std::shared_ptr<crypto::PeerVerifier>> verifiers_;  // by peer role
   std::chrono::seconds interval_;
-  std::vector<Watched> watched_;  // one per live connection: pruned as they close
+  std::vector<Watched> watched_;             // one per live connection: pruned as they close
   std::map<std::string, uint64_t> dropped_;  // by failed check
   uint64_t sweeps_ = 0, skipped_ = 0;
   std::string last_drop_;

@@ -125,11 +125,13 @@ std::optional<ConfigRefusal> refuse_peer_config(const MeasuredConfig& peer, cons
     // A proxy must read the registry we read.
     if (!policy.registry_root.empty()) {
       if (peer.registry_root.empty())
-        return ConfigRefusal{"config.registry_root", "the peer takes its allow-lists from its own configuration, "
-                                                     "not from the root contract " + policy.registry_root};
+        return ConfigRefusal{"config.registry_root",
+                             "the peer takes its allow-lists from its own configuration, "
+                             "not from the root contract " +
+                                 policy.registry_root};
       if (peer.registry_root != policy.registry_root)
-        return ConfigRefusal{"config.registry_root", "the peer reads root " + peer.registry_root + ", this node " +
-                                                         policy.registry_root};
+        return ConfigRefusal{"config.registry_root",
+                             "the peer reads root " + peer.registry_root + ", this node " + policy.registry_root};
     }
   } catch (const nlohmann::json::exception& e) {
     return ConfigRefusal{"config", std::string("the configuration lacks a field or has a wrong type: ") + e.what()};

@@ -102,7 +102,8 @@ std::string read_file(const std::string& path) {
 // A BillingHello for `wallet`, valid for this connection.
 proto::Frame billing_hello(Wire& w, const std::string& own_tls_hex, const ton::WalletKeyFile& wallet) {
   auto proxy_tls = billing::public_key_from_hex(net::peer_identity(w.stream.native_handle()).public_key_hex, "proxy");
-  auto sig = wallet.key.sign(billing::billing_hello_message(billing::public_key_from_hex(own_tls_hex, "own"), proxy_tls));
+  auto sig =
+      wallet.key.sign(billing::billing_hello_message(billing::public_key_from_hex(own_tls_hex, "own"), proxy_tls));
   proto::Frame f;
   auto* h = f.mutable_billing_hello();
   h->set_wallet_public_key(std::string(wallet.key.public_key().begin(), wallet.key.public_key().end()));

@@ -181,7 +181,8 @@ asio::awaitable<void> one_client(Args a, asio::ip::tcp::socket socket, std::shar
 
 int main(int argc, char** argv) {
   if (argc != 10) {
-    std::cerr << "usage: rogue_proxy TLS_DIR PORT ROOT PROXY_CONTRACT CLIENT_CONTRACT BALANCE_NANO STAKE_NANO FIRST THEN\n";
+    std::cerr
+        << "usage: rogue_proxy TLS_DIR PORT ROOT PROXY_CONTRACT CLIENT_CONTRACT BALANCE_NANO STAKE_NANO FIRST THEN\n";
     return 2;
   }
   try {

@@ -48,8 +48,9 @@ TEST(BillingSettings, ReadsEachRolesAmountsInTon) {
                 "worker");
   EXPECT_EQ(w.claim_threshold_nano, 1'000'000'000u);
   EXPECT_EQ(w.proxy_watch_s, 2);
-  EXPECT_NE(error_of("[billing]\nenabled = true\nwallet_key = \"k\"\nproxy_watch_s = 0\n", "worker").find("proxy_watch_s"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("[billing]\nenabled = true\nwallet_key = \"k\"\nproxy_watch_s = 0\n", "worker").find("proxy_watch_s"),
+      std::string::npos);
 }
 
 TEST(BillingSettings, ErrorsNameTheFileAndKey) {

@@ -61,7 +61,8 @@ TEST(SealedNodeKey, IsWrittenSealedAndKeepsTheIdentityAcrossRestarts) {
   EXPECT_FALSE(fs::exists(dir / "key.pem"));
   ASSERT_TRUE(fs::exists(dir / "key.sealed"));
   EXPECT_EQ(read_all(dir / "key.sealed").find("PRIVATE KEY"), std::string::npos);
-  EXPECT_EQ((fs::status(dir / "key.sealed").permissions() & fs::perms::all), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ((fs::status(dir / "key.sealed").permissions() & fs::perms::all),
+            fs::perms::owner_read | fs::perms::owner_write);
   auto again = RaTlsIdentity(std::make_shared<NoEvidence>(), sealed_options(dir.path(), key_of(3))).issue();
   EXPECT_EQ(first.public_key_hex, again.public_key_hex);
 }

@@ -50,8 +50,8 @@ struct RecheckNet {
     settings.trust = {"dev:" + (dir / "ca").string()};
     settings.cert_hours = 6;
     proxy = std::make_unique<attest::NodeAttestation>(io.get_executor(), "proxy", "p", "", settings, dir / "proxy");
-    worker = std::make_unique<attest::NodeAttestation>(io.get_executor(), "worker", "w", kModel, settings,
-                                                       dir / "worker");
+    worker =
+        std::make_unique<attest::NodeAttestation>(io.get_executor(), "worker", "w", kModel, settings, dir / "worker");
     allow_models({kModel});
     rechecks = std::make_unique<attest::LivePeerRechecks>(
         io.get_executor(), policy,

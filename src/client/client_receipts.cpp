@@ -1,0 +1,105 @@
+// Receipts on the client (receipts/README.md): the worker's signature is checked against the worker
+// this client verified itself (e2e) or the certificate the receipt carries (checked against our
+// own policy), the answer hash against the text relayed to the app, the proxy's countersignature
+// against the proxy we talk to, and the charge against the worker's signed usage at the network's
+// prices. A proxy that bills more is dropped: this client stops paying through it, saying why.
+#include <spdlog/spdlog.h>
+
+#include "client/client_billing.h"
+#include "client/client_node.h"
+#include "client/completion.h"
+#include "common/hex.h"
+#include "common/time.h"
+#include "receipts/receipt.h"
+#include "ton/cells/encoding.h"
+
+namespace chrysalis::client {
+namespace {
+
+std::string raw_of_hex(const std::string& hex) {
+  if (hex.size() != 64) return {};
+  try {
+    auto bytes = from_hex(hex);
+    return {bytes.begin(), bytes.end()};
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+std::string base64_of(const std::string& raw) {
+  return ton::to_base64({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()});
+}
+
+}  // namespace
+
+void ClientNode::start_digest(Completion& c) {
+  c.answer_salt = c.exchange ? c.exchange->answer_salt() : std::string();
+  c.digest.emplace(c.answer_salt);
+}
+
+void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, const proto::Usage& usage,
+                              const proto::Billing* billing) {
+  std::string problem;
+  std::optional<receipts::Opened> opened;
+  std::string certificate;
+  if (!receipt || receipt->worker().empty()) {
+    problem = "the answer came without a worker receipt";
+  } else {
+    receipts::Expected expected;
+    expected.request_id = c.rid;
+    expected.proxy_key = raw_of_hex(c.conn->peer_identity().public_key_hex);
+    if (c.digest) expected.answer_hash = c.digest->finish();
+    c.digest.reset();
+    const e2e::VerifiedWorker* sealed_for = c.exchange ? c.exchange->worker() : nullptr;
+    if (sealed_for) {
+      expected.worker_key = raw_of_hex(sealed_for->public_key_hex);
+      certificate = sealed_for->certificate;
+    }
+    opened = receipts::open_receipt(*receipt, expected, problem);
+    if (opened && !sealed_for) {  // plaintext: the receipt's certificate, checked by our own policy
+      certificate = receipt->worker_certificate();
+      e2e::VerifiedWorker worker;
+      std::string reason;
+      if (!check_worker(certificate, c.vr.model, worker, reason))
+        problem = "worker_certificate: " + reason;
+      else if (raw_of_hex(worker.public_key_hex) != opened->worker.worker_key())
+        problem = "worker_certificate: it is not the certificate of the key that signed the receipt";
+      if (!problem.empty()) opened.reset();
+    }
+  }
+  if (opened) {
+    metrics_.add("receipts", {{"result", "verified"}});
+  } else {
+    metrics_.add("receipts", {{"result", "rejected"}});
+    spdlog::warn("rid={} receipt rejected: {}", c.rid, problem);
+  }
+  if (billing && billing_) {
+    proto::Usage signed_usage = opened ? bounded_usage(c, opened->worker.usage()) : usage;
+    std::string why = billing_->check_charge(opened ? &opened->worker : nullptr, signed_usage,
+                                             opened && opened->proxy ? &*opened->proxy : nullptr, *billing);
+    if (!why.empty()) {
+      metrics_.add("overcharges", {});
+      billing_->drop_proxy(*c.conn, why);
+      if (problem.empty()) problem = "charge: " + why;
+    }
+  }
+  nlohmann::json j = receipt ? receipts::receipt_json(*receipt, c.answer_salt) : nlohmann::json::object();
+  j["verified"] = problem.empty();
+  if (!problem.empty()) j["problem"] = problem;
+  if (opened) j["summary"] = receipts::receipt_summary(*opened);
+  if (!certificate.empty()) j["worker_certificate"] = base64_of(certificate);
+  j["received_ms"] = unix_now_us() / 1000;
+  c.receipt = j;
+  if (receipt) c.headers.emplace_back("X-Chrysalis-Receipt", base64_of(receipt->SerializeAsString()));
+  ++receipts_seen_;
+  receipts_.push_back(std::move(j));
+  while (receipts_.size() > config_.receipts_kept) receipts_.pop_front();
+}
+
+nlohmann::json ClientNode::receipts_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : receipts_) list.push_back(r);
+  return {{"kept", receipts_.size()}, {"limit", config_.receipts_kept}, {"seen", receipts_seen_}, {"receipts", list}};
+}
+
+}  // namespace chrysalis::client

@@ -1,0 +1,40 @@
+#include "receipts/answer_digest.h"
+
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+
+namespace chrysalis::receipts {
+
+AnswerDigest::AnswerDigest(std::string_view salt) {
+  if (salt.size() > 255) throw std::invalid_argument("answer salt over 255 bytes");
+  hash_.add("chrysalis-answer/1");
+  hash_.add(std::string(1, static_cast<char>(salt.size())));
+  hash_.add(salt);
+}
+
+void AnswerDigest::add_event(std::string_view event_json) {
+  auto chunk = nlohmann::json::parse(event_json, nullptr, false);
+  if (!chunk.is_object()) return;
+  auto choices = chunk.find("choices");
+  if (choices == chunk.end() || !choices->is_array()) return;
+  for (const auto& choice : *choices) {
+    if (!choice.is_object()) continue;
+    if (auto delta = choice.find("delta"); delta != choice.end() && delta->is_object()) {
+      if (auto content = delta->find("content"); content != delta->end() && content->is_string())
+        hash_.add(content->get_ref<const std::string&>());
+    }
+    if (auto text = choice.find("text"); text != choice.end() && text->is_string())
+      hash_.add(text->get_ref<const std::string&>());
+  }
+}
+
+void AnswerDigest::add_text(std::string_view text) { hash_.add(text); }
+
+std::string answer_hash(std::string_view salt, std::string_view text) {
+  AnswerDigest d(salt);
+  d.add_text(text);
+  return d.finish();
+}
+
+}  // namespace chrysalis::receipts
