@@ -152,9 +152,10 @@ stream_ok() { # base url, model
 
 # The client at $1 answers with X-Chrysalis-E2E: $2 (on: sealed to the worker; off: plaintext).
 e2e_is() { # base url, on|off
-  curl -sf -D - -o /dev/null --max-time 30 "$1/v1/chat/completions" -H 'Content-Type: application/json' \
-    -d "{\"model\":\"$MOCK_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":8}" |
-    tr -d '\r' | grep -qix "x-chrysalis-e2e: $2"
+  local headers  # read whole first: grep -q quitting early would fail curl's write (pipefail)
+  headers=$(curl -sf -D - -o /dev/null --max-time 30 "$1/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$MOCK_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}],\"max_tokens\":8}") || return 1
+  tr -d '\r' <<<"$headers" | grep -qix "x-chrysalis-e2e: $2"
 }
 
 cpu_snapshot() { # file: {"name": cpu ticks (user+system), ...} of every process we started
@@ -192,7 +193,13 @@ MOCK_ARGS=(--port "$MOCK_PORT" --chunks "$CHUNKS" --bytes "$BYTES" --delay-ms "$
 # Attestation as in the demo: simulated TEE under a development CA made for this run, this
 # binary's proxy and worker images allowed (so the handshakes do the real RA-TLS work).
 "$BIN" attest dev-ca --out "$WORK/devca" >"$WORK/devca.log" 2>&1 || die "attest dev-ca failed: $(cat "$WORK/devca.log")"
-printf '[attestation]\nprovider = "sim"\ndev_ca = "%s"\ntrust = ["dev:%s"]\n' "$WORK/devca" "$WORK/devca" >"$WORK/attest-probe.toml"
+"$BIN" model make-test --out "$WORK/model.gguf" >"$WORK/make-test.log" 2>&1 || die "model make-test failed"
+MOCK_MODEL_HASH=$(printf %s "$MOCK_MODEL" | sha256sum | cut -d' ' -f1)  # what the mock stands for
+TEST_MODEL_HASH=$(sha256sum "$WORK/model.gguf" | cut -d' ' -f1)
+# The network serves only models it names with their hashes; the proxy measures this list.
+MODELS_LINE="models = { \"$MOCK_MODEL\" = \"$MOCK_MODEL_HASH\", \"$TEST_MODEL\" = \"$TEST_MODEL_HASH\" }"
+printf '[attestation]\nprovider = "sim"\ndev_ca = "%s"\ntrust = ["dev:%s"]\n%s\n' "$WORK/devca" "$WORK/devca" "$MODELS_LINE" \
+  >"$WORK/attest-probe.toml"
 # A proxy measures its worker allow-list too, so its image follows from the worker's.
 WORKER_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role worker)
 printf 'allowed_worker_images = ["%s"]\n' "$WORKER_IMAGE" >>"$WORK/attest-probe.toml"
@@ -200,8 +207,8 @@ PROXY_IMAGE=$("$BIN" attest image-hash --config "$WORK/attest-probe.toml" --role
 attestation() {  # $1: provider
   printf '[attestation]\nprovider = "%s"\n' "$1"
   [[ $1 == sim ]] && printf 'dev_ca = "%s"\n' "$WORK/devca"
-  printf 'trust = ["dev:%s"]\nallowed_proxy_images = ["%s"]\nallowed_worker_images = ["%s"]\n' \
-    "$WORK/devca" "$PROXY_IMAGE" "$WORKER_IMAGE"
+  printf 'trust = ["dev:%s"]\n%s\nallowed_proxy_images = ["%s"]\nallowed_worker_images = ["%s"]\n' \
+    "$WORK/devca" "$MODELS_LINE" "$PROXY_IMAGE" "$WORKER_IMAGE"
 }
 cat >"$WORK/proxy.toml" <<EOF
 [proxy]
@@ -226,7 +233,7 @@ http = "127.0.0.1:$WORKER_HTTP"
 [engine]
 kind = "external"
 url = "$MOCK_URL"
-model_sha256 = "$(printf %s "$MOCK_MODEL" | sha256sum | cut -d' ' -f1)"  # what the mock stands for
+model_sha256 = "$MOCK_MODEL_HASH"
 [tls]
 dir = "$WORK/worker-mock"
 [log]
@@ -279,7 +286,6 @@ run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIEN
   die "TTFC probe failed: $(cat "$WORK/probe-ttfc.log")"
 
 # --- the embedded engine -----------------------------------------------------------------------
-"$BIN" model make-test --out "$WORK/model.gguf" >"$WORK/make-test.log" 2>&1 || die "model make-test failed"
 cat >"$WORK/worker-embedded.toml" <<EOF
 [worker]
 id = "bench-worker-embedded"

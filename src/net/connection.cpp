@@ -306,7 +306,18 @@ asio::awaitable<void> Connection::read_loop() {
       proto::Frame frame = co_await read_one_frame();
       ++frames_in_;
       last_received_us_ = steady_now_us();
-      if (!within_frame_rate()) {
+      bool allowed = within_frame_rate();
+      while (!allowed && options_.limits.throttle_frame_rate && !closed_) {
+        // Read this peer more slowly: 10 ms refills the bucket by 1% of the rate.
+        ++options_.guards->frame_rate_pauses;
+        asio::steady_timer pause(stream_.get_executor(), std::chrono::milliseconds(10));
+        boost::system::error_code ec;
+        auto waited = pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await std::move(waited);
+        allowed = within_frame_rate();
+      }
+      if (closed_) break;
+      if (!allowed) {
         ++options_.guards->frame_rate_exceeded;
         reason = "frame rate above " + std::to_string(options_.limits.max_frames_per_s) + "/s";
         spdlog::warn("conn={} peer={} ({}) disconnected: {}", id_, peer_node_id_, remote_, reason);

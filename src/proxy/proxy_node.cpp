@@ -63,7 +63,7 @@ void ProxyNode::start() {
   worker_opts.accepted_peer_roles = {proto::ROLE_WORKER};
   worker_opts.pow = attestation_->listener_pow();
   worker_opts.limits = {config_.max_queued_bytes, std::chrono::milliseconds(config_.write_timeout_ms),
-                        config_.worker_frames_per_s};
+                        config_.worker_frames_per_s, /*throttle_frame_rate=*/true};
   worker_listener_ = std::make_unique<net::Listener>(io_, worker_tls, worker_opts,
                                                      [this](auto conn) { on_worker_connected(std::move(conn)); });
   worker_listener_->listen(config_.worker_listen);
@@ -71,6 +71,7 @@ void ProxyNode::start() {
   net::ConnectionOptions client_opts = worker_opts;
   client_opts.accepted_peer_roles = {proto::ROLE_CLIENT};
   client_opts.limits.max_frames_per_s = config_.client_frames_per_s;
+  client_opts.limits.throttle_frame_rate = false;  // a client flooding control frames is dropped
   client_opts.guards = std::make_shared<net::ConnectionGuards>();
   worker_guards_ = {worker_opts.limits, worker_opts.guards};
   client_guards_ = {client_opts.limits, client_opts.guards};

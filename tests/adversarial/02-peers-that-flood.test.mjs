@@ -1,7 +1,8 @@
 // Peers that cost the proxy without limit: a client that floods ModelsQuery frames, one that asks
 // and never reads the answers (the queue bound), one whose socket stops taking bytes (the write
 // deadline). Each is disconnected by the bound with its reason counted on /stats; the proxy's
-// memory stays bounded and it keeps serving an honest client.
+// memory stays bounded and it keeps serving an honest client. A worker streaming faster than its
+// rate is throttled instead (read more slowly): its answers in flight all complete.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import {after, before, test} from "node:test";
@@ -71,4 +72,22 @@ test("a client whose socket stops taking bytes is dropped at the write deadline"
     const stats = await proxy.stats();
     assert.ok(stats.limits.client_connections.disconnected.write_timeout >= 1, JSON.stringify(stats.limits));
     await stillServes(proxy, client);
+});
+
+test("a worker streaming faster than its frame rate is read more slowly, and every answer completes", async () => {
+    // 4 answers (the worker's capacity) of 400 chunks at once: ~1,600 frames against a bucket of
+    // 300/s (600 of burst).
+    const {proxy, client} = await network({worker_frames_per_s: 300});
+    const answers = await Promise.all(Array.from({length: 4}, () =>
+        postJson(`${client.url}/v1/chat/completions`, {model: MODEL, messages: [{role: "user", content: "long"}],
+            max_tokens: 400})));
+    for (const r of answers) {
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.usage.completion_tokens, 400);
+    }
+    const limits = (await proxy.stats()).limits.worker_connections;
+    assert.equal(limits.above_frame_rate, "throttle");
+    assert.ok(limits.frame_rate_pauses >= 1, JSON.stringify(limits));
+    assert.equal(limits.disconnected.frame_rate, 0, "the honest worker was never cut off");
+    assert.equal((await proxy.stats()).limits.client_connections.above_frame_rate, "disconnect");
 });
