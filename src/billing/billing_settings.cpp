@@ -37,6 +37,8 @@ BillingSettings read_billing_settings(const TomlReader& r, const std::string& fi
     s.commit_interval_ms = r.integer("billing.commit_interval_ms", s.commit_interval_ms, 100, 3'600'000);
     s.charge_threshold_nano = ton_value(r, file, "billing.charge_threshold_ton", s.charge_threshold_nano, true);
     s.client_refresh_s = r.integer("billing.client_refresh_s", s.client_refresh_s, 1, 86400);
+    s.receipts_kept = static_cast<uint64_t>(
+        r.integer("billing.receipts_kept", static_cast<int64_t>(s.receipts_kept), 1, 100'000'000));
   } else if (role == "client") {
     s.deposit_nano = ton_value(r, file, "billing.deposit_ton", s.deposit_nano, false);
     s.stake_nano = ton_value(r, file, "billing.stake_ton", s.stake_nano, true);

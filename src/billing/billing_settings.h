@@ -19,6 +19,7 @@ struct BillingSettings {
   int64_t commit_interval_ms = 5000;             // state commits (and charges) at most this often
   uint64_t charge_threshold_nano = 100'000'000;  // charge a client on chain once this much is committed and unpaid
   int64_t client_refresh_s = 10;                 // re-read every bound client contract this often
+  uint64_t receipts_kept = 200'000;              // receipts kept for inclusion proofs (~80 bytes each on disk)
   // client
   uint64_t deposit_nano = 1'000'000'000;    // balance put into each client contract
   uint64_t stake_nano = 1'000'000'000;      // stake kept in each client contract

@@ -1,5 +1,6 @@
 #include "billing/ledger_store.h"
 
+#include "billing/ledger_sql.h"
 #include "common/sqlite_file.h"
 
 #include <cstring>
@@ -7,58 +8,6 @@
 namespace chrysalis::billing {
 
 namespace {
-
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& file, const char* sql) : db_(db), file_(file) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) fail("prepare");
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& u64(int i, uint64_t v) {
-    sqlite3_bind_int64(s_, i, static_cast<sqlite3_int64>(v));  // bit-cast: round-trips all 64 bits
-    return *this;
-  }
-  Stmt& text(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  template <size_t N>
-  Stmt& blob(int i, const std::array<uint8_t, N>& v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(N), SQLITE_TRANSIENT);
-    return *this;
-  }
-  void run() {
-    if (sqlite3_step(s_) != SQLITE_DONE) fail("write");
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  bool next() {
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail("read");
-    return false;
-  }
-  uint64_t col_u64(int i) const { return static_cast<uint64_t>(sqlite3_column_int64(s_, i)); }
-  std::string col_text(int i) const {
-    auto* p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, i)) : std::string();
-  }
-  // A blob of the wrong size reads as zeros, which then fails signature verification.
-  template <size_t N>
-  std::array<uint8_t, N> col_blob(int i) const {
-    std::array<uint8_t, N> out{};
-    if (sqlite3_column_bytes(s_, i) == static_cast<int>(N)) std::memcpy(out.data(), sqlite3_column_blob(s_, i), N);
-    return out;
-  }
-
- private:
-  [[noreturn]] void fail(const char* what) {
-    throw LedgerError("ledger database " + file_ + ": " + what + ": " + sqlite3_errmsg(db_));
-  }
-  sqlite3* db_;
-  const std::string& file_;
-  sqlite3_stmt* s_ = nullptr;
-};
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS state (k INTEGER PRIMARY KEY CHECK (k = 1), seqno INTEGER, chain_hash BLOB,
@@ -77,6 +26,11 @@ CREATE TABLE IF NOT EXISTS reservations (id INTEGER PRIMARY KEY, client TEXT, wo
 CREATE TABLE IF NOT EXISTS commits (seqno INTEGER PRIMARY KEY, hash BLOB, sig BLOB);
 CREATE TABLE IF NOT EXISTS snapshots (seqno INTEGER, kind TEXT, party TEXT, tokens INTEGER, sig BLOB,
   PRIMARY KEY (seqno, kind, party));
+CREATE TABLE IF NOT EXISTS receipt_leaves (id INTEGER PRIMARY KEY, request_id TEXT, leaf BLOB, commit_seqno INTEGER);
+CREATE INDEX IF NOT EXISTS receipt_leaves_by_request ON receipt_leaves (request_id);
+CREATE INDEX IF NOT EXISTS receipt_leaves_by_commit ON receipt_leaves (commit_seqno);
+CREATE TABLE IF NOT EXISTS receipt_commits (seqno INTEGER PRIMARY KEY, prev_hash BLOB, prev_link BLOB, root BLOB,
+  link BLOB, count INTEGER, first_leaf INTEGER, last_leaf INTEGER);
 )sql";
 
 }  // namespace
@@ -290,6 +244,7 @@ void LedgerStore::write(const LedgerWrite& w) {
       for (const auto& x : w.snapshots)
         s.u64(1, x.seqno).text(2, std::string(1, x.kind)).text(3, x.party).u64(4, x.tokens).blob(5, x.sig).run();
     }
+    write_receipt_changes(w);
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -58,6 +58,27 @@ struct CommitSnapshot {
   ton::Signature sig{};
 };
 
+// A countersigned receipt's leaf (receipts/receipt_proof.h): waiting for a commit (commit_seqno 0)
+// or in the tree of the commit at commit_seqno. Unsigned: a changed leaf only fails its own proof.
+struct ReceiptLeafRow {
+  uint64_t id = 0;  // order of recording
+  std::string request_id;
+  ton::Hash256 leaf{};
+  uint64_t commit_seqno = 0;
+};
+
+// What one commit bound into its chain hash: the tree of the receipts recorded since the previous
+// commit, chained to that commit's link (so one on-chain state proves every earlier tree).
+struct ReceiptCommitRow {
+  uint64_t seqno = 0;          // the commit's accounting seqno
+  ton::Hash256 prev_hash{};    // chain hash before the commit (its marker is absorbed on top)
+  ton::Hash256 prev_link{};    // link of the previous commit (zeros for the first)
+  ton::Hash256 root{};         // Merkle root of this commit's leaves
+  ton::Hash256 link{};         // receipts_link(prev_link, root, count)
+  uint64_t count = 0;          // leaves in the tree
+  uint64_t first_leaf = 0, last_leaf = 0;  // leaf ids (count 0: both 0)
+};
+
 // The single state row: sequence number, hash chain, totals (they reveal deleted or replayed rows).
 struct LedgerState {
   uint64_t seqno = 0;         // +1 per accounting change

@@ -37,6 +37,7 @@ std::unique_ptr<ProxyLedger> ProxyLedger::open(LedgerOptions options) {
   std::unique_ptr<ProxyLedger> ledger(new ProxyLedger(std::move(options)));
   ledger->store_ = std::make_unique<LedgerStore>(ledger->options_.file);
   ledger->load();
+  ledger->load_receipts();
   ledger->start_session();
   return ledger;
 }
@@ -349,10 +350,14 @@ size_t ProxyLedger::release_open_reservations() {
 CommitRequest ProxyLedger::prepare_commit() {
   std::lock_guard lock(mutex_);
   // A commit is an accounting change of its own, so every commit has a new, larger seqno.
+  // It binds the tree of the receipts recorded since the last commit (receipts/receipt_proof.h).
   LedgerWrite change;
   change.state = state_;
-  static const Bytes marker = {'c', 'o', 'm', 'm', 'i', 't'};
+  auto marker = commit_receipts_locked(change);
+  ReceiptCommitRow receipts = *change.receipt_commit;
+  bool pruned = change.prune_receipts_below.has_value();
   apply_locked(std::move(change), true, marker);
+  receipts_committed_locked(receipts, pruned);
   LedgerWrite record;
   record.state = state_;
   record.state.pending_count++;

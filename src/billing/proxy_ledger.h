@@ -3,6 +3,8 @@
 // a hash-chained state sequence that is committed on chain, rollback/clone detection against the
 // on-chain commit, and signed cumulative amounts for committed state only. No network I/O: the
 // caller reads the chain and sends what this returns. Thread-safe (one mutex), one process per file.
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -12,6 +14,7 @@
 
 #include "billing/ledger_store.h"
 #include "billing/pricing.h"
+#include "receipts/receipt_proof.h"
 #include "ton/cells/cell.h"
 
 namespace chrysalis::billing {
@@ -22,6 +25,15 @@ struct LedgerOptions {
   Prices prices;                // must equal the prices the database was created with
   ton::Address root;            // the network's root contract
   ton::Address proxy_contract;  // this proxy's contract (target of save-state)
+  uint64_t receipts_kept = 200000;  // receipt leaves kept for proofs (older committed ones are pruned)
+};
+
+// Where a receipt stands in the books (GET /receipts/{id}/proof).
+struct ReceiptInclusion {
+  enum class Status { proven, unknown, waiting, unconfirmed } status = Status::unknown;
+  receipts::ReceiptProof proof;  // status proven
+  uint64_t commit_seqno = 0;     // unconfirmed: the commit that holds it, not yet seen on chain
+  uint64_t chain_seqno = 0;      // the newest commit seen on chain
 };
 
 struct ReserveRequest {
@@ -111,6 +123,13 @@ class ProxyLedger {
   // The chain shows the commit at `seqno` (must be pending): counters at that seqno become signable.
   void mark_committed(uint64_t seqno);
 
+  // Receipts (proxy_ledger_receipts.cpp): a countersigned receipt's leaf goes into the tree of the
+  // next commit; its proof leads to the newest commit seen on chain.
+  void record_receipt(const std::string& request_id, const std::string& leaf);
+  uint64_t receipts_waiting() const;  // recorded, not yet in a commit (a commit is due)
+  ReceiptInclusion receipt_inclusion(const std::string& request_id);
+  nlohmann::json receipts_stats() const;
+
   // Signed cumulative amounts for committed state; nullopt while nothing is committed.
   std::optional<SignedAmount> signed_charge(const std::string& client);
   std::optional<SignedAmount> signed_payout(const std::string& worker);
@@ -137,6 +156,11 @@ class ProxyLedger {
   // nonce enter the chain too), writes in one transaction, then updates memory.
   void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
   void mark_committed_locked(uint64_t seqno);
+  // Receipts: the link chain checked against the commit it was absorbed in, and the tree of the
+  // waiting leaves for the commit at state_.seqno + 1 (its marker and rows go into `change`).
+  void load_receipts();
+  std::vector<uint8_t> commit_receipts_locked(LedgerWrite& change);
+  void receipts_committed_locked(const ReceiptCommitRow& row, bool pruned);  // after the write
   template <typename Account>
   std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id,
                                              uint32_t op);
@@ -152,6 +176,8 @@ class ProxyLedger {
   std::map<uint64_t, Reservation> reservations_;
   std::map<uint64_t, PendingCommit> commits_;
   std::vector<CommitSnapshot> snapshots_;
+  ton::Hash256 receipts_link_{};
+  uint64_t receipts_waiting_ = 0, receipts_stored_ = 0, receipts_recorded_ = 0, receipts_pruned_ = 0;
   std::optional<std::string> refusal_ = std::string("not yet verified against the on-chain commit");
 };
 

@@ -1,7 +1,8 @@
-// `chrysalis receipt verify FILE [--answer TEXT] [--config TOML]`: checks a receipt offline, as
-// anyone holding it can (receipts/README.md): the worker's and the proxy's signatures, that no
-// decoded field was changed, the worker's certificate against a policy (the [attestation] section
-// of --config, at the time the receipt was signed), and the answer text against the signed hash.
+// `chrysalis receipt verify FILE [--answer TEXT] [--config TOML] [--endpoint PROXY_URL [--chain URL]]`:
+// checks a receipt as anyone holding it can (receipts/README.md): the worker's and the proxy's
+// signatures, that no decoded field was changed, the worker's certificate against a policy (the
+// [attestation] section of --config, at the time the receipt was signed), the answer text against
+// the signed hash, and with --endpoint that it is in the books the proxy committed on chain.
 // Prints one JSON object; exit 0 only when every check that ran passed. Each failure names what failed.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "cli/commands.h"
+#include "cli/receipt_inclusion.h"
 #include "common/hex.h"
 #include "common/toml_reader.h"
 #include "crypto/peer_verifier.h"
@@ -89,11 +91,16 @@ void register_receipt_commands(CLI::App& app) {
   auto file = std::make_shared<std::string>();
   auto answer = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
+  auto endpoint = std::make_shared<std::string>();
+  auto chain = std::make_shared<std::string>();
   verify->add_option("file", *file, "the receipt (JSON: /admin/receipts item, or an answer body carrying one)")
       ->required();
   verify->add_option("--answer", *answer, "a file holding the answer's text, checked against the signed hash");
   verify->add_option("--config", *config, "a node config whose [attestation] policy the worker must satisfy");
-  verify->callback([file, answer, config] {
+  verify->add_option("--endpoint", *endpoint,
+                     "the proxy's HTTP URL: prove the receipt is in the books it committed on chain");
+  verify->add_option("--chain", *chain, "the chain's toncenter URL (default: --config's [registry] endpoint)");
+  verify->callback([file, answer, config, endpoint, chain] {
     Report report;
     auto parsed = nlohmann::json::parse(read_text(*file), nullptr, false);
     if (parsed.is_discarded()) throw CLI::RuntimeError("receipt verify: " + *file + " is not JSON", 2);
@@ -117,6 +124,13 @@ void register_receipt_commands(CLI::App& app) {
         der.assign(bytes.begin(), bytes.end());
       }
       check_certificate(report, der, opened->worker, *config);
+      if (!endpoint->empty()) {
+        std::string chain_url = *chain;
+        if (chain_url.empty() && !config->empty())
+          chain_url = attest::read_attestation_settings(TomlReader(*config), *config).registry.endpoint;
+        auto included = check_receipt_inclusion(*receipt, *opened, *endpoint, chain_url);
+        report.add("inclusion", included.ok, included.detail);
+      }
     }
     nlohmann::json out{{"ok", report.ok}, {"checks", report.checks}};
     if (opened) out["summary"] = receipts::receipt_summary(*opened);

@@ -129,6 +129,7 @@ asio::awaitable<void> BillingBooks::setup() {
   }
   billing::LedgerOptions options{state_dir_ / "books.sqlite", tee_key_, billing::Prices::from_params(params_),
                                  network_->root, proxy_contract_};
+  options.receipts_kept = settings_.receipts_kept;
   if (!ledger_) {
     ledger_ = billing::ProxyLedger::open(options);  // throws LedgerTampered naming the row
     size_t released = ledger_->release_open_reservations();
@@ -220,7 +221,9 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     }
   }
   auto state = ledger_->state();
-  if (state.seqno > state.last_committed_seqno && ledger_->serving()) {
+  // Receipts recorded since the last commit are due too (their tree goes into the next one).
+  bool due = state.seqno > state.last_committed_seqno || ledger_->receipts_waiting() > 0;
+  if (due && ledger_->serving()) {
     int64_t t0 = steady_now_us();
     auto commit = ledger_->prepare_commit();
     auto message = ton::bounceable_message(proxy_contract_, kGas, commit.signed_body);
@@ -465,6 +468,7 @@ nlohmann::json BillingBooks::stats() const {
   out["worker_fee_per_token"] = prices.worker_fee_per_token;
   out["seqno"] = s.seqno;
   out["committed_seqno"] = s.last_committed_seqno;
+  out["receipts"] = ledger_->receipts_stats();
   // Totals as the books hold them (nanoTON at the network's prices; tokens are adjusted tokens).
   out["charged_tokens"] = s.total_charged_tokens;
   out["earned_tokens"] = s.total_earned_tokens;

@@ -37,6 +37,7 @@ class LedgerPeerBilling final : public PeerBilling {
   void settle_then_send(SettleThenSend settlement, SettlementTarget target) override;
   void send_payment_updates() override;
   nlohmann::json stats() const override;
+  billing::ProxyLedger* ledger() override { return books_->ledger(); }
 
  private:
   // A client connection's billing: its contract and the largest signed charge sent to it.

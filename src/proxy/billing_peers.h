@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "billing/proxy_ledger.h"
 #include "net/connection.h"
 #include "proxy/request_actions.h"
 #include "proxy/request_biller.h"
@@ -34,6 +35,8 @@ class PeerBilling : public RequestBiller {
   virtual void settle_then_send(SettleThenSend settlement, SettlementTarget target) = 0;
   virtual void send_payment_updates() {}
   virtual nlohmann::json stats() const = 0;
+  // The books, when there are any (not on a free network).
+  virtual billing::ProxyLedger* ledger() { return nullptr; }
   // Runs on every settled end just before it goes to the client (the receipt's countersignature).
   void set_before_client_send(std::function<void(proto::Frame&)> f) { before_client_send_ = std::move(f); }
 

@@ -14,7 +14,9 @@
 #include "crypto/tls_identity.h"
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
+#include "api/openai_error.h"
 #include "proxy/billing_ledger_peers.h"
+#include "proxy/receipt_proof_route.h"
 
 namespace chrysalis::proxy {
 
@@ -54,7 +56,10 @@ void ProxyNode::start() {
     billing_ = std::make_unique<FreePeerBilling>();
   }
   countersigner_ = ReceiptCountersigner(attest::node_signing_key(identity.key_pem));
-  billing_->set_before_client_send([this](proto::Frame& f) { countersigner_(f); });
+  billing_->set_before_client_send([this](proto::Frame& f) {
+    const proto::Receipt* receipt = countersigner_(f);
+    if (receipt && billing_->ledger()) record_receipt(*billing_->ledger(), *receipt);
+  });
   billing_->start();
 
   net::ConnectionOptions worker_opts;
@@ -80,7 +85,13 @@ void ProxyNode::start() {
   client_listener_->listen(config_.client_listen);
 
   http_ = api::start_node_http(
-      io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_, nullptr,
+      io_, config_.http, "chrysalis_proxy_", [this] { return stats(); }, metrics_,
+      [this](const http::Request& req, http::Responder& res) -> boost::asio::awaitable<void> {
+        if (is_receipt_proof_request(req))
+          co_await serve_receipt_proof(billing_->ledger(), req, res);
+        else
+          co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
+      },
       http::ServerLimits{.cors_origins = config_.cors_origins});
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),

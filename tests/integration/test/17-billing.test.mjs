@@ -5,7 +5,9 @@
 // money-moving admin calls refuse bad input and move nothing, kill -9 of the proxy under load
 // neither loses nor double-counts a token, and a restored older database refuses to serve.
 import assert from "node:assert/strict";
+import {spawn} from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import {after, before, test} from "node:test";
 import OpenAI from "openai";
@@ -150,6 +152,55 @@ test("many requests (streamed, whole, cancelled, failing at the worker): chain, 
     assert.ok(BigInt(c.charged_nano) >= seen + 0n, `${c.charged_nano} >= ${seen}`);
     assert.equal(clientSide.signed_charge_tokens, Number(charged), "the client holds the latest signed charge");
     assert.equal(clientSide.refused_updates, 0);
+});
+
+test("every receipt the client kept is proven to be in the books the proxy committed on chain", async () => {
+    await settledOnChain();
+    const {body: kept} = await getJson(`${client.url}/admin/receipts`, {headers: client.adminHeaders});
+    const paid = kept.receipts.filter((r) => r.proxy && r.proxy.ledger_seqno > 0);
+    assert.ok(paid.length >= 10, `paid receipts kept: ${paid.length}`);
+    assert.equal((await books()).receipts.waiting_for_commit, 0, "every countersigned receipt went into a commit");
+    // Not spawnSync: the relay below runs in this process and must answer while the CLI waits.
+    const verify = async (receipt, endpoint) => {
+        const file = path.join(cluster.dir, `receipt-${receipt.worker.request_id}.json`);
+        fs.writeFileSync(file, JSON.stringify(receipt));
+        const child = spawn(BIN, ["receipt", "verify", file, "--endpoint", endpoint, "--chain", devnet.endpoint]);
+        let stdout = "", stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const status = await new Promise((resolve) => child.on("close", resolve));
+        return {status, out: stdout ? JSON.parse(stdout) : null, stderr};
+    };
+    for (const receipt of paid.slice(-10)) {
+        const v = await verify(receipt, proxy.url);
+        assert.equal(v.status, 0, JSON.stringify(v.out ?? v.stderr));
+        const inclusion = v.out.checks.find((c) => c.check === "inclusion");
+        assert.match(inclusion.detail, /committed on chain at seqno \d+/);
+    }
+    // A proof changed on its way (one sibling hash) no longer leads to the chain's hash.
+    const relay = http.createServer(async (req, res) => {
+        const proof = await (await fetch(`${proxy.url}${req.url}`)).json();
+        if (proof.commit.path.length) proof.commit.path[0] = "00".repeat(32);
+        else proof.chain.prev_hash = "00".repeat(32);
+        res.writeHead(200, {"Content-Type": "application/json"}).end(JSON.stringify(proof));
+    });
+    await new Promise((r) => relay.listen(0, "127.0.0.1", r));
+    try {
+        const v = await verify(paid.at(-1), `http://127.0.0.1:${relay.address().port}`);
+        assert.equal(v.status, 1);
+        const inclusion = v.out.checks.find((c) => c.check === "inclusion");
+        assert.equal(inclusion.ok, false);
+        assert.match(inclusion.detail, /merkle_path|chain_hash/);
+    } finally {
+        relay.close();
+    }
+    // The route names what is wrong with a request it cannot answer.
+    let r = await getJson(`${proxy.url}/receipts/no-such-request/proof`);
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, "receipt_not_found");
+    r = await getJson(`${proxy.url}/receipts/${"x".repeat(200)}/proof`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, "invalid_request_id");
 });
 
 test("a client cannot spend beyond its balance and stake, even with many concurrent requests", async () => {

@@ -1,0 +1,20 @@
+#pragma once
+// `chrysalis receipt verify --endpoint PROXY_URL`: asks the proxy for the receipt's inclusion proof
+// (GET /receipts/{id}/proof), walks it from the receipt's own leaf to the committed state hash, and
+// compares that with what the proxy contract holds on chain (get_proxy_data), whose key must be
+// the key that countersigned. One result: passed, and a detail naming what failed or what was proven.
+#include <string>
+
+#include "receipts/receipt.h"
+
+namespace chrysalis::cli {
+
+struct InclusionResult {
+  bool ok = false;
+  std::string detail;
+};
+
+InclusionResult check_receipt_inclusion(const proto::Receipt& receipt, const receipts::Opened& opened,
+                                        const std::string& proxy_url, const std::string& chain_endpoint);
+
+}  // namespace chrysalis::cli
