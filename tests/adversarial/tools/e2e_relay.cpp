@@ -12,9 +12,14 @@
 //   cut        strips the worker's sealed final record from the end
 //   attempt    names another attempt in the head
 //   swap_cert  hands the client SWAP_CERT (PEM; another worker's certificate) in each SealFor
+//   overcharge a proxy outside a TEE whose operator bills more than the worker's signed usage: the
+//              relay presents the real proxy's key and certificate (PROXY_TLS_DIR), dials the real
+//              proxy as the client (CLIENT_TLS_DIR, so the client's wallet proof holds), doubles
+//              (+10) the tokens and nanoTON of each billed end and countersigns that with the key
 // Prints one JSON line when it is ready and one per tampering.
 //
 //   e2e_relay PROXY_CONFIG CHRYSALIS_BINARY PORT MODE CAPTURE [SWAP_CERT]
+//   e2e_relay PROXY_CONFIG CHRYSALIS_BINARY PORT overcharge CAPTURE PROXY_TLS_DIR CLIENT_TLS_DIR
 #include <nlohmann/json.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -28,12 +33,15 @@
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/measured_config.h"
+#include "attest/keys/node_signing_key.h"
 #include "attest/ra_tls/ra_tls_identity.h"
+#include "common/hex.h"
 #include "crypto/peer_verifier.h"
 #include "crypto/tls_identity.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
 #include "proxy/proxy_config.h"
+#include "receipts/receipt.h"
 
 namespace asio = boost::asio;
 using namespace chrysalis;
@@ -68,7 +76,8 @@ crypto::TlsIdentity forged_proxy_identity(const proxy::ProxyConfig& config, cons
 // Changes the answer frames going to the client as `mode` says.
 class Tamper {
  public:
-  Tamper(std::string mode, std::string swap_cert_der) : mode_(std::move(mode)), swap_cert_(std::move(swap_cert_der)) {}
+  Tamper(std::string mode, std::string swap_cert_der, std::optional<ton::Ed25519Key> proxy_key = {})
+      : mode_(std::move(mode)), swap_cert_(std::move(swap_cert_der)), proxy_key_(std::move(proxy_key)) {}
 
   // The frames to send in place of `f`.
   std::vector<proto::Frame> apply(proto::Frame f) {
@@ -80,6 +89,8 @@ class Tamper {
       f.mutable_head()->set_attempt(f.head().attempt() + 7);
       say({{"tampered", "attempt"}});
     }
+    if (f.has_end() && mode_ == "overcharge" && f.end().has_receipt() && !f.end().receipt().proxy().empty())
+      overcharge(*f.mutable_end());
     if (f.has_end() && mode_ == "cut") {
       f.mutable_end()->clear_sealed_final();
       say({{"tampered", "cut"}});
@@ -108,7 +119,22 @@ class Tamper {
   }
 
  private:
+  void overcharge(proto::ResponseEnd& end) {
+    auto* billing = end.mutable_billing();
+    uint64_t price = billing->charged_tokens() ? billing->cost_nano() / billing->charged_tokens() : 1;
+    uint64_t tokens = billing->charged_tokens() * 2 + 10;
+    billing->set_charged_tokens(tokens);
+    billing->set_cost_nano(tokens * price);
+    proto::ProxyCountersign charge;
+    charge.ParseFromString(end.receipt().proxy());
+    charge.set_charged_tokens(tokens);
+    charge.set_cost_nano(tokens * price);
+    receipts::countersign(*end.mutable_receipt(), charge, *proxy_key_);
+    say({{"tampered", "overcharge"}, {"charged_tokens", tokens}});
+  }
+
   std::string mode_, swap_cert_;
+  std::optional<ton::Ed25519Key> proxy_key_;
   int parts_ = 0;
   std::optional<proto::Frame> held_;
 };
@@ -116,20 +142,33 @@ class Tamper {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6 && argc != 7) {
-    std::cerr << "usage: e2e_relay PROXY_CONFIG CHRYSALIS_BINARY PORT MODE CAPTURE [SWAP_CERT]\n";
+  bool overcharging = argc == 8 && std::string(argv[4]) == "overcharge";
+  if (argc != 6 && argc != 7 && !overcharging) {
+    std::cerr << "usage: e2e_relay PROXY_CONFIG CHRYSALIS_BINARY PORT MODE CAPTURE [SWAP_CERT]\n"
+                 "       e2e_relay PROXY_CONFIG CHRYSALIS_BINARY PORT overcharge CAPTURE PROXY_TLS_DIR CLIENT_TLS_DIR\n";
     return 2;
   }
   try {
     proxy::ProxyConfig config = proxy::load_proxy_config(argv[1]);
     const unsigned short port = static_cast<unsigned short>(std::stoul(argv[3]));
     std::string swap_cert;
-    if (argc == 7) {
+    if (argc == 7 && !overcharging) {
       auto certs = attest::load_pem_certificates(read_file(argv[6]));
       auto der = attest::certificate_der(certs.at(0).get());
       swap_cert.assign(der.begin(), der.end());
     }
-    Tamper tamper(argv[4], swap_cert);
+    // Overcharging: the real proxy's identity toward the client, the client's toward the proxy.
+    auto identity_in = [](const char* dir) {
+      crypto::TlsIdentity id;
+      id.key_pem = read_file(std::filesystem::path(dir) / "key.pem");
+      id.cert_pem = read_file(std::filesystem::path(dir) / "cert.pem");
+      auto key = attest::node_signing_key(id.key_pem).public_key();
+      id.public_key_hex = to_hex({key.data(), key.size()});
+      return id;
+    };
+    std::optional<ton::Ed25519Key> proxy_key;
+    if (overcharging) proxy_key = attest::node_signing_key(read_file(std::filesystem::path(argv[6]) / "key.pem"));
+    Tamper tamper(argv[4], swap_cert, std::move(proxy_key));
     std::ofstream capture(argv[5], std::ios::binary | std::ios::app);
     auto record = [&](const char* direction, const proto::Frame& f) {
       capture << direction << ' ' << f.SerializeAsString() << '\n';
@@ -137,10 +176,10 @@ int main(int argc, char** argv) {
     };
 
     asio::io_context io;
-    crypto::TlsIdentity forged = forged_proxy_identity(config, argv[2]);
+    crypto::TlsIdentity forged = overcharging ? identity_in(argv[6]) : forged_proxy_identity(config, argv[2]);
     auto server_tls =
         net::make_tls_context(forged, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Server);
-    auto client_tls = net::make_tls_context(crypto::create_identity("relay", 86400),
+    auto client_tls = net::make_tls_context(overcharging ? identity_in(argv[7]) : crypto::create_identity("relay", 86400),
                                             std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
     std::shared_ptr<net::Connection> downstream, upstream;
 
