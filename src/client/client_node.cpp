@@ -156,7 +156,10 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
         {"running", a.running},
         {"capacity", a.capacity},
         {"proxies", a.proxies},
-        {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)}};
+        {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)},
+        // What this client checked itself, not what the proxies say: workers whose certificate
+        // passed our policy and whose signed receipts held.
+        {"verified_by_client", verified_workers_.for_model(id)}};
     data.push_back(entry);
   }
   nlohmann::json body = {{"object", "list"}, {"data", data}};  // built outside co_await: GCC 12 coroutine bug
@@ -176,6 +179,7 @@ nlohmann::json ClientNode::stats() const {
             {"model_names_checked", model_names_ && !model_names_->hashes().empty()},
             {"max_seals_per_request", e2e::ClientExchange::kMaxSeals}}},
           {"receipts", {{"kept", receipts_.size()}, {"limit", config_.receipts_kept}, {"seen", receipts_seen_}}},
+          {"verified_workers", verified_workers_.stats()},
           {"metrics", metrics_.json()}};
 }
 

@@ -9,6 +9,7 @@
 #include "api/response_assembler.h"
 #include "client/client_config.h"
 #include "client/proxy_pool.h"
+#include "client/verified_workers.h"
 
 #include "common/metrics.h"
 #include "e2e/client_side.h"
@@ -46,6 +47,7 @@ class ClientNode {
   boost::asio::awaitable<bool> find_answering_proxy(Completion& c, http::Responder& res);
   boost::asio::awaitable<FirstAnswer> await_first_answer(Completion& c, http::Responder& res);
   boost::asio::awaitable<void> relay_answer(Completion& c, http::Responder& res);
+  boost::asio::awaitable<void> collect_cancelled_receipt(Completion& c);
   boost::asio::awaitable<void> relay_part(Completion& c, const std::vector<std::string>& events,
                                           api::ResponseAssembler& assembler, http::Responder& res);
   boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,
@@ -84,6 +86,7 @@ class ClientNode {
   int64_t started_at_us_ = 0;
   uint64_t in_flight_ = 0;
   std::deque<nlohmann::json> receipts_;  // the last config_.receipts_kept, newest last
+  VerifiedWorkers verified_workers_;     // per model, for /v1/models
   uint64_t receipts_seen_ = 0;
 };
 

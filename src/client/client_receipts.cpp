@@ -42,6 +42,7 @@ void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, cons
   std::string problem;
   std::optional<receipts::Opened> opened;
   std::string certificate;
+  std::optional<e2e::VerifiedWorker> verified;  // the worker as this client checked it
   if (!receipt || receipt->worker().empty()) {
     problem = "the answer came without a worker receipt";
   } else {
@@ -54,6 +55,7 @@ void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, cons
     if (sealed_for) {
       expected.worker_key = raw_of_hex(sealed_for->public_key_hex);
       certificate = sealed_for->certificate;
+      verified = *sealed_for;
     }
     opened = receipts::open_receipt(*receipt, expected, problem);
     if (opened && !sealed_for) {  // plaintext: the receipt's certificate, checked by our own policy
@@ -65,8 +67,10 @@ void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, cons
       else if (raw_of_hex(worker.public_key_hex) != opened->worker.worker_key())
         problem = "worker_certificate: it is not the certificate of the key that signed the receipt";
       if (!problem.empty()) opened.reset();
+      verified = worker;
     }
   }
+  if (opened && problem.empty() && verified) verified_workers_.record(c.vr.model, *verified, unix_now_us() / 1000);
   if (opened) {
     metrics_.add("receipts", {{"result", "verified"}});
   } else {

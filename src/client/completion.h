@@ -46,6 +46,9 @@ struct ClientNode::Completion {
   std::optional<receipts::AnswerDigest> digest;
   std::string answer_salt;
   nlohmann::json receipt;  // what the app is told about the receipt (null: none)
+  // The answer ended (end, error or rejection); false when the app left mid-answer.
+  bool answer_over = false;
+  std::optional<StreamEvent> unrelayed;  // popped when the app had just left: still hashed
 
   bool app_gone() const { return watch->gone; }
 };

@@ -44,6 +44,7 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
 
   if (!co_await find_answering_proxy(c, res)) co_return;
   co_await relay_answer(c, res);
+  if (c.app_gone() && !c.answer_over) co_await collect_cancelled_receipt(c);
   record_completion(c);
 }
 
@@ -172,7 +173,10 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
   if (c.vr.stream && !co_await res.begin_stream(200, "text/event-stream", c.headers)) c.watch->gone = true;
   while (!c.app_gone()) {
     auto event = co_await c.queue->pop(c.deadline);
-    if (c.app_gone()) break;
+    if (c.app_gone()) {
+      c.unrelayed = std::move(event);
+      break;
+    }
     if (event && !event->connection_lost && event->frame.has_part()) {
       std::vector<std::string> events;
       if (!c.exchange) {
@@ -181,6 +185,7 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
         std::string error;
         auto opened = c.exchange->open_part(event->frame.part(), error);
         if (!opened) {
+          c.answer_over = true;
           co_await reject_sealed_answer(c, error, res);
           break;
         }
@@ -193,6 +198,7 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
       c.conn->send(sealed_for_refusal(c.stream, event->frame.seal_for(), "the answer has already started"));
       continue;
     }
+    c.answer_over = true;
     if (event && !event->connection_lost && event->frame.has_end()) {
       co_await finish_answer(c, event->frame.end(), assembler, res);
       break;
@@ -294,10 +300,46 @@ asio::awaitable<void> ClientNode::fail_mid_answer(Completion& c, const api::ApiE
   }
 }
 
-// After the answer: cancels upstream when the app left, closes the stream, counts and logs.
+// The app left mid-answer: cancel upstream, then wait a moment for the worker's receipt of what
+// it produced (the proxy relays the parts still in flight, which the receipt's answer hash covers,
+// then a `cancelled` error carrying the receipt and the charge), and check it like any other.
+asio::awaitable<void> ClientNode::collect_cancelled_receipt(Completion& c) {
+  c.conn->send_cancel(c.stream, "app disconnected");
+  c.queue->reopen();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    std::optional<StreamEvent> event = std::exchange(c.unrelayed, std::nullopt);
+    if (!event) event = co_await c.queue->pop(deadline);
+    if (!event || event->connection_lost) co_return;  // no receipt came: the log says cancelled
+    const proto::Frame& f = event->frame;
+    if (f.has_part()) {
+      std::vector<std::string> events(f.part().events().begin(), f.part().events().end());
+      if (c.exchange) {
+        std::string error;
+        auto opened = c.exchange->open_part(f.part(), error);
+        if (!opened) co_return;
+        events = std::move(*opened);
+      }
+      if (c.digest)
+        for (const auto& text : events) c.digest->add_event(text);
+    } else if (f.has_end() || f.has_error()) {
+      const proto::Receipt* receipt = f.has_end() ? (f.end().has_receipt() ? &f.end().receipt() : nullptr)
+                                                  : (f.error().has_receipt() ? &f.error().receipt() : nullptr);
+      const proto::Billing* billed = f.has_end() ? (f.end().has_billing() ? &f.end().billing() : nullptr)
+                                                 : (f.error().has_billing() ? &f.error().billing() : nullptr);
+      const proto::Usage& usage = f.has_end() ? f.end().usage() : f.error().usage();
+      c.usage = usage_from_proto(usage);
+      if (billed && billing_) billing_->record_cost(*c.conn, *billed);
+      if (billed) c.cost_nano = billed->cost_nano();
+      if (receipt) take_receipt(c, receipt, usage, billed);
+      co_return;
+    }
+  }
+}
+
+// After the answer: closes the stream, counts and logs.
 void ClientNode::record_completion(Completion& c) {
-  if (c.app_gone()) {
-    c.conn->send_cancel(c.stream, "app disconnected");
+  if (c.app_gone() && !c.answer_over) {
     c.outcome = "cancelled";
     spdlog::info("rid={} app disconnected mid-answer; cancelled upstream", c.rid);
   }

@@ -27,6 +27,8 @@ class AsyncQueue {
     signal_.cancel();
   }
   bool closed() const { return closed_; }
+  // Takes items again after close() (the consumer decided to keep listening).
+  void reopen() { closed_ = false; }
 
   // Next item; nullopt when closed and drained, or when `deadline` passes first.
   boost::asio::awaitable<std::optional<T>> pop(

@@ -74,7 +74,7 @@ void ProxyNode::apply_one(const FlowPtr& entry, FlowAction& action) {
         using A = std::decay_t<decltype(a)>;
         if constexpr (std::is_same_v<A, SendToClient>) {
           a.frame.set_stream(entry->client_stream);
-          countersigner_(a.frame);
+          countersign_and_record(a.frame);
           if (auto c = entry->client.lock()) c->send(a.frame);
         } else if constexpr (std::is_same_v<A, SendToWorker>) {
           if (auto* w = workers_->find(a.worker_conn)) w->conn->send(a.frame);

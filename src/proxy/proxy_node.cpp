@@ -56,10 +56,7 @@ void ProxyNode::start() {
     billing_ = std::make_unique<FreePeerBilling>();
   }
   countersigner_ = ReceiptCountersigner(attest::node_signing_key(identity.key_pem));
-  billing_->set_before_client_send([this](proto::Frame& f) {
-    const proto::Receipt* receipt = countersigner_(f);
-    if (receipt && billing_->ledger()) record_receipt(*billing_->ledger(), *receipt);
-  });
+  billing_->set_before_client_send([this](proto::Frame& f) { countersign_and_record(f); });
   billing_->start();
 
   net::ConnectionOptions worker_opts;
@@ -96,6 +93,13 @@ void ProxyNode::start() {
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),
                identity.public_key_hex);
+}
+
+// The receipt of an end or error about to go to the client: countersigned, and its leaf kept for
+// the next commit's tree (with books).
+void ProxyNode::countersign_and_record(proto::Frame& frame) {
+  const proto::Receipt* receipt = countersigner_(frame);
+  if (receipt && billing_->ledger()) record_receipt(*billing_->ledger(), *receipt);
 }
 
 void ProxyNode::stop() {

@@ -67,6 +67,7 @@ class ProxyNode {
   void apply(const FlowPtr& entry, FlowActions actions);
   void apply_one(const FlowPtr& entry, FlowAction& action);
   void set_timer(const FlowPtr& entry, FlowTimer timer, int64_t at_us);
+  void countersign_and_record(proto::Frame& frame);  // an end or error going to the client
   FlowSettings flow_settings() const;
   std::size_t streams_of(uint64_t client_conn) const;
   api::InferenceRequestBounds request_bounds() const;

@@ -189,7 +189,7 @@ void RequestFlow::fail_refused(const BillingRefusal& refusal, int64_t now_us) {
 
 void RequestFlow::finish(const std::string& outcome, int64_t now_us) {
   if (!client_active()) return;
-  if (head_sent_) drain(now_us);  // cut short mid-answer: charge what the worker produced
+  if (head_sent_ && !worker_answered_) drain(now_us);  // cut short mid-answer: charge what the worker produced
   drop_hedge("request finished (" + outcome + ")");
   disarm(FlowTimer::Hedge);
   detach_primary();
@@ -217,9 +217,9 @@ void RequestFlow::detach_primary() {
 
 void RequestFlow::forget(const FlowAttempt& attempt) { emit(ForgetStream{attempt.conn, attempt.stream}); }
 
-// The client's side ended after the first token: the hold waits for the worker's usage report.
+// The client's side ended after the first token: the hold waits for the worker's usage report, and
+// the client for the worker's receipt (on a free network too, where nothing is held).
 void RequestFlow::drain(int64_t now_us) {
-  if (primary_.reservation == 0) return;
   if (primary_.conn == 0 || !router_.connected(primary_.conn)) {
     proto::Usage produced = relayed_usage();
     biller_.release(std::exchange(primary_.reservation, 0), &produced, nullptr);
@@ -229,8 +229,8 @@ void RequestFlow::drain(int64_t now_us) {
   primary_.reservation = 0;
 }
 
-void RequestFlow::end_drain(const proto::Usage& produced) {
-  biller_.release(std::exchange(draining_->reservation, 0), &produced, nullptr);
+void RequestFlow::end_drain(const proto::Usage& produced, proto::Billing* billed) {
+  biller_.release(std::exchange(draining_->reservation, 0), &produced, billed);
   forget(*draining_);
   draining_.reset();
   disarm(FlowTimer::DrainGrace);

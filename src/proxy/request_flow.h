@@ -94,7 +94,8 @@ class RequestFlow {
   void finish(const std::string& outcome, int64_t now_us);
   void detach_primary();
   void drain(int64_t now_us);
-  void end_drain(const proto::Usage& produced);
+  // `billed` (may be null) receives what was charged for it.
+  void end_drain(const proto::Usage& produced, proto::Billing* billed = nullptr);
   proto::Usage relayed_usage() const;
   // Worker frames (request_flow_answer.cpp).
   FlowActions on_drained_frame(const proto::Frame& frame);
@@ -138,6 +139,7 @@ class RequestFlow {
   std::string client_contract_;
   int64_t started_us_ = 0, deadline_us_ = 0, first_token_us_ = 0;
   bool head_sent_ = false;
+  bool worker_answered_ = false;  // the answering worker sent its end or error: nothing to drain
   uint32_t attempts_ = 0;
   uint32_t seals_asked_ = 0;
   std::vector<uint64_t> tried_;

@@ -25,8 +25,10 @@ FlowActions RequestFlow::on_worker_frame(uint64_t conn, uint64_t stream, proto::
   } else if (frame.has_part()) {
     on_part(conn, frame, now_us);
   } else if (frame.has_end()) {
+    worker_answered_ = true;
     on_end(conn, frame.end(), now_us);
   } else if (frame.has_error()) {
+    worker_answered_ = true;
     on_error(frame.error(), now_us);
   } else {
     emit(CloseWorker{conn, "protocol violation: unexpected message from worker"});
@@ -91,11 +93,32 @@ void RequestFlow::check_worker_receipt(uint64_t conn, uint64_t stream, proto::Fr
     error->clear_receipt();
 }
 
+// The client cancelled mid-answer and waits a moment for its receipt: the parts still in flight go
+// to it (the worker's answer hash covers them), and the worker's end becomes a `cancelled` error
+// carrying the worker's receipt and what was charged for what it produced.
 FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {
+  if (frame.has_part()) {
+    emit(SendToClient{frame});
+    return take();
+  }
   const proto::Usage* usage = frame.has_end()     ? &frame.end().usage()
                               : frame.has_error() ? &frame.error().usage()
                                                   : nullptr;
-  if (usage) end_drain(*usage);  // parts still in flight are dropped
+  if (!usage) return take();
+  const proto::Receipt* receipt = frame.has_end() && frame.end().has_receipt()       ? &frame.end().receipt()
+                                  : frame.has_error() && frame.error().has_receipt() ? &frame.error().receipt()
+                                                                                     : nullptr;
+  proto::Frame out;
+  auto* error = out.mutable_error();
+  error->set_http_status(499);
+  error->set_type("cancelled");
+  error->set_code("cancelled");
+  error->set_message("cancelled by the client; charged what the worker produced until then");
+  error->set_hop("proxy");
+  *error->mutable_usage() = *usage;
+  if (receipt) *error->mutable_receipt() = *receipt;
+  end_drain(*usage, error->mutable_billing());
+  if (receipt) emit(SendToClient{std::move(out)});
   return take();
 }
 

@@ -150,14 +150,15 @@ test("spot checks catch the worker that returns wrong output", async () => {
     const wrong = stats.workers.find((w) => w.id === "wrong");
     const checks = stats.metrics.counters.spot_checks ?? {};
     assert.ok(Object.keys(checks).length > 0, "spot checks ran");
-    assert.ok(wrong.reputation.spot_disagreements >= 1, JSON.stringify(wrong.reputation));
+    // One disagreement, decayed by the seconds since (a count that fades with time).
+    assert.ok(wrong.reputation.spot_disagreements > 0.99, JSON.stringify(wrong.reputation));
     const honest = results.filter((r) => r.status === 200 && !BAD.has(r.worker));
     for (const r of honest) assert.equal(r.body.choices[0].message.content, honestText);
 });
 
 test("reputation survives a proxy restart", async () => {
     const before = (await proxy.stats()).workers.find((w) => w.id === "wrong").reputation;
-    assert.ok(before.spot_disagreements >= 1);
+    assert.ok(before.spot_disagreements > 0.99);
     proxy.expectedDead = true;
     await proxy.kill("SIGTERM");  // a clean stop writes the reputation store
     proxy.expectedDead = false;
@@ -167,7 +168,7 @@ test("reputation survives a proxy restart", async () => {
     const stats = await proxy.stats();
     assert.ok(stats.routing.known_workers >= Object.keys(KINDS).length, JSON.stringify(stats.routing));
     const after = stats.workers.find((w) => w.id === "wrong").reputation;
-    assert.ok(after.spot_disagreements >= 1, `the liar is remembered: ${JSON.stringify(after)}`);
+    assert.ok(after.spot_disagreements > 0.99, `the liar is remembered: ${JSON.stringify(after)}`);
     assert.ok(after.score < stats.workers.find((w) => w.id === "good-a").reputation.score);
 });
 

@@ -7,7 +7,7 @@ import {spawnSync} from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import {after, before, test} from "node:test";
-import {BIN, Cluster, MODEL, chunkText, getJson, postJson, readSse} from "../lib/harness.mjs";
+import {BIN, Cluster, MODEL, chunkText, getJson, postJson, readSse, waitFor} from "../lib/harness.mjs";
 import {startMockEngine} from "../lib/mock_engine.mjs";
 
 let cluster, mock, stallEngine, proxy, sealed, plain;
@@ -138,16 +138,73 @@ test("a receipt with any field changed, or another answer, fails naming what fai
     assert.match(failedCheck(v).detail, /image/);
 });
 
+// True at the third chunk with text (a stream cut by the staller's first-token timeout has none).
+let seenText = 0;
+const events3 = (e) => (chunkText(e.json) ? ++seenText % 3 === 0 : false);
+
+test("an answer the app cancels still gets its receipt, covering every part the worker produced", async () => {
+    for (const client of [sealed, plain]) {
+        const before = (await getJson(`${client.url}/admin/receipts`, {headers: client.adminHeaders})).body.seen;
+        // Round robin with a staller: ask until the honest worker streams, then leave after 3 chunks.
+        for (let tries = 0; ; ++tries) {
+            assert.ok(tries < 6, "the honest worker never answered");
+            const ac = new AbortController();
+            const res = await fetch(`${client.url}/v1/chat/completions`, {
+                method: "POST", headers: {"Content-Type": "application/json"}, signal: ac.signal,
+                body: JSON.stringify(ask("mock:slow cancel me", {stream: true, max_tokens: 60})),
+            });
+            assert.equal(res.status, 200);
+            const {events, ended} = await readSse(res, (e) => events3(e)).catch(() => ({events: [], ended: "error"}));
+            ac.abort();
+            if (ended === "stopped") break;
+        }
+        const receipt = await waitFor(async () => {
+            const {body} = await getJson(`${client.url}/admin/receipts`, {headers: client.adminHeaders});
+            return body.seen > before ? body.receipts.at(-1) : null;
+        }, {timeoutMs: 15_000, what: "the cancelled answer's receipt", logs: () => cluster.logs()});
+        assert.equal(receipt.verified, true, JSON.stringify(receipt));
+        assert.match(receipt.worker.outcome, /cancel/);
+        const produced = receipt.worker.usage.completion_tokens;
+        assert.ok(produced >= 3 && produced < 60, `the worker stopped early: ${produced} tokens`);
+        const v = verify(receipt, {config: client.config});
+        assert.equal(v.status, 0, JSON.stringify(v.out ?? v.stderr));
+    }
+});
+
 test("the client keeps its last receipts for its operator", async () => {
     const denied = await fetch(`${sealed.url}/admin/receipts`);
     assert.equal(denied.status, 401);
     const {status, body: kept} = await getJson(`${sealed.url}/admin/receipts`, {headers: sealed.adminHeaders});
     assert.equal(status, 200);
-    assert.ok(kept.receipts.length >= 6, JSON.stringify(kept).slice(0, 300));
+    assert.ok(kept.receipts.length >= 7, JSON.stringify(kept).slice(0, 300));
     assert.equal(kept.limit, 256);
     assert.ok(kept.receipts.every((r) => r.verified === true), "every honest answer's receipt verified");
     const stats = await sealed.stats();
     assert.equal(stats.receipts.kept, kept.receipts.length);
     assert.ok(stats.metrics.counters.receipts["result=verified"] >= 6, JSON.stringify(stats.metrics.counters.receipts));
     assert.equal(stats.metrics.counters.receipts["result=rejected"] ?? 0, 0);
+});
+
+test("/v1/models shows, per model, the workers this client verified itself", async () => {
+    const {status, body} = await getJson(`${sealed.url}/v1/models`);
+    assert.equal(status, 200);
+    const model = body.data.find((m) => m.id === MODEL);
+    const seen = model.verified_by_client;
+    // The honest worker, and the staller when a cancelled attempt of it sent its (empty) receipt.
+    assert.ok(seen.workers.length >= 1 && seen.workers.length <= 2, JSON.stringify(seen));
+    for (const w of seen.workers) {
+        assert.match(w.key, /^[0-9a-f]{64}$/);
+        assert.match(w.image_hash, /^[0-9a-f]{64}$/);
+        assert.match(w.model_hash, /^[0-9a-f]{64}$/);
+    }
+    const w = seen.workers.reduce((a, b) => (a.answers >= b.answers ? a : b));
+    assert.ok(w.answers >= 6, JSON.stringify(seen));
+    assert.equal(seen.answers, seen.workers.reduce((n, x) => n + x.answers, 0));
+    // The same key the answers named in their headers and receipts.
+    const r = await postJson(`${sealed.url}/v1/chat/completions`, ask("which worker?"));
+    assert.equal(r.headers.get("x-chrysalis-worker-key"), w.key);
+    assert.equal(r.body.chrysalis.receipt.worker.worker_key, w.key);
+    const stats = await sealed.stats();
+    assert.equal(stats.verified_workers.workers, seen.workers.length);
+    assert.equal(stats.verified_workers.max_workers_per_model, 32);
 });
