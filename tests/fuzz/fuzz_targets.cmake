@@ -78,6 +78,13 @@ fuzz_sources(FUZZ_OPENAI_SOURCES openai_request openai_error usage_meter json_bo
 chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_OPENAI_SOURCES}
                       LIBS nlohmann_json::nlohmann_json)
 
+# Receipts and inclusion proofs, as a client or `chrysalis receipt verify` reads them from others.
+fuzz_sources(FUZZ_RECEIPT_SOURCES receipt receipt_proof merkle answer_digest sha256 ledger_codec ed25519_key encoding
+             address hex)
+chrysalis_fuzz_target(receipt_fuzz MAX_LEN 4096 SOURCES ${FUZZ_RECEIPT_SOURCES} ${FUZZ_PROTO_SRCS}
+                      LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
+target_include_directories(receipt_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
+
 # toml++ is the system library, as in the main build: our reader and loaders are instrumented, the
 # TOML parser is not. Built header-only and instrumented, toml++ 3.3 trips its own assert after '['
 # ("[&", marzer/tomlplusplus#294, fixed upstream by #301) and reaches TOML_UNREACHABLE on some
@@ -91,6 +98,7 @@ chrysalis_fuzz_target(toml_config_fuzz MAX_LEN 4096 SOURCES ${FUZZ_TOML_SOURCES}
 
 # Writes the binary seeds under tests/fuzz/corpus/ (not built by default; tests/fuzz/README.md).
 add_executable(fuzz_seed_maker EXCLUDE_FROM_ALL ${FUZZ_DIR}/seeds/make_seeds.cpp ${FUZZ_CERT_SOURCES}
-                               ${FUZZ_QUOTE_SOURCES} ${FUZZ_FRAME_SOURCES} ${FUZZ_PROTO_SRCS} ${FUZZ_BOC_SOURCES})
+                               ${FUZZ_QUOTE_SOURCES} ${FUZZ_FRAME_SOURCES} ${FUZZ_PROTO_SRCS} ${FUZZ_BOC_SOURCES}
+                               ${FUZZ_RECEIPT_SOURCES})
 target_include_directories(fuzz_seed_maker PRIVATE src ${FUZZ_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 target_link_libraries(fuzz_seed_maker PRIVATE OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)

@@ -18,6 +18,11 @@
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "fuzz_identity.h"
 #include "net/frame_codec.h"
+#include "receipts/answer_digest.h"
+#include "receipts/merkle.h"
+#include "receipts/receipt.h"
+#include "receipts/receipt_proof.h"
+#include "billing/ledger_codec.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_signed.h"
@@ -108,6 +113,59 @@ void boc_seeds() {
   write("boc_fuzz", "empty_cell.boc", as_string(ton::serialize_boc(ton::Cell::empty())));
 }
 
+// A countersigned receipt (protobuf and JSON forms, first byte 0 and 1) and its inclusion proof in a
+// two-leaf tree walked through one later commit (first byte 2), with fixed keys: the same bytes
+// every run.
+void receipt_seeds() {
+  auto key = [](uint8_t first) {
+    std::array<uint8_t, 32> seed{};
+    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
+    return ton::Ed25519Key::from_seed(seed);
+  };
+  auto worker_key = key(1), proxy_key = key(101);
+  proto::WorkerReceipt w;
+  w.set_request_id("rid-1");
+  w.set_request_hash(std::string(32, 'r'));
+  w.set_answer_hash(receipts::answer_hash("salt", "Hello"));
+  w.set_model_hash(std::string(64, 'a'));
+  w.mutable_usage()->set_prompt_tokens(12);
+  w.mutable_usage()->set_completion_tokens(5);
+  w.set_coefficient(1000);
+  w.set_started_ms(1000);
+  w.set_ended_ms(2000);
+  w.set_worker_key(std::string(worker_key.public_key().begin(), worker_key.public_key().end()));
+  w.set_outcome("stop");
+  auto receipt = receipts::sign_worker_part(w, worker_key);
+  proto::ProxyCountersign charge;
+  charge.set_charged_tokens(17);
+  charge.set_cost_nano(34);
+  charge.set_ledger_seqno(9);
+  charge.set_signed_ms(2001);
+  receipts::countersign(receipt, charge, proxy_key);
+  write("receipt_fuzz", "receipt.bin", std::string(1, '\0') + receipt.SerializeAsString());
+  write("receipt_fuzz", "receipt.json", "\x01" + receipts::receipt_json(receipt, "salt").dump());
+
+  std::vector<std::string> leaves = {receipts::receipt_leaf(receipt), std::string(32, 'x')};
+  receipts::ReceiptProof p;
+  p.request_id = "rid-1";
+  p.leaf = leaves[0];
+  p.commit_seqno = 10;
+  p.count = 2;
+  p.path = receipts::merkle_path(leaves, 0);
+  p.root = receipts::merkle_root(leaves);
+  p.prev_link = std::string(32, '\0');
+  p.later.push_back({12, receipts::merkle_root({}), 0});
+  p.chain_seqno = 12;
+  p.chain_prev_hash = std::string(32, 'p');
+  std::string link = receipts::receipts_link(receipts::receipts_link(p.prev_link, p.root, 2), p.later[0].root, 0);
+  ton::Hash256 prev{};
+  std::copy(p.chain_prev_hash.begin(), p.chain_prev_hash.end(), prev.begin());
+  auto hash = billing::chain_next(prev, p.chain_seqno, receipts::commit_marker(link));
+  p.chain_hash.assign(hash.begin(), hash.end());
+  p.proxy_contract = "0:" + std::string(64, '1');
+  write("receipt_fuzz", "proof.json", "\x02" + receipts::proof_json(p).dump());
+}
+
 proto::Frame frame_on(uint64_t stream) {
   proto::Frame f;
   f.set_stream(stream);
@@ -182,6 +240,7 @@ int main(int argc, char** argv) {
   ra_tls_seeds(root);
   boc_seeds();
   frame_seeds();
+  receipt_seeds();
   std::cout << "seeds written under " << g_corpus << "\n";
   return 0;
 }
