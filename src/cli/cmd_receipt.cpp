@@ -119,7 +119,7 @@ void register_receipt_commands(CLI::App& app) {
     }
     if (opened) {
       std::string der = receipt->worker_certificate();
-      if (der.empty() && j.contains("worker_certificate")) {
+      if (der.empty() && j.contains("worker_certificate") && j["worker_certificate"].is_string()) {
         auto bytes = ton::from_base64(j["worker_certificate"].get<std::string>());
         der.assign(bytes.begin(), bytes.end());
       }

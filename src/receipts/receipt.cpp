@@ -164,7 +164,9 @@ nlohmann::json receipt_json(const proto::Receipt& receipt, const std::string& an
 }
 
 std::optional<proto::Receipt> receipt_from_json(const nlohmann::json& j, std::string& answer_salt, std::string& error) {
-  if (!j.is_object() || j.value("format", "") != kFormat) {
+  // Any field may hold any JSON type: read none with value(), which throws on a mismatch.
+  auto format = j.is_object() ? j.find("format") : j.end();
+  if (!j.is_object() || format == j.end() || !format->is_string() || format->get<std::string>() != kFormat) {
     error = std::string("format: not a ") + kFormat + " receipt";
     return std::nullopt;
   }

@@ -136,6 +136,14 @@ TEST_F(ReceiptTest, TheJsonFormRoundTripsAndNamesAChangedField) {
   changed["format"] = "something/else";
   EXPECT_FALSE(receipt_from_json(changed, read_salt, error));
   EXPECT_EQ(error.rfind("format", 0), 0u) << error;
+  // Fields of another JSON type are refused with the field named, never thrown (found by receipt_fuzz).
+  changed["format"] = nlohmann::json::object();
+  EXPECT_FALSE(receipt_from_json(changed, read_salt, error));
+  EXPECT_EQ(error.rfind("format", 0), 0u) << error;
+  changed = j;
+  changed["signed"] = 7;
+  EXPECT_FALSE(receipt_from_json(changed, read_salt, error));
+  EXPECT_EQ(error.rfind("signed", 0), 0u) << error;
 }
 
 TEST(AnswerDigest, StreamedChunksHashAsTheTextTheyCarry) {
