@@ -21,10 +21,6 @@ class Stmt {
     sqlite3_bind_int64(s_, i, static_cast<sqlite3_int64>(v));  // bit-cast: round-trips all 64 bits
     return *this;
   }
-  Stmt& bytes(int i, const std::string& v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
   Stmt& text(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;

@@ -57,6 +57,14 @@ LedgerStore::LedgerStore(const std::filesystem::path& file) : file_(file.string(
 
 LedgerStore::~LedgerStore() { sqlite3_close(db_); }
 
+LedgerStore::NonDurable::NonDurable(LedgerStore& s, bool enabled) : store(s), on(enabled) {
+  if (on) store.exec("PRAGMA synchronous=NORMAL");
+}
+
+LedgerStore::NonDurable::~NonDurable() {
+  if (on) sqlite3_exec(store.db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+}
+
 void LedgerStore::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -175,14 +183,7 @@ LedgerRows LedgerStore::load() {
 }
 
 void LedgerStore::write(const LedgerWrite& w) {
-  if (!w.durable) exec("PRAGMA synchronous=NORMAL");
-  struct Restore {  // back to FULL whatever happens
-    LedgerStore* self;
-    bool on;
-    ~Restore() {
-      if (on) sqlite3_exec(self->db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
-    }
-  } restore{this, !w.durable};
+  NonDurable scope(*this, !w.durable);
   exec("BEGIN IMMEDIATE");
   try {
     {

@@ -60,11 +60,19 @@ class LedgerStore {
   std::optional<ReceiptCommitRow> receipt_commit(uint64_t seqno);
   std::optional<ReceiptCommitRow> last_receipt_commit();
   std::vector<ReceiptCommitRow> receipt_commits_after(uint64_t seqno, uint64_t up_to);
-  uint64_t receipt_count();
+  uint64_t receipt_count();                             // every leaf kept
+  uint64_t receipt_count_in(uint64_t commit_seqno);     // 0: those waiting for a commit
   uint64_t receipt_id_kept_from(uint64_t keep);  // the smallest id among the newest `keep` leaves
 
  private:
   void exec(const char* sql);
+  // synchronous=NORMAL while it lives (when `on`), FULL again whatever happens.
+  struct NonDurable {
+    NonDurable(LedgerStore& store, bool on);
+    ~NonDurable();
+    LedgerStore& store;
+    bool on;
+  };
   void write_receipt_changes(const LedgerWrite& change);  // inside write()'s transaction
   std::string file_;
   sqlite3* db_ = nullptr;

@@ -30,11 +30,7 @@ ReceiptCommitRow commit_row(const Stmt& s) {
 }  // namespace
 
 uint64_t LedgerStore::append_receipt(const std::string& request_id, const ton::Hash256& leaf) {
-  exec("PRAGMA synchronous=NORMAL");
-  struct Restore {
-    LedgerStore* self;
-    ~Restore() { sqlite3_exec(self->db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr); }
-  } restore{this};
+  NonDurable scope(*this, true);
   Stmt s(db_, file_, "INSERT INTO receipt_leaves (request_id, leaf, commit_seqno) VALUES (?, ?, 0)");
   s.text(1, request_id).blob(2, leaf).run();
   return static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
@@ -78,6 +74,12 @@ std::vector<ReceiptCommitRow> LedgerStore::receipt_commits_after(uint64_t seqno,
 
 uint64_t LedgerStore::receipt_count() {
   Stmt s(db_, file_, "SELECT COUNT(*) FROM receipt_leaves");
+  return s.next() ? s.col_u64(0) : 0;
+}
+
+uint64_t LedgerStore::receipt_count_in(uint64_t commit_seqno) {
+  Stmt s(db_, file_, "SELECT COUNT(*) FROM receipt_leaves WHERE commit_seqno = ?");
+  s.u64(1, commit_seqno);
   return s.next() ? s.col_u64(0) : 0;
 }
 

@@ -28,7 +28,7 @@ std::vector<std::string> leaves_of(const std::vector<ReceiptLeafRow>& rows) {
 void ProxyLedger::load_receipts() {
   std::lock_guard lock(mutex_);
   receipts_stored_ = store_->receipt_count();
-  receipts_waiting_ = store_->receipt_leaves_in(0).size();
+  receipts_waiting_ = store_->receipt_count_in(0);
   auto last = store_->last_receipt_commit();
   if (!last) return;
   // The newest tree must be the one its commit absorbed: the commit's hash is signed (a pending

@@ -13,6 +13,7 @@
 #include "common/random.h"
 #include "common/time.h"
 #include "http/node_endpoints.h"
+#include "proto/answer_outcome.h"
 #include "sse/usage_meter.h"
 
 namespace chrysalis::client {
@@ -178,20 +179,14 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
       break;
     }
     if (event && !event->connection_lost && event->frame.has_part()) {
-      std::vector<std::string> events;
-      if (!c.exchange) {
-        events.assign(event->frame.part().events().begin(), event->frame.part().events().end());
-      } else {
-        std::string error;
-        auto opened = c.exchange->open_part(event->frame.part(), error);
-        if (!opened) {
-          c.answer_over = true;
-          co_await reject_sealed_answer(c, error, res);
-          break;
-        }
-        events = std::move(*opened);
+      std::string error;
+      auto events = part_events(c, event->frame.part(), error);
+      if (!events) {
+        c.answer_over = true;
+        co_await reject_sealed_answer(c, error, res);
+        break;
       }
-      co_await relay_part(c, events, assembler, res);
+      co_await relay_part(c, *events, assembler, res);
       continue;
     }
     if (event && !event->connection_lost && event->frame.has_seal_for()) {
@@ -207,6 +202,14 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
     co_await fail_mid_answer(c, failure, res);
     break;
   }
+}
+
+// A part's events: as relayed (plaintext), or opened (e2e); nullopt with `error` naming the record
+// that failed to open.
+std::optional<std::vector<std::string>> ClientNode::part_events(Completion& c, const proto::ResponsePart& part,
+                                                                std::string& error) {
+  if (!c.exchange) return std::vector<std::string>(part.events().begin(), part.events().end());
+  return c.exchange->open_part(part, error);
 }
 
 // One part of the answer: written through when the app streams, collected otherwise.
@@ -311,27 +314,17 @@ asio::awaitable<void> ClientNode::collect_cancelled_receipt(Completion& c) {
     std::optional<StreamEvent> event = std::exchange(c.unrelayed, std::nullopt);
     if (!event) event = co_await c.queue->pop(deadline);
     if (!event || event->connection_lost) co_return;  // no receipt came: the log says cancelled
-    const proto::Frame& f = event->frame;
-    if (f.has_part()) {
-      std::vector<std::string> events(f.part().events().begin(), f.part().events().end());
-      if (c.exchange) {
-        std::string error;
-        auto opened = c.exchange->open_part(f.part(), error);
-        if (!opened) co_return;
-        events = std::move(*opened);
-      }
+    if (event->frame.has_part()) {
+      std::string error;
+      auto events = part_events(c, event->frame.part(), error);
+      if (!events) co_return;
       if (c.digest)
-        for (const auto& text : events) c.digest->add_event(text);
-    } else if (f.has_end() || f.has_error()) {
-      const proto::Receipt* receipt = f.has_end() ? (f.end().has_receipt() ? &f.end().receipt() : nullptr)
-                                                  : (f.error().has_receipt() ? &f.error().receipt() : nullptr);
-      const proto::Billing* billed = f.has_end() ? (f.end().has_billing() ? &f.end().billing() : nullptr)
-                                                 : (f.error().has_billing() ? &f.error().billing() : nullptr);
-      const proto::Usage& usage = f.has_end() ? f.end().usage() : f.error().usage();
-      c.usage = usage_from_proto(usage);
-      if (billed && billing_) billing_->record_cost(*c.conn, *billed);
-      if (billed) c.cost_nano = billed->cost_nano();
-      if (receipt) take_receipt(c, receipt, usage, billed);
+        for (const auto& text : *events) c.digest->add_event(text);
+    } else if (auto ended = proto::answer_outcome(event->frame)) {
+      c.usage = usage_from_proto(*ended->usage);
+      if (ended->billing && billing_) billing_->record_cost(*c.conn, *ended->billing);
+      if (ended->billing) c.cost_nano = ended->billing->cost_nano();
+      if (ended->receipt) take_receipt(c, ended->receipt, *ended->usage, ended->billing);
       co_return;
     }
   }

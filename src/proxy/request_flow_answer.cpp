@@ -4,6 +4,7 @@
 
 #include "api/inference_request_check.h"
 #include "common/hex.h"
+#include "proto/answer_outcome.h"
 #include "proxy/request_flow.h"
 #include "receipts/receipt.h"
 
@@ -101,13 +102,8 @@ FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {
     emit(SendToClient{frame});
     return take();
   }
-  const proto::Usage* usage = frame.has_end()     ? &frame.end().usage()
-                              : frame.has_error() ? &frame.error().usage()
-                                                  : nullptr;
-  if (!usage) return take();
-  const proto::Receipt* receipt = frame.has_end() && frame.end().has_receipt()       ? &frame.end().receipt()
-                                  : frame.has_error() && frame.error().has_receipt() ? &frame.error().receipt()
-                                                                                     : nullptr;
+  auto ended = proto::answer_outcome(frame);
+  if (!ended) return take();
   proto::Frame out;
   auto* error = out.mutable_error();
   error->set_http_status(499);
@@ -115,10 +111,10 @@ FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {
   error->set_code("cancelled");
   error->set_message("cancelled by the client; charged what the worker produced until then");
   error->set_hop("proxy");
-  *error->mutable_usage() = *usage;
-  if (receipt) *error->mutable_receipt() = *receipt;
-  end_drain(*usage, error->mutable_billing());
-  if (receipt) emit(SendToClient{std::move(out)});
+  *error->mutable_usage() = *ended->usage;
+  if (ended->receipt) *error->mutable_receipt() = *ended->receipt;
+  end_drain(*ended->usage, error->mutable_billing());
+  if (ended->receipt) emit(SendToClient{std::move(out)});
   return take();
 }
 
