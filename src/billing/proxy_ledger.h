@@ -25,7 +25,8 @@ struct LedgerOptions {
   Prices prices;                // must equal the prices the database was created with
   ton::Address root;            // the network's root contract
   ton::Address proxy_contract;  // this proxy's contract (target of save-state)
-  uint64_t receipts_kept = 200000;  // receipt leaves kept for proofs (older committed ones are pruned)
+  uint64_t receipts_kept = 200000;  // receipt leaves kept for proofs (older committed ones are pruned),
+                                    // and at most this many waiting for a commit
 };
 
 // Where a receipt stands in the books (GET /receipts/{id}/proof).
@@ -177,7 +178,8 @@ class ProxyLedger {
   std::map<uint64_t, PendingCommit> commits_;
   std::vector<CommitSnapshot> snapshots_;
   ton::Hash256 receipts_link_{};
-  uint64_t receipts_waiting_ = 0, receipts_stored_ = 0, receipts_recorded_ = 0, receipts_pruned_ = 0;
+  uint64_t receipts_waiting_ = 0, receipts_stored_ = 0, receipts_recorded_ = 0, receipts_pruned_ = 0,
+           receipts_not_recorded_ = 0;
   std::optional<std::string> refusal_ = std::string("not yet verified against the on-chain commit");
 };
 

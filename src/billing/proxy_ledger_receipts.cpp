@@ -46,6 +46,12 @@ void ProxyLedger::load_receipts() {
 
 void ProxyLedger::record_receipt(const std::string& request_id, const std::string& leaf) {
   std::lock_guard lock(mutex_);
+  // Leaves wait for a commit; while none lands (the chain out of reach) they would pile up without
+  // end and all be loaded into the next tree. Past the bound they are counted, not kept.
+  if (receipts_waiting_ >= options_.receipts_kept) {
+    ++receipts_not_recorded_;
+    return;
+  }
   store_->append_receipt(request_id, hash_of(leaf));
   ++receipts_waiting_;
   ++receipts_stored_;
@@ -126,7 +132,8 @@ nlohmann::json ProxyLedger::receipts_stats() const {
           {"kept_limit", options_.receipts_kept},
           {"waiting_for_commit", receipts_waiting_},
           {"recorded", receipts_recorded_},
-          {"pruned", receipts_pruned_}};
+          {"pruned", receipts_pruned_},
+          {"not_recorded_waiting_full", receipts_not_recorded_}};
 }
 
 }  // namespace chrysalis::billing

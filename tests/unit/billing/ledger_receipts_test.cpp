@@ -131,6 +131,20 @@ TEST(BillingReceiptBook, PruningKeepsTheNewestAndTheirProofs) {
   for (int i = 9; i < 12; ++i) expect_proven(*l, i, chain);
 }
 
+TEST(BillingReceiptBook, LeavesWaitingForACommitAreBounded) {
+  ReceiptBook b;
+  b.kept = 3;
+  auto l = b.open();
+  for (int i = 0; i < 5; ++i) l->record_receipt(rid(i), leaf(i));  // no commit lands meanwhile
+  EXPECT_EQ(l->receipts_waiting(), 3u);
+  EXPECT_EQ(l->receipts_stats()["not_recorded_waiting_full"], 2);
+  EXPECT_EQ(l->receipt_inclusion(rid(4)).status, Status::unknown) << "over the bound: not kept";
+  auto chain = ReceiptBook::commit(*l);
+  expect_proven(*l, 2, chain);
+  l->record_receipt(rid(5), leaf(5));  // room again once the commit took them
+  EXPECT_EQ(l->receipts_waiting(), 1u);
+}
+
 TEST(BillingReceiptBook, AChangedTreeOnDiskIsCaughtAtOpen) {
   ReceiptBook b;
   {
