@@ -3,6 +3,7 @@
 // opened record by record; anything that does not authenticate ends the answer with a named error.
 #include <spdlog/spdlog.h>
 
+#include "api/deterministic_request.h"
 #include "api/inference_request_check.h"
 #include "api/prompt_prefix.h"
 #include "attest/policy/model_names.h"
@@ -24,7 +25,8 @@ void ClientNode::begin_e2e(Completion& c) {
     return;
   }
   uint64_t affinity = api::salted_prefix_hash(c.vr.body, config_.affinity_prefix_chars, affinity_salt_);
-  std::string body = make_e2e_request(c.request_frame, c.vr.model, affinity);
+  std::string body =
+      make_e2e_request(c.request_frame, c.vr.model, affinity, api::is_deterministic_request(c.vr.body));
   std::string model = c.vr.model;
   c.exchange = std::make_unique<e2e::ClientExchange>(
       c.rid, std::move(body), [this, model](const std::string& der, e2e::VerifiedWorker& worker, std::string& reason) {

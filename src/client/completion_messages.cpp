@@ -1,6 +1,7 @@
 #include "client/completion_messages.h"
 #include "common/json_bounded.h"
 
+#include "common/random.h"
 #include "common/time.h"
 
 namespace chrysalis::client {
@@ -59,15 +60,20 @@ proto::Frame sealed_for_refusal(uint64_t stream, const proto::SealFor& ask, cons
   return out;
 }
 
-std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash) {
+std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash,
+                             bool deterministic) {
   auto* r = request_frame.mutable_request();
-  std::string body = std::move(*r->mutable_body());
+  proto::E2eRequestBody sealed;
+  sealed.set_body(std::move(*r->mutable_body()));
   r->clear_body();
+  if (deterministic) sealed.set_spot_salt(random_bytes(32));
+  std::string plaintext = sealed.SerializeAsString();
   r->set_e2e(true);
   r->set_model(model);
-  r->set_body_bytes(body.size());
+  r->set_body_bytes(plaintext.size());
   r->set_affinity_hash(affinity_hash);
-  return body;
+  r->set_deterministic(deterministic);
+  return plaintext;
 }
 
 std::string sse_of(const std::vector<std::string>& events) {

@@ -30,8 +30,11 @@ std::string sse_of(const std::vector<std::string>& events);
 // The answer to a SealFor the client will not seal for, naming why.
 proto::Frame sealed_for_refusal(uint64_t stream, const proto::SealFor& ask, const std::string& reason);
 // Takes the body out of a request frame and declares instead what the proxy needs to route and
-// bill it: model, size, salted prefix hash. Returns the body, which only the worker will see.
-std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash);
+// bill it: model, size, salted prefix hash, and whether it may be spot-checked. Returns what the
+// client seals for each worker (an E2eRequestBody: the body and, for a deterministic request, a
+// fresh spot salt), which only workers will see.
+std::string make_e2e_request(proto::Frame& request_frame, const std::string& model, uint64_t affinity_hash,
+                             bool deterministic);
 
 // The answer when no proxy is left to try: 503 billing_not_ready while paying is the only
 // obstacle met so far (no proxy failed yet), else 503 naming the last failure or, when none

@@ -29,9 +29,17 @@ class AnswerSealer {
 
 // Opens an e2e request in place: its sealed body is checked against what it declares, opened
 // with `key`, and becomes the plaintext body (e2e and sealed cleared), so the job runs as any
-// other; `sealer` then seals the answer. A refusal names what failed (code e2e_unreadable:
-// the body was not sealed for this worker or was altered).
+// other; `sealer` then seals the answer and `spot_salt` is the client's, if it sealed one. A
+// refusal names what failed (code e2e_unreadable: the body was not sealed for this worker or was
+// altered).
 std::optional<api::RequestRefusal> open_request(proto::InferenceRequest& request, const crypto::X25519KeyPair& key,
-                                                const std::string& tls_key_hex, std::shared_ptr<AnswerSealer>& sealer);
+                                                const std::string& tls_key_hex, std::shared_ptr<AnswerSealer>& sealer,
+                                                std::string& spot_salt);
+
+// What a deterministic flag needs to hold once the body is open: a spot salt of 32 bytes, and a
+// body that really is deterministic (else a client could make honest workers disagree and lose
+// reputation); without the flag, no salt. nullopt when it holds.
+std::optional<api::RequestRefusal> check_spot_flag(const proto::InferenceRequest& request, const nlohmann::json& body,
+                                                   const std::string& spot_salt);
 
 }  // namespace chrysalis::e2e

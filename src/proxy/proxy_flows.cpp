@@ -2,6 +2,7 @@
 // (frames, cancels, stream watches, timers, settlements) is carried out here.
 #include <spdlog/spdlog.h>
 
+#include "api/deterministic_request.h"
 #include "api/inference_request_check.h"
 #include "common/time.h"
 #include "proxy/proxy_node.h"
@@ -14,8 +15,7 @@ FlowSettings ProxyNode::flow_settings() const {
   return FlowSettings{.request_timeout_ms = config_.request_timeout_s * 1000,
                       .max_retries = config_.max_retries,
                       .first_token_timeout_ms = routing_->config().first_token_timeout_ms,
-                      .hedge_after_ms = routing_->config().hedge_after_ms,
-                      .collect_output = routing_->config().spot_check_rate > 0};
+                      .hedge_after_ms = routing_->config().hedge_after_ms};
 }
 
 void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
@@ -29,9 +29,10 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
     }
     if (body.contains("model") && body["model"].is_string()) facts.model = body["model"];
     facts.e2e = request.e2e();
-    // E2E: the client hashes the prefix with its own salt; spot checks need the plaintext.
+    // E2E: the client hashes the prefix with its own salt and says whether the body is
+    // deterministic (the worker holds it to that).
     facts.prefix_hash = facts.e2e ? request.affinity_hash() : routing_->prefix_hash(body);
-    facts.deterministic = !facts.e2e && is_deterministic_request(body);
+    facts.deterministic = facts.e2e ? request.deterministic() : api::is_deterministic_request(body);
   }
   auto entry = std::make_shared<FlowEntry>();
   entry->flow = std::make_unique<RequestFlow>(client->id(), std::move(request), std::move(facts), flow_settings(),

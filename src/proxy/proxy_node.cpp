@@ -44,8 +44,7 @@ void ProxyNode::start() {
   attestation_->start_renewal();
   workers_ = std::make_unique<WorkerTable>(
       *routing_, config_.billing.enabled, [this] { return attestation_->serving_problem(); },
-      [this](const proto::InferenceRequest& request, const RequestFacts& facts, uint64_t conn, const std::string& key,
-             const std::string& output) { spot_checks_->start_case(request, facts.model, conn, key, output); });
+      [this](SpotOffer offer) { spot_checks_->start_case(std::move(offer)); });
   spot_checks_ = std::make_unique<SpotChecks>(io_, *workers_, *routing_, metrics_, config_.request_timeout_s * 1000);
   if (config_.billing.enabled) {
     auto books = std::make_unique<BillingBooks>(io_.get_executor(), config_.billing, config_.attestation.registry,
@@ -299,6 +298,7 @@ nlohmann::json ProxyNode::stats() const {
   return {{"role", "proxy"},
           {"id", config_.id},
           {"routing", routing_->json()},
+          {"spot_checks", spot_checks_->json()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"connections",
            {{"workers", workers_->entries().size()},

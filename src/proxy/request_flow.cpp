@@ -33,6 +33,7 @@ FlowActions RequestFlow::start(int64_t now_us) {
     fail_refused(refusal, now_us);
   } else {
     arm(FlowTimer::Deadline, deadline_us_);
+    spot_due_ = facts_.deterministic && router_.spot_check_due();
     dispatch(now_us);
   }
   return take();
@@ -53,6 +54,7 @@ bool RequestFlow::dispatch(int64_t now_us) {
   primary_ = open_attempt(pick, hold.id, now_us);
   attempts_++;
   send_request(primary_, now_us);
+  if (spot_due_ && facts_.e2e && attempts_ == 1) ask_spot_seals();
   if (settings_.first_token_timeout_ms) arm(FlowTimer::FirstToken, now_us + settings_.first_token_timeout_ms * 1000LL);
   if (settings_.hedge_after_ms && !hedge_) arm(FlowTimer::Hedge, now_us + settings_.hedge_after_ms * 1000LL);
   spdlog::info("rid={} model={} -> worker conn={} (attempt {}, {} running before)", request_.request_id(), facts_.model,
@@ -111,6 +113,7 @@ void RequestFlow::send_sealed_request(FlowAttempt& attempt, const proto::SealedB
 
 FlowActions RequestFlow::on_client_sealed(const proto::SealedFor& sealed, int64_t now_us) {
   if (!client_active() || sealed.attempt() == 0) return {};
+  if (on_spot_sealed(sealed)) return {};
   auto waits = [&](const FlowAttempt& a) { return a.conn && a.seal_pending && a.seal_id == sealed.attempt(); };
   FlowAttempt* attempt = waits(primary_) ? &primary_ : hedge_ && waits(*hedge_) ? &*hedge_ : nullptr;
   if (!attempt) {

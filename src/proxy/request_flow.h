@@ -22,7 +22,6 @@
 #include "proxy/request_actions.h"
 #include "proxy/request_biller.h"
 #include "proxy/request_router.h"
-#include "proxy/routing_spot_check.h"
 
 namespace chrysalis::proxy {
 
@@ -31,7 +30,6 @@ struct FlowSettings {
   uint32_t max_retries = 2;               // other workers tried when one fails before its first token
   uint32_t first_token_timeout_ms = 0;    // 0: no stall failover
   uint32_t hedge_after_ms = 0;            // 0: no hedging
-  bool collect_output = false;            // keep deterministic answers' text for spot checks
   int64_t drain_grace_us = 10'000'000;    // how long a cancelled worker has to report its usage
 };
 
@@ -50,8 +48,21 @@ struct FlowAttempt {
   std::optional<proto::ResponseHead> head;
 };
 
+// E2E spot checks: a worker the client is asked, with the first attempt, to seal the request for
+// too, so that the answer can be rerun there (the client seals nothing once the answer started).
+struct SpotSeal {
+  uint64_t conn = 0;
+  uint32_t seal_id = 0;
+  bool answered = false;                   // the client answered (sealed or refused)
+  std::optional<proto::SealedBody> sealed;  // set when it sealed
+};
+
 class RequestFlow {
  public:
+  // Workers sealed for up front per spot-checked e2e request: the second opinion and, should the
+  // two disagree, the third.
+  static constexpr std::size_t kSpotSeals = 2;
+
   RequestFlow(uint64_t client_conn, proto::InferenceRequest request, RequestFacts facts, FlowSettings settings,
               RequestRouter& router, RequestBiller& biller, Metrics& metrics);
 
@@ -74,6 +85,7 @@ class RequestFlow {
   uint64_t client_conn() const { return client_conn_; }
   const FlowAttempt& primary() const { return primary_; }
   const std::optional<FlowAttempt>& hedge() const { return hedge_; }
+  const std::vector<SpotSeal>& spot_seals() const { return spot_seals_; }
   uint32_t attempts() const { return attempts_; }
   bool head_sent() const { return head_sent_; }
 
@@ -84,6 +96,8 @@ class RequestFlow {
   void send_request(FlowAttempt& attempt, int64_t now_us);
   void send_sealed_request(FlowAttempt& attempt, const proto::SealedBody& sealed, int64_t now_us);
   void on_worker_refused_by_client(FlowAttempt& attempt, const std::string& reason, int64_t now_us);
+  void ask_spot_seals();
+  bool on_spot_sealed(const proto::SealedFor& sealed);
   // worker_error: the worker's own failure, whose sealed account (e2e) reaches the client if no retry does
   void check_worker_receipt(uint64_t conn, uint64_t stream, proto::Frame& frame);
   void retry_or_fail(uint32_t status, const std::string& code, const std::string& message, const std::string& hop,
@@ -108,6 +122,7 @@ class RequestFlow {
   uint64_t events_in(const proto::ResponsePart& part) const;
   void record_worker_error(uint32_t status, const std::string& code);
   void count_answer(const proto::Usage& usage, double total_ms);
+  void offer_spot_check(uint64_t conn, const proto::ResponseEnd& end);
   // Hedging and timers (request_flow_hedge.cpp).
   void launch_hedge(int64_t now_us);
   // True when the caller goes on with the frame as the primary's (the hedge won and was promoted).
@@ -147,7 +162,8 @@ class RequestFlow {
   std::optional<FlowAttempt> hedge_;
   std::optional<FlowAttempt> draining_;  // the attempt whose usage the drain waits for
   uint64_t events_relayed_ = 0;          // what reached the client: the charge when the worker cannot tell
-  OutputDigest output_;
+  bool spot_due_ = false;  // drawn at start: the answer is to be rerun and compared
+  std::vector<SpotSeal> spot_seals_;
   std::array<int64_t, kFlowTimerKinds> timers_{};  // 0: not armed
   FlowActions out_;
 };

@@ -139,8 +139,6 @@ void RequestFlow::on_part(uint64_t conn, proto::Frame& frame, int64_t now_us) {
     drop_hedge("the other worker answered first");
   }
   flush_head();
-  if (facts_.deterministic && settings_.collect_output)
-    for (auto& e : frame.part().events()) output_.add_event(e);
   events_relayed_ += events_in(frame.part());
   proto::Frame out;
   *out.mutable_part() = std::move(*frame.mutable_part());
@@ -172,8 +170,7 @@ void RequestFlow::on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t n
   report.prefix_hash = facts_.prefix_hash;
   report.usage = end.usage();
   router_.answered(report);
-  if (facts_.deterministic && !primary_.worker_key.empty())
-    router_.offer_spot_check(request_, facts_, conn, primary_.worker_key, output_.text());
+  if (spot_due_) offer_spot_check(conn, end);
   proto::Frame out;
   *out.mutable_end() = end;
   auto* timings = out.mutable_end()->mutable_proxy();

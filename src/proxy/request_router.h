@@ -50,6 +50,22 @@ struct AnswerReport {
   proto::Usage usage;
 };
 
+// E2E: a worker the client sealed the request for up front, so that it can rerun it.
+struct SealedSpotRun {
+  uint64_t worker_conn = 0;
+  proto::SealedBody sealed;
+};
+
+// A deterministic answer offered for a spot check (routing_spot_check_runs.h).
+struct SpotOffer {
+  proto::InferenceRequest request;  // as the client sent it (e2e: without a body)
+  std::string model;
+  uint64_t worker_conn = 0;
+  std::string worker_key;
+  std::string spot_hash;              // what the answering worker signed
+  std::vector<SealedSpotRun> sealed;  // e2e: the only workers it can run on, in order of preference
+};
+
 class RequestRouter {
  public:
   virtual ~RequestRouter() = default;
@@ -66,9 +82,10 @@ class RequestRouter {
   virtual void record(const std::string& key, const std::string& model, Outcome outcome) = 0;
   virtual void count_failure(uint64_t worker_conn) = 0;
   virtual void answered(const AnswerReport& report) = 0;
-  // A deterministic answer the router may send to a second worker to compare.
-  virtual void offer_spot_check(const proto::InferenceRequest& request, const RequestFacts& facts, uint64_t worker_conn,
-                                const std::string& worker_key, const std::string& output) = 0;
+  // Whether this deterministic request is to be spot-checked (drawn at the configured rate).
+  virtual bool spot_check_due() = 0;
+  // A deterministic answer the router may run again on other workers to compare.
+  virtual void offer_spot_check(SpotOffer offer) = 0;
 };
 
 }  // namespace chrysalis::proxy

@@ -1,28 +1,6 @@
 #include "proxy/routing_spot_check.h"
-#include "common/json_bounded.h"
 
 namespace chrysalis::proxy {
-
-bool is_deterministic_request(const nlohmann::json& body) {
-  if (!body.is_object()) return false;
-  if (body.contains("seed") && body["seed"].is_number_integer()) return true;
-  auto t = body.find("temperature");
-  return t != body.end() && t->is_number() && t->get<double>() == 0.0;
-}
-
-void OutputDigest::add_event(std::string_view chunk_json) {
-  auto chunk = parse_json_bounded(chunk_json).value;
-  if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) return;
-  for (auto& choice : chunk["choices"]) {
-    if (!choice.is_object()) continue;
-    if (choice.contains("delta") && choice["delta"].is_object()) {
-      auto& d = choice["delta"];
-      if (d.contains("content") && d["content"].is_string()) text_ += d["content"].get<std::string>();
-    } else if (choice.contains("text") && choice["text"].is_string()) {
-      text_ += choice["text"].get<std::string>();
-    }
-  }
-}
 
 std::vector<SpotVerdict> judge_spot_check(const std::vector<std::string>& outputs) {
   std::vector<SpotVerdict> out(outputs.size(), SpotVerdict::Undecided);

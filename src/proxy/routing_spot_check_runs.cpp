@@ -2,32 +2,67 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "common/hex.h"
+#include "receipts/receipt.h"
+
 namespace chrysalis::proxy {
 
 SpotChecks::SpotChecks(boost::asio::io_context& io, WorkerTable& workers, RoutingState& routing, Metrics& metrics,
                        uint32_t request_timeout_ms)
     : io_(io), workers_(workers), routing_(routing), metrics_(metrics), request_timeout_ms_(request_timeout_ms) {}
 
-void SpotChecks::start_case(const proto::InferenceRequest& request, const std::string& model, uint64_t worker_conn,
-                            const std::string& worker_key, const std::string& output) {
+void SpotChecks::start_case(SpotOffer offer) {
+  if (cases_.size() >= kMaxOpenCases) {
+    metrics_.add("spot_checks", {{"outcome", "too_many_open"}});
+    return;
+  }
   uint64_t id = ++seq_;
-  cases_[id] = Case{request, model, {worker_conn}, {worker_key}, {output}};
+  Case sc{.request = std::move(offer.request),
+          .model = std::move(offer.model),
+          .sealed = {std::make_move_iterator(offer.sealed.begin()), std::make_move_iterator(offer.sealed.end())},
+          .conns = {offer.worker_conn},
+          .keys = {std::move(offer.worker_key)},
+          .spot_hashes = {std::move(offer.spot_hash)}};
+  cases_.emplace(id, std::move(sc));
   launch(id);
 }
 
+WorkerEntry* SpotChecks::next_worker(Case& sc, uint64_t& worker_id, proto::SealedBody& sealed) {
+  if (!sc.request.e2e()) {
+    std::vector<uint64_t> ids;
+    auto candidates = workers_.candidates(sc.conns, 0, ids);
+    auto choice = routing_.choose(candidates, sc.model, sc.request.max_coefficient(),
+                                  routing_.shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()));
+    if (choice.index < 0) return nullptr;
+    worker_id = ids[choice.index];
+    return workers_.find(worker_id);
+  }
+  while (!sc.sealed.empty()) {
+    SealedSpotRun run = std::move(sc.sealed.front());
+    sc.sealed.pop_front();
+    WorkerEntry* w = workers_.find(run.worker_conn);
+    bool ran = std::find(sc.conns.begin(), sc.conns.end(), run.worker_conn) != sc.conns.end();
+    if (!w || ran || !w->enabled || w->running >= w->max_concurrent) continue;
+    worker_id = run.worker_conn;
+    sealed = std::move(run.sealed);
+    return w;
+  }
+  return nullptr;
+}
+
 void SpotChecks::launch(uint64_t case_id) {
-  auto& sc = cases_[case_id];
-  std::vector<uint64_t> ids;
-  auto candidates = workers_.candidates(sc.conns, 0, ids);
-  auto choice = routing_.choose(candidates, sc.model, sc.request.max_coefficient(),
-                                routing_.shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()));
-  if (choice.index < 0) {
+  auto& sc = cases_.at(case_id);
+  uint64_t worker_id = 0;
+  proto::SealedBody sealed;
+  WorkerEntry* found = next_worker(sc, worker_id, sealed);
+  if (!found) {
     metrics_.add("spot_checks", {{"outcome", "no_worker"}});
     cases_.erase(case_id);
     return;
   }
-  uint64_t worker_id = ids[choice.index];
-  WorkerEntry& worker = *workers_.find(worker_id);
+  WorkerEntry& worker = *found;
   uint64_t stream = worker.conn->next_stream_id();
   Run run{.case_id = case_id, .worker_key = WorkerTable::key_of(worker)};
   arm_stall_timer(run, {worker_id, stream});
@@ -37,9 +72,10 @@ void SpotChecks::launch(uint64_t case_id) {
   proto::Frame out;
   out.set_stream(stream);
   *out.mutable_request() = sc.request;
-  out.mutable_request()->set_request_id(sc.request.request_id() + "-spot" + std::to_string(sc.conns.size()));
+  if (sc.request.e2e()) *out.mutable_request()->mutable_sealed() = std::move(sealed);
   out.mutable_request()->set_timeout_ms(request_timeout_ms_);
   worker.conn->send(out);
+  metrics_.add("spot_check_runs", {{"sealed", sc.request.e2e() ? "yes" : "no"}});
   spdlog::info("rid={} spot check on worker {}", sc.request.request_id(), worker.id);
 }
 
@@ -72,7 +108,6 @@ bool SpotChecks::on_frame(uint64_t conn, proto::Frame& frame) {
   if (frame.has_head()) return true;
   if (frame.has_part()) {
     it->second.got_token = true;
-    for (auto& e : frame.part().events()) it->second.output.add_event(e);
     return true;
   }
   Run run = std::move(it->second);
@@ -94,16 +129,37 @@ void SpotChecks::on_run_ended(Run run, uint64_t conn, const proto::Frame& frame)
     cases_.erase(cit);
     return;
   }
+  std::string spot_hash = signed_spot_hash(cit->second, run, frame.end());
+  if (spot_hash.empty()) metrics_.add("spot_checks", {{"outcome", "unsigned_rerun"}});
   cit->second.keys.push_back(run.worker_key);
-  cit->second.outputs.push_back(run.output.text());
+  cit->second.spot_hashes.push_back(std::move(spot_hash));  // unsigned: outvoted by two that agree
   judge(run.case_id);
 }
 
+std::string SpotChecks::signed_spot_hash(const Case& sc, const Run& run, const proto::ResponseEnd& end) const {
+  if (!end.has_receipt()) return {};
+  receipts::Expected expected;
+  expected.request_id = sc.request.request_id();
+  expected.countersigned = false;
+  if (run.worker_key.size() == 64) {
+    auto key = from_hex(run.worker_key);
+    expected.worker_key.assign(key.begin(), key.end());
+  }
+  std::string problem;
+  auto opened = receipts::open_receipt(end.receipt(), expected, problem);
+  if (!opened) {
+    spdlog::warn("rid={} spot check: worker {} sent a receipt that does not verify ({})", sc.request.request_id(),
+                 run.worker_key.substr(0, 16), problem);
+    return {};
+  }
+  return opened->worker.spot_hash();
+}
+
 void SpotChecks::judge(uint64_t case_id) {
-  auto& sc = cases_[case_id];
-  auto verdicts = judge_spot_check(sc.outputs);
+  auto& sc = cases_.at(case_id);
+  auto verdicts = judge_spot_check(sc.spot_hashes);
   if (verdicts.front() == SpotVerdict::Undecided) {
-    if (sc.outputs.size() == 2) {
+    if (sc.spot_hashes.size() == 2) {
       metrics_.add("spot_checks", {{"outcome", "mismatch"}});
       launch(case_id);  // a third opinion decides
     } else {
@@ -132,6 +188,10 @@ void SpotChecks::drop_worker(uint64_t conn) {
       ++it;
     }
   }
+}
+
+nlohmann::json SpotChecks::json() const {
+  return {{"open_cases", cases_.size()}, {"open_cases_limit", kMaxOpenCases}, {"running", runs_.size()}};
 }
 
 }  // namespace chrysalis::proxy

@@ -111,6 +111,7 @@ nlohmann::json RoutingState::worker_json(const std::string& key) {
           {"tokens_per_s", rep->tokens_per_s()},
           {"contention", rep->contention()},
           {"outcomes", s.lifetime},
+          {"spot_agreements", s.spot_agreements},
           {"spot_disagreements", s.spot_disagreements}};
 }
 

@@ -126,9 +126,10 @@ void WorkerTable::answered(const AnswerReport& r) {
   w->tokens += r.usage.prompt_tokens() + r.usage.completion_tokens();
 }
 
-void WorkerTable::offer_spot_check(const proto::InferenceRequest& request, const RequestFacts& facts,
-                                   uint64_t worker_conn, const std::string& worker_key, const std::string& output) {
-  if (spot_check_ && routing_.spot_check_due()) spot_check_(request, facts, worker_conn, worker_key, output);
+bool WorkerTable::spot_check_due() { return spot_check_ && routing_.spot_check_due(); }
+
+void WorkerTable::offer_spot_check(SpotOffer offer) {
+  if (spot_check_) spot_check_(std::move(offer));
 }
 
 proto::ModelsReply WorkerTable::models() const {

@@ -36,8 +36,7 @@ struct WorkerEntry {
 };
 
 // A deterministic answer a second worker may be asked to repeat (routing_spot_check_runs.cpp).
-using SpotCheckOffer = std::function<void(const proto::InferenceRequest&, const RequestFacts&, uint64_t worker_conn,
-                                          const std::string& worker_key, const std::string& output)>;
+using SpotCheckOffer = std::function<void(SpotOffer)>;
 
 class WorkerTable final : public RequestRouter {
  public:
@@ -64,8 +63,8 @@ class WorkerTable final : public RequestRouter {
   void record(const std::string& key, const std::string& model, Outcome outcome) override;
   void count_failure(uint64_t worker_conn) override;
   void answered(const AnswerReport& report) override;
-  void offer_spot_check(const proto::InferenceRequest& request, const RequestFacts& facts, uint64_t worker_conn,
-                        const std::string& worker_key, const std::string& output) override;
+  bool spot_check_due() override;
+  void offer_spot_check(SpotOffer offer) override;
 
   // The models reply and the /stats view.
   proto::ModelsReply models() const;

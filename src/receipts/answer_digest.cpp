@@ -13,21 +13,25 @@ AnswerDigest::AnswerDigest(std::string_view salt) {
   hash_.add(salt);
 }
 
-void AnswerDigest::add_event(std::string_view event_json) {
+std::string answer_text_of(std::string_view event_json) {
+  std::string out;
   auto chunk = nlohmann::json::parse(event_json, nullptr, false);
-  if (!chunk.is_object()) return;
+  if (!chunk.is_object()) return out;
   auto choices = chunk.find("choices");
-  if (choices == chunk.end() || !choices->is_array()) return;
+  if (choices == chunk.end() || !choices->is_array()) return out;
   for (const auto& choice : *choices) {
     if (!choice.is_object()) continue;
     if (auto delta = choice.find("delta"); delta != choice.end() && delta->is_object()) {
       if (auto content = delta->find("content"); content != delta->end() && content->is_string())
-        hash_.add(content->get_ref<const std::string&>());
+        out += content->get_ref<const std::string&>();
     }
     if (auto text = choice.find("text"); text != choice.end() && text->is_string())
-      hash_.add(text->get_ref<const std::string&>());
+      out += text->get_ref<const std::string&>();
   }
+  return out;
 }
+
+void AnswerDigest::add_event(std::string_view event_json) { hash_.add(answer_text_of(event_json)); }
 
 void AnswerDigest::add_text(std::string_view text) { hash_.add(text); }
 

@@ -24,6 +24,9 @@ class AnswerDigest {
   crypto::Sha256Stream hash_;
 };
 
+// The text one streamed chunk adds to the answer (empty for anything else).
+std::string answer_text_of(std::string_view event_json);
+
 // The hash of a whole answer text, in one call.
 std::string answer_hash(std::string_view salt, std::string_view text);
 

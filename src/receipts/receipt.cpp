@@ -46,11 +46,13 @@ nlohmann::json usage_json(const proto::Usage& u) {
 }
 
 nlohmann::json worker_json(const proto::WorkerReceipt& w) {
-  return {{"request_id", w.request_id()},           {"request_hash", hex_of(w.request_hash())},
-          {"answer_hash", hex_of(w.answer_hash())}, {"model_hash", w.model_hash()},
-          {"usage", usage_json(w.usage())},         {"coefficient", w.coefficient()},
-          {"started_ms", w.started_ms()},           {"ended_ms", w.ended_ms()},
-          {"worker_key", hex_of(w.worker_key())},   {"outcome", w.outcome()}};
+  nlohmann::json j{{"request_id", w.request_id()},           {"request_hash", hex_of(w.request_hash())},
+                   {"answer_hash", hex_of(w.answer_hash())}, {"model_hash", w.model_hash()},
+                   {"usage", usage_json(w.usage())},         {"coefficient", w.coefficient()},
+                   {"started_ms", w.started_ms()},           {"ended_ms", w.ended_ms()},
+                   {"worker_key", hex_of(w.worker_key())},   {"outcome", w.outcome()}};
+  if (!w.spot_hash().empty()) j["spot_hash"] = hex_of(w.spot_hash());
+  return j;
 }
 
 nlohmann::json proxy_json(const proto::ProxyCountersign& p) {

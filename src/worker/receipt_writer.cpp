@@ -6,12 +6,18 @@
 namespace chrysalis::worker {
 
 ReceiptWriter::ReceiptWriter(ReceiptFacts facts, const ton::Ed25519Key& key, uint64_t started_ms)
-    : facts_(std::move(facts)), key_(key), started_ms_(started_ms), digest_(facts_.answer_salt) {}
+    : facts_(std::move(facts)), key_(key), started_ms_(started_ms), digest_(facts_.answer_salt) {
+  if (facts_.spot_salt && *facts_.spot_salt != facts_.answer_salt) spot_digest_.emplace(*facts_.spot_salt);
+}
 
 void ReceiptWriter::observe(proto::Frame& frame) {
   if (done_) return;
   if (frame.has_part()) {
-    for (const auto& event : frame.part().events()) digest_.add_event(event);
+    for (const auto& event : frame.part().events()) {
+      std::string text = receipts::answer_text_of(event);  // parsed once for both hashes
+      digest_.add_text(text);
+      if (spot_digest_) spot_digest_->add_text(text);
+    }
     return;
   }
   if (!frame.has_end() && !frame.has_error()) return;
@@ -20,6 +26,10 @@ void ReceiptWriter::observe(proto::Frame& frame) {
   r.set_request_id(facts_.request_id);
   r.set_request_hash(facts_.request_hash);
   r.set_answer_hash(digest_.finish());
+  if (spot_digest_)
+    r.set_spot_hash(spot_digest_->finish());
+  else if (facts_.spot_salt)
+    r.set_spot_hash(r.answer_hash());
   r.set_model_hash(facts_.model_hash);
   r.set_coefficient(facts_.coefficient);
   r.set_started_ms(started_ms_);

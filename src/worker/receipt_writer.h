@@ -3,6 +3,7 @@
 // sends, before they are sealed for the client, hashing the answer's text as it goes, and attaches
 // the receipt, signed with the worker's attested key, to the end or the error.
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "chrysalis.pb.h"
@@ -15,6 +16,9 @@ struct ReceiptFacts {
   std::string request_id;
   std::string request_hash;  // SHA-256 of what arrived: the sealed body (e2e) or the body
   std::string answer_salt;   // e2e: the exchange's receipt salt; empty in plaintext
+  // The salt of the spot hash: empty in plaintext (the spot hash is then the answer hash), the
+  // client's for a deterministic e2e request; nullopt: no spot hash.
+  std::optional<std::string> spot_salt;
   std::string model_hash;    // hex, as attested
   uint32_t coefficient = 1000;
 };
@@ -30,6 +34,7 @@ class ReceiptWriter {
   ton::Ed25519Key key_;
   uint64_t started_ms_;
   receipts::AnswerDigest digest_;
+  std::optional<receipts::AnswerDigest> spot_digest_;  // when its salt differs from the answer's
   bool done_ = false;
 };
 

@@ -256,11 +256,15 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   // What arrived, as the receipt names it: the sealed body the client sent, or the plain one.
   std::string request_hash = crypto::sha256(request.e2e() ? request.sealed().ciphertext() : request.body());
   std::shared_ptr<e2e::AnswerSealer> sealer;
+  // Plaintext: the proxy sees the text, so the spot hash needs no salt. E2E: the client's salt, if any.
+  std::optional<std::string> spot_salt = std::string();
   if (request.e2e()) {
-    if (auto refusal = open_e2e(request, sealer)) return refused(*refusal);
+    if (auto refusal = open_e2e(request, sealer, *spot_salt)) return refused(*refusal);
     if (auto refusal = api::check_inference_request(request, bounds, body)) return refused(*refusal);
     if (!body.contains("model") || body["model"] != request.model())
       return refused({400, "e2e_model_mismatch", "the sealed body names another model than the request declares"});
+    if (auto refusal = e2e::check_spot_flag(request, body, *spot_salt)) return refused(*refusal);
+    if (spot_salt->empty()) spot_salt.reset();
   }
   if (jobs_.size() >= config_.max_concurrent)
     return reply_error(429, "worker_busy",
@@ -274,7 +278,8 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   settings.max_timeout_ms = config_.request_timeout_s * 1000;
   std::weak_ptr<net::Connection> weak = conn;
   auto receipt = std::make_shared<ReceiptWriter>(
-      ReceiptFacts{request.request_id(), request_hash, sealer ? sealer->receipt_salt() : "", model_hash_, coefficient_},
+      ReceiptFacts{request.request_id(), request_hash, sealer ? sealer->receipt_salt() : "", std::move(spot_salt),
+                   model_hash_, coefficient_},
       signing_key_, static_cast<uint64_t>(unix_now_us() / 1000));
   auto send = [weak, stream, sealer, receipt](proto::Frame& f) {
     receipt->observe(f);  // before sealing: the receipt hashes the answer's text
@@ -304,11 +309,12 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
 }
 
 std::optional<api::RequestRefusal> WorkerNode::open_e2e(proto::InferenceRequest& request,
-                                                        std::shared_ptr<e2e::AnswerSealer>& sealer) {
+                                                        std::shared_ptr<e2e::AnswerSealer>& sealer,
+                                                        std::string& spot_salt) {
   const crypto::X25519KeyPair* key = attestation_ ? attestation_->e2e_key() : nullptr;
   if (!key) return api::RequestRefusal{421, "e2e_unsupported", "this worker has no e2e key"};
   metrics_.add("e2e_requests", {});
-  return e2e::open_request(request, *key, attestation_->identity().public_key_hex, sealer);
+  return e2e::open_request(request, *key, attestation_->identity().public_key_hex, sealer, spot_salt);
 }
 
 void WorkerNode::schedule_health_check() {

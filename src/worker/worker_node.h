@@ -52,7 +52,7 @@ class WorkerNode {
   void start_job(const std::shared_ptr<net::Connection>& conn, uint64_t stream, proto::InferenceRequest request);
   // E2E: opens the sealed body in place; `sealer` then seals the answer (e2e/worker_side.h).
   std::optional<api::RequestRefusal> open_e2e(proto::InferenceRequest& request,
-                                              std::shared_ptr<e2e::AnswerSealer>& sealer);
+                                              std::shared_ptr<e2e::AnswerSealer>& sealer, std::string& spot_salt);
   void announce();
   void announce_to(net::Connection& conn);
   void schedule_health_check();

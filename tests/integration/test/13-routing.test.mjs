@@ -3,7 +3,7 @@
 // share falls as their reputation does, a stalled request fails over before its deadline and is
 // counted once, spot checks catch the liar, and a hedged request beats a stalled worker.
 // Even requests go end-to-end encrypted (the client's default), odd ones in plaintext through a
-// second client: spot checks compare plaintext, which a proxy has only for the latter.
+// second client: spot checks compare the spot hashes workers sign, for both kinds.
 import assert from "node:assert/strict";
 import {after, before, test} from "node:test";
 import {Cluster, MODEL, postJson, waitFor} from "../lib/harness.mjs";

@@ -45,16 +45,39 @@ TEST(ClientCompletionMessages, AnE2eRequestCarriesNoBodyOnlyWhatTheProxyNeeds) {
   vr.body = {{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "private"}}}}};
   vr.max_tokens = 9;
   auto frame = make_request_frame("rid", "/v1/chat/completions", vr);
-  std::string body = make_e2e_request(frame, "m", 42);
-  EXPECT_NE(body.find("private"), std::string::npos);
+  std::string sealed = make_e2e_request(frame, "m", 42, /*deterministic=*/false);
+  proto::E2eRequestBody opened;
+  ASSERT_TRUE(opened.ParseFromString(sealed));
+  EXPECT_NE(opened.body().find("private"), std::string::npos);
+  EXPECT_TRUE(opened.spot_salt().empty());
   const auto& r = frame.request();
   EXPECT_TRUE(r.body().empty());
   EXPECT_TRUE(r.e2e());
+  EXPECT_FALSE(r.deterministic());
   EXPECT_EQ(r.model(), "m");
-  EXPECT_EQ(r.body_bytes(), body.size());
+  EXPECT_EQ(r.body_bytes(), sealed.size());
   EXPECT_EQ(r.affinity_hash(), 42u);
   EXPECT_EQ(r.max_tokens(), 9u);
   EXPECT_EQ(frame.SerializeAsString().find("private"), std::string::npos);
+}
+
+TEST(ClientCompletionMessages, ADeterministicE2eRequestSealsAFreshSpotSaltAndSaysSo) {
+  api::ValidatedRequest vr;
+  vr.model = "m";
+  vr.body = {{"model", "m"}, {"temperature", 0}};
+  vr.max_tokens = 9;
+  std::string salts[2];
+  for (auto& salt : salts) {
+    auto frame = make_request_frame("rid", "/v1/chat/completions", vr);
+    std::string sealed = make_e2e_request(frame, "m", 0, /*deterministic=*/true);
+    proto::E2eRequestBody opened;
+    ASSERT_TRUE(opened.ParseFromString(sealed));
+    EXPECT_EQ(opened.spot_salt().size(), 32u);
+    EXPECT_TRUE(frame.request().deterministic());
+    EXPECT_EQ(frame.SerializeAsString().find(opened.spot_salt()), std::string::npos);  // the proxy never sees it
+    salt = opened.spot_salt();
+  }
+  EXPECT_NE(salts[0], salts[1]);  // per request: the proxy cannot link two requests' spot hashes
 }
 
 TEST(ClientCompletionMessages, UsageFromProtoKeepsEveryCount) {

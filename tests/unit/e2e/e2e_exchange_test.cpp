@@ -11,12 +11,22 @@ namespace {
 
 const std::string kTlsKey(64, 'a');
 const std::string kBody = R"({"model":"m","messages":[{"role":"user","content":"the secret is 42"}]})";
+const std::string kSpotSalt(32, 's');
+
+// What the client seals: the body and, deterministic or not, a spot salt.
+std::string sealed_plaintext(const std::string& body, const std::string& spot_salt) {
+  proto::E2eRequestBody b;
+  b.set_body(body);
+  b.set_spot_salt(spot_salt);
+  return b.SerializeAsString();
+}
+const std::string kSealed = sealed_plaintext(kBody, kSpotSalt);
 
 class E2eExchangeTest : public ::testing::Test {
  protected:
   crypto::X25519KeyPair worker_key = crypto::X25519KeyPair::generate();
   bool accept = true;
-  ClientExchange client{"rid-1", kBody, [this](const std::string& der, VerifiedWorker& w, std::string& reason) {
+  ClientExchange client{"rid-1", kSealed, [this](const std::string& der, VerifiedWorker& w, std::string& reason) {
                           if (!accept || der != "worker-cert") {
                             reason = "attestation check 'image_hash' failed";
                             return false;
@@ -41,7 +51,7 @@ class E2eExchangeTest : public ::testing::Test {
     r.set_request_id(rid);
     r.set_e2e(true);
     r.set_model("m");
-    r.set_body_bytes(kBody.size());
+    r.set_body_bytes(kSealed.size());
     r.set_max_tokens(8);
     *r.mutable_sealed() = sealed.sealed();
     return r;
@@ -50,8 +60,10 @@ class E2eExchangeTest : public ::testing::Test {
   std::shared_ptr<AnswerSealer> worker_opens(const proto::SealedFor& sealed) {
     auto request = request_for(sealed);
     std::shared_ptr<AnswerSealer> sealer;
-    EXPECT_FALSE(open_request(request, worker_key, kTlsKey, sealer).has_value());
+    std::string spot_salt;
+    EXPECT_FALSE(open_request(request, worker_key, kTlsKey, sealer, spot_salt).has_value());
     EXPECT_EQ(request.body(), kBody);
+    EXPECT_EQ(spot_salt, kSpotSalt);
     EXPECT_FALSE(request.e2e());
     return sealer;
   }
@@ -93,7 +105,7 @@ TEST_F(E2eExchangeTest, TheAnswerOpensInOrderWithTheWorkersOwnAccountOfTheEnd) {
 
 TEST_F(E2eExchangeTest, AlteredDroppedReplayedAndReorderedPartsAreDetected) {
   for (std::string attack : {"flip", "drop", "replay", "reorder"}) {
-    ClientExchange c("rid-1", kBody, [&](const std::string&, VerifiedWorker& w, std::string&) {
+    ClientExchange c("rid-1", kSealed, [&](const std::string&, VerifiedWorker& w, std::string&) {
       w.public_key_hex = kTlsKey;
       w.e2e_key.assign(worker_key.public_key.begin(), worker_key.public_key.end());
       return true;
@@ -159,22 +171,55 @@ TEST_F(E2eExchangeTest, AWorkerOutsideThePolicyGetsNothingAndSealsAreBounded) {
 TEST_F(E2eExchangeTest, TheBodyOpensOnlyForItsRequestOnItsWorker) {
   auto sealed = client.on_seal_for(ask(1));
   std::shared_ptr<AnswerSealer> sealer;
+  std::string spot_salt;
   auto renamed = request_for(sealed, "rid-2");
-  auto refusal = open_request(renamed, worker_key, kTlsKey, sealer);
+  auto refusal = open_request(renamed, worker_key, kTlsKey, sealer, spot_salt);
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->code, "e2e_unreadable");
   EXPECT_EQ(refusal->http_status, 421u);
 
   auto elsewhere = request_for(sealed);
-  refusal = open_request(elsewhere, crypto::X25519KeyPair::generate(), kTlsKey, sealer);
+  refusal = open_request(elsewhere, crypto::X25519KeyPair::generate(), kTlsKey, sealer, spot_salt);
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->code, "e2e_unreadable");
 
   auto short_body = request_for(sealed);
-  short_body.set_body_bytes(kBody.size() - 1);
-  refusal = open_request(short_body, worker_key, kTlsKey, sealer);
+  short_body.set_body_bytes(kSealed.size() - 1);
+  refusal = open_request(short_body, worker_key, kTlsKey, sealer, spot_salt);
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->code, "invalid_sealed_body");
+}
+
+TEST_F(E2eExchangeTest, SealedBytesThatAreNotARequestBodyAreRefused) {
+  ClientExchange raw{"rid-1", "\xff\xff not a message", [this](const std::string&, VerifiedWorker& w, std::string&) {
+                       w.public_key_hex = kTlsKey;
+                       w.e2e_key.assign(worker_key.public_key.begin(), worker_key.public_key.end());
+                       return true;
+                     }};
+  auto sealed = raw.on_seal_for(ask(1));
+  auto request = request_for(sealed);
+  request.set_body_bytes(sealed.sealed().ciphertext().size() - 16);
+  std::shared_ptr<AnswerSealer> sealer;
+  std::string spot_salt;
+  auto refusal = open_request(request, worker_key, kTlsKey, sealer, spot_salt);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->code, "invalid_sealed_body");
+}
+
+// A client could otherwise flag a sampled request deterministic and make honest workers disagree.
+TEST(E2eSpotFlag, TheFlagMustMatchTheBodyAndTheSealedSalt) {
+  proto::InferenceRequest request;
+  auto greedy = nlohmann::json::parse(R"({"model":"m","temperature":0})");
+  auto sampled = nlohmann::json::parse(R"({"model":"m","temperature":0.8})");
+  EXPECT_FALSE(check_spot_flag(request, sampled, ""));
+  EXPECT_FALSE(check_spot_flag(request, greedy, "")) << "a client may keep determinism to itself";
+  EXPECT_EQ(check_spot_flag(request, greedy, kSpotSalt)->code, "e2e_spot_flag_mismatch");
+  request.set_deterministic(true);
+  EXPECT_FALSE(check_spot_flag(request, greedy, kSpotSalt));
+  EXPECT_EQ(check_spot_flag(request, sampled, kSpotSalt)->code, "e2e_spot_flag_mismatch");
+  auto short_salt = check_spot_flag(request, greedy, "short");
+  ASSERT_TRUE(short_salt);
+  EXPECT_NE(short_salt->message.find("5 bytes"), std::string::npos);
 }
 
 TEST_F(E2eExchangeTest, AWorkerErrorKeepsItsDetailsForTheClientOnly) {

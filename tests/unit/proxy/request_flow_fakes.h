@@ -32,7 +32,8 @@ class ScriptedRouter final : public RequestRouter {
   std::vector<Recorded> records;
   std::vector<AnswerReport> answers;
   std::vector<uint64_t> failures;
-  std::vector<std::string> spot_offers;  // outputs offered
+  bool spot_due = false;                 // what spot_check_due draws
+  std::vector<SpotOffer> spot_offers;
   uint64_t next_stream = 0;
 
   static std::string key_for(uint64_t conn) { return "key" + std::to_string(conn); }
@@ -78,10 +79,8 @@ class ScriptedRouter final : public RequestRouter {
   }
   void count_failure(uint64_t conn) override { failures.push_back(conn); }
   void answered(const AnswerReport& report) override { answers.push_back(report); }
-  void offer_spot_check(const proto::InferenceRequest&, const RequestFacts&, uint64_t, const std::string&,
-                        const std::string& output) override {
-    spot_offers.push_back(output);
-  }
+  bool spot_check_due() override { return spot_due; }
+  void offer_spot_check(SpotOffer offer) override { spot_offers.push_back(std::move(offer)); }
   void disconnect(uint64_t conn) {
     workers.erase(std::remove_if(workers.begin(), workers.end(), [&](auto& w) { return w.conn == conn; }),
                   workers.end());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/billing_peers.h"
+#include "receipts/receipt.h"
 #include "request_flow_fakes.h"
 
 namespace chrysalis::proxy {
@@ -39,7 +40,7 @@ class RequestFlowTest : public ::testing::Test {
   }
 
   // An e2e request: no body, what the client declared about it instead.
-  std::unique_ptr<RequestFlow> make_e2e() {
+  std::unique_ptr<RequestFlow> make_e2e(bool deterministic = false) {
     proto::InferenceRequest request;
     request.set_request_id("r1");
     request.set_e2e(true);
@@ -47,7 +48,8 @@ class RequestFlowTest : public ::testing::Test {
     request.set_body_bytes(100);
     request.set_max_tokens(16);
     request.set_max_coefficient(4000);
-    RequestFacts facts{.model = "m", .prefix_hash = 0, .deterministic = false, .e2e = true};
+    request.set_deterministic(deterministic);
+    RequestFacts facts{.model = "m", .prefix_hash = 0, .deterministic = deterministic, .e2e = true};
     return std::make_unique<RequestFlow>(100, request, facts, settings, router, free_biller, metrics);
   }
 
@@ -428,15 +430,106 @@ TEST_F(RequestFlowTest, APartBeforeTheHeadClosesTheWorker) {
   EXPECT_TRUE(to_client(actions).empty());
 }
 
-TEST_F(RequestFlowTest, ADeterministicAnswerIsOfferedForASpotCheck) {
-  settings.collect_output = true;
+// The end of an answer carrying the worker's signed receipt with `spot_hash`.
+proto::Frame signed_end_frame(uint64_t stream, const std::string& spot_hash) {
+  static const auto key = ton::Ed25519Key::generate();
+  auto end = end_frame(stream, 1, 1);
+  proto::WorkerReceipt r;
+  r.set_request_id("r1");
+  *r.mutable_usage() = end.end().usage();
+  r.set_spot_hash(spot_hash);
+  r.set_worker_key(std::string(key.public_key().begin(), key.public_key().end()));
+  *end.mutable_end()->mutable_receipt() = receipts::sign_worker_part(r, key);
+  return end;
+}
+
+TEST_F(RequestFlowTest, ADeterministicAnswerIsOfferedForASpotCheckWithTheHashItsWorkerSigned) {
+  router.spot_due = true;
+  auto flow = make(/*paid=*/false, /*deterministic=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  first_tokens(*flow, conn, stream, now);
+  auto end = signed_end_frame(stream, "spot-hash-1");
+  flow->on_worker_frame(conn, stream, end, now);
+  ASSERT_EQ(router.spot_offers.size(), 1u);
+  const SpotOffer& offer = router.spot_offers[0];
+  EXPECT_EQ(offer.spot_hash, "spot-hash-1");
+  EXPECT_EQ(offer.worker_conn, conn);
+  EXPECT_EQ(offer.model, "m");
+  EXPECT_FALSE(offer.request.body().empty()) << "a plaintext rerun goes to any worker";
+  EXPECT_TRUE(offer.sealed.empty());
+}
+
+TEST_F(RequestFlowTest, AnAnswerWithoutASignedSpotHashIsNotOffered) {
+  router.spot_due = true;
   auto flow = make(/*paid=*/false, /*deterministic=*/true);
   auto [conn, stream] = sent_to(flow->start(now));
   first_tokens(*flow, conn, stream, now);
   auto end = end_frame(stream, 1, 1);
   flow->on_worker_frame(conn, stream, end, now);
+  EXPECT_TRUE(router.spot_offers.empty());
+  EXPECT_EQ(metrics.get("spot_checks", {{"outcome", "unsigned"}}), 1);
+}
+
+TEST_F(RequestFlowTest, ASpotCheckNotDrawnAsksNoExtraSeal) {
+  auto flow = make_e2e(/*deterministic=*/true);
+  EXPECT_EQ(to_client(flow->start(now)).size(), 1u);
+  EXPECT_TRUE(flow->spot_seals().empty());
+}
+
+// E2E: the proxy cannot rerun what it cannot read, so the client seals for the spot workers with
+// the first attempt; a worker it refuses is simply not used, and the request goes on.
+TEST_F(RequestFlowTest, E2eSpotCheckAsksTheClientToSealForTwoMoreWorkersUpFront) {
+  router.spot_due = true;
+  auto flow = make_e2e(/*deterministic=*/true);
+  auto asks = to_client(flow->start(now));
+  ASSERT_EQ(asks.size(), 3u);
+  EXPECT_EQ(asks[0].seal_for().worker_certificate(), "cert-1") << "the answering attempt first";
+  EXPECT_EQ(asks[1].seal_for().worker_certificate(), "cert-2");
+  EXPECT_EQ(asks[2].seal_for().worker_certificate(), "cert-3");
+  EXPECT_EQ(router.workers[1].running, 0u) << "a spot seal takes no slot";
+
+  EXPECT_FALSE(has<SendToWorker>(flow->on_client_sealed(sealed_for(asks[1].seal_for().attempt()), now)));
+  proto::SealedFor refused;
+  refused.set_attempt(asks[2].seal_for().attempt());
+  refused.set_refused("attestation check 'image_hash' failed");
+  EXPECT_TRUE(flow->on_client_sealed(refused, now).empty());
+  EXPECT_EQ(metrics.get("spot_seals", {{"outcome", "refused_by_client"}}), 1);
+  EXPECT_TRUE(router.records.empty());
+
+  auto [conn, stream] = sent_to(flow->on_client_sealed(sealed_for(asks[0].seal_for().attempt()), now));
+  EXPECT_EQ(conn, 1u);
+  first_tokens(*flow, conn, stream, now);
+  auto end = signed_end_frame(stream, "h");
+  flow->on_worker_frame(conn, stream, end, now);
   ASSERT_EQ(router.spot_offers.size(), 1u);
-  EXPECT_EQ(router.spot_offers[0], "a");  // the text of the answer, for comparison
+  const SpotOffer& offer = router.spot_offers[0];
+  ASSERT_EQ(offer.sealed.size(), 1u) << "only the worker the client sealed for";
+  EXPECT_EQ(offer.sealed[0].worker_conn, 2u);
+  EXPECT_EQ(offer.sealed[0].sealed.ciphertext().size(), 116u);
+  EXPECT_TRUE(offer.request.e2e());
+}
+
+TEST_F(RequestFlowTest, E2eSpotRerunNeverGoesToTheWorkerThatAnswered) {
+  router.spot_due = true;
+  auto flow = make_e2e(/*deterministic=*/true);
+  auto asks = to_client(flow->start(now));
+  ASSERT_EQ(asks.size(), 3u);
+  for (int i : {1, 2}) flow->on_client_sealed(sealed_for(asks[i].seal_for().attempt()), now);
+  // The client refuses worker 1 for the answer itself: the request fails over to worker 2.
+  proto::SealedFor refused;
+  refused.set_attempt(asks[0].seal_for().attempt());
+  refused.set_refused("model_hash");
+  auto retry = to_client(flow->on_client_sealed(refused, now));
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].seal_for().worker_certificate(), "cert-2");
+  auto [conn, stream] = sent_to(flow->on_client_sealed(sealed_for(retry[0].seal_for().attempt()), now));
+  EXPECT_EQ(conn, 2u);
+  first_tokens(*flow, conn, stream, now);
+  auto end = signed_end_frame(stream, "h");
+  flow->on_worker_frame(conn, stream, end, now);
+  ASSERT_EQ(router.spot_offers.size(), 1u);
+  ASSERT_EQ(router.spot_offers[0].sealed.size(), 1u);
+  EXPECT_EQ(router.spot_offers[0].sealed[0].worker_conn, 3u);
 }
 
 TEST_F(RequestFlowTest, EventsAfterTheEndChangeNothing) {
