@@ -8,16 +8,14 @@ void register_node_commands(CLI::App& app);
 void register_local_commands(CLI::App& app);
 void register_devnet_commands(CLI::App& app);
 void register_wallet_commands(CLI::App& app);  // wallet new, address, status
-void register_wallet_client_commands(
-    CLI::App& app);  // wallet topup, withdraw, close (after register_wallet_commands)      // devnet (local TON)
+void register_wallet_client_commands(CLI::App& app);  // wallet topup, withdraw, close (after register_wallet_commands)
 void register_wallet_proxy_commands(CLI::App& app);   // wallet proxy-close (after register_wallet_commands)
 void register_ton_chain_commands(CLI::App& app);      // ton root show (group shared, get-or-create)
 void register_ton_root_list_commands(CLI::App& app);  // ton root allow|disallow (after register_ton_chain_commands)
 void register_ton_commands(CLI::App& app);            // ton address, ton boc inspect (group shared, get-or-create)
-void register_attest_ratls_commands(
-    CLI::App& app);  // attest make-cert, inspect, image-hash (group shared, get-or-create)
-void register_attest_quote_commands(CLI::App& app);
-void register_receipt_commands(
-    CLI::App& app);  // receipt verify  // attest verify, attest dev-ca (group shared, get-or-create)
+void register_attest_ratls_commands(CLI::App& app);  // attest make-cert, inspect, image-hash (group get-or-create)
+void register_attest_quote_commands(CLI::App& app);  // attest verify, dev-ca (group get-or-create)
+void register_attest_gpu_commands(CLI::App& app);    // attest gpu verify (group get-or-create)
+void register_receipt_commands(CLI::App& app);       // receipt verify
 
 }  // namespace chrysalis::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_ton_root_list_commands(app);
   chrysalis::cli::register_ton_commands(app);
   chrysalis::cli::register_attest_quote_commands(app);
+  chrysalis::cli::register_attest_gpu_commands(app);
   chrysalis::cli::register_attest_ratls_commands(app);
   chrysalis::cli::register_receipt_commands(app);
   try {

@@ -102,3 +102,8 @@ add_executable(fuzz_seed_maker EXCLUDE_FROM_ALL ${FUZZ_DIR}/seeds/make_seeds.cpp
                                ${FUZZ_RECEIPT_SOURCES})
 target_include_directories(fuzz_seed_maker PRIVATE src ${FUZZ_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 target_link_libraries(fuzz_seed_maker PRIVATE OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
+
+# GPU evidence: the SPDM measurement report a worker's GPU returns (real H100 report as the seed).
+fuzz_sources(FUZZ_SPDM_SOURCES spdm_report gpu_json quote_crypto hex)
+chrysalis_fuzz_target(spdm_report_fuzz MAX_LEN 8192 SOURCES ${FUZZ_SPDM_SOURCES} LIBS OpenSSL::Crypto
+                      nlohmann_json::nlohmann_json)

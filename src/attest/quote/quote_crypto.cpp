@@ -1,5 +1,6 @@
 #include "attest/quote/quote_crypto.h"
 
+#include <algorithm>
 #include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -59,11 +60,13 @@ Fixed<64> p256_public_xy(EVP_PKEY* key) {
   return out;
 }
 
-bool verify_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data, std::span<const uint8_t> signature_rs) {
-  if (!key || signature_rs.size() != 64) return false;
+bool verify_ecdsa_raw(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data,
+                      std::span<const uint8_t> signature_rs) {
+  if (!key || signature_rs.empty() || signature_rs.size() % 2) return false;
+  int half = static_cast<int>(signature_rs.size() / 2);
   EcdsaSigPtr sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(signature_rs.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(signature_rs.data() + 32, 32, nullptr);
+  BIGNUM* r = BN_bin2bn(signature_rs.data(), half, nullptr);
+  BIGNUM* s = BN_bin2bn(signature_rs.data() + half, half, nullptr);
   if (!sig || !r || !s || !ECDSA_SIG_set0(sig.get(), r, s)) {
     BN_free(r);
     BN_free(s);
@@ -73,17 +76,21 @@ bool verify_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data, std::span<con
   int der_len = i2d_ECDSA_SIG(sig.get(), &der);
   if (der_len <= 0) return false;
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+  bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) == 1 &&
             EVP_DigestVerify(ctx.get(), der, size_t(der_len), data.data(), data.size()) == 1;
   OPENSSL_free(der);
   ERR_clear_error();
   return ok;
 }
 
-Fixed<64> sign_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data) {
+bool verify_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data, std::span<const uint8_t> signature_rs) {
+  return signature_rs.size() == 64 && verify_ecdsa_raw(key, EVP_sha256(), data, signature_rs);
+}
+
+Bytes sign_ecdsa_raw(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data, std::size_t component_bytes) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, data.data(), data.size()) != 1)
     throw std::runtime_error(crypto::openssl_error("ECDSA sign"));
   Bytes der(len);
@@ -92,9 +99,16 @@ Fixed<64> sign_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data) {
   const uint8_t* p = der.data();
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, long(len)));
   if (!sig) throw std::runtime_error(crypto::openssl_error("ECDSA signature decode"));
+  Bytes out(2 * component_bytes);
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out.data(), int(component_bytes));
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out.data() + component_bytes, int(component_bytes));
+  return out;
+}
+
+Fixed<64> sign_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data) {
+  Bytes rs = sign_ecdsa_raw(key, EVP_sha256(), data, 32);
   Fixed<64> out{};
-  BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), out.data(), 32);
-  BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), out.data() + 32, 32);
+  std::copy(rs.begin(), rs.end(), out.begin());
   return out;
 }
 
@@ -190,7 +204,12 @@ X509CrlPtr load_crl(std::span<const uint8_t> data) {
 std::chrono::system_clock::time_point asn1_time_point(const ASN1_TIME* t) {
   std::tm tm{};
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) throw std::runtime_error("invalid ASN.1 time");
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // "Never expires" certificates say 9999-12-31, past what the clock's nanoseconds hold (2262).
+  using namespace std::chrono;
+  const auto latest = duration_cast<seconds>(system_clock::time_point::max().time_since_epoch()).count();
+  time_t secs = timegm(&tm);
+  if (secs >= latest) return system_clock::time_point::max();
+  return system_clock::from_time_t(secs);
 }
 
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view text) {

@@ -35,6 +35,12 @@ std::vector<uint8_t> digest_file(const std::filesystem::path& file, const EVP_MD
 PkeyPtr p256_public_key(const Fixed<64>& xy);
 // x||y of a P-256 key (public or private).
 Fixed<64> p256_public_xy(EVP_PKEY* key);
+// ECDSA over `data` hashed with `md`, with a raw r||s signature (each half the curve's size:
+// 32 bytes for P-256, 48 for P-384).
+bool verify_ecdsa_raw(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data,
+                      std::span<const uint8_t> signature_rs);
+// Sign with an EC private key; returns r||s, each padded to `component_bytes`.
+Bytes sign_ecdsa_raw(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data, std::size_t component_bytes);
 // ECDSA-P256/SHA-256 over `data` with a raw r||s signature.
 bool verify_p256_raw(EVP_PKEY* key, std::span<const uint8_t> data, std::span<const uint8_t> signature_rs);
 // Sign with a P-256 private key; returns r||s.

@@ -1,0 +1,128 @@
+// `chrysalis attest gpu verify`: checks an NVIDIA GPU's confidential-computing evidence offline
+// (attest/gpu/gpu_verifier.h) and prints one JSON object; exit 0 only when it verified.
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+#include "attest/gpu/gpu_json.h"
+#include "attest/gpu/gpu_verifier.h"
+#include "attest/gpu/rim_store.h"
+#include "attest/quote/quote_crypto.h"
+#include "cli/commands.h"
+
+namespace chrysalis::cli {
+
+namespace {
+
+using namespace chrysalis::attest;
+using namespace chrysalis::attest::gpu;
+
+constexpr int kExitRefused = 1;
+constexpr int kExitUsage = 2;
+constexpr std::size_t kMaxInputBytes = 1 << 20;
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  throw CLI::RuntimeError(kExitUsage);
+}
+
+std::string read_input(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) usage_error(std::string(what) + ": cannot read " + path);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (text.size() > kMaxInputBytes) usage_error(std::string(what) + ": " + path + " is larger than 1 MiB");
+  return text;
+}
+
+struct GpuVerifyArgs {
+  std::string report, chain, nonce, rims, driver_rim, vbios_rim, at, device_root, rim_root;
+};
+
+Bytes parse_nonce(std::string hex) {
+  while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+  try {
+    Bytes nonce = from_hex(hex);
+    if (nonce.size() != 32) usage_error("--nonce must be 32 bytes (64 hex digits), got " + std::to_string(nonce.size()));
+    return nonce;
+  } catch (const std::invalid_argument&) {
+    usage_error("--nonce is not hex");
+  }
+}
+
+void run_gpu_verify(const GpuVerifyArgs& a) {
+  if (a.report.empty() || a.chain.empty() || a.nonce.empty())
+    usage_error("attest gpu verify: --report, --chain and --nonce are required");
+  if (!a.rims.empty() && (!a.driver_rim.empty() || !a.vbios_rim.empty()))
+    usage_error("give --rims DIR or --driver-rim/--vbios-rim, not both");
+  GpuEvidence evidence{report_bytes_from_file_text(read_input(a.report, "--report")), read_input(a.chain, "--chain")};
+  Bytes nonce = parse_nonce(a.nonce);
+  std::chrono::system_clock::time_point at = std::chrono::system_clock::now();
+  if (!a.at.empty()) {
+    try {
+      at = parse_rfc3339(a.at);
+    } catch (const std::invalid_argument& e) {
+      usage_error(std::string("--at: ") + e.what());
+    }
+  }
+  GpuTrust trust = GpuTrust::nvidia();
+  try {
+    if (!a.device_root.empty()) trust.device = TrustAnchors::from_pem_file(a.device_root);
+    if (!a.rim_root.empty()) trust.rim = TrustAnchors::from_pem_file(a.rim_root);
+  } catch (const std::exception& e) {
+    usage_error(e.what());
+  }
+  GpuReferences refs;
+  if (!a.driver_rim.empty()) refs.driver_rim = read_input(a.driver_rim, "--driver-rim");
+  if (!a.vbios_rim.empty()) refs.vbios_rim = read_input(a.vbios_rim, "--vbios-rim");
+  refs.required = !a.driver_rim.empty() || !a.vbios_rim.empty();
+  if (!a.rims.empty()) {
+    try {
+      RimStore store = RimStore::from_directory(a.rims);
+      SpdmReport report = parse_spdm_report(evidence.report);
+      refs = store.references_for(report);
+    } catch (const SpdmParseError&) {
+      // the verifier names the malformed report
+    } catch (const std::exception& e) {
+      usage_error(e.what());
+    }
+    refs.required = true;
+  }
+  GpuVerification r = verify_gpu_evidence(evidence, nonce, trust, refs, at);
+  nlohmann::json j = gpu_verification_to_json(r);
+  j["at"] = format_rfc3339(at);
+  std::cout << j.dump(2) << "\n";
+  if (!r.verified) throw CLI::RuntimeError(kExitRefused);
+}
+
+CLI::App* group(CLI::App& parent, const std::string& name, const std::string& description) {
+  auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
+  if (!found.empty()) return found.front();
+  auto* g = parent.add_subcommand(name, description);
+  g->require_subcommand(1);
+  return g;
+}
+
+}  // namespace
+
+void register_attest_gpu_commands(CLI::App& app) {
+  CLI::App* attest = group(app, "attest", "Attestation tools: TDX quotes, RA-TLS certificates, GPU evidence");
+  CLI::App* gpu = group(*attest, "gpu", "NVIDIA GPU confidential-computing evidence");
+  auto* verify = gpu->add_subcommand(
+      "verify", "Verify a GPU attestation report offline and print one JSON object (exit 0 only when verified)");
+  auto args = std::make_shared<GpuVerifyArgs>();
+  verify->add_option("--report", args->report, "The attestation report as NVML returns it (hex text or raw); required");
+  verify->add_option("--chain", args->chain, "The attestation-key certificate chain, PEM, leaf first; required");
+  verify->add_option("--nonce", args->nonce, "The 32-byte nonce the report was asked for, hex; required");
+  verify->add_option("--rims", args->rims, "A directory of reference manifests (.swidtag/.xml): the two matching are checked");
+  verify->add_option("--driver-rim", args->driver_rim, "The driver's reference manifest");
+  verify->add_option("--vbios-rim", args->vbios_rim, "The VBIOS's reference manifest");
+  verify->add_option("--at", args->at, "Verification time, RFC 3339 (default: the clock)");
+  verify->add_option("--device-root", args->device_root, "Device root PEM instead of the pinned NVIDIA one (tests)");
+  verify->add_option("--rim-root", args->rim_root, "RIM root PEM instead of the pinned NVIDIA one (tests)");
+  verify->callback([args] { run_gpu_verify(*args); });
+}
+
+}  // namespace chrysalis::cli
