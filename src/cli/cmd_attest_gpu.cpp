@@ -2,6 +2,7 @@
 // (attest/gpu/gpu_verifier.h) and prints one JSON object; exit 0 only when it verified.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -10,6 +11,7 @@
 #include "attest/gpu/gpu_json.h"
 #include "attest/gpu/gpu_verifier.h"
 #include "attest/gpu/rim_store.h"
+#include "attest/gpu/sim_gpu.h"
 #include "attest/quote/quote_crypto.h"
 #include "cli/commands.h"
 
@@ -97,6 +99,40 @@ void run_gpu_verify(const GpuVerifyArgs& a) {
   if (!r.verified) throw CLI::RuntimeError(kExitRefused);
 }
 
+void run_sim_ca(const std::string& out, bool force) {
+  if (!force && std::filesystem::exists(std::filesystem::path(out) / kSimGpuRootKeyFile))
+    usage_error(out + " already holds a simulated GPU CA; pass --force to replace it");
+  SimGpuCa ca = create_sim_gpu_ca();
+  try {
+    write_sim_gpu_ca(ca, out);
+  } catch (const std::exception& e) {
+    usage_error(e.what());
+  }
+  nlohmann::json j{{"root_certificate", (std::filesystem::path(out) / kSimGpuRootCertFile).string()},
+                   {"root_sha256", certificate_sha256_hex(ca.root_cert.get())}};
+  std::cout << j.dump(2) << "\n";
+}
+
+// Evidence from a fresh simulated GPU under the CA in `ca_dir`: report.txt (hex, as NVML's text
+// form) and chain.pem in `out`.
+void run_sim_report(const std::string& ca_dir, const std::string& nonce_hex, const std::string& out) {
+  Bytes nonce = parse_nonce(nonce_hex);
+  SimGpuCa ca;
+  try {
+    ca = load_sim_gpu_ca(ca_dir);
+  } catch (const std::exception& e) {
+    usage_error(e.what());
+  }
+  SimGpu gpu(ca);
+  std::filesystem::create_directories(out);
+  std::ofstream(std::filesystem::path(out) / "report.txt") << to_hex(gpu.report(nonce));
+  std::ofstream(std::filesystem::path(out) / "chain.pem") << gpu.chain_pem();
+  nlohmann::json j{{"report", (std::filesystem::path(out) / "report.txt").string()},
+                   {"chain", (std::filesystem::path(out) / "chain.pem").string()},
+                   {"device_id", gpu.device_id()}};
+  std::cout << j.dump(2) << "\n";
+}
+
 CLI::App* group(CLI::App& parent, const std::string& name, const std::string& description) {
   auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
   if (!found.empty()) return found.front();
@@ -123,6 +159,22 @@ void register_attest_gpu_commands(CLI::App& app) {
   verify->add_option("--device-root", args->device_root, "Device root PEM instead of the pinned NVIDIA one (tests)");
   verify->add_option("--rim-root", args->rim_root, "RIM root PEM instead of the pinned NVIDIA one (tests)");
   verify->callback([args] { run_gpu_verify(*args); });
+
+  auto* sim_ca = gpu->add_subcommand("sim-ca", "Create a simulated GPU CA (development only: it proves no hardware)");
+  auto out = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  sim_ca->add_option("--out", *out, "Directory for the root certificate and key (0600)")->required();
+  sim_ca->add_flag("--force", *force, "Replace an existing simulated GPU CA");
+  sim_ca->callback([out, force] { run_sim_ca(*out, *force); });
+
+  auto* sim_report = gpu->add_subcommand("sim-report", "Evidence of a simulated GPU for a nonce (report.txt, chain.pem)");
+  auto ca_dir = std::make_shared<std::string>();
+  auto nonce = std::make_shared<std::string>();
+  auto report_out = std::make_shared<std::string>();
+  sim_report->add_option("--ca", *ca_dir, "The simulated GPU CA's directory")->required();
+  sim_report->add_option("--nonce", *nonce, "32-byte nonce, hex")->required();
+  sim_report->add_option("--out", *report_out, "Directory for report.txt and chain.pem")->required();
+  sim_report->callback([ca_dir, nonce, report_out] { run_sim_report(*ca_dir, *nonce, *report_out); });
 }
 
 }  // namespace chrysalis::cli

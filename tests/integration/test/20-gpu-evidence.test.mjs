@@ -65,3 +65,23 @@ test("bad usage exits 2 with a message", () => {
     assert.equal(noFile.status, 2);
     assert.match(noFile.stderr, /cannot read/);
 });
+
+test("a simulated GPU's evidence verifies only under its own development root", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sim-gpu-"));
+    const run = (args) => spawnSync(BIN, ["attest", "gpu", ...args], {encoding: "utf8"});
+    assert.equal(run(["sim-ca", "--out", path.join(dir, "ca")]).status, 0);
+    assert.equal(run(["sim-ca", "--out", path.join(dir, "ca")]).status, 2, "an existing CA is kept without --force");
+    const nonce = "ab".repeat(32);
+    const made = run(["sim-report", "--ca", path.join(dir, "ca"), "--nonce", nonce, "--out", path.join(dir, "ev")]);
+    assert.equal(made.status, 0, made.stderr);
+    const args = ["verify", "--report", path.join(dir, "ev/report.txt"), "--chain", path.join(dir, "ev/chain.pem"),
+        "--nonce", nonce];
+    const dev = run([...args, "--device-root", path.join(dir, "ca/sim_gpu_root.pem")]);
+    assert.equal(dev.status, 0, dev.stdout);
+    const out = JSON.parse(dev.stdout);
+    assert.equal(out.gpu.fwid, out.report.fwid, "the report's FWID is the certificate's");
+    assert.ok(!out.checks_not_done.includes("fwid"));
+    const pinned = run(args);
+    assert.equal(pinned.status, 1);
+    assert.equal(JSON.parse(pinned.stdout).reason, "gpu_chain_untrusted");
+});
