@@ -20,6 +20,7 @@ struct PeerIdentity {
   std::string model_hash;
   std::string evidence;        // "tdx-quote" | "none"
   std::string e2e_public_key;  // workers: the X25519 key (raw) their claims bind, for e2e clients
+  std::string gpus;            // workers: the GPUs their evidence proved ("GH100 SIM1234… driver 550.54.15; …")
 };
 
 // Decides whether a peer's certificate is acceptable. The attestation layer plugs in here:

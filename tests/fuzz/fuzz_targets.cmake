@@ -7,6 +7,8 @@ find_package(Protobuf REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(tomlplusplus REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(XMLSEC REQUIRED IMPORTED_TARGET xmlsec1-openssl)
 
 set(FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz)
 set(FUZZ_MANIFEST ${CMAKE_BINARY_DIR}/fuzz_targets.txt)
@@ -52,10 +54,12 @@ chrysalis_fuzz_target(quote_parser_fuzz MAX_LEN 16384 SOURCES ${FUZZ_QUOTE_SOURC
 fuzz_sources(FUZZ_CLAIMS_SOURCES claims)
 chrysalis_fuzz_target(ra_tls_claims_fuzz MAX_LEN 8192 SOURCES ${FUZZ_CLAIMS_SOURCES} LIBS OpenSSL::Crypto)
 
+# A worker's certificate may carry GPU evidence (attest/gpu/gpu_binding.h), checked with the rest.
 fuzz_sources(FUZZ_CERT_SOURCES claims ra_tls_cert x509_extension attested_peer_verifier attested_peer_verifier_cache
-             peer_verifier policy measured_config address encoding)
+             peer_verifier policy measured_config address encoding gpu_binding gpu_verifier rim dice_fwid nvidia_roots
+             spdm_report)
 chrysalis_fuzz_target(ra_tls_cert_fuzz MAX_LEN 16384 SOURCES ${FUZZ_CERT_SOURCES} ${FUZZ_QUOTE_SOURCES}
-                      LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json)
+                      LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json PkgConfig::XMLSEC)
 
 # The node-to-node wire schema, generated as in the main build.
 protobuf_generate_cpp(FUZZ_PROTO_SRCS FUZZ_PROTO_HDRS src/proto/chrysalis.proto)
@@ -92,7 +96,7 @@ target_include_directories(receipt_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 # parse errors (tests/unit/common/toml_reader_test.cpp), so fuzzing it here would only find those.
 fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config e2e_mode endpoint policy_config policy billing_settings ton_amount
              address encoding hex routing_config routing_selection_policy routing_worker_selector quote_trust_anchors
-             intel_root_ca quote_crypto)
+             intel_root_ca quote_crypto nvidia_roots)
 chrysalis_fuzz_target(toml_config_fuzz MAX_LEN 4096 SOURCES ${FUZZ_TOML_SOURCES}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json spdlog::spdlog tomlplusplus::tomlplusplus)
 
@@ -101,7 +105,8 @@ add_executable(fuzz_seed_maker EXCLUDE_FROM_ALL ${FUZZ_DIR}/seeds/make_seeds.cpp
                                ${FUZZ_QUOTE_SOURCES} ${FUZZ_FRAME_SOURCES} ${FUZZ_PROTO_SRCS} ${FUZZ_BOC_SOURCES}
                                ${FUZZ_RECEIPT_SOURCES})
 target_include_directories(fuzz_seed_maker PRIVATE src ${FUZZ_DIR} ${CMAKE_CURRENT_BINARY_DIR})
-target_link_libraries(fuzz_seed_maker PRIVATE OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
+target_link_libraries(fuzz_seed_maker PRIVATE OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf
+                      PkgConfig::XMLSEC)
 
 # GPU evidence: the SPDM measurement report a worker's GPU returns (real H100 report as the seed).
 fuzz_sources(FUZZ_SPDM_SOURCES spdm_report gpu_json quote_crypto hex)

@@ -145,8 +145,6 @@ bool check_references(const SpdmReport& report, const GpuTrust& trust, const Gpu
 
 }  // namespace
 
-GpuTrust GpuTrust::nvidia() { return GpuTrust{nvidia_device_roots(), nvidia_rim_roots()}; }
-
 GpuVerification verify_gpu_evidence(const GpuEvidence& evidence, std::span<const uint8_t> expected_nonce,
                                     const GpuTrust& trust, const GpuReferences& references,
                                     std::chrono::system_clock::time_point at) {

@@ -1,5 +1,7 @@
 #include "attest/gpu/nvidia_roots.h"
 
+#include "attest/gpu/gpu_verifier.h"
+
 namespace chrysalis::attest::gpu {
 
 // NVIDIA Device Identity CA (SHA-256 of DER 10:2B:F6:59:…:7B:48), as NVIDIA publishes it in nvtrust.
@@ -46,5 +48,7 @@ TrustAnchors nvidia_rim_roots() {
   anchors.add_pem(kNvidiaRimRootPem);
   return anchors;
 }
+
+GpuTrust GpuTrust::nvidia() { return GpuTrust{nvidia_device_roots(), nvidia_rim_roots()}; }
 
 }  // namespace chrysalis::attest::gpu

@@ -2,15 +2,13 @@
 
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
-#include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "attest/gpu/spdm_report.h"
 #include "attest/quote/dev_ca.h"
 #include "attest/quote/quote_crypto.h"
+#include "common/file_io.h"
 #include "crypto/x509_extension.h"
 
 namespace chrysalis::attest::gpu {
@@ -98,21 +96,11 @@ Bytes vbios_value(const std::string& version) {
   return out;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("simulated GPU CA: cannot read " + path.string());
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const std::filesystem::path& path, const std::string& text, bool secret) {
-  std::filesystem::remove(path);
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error("simulated GPU CA: cannot write " + path.string());
-  if (secret) ::chmod(path.c_str(), 0600);  // before the key bytes land in the file
-  out << text;
-  if (!out.flush()) throw std::runtime_error("simulated GPU CA: cannot write " + path.string());
+// Missing or unreadable files are named (common/file_io.h's read_file says only "empty").
+std::string read_ca_file(const std::filesystem::path& path) {
+  std::string text = read_file(path);
+  if (text.empty()) throw std::runtime_error("simulated GPU CA: cannot read " + path.string());
+  return text;
 }
 
 std::shared_ptr<EVP_PKEY> p384_key() {
@@ -136,16 +124,17 @@ SimGpuCa create_sim_gpu_ca() {
 
 void write_sim_gpu_ca(const SimGpuCa& ca, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
-  write_file(dir / kSimGpuRootCertFile, ca.root_pem(), false);
-  write_file(dir / kSimGpuRootKeyFile, private_key_pem(ca.root_key.get()), true);
+  using P = std::filesystem::perms;
+  write_file(dir / kSimGpuRootCertFile, ca.root_pem(), P::owner_read | P::owner_write | P::group_read | P::others_read);
+  write_file(dir / kSimGpuRootKeyFile, private_key_pem(ca.root_key.get()), P::owner_read | P::owner_write);
 }
 
 SimGpuCa load_sim_gpu_ca(const std::filesystem::path& dir) {
   SimGpuCa ca;
-  auto certs = load_pem_certificates(read_file(dir / kSimGpuRootCertFile));
+  auto certs = load_pem_certificates(read_ca_file(dir / kSimGpuRootCertFile));
   if (certs.size() != 1) throw std::runtime_error("simulated GPU CA: " + (dir / kSimGpuRootCertFile).string() + " must hold one certificate");
   ca.root_cert = share(std::move(certs.front()));
-  ca.root_key = share(load_private_key_pem(read_file(dir / kSimGpuRootKeyFile)));
+  ca.root_key = share(load_private_key_pem(read_ca_file(dir / kSimGpuRootKeyFile)));
   return ca;
 }
 

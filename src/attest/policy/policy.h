@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/gpu/gpu_binding.h"
 #include "attest/quote/quote_trust_anchors.h"
 
 namespace chrysalis::attest {
@@ -29,6 +30,7 @@ struct Policy {
   std::set<std::string> pinned_client_keys;  // proxy: raw Ed25519 keys (hex) of allowed clients; empty = any
   std::string unavailable;                   // non-empty: refuse every peer (e.g. the registry is stale)
   std::string registry_root;  // raw address of the root contract in registry mode: peers must report the same
+  gpu::GpuPolicy gpu;         // what a worker's GPU evidence must show (attest/gpu/gpu_binding.h)
 };
 
 // Where a node's policy comes from. Configuration now; the root contract on chain later

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "attest/gpu/nvidia_roots.h"
+#include "attest/gpu/sim_gpu.h"
 #include "common/toml_reader.h"
 #include "ton/cells/address.h"
 
@@ -80,6 +82,22 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
                                ": 'attestation.allowed_rtmr' entries are \"rtmr0:rtmr1:rtmr2:rtmr3\", 96 hex each");
     s.allowed_rtmr.push_back(lower(set));
   }
+  s.gpu = r.string("attestation.gpu", "none");
+  if (s.gpu != "none" && s.gpu != "sim")
+    throw std::runtime_error(file + ": 'attestation.gpu' must be \"none\" or \"sim\"");
+  s.gpu_sim_ca = r.path("attestation.gpu_sim_ca", "");
+  if (s.gpu == "sim" && s.gpu_sim_ca.empty())
+    throw std::runtime_error(file + ": 'attestation.gpu_sim_ca' (made by `chrysalis attest gpu sim-ca`) is required "
+                                    "with gpu = \"sim\"");
+  s.gpu_count = static_cast<unsigned>(r.integer("attestation.gpu_count", 1, 1, 16));
+  s.gpu_required = r.boolean("attestation.gpu_required", false);
+  s.gpu_trust = r.strings("attestation.gpu_trust", {"nvidia"});
+  for (auto& t : s.gpu_trust)
+    if (t != "nvidia" && t.rfind("dev:", 0) != 0)
+      throw std::runtime_error(file + ": 'attestation.gpu_trust' entry \"" + t + "\" is neither \"nvidia\" nor \"dev:PATH\"");
+  s.gpu_chips = r.strings("attestation.gpu_chips", {});
+  s.gpu_drivers = r.strings("attestation.gpu_drivers", {});
+  s.gpu_min_count = static_cast<unsigned>(r.integer("attestation.gpu_min_count", 1, 1, 16));
   s.max_cert_age_hours = r.integer("attestation.max_cert_age_hours", 24, 1, 24 * 366);
   s.cert_hours = r.integer("attestation.cert_hours", 6, 1, 24 * 30);
   s.pow_difficulty = static_cast<int>(r.integer("attestation.pow_difficulty", 18, 0, 32));
@@ -119,6 +137,25 @@ Policy build_policy(const AttestationSettings& s) {
   p.max_cert_age_s = s.max_cert_age_hours * 3600;
   p.pinned_client_keys = {s.pinned_client_keys.begin(), s.pinned_client_keys.end()};
   if (!s.registry.endpoint.empty()) p.registry_root = ton::Address::parse(s.registry.root).to_raw();
+  p.gpu.required = s.gpu_required;
+  p.gpu.trust.device = TrustAnchors::none();
+  for (const auto& t : s.gpu_trust) {
+    if (t == "nvidia") {
+      p.gpu.trust.device.add_pem(gpu::kNvidiaDeviceRootPem);
+      p.gpu.trust_labels.push_back("nvidia");
+      continue;
+    }
+    std::filesystem::path path = t.substr(4);
+    if (std::filesystem::is_directory(path)) path /= gpu::kSimGpuRootCertFile;
+    auto root = TrustAnchors::from_pem_file(path);
+    for (const auto& cert : root.roots()) {
+      p.gpu.trust.device.add(cert);
+      p.gpu.trust_labels.push_back("dev:" + certificate_sha256_hex(cert.get()).substr(0, 16));
+    }
+  }
+  p.gpu.chips = {s.gpu_chips.begin(), s.gpu_chips.end()};
+  p.gpu.drivers = {s.gpu_drivers.begin(), s.gpu_drivers.end()};
+  p.gpu.min_count = s.gpu_min_count;
   return p;
 }
 
@@ -129,6 +166,11 @@ void warn_about_policy(const Policy& p, const std::vector<std::string>& verifies
           "attestation: trusting DEVELOPMENT root {} — simulated quotes are accepted; never use this in "
           "production",
           label.substr(4));
+  for (auto& label : p.gpu.trust_labels)
+    if (label.rfind("dev:", 0) == 0)
+      spdlog::warn("attestation: trusting a SIMULATED GPU root {} — simulated GPU evidence is accepted; never use this "
+                   "in production",
+                   label.substr(4));
   if (p.allow_none) spdlog::warn("attestation: allow_none = true — peers WITHOUT any quote are accepted (tests only)");
   if (lists_from_chain) return;
   for (auto& role : verifies_roles) {

@@ -35,6 +35,15 @@ struct AttestationSettings {
   int pow_difficulty = 18;      // proxy listeners; 0 = no puzzle
   bool expect_pow = true;       // worker/client: the proxy demands a puzzle
   int pow_max_difficulty = 24;  // worker/client: refuse harder puzzles
+  // GPU evidence this node presents (workers): "none" | "sim" (simulated GPUs under gpu_sim_ca).
+  std::string gpu = "none";
+  std::filesystem::path gpu_sim_ca;
+  unsigned gpu_count = 1;
+  // What this node requires of workers' GPUs (proxies, clients).
+  bool gpu_required = false;
+  std::vector<std::string> gpu_trust{"nvidia"};  // "nvidia" (the pinned root), "dev:PATH" (a sim GPU CA)
+  std::vector<std::string> gpu_chips, gpu_drivers;
+  unsigned gpu_min_count = 1;
   // [registry]: when an endpoint is set, the allowed image and model hashes come from the root
   // contract on chain (the allowed_* lists above are then ignored).
   RegistrySettings registry;

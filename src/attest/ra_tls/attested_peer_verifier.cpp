@@ -127,6 +127,12 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
       return fail(reason, "model_hash", "the registry allows no model");
     if (!policy->allowed_models.empty() && !policy->allowed_models.count(claims->model_hash))
       return fail(reason, "model_hash", "model hash " + claims->model_hash + " is not in the allow-list");
+    gpu::GpuSummary gpus;
+    if (auto refusal = gpu::check_worker_gpus(*claims, ext.gpu_evidence, policy->gpu, now, gpus))
+      return fail(reason, refusal->check, refusal->detail);
+    if (!gpus.unverified.empty()) identity.gpus = "unverified (" + gpus.unverified + ")";
+    for (std::size_t i = 0; i < gpus.chips.size(); ++i)
+      identity.gpus += (i ? "; " : "") + gpus.chips[i] + " " + gpus.device_ids[i] + " driver " + gpus.drivers[i];
   }
   return true;
 }
@@ -164,6 +170,7 @@ nlohmann::json peer_attestation_json(const crypto::PeerIdentity& id) {
           {"image_hash", id.image_hash},
           {"tcb_status", id.tcb_status},
           {"model_hash", id.model_hash},
+          {"gpus", id.gpus},
           {"cert_not_after", id.not_after_unix}};
 }
 

@@ -5,8 +5,8 @@
 namespace chrysalis::attest {
 namespace {
 
-constexpr char kMagic[] = "chrysalis-claims/3";
-enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId, kConfig, kE2eKey };
+constexpr char kMagic[] = "chrysalis-claims/4";
+enum Tag : uint8_t { kRole = 1, kPublicKey, kProtocolVersion, kCreated, kModelHash, kNodeId, kConfig, kE2eKey, kGpuEvidence };
 
 void put_field(std::string& out, Tag tag, const std::string& value) {
   out.push_back(static_cast<char>(tag));
@@ -45,6 +45,7 @@ std::string encode_claims(const Claims& c) {
   put_field(out, kNodeId, c.node_id);
   put_field(out, kConfig, c.config);
   put_field(out, kE2eKey, c.e2e_public_key);
+  put_field(out, kGpuEvidence, c.gpu_evidence_hash);
   return out;
 }
 
@@ -59,8 +60,8 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
     return std::nullopt;
   }
   size_t at = magic.size();
-  std::string fields[kE2eKey];
-  for (uint8_t tag = kRole; tag <= kE2eKey; ++tag) {
+  std::string fields[kGpuEvidence];
+  for (uint8_t tag = kRole; tag <= kGpuEvidence; ++tag) {
     if (bytes.size() - at < 5) {
       error = "claims end before field " + std::to_string(tag);
       return std::nullopt;
@@ -106,6 +107,11 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
   c.e2e_public_key = fields[7];
   if (!c.e2e_public_key.empty() && c.e2e_public_key.size() != 32) {
     error = "claims e2e key is " + std::to_string(c.e2e_public_key.size()) + " bytes, not 32 (X25519)";
+    return std::nullopt;
+  }
+  c.gpu_evidence_hash = fields[8];
+  if (!c.gpu_evidence_hash.empty() && c.gpu_evidence_hash.size() != 32) {
+    error = "claims GPU evidence hash is " + std::to_string(c.gpu_evidence_hash.size()) + " bytes, not 32 (SHA-256)";
     return std::nullopt;
   }
   if (c.role != "proxy" && c.role != "worker" && c.role != "client" && c.role != "keybroker") {

@@ -21,11 +21,14 @@ struct Claims {
   // Workers: the X25519 key clients seal request bodies to (end-to-end encryption); it lives only
   // in the worker's memory, a new one each start. Empty for other roles.
   std::string e2e_public_key;
+  // Workers with GPUs: SHA-256 of the GPU evidence extension (ra_tls_cert.h), whose reports were
+  // asked for with a nonce derived from the other claims (attest/gpu/gpu_binding.h). Empty: none.
+  std::string gpu_evidence_hash;
 };
 
-// Deterministic encoding: the ASCII magic "chrysalis-claims/3", then every field in the fixed
+// Deterministic encoding: the ASCII magic "chrysalis-claims/4", then every field in the fixed
 // order role, public_key, protocol_version, created_unix, model_hash, node_id, config,
-// e2e_public_key, each as
+// e2e_public_key, gpu_evidence_hash, each as
 // tag u8 | length u32 LE | bytes (integers as fixed-width little-endian). Nothing optional,
 // nothing reordered, nothing trailing: one Claims value has exactly one encoding.
 std::string encode_claims(const Claims& claims);

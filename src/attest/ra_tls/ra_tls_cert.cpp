@@ -61,6 +61,8 @@ std::string make_ra_tls_certificate_pem(const RaTlsCertificateSpec& spec) {
   add_conf_extension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth");
   if (!spec.quote.empty()) add_octet_extension(cert.get(), kQuoteExtensionOid, as_bytes(spec.quote), true);
   add_octet_extension(cert.get(), kClaimsExtensionOid, as_bytes(spec.encoded_claims), true);
+  if (!spec.gpu_evidence.empty())
+    add_octet_extension(cert.get(), kGpuEvidenceExtensionOid, as_bytes(spec.gpu_evidence), false);
   if (X509_sign(cert.get(), spec.key, nullptr) == 0) throw std::runtime_error(openssl_error("signing certificate"));
   OsslPtr<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert.get());
@@ -82,6 +84,8 @@ RaTlsExtensions read_ra_tls_extensions(X509* cert) {
     } else if (oid == kClaimsExtensionOid) {
       out.claims = octets(ext);
       out.claims_critical = critical;
+    } else if (oid == kGpuEvidenceExtensionOid) {
+      out.gpu_evidence = octets(ext);
     } else if (critical) {
       int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
       if (nid != NID_basic_constraints && nid != NID_key_usage) out.unknown_critical.push_back(oid);

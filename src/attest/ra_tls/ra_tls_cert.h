@@ -17,6 +17,9 @@ namespace chrysalis::attest {
 inline constexpr char kRaTlsArc[] = "2.25.152026593360048870708296576477005859163";
 inline constexpr char kQuoteExtensionOid[] = "2.25.152026593360048870708296576477005859163.1";   // raw TDX quote
 inline constexpr char kClaimsExtensionOid[] = "2.25.152026593360048870708296576477005859163.2";  // encoded Claims
+// GPU evidence (attest/gpu/gpu_binding.h), not critical: a verifier that ignores it still binds it
+// through the claims' hash of it, and one that needs it refuses a certificate without it.
+inline constexpr char kGpuEvidenceExtensionOid[] = "2.25.152026593360048870708296576477005859163.3";
 inline constexpr std::size_t kMaxQuoteBytes = 32 * 1024;
 
 struct RaTlsCertificateSpec {
@@ -26,6 +29,7 @@ struct RaTlsCertificateSpec {
   int64_t not_before_unix = 0;
   int64_t not_after_unix = 0;
   std::string common_name;
+  std::string gpu_evidence;  // encoded GPU evidence (attest/gpu/gpu_binding.h); empty = no GPU extension
 };
 
 // Self-signed X.509 v3: basicConstraints CA:FALSE and keyUsage digitalSignature (critical),
@@ -35,6 +39,7 @@ std::string make_ra_tls_certificate_pem(const RaTlsCertificateSpec& spec);
 struct RaTlsExtensions {
   std::optional<std::string> claims;
   std::optional<std::string> quote;
+  std::optional<std::string> gpu_evidence;
   bool claims_critical = false, quote_critical = false;
   std::vector<std::string> unknown_critical;  // OIDs of critical extensions nobody here understands
 };

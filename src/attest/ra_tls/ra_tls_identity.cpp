@@ -93,6 +93,15 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   claims.node_id = options_.node_id;
   claims.config = options_.config;
   claims.e2e_public_key = options_.e2e_public_key;
+  std::string gpu_evidence;
+  if (options_.gpu) {
+    try {
+      gpu_evidence = gpu::encode_gpu_evidence(options_.gpu->collect(gpu::gpu_nonce(claims)));
+    } catch (const std::exception& e) {
+      throw std::runtime_error("GPU evidence provider \"" + options_.gpu->kind() + "\": " + e.what());
+    }
+    claims.gpu_evidence_hash = gpu::gpu_evidence_hash(gpu_evidence);
+  }
   std::string encoded = encode_claims(claims);
   std::string quote;
   try {
@@ -104,6 +113,7 @@ crypto::TlsIdentity RaTlsIdentity::issue() {
   spec.key = key_->pkey.get();
   spec.encoded_claims = encoded;
   spec.quote = quote;
+  spec.gpu_evidence = gpu_evidence;
   spec.not_before_unix = claims.created_unix - 300;  // peers with slightly slow clocks still accept it
   spec.not_after_unix = claims.created_unix + options_.cert_hours * 3600;
   spec.common_name = options_.node_id.empty() ? options_.role : options_.node_id;

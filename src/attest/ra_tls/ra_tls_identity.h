@@ -5,6 +5,7 @@
 
 #include "attest/keys/sealing.h"
 #include "attest/ra_tls/claims.h"
+#include "attest/gpu/gpu_binding.h"
 #include "attest/ra_tls/evidence_provider.h"
 #include "crypto/tls_identity.h"
 
@@ -28,6 +29,8 @@ struct RaTlsIdentityOptions {
   KeyStorage storage = KeyStorage::PlaintextFile;
   SealingKey sealing_key{};    // Sealed
   std::string e2e_public_key;  // workers: the X25519 key put in the claims (raw, 32 bytes)
+  // Workers with GPUs: their evidence, asked for with the claims' GPU nonce (attest/gpu/gpu_binding.h).
+  std::shared_ptr<gpu::GpuEvidenceProvider> gpu;
 };
 
 // Issues short-lived RA-TLS certificates for one long-lived Ed25519 key: fresh claims (creation

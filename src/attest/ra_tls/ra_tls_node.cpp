@@ -9,6 +9,7 @@
 #include "attest/keys/keybroker_client.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/gpu/sim_gpu_provider.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
 #include "attest/ra_tls/rtmr_extend.h"
@@ -110,6 +111,12 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   if (role_ == "worker") {
     e2e_key_ = crypto::X25519KeyPair::generate();
     options.e2e_public_key.assign(e2e_key_->public_key.begin(), e2e_key_->public_key.end());
+  }
+  if (settings.gpu != "none") {
+    if (role_ != "worker") throw std::runtime_error("attestation.gpu: only a worker presents GPU evidence");
+    options.gpu = gpu::make_sim_gpu_provider(settings.gpu_sim_ca.string(), settings.gpu_count);
+    spdlog::warn("attestation: {} SIMULATED GPU(s) under {} — evidence for development only", settings.gpu_count,
+                 settings.gpu_sim_ca.string());
   }
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
@@ -231,6 +238,14 @@ nlohmann::json NodeAttestation::stats() const {
           {"renewals", renewals_},
           {"last_renewal_error", last_renewal_error_},
           {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
+          {"gpu",
+           {{"presents", settings_.gpu},
+            {"count", settings_.gpu == "none" ? 0u : settings_.gpu_count},
+            {"required_of_workers", policy_->current()->gpu.required},
+            {"trust", policy_->current()->gpu.trust_labels},
+            {"chips", policy_->current()->gpu.chips},
+            {"drivers", policy_->current()->gpu.drivers},
+            {"min_count", policy_->current()->gpu.min_count}}},
           {"registry", chain_policy_ ? chain_policy_->stats() : nlohmann::json()},
           {"rechecks", rechecks_->stats()}};
 }
