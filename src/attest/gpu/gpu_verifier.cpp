@@ -10,6 +10,7 @@
 #include "attest/gpu/rim.h"
 #include "attest/quote/quote_chain.h"
 #include "attest/quote/quote_crypto.h"
+#include "crypto/peer_verifier.h"
 
 namespace chrysalis::attest::gpu {
 
@@ -27,11 +28,6 @@ bool equal_ignoring_case(const std::string& a, const std::string& b) {
 
 bool self_signed(X509* cert) { return X509_check_issued(cert, cert) == X509_V_OK; }
 
-std::string subject_cn(X509* cert) {
-  char buf[256] = {};
-  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof buf - 1);
-  return buf;
-}
 
 // The leaf's subjectAltName other-name "NVIDIA:<chip>:<id>", when present.
 void read_nvidia_name(X509* leaf, GpuVerification& r) {
@@ -176,7 +172,7 @@ GpuVerification verify_gpu_evidence(const GpuEvidence& evidence, std::span<const
   if (!checked.ok()) return fail(r, gpu_reason::kChainInvalid, checked.text);
   r.valid_until = checked.earliest_not_after;
   X509* leaf = chain.front().get();
-  r.leaf_subject = subject_cn(leaf);
+  r.leaf_subject = crypto::describe_certificate(leaf).common_name;
   read_nvidia_name(leaf, r);
 
   std::span<const uint8_t> signed_part(evidence.report.data(), report.signed_bytes);

@@ -14,6 +14,7 @@
 
 #include "attest/quote/quote_chain.h"
 #include "attest/quote/quote_crypto.h"
+#include "crypto/peer_verifier.h"
 #include "ton/cells/encoding.h"
 
 namespace chrysalis::attest::gpu {
@@ -137,11 +138,6 @@ std::vector<std::shared_ptr<X509>> signature_certificates(xmlNode* signature) {
   return out;
 }
 
-std::string subject_cn(X509* cert) {
-  char buf[256] = {};
-  X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, sizeof buf - 1);
-  return buf;
-}
 
 // xmlsec's own check: the signature over the whole document (one Reference URI=""), ECDSA-SHA384,
 // the key from an X.509 certificate chaining to one of `roots` at `at`.
@@ -213,7 +209,7 @@ RimCheck verify_rim(std::string_view xml, const TrustAnchors& roots, std::chrono
     if (chain.error == ChainError::untrusted)
       return refuse(RimError::untrusted, "the RIM signer does not chain to the pinned RIM root: " + chain.text);
     if (!chain.ok()) return refuse(RimError::signature, "the RIM signer's chain is invalid: " + chain.text);
-    rim.signer = subject_cn(certs.front().get());
+    rim.signer = crypto::describe_certificate(certs.front().get()).common_name;
     if (std::string problem = xmldsig_problem(signatures[0], roots, at); !problem.empty())
       return refuse(RimError::signature, problem);
     Rim payload = read_payload(root);
