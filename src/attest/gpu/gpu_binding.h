@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "attest/gpu/gpu_verifier.h"
 #include "attest/ra_tls/claims.h"
 
@@ -32,14 +34,16 @@ std::optional<std::vector<GpuEvidence>> decode_gpu_evidence(std::string_view byt
 std::array<uint8_t, 32> gpu_nonce(const Claims& claims);
 std::string gpu_evidence_hash(std::string_view encoded);  // raw SHA-256
 
-// Where a worker's GPU evidence comes from: "none" (no GPU evidence), "sim" (simulated GPUs
-// under a development CA, sim_gpu.h).
+// Where a worker's GPU evidence comes from: "none" (no GPU evidence), "nvml" (the GPUs through
+// NVIDIA's library, nvml_gpu_provider.h), "sim" (simulated GPUs under a development CA, sim_gpu.h).
 class GpuEvidenceProvider {
  public:
   virtual ~GpuEvidenceProvider() = default;
   virtual std::string kind() const = 0;
   // One entry per GPU, each report asked for with `nonce`. Throws std::runtime_error naming the problem.
   virtual std::vector<GpuEvidence> collect(const std::array<uint8_t, 32>& nonce) = 0;
+  // What /stats shows of the provider (kind, and the GPUs' confidential-computing state for nvml).
+  virtual nlohmann::json status() const { return {{"kind", kind()}}; }
 };
 
 // What a hop that checks workers requires of their GPUs.

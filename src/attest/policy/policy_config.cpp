@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "attest/gpu/nvidia_roots.h"
+#include "attest/gpu/nvml_gpu_provider.h"
 #include "attest/gpu/sim_gpu.h"
 #include "common/toml_reader.h"
 #include "ton/cells/address.h"
@@ -83,8 +84,11 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
     s.allowed_rtmr.push_back(lower(set));
   }
   s.gpu = r.string("attestation.gpu", "none");
-  if (s.gpu != "none" && s.gpu != "sim")
-    throw std::runtime_error(file + ": 'attestation.gpu' must be \"none\" or \"sim\"");
+  if (s.gpu != "none" && s.gpu != "sim" && s.gpu != "nvml")
+    throw std::runtime_error(file + ": 'attestation.gpu' must be \"none\", \"nvml\" or \"sim\"");
+  s.gpu_nvml_library = r.string("attestation.gpu_nvml_library", gpu::kDefaultNvmlLibrary);
+  if (s.gpu_nvml_library.empty())
+    throw std::runtime_error(file + ": 'attestation.gpu_nvml_library' must name NVIDIA's library");
   s.gpu_sim_ca = r.path("attestation.gpu_sim_ca", "");
   if (s.gpu == "sim" && s.gpu_sim_ca.empty())
     throw std::runtime_error(file + ": 'attestation.gpu_sim_ca' (made by `chrysalis attest gpu sim-ca`) is required "

@@ -35,8 +35,11 @@ struct AttestationSettings {
   int pow_difficulty = 18;      // proxy listeners; 0 = no puzzle
   bool expect_pow = true;       // worker/client: the proxy demands a puzzle
   int pow_max_difficulty = 24;  // worker/client: refuse harder puzzles
-  // GPU evidence this node presents (workers): "none" | "sim" (simulated GPUs under gpu_sim_ca).
+  // GPU evidence this node presents (workers): "none" | "nvml" (the GPUs, through NVIDIA's library
+  // at gpu_nvml_library; checked against gpu_trust before it is presented) | "sim" (simulated GPUs
+  // under gpu_sim_ca).
   std::string gpu = "none";
+  std::string gpu_nvml_library = "libnvidia-ml.so.1";
   std::filesystem::path gpu_sim_ca;
   unsigned gpu_count = 1;
   // What this node requires of workers' GPUs (proxies, clients).

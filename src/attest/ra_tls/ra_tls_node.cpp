@@ -9,6 +9,7 @@
 #include "attest/keys/keybroker_client.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/gpu/nvml_gpu_provider.h"
 #include "attest/gpu/sim_gpu_provider.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
@@ -114,9 +115,14 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   }
   if (settings.gpu != "none") {
     if (role_ != "worker") throw std::runtime_error("attestation.gpu: only a worker presents GPU evidence");
-    options.gpu = gpu::make_sim_gpu_provider(settings.gpu_sim_ca.string(), settings.gpu_count);
-    spdlog::warn("attestation: {} SIMULATED GPU(s) under {} — evidence for development only", settings.gpu_count,
-                 settings.gpu_sim_ca.string());
+    if (settings.gpu == "nvml") {
+      options.gpu = gpu::make_nvml_gpu_provider(settings.gpu_nvml_library, policy_->current()->gpu.trust);
+      spdlog::info("attestation: GPU evidence from NVML: {}", options.gpu->status().dump());
+    } else {
+      options.gpu = gpu::make_sim_gpu_provider(settings.gpu_sim_ca.string(), settings.gpu_count);
+      spdlog::warn("attestation: {} SIMULATED GPU(s) under {} — evidence for development only", settings.gpu_count,
+                   settings.gpu_sim_ca.string());
+    }
   }
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
@@ -240,6 +246,7 @@ nlohmann::json NodeAttestation::stats() const {
           {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
           {"gpu",
            {{"presents", settings_.gpu},
+            {"provider", issuer_->options().gpu ? issuer_->options().gpu->status() : nlohmann::json()},
             {"count", settings_.gpu == "none" ? 0u : settings_.gpu_count},
             {"required_of_workers", policy_->current()->gpu.required},
             {"trust", policy_->current()->gpu.trust_labels},

@@ -13,6 +13,10 @@
 //       names WALLET_KEY's wallet (BillingHello), waits for the proxy's BillingInfo, then sends one
 //       request whatever the client contract's state (an honest client stops at a closing one);
 //       prints the BillingInfo and each frame back as JSON lines
+//   adversary CONFIG PROXY borrowed-gpu WORKER_PORT DONOR_CERT MODEL_HASH
+//       dials the proxy's worker port as a worker whose certificate carries the GPU evidence of
+//       another worker (DONOR_CERT, that worker's RA-TLS certificate) bound into its own claims and
+//       quote; prints whether the proxy let it say Hello
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,7 +31,15 @@
 #include <iostream>
 #include <sstream>
 
+#include "attest/gpu/gpu_binding.h"
+#include "attest/policy/policy_config.h"
+#include "attest/quote/quote_crypto.h"
+#include "attest/ra_tls/evidence_sim.h"
+#include "attest/ra_tls/measured_config.h"
+#include "attest/ra_tls/ra_tls_cert.h"
+#include "attest/ra_tls/ra_tls_identity.h"
 #include "attest/ra_tls/ra_tls_node.h"
+#include "crypto/x25519.h"
 #include "billing/billing_hello.h"
 #include "client/client_config.h"
 #include "net/frame_codec.h"
@@ -91,6 +103,8 @@ asio::awaitable<std::unique_ptr<Wire>> connect(const client::ClientConfig& confi
   if (!ack.has_hello_ack()) throw std::runtime_error("no HelloAck: " + to_json(ack));
   co_return wire;
 }
+
+std::string read_link_of_self() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -212,6 +226,77 @@ asio::awaitable<void> flood_hello(Wire& w, const std::string& own_tls_hex, uint6
   }
 }
 
+// Hands out the same evidence whatever nonce it is asked for: a host replaying what it saw.
+class BorrowedGpus final : public attest::gpu::GpuEvidenceProvider {
+ public:
+  explicit BorrowedGpus(std::vector<attest::gpu::GpuEvidence> gpus) : gpus_(std::move(gpus)) {}
+  std::string kind() const override { return "borrowed"; }
+  std::vector<attest::gpu::GpuEvidence> collect(const std::array<uint8_t, 32>&) override { return gpus_; }
+
+ private:
+  std::vector<attest::gpu::GpuEvidence> gpus_;
+};
+
+class AnyPeer final : public crypto::PeerVerifier {
+ public:
+  bool verify(X509*, crypto::PeerIdentity&, std::string&) override { return true; }
+};
+
+asio::awaitable<void> borrowed_gpu(const client::ClientConfig& config, attest::NodeAttestation& att,
+                                   const std::vector<std::string>& args) {
+  Endpoint worker_port = parse_endpoint("127.0.0.1:" + args.at(0));
+  auto donor = attest::load_pem_certificates(read_file(args.at(1)));
+  if (donor.empty()) throw std::runtime_error("no certificate in " + args.at(1));
+  auto ext = attest::read_ra_tls_extensions(donor.front().get());
+  if (!ext.gpu_evidence) throw std::runtime_error(args.at(1) + " carries no GPU evidence");
+  std::string error;
+  auto gpus = attest::gpu::decode_gpu_evidence(*ext.gpu_evidence, error);
+  if (!gpus) throw std::runtime_error(error);
+  // A genuine worker's measurement and image, with the cluster's development quoting key.
+  attest::Policy policy = attest::build_policy(config.attestation);
+  attest::EngineMeasurement engine{"127.0.0.1"};
+  attest::MeasuredConfig measured = attest::measure_config("worker", config.attestation, policy, &engine);
+  auto chrysalis = std::filesystem::path(read_link_of_self()).parent_path() / "chrysalis";
+  // A client quotes nothing, so its dev_ca may be unset: the root it trusts is the cluster's.
+  std::filesystem::path dev_ca = config.attestation.dev_ca;
+  for (const auto& t : config.attestation.trust)
+    if (dev_ca.empty() && t.rfind("dev:", 0) == 0) dev_ca = t.substr(4);
+  auto evidence = std::make_shared<attest::SimEvidence>(dev_ca, measured, chrysalis);
+  attest::RaTlsIdentityOptions options{"worker", config.id + "-borrower", args.at(2), 6,
+                                       config.state_dir / "borrower"};
+  options.config = measured.canonical();
+  options.storage = attest::KeyStorage::Ephemeral;
+  auto e2e = crypto::X25519KeyPair::generate();
+  options.e2e_public_key.assign(e2e.public_key.begin(), e2e.public_key.end());
+  options.gpu = std::make_shared<BorrowedGpus>(std::move(*gpus));
+  attest::RaTlsIdentity issuer(evidence, options);
+  auto identity = issuer.issue();
+
+  auto ex = co_await asio::this_coro::executor;
+  auto tls = net::make_tls_context(identity, std::make_shared<AnyPeer>(), net::TlsSide::Client);
+  Wire wire{Stream(ex, *tls), net::FrameDecoder()};
+  asio::ip::tcp::resolver resolver(ex);
+  auto results = co_await resolver.async_resolve(worker_port.host, std::to_string(worker_port.port), use_awaitable);
+  co_await asio::async_connect(wire.stream.next_layer(), results, use_awaitable);
+  auto pow = att.dialer_pow();
+  if (pow.expect_puzzle) co_await net::provide_proof_of_work(wire.stream.next_layer(), pow);
+  try {
+    // TLS 1.3: the client's side of the handshake ends before the proxy has judged our
+    // certificate, so the verdict shows on the first read.
+    co_await wire.stream.async_handshake(asio::ssl::stream_base::client, use_awaitable);
+    proto::Frame hello;
+    hello.mutable_hello()->set_role(proto::ROLE_WORKER);
+    hello.mutable_hello()->set_min_version(1);
+    hello.mutable_hello()->set_max_version(1);
+    hello.mutable_hello()->set_node_id(config.id + "-borrower");
+    co_await wire.write(hello);
+    proto::Frame ack = co_await wire.read();
+    std::cout << nlohmann::json{{"accepted", ack.has_hello_ack()}, {"frame", to_json(ack)}}.dump() << std::endl;
+  } catch (const std::exception& e) {
+    std::cout << nlohmann::json{{"accepted", false}, {"error", e.what()}}.dump() << std::endl;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -248,6 +333,8 @@ int main(int argc, char** argv) {
             co_await flood_models(*wire, std::stoull(args.at(0)));
           else if (mode == "paid-request")
             co_await paid_request(*wire, att.identity().public_key_hex, args);
+          else if (mode == "borrowed-gpu")
+            co_await borrowed_gpu(config, att, args);
           else if (mode == "flood-hello")
             co_await flood_hello(*wire, att.identity().public_key_hex, std::stoull(args.at(0)));
           else
