@@ -1,6 +1,7 @@
 // `chrysalis attest gpu verify`: checks an NVIDIA GPU's confidential-computing evidence offline
 // (attest/gpu/gpu_verifier.h) and prints one JSON object; exit 0 only when it verified.
 #include <CLI/CLI.hpp>
+#include <openssl/x509v3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -8,11 +9,13 @@
 #include <iterator>
 #include <memory>
 
+#include "attest/gpu/gpu_binding.h"
 #include "attest/gpu/gpu_json.h"
 #include "attest/gpu/gpu_verifier.h"
 #include "attest/gpu/rim_store.h"
 #include "attest/gpu/sim_gpu.h"
 #include "attest/quote/quote_crypto.h"
+#include "attest/ra_tls/ra_tls_cert.h"
 #include "cli/commands.h"
 
 namespace chrysalis::cli {
@@ -40,7 +43,7 @@ std::string read_input(const std::string& path, const char* what) {
 }
 
 struct GpuVerifyArgs {
-  std::string report, chain, nonce, rims, driver_rim, vbios_rim, at, device_root, rim_root;
+  std::string report, chain, nonce, rims, driver_rim, vbios_rim, at, device_root, rim_root, crls;
 };
 
 Bytes parse_nonce(std::string hex) {
@@ -73,6 +76,7 @@ void run_gpu_verify(const GpuVerifyArgs& a) {
   try {
     if (!a.device_root.empty()) trust.device = TrustAnchors::from_pem_file(a.device_root);
     if (!a.rim_root.empty()) trust.rim = TrustAnchors::from_pem_file(a.rim_root);
+    if (!a.crls.empty()) trust.crls = std::make_shared<CrlSet>(load_crl_dir(a.crls));
   } catch (const std::exception& e) {
     usage_error(e.what());
   }
@@ -133,6 +137,41 @@ void run_sim_report(const std::string& ca_dir, const std::string& nonce_hex, con
   std::cout << j.dump(2) << "\n";
 }
 
+// A CRL from the simulated GPU CA, listing the CA-issued certificates of `revoke_chain` (if any).
+void run_sim_crl(const std::string& ca_dir, const std::string& revoke_chain, int64_t valid_hours, const std::string& out) {
+  SimGpuCa ca;
+  std::vector<X509Ptr> revoked;
+  try {
+    ca = load_sim_gpu_ca(ca_dir);
+    if (!revoke_chain.empty()) revoked = load_pem_certificates(read_input(revoke_chain, "--revoke"));
+    // A worker's RA-TLS certificate: the chains of the GPUs it carries.
+    std::vector<X509Ptr> carried;
+    for (auto& cert : revoked) {
+      auto ext = read_ra_tls_extensions(cert.get());
+      if (!ext.gpu_evidence) continue;
+      std::string error;
+      auto gpus = decode_gpu_evidence(*ext.gpu_evidence, error);
+      if (!gpus) usage_error("--revoke: " + error);
+      for (auto& g : *gpus)
+        for (auto& c : load_pem_certificates(g.chain_pem)) carried.push_back(std::move(c));
+    }
+    for (auto& c : carried) revoked.push_back(std::move(c));
+  } catch (const std::exception& e) {
+    usage_error(e.what());
+  }
+  std::vector<X509*> listed;
+  for (auto& cert : revoked)
+    if (X509_check_issued(ca.root_cert.get(), cert.get()) == X509_V_OK && X509_cmp(ca.root_cert.get(), cert.get()) != 0)
+      listed.push_back(cert.get());
+  auto now = std::chrono::system_clock::now();
+  // A negative lifetime makes a CRL that has already expired (tests of a stale cache).
+  auto from = valid_hours < 0 ? now + std::chrono::hours(2 * valid_hours) : now - std::chrono::minutes(5);
+  std::string pem = make_sim_gpu_crl(ca, listed, from, now + std::chrono::hours(valid_hours));
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  if (!(file << pem)) usage_error("cannot write " + out);
+  std::cout << nlohmann::json{{"crl", out}, {"revoked", listed.size()}}.dump(2) << "\n";
+}
+
 CLI::App* group(CLI::App& parent, const std::string& name, const std::string& description) {
   auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
   if (!found.empty()) return found.front();
@@ -158,6 +197,7 @@ void register_attest_gpu_commands(CLI::App& app) {
   verify->add_option("--at", args->at, "Verification time, RFC 3339 (default: the clock)");
   verify->add_option("--device-root", args->device_root, "Device root PEM instead of the pinned NVIDIA one (tests)");
   verify->add_option("--rim-root", args->rim_root, "RIM root PEM instead of the pinned NVIDIA one (tests)");
+  verify->add_option("--crls", args->crls, "A directory of CRLs fetched while online (see crl-urls): revocation");
   verify->callback([args] { run_gpu_verify(*args); });
 
   auto* sim_ca = gpu->add_subcommand("sim-ca", "Create a simulated GPU CA (development only: it proves no hardware)");
@@ -175,6 +215,28 @@ void register_attest_gpu_commands(CLI::App& app) {
   sim_report->add_option("--nonce", *nonce, "32-byte nonce, hex")->required();
   sim_report->add_option("--out", *report_out, "Directory for report.txt and chain.pem")->required();
   sim_report->callback([ca_dir, nonce, report_out] { run_sim_report(*ca_dir, *nonce, *report_out); });
+
+  auto* sim_crl = gpu->add_subcommand("sim-crl", "A CRL from the simulated GPU CA (for a revocation cache)");
+  auto crl_ca = std::make_shared<std::string>();
+  auto revoke = std::make_shared<std::string>();
+  auto hours = std::make_shared<int64_t>(24 * 7);
+  auto crl_out = std::make_shared<std::string>();
+  sim_crl->add_option("--ca", *crl_ca, "The simulated GPU CA's directory")->required();
+  sim_crl->add_option("--revoke", *revoke, "A chain (PEM), or a worker's RA-TLS certificate, whose GPU certificates from this CA the CRL lists");
+  sim_crl->add_option("--valid-hours", *hours, "Hours until nextUpdate; negative: already expired");
+  sim_crl->add_option("--out", *crl_out, "The CRL file to write (PEM)")->required();
+  sim_crl->callback([crl_ca, revoke, hours, crl_out] { run_sim_crl(*crl_ca, *revoke, *hours, *crl_out); });
+
+  auto* urls = gpu->add_subcommand("crl-urls", "The CRL URLs of an attestation-key chain, to fill a revocation cache");
+  auto urls_chain = std::make_shared<std::string>();
+  urls->add_option("--chain", *urls_chain, "The attestation-key chain, PEM")->required();
+  urls->callback([urls_chain] {
+    try {
+      std::cout << nlohmann::json(crl_urls(read_input(*urls_chain, "--chain"))).dump(2) << "\n";
+    } catch (const std::exception& e) {
+      usage_error(e.what());
+    }
+  });
 }
 
 }  // namespace chrysalis::cli

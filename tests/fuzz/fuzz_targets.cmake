@@ -56,7 +56,8 @@ chrysalis_fuzz_target(ra_tls_claims_fuzz MAX_LEN 8192 SOURCES ${FUZZ_CLAIMS_SOUR
 
 # A worker's certificate may carry GPU evidence (attest/gpu/gpu_binding.h), checked with the rest.
 fuzz_sources(FUZZ_CERT_SOURCES claims ra_tls_cert x509_extension attested_peer_verifier attested_peer_verifier_cache
-             peer_verifier policy measured_config address encoding gpu_binding gpu_verifier rim dice_fwid nvidia_roots
+             peer_verifier policy measured_config address encoding gpu_binding gpu_verifier gpu_revocation
+             gpu_verification_cache rim dice_fwid nvidia_roots
              spdm_report)
 chrysalis_fuzz_target(ra_tls_cert_fuzz MAX_LEN 16384 SOURCES ${FUZZ_CERT_SOURCES} ${FUZZ_QUOTE_SOURCES}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json PkgConfig::XMLSEC)

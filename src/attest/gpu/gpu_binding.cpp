@@ -1,6 +1,9 @@
 #include "attest/gpu/gpu_binding.h"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "attest/gpu/gpu_verification_cache.h"
 
 #include "attest/quote/quote_crypto.h"
 
@@ -104,10 +107,15 @@ std::optional<GpuRefusal> check_evidence(const Claims& claims, const std::option
   auto gpus = decode_gpu_evidence(*extension, error);
   if (!gpus) return GpuRefusal{"gpu_evidence", error};
   auto nonce = gpu_nonce(claims);
+  GpuTrust trust = policy.trust;
+  if (policy.crls) trust.crls = policy.crls->current();
   for (std::size_t i = 0; i < gpus->size(); ++i) {
-    GpuVerification v = verify_gpu_evidence((*gpus)[i], nonce, policy.trust, {}, now);
+    GpuVerification v = shared_gpu_verification_cache().verify((*gpus)[i], nonce, trust, now);
     std::string which = "GPU " + std::to_string(i);
     if (!v.verified) return GpuRefusal{"gpu_report", which + ": " + v.reason + ": " + v.reason_text};
+    if (policy.revocation_required &&
+        std::find(v.checks_not_done.begin(), v.checks_not_done.end(), kCheckRevocation) != v.checks_not_done.end())
+      return GpuRefusal{"gpu_revocation", which + ": revocation not checked: " + v.revocation};
     if (!policy.chips.empty() && !policy.chips.count(v.chip))
       return GpuRefusal{"gpu_chip", which + " is a " + (v.chip.empty() ? "GPU of unnamed chip" : v.chip) +
                                         ", not an allowed chip"};

@@ -54,10 +54,12 @@ struct GpuPolicy {
   std::set<std::string> chips;            // allowed chips (e.g. GH100); empty: any
   std::set<std::string> drivers;          // allowed driver versions; empty: any
   unsigned min_count = 1;                 // GPUs a worker must prove when evidence is required
+  std::shared_ptr<CrlCache> crls;         // the operator's revocation cache (gpu_crls); null: none
+  bool revocation_required = false;       // refuse evidence the CRLs do not fully cover
 };
 
 struct GpuRefusal {
-  std::string check;  // gpu_evidence, gpu_binding, gpu_report, gpu_chip, gpu_driver, gpu_count
+  std::string check;  // gpu_evidence, gpu_binding, gpu_report, gpu_revocation, gpu_chip, gpu_driver, gpu_count
   std::string detail;
 };
 

@@ -30,6 +30,7 @@ nlohmann::json gpu_verification_to_json(const GpuVerification& r) {
                                 {"vbios_signer", r.vbios_rim_signer},
                                 {"measurements_checked", r.measurements_checked}};
   j["checks_not_done"] = r.checks_not_done;
+  j["revocation"] = r.revocation;
   if (r.verified) j["valid_until"] = format_rfc3339(r.valid_until);
   return j;
 }

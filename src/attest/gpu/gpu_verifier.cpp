@@ -195,7 +195,16 @@ GpuVerification verify_gpu_evidence(const GpuEvidence& evidence, std::span<const
   }
 
   if (!check_references(report, trust, references, at, r)) return r;
-  r.checks_not_done.push_back(kCheckRevocation);
+  if (!trust.crls) {
+    r.revocation = "no CRL cache";
+    r.checks_not_done.push_back(kCheckRevocation);
+  } else {
+    RevocationCheck revocation = check_revocation(checked.chain, *trust.crls, at);
+    if (revocation.revoked) return fail(r, gpu_reason::kCertRevoked, *revocation.revoked);
+    r.revocation = revocation.summary();
+    if (!revocation.uncovered.empty()) r.checks_not_done.push_back(kCheckRevocation);
+    r.valid_until = std::min(r.valid_until, revocation.next_update);
+  }
   r.verified = true;
   return r;
 }

@@ -7,14 +7,17 @@
 //   leaf's DICE FWID -> with reference manifests: both RIMs verify against the pinned RIM root at
 //   `at`, their versions are the report's driver and VBIOS versions, no index is active in both,
 //   and every active measurement equals one of its alternatives.
-// Revocation (OCSP, CRLs) needs the network and is listed in checks_not_done, as are the RIM
-// checks when no manifests are given.
+// Revocation comes from the CRLs in `trust.crls` (gpu_revocation.h): a certificate they list
+// refuses the evidence; when they do not cover every certificate of the device chain (or there are
+// none), "revocation" is listed in checks_not_done, as are the RIM checks when no manifests are
+// given. OCSP needs the network and is never asked.
 #include <chrono>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "attest/gpu/gpu_revocation.h"
 #include "attest/gpu/spdm_report.h"
 #include "attest/quote/quote_trust_anchors.h"
 
@@ -36,6 +39,7 @@ inline constexpr const char* kDriverVersionMismatch = "driver_version_mismatch";
 inline constexpr const char* kVbiosVersionMismatch = "vbios_version_mismatch";
 inline constexpr const char* kRimConflict = "rim_conflict";  // an index active in both RIMs
 inline constexpr const char* kMeasurementMismatch = "measurement_mismatch";
+inline constexpr const char* kCertRevoked = "gpu_cert_revoked";  // listed in its issuer's CRL
 }  // namespace gpu_reason
 
 // Checks an offline verifier cannot do, listed in checks_not_done.
@@ -58,6 +62,7 @@ struct GpuReferences {
 struct GpuTrust {
   TrustAnchors device;  // default: nvidia_device_roots()
   TrustAnchors rim;     // default: nvidia_rim_roots()
+  std::shared_ptr<const CrlSet> crls;  // the operator's CRL cache; null: revocation not checked
   static GpuTrust nvidia();
 };
 
@@ -72,7 +77,9 @@ struct GpuVerification {
   std::string driver_rim_signer, vbios_rim_signer;
   std::size_t measurements_checked = 0;
   std::vector<std::string> checks_not_done;
-  std::chrono::system_clock::time_point valid_until{};  // earliest notAfter of the device chain
+  std::string revocation;  // what the CRLs covered (RevocationCheck::summary), or why nothing was checked
+  // Earliest notAfter of the device chain, and nextUpdate of the CRLs used.
+  std::chrono::system_clock::time_point valid_until{};
 };
 
 GpuVerification verify_gpu_evidence(const GpuEvidence& evidence, std::span<const uint8_t> expected_nonce,

@@ -1,5 +1,6 @@
 #include "attest/gpu/sim_gpu.h"
 
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -190,6 +191,35 @@ Bytes SimGpu::report(std::span<const uint8_t> nonce) const {
   Bytes signature = sign_ecdsa_raw(key_.get(), EVP_sha384(), out, 48);
   append(out, signature);
   return out;
+}
+
+std::string make_sim_gpu_crl(const SimGpuCa& ca, const std::vector<X509*>& revoked,
+                             std::chrono::system_clock::time_point this_update,
+                             std::chrono::system_clock::time_point next_update) {
+  auto seconds = [](std::chrono::system_clock::time_point t) {
+    return static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+  };
+  crypto::OsslPtr<X509_CRL, X509_CRL_free> crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.root_cert.get()));
+  crypto::OsslPtr<ASN1_TIME, ASN1_TIME_free> last(ASN1_TIME_set(nullptr, seconds(this_update)));
+  crypto::OsslPtr<ASN1_TIME, ASN1_TIME_free> next(ASN1_TIME_set(nullptr, seconds(next_update)));
+  X509_CRL_set1_lastUpdate(crl.get(), last.get());
+  X509_CRL_set1_nextUpdate(crl.get(), next.get());
+  for (X509* cert : revoked) {
+    X509_REVOKED* entry = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(entry, X509_get_serialNumber(cert));
+    X509_REVOKED_set_revocationDate(entry, last.get());
+    X509_CRL_add0_revoked(crl.get(), entry);
+  }
+  X509_CRL_sort(crl.get());
+  if (X509_CRL_sign(crl.get(), ca.root_key.get(), EVP_sha384()) <= 0)
+    throw std::runtime_error("simulated GPU CA: signing the CRL failed");
+  crypto::OsslPtr<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), crl.get());
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
 }
 
 }  // namespace chrysalis::attest::gpu

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -31,6 +32,12 @@ inline constexpr const char* kSimGpuRootKeyFile = "sim_gpu_root.key";
 void write_sim_gpu_ca(const SimGpuCa& ca, const std::filesystem::path& dir);
 // Throws std::runtime_error naming the missing or unreadable file.
 SimGpuCa load_sim_gpu_ca(const std::filesystem::path& dir);
+
+// A CRL from the CA's root listing `revoked` (certificates it issued), valid from `this_update`
+// to `next_update`, PEM: what an operator's revocation cache holds for a simulated GPU.
+std::string make_sim_gpu_crl(const SimGpuCa& ca, const std::vector<X509*>& revoked,
+                             std::chrono::system_clock::time_point this_update,
+                             std::chrono::system_clock::time_point next_update);
 
 enum class DiceLayout { Hopper, Blackwell };
 

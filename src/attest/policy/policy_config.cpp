@@ -102,6 +102,11 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
   s.gpu_chips = r.strings("attestation.gpu_chips", {});
   s.gpu_drivers = r.strings("attestation.gpu_drivers", {});
   s.gpu_min_count = static_cast<unsigned>(r.integer("attestation.gpu_min_count", 1, 1, 16));
+  s.gpu_crls = r.path("attestation.gpu_crls", "");
+  s.gpu_revocation_required = r.boolean("attestation.gpu_revocation_required", false);
+  if (s.gpu_revocation_required && s.gpu_crls.empty())
+    throw std::runtime_error(file + ": 'attestation.gpu_revocation_required' needs 'attestation.gpu_crls' (a directory "
+                                    "of CRLs, see `chrysalis attest gpu crl-urls`)");
   s.max_cert_age_hours = r.integer("attestation.max_cert_age_hours", 24, 1, 24 * 366);
   s.cert_hours = r.integer("attestation.cert_hours", 6, 1, 24 * 30);
   s.pow_difficulty = static_cast<int>(r.integer("attestation.pow_difficulty", 18, 0, 32));
@@ -160,6 +165,8 @@ Policy build_policy(const AttestationSettings& s) {
   p.gpu.chips = {s.gpu_chips.begin(), s.gpu_chips.end()};
   p.gpu.drivers = {s.gpu_drivers.begin(), s.gpu_drivers.end()};
   p.gpu.min_count = s.gpu_min_count;
+  if (!s.gpu_crls.empty()) p.gpu.crls = std::make_shared<gpu::CrlCache>(s.gpu_crls);
+  p.gpu.revocation_required = s.gpu_revocation_required;
   return p;
 }
 

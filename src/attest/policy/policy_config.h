@@ -47,6 +47,8 @@ struct AttestationSettings {
   std::vector<std::string> gpu_trust{"nvidia"};  // "nvidia" (the pinned root), "dev:PATH" (a sim GPU CA)
   std::vector<std::string> gpu_chips, gpu_drivers;
   unsigned gpu_min_count = 1;
+  std::filesystem::path gpu_crls;       // a directory of CRLs the operator refreshes (revocation)
+  bool gpu_revocation_required = false;  // refuse GPU evidence those CRLs do not fully cover
   // [registry]: when an endpoint is set, the allowed image and model hashes come from the root
   // contract on chain (the allowed_* lists above are then ignored).
   RegistrySettings registry;

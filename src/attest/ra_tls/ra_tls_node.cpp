@@ -9,6 +9,7 @@
 #include "attest/keys/keybroker_client.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
+#include "attest/gpu/gpu_verification_cache.h"
 #include "attest/gpu/nvml_gpu_provider.h"
 #include "attest/gpu/sim_gpu_provider.h"
 #include "attest/ra_tls/evidence_sim.h"
@@ -252,7 +253,13 @@ nlohmann::json NodeAttestation::stats() const {
             {"trust", policy_->current()->gpu.trust_labels},
             {"chips", policy_->current()->gpu.chips},
             {"drivers", policy_->current()->gpu.drivers},
-            {"min_count", policy_->current()->gpu.min_count}}},
+            {"min_count", policy_->current()->gpu.min_count},
+            {"revocation",
+             {{"crls", policy_->current()->gpu.crls ? policy_->current()->gpu.crls->dir().string() : ""},
+              {"loaded", policy_->current()->gpu.crls ? policy_->current()->gpu.crls->current()->crls.size() : 0},
+              {"error", policy_->current()->gpu.crls ? policy_->current()->gpu.crls->last_error() : ""},
+              {"required", policy_->current()->gpu.revocation_required}}},
+            {"verification_cache", gpu::shared_gpu_verification_cache().stats()}}},
           {"registry", chain_policy_ ? chain_policy_->stats() : nlohmann::json()},
           {"rechecks", rechecks_->stats()}};
 }

@@ -3,6 +3,7 @@
 // each worker's GPUs, and requests go to the worker that proved one.
 import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import {after, before, test} from "node:test";
 import {BIN, Cluster, MODEL, postJson, waitFor} from "../lib/harness.mjs";
@@ -59,4 +60,34 @@ test("a worker whose GPUs are not an allowed chip is refused", async () => {
     const line = await waitFor(() => picky.logLine("peer refused in TLS handshake", "attestation check 'gpu_chip' failed"),
         {timeoutMs: 20_000, what: "the picky proxy to refuse a GH100", logs: () => cluster.logs()});
     assert.match(line, /GH100/);
+});
+
+test("a GPU the operator's CRL cache revokes is dropped at the next recheck, naming the revocation", async () => {
+    const crls = path.join(cluster.dir, "gpu-crls");
+    fs.mkdirSync(crls, {recursive: true});
+    const strict = await cluster.startProxy({id: "proxy-crl", attestation: {gpu_required: true,
+        gpu_trust: ["dev:" + gpuCa], gpu_crls: crls, gpu_revocation_required: true, recheck_s: 1}});
+    // No CRL yet: revocation cannot be checked, and this proxy requires it.
+    await cluster.startWorker({id: "revocable", proxies: [strict], engine: {kind: "external", url: mock.url},
+        attestation: {gpu: "sim", gpu_sim_ca: gpuCa}});
+    await waitFor(() => strict.logLine("attestation check 'gpu_revocation' failed"),
+        {timeoutMs: 20_000, what: "a refusal while no CRL covers the GPU", logs: () => cluster.logs()});
+    // The operator fetches a clean CRL: the worker joins.
+    const cert = path.join(cluster.dir, "revocable", "cert.pem");
+    const sim = (args) => {
+        const r = spawnSync(BIN, ["attest", "gpu", "sim-crl", "--ca", gpuCa, ...args], {encoding: "utf8"});
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout);
+    };
+    sim(["--out", path.join(crls, "root.crl")]);
+    await waitFor(async () => (await strict.stats()).workers.some((w) => w.id === "revocable"),
+        {timeoutMs: 40_000, what: "the worker to join once a CRL covers its GPU", logs: () => cluster.logs()});
+    assert.equal((await strict.stats()).attestation.gpu.revocation.loaded, 1);
+    // Then a CRL that lists the worker's GPU: the live connection is dropped.
+    assert.equal(sim(["--out", path.join(crls, "root.crl"), "--revoke", cert]).revoked, 1);
+    const line = await waitFor(() => strict.logLine("gpu_cert_revoked"),
+        {timeoutMs: 40_000, what: "the proxy to drop the revoked GPU", logs: () => cluster.logs()});
+    assert.match(line, /was revoked at/);
+    await waitFor(async () => !(await strict.stats()).workers.some((w) => w.id === "revocable"),
+        {timeoutMs: 20_000, what: "the worker to be gone from /stats"});
 });
