@@ -20,38 +20,15 @@ std::string cache_key(const GpuEvidence& evidence, const std::array<uint8_t, 32>
 GpuVerification GpuVerificationCache::verify(const GpuEvidence& evidence, const std::array<uint8_t, 32>& nonce,
                                              const GpuTrust& trust, std::chrono::system_clock::time_point now) {
   std::string key = cache_key(evidence, nonce, trust);
-  {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
-      if (now < it->second.result.valid_until) {
-        order_.splice(order_.begin(), order_, it->second.order);
-        ++hits_;
-        return it->second.result;
-      }
-      order_.erase(it->second.order);
-      entries_.erase(it);
-    }
-    ++misses_;
-  }
+  if (auto cached = entries_.get(key, now)) return *cached;
   GpuVerification result = verify_gpu_evidence(evidence, nonce, trust, {}, now);
-  if (result.verified) {
-    std::lock_guard lock(mutex_);
-    if (!entries_.count(key)) {
-      order_.push_front(key);
-      entries_.emplace(key, Entry{result, order_.begin()});
-      while (entries_.size() > capacity_) {
-        entries_.erase(order_.back());
-        order_.pop_back();
-      }
-    }
-  }
+  if (result.verified) entries_.put(key, result, result.valid_until);
   return result;
 }
 
 nlohmann::json GpuVerificationCache::stats() const {
-  std::lock_guard lock(mutex_);
-  return {{"entries", entries_.size()}, {"capacity", capacity_}, {"hits", hits_}, {"misses", misses_}};
+  return {{"entries", entries_.size()}, {"capacity", entries_.capacity()}, {"hits", entries_.hits()},
+          {"misses", entries_.misses()}};
 }
 
 GpuVerificationCache& shared_gpu_verification_cache() {

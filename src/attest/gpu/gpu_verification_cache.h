@@ -7,34 +7,24 @@
 // reused. Bounded (least recently used out), its size and hits on /stats.
 #include <array>
 #include <chrono>
-#include <list>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "attest/gpu/gpu_verifier.h"
+#include "common/expiring_lru.h"
 
 namespace chrysalis::attest::gpu {
 
 class GpuVerificationCache {
  public:
-  explicit GpuVerificationCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  explicit GpuVerificationCache(std::size_t capacity = 4096) : entries_(capacity) {}
   GpuVerification verify(const GpuEvidence& evidence, const std::array<uint8_t, 32>& nonce, const GpuTrust& trust,
                          std::chrono::system_clock::time_point now);
   nlohmann::json stats() const;
 
  private:
-  struct Entry {
-    GpuVerification result;
-    std::list<std::string>::iterator order;
-  };
-  std::size_t capacity_;
-  mutable std::mutex mutex_;
-  std::list<std::string> order_;  // front = most recent
-  std::unordered_map<std::string, Entry> entries_;
-  uint64_t hits_ = 0, misses_ = 0;
+  ExpiringLru<GpuVerification> entries_;
 };
 
 // The one a node's hops share.

@@ -4,6 +4,8 @@
 // directory when it changes; verified evidence is remembered until the chain or a CRL expires.
 #include <gtest/gtest.h>
 
+#include "sim_gpu_testing.h"
+
 #include <algorithm>
 #include <fstream>
 #include <thread>
@@ -22,18 +24,8 @@ namespace {
 using std::chrono::hours;
 using Clock = std::chrono::system_clock;
 
-const SimGpuCa& ca() {
-  static const SimGpuCa c = create_sim_gpu_ca();
-  return c;
-}
-
-GpuTrust sim_trust(std::shared_ptr<const CrlSet> crls = nullptr) {
-  GpuTrust t = GpuTrust::nvidia();
-  t.device = TrustAnchors::none();
-  t.device.add_pem(ca().root_pem());
-  t.crls = std::move(crls);
-  return t;
-}
+const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_trust;
 
 std::shared_ptr<const CrlSet> crls_of(const std::vector<std::string>& pems) {
   auto set = std::make_shared<CrlSet>();

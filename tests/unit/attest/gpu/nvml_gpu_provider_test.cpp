@@ -4,6 +4,8 @@
 // old report replayed by the host is refused), and marks the GPUs ready only after that.
 #include <gtest/gtest.h>
 
+#include "sim_gpu_testing.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,17 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const SimGpuCa& ca() {
-  static const SimGpuCa c = create_sim_gpu_ca();
-  return c;
-}
-
-GpuTrust sim_trust() {
-  GpuTrust t = GpuTrust::nvidia();
-  t.device = TrustAnchors::none();
-  t.device.add_pem(ca().root_pem());
-  return t;
-}
+const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_trust;
 
 void put(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 std::string get(const fs::path& p) {

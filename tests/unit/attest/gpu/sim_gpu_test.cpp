@@ -2,6 +2,8 @@
 // its own root, its FWID is compared (both DICE layouts), and a report stating another FWID fails.
 #include <gtest/gtest.h>
 
+#include "sim_gpu_testing.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -13,17 +15,8 @@
 namespace chrysalis::attest::gpu {
 namespace {
 
-const SimGpuCa& ca() {
-  static const SimGpuCa c = create_sim_gpu_ca();
-  return c;
-}
-
-GpuTrust sim_trust() {
-  GpuTrust t = GpuTrust::nvidia();
-  t.device = TrustAnchors::none();
-  t.device.add_pem(ca().root_pem());
-  return t;
-}
+const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_trust;
 
 GpuVerification check(const SimGpu& gpu, const Bytes& nonce, const GpuTrust& trust = sim_trust()) {
   return verify_gpu_evidence({gpu.report(nonce), gpu.chain_pem()}, nonce, trust, {}, std::chrono::system_clock::now());
