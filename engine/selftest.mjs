@@ -279,6 +279,95 @@ async function runChecks() {
         assertEq(notFound.status, 404, "GET unknown path");
     });
 
+    await check("response_format json_object: every finished answer is a JSON object", async () => {
+        // The test model's strings run on for hundreds of tokens; a bias towards '"' (token 329 in its
+        // vocabulary) lets them close, so that most answers finish within the budget.
+        let finished = 0;
+        for (let seed = 1; seed <= 8; seed++) {
+            const body = chat("Reply in JSON.", {response_format: {type: "json_object"}, max_tokens: 200, seed, logit_bias: {"329": 6}});
+            const r = await post("/v1/chat/completions", body);
+            assertEq(r.status, 200, `status (${r.text.slice(0, 200)})`);
+            const {content} = r.json.choices[0].message;
+            if (r.json.choices[0].finish_reason !== "stop") continue;
+            finished++;
+            const value = JSON.parse(content);
+            assert(value !== null && typeof value === "object" && !Array.isArray(value), `not an object: ${content}`);
+        }
+        assert(finished >= 4, `only ${finished} of 8 JSON answers finished within 200 tokens`);
+    });
+
+    await check("response_format json_schema: every answer matches the schema, streamed too", async () => {
+        const schema = {
+            type: "object",
+            properties: {
+                mood: {enum: ["calm", "busy", "lost"]},
+                ok: {type: "boolean"},
+                name: {type: "string", maxLength: 8},
+                tags: {type: "array", items: {type: "string", maxLength: 4}, maxItems: 2},
+                size: {anyOf: [{type: "null"}, {const: 7}]},
+            },
+            required: ["mood", "ok", "name", "tags", "size"],
+            additionalProperties: false,
+        };
+        const format = {type: "json_schema", json_schema: {name: "status", strict: true, schema}};
+        for (let seed = 1; seed <= 6; seed++) {
+            const body = chat("Status?", {response_format: format, max_tokens: 200, seed, temperature: 1});
+            const r = await post("/v1/chat/completions", body);
+            assertEq(r.json.choices[0].finish_reason, "stop", `finish_reason (${r.json.choices[0].message.content})`);
+            const value = JSON.parse(r.json.choices[0].message.content);
+            assertEq(Object.keys(value), ["mood", "ok", "name", "tags", "size"], "keys in schema order");
+            assert(["calm", "busy", "lost"].includes(value.mood), `mood ${value.mood}`);
+            assert(typeof value.ok === "boolean", "ok is a boolean");
+            assert(typeof value.name === "string" && value.name.length <= 8, `name ${value.name}`);
+            assert(Array.isArray(value.tags) && value.tags.length <= 2 && value.tags.every((t) => typeof t === "string" && t.length <= 4), "tags");
+            assert(value.size === null || value.size === 7, `size ${value.size}`);
+            const chunks = await stream("/v1/chat/completions", body);
+            assertEq(chunks.map((c) => c.choices[0].delta.content ?? "").join(""), r.json.choices[0].message.content, "streamed = whole");
+        }
+    });
+
+    await check("a schema the grammar cannot enforce is a 400 naming the keyword", async () => {
+        const refused = async (schema, param) => {
+            const r = await post("/v1/chat/completions", chat("x", {response_format: {type: "json_schema", json_schema: {name: "s", schema}}}));
+            assertEq(r.status, 400, `status for ${JSON.stringify(schema)}`);
+            assertEq(r.json.error.param, param, "error.param");
+            assert(r.json.error.message.includes(param), `message names ${param}: ${r.json.error.message}`);
+        };
+        await refused({type: "object", properties: {a: {type: "string", pattern: "^a"}}, required: ["a"]}, "response_format.json_schema.schema.properties.a.pattern");
+        await refused({type: "integer", minimum: 3}, "response_format.json_schema.schema.minimum");
+        await refused({type: "object", properties: {a: {type: "string"}, b: {type: "string"}}, required: ["a"]}, "response_format.json_schema.schema.required");
+        await refused({$ref: "#/$defs/missing"}, "response_format.json_schema.schema.$ref");
+        const bad = await post("/v1/chat/completions", chat("x", {response_format: {type: "yaml"}}));
+        assertEq(bad.status, 400, "unknown response_format.type");
+    });
+
+    await check("logit_bias: +100 forces a token, -100 bans it", async () => {
+        const forced = async (bias) => {
+            const chunks = await stream("/v1/completions", {model: MODEL_NAME, prompt: "Once", max_tokens: 4, temperature: 0, logit_bias: bias});
+            const pieces = chunks.slice(0, 4).map((c) => c.choices[0].text);
+            assert(pieces.every((p) => p === pieces[0]) && pieces[0] !== "", `not one forced token: ${JSON.stringify(pieces)}`);
+            return pieces[0];
+        };
+        // Biases add to logits: +100 wins over any logit of this model, -100 takes the token out.
+        const a = await forced({"400": 100});
+        const b = await forced({"400": -100, "401": 100});
+        const c = await forced({"401": 100});
+        assert(a !== b, `banning token 400 must change the forced token (${JSON.stringify(a)})`);
+        assertEq(b, c, "the token forced once 400 is banned");
+        const r = await post("/v1/completions", {model: MODEL_NAME, prompt: "x", logit_bias: {"99999999": 1}});
+        assertEq(r.status, 400, "a token outside the vocabulary");
+    });
+
+    await check("fields the engine cannot honour are refused by name", async () => {
+        for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
+            ["n", 2, "/v1/chat/completions"], ["logprobs", true, "/v1/chat/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
+            const body = path === "/v1/completions" ? {model: MODEL_NAME, prompt: "x", [field]: value} : chat("x", {[field]: value});
+            const r = await post(path, body);
+            assertEq(r.status, 400, `${field}: status`);
+            assertEq(r.json.error.param, field, `${field}: param`);
+        }
+    });
+
     await check("parallel requests are served concurrently and queued beyond --parallel", async () => {
         let maxBusy = 0, sawQueue = false, polling = true;
         const poller = (async () => {

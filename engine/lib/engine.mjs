@@ -1,7 +1,8 @@
 // The inference engine: one llama.cpp context with `parallel` sequences, so concurrent requests
 // are decoded together in shared batches; further requests wait in the SequencePool's queue.
-import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, TokenBias} from "node-llama-cpp";
 import {badRequest} from "./errors.mjs";
+import {GrammarCache} from "./grammar_cache.mjs";
 import {PromptBuilder} from "./prompt.mjs";
 import {SequencePool, abortError} from "./sequence_pool.mjs";
 import {StopStringFilter, TokenTextDecoder} from "./text_stream.mjs";
@@ -32,6 +33,8 @@ export class Engine {
         this.pool = new SequencePool(sequences);
         this.prompts = new PromptBuilder(model);
         this.contextSize = sequences[0].contextSize;
+        this.grammars = new GrammarCache(llama);
+        this.vocabularySize = model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length ?? Infinity;
     }
 
     // Runs one request. `onToken(text)` is called once per generated token with the text that
@@ -51,23 +54,28 @@ export class Engine {
         const room = this.contextSize - promptTokens;
         const maxTokens = Math.min(request.maxTokens ?? room, room);
 
+        const grammar = await this.grammars.grammarFor(request.responseFormat);
+        const tokenBias = this.tokenBias(request.logitBias);
+
         const sequence = await this.pool.acquire(prompt.tokens, signal);
         try {
             onStart?.(promptTokens);
-            return await this.decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed});
+            return await this.decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed, grammar, tokenBias});
         } finally {
             this.pool.release(sequence);
         }
     }
 
-    async decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed}) {
+    async decode(sequence, prompt, request, maxTokens, {onToken, signal, defaultSeed, grammar, tokenBias}) {
         // Reuse the longest cached prefix (at least one token must be evaluated to get logits).
         const cachedTokens = Math.min(sequence.compareContextTokens(prompt.tokens).firstDifferentIndex, prompt.tokens.length - 1);
         if (cachedTokens < sequence.nextTokenIndex)
             await sequence.eraseContextTokenRanges([{start: cachedTokens, end: sequence.nextTokenIndex}]);
 
         const decoder = new TokenTextDecoder(this.model, prompt.tokens);
-        const stops = new StopStringFilter([...request.stop, ...prompt.stopTexts]);
+        // A grammar ends its value with a run of newlines that only mark "done"; they stop the answer.
+        const grammarStops = (grammar?.stopGenerationTriggers ?? []).map(triggerText).filter((t) => t !== "");
+        const stops = new StopStringFilter([...request.stop, ...prompt.stopTexts, ...grammarStops]);
         const generated = [];
         const penalize = request.frequencyPenalty !== 0 || request.presencePenalty !== 0;
         let finishReason = "length";
@@ -85,6 +93,8 @@ export class Engine {
                 frequencyPenalty: request.frequencyPenalty,
                 presencePenalty: request.presencePenalty,
             } : undefined,
+            grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({model: this.model, grammar}) : undefined,
+            tokenBias,
             yieldEogToken: true,
         });
         for await (const token of tokens) {
@@ -109,12 +119,30 @@ export class Engine {
         return {finishReason, tail, promptTokens: prompt.tokens.length, cachedTokens, completionTokens: generated.length};
     }
 
+    // logit_bias as node-llama-cpp's TokenBias; -100 means "never", as OpenAI documents.
+    tokenBias(logitBias) {
+        if (!logitBias || logitBias.length === 0) return undefined;
+        const bias = TokenBias.for(this.model);
+        for (const [token, value] of logitBias) {
+            if (token >= this.vocabularySize)
+                throw badRequest(`'logit_bias' names token ${token}, outside the vocabulary of ${this.vocabularySize}`, "logit_bias");
+            bias.set(token, value <= -100 ? "never" : {logit: value});
+        }
+        return bias;
+    }
+
     async dispose() {
         this.pool.rejectWaiters(new Error("engine shutting down"));
         await this.context.dispose();
         await this.model.dispose();
         await this.llama.dispose();
     }
+}
+
+function triggerText(trigger) {
+    if (typeof trigger === "string") return trigger;
+    if (Array.isArray(trigger)) return trigger.filter((part) => typeof part === "string").join("");
+    return trigger.toString();
 }
 
 function toUint32(seed) {

@@ -1,5 +1,6 @@
 // Turns an OpenAI request body into the engine's normalized request, or a 400 naming the field.
 import {badRequest} from "./errors.mjs";
+import {parseResponseFormat} from "./structured_output.mjs";
 
 const CHAT_ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
 
@@ -75,10 +76,42 @@ function parsePrompt(body) {
     throw badRequest("'prompt' must be a string, a one-element array of strings, or an array of token ids", "prompt");
 }
 
+// OpenAI's logit_bias: {"token id": bias from -100 to 100}; -100 bans the token outright.
+const MAX_LOGIT_BIAS_ENTRIES = 1024;
+function parseLogitBias(body) {
+    const v = body.logit_bias;
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "object" || Array.isArray(v)) throw badRequest("'logit_bias' must be an object of token ids to biases", "logit_bias");
+    const entries = Object.entries(v);
+    if (entries.length > MAX_LOGIT_BIAS_ENTRIES)
+        throw badRequest(`'logit_bias' has ${entries.length} entries; the limit is ${MAX_LOGIT_BIAS_ENTRIES}`, "logit_bias");
+    return entries.map(([key, bias]) => {
+        if (!/^(0|[1-9][0-9]{0,9})$/.test(key)) throw badRequest(`'logit_bias' keys must be token ids, got ${JSON.stringify(key)}`, "logit_bias");
+        if (typeof bias !== "number" || !(bias >= -100 && bias <= 100))
+            throw badRequest(`'logit_bias["${key}"]' must be a number from -100 to 100`, "logit_bias");
+        return [Number(key), bias];
+    });
+}
+
+// Fields this engine cannot honour are refused by name rather than ignored.
+function refuseUnsupported(body, kind) {
+    const refuse = (name, why) => {
+        throw badRequest(`'${name}' is not supported by the embedded engine: ${why}`, name, "unsupported_parameter");
+    };
+    for (const name of ["tools", "functions"])
+        if (Array.isArray(body[name]) ? body[name].length > 0 : body[name] != null) refuse(name, "tool calling is not implemented");
+    if (body.logprobs != null && body.logprobs !== false && !(kind === "completion" && body.logprobs === 0))
+        refuse("logprobs", "log probabilities are not returned");
+    if (body.top_logprobs != null && body.top_logprobs !== 0) refuse("top_logprobs", "log probabilities are not returned");
+    if (body.n != null && body.n !== 1) refuse("n", "one choice per request");
+    if (body.best_of != null && body.best_of !== 1) refuse("best_of", "one candidate per request");
+    if (body.echo != null && body.echo !== false) refuse("echo", "the prompt is not echoed into the answer");
+    if (body.suffix != null && body.suffix !== "") refuse("suffix", "fill-in-the-middle is not available for this model");
+}
+
 export function parseGenerationRequest(body, kind) {
     if (body.model !== undefined && typeof body.model !== "string") throw badRequest("'model' must be a string", "model");
-    const n = optionalNumber(body, "n", {min: 1, max: 1, integer: true});
-    void n;  // only n = 1 is served; anything else was rejected above
+    refuseUnsupported(body, kind);
     const maxTokens = optionalNumber(body, "max_completion_tokens", {min: 1, max: 1 << 24, integer: true})
         ?? optionalNumber(body, "max_tokens", {min: 1, max: 1 << 24, integer: true});
     const streamOptions = body.stream_options;
@@ -99,6 +132,8 @@ export function parseGenerationRequest(body, kind) {
         seed: optionalNumber(body, "seed", {min: -(2 ** 53), max: 2 ** 53, integer: true}),
         frequencyPenalty: optionalNumber(body, "frequency_penalty", {min: -2, max: 2}) ?? 0,
         presencePenalty: optionalNumber(body, "presence_penalty", {min: -2, max: 2}) ?? 0,
+        logitBias: parseLogitBias(body),
+        responseFormat: parseResponseFormat(body),
         stream: optionalBool(body, "stream"),
         includeUsage: Boolean(streamOptions?.include_usage),
     };

@@ -32,7 +32,7 @@ ApiError invalid_request(std::string code, std::string message, std::string para
 ApiError unknown_endpoint(std::string_view method, std::string_view path) {
   return invalid_request("unknown_endpoint",
                          "unknown endpoint " + std::string(method) + " " + std::string(path) +
-                             " (supported: POST /v1/chat/completions, POST /v1/completions, GET /v1/models)",
+                             " (supported: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /v1/models/{id})",
                          {}, 404);
 }
 

@@ -11,6 +11,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::size_t kMaxLogitBiasEntries = 1024;
+
 // Thrown inside the validator and caught once at the top, so checks read as straight-line code.
 struct Reject {
   ApiError error;
@@ -136,6 +138,10 @@ void check_unsupported(json& body) {
     if (*n < 1) reject("invalid_value", "'n' must be 1, got " + shown(*value), "n");
     if (*n > 1) refuse("n", "only one choice per request (n = 1); send several requests instead");
   }
+  if (const json* value = field(body, "echo"); value && *value != false)
+    refuse("echo", "the prompt is not echoed into the answer; the app already holds it");
+  if (const json* value = field(body, "suffix"); value && *value != "")
+    refuse("suffix", "fill-in-the-middle completion is not offered by the network's engines");
   if (const json* value = field(body, "best_of")) {
     auto best_of = as_integer(*value);
     if (!best_of) wrong_type("best_of", "an integer", *value);
@@ -211,6 +217,52 @@ void check_stop(const json& body) {
   if (stop->size() > 4) reject("invalid_value", "'stop' may hold at most 4 sequences", "stop");
   for (const auto& item : *stop)
     if (!item.is_string()) wrong_type("stop", "a string or an array of up to 4 strings", item);
+}
+
+// logit_bias: {"token id": bias in [-100, 100]}; the engine checks the ids against its vocabulary.
+void check_logit_bias(const json& body) {
+  const json* bias = field(body, "logit_bias");
+  if (!bias) return;
+  if (!bias->is_object()) wrong_type("logit_bias", "an object mapping token ids to biases", *bias);
+  if (bias->size() > kMaxLogitBiasEntries)
+    reject("invalid_value",
+           "'logit_bias' has " + std::to_string(bias->size()) + " entries; the limit is " +
+               std::to_string(kMaxLogitBiasEntries),
+           "logit_bias");
+  for (const auto& [key, value] : bias->items()) {
+    bool id = !key.empty() && key.size() <= 10 && key.find_first_not_of("0123456789") == std::string::npos &&
+              (key == "0" || key[0] != '0');
+    if (!id) reject("invalid_value", "'logit_bias' keys must be token ids, got " + shown(json(key)), "logit_bias");
+    if (!value.is_number() || !(value.get<double>() >= -100 && value.get<double>() <= 100))
+      reject("invalid_value", "'logit_bias[\"" + key + "\"]' must be a number from -100 to 100", "logit_bias");
+  }
+}
+
+// response_format's shape; whether a schema's keywords can be enforced is the engine's call (a
+// keyword it cannot enforce comes back as a 400 naming it).
+void check_response_format(const json& body) {
+  const json* format = field(body, "response_format");
+  if (!format) return;
+  if (!format->is_object()) wrong_type("response_format", "an object", *format);
+  auto type = format->find("type");
+  if (type == format->end() || !type->is_string())
+    reject("missing_required_parameter", "'response_format.type' is required and must be a string",
+           "response_format.type");
+  if (*type == "text" || *type == "json_object") return;
+  if (*type != "json_schema")
+    reject("invalid_value",
+           "'response_format.type' must be one of text, json_object, json_schema; got " + shown(*type),
+           "response_format.type");
+  auto spec = format->find("json_schema");
+  if (spec == format->end() || !spec->is_object())
+    reject("missing_required_parameter", "'response_format.json_schema' is required and must be an object",
+           "response_format.json_schema");
+  auto name = spec->find("name");
+  if (name == spec->end() || !name->is_string() || name->get_ref<const std::string&>().empty())
+    reject("missing_required_parameter", "'response_format.json_schema.name' is required and must be a string",
+           "response_format.json_schema.name");
+  if (auto schema = spec->find("schema"); schema != spec->end() && !schema->is_object() && !schema->is_boolean())
+    wrong_type("response_format.json_schema.schema", "a JSON schema object", *schema);
 }
 
 uint32_t settle_max_tokens(json& body, const ValidationLimits& limits) {
@@ -291,6 +343,8 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   check_number_range(body, "frequency_penalty", -2, 2);
   if (const json* seed = field(body, "seed"); seed && !as_integer(*seed)) wrong_type("seed", "an integer", *seed);
   check_stop(body);
+  check_logit_bias(body);
+  check_response_format(body);
   check_unsupported(body);
 
   out.max_tokens = settle_max_tokens(body, limits);

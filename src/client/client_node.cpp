@@ -8,6 +8,7 @@
 #include "client/client_billing.h"
 #include "common/random.h"
 #include "common/time.h"
+#include "common/url.h"
 #include "crypto/tls_identity.h"
 #include "http/admin_token.h"
 #include "http/node_endpoints.h"
@@ -16,6 +17,8 @@
 namespace chrysalis::client {
 
 namespace asio = boost::asio;
+
+constexpr std::string_view kModelPrefix = "/v1/models/";
 
 ClientNode::ClientNode(asio::io_context& io, ClientConfig config) : io_(io), config_(std::move(config)) {}
 ClientNode::~ClientNode() = default;
@@ -89,7 +92,9 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
     metrics_.add("requests", {{"outcome", "unauthorized"}});
     co_await api::send_error(res, api::invalid_api_key(admin_token_->refusal()));
   } else if (req.method == "GET" && req.path == "/v1/models") {
-    co_await serve_models(res);
+    co_await serve_models(res, std::nullopt);
+  } else if (req.method == "GET" && req.path.rfind(kModelPrefix, 0) == 0 && req.path.size() > kModelPrefix.size()) {
+    co_await serve_models(res, percent_decode(req.path.substr(kModelPrefix.size()), false));
   } else if (req.method == "POST" && (req.path == "/v1/chat/completions" || req.path == "/v1/completions")) {
     ++in_flight_;
     try {
@@ -109,7 +114,9 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
   }
 }
 
-asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
+// GET /v1/models lists every model the proxies serve; GET /v1/models/{id} answers for one, 404 if
+// no connected proxy has a worker for it.
+asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::optional<std::string> only) {
   struct Aggregate {
     uint32_t workers = 0, min_coef = UINT32_MAX, max_coef = 0, running = 0, capacity = 0, proxies = 0;
     double best_reputation = -1;  // over every proxy's workers
@@ -143,8 +150,15 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
       a.best_reputation = std::max(a.best_reputation, m.reputation_best());
     }
   }
+  if (only && !models.count(*only)) {
+    auto missing = api::invalid_request("model_not_found", "the model '" + *only + "' is not served by any connected proxy",
+                                        "model", 404);
+    co_await api::send_error(res, missing);
+    co_return;
+  }
   nlohmann::json data = nlohmann::json::array();
   for (auto& [id, a] : models) {
+    if (only && id != *only) continue;
     nlohmann::json entry = {
         {"id", id},
         {"object", "model"},
@@ -162,7 +176,8 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res) {
         {"verified_by_client", verified_workers_.for_model(id)}};
     data.push_back(entry);
   }
-  nlohmann::json body = {{"object", "list"}, {"data", data}};  // built outside co_await: GCC 12 coroutine bug
+  // Built outside co_await: GCC 12 coroutine bug.
+  nlohmann::json body = only ? data.at(0) : nlohmann::json{{"object", "list"}, {"data", data}};
   co_await api::send_json(res, 200, body);
 }
 

@@ -37,7 +37,7 @@ class ClientNode {
 
  private:
   boost::asio::awaitable<void> route(const http::Request& req, http::Responder& res);
-  boost::asio::awaitable<void> serve_models(http::Responder& res);
+  boost::asio::awaitable<void> serve_models(http::Responder& res, std::optional<std::string> only);
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
   // The phases of serve_completion (serve_completion.cpp), around one request's state.
   struct Completion;

@@ -1,0 +1,146 @@
+// The OpenAI surface beyond plain chat, through client -> proxy -> worker -> embedded engine with
+// the official openai SDK (docs/openai-surface.md): JSON mode and JSON schemas enforced by grammar,
+// logit_bias, models.retrieve, and the fields that are refused by name instead of ignored.
+import assert from "node:assert/strict";
+import {after, before, describe, test} from "node:test";
+import Ajv from "ajv";
+import OpenAI from "openai";
+import {MODEL, startNetwork} from "../lib/harness.mjs";
+
+let net;
+let openai;
+before(async () => {
+    net = await startNetwork({label: "surface", workers: 1});
+    openai = new OpenAI({baseURL: `${net.client.url}/v1`, apiKey: "unused", maxRetries: 0});
+});
+after(async () => {
+    await net?.cluster.stop();
+});
+
+const ask = (extra) => ({model: MODEL, messages: [{role: "user", content: "Describe the network as JSON."}], ...extra});
+
+async function streamedText(params) {
+    const stream = await openai.chat.completions.create({...params, stream: true, stream_options: {include_usage: true}});
+    let text = "", finish = null, usage = null;
+    for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        text += choice.delta?.content ?? "";
+        finish = choice.finish_reason ?? finish;
+    }
+    return {text, finish, usage};
+}
+
+// Every property required, as OpenAI's strict mode asks; bounded strings and arrays keep the
+// random test model's answers short enough to finish.
+const STATUS_SCHEMA = {
+    type: "object",
+    properties: {
+        mood: {type: "string", enum: ["calm", "busy", "lost"]},
+        healthy: {type: "boolean"},
+        worker: {type: "string", maxLength: 10},
+        load: {type: "array", items: {type: "integer"}, maxItems: 3},
+        owner: {anyOf: [{type: "null"}, {type: "object", properties: {id: {type: "string", maxLength: 6}}, required: ["id"], additionalProperties: false}]},
+    },
+    required: ["mood", "healthy", "worker", "load", "owner"],
+    additionalProperties: false,
+};
+
+describe("structured output", () => {
+    test("json_schema: whole and streamed answers parse and validate, for many seeds", async () => {
+        const validate = new Ajv({strict: true}).compile(STATUS_SCHEMA);
+        const response_format = {type: "json_schema", json_schema: {name: "status", strict: true, schema: STATUS_SCHEMA}};
+        for (let seed = 1; seed <= 8; seed++) {
+            const params = ask({response_format, max_tokens: 200, temperature: 1, seed});
+            const whole = await openai.chat.completions.create(params);
+            const {content} = whole.choices[0].message;
+            assert.equal(whole.choices[0].finish_reason, "stop", `seed ${seed}: ${content}`);
+            const value = JSON.parse(content);
+            assert.ok(validate(value), `seed ${seed}: ${content} fails the schema: ${JSON.stringify(validate.errors)}`);
+            const streamed = await streamedText(params);
+            assert.equal(streamed.text, content, "the streamed answer is the whole answer");
+            assert.equal(streamed.usage.completion_tokens, whole.usage.completion_tokens, "usage counts the same tokens");
+        }
+    });
+
+    test("json_object: every finished answer is a JSON object", async () => {
+        // The test model's strings run on; a bias towards '"' (token 329 of its vocabulary) lets them close.
+        let finished = 0;
+        for (let seed = 1; seed <= 8; seed++) {
+            const body = ask({response_format: {type: "json_object"}, max_tokens: 200, seed, logit_bias: {"329": 6}});
+            const r = await openai.chat.completions.create(body);
+            if (r.choices[0].finish_reason !== "stop") {
+                assert.equal(r.choices[0].finish_reason, "length");
+                assert.equal(r.usage.completion_tokens, 200);
+                continue;
+            }
+            finished++;
+            const value = JSON.parse(r.choices[0].message.content);
+            assert.equal(typeof value, "object");
+            assert.ok(value !== null && !Array.isArray(value), r.choices[0].message.content);
+        }
+        assert.ok(finished >= 4, `only ${finished} of 8 answers finished`);
+    });
+
+    test("a schema keyword the grammar cannot enforce is a 400 that names it", async () => {
+        const schema = {type: "object", properties: {code: {type: "string", pattern: "^[A-Z]+$"}}, required: ["code"]};
+        await assert.rejects(
+            openai.chat.completions.create(ask({response_format: {type: "json_schema", json_schema: {name: "c", schema}}})),
+            (e) => e instanceof OpenAI.BadRequestError && e.status === 400 && /properties\.code\.pattern/.test(e.message));
+        await assert.rejects(
+            openai.chat.completions.create(ask({response_format: {type: "json_schema", json_schema: {schema}}})),
+            (e) => e.status === 400 && e.param === "response_format.json_schema.name");
+    });
+});
+
+describe("sampling fields", () => {
+    test("logit_bias forces and bans tokens through the network", async () => {
+        const forced = async (logit_bias) => {
+            const r = await openai.completions.create({model: MODEL, prompt: "Once", max_tokens: 6, temperature: 0, logit_bias});
+            assert.equal(r.usage.completion_tokens, 6);
+            return r.choices[0].text;
+        };
+        // Biases add to logits: +100 beats any logit of this model, -100 takes the token out.
+        const a = await forced({"400": 100});
+        const b = await forced({"400": -100, "401": 100});
+        const piece = a.slice(0, a.length / 6);
+        assert.equal(a, piece.repeat(6), `token 400 forced six times: ${JSON.stringify(a)}`);
+        assert.notEqual(b, a, "banning token 400 lets token 401 win");
+        assert.equal(b, await forced({"401": 100}), "token 401 forced");
+        await assert.rejects(
+            openai.completions.create({model: MODEL, prompt: "x", max_tokens: 2, logit_bias: {"99999999": 5}}),
+            (e) => e.status === 400 && /vocabulary/.test(e.message));
+        await assert.rejects(
+            openai.completions.create({model: MODEL, prompt: "x", max_tokens: 2, logit_bias: {"7": 500}}),
+            (e) => e.status === 400 && e.param === "logit_bias");
+    });
+
+    test("fields the network cannot honour are refused by name", async () => {
+        const refused = [
+            ["echo", true, "completions"], ["suffix", "!", "completions"], ["n", 3, "chat"],
+            ["logprobs", true, "chat"], ["tools", [{type: "function", function: {name: "f", parameters: {type: "object"}}}], "chat"],
+        ];
+        for (const [field, value, kind] of refused) {
+            const call = kind === "chat"
+                ? openai.chat.completions.create(ask({[field]: value, max_tokens: 2}))
+                : openai.completions.create({model: MODEL, prompt: "x", max_tokens: 2, [field]: value});
+            await assert.rejects(call, (e) => e.status === 400 && e.param === field && e.code === "unsupported_parameter",
+                `${field} must be refused`);
+        }
+        await assert.rejects(
+            openai.chat.completions.create(ask({stop: ["a", "b", "c", "d", "e"], max_tokens: 2})),
+            (e) => e.status === 400 && e.param === "stop");
+    });
+});
+
+describe("models", () => {
+    test("models.retrieve returns the served model and 404s an unknown one", async () => {
+        const m = await openai.models.retrieve(MODEL);
+        assert.equal(m.id, MODEL);
+        assert.equal(m.object, "model");
+        assert.equal(m.workers, 1);
+        await assert.rejects(openai.models.retrieve("no-such-model"),
+            (e) => e instanceof OpenAI.NotFoundError && e.code === "model_not_found");
+    });
+});
