@@ -266,6 +266,48 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   EXPECT_FALSE(request.body.contains("tool_choice"));
 }
 
+TEST(OpenAiRequest, EchoAndSuffixAreRefusedNotIgnored) {
+  json base{{"model", "m"}, {"prompt", "p"}};
+  expect_rejected(with(base, "echo", true), "unsupported_parameter", "echo", kCompletions);
+  expect_rejected(with(base, "suffix", "end"), "unsupported_parameter", "suffix", kCompletions);
+  expect_ok(kCompletions, with(with(base, "echo", false), "suffix", ""));
+}
+
+TEST(OpenAiRequest, LogitBiasIsShapeChecked) {
+  auto request = expect_ok(kChat, with(chat_body(), "logit_bias", {{"0", -100}, {"42", 7.5}, {"1000", 100}}));
+  EXPECT_EQ(request.body["logit_bias"]["42"], 7.5);  // forwarded as given
+  expect_rejected(with(chat_body(), "logit_bias", json::array({1})), "invalid_type", "logit_bias");
+  expect_rejected(with(chat_body(), "logit_bias", {{"a1", 1}}), "invalid_value", "logit_bias");
+  expect_rejected(with(chat_body(), "logit_bias", {{"01", 1}}), "invalid_value", "logit_bias");
+  expect_rejected(with(chat_body(), "logit_bias", {{"-5", 1}}), "invalid_value", "logit_bias");
+  expect_rejected(with(chat_body(), "logit_bias", {{"5", 101}}), "invalid_value", "logit_bias");
+  expect_rejected(with(chat_body(), "logit_bias", {{"5", "1"}}), "invalid_value", "logit_bias");
+  json many = json::object();
+  for (int i = 0; i < 1025; ++i) many[std::to_string(i)] = 1;
+  expect_rejected(with(chat_body(), "logit_bias", many), "invalid_value", "logit_bias");
+}
+
+TEST(OpenAiRequest, ResponseFormatIsShapeChecked) {
+  expect_ok(kChat, with(chat_body(), "response_format", {{"type", "text"}}));
+  expect_ok(kChat, with(chat_body(), "response_format", {{"type", "json_object"}}));
+  json schema{{"type", "object"}, {"properties", {{"a", {{"type", "string"}}}}}, {"required", {"a"}}};
+  auto request = expect_ok(
+      kChat, with(chat_body(), "response_format",
+                  {{"type", "json_schema"}, {"json_schema", {{"name", "answer"}, {"schema", schema}, {"strict", true}}}}));
+  EXPECT_EQ(request.body["response_format"]["json_schema"]["schema"], schema);
+  expect_rejected(with(chat_body(), "response_format", "json"), "invalid_type", "response_format");
+  expect_rejected(with(chat_body(), "response_format", json::object()), "missing_required_parameter",
+                  "response_format.type");
+  expect_rejected(with(chat_body(), "response_format", {{"type", "xml"}}), "invalid_value", "response_format.type");
+  expect_rejected(with(chat_body(), "response_format", {{"type", "json_schema"}}), "missing_required_parameter",
+                  "response_format.json_schema");
+  expect_rejected(with(chat_body(), "response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", schema}}}}),
+                  "missing_required_parameter", "response_format.json_schema.name");
+  expect_rejected(with(chat_body(), "response_format",
+                       {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", "object"}}}}),
+                  "invalid_type", "response_format.json_schema.schema");
+}
+
 TEST(OpenAiRequest, AnErrorQuotingACutOffValueHasASendableBody) {
   // The message quotes the first 37 bytes of the value's JSON text; here they end inside an 'é'.
   std::string role = "a";
