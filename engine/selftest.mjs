@@ -358,9 +358,47 @@ async function runChecks() {
         assertEq(r.status, 400, "a token outside the vocabulary");
     });
 
+    await check("logprobs: one entry per token, consistent with the text, whole and streamed", async () => {
+        const body = chat("Say something.", {max_tokens: 24, temperature: 0, logprobs: true, top_logprobs: 3});
+        const r = await post("/v1/chat/completions", body);
+        const {content} = r.json.choices[0].message;
+        const entries = r.json.choices[0].logprobs.content;
+        assertEq(entries.length, r.json.usage.completion_tokens, "one entry per completion token");
+        assertEq(entries.map((e) => e.token).join(""), content, "entries spell the answer");
+        for (const e of entries) {
+            assert(e.logprob <= 0 && e.logprob > -9999, `logprob ${e.logprob}`);
+            assertEq(e.bytes, [...Buffer.from(e.token, "utf8")], "bytes of the token");
+            assertEq(e.top_logprobs.length, 3, "top_logprobs count");
+            assert(e.top_logprobs.every((t, i) => i === 0 || t.logprob <= e.top_logprobs[i - 1].logprob), "alternatives sorted");
+            assertEq(e.top_logprobs[0].token, e.token, "greedy picks the most likely token");
+        }
+        const chunks = await stream("/v1/chat/completions", body);
+        const streamed = chunks.flatMap((c) => c.choices[0].logprobs?.content ?? []);
+        // The same tokens; probabilities agree to float noise (a cached prefix changes the batch).
+        assertEq(streamed.map((e) => e.token), entries.map((e) => e.token), "streamed tokens");
+        assert(streamed.every((e, i) => Math.abs(e.logprob - entries[i].logprob) < 1e-3), "streamed logprobs");
+        const plain = await post("/v1/chat/completions", chat("Say something.", {max_tokens: 24, temperature: 0}));
+        assertEq(plain.json.choices[0].logprobs, null, "no logprobs unless asked");
+        assertEq(plain.json.choices[0].message.content, content, "asking for logprobs changes no text");
+
+        const c = await post("/v1/completions", {model: MODEL_NAME, prompt: "Once", max_tokens: 10, temperature: 0, logprobs: 2});
+        const lp = c.json.choices[0].logprobs;
+        assertEq(lp.tokens.join(""), c.json.choices[0].text, "completion tokens spell the text");
+        assertEq(lp.text_offset, lp.tokens.map((_, i) => lp.tokens.slice(0, i).join("").length), "text_offset");
+        assert(lp.top_logprobs.every((alts) => Object.keys(alts).length >= 1 && Object.keys(alts).length <= 2), "at most 2 alternatives");
+        for (const [field, value] of [["logprobs", 6], ["logprobs", true]]) {
+            const bad = await post("/v1/completions", {model: MODEL_NAME, prompt: "x", [field]: value});
+            assertEq(bad.status, 400, `completions ${field}=${value}`);
+        }
+        const orphan = await post("/v1/chat/completions", chat("x", {top_logprobs: 2}));
+        assertEq(orphan.json.error?.param, "top_logprobs", "top_logprobs without logprobs");
+        const many = await post("/v1/chat/completions", chat("x", {logprobs: true, top_logprobs: 21}));
+        assertEq(many.status, 400, "top_logprobs 21");
+    });
+
     await check("fields the engine cannot honour are refused by name", async () => {
         for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
-            ["n", 2, "/v1/chat/completions"], ["logprobs", true, "/v1/chat/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
+            ["n", 2, "/v1/chat/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
             const body = path === "/v1/completions" ? {model: MODEL_NAME, prompt: "x", [field]: value} : chat("x", {[field]: value});
             const r = await post(path, body);
             assertEq(r.status, 400, `${field}: status`);

@@ -3,6 +3,7 @@
 import {getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, TokenBias} from "node-llama-cpp";
 import {badRequest} from "./errors.mjs";
 import {GrammarCache} from "./grammar_cache.mjs";
+import {LogprobReader} from "./logprobs.mjs";
 import {PromptBuilder} from "./prompt.mjs";
 import {SequencePool, abortError} from "./sequence_pool.mjs";
 import {StopStringFilter, TokenTextDecoder} from "./text_stream.mjs";
@@ -37,7 +38,7 @@ export class Engine {
         this.vocabularySize = model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length ?? Infinity;
     }
 
-    // Runs one request. `onToken(text)` is called once per generated token with the text that
+    // Runs one request. `onToken(text, logprob)` is called once per generated token with the text that
     // became safe to send (possibly ""), so callers can emit exactly one chunk per token.
     // Resolves to {finishReason, tail, promptTokens, cachedTokens, completionTokens}.
     async generate(request, {onStart, onToken, signal, defaultSeed}) {
@@ -80,7 +81,9 @@ export class Engine {
         const penalize = request.frequencyPenalty !== 0 || request.presencePenalty !== 0;
         let finishReason = "length";
 
-        const tokens = sequence.evaluate(prompt.tokens.slice(cachedTokens), {
+        const logprobs = request.logprobs ? new LogprobReader(this.model, request.logprobs.top, prompt.tokens) : undefined;
+        const input = prompt.tokens.slice(cachedTokens);
+        const options = {
             temperature: request.temperature,  // 0 = greedy
             topP: request.topP,
             topK: request.topK,
@@ -96,8 +99,13 @@ export class Engine {
             grammarEvaluationState: grammar ? new LlamaGrammarEvaluationState({model: this.model, grammar}) : undefined,
             tokenBias,
             yieldEogToken: true,
-        });
-        for await (const token of tokens) {
+        };
+        // Probabilities cost a pass over the vocabulary per token: only when asked for.
+        const tokens = logprobs
+            ? sequence.evaluateWithMetadata(input, {probabilities: true}, options)
+            : sequence.evaluate(input, options);
+        for await (const item of tokens) {
+            const token = logprobs ? item.token : item;
             if (signal?.aborted) throw abortError();
             if (this.model.isEogToken(token) || prompt.stopTokens.has(token)) {
                 finishReason = "stop";
@@ -106,7 +114,7 @@ export class Engine {
             generated.push(token);
             let text = stops.push(decoder.push(token));
             if (generated.length >= maxTokens) text += stops.push(decoder.flush()) + stops.flush();
-            onToken(text);
+            onToken(text, logprobs?.read(token, item.probabilities));
             if (stops.stopped) {
                 finishReason = "stop";
                 break;

@@ -1,5 +1,6 @@
 // Builders for OpenAI response objects, so the wire shapes live in one place.
 import {randomBytes} from "node:crypto";
+import {chatLogprobs, completionLogprobs} from "./logprobs.mjs";
 
 export function newCompletionId(kind) {
     return (kind === "chat" ? "chatcmpl-" : "cmpl-") + randomBytes(12).toString("hex");
@@ -22,12 +23,17 @@ export class ChunkFactory {
         this.header = {id, object: kind === "chat" ? "chat.completion.chunk" : "text_completion", created, model};
         this.includeUsage = includeUsage;
         this.roleSent = false;
+        this.textOffset = 0;  // where the next completion token starts, for text_offset
     }
 
     // One generated token's text. The assistant role rides on the first chunk, so every chunk
     // before the final one stands for exactly one token.
-    token(text) {
-        return this.wrap(this.choice(text, null));
+    // `logprob` is that token's entry when the request asked for logprobs.
+    token(text, logprob) {
+        const choice = this.choice(text, null);
+        if (logprob) choice.logprobs = this.kind === "chat" ? chatLogprobs([logprob]) : completionLogprobs([logprob], this.textOffset);
+        this.textOffset += text.length;
+        return this.wrap(choice);
     }
 
     finish(finishReason, tail = "") {
@@ -56,10 +62,12 @@ export class ChunkFactory {
     }
 }
 
-export function fullResponse({kind, id, created, model, text, result}) {
+// `logprobs` is the list of per-token entries, or undefined when the request did not ask.
+export function fullResponse({kind, id, created, model, text, result, logprobs}) {
+    const shaped = !logprobs ? null : kind === "chat" ? chatLogprobs(logprobs) : completionLogprobs(logprobs, 0);
     const choice = kind === "chat"
-        ? {index: 0, message: {role: "assistant", content: text}, logprobs: null, finish_reason: result.finishReason}
-        : {index: 0, text, logprobs: null, finish_reason: result.finishReason};
+        ? {index: 0, message: {role: "assistant", content: text}, logprobs: shaped, finish_reason: result.finishReason}
+        : {index: 0, text, logprobs: shaped, finish_reason: result.finishReason};
     return {
         id,
         object: kind === "chat" ? "chat.completion" : "text_completion",

@@ -107,19 +107,23 @@ async function generation({req, res, state, log}, kind) {
                 defaultSeed: state.options.defaultSeed,
                 // The tokenized prompt's size goes out with the head: the proxy holds exactly that.
                 onStart: (promptTokens) => (sse = new SseWriter(res, {"X-Prompt-Tokens": String(promptTokens)})),
-                onToken: (text) => sse.send(chunks.token(text)),
+                onToken: (text, logprob) => sse.send(chunks.token(text, logprob)),
             });
             sse.send(chunks.finish(result.finishReason, result.tail));
             if (request.includeUsage) sse.send(chunks.usage(result));
             sse.done();
         } else {
             let text = "";
+            const logprobs = request.logprobs ? [] : undefined;
             result = await state.engine.generate(request, {
                 signal: abort.signal,
                 defaultSeed: state.options.defaultSeed,
-                onToken: (piece) => (text += piece),
+                onToken: (piece, logprob) => {
+                    text += piece;
+                    if (logprob) logprobs.push(logprob);
+                },
             });
-            sendJson(res, 200, fullResponse({...meta, text: text + result.tail, result}));
+            sendJson(res, 200, fullResponse({...meta, text: text + result.tail, result, logprobs}));
         }
         const seconds = (performance.now() - t0) / 1000;
         Object.assign(log, {

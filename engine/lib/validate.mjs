@@ -93,6 +93,18 @@ function parseLogitBias(body) {
     });
 }
 
+// Chat: logprobs true/false with top_logprobs 0..20; completions: logprobs 0..5 alternatives.
+function parseLogprobs(body, kind) {
+    if (kind === "completion") {
+        const top = optionalNumber(body, "logprobs", {min: 0, max: 5, integer: true});
+        return top === undefined ? undefined : {top};
+    }
+    const wanted = optionalBool(body, "logprobs");
+    const top = optionalNumber(body, "top_logprobs", {min: 0, max: 20, integer: true});
+    if (top !== undefined && !wanted) throw badRequest("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    return wanted ? {top: top ?? 0} : undefined;
+}
+
 // Fields this engine cannot honour are refused by name rather than ignored.
 function refuseUnsupported(body, kind) {
     const refuse = (name, why) => {
@@ -100,9 +112,6 @@ function refuseUnsupported(body, kind) {
     };
     for (const name of ["tools", "functions"])
         if (Array.isArray(body[name]) ? body[name].length > 0 : body[name] != null) refuse(name, "tool calling is not implemented");
-    if (body.logprobs != null && body.logprobs !== false && !(kind === "completion" && body.logprobs === 0))
-        refuse("logprobs", "log probabilities are not returned");
-    if (body.top_logprobs != null && body.top_logprobs !== 0) refuse("top_logprobs", "log probabilities are not returned");
     if (body.n != null && body.n !== 1) refuse("n", "one choice per request");
     if (body.best_of != null && body.best_of !== 1) refuse("best_of", "one candidate per request");
     if (body.echo != null && body.echo !== false) refuse("echo", "the prompt is not echoed into the answer");
@@ -133,6 +142,7 @@ export function parseGenerationRequest(body, kind) {
         frequencyPenalty: optionalNumber(body, "frequency_penalty", {min: -2, max: 2}) ?? 0,
         presencePenalty: optionalNumber(body, "presence_penalty", {min: -2, max: 2}) ?? 0,
         logitBias: parseLogitBias(body),
+        logprobs: parseLogprobs(body, kind),
         responseFormat: parseResponseFormat(body),
         stream: optionalBool(body, "stream"),
         includeUsage: Boolean(streamOptions?.include_usage),

@@ -128,10 +128,6 @@ void check_unsupported(json& body) {
       refuse("tool_choice", "tool calling is not available on the Chrysalis network");
     body.erase("tool_choice");  // meaningless without tools, and some engines reject "auto"
   }
-  if (const json* value = field(body, "logprobs"); value && *value != false)
-    refuse("logprobs", "log probabilities are not returned by the Chrysalis network");
-  if (const json* value = field(body, "top_logprobs"); value && *value != 0)
-    refuse("top_logprobs", "log probabilities are not returned by the Chrysalis network");
   if (const json* value = field(body, "n")) {
     auto n = as_integer(*value);
     if (!n) wrong_type("n", "an integer", *value);
@@ -146,6 +142,22 @@ void check_unsupported(json& body) {
     auto best_of = as_integer(*value);
     if (!best_of) wrong_type("best_of", "an integer", *value);
     if (*best_of != 1) refuse("best_of", "only best_of = 1 is supported, since unseen candidates cannot be billed");
+  }
+}
+
+// OpenAI's limits: chat takes logprobs true/false and top_logprobs 0..20 (only with logprobs);
+// completions take logprobs as the number of alternatives, 0..5.
+void check_logprobs(const json& body, ApiKind kind) {
+  const json* logprobs = field(body, "logprobs");
+  if (kind == ApiKind::Completion) {
+    if (logprobs) check_integer_range(*logprobs, "logprobs", 0, 5);
+    if (field(body, "top_logprobs")) reject("invalid_value", "'top_logprobs' is a chat field; completions take 'logprobs': 0..5", "top_logprobs");
+    return;
+  }
+  check_bool(body, "logprobs", "logprobs");
+  if (const json* top = field(body, "top_logprobs")) {
+    check_integer_range(*top, "top_logprobs", 0, 20);
+    if (!logprobs || *logprobs != true) reject("invalid_value", "'top_logprobs' needs 'logprobs': true", "top_logprobs");
   }
 }
 
@@ -345,6 +357,7 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   check_stop(body);
   check_logit_bias(body);
   check_response_format(body);
+  check_logprobs(body, kind);
   check_unsupported(body);
 
   out.max_tokens = settle_max_tokens(body, limits);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <random>
+#include <vector>
 
 namespace chrysalis::api {
 namespace {
@@ -11,6 +12,25 @@ using nlohmann::json;
 void append_string(std::string& into, const json& object, const char* key) {
   auto it = object.find(key);
   if (it != object.end() && it->is_string()) into += it->get_ref<const std::string&>();
+}
+
+// Streamed logprobs arrive a few tokens per chunk; the whole answer carries them joined: chat's
+// content list, or the four parallel lists of completions. Anything else is not merged.
+void merge_logprobs(json& into, const json& chunk_logprobs, ApiKind kind) {
+  if (!chunk_logprobs.is_object()) return;
+  const auto lists = kind == ApiKind::Chat ? std::vector<const char*>{"content"}
+                                           : std::vector<const char*>{"tokens", "token_logprobs", "top_logprobs",
+                                                                      "text_offset"};
+  if (into.is_null()) {
+    into = json::object();
+    for (const char* name : lists) into[name] = json::array();
+    if (kind == ApiKind::Chat) into["refusal"] = nullptr;
+  }
+  for (const char* name : lists) {
+    auto it = chunk_logprobs.find(name);
+    if (it == chunk_logprobs.end() || !it->is_array()) continue;
+    for (const auto& entry : *it) into[name].push_back(entry);
+  }
 }
 
 std::string fresh_id(ApiKind kind) {
@@ -55,6 +75,7 @@ void ResponseAssembler::add(const json& chunk) {
       append_string(choice.reasoning, *delta, "reasoning_content");
       append_string(choice.reasoning, *delta, "reasoning");
     }
+    if (auto logprobs = c.find("logprobs"); logprobs != c.end()) merge_logprobs(choice.logprobs, *logprobs, kind_);
     if (auto reason = c.find("finish_reason"); reason != c.end() && !reason->is_null()) choice.finish_reason = *reason;
   }
 }
@@ -71,12 +92,12 @@ json ResponseAssembler::finish(const sse::Usage& usage) const {
       if (!choice.reasoning.empty()) message["reasoning_content"] = choice.reasoning;
       choices.push_back({{"index", index},
                          {"message", std::move(message)},
-                         {"logprobs", nullptr},
+                         {"logprobs", choice.logprobs},
                          {"finish_reason", std::move(finish_reason)}});
     } else {
       choices.push_back({{"index", index},
                          {"text", choice.content},
-                         {"logprobs", nullptr},
+                         {"logprobs", choice.logprobs},
                          {"finish_reason", std::move(finish_reason)}});
     }
   }

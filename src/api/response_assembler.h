@@ -29,6 +29,7 @@ class ResponseAssembler {
     std::string content;
     std::string reasoning;
     nlohmann::json finish_reason;  // null until a chunk sets it
+    nlohmann::json logprobs;       // null unless chunks carried logprobs: their entries, joined
   };
 
   ApiKind kind_;

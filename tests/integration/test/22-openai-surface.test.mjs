@@ -116,10 +116,40 @@ describe("sampling fields", () => {
             (e) => e.status === 400 && e.param === "logit_bias");
     });
 
+    test("logprobs: one entry per token, spelling the answer, whole and streamed", async () => {
+        const params = ask({max_tokens: 16, temperature: 0, logprobs: true, top_logprobs: 2});
+        const whole = await openai.chat.completions.create(params);
+        const entries = whole.choices[0].logprobs.content;
+        assert.equal(entries.length, whole.usage.completion_tokens);
+        assert.equal(entries.map((e) => e.token).join(""), whole.choices[0].message.content);
+        for (const e of entries) {
+            assert.ok(e.logprob <= 0, `logprob ${e.logprob}`);
+            assert.equal(e.top_logprobs.length, 2);
+            assert.equal(e.top_logprobs[0].token, e.token, "temperature 0 takes the most likely token");
+        }
+        const stream = await openai.chat.completions.create({...params, stream: true});
+        const streamed = [];
+        for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+        assert.deepEqual(streamed.map((e) => e.token), entries.map((e) => e.token));
+
+        const text = await openai.completions.create({model: MODEL, prompt: "Once", max_tokens: 8, temperature: 0, logprobs: 3});
+        const lp = text.choices[0].logprobs;
+        assert.equal(lp.tokens.length, text.usage.completion_tokens);
+        assert.equal(lp.tokens.join(""), text.choices[0].text);
+        assert.deepEqual(lp.text_offset, lp.tokens.map((_, i) => lp.tokens.slice(0, i).join("").length));
+        assert.ok(lp.top_logprobs.every((alts) => Object.keys(alts).length <= 3));
+        const plain = await openai.chat.completions.create(ask({max_tokens: 4}));
+        assert.equal(plain.choices[0].logprobs, null);
+        await assert.rejects(openai.chat.completions.create(ask({max_tokens: 2, top_logprobs: 2})),
+            (e) => e.status === 400 && e.param === "top_logprobs");
+        await assert.rejects(openai.completions.create({model: MODEL, prompt: "x", max_tokens: 2, logprobs: 6}),
+            (e) => e.status === 400 && e.param === "logprobs");
+    });
+
     test("fields the network cannot honour are refused by name", async () => {
         const refused = [
             ["echo", true, "completions"], ["suffix", "!", "completions"], ["n", 3, "chat"],
-            ["logprobs", true, "chat"], ["tools", [{type: "function", function: {name: "f", parameters: {type: "object"}}}], "chat"],
+            ["tools", [{type: "function", function: {name: "f", parameters: {type: "object"}}}], "chat"],
         ];
         for (const [field, value, kind] of refused) {
             const call = kind === "chat"

@@ -250,20 +250,29 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   json tool{{"type", "function"}, {"function", {{"name", "f"}}}};
   expect_rejected(with(chat_body(), "tools", {tool}), "unsupported_parameter", "tools");
   expect_rejected(with(chat_body(), "functions", {{{"name", "f"}}}), "unsupported_parameter", "functions");
-  expect_rejected(with(chat_body(), "logprobs", true), "unsupported_parameter", "logprobs");
-  expect_rejected(with(chat_body(), "top_logprobs", 3), "unsupported_parameter", "top_logprobs");
   expect_rejected(with(chat_body(), "tool_choice", "required"), "unsupported_parameter", "tool_choice");
   expect_rejected(with(chat_body(), "n", 2), "unsupported_parameter", "n");
   expect_rejected(with(chat_body(), "n", 0), "invalid_value", "n");
   expect_rejected(with(chat_body(), "n", "one"), "invalid_type", "n");
-  expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"logprobs", 2}}, "unsupported_parameter", "logprobs",
-                  kCompletions);
   expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"best_of", 3}}, "unsupported_parameter", "best_of",
                   kCompletions);
   // Harmless spellings of "off" pass.
   auto request = expect_ok(kChat, with(with(with(chat_body(), "tools", json::array()), "logprobs", false), "n", 1));
   request = expect_ok(kChat, with(chat_body(), "tool_choice", "none"));
   EXPECT_FALSE(request.body.contains("tool_choice"));
+}
+
+TEST(OpenAiRequest, LogprobsAreCheckedPerKind) {
+  auto chat = expect_ok(kChat, with(with(chat_body(), "logprobs", true), "top_logprobs", 20));
+  EXPECT_EQ(chat.body["top_logprobs"], 20);
+  expect_rejected(with(chat_body(), "logprobs", 1), "invalid_type", "logprobs");
+  expect_rejected(with(with(chat_body(), "logprobs", true), "top_logprobs", 21), "invalid_value", "top_logprobs");
+  expect_rejected(with(chat_body(), "top_logprobs", 3), "invalid_value", "top_logprobs");
+  json base{{"model", "m"}, {"prompt", "p"}};
+  EXPECT_EQ(expect_ok(kCompletions, with(base, "logprobs", 5)).body["logprobs"], 5);
+  expect_rejected(with(base, "logprobs", 6), "invalid_value", "logprobs", kCompletions);
+  expect_rejected(with(base, "logprobs", true), "invalid_type", "logprobs", kCompletions);
+  expect_rejected(with(base, "top_logprobs", 2), "invalid_value", "top_logprobs", kCompletions);
 }
 
 TEST(OpenAiRequest, EchoAndSuffixAreRefusedNotIgnored) {

@@ -85,3 +85,49 @@ TEST(ResponseAssembler, EmptyStreamStillGivesAWellFormedAnswer) {
 }
 
 }  // namespace
+
+namespace {
+
+json with_logprobs(json c, json logprobs) {
+  c["choices"][0]["logprobs"] = std::move(logprobs);
+  return c;
+}
+
+TEST(ResponseAssembler, ChatLogprobsAreJoinedAcrossChunks) {
+  ResponseAssembler assembler(ApiKind::Chat, "m");
+  json a{{"token", "He"}, {"logprob", -0.5}, {"bytes", {72, 101}}, {"top_logprobs", json::array()}};
+  json b{{"token", "llo"}, {"logprob", -1.25}, {"bytes", {108, 108, 111}}, {"top_logprobs", json::array()}};
+  assembler.add(with_logprobs(chunk({{"content", "He"}}), {{"content", {a}}, {"refusal", nullptr}}));
+  assembler.add(with_logprobs(chunk({{"content", "llo"}}), {{"content", {b}}, {"refusal", nullptr}}));
+  assembler.add(chunk(json::object(), "stop"));
+  auto choice = assembler.finish(Usage{})["choices"][0];
+  EXPECT_EQ(choice["logprobs"]["content"], json::array({a, b}));
+  EXPECT_TRUE(choice["logprobs"]["refusal"].is_null());
+
+  ResponseAssembler without(ApiKind::Chat, "m");
+  without.add(chunk({{"content", "x"}}));
+  EXPECT_TRUE(without.finish(Usage{})["choices"][0]["logprobs"].is_null());
+}
+
+TEST(ResponseAssembler, CompletionLogprobsKeepTheirFourLists) {
+  ResponseAssembler assembler(ApiKind::Completion, "m");
+  auto piece = [](const char* text, double lp, int offset) {
+    json c{{"id", "cmpl-1"}, {"choices", {{{"index", 0}, {"text", text}, {"finish_reason", nullptr}}}}};
+    c["choices"][0]["logprobs"] = {{"tokens", {text}},
+                                   {"token_logprobs", {lp}},
+                                   {"top_logprobs", {{{text, lp}}}},
+                                   {"text_offset", {offset}}};
+    return c;
+  };
+  assembler.add(piece(" a", -0.1, 0));
+  assembler.add(piece("b", -0.2, 2));
+  // A hostile list of the wrong type is skipped, not merged.
+  assembler.add(with_logprobs(piece("c", -0.3, 3), {{"tokens", "c"}}));
+  auto logprobs = assembler.finish(Usage{})["choices"][0]["logprobs"];
+  EXPECT_EQ(logprobs["tokens"], json::array({" a", "b"}));
+  EXPECT_EQ(logprobs["token_logprobs"], json::array({-0.1, -0.2}));
+  EXPECT_EQ(logprobs["text_offset"], json::array({0, 2}));
+  EXPECT_EQ(logprobs["top_logprobs"][1], json({{"b", -0.2}}));
+}
+
+}  // namespace
