@@ -396,9 +396,31 @@ async function runChecks() {
         assertEq(many.status, 400, "top_logprobs 21");
     });
 
+    await check("n = 3: three choices, each its own generation, usage covers all", async () => {
+        const body = chat("Three ways.", {max_tokens: 12, n: 3, temperature: 1, seed: 5});
+        const r = await post("/v1/chat/completions", body);
+        assertEq(r.json.choices.map((c) => c.index), [0, 1, 2], "indices");
+        const texts = r.json.choices.map((c) => c.message.content);
+        assert(new Set(texts).size > 1, `choices differ when sampling: ${JSON.stringify(texts)}`);
+        const one = await post("/v1/chat/completions", chat("Three ways.", {max_tokens: 12, temperature: 1, seed: 5}));
+        assertEq(texts[0], one.json.choices[0].message.content, "choice 0 is the n = 1 answer");
+        assertEq(r.json.usage.completion_tokens, 36, "completion tokens of all three");
+        assertEq(r.json.usage.prompt_tokens, one.json.usage.prompt_tokens, "the prompt counts once");
+        const chunks = await stream("/v1/chat/completions", {...body, stream_options: {include_usage: true}});
+        for (let i = 0; i < 3; i++) {
+            const mine = chunks.filter((c) => c.choices[0]?.index === i);
+            assertEq(mine.map((c) => c.choices[0].delta.content ?? "").join(""), texts[i], `streamed choice ${i}`);
+            assertEq(mine.filter((c) => c.choices[0].finish_reason).length, 1, `one finish for choice ${i}`);
+            assertEq(mine[0].choices[0].delta.role, "assistant", `role on choice ${i}'s first chunk`);
+        }
+        assertEq(chunks.at(-1).usage.completion_tokens, 36, "streamed usage");
+        const bad = await post("/v1/chat/completions", chat("x", {n: 17}));
+        assertEq(bad.json.error?.param, "n", "n above 16");
+    });
+
     await check("fields the engine cannot honour are refused by name", async () => {
         for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
-            ["n", 2, "/v1/chat/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
+            ["best_of", 3, "/v1/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
             const body = path === "/v1/completions" ? {model: MODEL_NAME, prompt: "x", [field]: value} : chat("x", {[field]: value});
             const r = await post(path, body);
             assertEq(r.status, 400, `${field}: status`);

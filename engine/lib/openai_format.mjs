@@ -16,28 +16,28 @@ export function usageObject({promptTokens, cachedTokens, completionTokens}) {
     };
 }
 
-// Streaming chunks of one response share id, created and model.
+// Streaming chunks of one response share id, created and model; each choice keeps its own state.
 export class ChunkFactory {
     constructor({kind, id, created, model, includeUsage}) {
         this.kind = kind;
         this.header = {id, object: kind === "chat" ? "chat.completion.chunk" : "text_completion", created, model};
         this.includeUsage = includeUsage;
-        this.roleSent = false;
-        this.textOffset = 0;  // where the next completion token starts, for text_offset
+        this.choices = new Map();  // index -> {roleSent, textOffset}
     }
 
-    // One generated token's text. The assistant role rides on the first chunk, so every chunk
-    // before the final one stands for exactly one token.
-    // `logprob` is that token's entry when the request asked for logprobs.
-    token(text, logprob) {
-        const choice = this.choice(text, null);
-        if (logprob) choice.logprobs = this.kind === "chat" ? chatLogprobs([logprob]) : completionLogprobs([logprob], this.textOffset);
-        this.textOffset += text.length;
+    // One generated token's text for choice `index`; `logprob` is its entry when the request asked
+    // for logprobs. The assistant role rides on a choice's first chunk, so every chunk before its
+    // final one stands for exactly one token.
+    token(text, logprob, index = 0) {
+        const state = this.state(index);
+        const choice = this.choice(index, text, null);
+        if (logprob) choice.logprobs = this.kind === "chat" ? chatLogprobs([logprob]) : completionLogprobs([logprob], state.textOffset);
+        state.textOffset += text.length;
         return this.wrap(choice);
     }
 
-    finish(finishReason, tail = "") {
-        return this.wrap(this.choice(tail, finishReason));
+    finish(finishReason, tail = "", index = 0) {
+        return this.wrap(this.choice(index, tail, finishReason));
     }
 
     // After the final chunk, when stream_options.include_usage asked for it.
@@ -45,15 +45,21 @@ export class ChunkFactory {
         return {...this.header, choices: [], usage: usageObject(result)};
     }
 
-    choice(text, finishReason) {
-        if (this.kind !== "chat") return {index: 0, text, logprobs: null, finish_reason: finishReason};
+    state(index) {
+        if (!this.choices.has(index)) this.choices.set(index, {roleSent: false, textOffset: 0});
+        return this.choices.get(index);
+    }
+
+    choice(index, text, finishReason) {
+        if (this.kind !== "chat") return {index, text, logprobs: null, finish_reason: finishReason};
+        const state = this.state(index);
         const delta = {};
-        if (!this.roleSent) {
+        if (!state.roleSent) {
             delta.role = "assistant";
-            this.roleSent = true;
+            state.roleSent = true;
         }
         if (text !== "" || finishReason === null) delta.content = text;
-        return {index: 0, delta, logprobs: null, finish_reason: finishReason};
+        return {index, delta, logprobs: null, finish_reason: finishReason};
     }
 
     wrap(choice) {
@@ -62,19 +68,21 @@ export class ChunkFactory {
     }
 }
 
-// `logprobs` is the list of per-token entries, or undefined when the request did not ask.
-export function fullResponse({kind, id, created, model, text, result, logprobs}) {
-    const shaped = !logprobs ? null : kind === "chat" ? chatLogprobs(logprobs) : completionLogprobs(logprobs, 0);
-    const choice = kind === "chat"
-        ? {index: 0, message: {role: "assistant", content: text}, logprobs: shaped, finish_reason: result.finishReason}
-        : {index: 0, text, logprobs: shaped, finish_reason: result.finishReason};
+// `choices`: [{text, finishReason, logprobs}] in index order (logprobs: the per-token entries, or
+// undefined when the request did not ask); `usage`: the whole answer's counts.
+export function fullResponse({kind, id, created, model, choices, usage}) {
     return {
         id,
         object: kind === "chat" ? "chat.completion" : "text_completion",
         created,
         model,
-        choices: [choice],
-        usage: usageObject(result),
+        choices: choices.map(({text, finishReason, logprobs}, index) => {
+            const shaped = !logprobs ? null : kind === "chat" ? chatLogprobs(logprobs) : completionLogprobs(logprobs, 0);
+            return kind === "chat"
+                ? {index, message: {role: "assistant", content: text}, logprobs: shaped, finish_reason: finishReason}
+                : {index, text, logprobs: shaped, finish_reason: finishReason};
+        }),
+        usage: usageObject(usage),
     };
 }
 

@@ -1,6 +1,7 @@
 // HTTP routing and the two generation endpoints. Every request ends in exactly one log line.
 import {ApiError} from "./errors.mjs";
 import {readBody, sendError, sendJson, SseWriter} from "./http_io.mjs";
+import {combinedUsage, generateChoices} from "./choices.mjs";
 import {ChunkFactory, fullResponse, modelObject, newCompletionId} from "./openai_format.mjs";
 import {parseGenerationRequest, parseJsonBody} from "./validate.mjs";
 
@@ -98,33 +99,33 @@ async function generation({req, res, state, log}, kind) {
     log.stream = request.stream;
     const t0 = performance.now();
     try {
-        let result;
+        const options = {signal: abort.signal, defaultSeed: state.options.defaultSeed};
+        let results;
         if (request.stream) {
             const chunks = new ChunkFactory({...meta, includeUsage: request.includeUsage});
             let sse;
-            result = await state.engine.generate(request, {
-                signal: abort.signal,
-                defaultSeed: state.options.defaultSeed,
+            results = await generateChoices(state.engine, request, {
+                ...options,
                 // The tokenized prompt's size goes out with the head: the proxy holds exactly that.
                 onStart: (promptTokens) => (sse = new SseWriter(res, {"X-Prompt-Tokens": String(promptTokens)})),
-                onToken: (text, logprob) => sse.send(chunks.token(text, logprob)),
+                onToken: (index, text, logprob) => sse.send(chunks.token(text, logprob, index)),
+                onFinish: (index, result) => sse.send(chunks.finish(result.finishReason, result.tail, index)),
             });
-            sse.send(chunks.finish(result.finishReason, result.tail));
-            if (request.includeUsage) sse.send(chunks.usage(result));
+            if (request.includeUsage) sse.send(chunks.usage(combinedUsage(results)));
             sse.done();
         } else {
-            let text = "";
-            const logprobs = request.logprobs ? [] : undefined;
-            result = await state.engine.generate(request, {
-                signal: abort.signal,
-                defaultSeed: state.options.defaultSeed,
-                onToken: (piece, logprob) => {
-                    text += piece;
-                    if (logprob) logprobs.push(logprob);
+            const answers = Array.from({length: request.choices}, () => ({text: "", logprobs: request.logprobs ? [] : undefined}));
+            results = await generateChoices(state.engine, request, {
+                ...options,
+                onToken: (index, piece, logprob) => {
+                    answers[index].text += piece;
+                    if (logprob) answers[index].logprobs.push(logprob);
                 },
             });
-            sendJson(res, 200, fullResponse({...meta, text: text + result.tail, result, logprobs}));
+            const choices = results.map((r, i) => ({...answers[i], text: answers[i].text + r.tail, finishReason: r.finishReason}));
+            sendJson(res, 200, fullResponse({...meta, choices, usage: combinedUsage(results)}));
         }
+        const result = {...combinedUsage(results), finishReason: results.map((r) => r.finishReason).join(",")};
         const seconds = (performance.now() - t0) / 1000;
         Object.assign(log, {
             status: 200,

@@ -93,6 +93,9 @@ function parseLogitBias(body) {
     });
 }
 
+// n: each choice is its own generation (seed + index), so they share the sequence pool fairly.
+export const MAX_CHOICES = 16;
+
 // Chat: logprobs true/false with top_logprobs 0..20; completions: logprobs 0..5 alternatives.
 function parseLogprobs(body, kind) {
     if (kind === "completion") {
@@ -112,8 +115,8 @@ function refuseUnsupported(body, kind) {
     };
     for (const name of ["tools", "functions"])
         if (Array.isArray(body[name]) ? body[name].length > 0 : body[name] != null) refuse(name, "tool calling is not implemented");
-    if (body.n != null && body.n !== 1) refuse("n", "one choice per request");
-    if (body.best_of != null && body.best_of !== 1) refuse("best_of", "one candidate per request");
+    if (body.best_of != null && body.best_of !== (body.n ?? 1))
+        refuse("best_of", "candidates beyond the n returned are not generated; leave best_of out or equal to n");
     if (body.echo != null && body.echo !== false) refuse("echo", "the prompt is not echoed into the answer");
     if (body.suffix != null && body.suffix !== "") refuse("suffix", "fill-in-the-middle is not available for this model");
 }
@@ -143,6 +146,7 @@ export function parseGenerationRequest(body, kind) {
         presencePenalty: optionalNumber(body, "presence_penalty", {min: -2, max: 2}) ?? 0,
         logitBias: parseLogitBias(body),
         logprobs: parseLogprobs(body, kind),
+        choices: optionalNumber(body, "n", {min: 1, max: MAX_CHOICES, integer: true}) ?? 1,
         responseFormat: parseResponseFormat(body),
         stream: optionalBool(body, "stream"),
         includeUsage: Boolean(streamOptions?.include_usage),

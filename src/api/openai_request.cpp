@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <set>
 
 namespace chrysalis::api {
 namespace {
@@ -12,6 +13,16 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxLogitBiasEntries = 1024;
+
+// Fields whose nested key order the engine follows, forwarded as the app wrote them (they are
+// checked, never rewritten, here).
+const std::set<std::string, std::less<>> kInAppOrder = {"response_format", "tools"};
+
+bool keeps_app_order(const json& body) {
+  for (const auto& key : kInAppOrder)
+    if (auto it = body.find(key); it != body.end() && (it->is_object() || (it->is_array() && !it->empty()))) return true;
+  return false;
+}
 
 // Thrown inside the validator and caught once at the top, so checks read as straight-line code.
 struct Reject {
@@ -128,21 +139,28 @@ void check_unsupported(json& body) {
       refuse("tool_choice", "tool calling is not available on the Chrysalis network");
     body.erase("tool_choice");  // meaningless without tools, and some engines reject "auto"
   }
-  if (const json* value = field(body, "n")) {
-    auto n = as_integer(*value);
-    if (!n) wrong_type("n", "an integer", *value);
-    if (*n < 1) reject("invalid_value", "'n' must be 1, got " + shown(*value), "n");
-    if (*n > 1) refuse("n", "only one choice per request (n = 1); send several requests instead");
-  }
   if (const json* value = field(body, "echo"); value && *value != false)
     refuse("echo", "the prompt is not echoed into the answer; the app already holds it");
   if (const json* value = field(body, "suffix"); value && *value != "")
     refuse("suffix", "fill-in-the-middle completion is not offered by the network's engines");
+}
+
+// n choices share one request: the budget every hop holds and bills by is max_tokens for each.
+uint32_t settle_choices(const json& body, uint32_t max_tokens, const ValidationLimits& limits) {
+  uint32_t n = 1;
+  if (const json* value = field(body, "n")) n = static_cast<uint32_t>(check_integer_range(*value, "n", 1, kMaxChoices));
   if (const json* value = field(body, "best_of")) {
-    auto best_of = as_integer(*value);
-    if (!best_of) wrong_type("best_of", "an integer", *value);
-    if (*best_of != 1) refuse("best_of", "only best_of = 1 is supported, since unseen candidates cannot be billed");
+    auto best_of = check_integer_range(*value, "best_of", 1, kMaxChoices);
+    if (best_of != n)
+      refuse("best_of", "candidates beyond the n returned are not generated; leave best_of out or set it to n");
   }
+  if (static_cast<uint64_t>(max_tokens) * n > limits.max_tokens_limit)
+    reject("invalid_value",
+           "'n' (" + std::to_string(n) + ") times max_tokens (" + std::to_string(max_tokens) + ") is " +
+               std::to_string(static_cast<uint64_t>(max_tokens) * n) + " tokens; the limit for one request is " +
+               std::to_string(limits.max_tokens_limit),
+           "n");
+  return n;
 }
 
 // OpenAI's limits: chat takes logprobs true/false and top_logprobs 0..20 (only with logprobs);
@@ -278,6 +296,10 @@ void check_response_format(const json& body) {
 }
 
 uint32_t settle_max_tokens(json& body, const ValidationLimits& limits) {
+  // Without max_tokens, n choices share the default so that they fit the limit together.
+  uint32_t choices = 1;
+  if (const json* value = field(body, "n"); value && as_integer(*value) && *as_integer(*value) > 1)
+    choices = static_cast<uint32_t>(std::min<int64_t>(*as_integer(*value), kMaxChoices));
   std::optional<int64_t> chosen;
   // max_completion_tokens is the newer name; when both are given it wins, but both must be valid.
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
@@ -285,7 +307,8 @@ uint32_t settle_max_tokens(json& body, const ValidationLimits& limits) {
   }
   body.erase("max_completion_tokens");
   uint32_t max_tokens =
-      chosen ? static_cast<uint32_t>(*chosen) : std::min(limits.default_max_tokens, limits.max_tokens_limit);
+      chosen ? static_cast<uint32_t>(*chosen)
+             : std::max<uint32_t>(1, std::min(limits.default_max_tokens, limits.max_tokens_limit / choices));
   body["max_tokens"] = max_tokens;
   return max_tokens;
 }
@@ -360,14 +383,30 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   check_logprobs(body, kind);
   check_unsupported(body);
 
-  out.max_tokens = settle_max_tokens(body, limits);
+  uint32_t per_choice = settle_max_tokens(body, limits);
+  out.choices = settle_choices(body, per_choice, limits);
+  out.max_tokens = per_choice * out.choices;
   settle_streaming(body, out);
   take_extensions(body, out, limits);
   out.body = std::move(body);
+  if (keeps_app_order(out.body)) out.app_order = parse_ordered_json_bounded(text).value;
   return out;
 }
 
 }  // namespace
+
+std::string forwarded_body(const ValidatedRequest& request) {
+  if (!request.app_order || !request.app_order->is_object()) return request.body.dump();
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : request.app_order->items()) {
+    auto it = request.body.find(key);
+    if (it == request.body.end()) continue;  // normalization took it out
+    out[key] = kInAppOrder.contains(key) ? value : nlohmann::ordered_json(*it);
+  }
+  for (const auto& [key, value] : request.body.items())
+    if (!out.contains(key)) out[key] = nlohmann::ordered_json(value);
+  return out.dump();
+}
 
 std::optional<ApiKind> api_kind_for_path(std::string_view path) {
   if (path == "/v1/chat/completions") return ApiKind::Chat;

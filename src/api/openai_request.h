@@ -20,18 +20,30 @@ struct ValidatedRequest {
   // Normalized body, forwarded upstream: max_tokens set (max_completion_tokens folded in),
   // stream:true and stream_options.include_usage:true forced, Chrysalis extensions removed.
   nlohmann::json body;
+  // The app's body in its own key order, kept when nested order means something to the engine
+  // (a JSON schema's properties are generated in order); forwarded_body() merges the two.
+  std::optional<nlohmann::ordered_json> app_order;
+  // The completion tokens the whole request may use, max_tokens for each of `choices` (n): what
+  // every hop reserves, bounds and bills by. The body keeps max_tokens for one choice.
   uint32_t max_tokens = 0;
+  uint32_t choices = 1;
   bool stream = false;         // what the app asked for; the network itself always streams
   bool include_usage = false;  // app wants the usage chunk in its stream
   uint32_t max_coefficient = 4000;
   uint32_t timeout_ms = 120000;
 };
 
+// n is at most this: each choice is a generation of its own on the worker.
+inline constexpr int64_t kMaxChoices = 16;
+
 struct ValidationLimits {
   uint32_t default_max_tokens = 1000;
   uint32_t max_tokens_limit = 32768;
   uint32_t max_timeout_s = 600;
 };
+
+// The body to send upstream: `body`, with response_format and tools in the app's key order.
+std::string forwarded_body(const ValidatedRequest& request);
 
 // /v1/chat/completions -> Chat, /v1/completions -> Completion, anything else -> nullopt.
 std::optional<ApiKind> api_kind_for_path(std::string_view path);

@@ -1,5 +1,6 @@
 #include "api/response_assembler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <vector>
@@ -43,9 +44,10 @@ std::string fresh_id(ApiKind kind) {
 
 }  // namespace
 
-ResponseAssembler::ResponseAssembler(ApiKind kind, std::string fallback_model)
-    : kind_(kind), model_(std::move(fallback_model)) {
-  choices_[0];  // an answer always has choice 0, even when the engine produced nothing
+ResponseAssembler::ResponseAssembler(ApiKind kind, std::string fallback_model, uint32_t choices)
+    : kind_(kind), choice_count_(std::max<uint32_t>(choices, 1)), model_(std::move(fallback_model)) {
+  // An answer has every choice asked for, even one the engine produced nothing for.
+  for (uint32_t i = 0; i < choice_count_; ++i) choices_[i];
 }
 
 void ResponseAssembler::add(const json& chunk) {
@@ -68,6 +70,7 @@ void ResponseAssembler::add(const json& chunk) {
     if (!c.is_object()) continue;
     uint64_t index = 0;
     if (auto it = c.find("index"); it != c.end() && it->is_number_unsigned()) index = it->get<uint64_t>();
+    if (index >= choice_count_) continue;
     Choice& choice = choices_[index];
     if (kind_ == ApiKind::Completion) append_string(choice.content, c, "text");
     if (auto delta = c.find("delta"); delta != c.end() && delta->is_object()) {

@@ -15,7 +15,8 @@ namespace chrysalis::api {
 class ResponseAssembler {
  public:
   // fallback_model is used when no chunk names its model.
-  explicit ResponseAssembler(ApiKind kind, std::string fallback_model = {});
+  // `choices` is the request's n: chunks for any other index are not the answer's and are dropped.
+  explicit ResponseAssembler(ApiKind kind, std::string fallback_model = {}, uint32_t choices = 1);
 
   void add(const nlohmann::json& chunk);
   // The complete response object with `usage` in OpenAI's format.
@@ -33,6 +34,7 @@ class ResponseAssembler {
   };
 
   ApiKind kind_;
+  uint32_t choice_count_;
   std::string id_, model_, system_fingerprint_;
   int64_t created_ = 0;
   bool saw_model_ = false;

@@ -44,7 +44,7 @@ proto::Frame make_request_frame(const std::string& rid, const std::string& path,
   auto* r = request_frame.mutable_request();
   r->set_request_id(rid);
   r->set_path(path);
-  r->set_body(vr.body.dump());
+  r->set_body(api::forwarded_body(vr));
   r->set_max_tokens(vr.max_tokens);
   r->set_max_coefficient(vr.max_coefficient);
   r->set_timeout_ms(vr.timeout_ms);

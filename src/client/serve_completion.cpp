@@ -170,7 +170,7 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
     c.headers.emplace_back("X-Chrysalis-Worker-Model-Hash", worker->model_hash);
   }
   start_digest(c);
-  api::ResponseAssembler assembler(c.vr.kind, c.vr.model);
+  api::ResponseAssembler assembler(c.vr.kind, c.vr.model, c.vr.choices);
   if (c.vr.stream && !co_await res.begin_stream(200, "text/event-stream", c.headers)) c.watch->gone = true;
   while (!c.app_gone()) {
     auto event = co_await c.queue->pop(c.deadline);

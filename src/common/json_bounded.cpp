@@ -27,8 +27,11 @@ int json_nesting_depth(std::string_view text, int stop_above) {
   return deepest;
 }
 
-BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits) {
-  BoundedJson out;
+namespace {
+
+template <class Json>
+BasicBoundedJson<Json> parse_bounded(std::string_view text, const JsonLimits& limits) {
+  BasicBoundedJson<Json> out;
   if (text.size() > limits.max_bytes) {
     out.error = "is " + std::to_string(text.size()) + " bytes; the limit is " + std::to_string(limits.max_bytes);
     return out;
@@ -38,15 +41,25 @@ BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits) 
     return out;
   }
   try {
-    out.value = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    out.value = Json::parse(text);
+  } catch (const typename Json::parse_error& e) {
     out.error = "is not valid JSON (error at byte " + std::to_string(e.byte) + ")";
-  } catch (const nlohmann::json::exception&) {
+  } catch (const typename Json::exception&) {
     // A number beyond a double (1e400) is out_of_range to nlohmann, not a parse_error.
     out.error = "is not valid JSON (a number is out of range)";
   }
-  if (!out.ok()) out.value = nlohmann::json(nlohmann::json::value_t::discarded);
+  if (!out.ok()) out.value = Json(Json::value_t::discarded);
   return out;
+}
+
+}  // namespace
+
+BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits) {
+  return parse_bounded<nlohmann::json>(text, limits);
+}
+
+BasicBoundedJson<nlohmann::ordered_json> parse_ordered_json_bounded(std::string_view text, const JsonLimits& limits) {
+  return parse_bounded<nlohmann::ordered_json>(text, limits);
 }
 
 }  // namespace chrysalis

@@ -19,13 +19,19 @@ struct JsonLimits {
 // parsing. Stops counting once past `stop_above`.
 int json_nesting_depth(std::string_view text, int stop_above);
 
-struct BoundedJson {
-  nlohmann::json value{nlohmann::json::value_t::discarded};  // is_discarded() unless ok()
+template <class Json>
+struct BasicBoundedJson {
+  Json value{Json::value_t::discarded};  // is_discarded() unless ok()
   std::string error;  // reads after "request body ": "nests deeper than 64 levels", "is not valid JSON (…)"
   bool ok() const { return error.empty(); }
 };
+using BoundedJson = BasicBoundedJson<nlohmann::json>;
 
 // Parses `text` when it is within `limits`; never throws.
 BoundedJson parse_json_bounded(std::string_view text, const JsonLimits& limits = {});
+
+// The same, keeping object keys in the order the text has them: for bodies a hop forwards, where
+// the order means something to the engine (a JSON schema's properties are generated in order).
+BasicBoundedJson<nlohmann::ordered_json> parse_ordered_json_bounded(std::string_view text, const JsonLimits& limits = {});
 
 }  // namespace chrysalis

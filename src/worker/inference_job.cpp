@@ -4,6 +4,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -17,12 +18,18 @@ namespace chrysalis::worker {
 namespace asio = boost::asio;
 
 std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, const std::string& engine_model_name) {
-  auto parsed = parse_json_bounded(body);
+  // Parsed keeping key order: a JSON schema's properties reach the engine in the app's order.
+  auto parsed = parse_ordered_json_bounded(body);
   if (!parsed.ok()) throw std::invalid_argument(parsed.error);
-  nlohmann::json& j = parsed.value;
-  uint64_t asked = max_tokens;
+  nlohmann::ordered_json& j = parsed.value;
+  // max_tokens is the whole request's budget: n choices get an equal share each, so that a body
+  // asking more than was paid for ends at "length" per choice rather than being cut mid-stream.
+  uint64_t choices = 1;
+  if (j.contains("n") && j["n"].is_number_unsigned()) choices = std::clamp<uint64_t>(j["n"].get<uint64_t>(), 1, max_tokens);
+  uint64_t share = max_tokens / choices;
+  uint64_t asked = share;
   if (j.contains("max_tokens") && j["max_tokens"].is_number_unsigned()) asked = j["max_tokens"].get<uint64_t>();
-  j["max_tokens"] = std::min<uint64_t>(asked, max_tokens);
+  j["max_tokens"] = std::min<uint64_t>(asked, share);
   j.erase("max_completion_tokens");
   j["stream"] = true;
   j["stream_options"] = {{"include_usage", true}};

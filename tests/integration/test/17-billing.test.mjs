@@ -86,6 +86,20 @@ test("a paid request reports its cost: adjusted tokens × the network's price, c
     assert.deepEqual(after.invariant_violations, []);
 });
 
+test("n = 3 is reserved and billed for every choice", async () => {
+    const before = await books();
+    const r = await postJson(`${client.url}/v1/chat/completions`, chat("Three answers, please.", {n: 3, temperature: 1, seed: 3}));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.choices.length, 3);
+    const u = r.body.usage, cost = r.body.chrysalis;
+    assert.ok(u.completion_tokens > 8, `completion tokens of all three choices, got ${u.completion_tokens}`);
+    assert.ok(u.completion_tokens <= 24, "no more than 3 × max_tokens");
+    assert.equal(cost.charged_tokens, u.prompt_tokens + u.completion_tokens);
+    assert.equal(BigInt(cost.cost_nano), BigInt(cost.charged_tokens) * PRICE);
+    const after = await books();
+    assert.equal(after.charged_tokens - before.charged_tokens, cost.charged_tokens);
+});
+
 test("many requests (streamed, whole, cancelled, failing at the worker): chain, books and client agree to the nanoTON", async () => {
     const openai = new OpenAI({baseURL: client.baseURL, apiKey: "x", maxRetries: 0, timeout: 60_000});
     let seen = 0n, failed = 0, cancelled = 0;

@@ -58,6 +58,7 @@ describe("structured output", () => {
             assert.equal(whole.choices[0].finish_reason, "stop", `seed ${seed}: ${content}`);
             const value = JSON.parse(content);
             assert.ok(validate(value), `seed ${seed}: ${content} fails the schema: ${JSON.stringify(validate.errors)}`);
+            assert.deepEqual(Object.keys(value), Object.keys(STATUS_SCHEMA.properties), "properties in the schema's order");
             const streamed = await streamedText(params);
             assert.equal(streamed.text, content, "the streamed answer is the whole answer");
             assert.equal(streamed.usage.completion_tokens, whole.usage.completion_tokens, "usage counts the same tokens");
@@ -146,9 +147,38 @@ describe("sampling fields", () => {
             (e) => e.status === 400 && e.param === "logprobs");
     });
 
+    test("n = 3: three choices whole and streamed, usage for all of them", async () => {
+        const params = ask({max_tokens: 10, n: 3, temperature: 1, seed: 11});
+        const whole = await openai.chat.completions.create(params);
+        assert.deepEqual(whole.choices.map((c) => c.index), [0, 1, 2]);
+        const texts = whole.choices.map((c) => c.message.content);
+        assert.ok(new Set(texts).size > 1, `sampled choices differ: ${JSON.stringify(texts)}`);
+        const stream = await openai.chat.completions.create({...params, stream: true, stream_options: {include_usage: true}});
+        const streamed = ["", "", ""], finishes = [0, 0, 0];
+        let usage;
+        for await (const chunk of stream) {
+            if (chunk.usage) usage = chunk.usage;
+            for (const c of chunk.choices) {
+                streamed[c.index] += c.delta?.content ?? "";
+                if (c.finish_reason) finishes[c.index]++;
+            }
+        }
+        assert.deepEqual(streamed, texts, "each streamed choice is its whole counterpart");
+        assert.deepEqual(finishes, [1, 1, 1]);
+        assert.equal(usage.completion_tokens, whole.usage.completion_tokens);
+        assert.ok(whole.usage.completion_tokens > 10 && whole.usage.completion_tokens <= 30, `${whole.usage.completion_tokens}`);
+        const completions = await openai.completions.create({model: MODEL, prompt: "Once", max_tokens: 4, n: 2, best_of: 2, temperature: 0});
+        assert.equal(completions.choices.length, 2);
+        assert.equal(completions.choices[0].text, completions.choices[1].text, "temperature 0: the choices agree");
+        await assert.rejects(openai.chat.completions.create(ask({n: 4, max_tokens: 10000})),
+            (e) => e.status === 400 && e.param === "n" && /limit/.test(e.message));
+        await assert.rejects(openai.completions.create({model: MODEL, prompt: "x", max_tokens: 2, best_of: 3}),
+            (e) => e.status === 400 && e.param === "best_of");
+    });
+
     test("fields the network cannot honour are refused by name", async () => {
         const refused = [
-            ["echo", true, "completions"], ["suffix", "!", "completions"], ["n", 3, "chat"],
+            ["echo", true, "completions"], ["suffix", "!", "completions"],
             ["tools", [{type: "function", function: {name: "f", parameters: {type: "object"}}}], "chat"],
         ];
         for (const [field, value, kind] of refused) {

@@ -251,7 +251,6 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   expect_rejected(with(chat_body(), "tools", {tool}), "unsupported_parameter", "tools");
   expect_rejected(with(chat_body(), "functions", {{{"name", "f"}}}), "unsupported_parameter", "functions");
   expect_rejected(with(chat_body(), "tool_choice", "required"), "unsupported_parameter", "tool_choice");
-  expect_rejected(with(chat_body(), "n", 2), "unsupported_parameter", "n");
   expect_rejected(with(chat_body(), "n", 0), "invalid_value", "n");
   expect_rejected(with(chat_body(), "n", "one"), "invalid_type", "n");
   expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"best_of", 3}}, "unsupported_parameter", "best_of",
@@ -260,6 +259,22 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   auto request = expect_ok(kChat, with(with(with(chat_body(), "tools", json::array()), "logprobs", false), "n", 1));
   request = expect_ok(kChat, with(chat_body(), "tool_choice", "none"));
   EXPECT_FALSE(request.body.contains("tool_choice"));
+}
+
+TEST(OpenAiRequest, SeveralChoicesShareOneBudget) {
+  auto three = expect_ok(kChat, with(with(chat_body(), "n", 3), "max_tokens", 100));
+  EXPECT_EQ(three.choices, 3u);
+  EXPECT_EQ(three.max_tokens, 300u);  // what every hop reserves and bills by
+  EXPECT_EQ(three.body["max_tokens"], 100);  // what each choice may use
+  expect_rejected(with(chat_body(), "n", 17), "invalid_value", "n");
+  expect_rejected(with(with(chat_body(), "n", 2), "max_tokens", 20000), "invalid_value", "n");
+  // Without max_tokens the default shrinks so that all choices fit the limit.
+  auto defaulted = expect_ok(kChat, with(chat_body(), "n", 16));
+  EXPECT_LE(defaulted.max_tokens, 32768u);
+  EXPECT_EQ(defaulted.body["max_tokens"], 1000);
+  json base{{"model", "m"}, {"prompt", "p"}};
+  EXPECT_EQ(expect_ok(kCompletions, with(with(base, "n", 2), "best_of", 2)).choices, 2u);
+  expect_rejected(with(with(base, "n", 2), "best_of", 3), "unsupported_parameter", "best_of", kCompletions);
 }
 
 TEST(OpenAiRequest, LogprobsAreCheckedPerKind) {
@@ -342,3 +357,23 @@ TEST(OpenAiRequest, ANumberBeyondADoubleIsInvalidJsonNotAnException) {
 }
 
 }  // namespace
+
+TEST(OpenAiRequest, SchemasAreForwardedInTheAppsKeyOrder) {
+  // The engine generates a schema's properties in order; nlohmann::json would sort them.
+  std::string text = R"({"model":"m","prompt":"p","max_completion_tokens":5,"response_format":{"type":"json_schema",)"
+                     R"("json_schema":{"name":"s","schema":{"type":"object","properties":{"zeta":{"type":"string"},)"
+                     R"("alpha":{"type":"boolean"}},"required":["zeta","alpha"]}}}})";
+  auto result = chrysalis::api::validate_openai_request("/v1/completions", text);
+  ASSERT_TRUE(std::holds_alternative<chrysalis::api::ValidatedRequest>(result));
+  const auto& request = std::get<chrysalis::api::ValidatedRequest>(result);
+  std::string forwarded = chrysalis::api::forwarded_body(request);
+  EXPECT_LT(forwarded.find("\"zeta\""), forwarded.find("\"alpha\"")) << forwarded;
+  // Normalization still applies: max_completion_tokens became max_tokens, streaming is forced.
+  auto reparsed = json::parse(forwarded);
+  EXPECT_EQ(reparsed["max_tokens"], 5);
+  EXPECT_FALSE(reparsed.contains("max_completion_tokens"));
+  EXPECT_EQ(reparsed["stream"], true);
+  EXPECT_EQ(reparsed, request.body);
+  // Without such fields nothing extra is kept.
+  EXPECT_FALSE(expect_ok(kCompletions, json{{"model", "m"}, {"prompt", "p"}}).app_order.has_value());
+}

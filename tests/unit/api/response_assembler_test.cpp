@@ -109,6 +109,24 @@ TEST(ResponseAssembler, ChatLogprobsAreJoinedAcrossChunks) {
   EXPECT_TRUE(without.finish(Usage{})["choices"][0]["logprobs"].is_null());
 }
 
+TEST(ResponseAssembler, EveryChoiceAskedForAndNoOther) {
+  ResponseAssembler assembler(ApiKind::Chat, "m", 3);
+  auto for_choice = [](uint64_t index, const char* text) {
+    json c = chunk({{"content", text}});
+    c["choices"][0]["index"] = index;
+    return c;
+  };
+  assembler.add(for_choice(2, "two"));
+  assembler.add(for_choice(0, "zero"));
+  assembler.add(for_choice(7, "not asked for"));
+  auto choices = assembler.finish(Usage{})["choices"];
+  ASSERT_EQ(choices.size(), 3u);
+  EXPECT_EQ(choices[0]["message"]["content"], "zero");
+  EXPECT_EQ(choices[1]["message"]["content"], "");
+  EXPECT_EQ(choices[2]["message"]["content"], "two");
+  EXPECT_EQ(choices[2]["index"], 2);
+}
+
 TEST(ResponseAssembler, CompletionLogprobsKeepTheirFourLists) {
   ResponseAssembler assembler(ApiKind::Completion, "m");
   auto piece = [](const char* text, double lp, int offset) {

@@ -108,3 +108,19 @@ TEST(PrepareEngineBody, ClampsMaxTokensAndForcesStreamingUsage) {
       nlohmann::json::parse(chrysalis::worker::prepare_engine_body(R"({"model":"m","max_tokens":5})", 100, ""));
   EXPECT_EQ(smaller["max_tokens"], 5);
 }
+
+TEST(PrepareEngineBody, SeveralChoicesShareTheBudget) {
+  using chrysalis::worker::prepare_engine_body;
+  // 3 choices of 50 fit a budget of 150; asking 3 x 80 against 150 gets 50 each.
+  EXPECT_EQ(nlohmann::json::parse(prepare_engine_body(R"({"n":3,"max_tokens":50})", 150, ""))["max_tokens"], 50);
+  EXPECT_EQ(nlohmann::json::parse(prepare_engine_body(R"({"n":3,"max_tokens":80})", 150, ""))["max_tokens"], 50);
+  EXPECT_EQ(nlohmann::json::parse(prepare_engine_body(R"({"n":4})", 10, ""))["max_tokens"], 2);
+  // An n beyond the budget still leaves every choice one token; the stream shaper ends the rest.
+  EXPECT_EQ(nlohmann::json::parse(prepare_engine_body(R"({"n":9})", 3, ""))["max_tokens"], 1);
+}
+
+TEST(PrepareEngineBody, KeepsTheBodysKeyOrder) {
+  std::string body = chrysalis::worker::prepare_engine_body(
+      R"({"model":"m","response_format":{"schema":{"properties":{"zeta":1,"alpha":2}}}})", 10, "");
+  EXPECT_LT(body.find("\"zeta\""), body.find("\"alpha\"")) << body;
+}
