@@ -17,6 +17,9 @@ export function makeHandler(state) {
         const started = performance.now();
         const path = (req.url ?? "/").split("?")[0];
         const log = {status: 0};
+        // The network's request id (the worker sends it): one grep finds a request on every node.
+        const rid = req.headers["x-request-id"];
+        if (typeof rid === "string" && /^[\x21-\x7e]{1,128}$/.test(rid)) log.rid = rid;
         res.socket?.setNoDelay(true);  // each SSE chunk leaves as soon as it is written
         try {
             const ctx = {req, res, path, state, log};

@@ -4,6 +4,7 @@
 
 #include "api/openai_error.h"
 #include "api/openai_request.h"
+#include "api/request_id.h"
 #include "api/response_assembler.h"
 #include "client/client_billing.h"
 #include "client/client_node.h"
@@ -23,6 +24,17 @@ namespace asio = boost::asio;
 asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, http::Responder& res) {
   Completion c;
   c.t0 = steady_now_us();
+  auto ids = api::request_ids(req.headers);
+  if (auto* err = std::get_if<api::ApiError>(&ids)) {
+    metrics_.add("requests", {{"outcome", "invalid"}});
+    co_await api::send_error(res, *err);
+    co_return;
+  }
+  auto& rid = std::get<api::RequestIds>(ids);
+  c.rid = rid.network;
+  // Every answer, errors included, says which request it was: the app's id when it sent one.
+  res.add_header("X-Request-Id", rid.app.empty() ? rid.network : rid.app);
+  res.add_header("X-Chrysalis-Request-Id", rid.network);
   api::ValidationLimits limits;
   limits.default_max_tokens = config_.default_max_tokens;
   limits.max_tokens_limit = config_.max_tokens_limit;
@@ -34,7 +46,6 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   }
   c.vr = std::move(std::get<api::ValidatedRequest>(validated));
   c.vr.timeout_ms = std::min<uint32_t>(c.vr.timeout_ms, config_.request_timeout_s * 1000);
-  c.rid = random_hex(12);
   c.request_frame = make_request_frame(c.rid, req.path, c.vr);
   begin_e2e(c);
   c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.vr.timeout_ms);
@@ -160,8 +171,7 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
 // Phase 2: relay the answer, as SSE or assembled into one object, until it ends, fails or the
 // app leaves.
 asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& res) {
-  c.headers = {{"X-Request-Id", c.rid},
-               {"X-Chrysalis-Worker", c.head.worker_id()},
+  c.headers = {{"X-Chrysalis-Worker", c.head.worker_id()},
                {"X-Chrysalis-Proxy", c.conn->peer_node_id()},
                {"X-Chrysalis-E2E", c.exchange ? "on" : "off"}};
   if (const auto* worker = c.exchange ? c.exchange->worker() : nullptr) {  // as the client itself verified it

@@ -123,6 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!allowed_origin_.empty()) {
       fields.set(bhttp::field::access_control_allow_origin, allowed_origin_);
       fields.set(bhttp::field::vary, "Origin");
+      // A page may read which request it was and what it cost, not every header we send.
+      fields.set(bhttp::field::access_control_expose_headers, "X-Request-Id, X-Chrysalis-Request-Id, X-Chrysalis-Cost-Nano");
     }
     if (!content_type.empty())
       fields.set(bhttp::field::content_type, beast::string_view(content_type.data(), content_type.size()));
@@ -411,12 +413,20 @@ asio::awaitable<void> Connection::stop_watching() {
 
 // --- Responder ---
 
+Headers Responder::with_always(const Headers& extra) const {
+  Headers all = always_;
+  all.insert(all.end(), extra.begin(), extra.end());
+  return all;
+}
+
 asio::awaitable<void> Responder::send(int status, std::string_view content_type, std::string body,
                                       const Headers& extra) {
-  return connection_.send(status, content_type, std::move(body), extra);
+  const Headers all = with_always(extra);  // lives in this frame for as long as the send
+  co_await connection_.send(status, content_type, std::move(body), all);
 }
 asio::awaitable<bool> Responder::begin_stream(int status, std::string_view content_type, const Headers& extra) {
-  return connection_.begin_stream(status, content_type, extra);
+  const Headers all = with_always(extra);
+  co_return co_await connection_.begin_stream(status, content_type, all);
 }
 asio::awaitable<bool> Responder::write(std::string_view data) { return connection_.write(data); }
 asio::awaitable<void> Responder::end_stream() { return connection_.end_stream(); }

@@ -50,10 +50,15 @@ class Responder {
 
   bool started() const;  // a response (or stream head) went out
 
+  // A header every response head from here on carries, whatever path answers (X-Request-Id).
+  void add_header(std::string name, std::string value) { always_.emplace_back(std::move(name), std::move(value)); }
+
  private:
   friend class detail::Connection;
   explicit Responder(detail::Connection& connection) : connection_(connection) {}
+  Headers with_always(const Headers& extra) const;
   detail::Connection& connection_;
+  Headers always_;
 };
 
 using Handler = std::function<boost::asio::awaitable<void>(const Request&, Responder&)>;

@@ -11,7 +11,10 @@ asio::awaitable<void> send_json(http::Responder& responder, int status, const nl
 }
 
 asio::awaitable<void> send_error(http::Responder& responder, const ApiError& error) {
-  co_await responder.send(error.status, "application/json", error.body());
+  // 429 (no capacity now) and 503 (a hop is restarting) pass: SDKs wait this long and retry.
+  http::Headers headers;
+  if (error.status == 429 || error.status == 503) headers.emplace_back("Retry-After", "1");
+  co_await responder.send(error.status, "application/json", error.body(), headers);
 }
 
 std::unique_ptr<http::Server> start_node_http(asio::io_context& io, const Endpoint& at,

@@ -20,7 +20,7 @@ std::unique_ptr<http::Server> start_node_http(boost::asio::io_context& io, const
                                               http::ServerLimits limits = {});
 void stop_node_http(http::Server& server);
 
-// Sends `error` as an OpenAI-shaped JSON response.
+// Sends `error` as an OpenAI-shaped JSON response (429 and 503 with Retry-After).
 boost::asio::awaitable<void> send_error(http::Responder& responder, const struct ApiError& error);
 boost::asio::awaitable<void> send_json(http::Responder& responder, int status, const nlohmann::json& body);
 

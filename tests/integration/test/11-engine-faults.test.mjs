@@ -93,6 +93,7 @@ test("requests beyond every worker's max_concurrent get 429 all_workers_busy", a
     const extra = await postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:count", max_tokens: 2});
     const error = expectOpenAiError(assert, extra, 429, {code: "all_workers_busy"});
     assert.match(error.message, /capacity/);
+    assert.equal(extra.headers.get("retry-after"), "1", "SDKs wait and retry a 429");
     for (const r of await Promise.all(running)) assert.equal(r.status, 200, r.text);
     const after = await postJson(`${client.url}/v1/completions`, {model: MODEL, prompt: "mock:count", max_tokens: 2});
     assert.equal(after.status, 200, after.text);

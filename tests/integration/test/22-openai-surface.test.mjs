@@ -2,6 +2,7 @@
 // the official openai SDK (docs/openai-surface.md): JSON mode and JSON schemas enforced by grammar,
 // logit_bias, models.retrieve, and the fields that are refused by name instead of ignored.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import {after, before, describe, test} from "node:test";
 import Ajv from "ajv";
 import OpenAI from "openai";
@@ -202,5 +203,27 @@ describe("models", () => {
         assert.equal(m.workers, 1);
         await assert.rejects(openai.models.retrieve("no-such-model"),
             (e) => e instanceof OpenAI.NotFoundError && e.code === "model_not_found");
+    });
+});
+
+describe("request ids", () => {
+    test("an app's X-Request-Id comes back and is in every node's log", async () => {
+        const appId = `app-${process.pid}.surface`;
+        const {data, response} = await openai.chat.completions
+            .create(ask({max_tokens: 3}), {headers: {"X-Request-Id": appId}}).withResponse();
+        assert.equal(data.choices.length, 1);
+        assert.equal(response.headers.get("x-request-id"), appId);
+        const networkId = response.headers.get("x-chrysalis-request-id");
+        assert.ok(networkId.startsWith(`${appId}~`), networkId);
+        for (const node of [net.client, net.proxy, ...net.workers]) {
+            assert.ok(fs.readFileSync(node.log, "utf8").includes(`rid=${networkId}`), `${node.name}'s log names ${networkId}`);
+        }
+        // Errors carry it too; a malformed one is refused by name.
+        const bad = await fetch(`${net.client.url}/v1/chat/completions`, {method: "POST",
+            headers: {"Content-Type": "application/json", "X-Request-Id": appId}, body: "{"});
+        assert.equal(bad.status, 400);
+        assert.equal(bad.headers.get("x-request-id"), appId);
+        await assert.rejects(openai.chat.completions.create(ask({max_tokens: 2}), {headers: {"X-Request-Id": "two words"}}),
+            (e) => e.status === 400 && e.param === "X-Request-Id");
     });
 });
