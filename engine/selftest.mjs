@@ -418,9 +418,62 @@ async function runChecks() {
         assertEq(bad.json.error?.param, "n", "n above 16");
     });
 
+    await check("tools: forced calls match their schema, whole and streamed, and a tool result continues the turn", async () => {
+        const weather = {type: "function", function: {name: "get_weather", description: "Weather for a city",
+            parameters: {type: "object", properties: {city: {type: "string", maxLength: 10}, units: {enum: ["c", "f"]}},
+                required: ["city", "units"], additionalProperties: false}}};
+        const noop = {type: "function", function: {name: "noop"}};
+        const ask = (extra) => chat("Weather in Paris?", {tools: [weather, noop], max_tokens: 80, parallel_tool_calls: false, ...extra});
+        for (let seed = 1; seed <= 4; seed++) {
+            const r = await post("/v1/chat/completions", ask({tool_choice: "required", seed, temperature: 1}));
+            const choice = r.json.choices[0];
+            assertEq(choice.finish_reason, "tool_calls", `finish (${JSON.stringify(choice.message)})`);
+            assertEq(choice.message.content, null, "no text beside the call");
+            assertEq(choice.message.tool_calls.length, 1, "one call without parallel_tool_calls");
+            const [call] = choice.message.tool_calls;
+            assert(/^call_[0-9a-f]{24}$/.test(call.id) && call.type === "function", `call ${JSON.stringify(call)}`);
+            assert(["get_weather", "noop"].includes(call.function.name), `name ${call.function.name}`);
+            const args = JSON.parse(call.function.arguments);
+            if (call.function.name === "get_weather") {
+                assertEq(Object.keys(args), ["city", "units"], "arguments follow the schema");
+                assert(args.city.length <= 10 && ["c", "f"].includes(args.units), `arguments ${call.function.arguments}`);
+            }
+        }
+        const named = ask({tool_choice: {type: "function", function: {name: "get_weather"}}, seed: 9, temperature: 1});
+        const whole = (await post("/v1/chat/completions", named)).json.choices[0].message.tool_calls[0];
+        assertEq(whole.function.name, "get_weather", "the named tool");
+        const chunks = await stream("/v1/chat/completions", named);
+        const deltas = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+        assertEq(deltas[0].function.name, "get_weather", "the first delta names the call");
+        assert(deltas[0].id && deltas.slice(1).every((d) => d.id === undefined && d.index === 0), "later deltas carry only arguments");
+        assertEq(deltas.map((d) => d.function.arguments).join(""), whole.function.arguments, "streamed arguments");
+        assertEq(chunks.at(-1).choices[0].finish_reason, "tool_calls", "streamed finish");
+
+        const conversation = [{role: "user", content: "Weather in Paris?"},
+            {role: "assistant", content: null, tool_calls: [{id: "call_1", type: "function", function: {name: "get_weather", arguments: '{"city":"Paris","units":"c"}'}}]},
+            {role: "tool", tool_call_id: "call_1", content: '{"temperature": 21}'}];
+        const answer = await post("/v1/chat/completions", {model: MODEL_NAME, messages: conversation, tools: [weather], tool_choice: "none", max_tokens: 8});
+        assertEq(answer.status, 200, answer.text);
+        assert(typeof answer.json.choices[0].message.content === "string" && !answer.json.choices[0].message.tool_calls, "a text answer");
+        const shorter = await post("/v1/chat/completions", {model: MODEL_NAME, messages: conversation.slice(0, 1), max_tokens: 8});
+        assert(answer.json.usage.prompt_tokens > shorter.json.usage.prompt_tokens + 10, "the call and its result are in the prompt");
+
+        for (const [body, param] of [
+            [ask({tool_choice: {type: "function", function: {name: "nope"}}}), "tool_choice"],
+            [chat("x", {tools: [{type: "function", function: {name: "f", parameters: {type: "object", properties: {a: {type: "string", pattern: "x"}}}}}]}),
+                "tools[0].function.parameters.properties.a.pattern"],
+            [{model: MODEL_NAME, messages: [{role: "tool", tool_call_id: "zz", content: "1"}]}, "messages[0].tool_call_id"],
+            [{model: MODEL_NAME, messages: conversation.slice(0, 2)}, "messages[1].tool_calls"],
+        ]) {
+            const bad = await post("/v1/chat/completions", body);
+            assertEq([bad.status, bad.json.error?.param], [400, param], `refusal of ${param}`);
+        }
+    });
+
     await check("fields the engine cannot honour are refused by name", async () => {
         for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
-            ["best_of", 3, "/v1/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/chat/completions"]]) {
+            ["best_of", 3, "/v1/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/completions"],
+            ["functions", [{name: "f"}], "/v1/chat/completions"]]) {
             const body = path === "/v1/completions" ? {model: MODEL_NAME, prompt: "x", [field]: value} : chat("x", {[field]: value});
             const r = await post(path, body);
             assertEq(r.status, 400, `${field}: status`);

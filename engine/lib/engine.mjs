@@ -43,7 +43,7 @@ export class Engine {
     // Resolves to {finishReason, tail, promptTokens, cachedTokens, completionTokens}.
     async generate(request, {onStart, onToken, signal, defaultSeed}) {
         const prompt = request.kind === "chat"
-            ? this.prompts.chat(request.messages)
+            ? this.prompts.chat(request.messages, request.tools)
             : this.prompts.completion(request.prompt);
         const promptTokens = prompt.tokens.length;
         if (promptTokens === 0) throw badRequest("the prompt is empty after tokenization", request.kind === "chat" ? "messages" : "prompt");
@@ -55,7 +55,9 @@ export class Engine {
         const room = this.contextSize - promptTokens;
         const maxTokens = Math.min(request.maxTokens ?? room, room);
 
-        const grammar = await this.grammars.grammarFor(request.responseFormat);
+        const grammar = request.tools
+            ? await this.grammars.toolGrammarFor(request.tools, this.toolCallSyntax())
+            : await this.grammars.grammarFor(request.responseFormat);
         const tokenBias = this.tokenBias(request.logitBias);
 
         const sequence = await this.pool.acquire(prompt.tokens, signal);
@@ -125,6 +127,13 @@ export class Engine {
         // Text still held back when an end-of-generation token arrived; callers put it in the final chunk.
         const tail = stops.push(decoder.flush()) + stops.flush();
         return {finishReason, tail, promptTokens: prompt.tokens.length, cachedTokens, completionTokens: generated.length};
+    }
+
+    // How the served model writes a tool call (its chat template's syntax), or a 400 if it has none.
+    toolCallSyntax() {
+        const syntax = this.prompts.toolCallSyntax;
+        if (!syntax?.prefix) throw badRequest("this model's chat template has no tool-call syntax", "tools", "unsupported_parameter");
+        return syntax;
     }
 
     // logit_bias as node-llama-cpp's TokenBias; -100 means "never", as OpenAI documents.

@@ -28,16 +28,20 @@ export class ChunkFactory {
     // One generated token's text for choice `index`; `logprob` is its entry when the request asked
     // for logprobs. The assistant role rides on a choice's first chunk, so every chunk before its
     // final one stands for exactly one token.
-    token(text, logprob, index = 0) {
+    // `tools` (a ToolCallStream) reads tool calls out of the text when the request offers tools.
+    token(text, logprob, index = 0, tools = undefined) {
         const state = this.state(index);
-        const choice = this.choice(index, text, null);
+        const {content, toolCalls} = tools ? tools.push(text) : {content: text, toolCalls: []};
+        const choice = this.choice(index, content, null, toolCalls, tools?.inCalls);
         if (logprob) choice.logprobs = this.kind === "chat" ? chatLogprobs([logprob]) : completionLogprobs([logprob], state.textOffset);
         state.textOffset += text.length;
         return this.wrap(choice);
     }
 
-    finish(finishReason, tail = "", index = 0) {
-        return this.wrap(this.choice(index, tail, finishReason));
+    finish(finishReason, tail = "", index = 0, tools = undefined) {
+        if (!tools) return this.wrap(this.choice(index, tail, finishReason));
+        const {content, toolCalls} = tools.push(tail);
+        return this.wrap(this.choice(index, content + tools.flush(), toolFinish(finishReason, tools), toolCalls));
     }
 
     // After the final chunk, when stream_options.include_usage asked for it.
@@ -50,7 +54,8 @@ export class ChunkFactory {
         return this.choices.get(index);
     }
 
-    choice(index, text, finishReason) {
+    // `inCalls`: the answer is tool calls, so an empty token carries no `content` either.
+    choice(index, text, finishReason, toolCalls = [], inCalls = false) {
         if (this.kind !== "chat") return {index, text, logprobs: null, finish_reason: finishReason};
         const state = this.state(index);
         const delta = {};
@@ -58,7 +63,8 @@ export class ChunkFactory {
             delta.role = "assistant";
             state.roleSent = true;
         }
-        if (text !== "" || finishReason === null) delta.content = text;
+        if (toolCalls.length > 0) delta.tool_calls = toolCalls;
+        if (text !== "" || (finishReason === null && toolCalls.length === 0 && !inCalls)) delta.content = text;
         return {index, delta, logprobs: null, finish_reason: finishReason};
     }
 
@@ -68,7 +74,12 @@ export class ChunkFactory {
     }
 }
 
-// `choices`: [{text, finishReason, logprobs}] in index order (logprobs: the per-token entries, or
+// An answer that called tools ends with "tool_calls" (unless max_tokens cut it).
+export function toolFinish(finishReason, tools) {
+    return finishReason === "stop" && tools?.calledTools ? "tool_calls" : finishReason;
+}
+
+// `choices`: [{text, finishReason, logprobs, toolCalls}] in index order (logprobs: the per-token entries, or
 // undefined when the request did not ask); `usage`: the whole answer's counts.
 export function fullResponse({kind, id, created, model, choices, usage}) {
     return {
@@ -76,11 +87,15 @@ export function fullResponse({kind, id, created, model, choices, usage}) {
         object: kind === "chat" ? "chat.completion" : "text_completion",
         created,
         model,
-        choices: choices.map(({text, finishReason, logprobs}, index) => {
+        choices: choices.map(({text, finishReason, logprobs, toolCalls}, index) => {
             const shaped = !logprobs ? null : kind === "chat" ? chatLogprobs(logprobs) : completionLogprobs(logprobs, 0);
-            return kind === "chat"
-                ? {index, message: {role: "assistant", content: text}, logprobs: shaped, finish_reason: finishReason}
-                : {index, text, logprobs: shaped, finish_reason: finishReason};
+            if (kind !== "chat") return {index, text, logprobs: shaped, finish_reason: finishReason};
+            const message = {role: "assistant", content: text};
+            if (toolCalls?.length) {
+                message.tool_calls = toolCalls.map(({id, name, arguments: args}) => ({id, type: "function", function: {name, arguments: args}}));
+                if (text === "") message.content = null;
+            }
+            return {index, message, logprobs: shaped, finish_reason: finishReason};
         }),
         usage: usageObject(usage),
     };

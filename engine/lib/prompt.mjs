@@ -2,10 +2,10 @@
 // that node-llama-cpp resolves from the model's tokenizer.chat_template (a built-in wrapper when
 // the template matches a known format, the Jinja template itself otherwise). The wrapper keeps
 // message text apart from template markup, so a user typing "<|im_end|>" cannot forge a turn.
-import {resolveChatWrapper} from "node-llama-cpp";
+import {LlamaText, resolveChatWrapper} from "node-llama-cpp";
 import {badRequest} from "./errors.mjs";
 
-const ROLE_TO_HISTORY = {system: "system", developer: "system", user: "user", tool: "user", assistant: "model"};
+const ROLE_TO_HISTORY = {system: "system", developer: "system", user: "user", assistant: "model"};
 
 export class PromptBuilder {
     constructor(model) {
@@ -17,14 +17,24 @@ export class PromptBuilder {
         return this.chatWrapper.wrapperName ?? this.chatWrapper.constructor.name;
     }
 
-    // Returns {tokens, stopTokens: Set<token>, stopTexts: string[]} for a chat request.
-    chat(messages) {
-        const chatHistory = messages.map(({role, content}) => ROLE_TO_HISTORY[role] === "model"
-            ? {type: "model", response: [content]}
-            : {type: ROLE_TO_HISTORY[role], text: content});
-        chatHistory.push({type: "model", response: []});  // the turn to generate
+    // How this wrapper's model writes a function call, as plain text; undefined if it has no syntax.
+    get toolCallSyntax() {
+        const call = this.chatWrapper.settings?.functions?.call;
+        if (!call) return undefined;
+        const text = (value) => (value == null ? "" : LlamaText(value).toString());
+        const between = this.chatWrapper.settings.functions.parallelism?.call?.betweenCalls;
+        return {prefix: text(call.prefix), paramsPrefix: text(call.paramsPrefix), suffix: text(call.suffix), between: between ? text(between) : "\n"};
+    }
 
-        const state = this.chatWrapper.generateContextState({chatHistory});
+    // Returns {tokens, stopTokens: Set<token>, stopTexts: string[]} for a chat request. `tools`
+    // (from tools.mjs) are documented in the prompt the way the model's template does it; earlier
+    // tool calls and their results go into the assistant turns that made them.
+    chat(messages, tools) {
+        const chatHistory = toChatHistory(messages);
+        const availableFunctions = tools
+            ? Object.fromEntries(tools.tools.map((t) => [t.name, {description: t.description, params: t.parameters}]))
+            : undefined;
+        const state = this.chatWrapper.generateContextState({chatHistory, availableFunctions, documentFunctionParams: true});
         const tokens = state.contextText.tokenize(this.model.tokenizer);
         const stopTokens = new Set();
         const stopTexts = [];
@@ -52,5 +62,46 @@ export class PromptBuilder {
         const bos = this.model.tokens.bos;
         if (this.model.tokens.shouldPrependBosToken && bos != null) tokens.unshift(bos);
         return {tokens, stopTokens: new Set(), stopTexts: []};
+    }
+}
+
+// OpenAI messages as node-llama-cpp's chat history: each assistant tool call becomes a function
+// call item holding the result the matching tool message gave. When the conversation ends with
+// tool results, the model continues that same turn; otherwise it starts a new one.
+function toChatHistory(messages) {
+    const results = new Map(messages.filter((m) => m.role === "tool").map((m) => [m.toolCallId, m.content]));
+    const called = new Set();
+    const history = [];
+    let continuesTurn = false;
+    for (const [i, m] of messages.entries()) {
+        if (m.role === "tool") {
+            if (!called.has(m.toolCallId))
+                throw badRequest(`messages[${i}].tool_call_id '${m.toolCallId}' answers no earlier tool call`, `messages[${i}].tool_call_id`);
+            continue;
+        }
+        continuesTurn = false;
+        if (ROLE_TO_HISTORY[m.role] !== "model") {
+            history.push({type: ROLE_TO_HISTORY[m.role], text: m.content});
+            continue;
+        }
+        const response = m.content ? [m.content] : [];
+        for (const call of m.toolCalls ?? []) {
+            if (!results.has(call.id))
+                throw badRequest(`messages[${i}].tool_calls: no tool message answers '${call.id}'`, `messages[${i}].tool_calls`);
+            called.add(call.id);
+            response.push({type: "functionCall", name: call.name, params: call.params, result: jsonOrText(results.get(call.id))});
+        }
+        history.push({type: "model", response});
+        continuesTurn = (m.toolCalls ?? []).length > 0;
+    }
+    if (!continuesTurn) history.push({type: "model", response: []});  // the turn to generate
+    return history;
+}
+
+function jsonOrText(text) {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
     }
 }

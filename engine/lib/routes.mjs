@@ -2,7 +2,8 @@
 import {ApiError} from "./errors.mjs";
 import {readBody, sendError, sendJson, SseWriter} from "./http_io.mjs";
 import {combinedUsage, generateChoices} from "./choices.mjs";
-import {ChunkFactory, fullResponse, modelObject, newCompletionId} from "./openai_format.mjs";
+import {ChunkFactory, fullResponse, modelObject, newCompletionId, toolFinish} from "./openai_format.mjs";
+import {ToolCallStream} from "./tool_stream.mjs";
 import {parseGenerationRequest, parseJsonBody} from "./validate.mjs";
 
 const ROUTES = {
@@ -103,6 +104,10 @@ async function generation({req, res, state, log}, kind) {
     const t0 = performance.now();
     try {
         const options = {signal: abort.signal, defaultSeed: state.options.defaultSeed};
+        // With tools, each choice's text is read for calls in the model's own call syntax.
+        const syntax = request.tools ? state.engine.toolCallSyntax() : undefined;
+        const toolStreams = Array.from({length: request.choices}, () =>
+            (syntax ? new ToolCallStream(syntax, Boolean(request.tools.forced)) : undefined));
         let results;
         if (request.stream) {
             const chunks = new ChunkFactory({...meta, includeUsage: request.includeUsage});
@@ -111,8 +116,8 @@ async function generation({req, res, state, log}, kind) {
                 ...options,
                 // The tokenized prompt's size goes out with the head: the proxy holds exactly that.
                 onStart: (promptTokens) => (sse = new SseWriter(res, {"X-Prompt-Tokens": String(promptTokens)})),
-                onToken: (index, text, logprob) => sse.send(chunks.token(text, logprob, index)),
-                onFinish: (index, result) => sse.send(chunks.finish(result.finishReason, result.tail, index)),
+                onToken: (index, text, logprob) => sse.send(chunks.token(text, logprob, index, toolStreams[index])),
+                onFinish: (index, result) => sse.send(chunks.finish(result.finishReason, result.tail, index, toolStreams[index])),
             });
             if (request.includeUsage) sse.send(chunks.usage(combinedUsage(results)));
             sse.done();
@@ -121,11 +126,15 @@ async function generation({req, res, state, log}, kind) {
             results = await generateChoices(state.engine, request, {
                 ...options,
                 onToken: (index, piece, logprob) => {
-                    answers[index].text += piece;
+                    answers[index].text += toolStreams[index] ? toolStreams[index].push(piece).content : piece;
                     if (logprob) answers[index].logprobs.push(logprob);
                 },
             });
-            const choices = results.map((r, i) => ({...answers[i], text: answers[i].text + r.tail, finishReason: r.finishReason}));
+            const choices = results.map((r, i) => {
+                const tools = toolStreams[i];
+                const tail = tools ? tools.push(r.tail).content + tools.flush() : r.tail;
+                return {...answers[i], text: answers[i].text + tail, finishReason: toolFinish(r.finishReason, tools), toolCalls: tools?.calls};
+            });
             sendJson(res, 200, fullResponse({...meta, choices, usage: combinedUsage(results)}));
         }
         const result = {...combinedUsage(results), finishReason: results.map((r) => r.finishReason).join(",")};

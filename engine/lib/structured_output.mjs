@@ -31,12 +31,16 @@ export function parseResponseFormat(body) {
         throw badRequest(`'${PARAM}.json_schema.name' must be 1 to 64 letters, digits, '_' or '-'`, `${PARAM}.json_schema.name`);
     if (spec.strict !== undefined && spec.strict !== null && typeof spec.strict !== "boolean")
         throw badRequest(`'${PARAM}.json_schema.strict' must be a boolean`, `${PARAM}.json_schema.strict`);
-    const schema = spec.schema ?? {type: "object", additionalProperties: true};
-    const text = JSON.stringify(schema);
-    if (text.length > MAX_SCHEMA_BYTES)
-        throw badRequest(`'${PARAM}.json_schema.schema' is ${text.length} bytes; the limit is ${MAX_SCHEMA_BYTES}`, `${PARAM}.json_schema.schema`);
-    const checked = checkSchema(schema, `${PARAM}.json_schema.schema`, {defs: schema?.$defs ?? {}, depth: 0});
-    return {type: "json_schema", name: spec.name, schema: checked, key: text};
+    const {schema, key} = checkedSchema(spec.schema ?? {type: "object", additionalProperties: true}, `${PARAM}.json_schema.schema`);
+    return {type: "json_schema", name: spec.name, schema, key};
+}
+
+// A JSON schema the grammar can enforce, or a 400 naming where (`where`) it is not; `key` is its
+// text, for caching what is compiled from it.
+export function checkedSchema(schema, where) {
+    const key = JSON.stringify(schema);
+    if (key.length > MAX_SCHEMA_BYTES) throw badRequest(`'${where}' is ${key.length} bytes; the limit is ${MAX_SCHEMA_BYTES}`, where);
+    return {schema: checkSchema(schema, where, {defs: schema?.$defs ?? {}, depth: 0}), key};
 }
 
 // Validates one schema node and returns the form node-llama-cpp's grammar builder reads

@@ -1,6 +1,7 @@
 // Turns an OpenAI request body into the engine's normalized request, or a 400 naming the field.
 import {badRequest} from "./errors.mjs";
 import {parseResponseFormat} from "./structured_output.mjs";
+import {parseToolCalls, parseTools} from "./tools.mjs";
 
 const CHAT_ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
 
@@ -61,7 +62,14 @@ function parseMessages(body) {
     return messages.map((m, i) => {
         if (!m || typeof m !== "object" || !CHAT_ROLES.has(m.role))
             throw badRequest(`messages[${i}].role must be one of ${[...CHAT_ROLES].join(", ")}`, `messages[${i}].role`);
-        return {role: m.role, content: messageText(m.content, i)};
+        const message = {role: m.role, content: messageText(m.content, i)};
+        if (m.role === "assistant" && m.tool_calls != null) message.toolCalls = parseToolCalls(m.tool_calls, `messages[${i}].tool_calls`);
+        if (m.role === "tool") {
+            if (typeof m.tool_call_id !== "string" || m.tool_call_id === "")
+                throw badRequest(`messages[${i}].tool_call_id is required for a tool message`, `messages[${i}].tool_call_id`);
+            message.toolCallId = m.tool_call_id;
+        }
+        return message;
     });
 }
 
@@ -113,8 +121,7 @@ function refuseUnsupported(body, kind) {
     const refuse = (name, why) => {
         throw badRequest(`'${name}' is not supported by the embedded engine: ${why}`, name, "unsupported_parameter");
     };
-    for (const name of ["tools", "functions"])
-        if (Array.isArray(body[name]) ? body[name].length > 0 : body[name] != null) refuse(name, "tool calling is not implemented");
+    if (kind === "completion" && body.tools != null) refuse("tools", "tools are for chat completions");
     if (body.best_of != null && body.best_of !== (body.n ?? 1))
         refuse("best_of", "candidates beyond the n returned are not generated; leave best_of out or equal to n");
     if (body.echo != null && body.echo !== false) refuse("echo", "the prompt is not echoed into the answer");
@@ -130,7 +137,7 @@ export function parseGenerationRequest(body, kind) {
     if (streamOptions !== undefined && streamOptions !== null && typeof streamOptions !== "object")
         throw badRequest("'stream_options' must be an object", "stream_options");
 
-    return {
+    const request = {
         kind,
         model: body.model,
         messages: kind === "chat" ? parseMessages(body) : undefined,
@@ -145,10 +152,15 @@ export function parseGenerationRequest(body, kind) {
         frequencyPenalty: optionalNumber(body, "frequency_penalty", {min: -2, max: 2}) ?? 0,
         presencePenalty: optionalNumber(body, "presence_penalty", {min: -2, max: 2}) ?? 0,
         logitBias: parseLogitBias(body),
+        tools: kind === "chat" ? parseTools(body) : undefined,
         logprobs: parseLogprobs(body, kind),
         choices: optionalNumber(body, "n", {min: 1, max: MAX_CHOICES, integer: true}) ?? 1,
         responseFormat: parseResponseFormat(body),
         stream: optionalBool(body, "stream"),
         includeUsage: Boolean(streamOptions?.include_usage),
     };
+    if (request.tools && request.responseFormat)
+        throw badRequest("'response_format' together with tools is not supported by the embedded engine: one grammar shapes the answer",
+            "response_format", "unsupported_parameter");
+    return request;
 }

@@ -1,5 +1,7 @@
 #include "api/openai_request.h"
 
+#include "api/request_field_checks.h"
+#include "api/tool_request.h"
 #include "common/json_bounded.h"
 
 #include <cmath>
@@ -11,6 +13,7 @@ namespace chrysalis::api {
 namespace {
 
 using nlohmann::json;
+using namespace checks;
 
 constexpr std::size_t kMaxLogitBiasEntries = 1024;
 
@@ -24,121 +27,8 @@ bool keeps_app_order(const json& body) {
   return false;
 }
 
-// Thrown inside the validator and caught once at the top, so checks read as straight-line code.
-struct Reject {
-  ApiError error;
-};
-
-[[noreturn]] void reject(std::string code, std::string message, std::string param) {
-  throw Reject{invalid_request(std::move(code), std::move(message), std::move(param))};
-}
-
-const char* type_name(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "boolean";
-    case json::value_t::string:
-      return "string";
-    case json::value_t::array:
-      return "array";
-    case json::value_t::object:
-      return "object";
-    case json::value_t::number_float:
-      return "number";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    default:
-      return "value";
-  }
-}
-
-std::string shown(const json& value) {
-  auto text = value.dump();
-  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
-}
-
-[[noreturn]] void wrong_type(const std::string& param, const char* expected, const json& got) {
-  reject("invalid_type", "'" + param + "' must be " + expected + ", got " + type_name(got), param);
-}
-
-// Integers may arrive as whole floats (100.0) from some clients; fractions are not integers.
-std::optional<int64_t> as_integer(const json& value) {
-  if (value.is_number_unsigned()) {
-    auto u = value.get<uint64_t>();
-    return u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
-                                                                          : static_cast<int64_t>(u);
-  }
-  if (value.is_number_integer()) return value.get<int64_t>();
-  if (value.is_number_float()) {
-    double d = value.get<double>();
-    if (!std::isfinite(d) || std::floor(d) != d) return std::nullopt;
-    if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
-    if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
-    return static_cast<int64_t>(d);
-  }
-  return std::nullopt;
-}
-
-// Optional fields may be absent or null; both mean "not given".
-const json* field(const json& body, const char* key) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::string format_number(double d) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", d);
-  return text;
-}
-
-void check_number_range(const json& body, const char* key, double lo, double hi) {
-  const json* value = field(body, key);
-  if (!value) return;
-  auto range = format_number(lo) + " and " + format_number(hi);
-  if (!value->is_number()) wrong_type(key, ("a number between " + range).c_str(), *value);
-  double d = value->get<double>();
-  if (!(d >= lo && d <= hi))
-    reject("invalid_value", "'" + std::string(key) + "' must be between " + range + ", got " + shown(*value), key);
-}
-
-int64_t check_integer_range(const json& value, const std::string& param, int64_t lo, int64_t hi) {
-  auto integer = as_integer(value);
-  if (!integer) wrong_type(param, "an integer", value);
-  if (*integer < lo || *integer > hi)
-    reject("invalid_value",
-           "'" + param + "' must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " +
-               shown(value),
-           param);
-  return *integer;
-}
-
-void check_bool(const json& body, const char* key, const std::string& param) {
-  const json* value = field(body, key);
-  if (value && !value->is_boolean()) wrong_type(param, "a boolean", *value);
-}
-
-// Features whose output we could not stream, meter or assemble faithfully are refused up front.
-void refuse(const char* key, const std::string& why) {
-  reject("unsupported_parameter", "'" + std::string(key) + "' is not supported: " + why, key);
-}
 
 void check_unsupported(json& body) {
-  for (const char* key : {"tools", "functions"}) {
-    const json* value = field(body, key);
-    if (value && !(value->is_array() && value->empty()))
-      refuse(key, "tool and function calling are not available on the Chrysalis network");
-  }
-  if (const json* value = field(body, "function_call"); value && *value != "none")
-    refuse("function_call", "function calling is not available on the Chrysalis network");
-  if (const json* value = field(body, "tool_choice")) {
-    if (*value != "none" && *value != "auto")
-      refuse("tool_choice", "tool calling is not available on the Chrysalis network");
-    body.erase("tool_choice");  // meaningless without tools, and some engines reject "auto"
-  }
   if (const json* value = field(body, "echo"); value && *value != false)
     refuse("echo", "the prompt is not echoed into the answer; the app already holds it");
   if (const json* value = field(body, "suffix"); value && *value != "")
@@ -220,9 +110,20 @@ void check_messages(const json& body) {
       reject("invalid_value",
              "'" + param + ".role' must be one of system, user, assistant, tool, developer; got " + shown(*role),
              param + ".role");
+    // An assistant turn that called tools may have no content; a tool result names its call.
+    const json* tool_calls = *role == "assistant" ? field(message, "tool_calls") : nullptr;
+    if (tool_calls) check_tool_calls(*tool_calls, param + ".tool_calls");
+    if (*role == "tool") {
+      const json* id = field(message, "tool_call_id");
+      if (!id || !id->is_string() || id->get_ref<const std::string&>().empty())
+        reject("missing_required_parameter", "'" + param + ".tool_call_id' is required for a tool message",
+               param + ".tool_call_id");
+    }
     auto content = message.find("content");
-    if (content == message.end() || content->is_null())
+    if (content == message.end() || content->is_null()) {
+      if (tool_calls) continue;
       reject("missing_required_parameter", "'" + param + ".content' is required", param + ".content");
+    }
     check_text_content(*content, param + ".content");
   }
 }
@@ -381,6 +282,7 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   check_logit_bias(body);
   check_response_format(body);
   check_logprobs(body, kind);
+  check_tools(body, kind == ApiKind::Chat);
   check_unsupported(body);
 
   uint32_t per_choice = settle_max_tokens(body, limits);

@@ -34,6 +34,30 @@ void merge_logprobs(json& into, const json& chunk_logprobs, ApiKind kind) {
   }
 }
 
+// Streamed tool calls come as deltas by index: the first names the call (id, type, function
+// name), later ones add argument text. Indices past what a request can hold are dropped.
+constexpr uint64_t kMaxToolCallsPerChoice = 128;
+
+void merge_tool_calls(json& into, const json& deltas) {
+  if (!deltas.is_array()) return;
+  for (const auto& d : deltas) {
+    if (!d.is_object()) continue;
+    auto index_it = d.find("index");
+    if (index_it == d.end() || !index_it->is_number_integer() || index_it->get<int64_t>() < 0) continue;
+    auto index = static_cast<uint64_t>(index_it->get<int64_t>());
+    if (index >= kMaxToolCallsPerChoice) continue;
+    if (into.is_null()) into = json::array();
+    while (into.size() <= index)
+      into.push_back({{"id", ""}, {"type", "function"}, {"function", {{"name", ""}, {"arguments", ""}}}});
+    json& call = into[index];
+    append_string(call["id"].get_ref<std::string&>(), d, "id");
+    if (auto fn = d.find("function"); fn != d.end() && fn->is_object()) {
+      append_string(call["function"]["name"].get_ref<std::string&>(), *fn, "name");
+      append_string(call["function"]["arguments"].get_ref<std::string&>(), *fn, "arguments");
+    }
+  }
+}
+
 std::string fresh_id(ApiKind kind) {
   static std::mt19937_64 rng{std::random_device{}()};
   static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -77,6 +101,7 @@ void ResponseAssembler::add(const json& chunk) {
       append_string(choice.content, *delta, "content");
       append_string(choice.reasoning, *delta, "reasoning_content");
       append_string(choice.reasoning, *delta, "reasoning");
+      if (auto calls = delta->find("tool_calls"); calls != delta->end()) merge_tool_calls(choice.tool_calls, *calls);
     }
     if (auto logprobs = c.find("logprobs"); logprobs != c.end()) merge_logprobs(choice.logprobs, *logprobs, kind_);
     if (auto reason = c.find("finish_reason"); reason != c.end() && !reason->is_null()) choice.finish_reason = *reason;
@@ -93,6 +118,10 @@ json ResponseAssembler::finish(const sse::Usage& usage) const {
     if (kind_ == ApiKind::Chat) {
       json message{{"role", "assistant"}, {"content", choice.content}};
       if (!choice.reasoning.empty()) message["reasoning_content"] = choice.reasoning;
+      if (!choice.tool_calls.is_null()) {
+        message["tool_calls"] = choice.tool_calls;
+        if (choice.content.empty()) message["content"] = nullptr;  // as OpenAI answers a pure tool call
+      }
       choices.push_back({{"index", index},
                          {"message", std::move(message)},
                          {"logprobs", choice.logprobs},

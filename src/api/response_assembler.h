@@ -31,6 +31,7 @@ class ResponseAssembler {
     std::string reasoning;
     nlohmann::json finish_reason;  // null until a chunk sets it
     nlohmann::json logprobs;       // null unless chunks carried logprobs: their entries, joined
+    nlohmann::json tool_calls;     // null unless deltas carried tool calls: each call's pieces, joined
   };
 
   ApiKind kind_;

@@ -68,6 +68,9 @@ void UsageMeter::observe(const json& chunk) {
     auto delta = choice.find("delta");
     if (delta == choice.end()) continue;
     if (non_empty_string_at(*delta, "content")) content = true;
+    // A tool call's name and arguments are generated tokens like any text.
+    if (auto calls = delta->find("tool_calls"); calls != delta->end() && calls->is_array() && !calls->empty())
+      content = true;
     // vLLM/SGLang/llama.cpp call it reasoning_content; newer vLLM also "reasoning".
     if (non_empty_string_at(*delta, "reasoning_content") || non_empty_string_at(*delta, "reasoning")) reasoning = true;
   }

@@ -20,6 +20,10 @@ bool chunk_has_content(const nlohmann::json& chunk) {
     if (delta != choice.end() && delta->is_object() &&
         (non_empty_string(*delta, "content") || non_empty_string(*delta, "reasoning_content")))
       return true;
+    if (delta != choice.end() && delta->is_object()) {
+      auto calls = delta->find("tool_calls");
+      if (calls != delta->end() && calls->is_array() && !calls->empty()) return true;
+    }
   }
   return false;
 }

@@ -40,7 +40,7 @@ class StreamShaper {
   std::string engine_error_;
 };
 
-// True when a streamed chunk carries generated text (chat delta content/reasoning or completion text).
+// True when a streamed chunk carries generated text (chat delta content/reasoning/tool calls or completion text).
 bool chunk_has_content(const nlohmann::json& chunk);
 
 }  // namespace chrysalis::worker

@@ -48,7 +48,12 @@ int nesting(std::string_view text) {
 void check_accepted(std::string_view path, const api::ValidatedRequest& request, const api::ValidationLimits& limits) {
   const auto& body = request.body;
   if (request.max_tokens < 1 || request.max_tokens > limits.max_tokens_limit) __builtin_trap();
-  if (body.at("max_tokens") != request.max_tokens || body.contains("max_completion_tokens")) __builtin_trap();
+  // max_tokens in the body is per choice; the request's budget covers every choice.
+  if (request.choices < 1 || request.choices > api::kMaxChoices) __builtin_trap();
+  if (body.at("max_tokens").get<uint64_t>() * request.choices != request.max_tokens) __builtin_trap();
+  if (body.contains("max_completion_tokens")) __builtin_trap();
+  // What goes upstream is the same body, whatever key order it keeps.
+  if (nlohmann::json::parse(api::forwarded_body(request)) != body) __builtin_trap();
   if (body.at("stream") != true || body.at("stream_options").at("include_usage") != true) __builtin_trap();
   if (body.contains("timeout") || body.contains("max_coefficient")) __builtin_trap();
   if (request.timeout_ms < 1000 || request.timeout_ms > limits.max_timeout_s * 1000) __builtin_trap();

@@ -96,6 +96,68 @@ describe("structured output", () => {
     });
 });
 
+const WEATHER = {type: "function", function: {name: "get_weather", description: "Weather for a city",
+    parameters: {type: "object", properties: {city: {type: "string", maxLength: 10}, units: {type: "string", enum: ["c", "f"]}},
+        required: ["city", "units"], additionalProperties: false}}};
+const NOOP = {type: "function", function: {name: "noop", parameters: {type: "object", properties: {}, additionalProperties: false}}};
+
+describe("tool calling", () => {
+    const toolAsk = (extra) => ask({tools: [WEATHER, NOOP], max_tokens: 80, parallel_tool_calls: false, temperature: 1, ...extra});
+
+    test("a tool call round trip: tool_calls, a tool message, an answer; streamed like whole", async () => {
+        const validate = new Ajv({strict: false}).compile(WEATHER.function.parameters);
+        const params = toolAsk({tool_choice: "required", seed: 2});
+        const whole = await openai.chat.completions.create(params);
+        const message = whole.choices[0].message;
+        assert.equal(whole.choices[0].finish_reason, "tool_calls");
+        assert.equal(message.content, null);
+        assert.equal(message.tool_calls.length, 1);
+        const [call] = message.tool_calls;
+        assert.ok(["get_weather", "noop"].includes(call.function.name));
+        const args = JSON.parse(call.function.arguments);
+        if (call.function.name === "get_weather") assert.ok(validate(args), call.function.arguments);
+        assert.ok(whole.usage.completion_tokens > 3, "the call's tokens are billed");
+
+        const stream = await openai.chat.completions.create({...params, stream: true, stream_options: {include_usage: true}});
+        let name = "", id = "", argsText = "", finish = null, usage = null;
+        for await (const chunk of stream) {
+            if (chunk.usage) usage = chunk.usage;
+            for (const c of chunk.choices) {
+                for (const d of c.delta?.tool_calls ?? []) {
+                    id += d.id ?? "";
+                    name += d.function?.name ?? "";
+                    argsText += d.function?.arguments ?? "";
+                }
+                finish = c.finish_reason ?? finish;
+            }
+        }
+        assert.deepEqual([name, argsText, finish], [call.function.name, call.function.arguments, "tool_calls"]);
+        assert.match(id, /^call_/);
+        assert.equal(usage.completion_tokens, whole.usage.completion_tokens);
+
+        const conversation = [...params.messages, message, {role: "tool", tool_call_id: call.id, content: JSON.stringify({temperature: 21})}];
+        const answer = await openai.chat.completions.create(ask({messages: conversation, tools: [WEATHER, NOOP], tool_choice: "none", max_tokens: 6}));
+        assert.equal(typeof answer.choices[0].message.content, "string");
+        assert.equal(answer.choices[0].message.tool_calls, undefined);
+        const before = await openai.chat.completions.create(ask({tools: [WEATHER, NOOP], tool_choice: "none", max_tokens: 2}));
+        assert.ok(answer.usage.prompt_tokens > before.usage.prompt_tokens + 10, "the call and its result are part of the prompt");
+    });
+
+    test("a named tool_choice calls that tool; bad tool fields are 400s naming them", async () => {
+        const r = await openai.chat.completions.create(toolAsk({tool_choice: {type: "function", function: {name: "get_weather"}}, seed: 5}));
+        assert.equal(r.choices[0].message.tool_calls[0].function.name, "get_weather");
+        await assert.rejects(openai.chat.completions.create(toolAsk({tool_choice: {type: "function", function: {name: "nope"}}})),
+            (e) => e.status === 400 && e.param === "tool_choice");
+        await assert.rejects(openai.chat.completions.create(ask({tools: [{type: "function", function: {name: "bad name"}}]})),
+            (e) => e.status === 400 && e.param === "tools[0].function.name");
+        const patterned = {type: "function", function: {name: "f", parameters: {type: "object", properties: {a: {type: "string", pattern: "^x"}}}}};
+        await assert.rejects(openai.chat.completions.create(ask({tools: [patterned], max_tokens: 4})),
+            (e) => e.status === 400 && /tools\[0\]\.function\.parameters\.properties\.a\.pattern/.test(e.message));
+        await assert.rejects(openai.chat.completions.create(ask({messages: [{role: "tool", tool_call_id: "x", content: "1"}], max_tokens: 4})),
+            (e) => e.status === 400 && /answers no earlier tool call/.test(e.message));
+    });
+});
+
 describe("sampling fields", () => {
     test("logit_bias forces and bans tokens through the network", async () => {
         const forced = async (logit_bias) => {
@@ -180,7 +242,7 @@ describe("sampling fields", () => {
     test("fields the network cannot honour are refused by name", async () => {
         const refused = [
             ["echo", true, "completions"], ["suffix", "!", "completions"],
-            ["tools", [{type: "function", function: {name: "f", parameters: {type: "object"}}}], "chat"],
+            ["functions", [{name: "f", parameters: {type: "object"}}], "chat"],
         ];
         for (const [field, value, kind] of refused) {
             const call = kind === "chat"

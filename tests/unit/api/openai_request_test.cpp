@@ -247,10 +247,7 @@ TEST(OpenAiRequest, ChrysalisExtensionsAreRangeChecked) {
 }
 
 TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
-  json tool{{"type", "function"}, {"function", {{"name", "f"}}}};
-  expect_rejected(with(chat_body(), "tools", {tool}), "unsupported_parameter", "tools");
   expect_rejected(with(chat_body(), "functions", {{{"name", "f"}}}), "unsupported_parameter", "functions");
-  expect_rejected(with(chat_body(), "tool_choice", "required"), "unsupported_parameter", "tool_choice");
   expect_rejected(with(chat_body(), "n", 0), "invalid_value", "n");
   expect_rejected(with(chat_body(), "n", "one"), "invalid_type", "n");
   expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"best_of", 3}}, "unsupported_parameter", "best_of",
@@ -259,6 +256,49 @@ TEST(OpenAiRequest, UnsupportedFeaturesAreRefusedByName) {
   auto request = expect_ok(kChat, with(with(with(chat_body(), "tools", json::array()), "logprobs", false), "n", 1));
   request = expect_ok(kChat, with(chat_body(), "tool_choice", "none"));
   EXPECT_FALSE(request.body.contains("tool_choice"));
+}
+
+TEST(OpenAiRequest, ToolsAreShapeChecked) {
+  json tool{{"type", "function"},
+            {"function", {{"name", "get_weather"}, {"parameters", {{"type", "object"}}}, {"strict", true}}}};
+  auto ok = expect_ok(kChat, with(with(chat_body(), "tools", {tool}), "tool_choice",
+                                  {{"type", "function"}, {"function", {{"name", "get_weather"}}}}));
+  EXPECT_EQ(ok.body["tools"][0]["function"]["name"], "get_weather");
+  expect_ok(kChat, with(with(chat_body(), "tools", {tool}), "tool_choice", "required"));
+  expect_rejected(with(chat_body(), "tool_choice", "required"), "invalid_value", "tool_choice");
+  expect_rejected(with(with(chat_body(), "tools", {tool}), "tool_choice",
+                       {{"type", "function"}, {"function", {{"name", "other"}}}}),
+                  "invalid_value", "tool_choice");
+  json bad_name = tool;
+  bad_name["function"]["name"] = "has space";
+  expect_rejected(with(chat_body(), "tools", {bad_name}), "invalid_value", "tools[0].function.name");
+  expect_rejected(with(chat_body(), "tools", {tool, tool}), "invalid_value", "tools[1].function.name");
+  json bad_params = tool;
+  bad_params["function"]["parameters"] = "object";
+  expect_rejected(with(chat_body(), "tools", {bad_params}), "invalid_type", "tools[0].function.parameters");
+  expect_rejected(with(chat_body(), "tools", json::array({json{{"type", "retrieval"}}})), "invalid_value",
+                  "tools[0].type");
+  expect_rejected(with(chat_body(), "parallel_tool_calls", "yes"), "invalid_type", "parallel_tool_calls");
+  expect_rejected(json{{"model", "m"}, {"prompt", "p"}, {"tools", {tool}}}, "unsupported_parameter", "tools",
+                  kCompletions);
+}
+
+TEST(OpenAiRequest, ToolTurnsInTheConversationAreChecked) {
+  json call{{"id", "call_1"}, {"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}};
+  json body = chat_body();
+  body["messages"] = {{{"role", "user"}, {"content", "hi"}},
+                      {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {call}}},
+                      {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "42"}}};
+  expect_ok(kChat, body);
+  json no_id = body;
+  no_id["messages"][2].erase("tool_call_id");
+  expect_rejected(no_id, "missing_required_parameter", "messages[2].tool_call_id");
+  json bad_args = body;
+  bad_args["messages"][1]["tool_calls"][0]["function"]["arguments"] = json::object();
+  expect_rejected(bad_args, "invalid_type", "messages[1].tool_calls[0].function.arguments");
+  json no_content = body;
+  no_content["messages"][1].erase("tool_calls");
+  expect_rejected(no_content, "missing_required_parameter", "messages[1].content");
 }
 
 TEST(OpenAiRequest, SeveralChoicesShareOneBudget) {

@@ -127,6 +127,29 @@ TEST(ResponseAssembler, EveryChoiceAskedForAndNoOther) {
   EXPECT_EQ(choices[2]["index"], 2);
 }
 
+TEST(ResponseAssembler, StreamedToolCallsAreJoinedByIndex) {
+  ResponseAssembler assembler(ApiKind::Chat, "m");
+  auto call_delta = [](json call) { return chunk({{"tool_calls", json::array({std::move(call)})}}); };
+  assembler.add(chunk({{"role", "assistant"}}));
+  assembler.add(call_delta(json{{"index", 0}, {"id", "call_a"}, {"type", "function"},
+                             {"function", {{"name", "get_weather"}, {"arguments", ""}}}}));
+  assembler.add(call_delta(json{{"index", 0}, {"function", {{"arguments", "{\"city\":"}}}}));
+  assembler.add(call_delta(json{{"index", 1}, {"id", "call_b"}, {"function", {{"name", "noop"}, {"arguments", "{}"}}}}));
+  assembler.add(call_delta(json{{"index", 0}, {"function", {{"arguments", "\"Paris\"}"}}}}));
+  assembler.add(call_delta(json{{"index", 100000}, {"id", "beyond any request"}}));
+  assembler.add(chunk(json::object(), "tool_calls"));
+  auto choice = assembler.finish(Usage{})["choices"][0];
+  EXPECT_EQ(choice["finish_reason"], "tool_calls");
+  EXPECT_TRUE(choice["message"]["content"].is_null());
+  const auto& calls = choice["message"]["tool_calls"];
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0]["id"], "call_a");
+  EXPECT_EQ(calls[0]["function"]["name"], "get_weather");
+  EXPECT_EQ(calls[0]["function"]["arguments"], "{\"city\":\"Paris\"}");
+  EXPECT_EQ(calls[1]["function"]["name"], "noop");
+  EXPECT_EQ(calls[1]["type"], "function");
+}
+
 TEST(ResponseAssembler, CompletionLogprobsKeepTheirFourLists) {
   ResponseAssembler assembler(ApiKind::Completion, "m");
   auto piece = [](const char* text, double lp, int offset) {

@@ -42,6 +42,17 @@ TEST(UsageMeter, TextCompletionChunksCount) {
   EXPECT_EQ(meter.counted_completion_tokens(), 2u);
 }
 
+TEST(UsageMeter, ToolCallDeltasAreGeneratedTokens) {
+  UsageMeter meter;
+  auto calls = [](json tool_calls) {
+    return json{{"choices", {{{"index", 0}, {"delta", {{"tool_calls", std::move(tool_calls)}}}}}}};
+  };
+  meter.observe(calls(json::array({json{{"index", 0}, {"id", "c"}, {"function", {{"name", "f"}, {"arguments", ""}}}}})));
+  meter.observe(calls(json::array({json{{"index", 0}, {"function", {{"arguments", "{}"}}}}})));
+  meter.observe(calls(json::array()));  // nothing in it: no token
+  EXPECT_EQ(meter.counted_completion_tokens(), 2u);
+}
+
 TEST(UsageMeter, EngineUsageWinsWhenPresent) {
   UsageMeter meter;
   meter.observe(chat_chunk("a"));
