@@ -470,6 +470,28 @@ async function runChecks() {
         }
     });
 
+    await check("embeddings: unit length, deterministic, batched in order, float and base64", async () => {
+        const one = await post("/v1/embeddings", {model: MODEL_NAME, input: "a butterfly"});
+        assertEq(one.status, 200, one.text);
+        const vector = one.json.data[0].embedding;
+        assert(vector.length === 64 && vector.every(Number.isFinite), `dimension ${vector.length}`);
+        assert(Math.abs(Math.hypot(...vector) - 1) < 1e-4, "unit length");
+        assert(one.json.usage.prompt_tokens > 0 && one.json.usage.total_tokens === one.json.usage.prompt_tokens, "usage");
+        const batch = await post("/v1/embeddings", {model: MODEL_NAME, input: ["something else", "a butterfly"]});
+        assertEq(batch.json.data.map((d) => d.index), [0, 1], "indices");
+        assertEq(batch.json.data[1].embedding, vector, "the same text embeds the same, wherever it stands in a batch");
+        assert(batch.json.data[0].embedding.some((x, i) => x !== vector[i]), "another text embeds differently");
+        const packed = await post("/v1/embeddings", {model: MODEL_NAME, input: "a butterfly", encoding_format: "base64"});
+        const bytes = Buffer.from(packed.json.data[0].embedding, "base64");
+        const floats = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+        assert(floats.length === 64 && floats.every((x, i) => Math.abs(x - vector[i]) < 1e-6), "base64 holds the same float32 values");
+        for (const [body, param] of [[{input: ""}, "input"], [{input: []}, "input"], [{input: "x", dimensions: 8}, "dimensions"],
+            [{input: "x", encoding_format: "int8"}, "encoding_format"], [{input: [[99999999]]}, "input"]]) {
+            const bad = await post("/v1/embeddings", body);
+            assertEq([bad.status, bad.json.error?.param], [400, param], `refusal of ${JSON.stringify(body)}`);
+        }
+    });
+
     await check("fields the engine cannot honour are refused by name", async () => {
         for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
             ["best_of", 3, "/v1/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/completions"],

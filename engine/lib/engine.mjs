@@ -2,6 +2,7 @@
 // are decoded together in shared batches; further requests wait in the SequencePool's queue.
 import {getLlama, LlamaGrammarEvaluationState, LlamaLogLevel, TokenBias} from "node-llama-cpp";
 import {badRequest} from "./errors.mjs";
+import {Embedder} from "./embeddings.mjs";
 import {GrammarCache} from "./grammar_cache.mjs";
 import {LogprobReader} from "./logprobs.mjs";
 import {PromptBuilder} from "./prompt.mjs";
@@ -24,10 +25,10 @@ export class Engine {
             threads: {ideal: threads, min: threads},
         });
         const sequences = Array.from({length: parallel}, () => context.getSequence());
-        return new Engine(llama, model, context, sequences);
+        return new Engine(llama, model, context, sequences, threads);
     }
 
-    constructor(llama, model, context, sequences) {
+    constructor(llama, model, context, sequences, threads = 1) {
         this.llama = llama;
         this.model = model;
         this.context = context;
@@ -36,6 +37,7 @@ export class Engine {
         this.contextSize = sequences[0].contextSize;
         this.grammars = new GrammarCache(llama);
         this.vocabularySize = model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length ?? Infinity;
+        this.embedder = new Embedder(model, {contextSize: this.contextSize, threads});
     }
 
     // Runs one request. `onToken(text, logprob)` is called once per generated token with the text that
@@ -150,6 +152,7 @@ export class Engine {
 
     async dispose() {
         this.pool.rejectWaiters(new Error("engine shutting down"));
+        await this.embedder.dispose();
         await this.context.dispose();
         await this.model.dispose();
         await this.llama.dispose();

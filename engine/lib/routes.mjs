@@ -2,6 +2,7 @@
 import {ApiError} from "./errors.mjs";
 import {readBody, sendError, sendJson, SseWriter} from "./http_io.mjs";
 import {combinedUsage, generateChoices} from "./choices.mjs";
+import {embeddingResponse, parseEmbeddingRequest} from "./embeddings.mjs";
 import {ChunkFactory, fullResponse, modelObject, newCompletionId, toolFinish} from "./openai_format.mjs";
 import {ToolCallStream} from "./tool_stream.mjs";
 import {parseGenerationRequest, parseJsonBody} from "./validate.mjs";
@@ -11,6 +12,7 @@ const ROUTES = {
     "/v1/models": {GET: (ctx) => listModels(ctx)},
     "/v1/chat/completions": {POST: (ctx) => generation(ctx, "chat")},
     "/v1/completions": {POST: (ctx) => generation(ctx, "completion")},
+    "/v1/embeddings": {POST: (ctx) => embeddings(ctx)},
 };
 
 export function makeHandler(state) {
@@ -150,5 +152,25 @@ async function generation({req, res, state, log}, kind) {
     } finally {
         res.off("close", onClose);
         state.inFlight.delete(abort);
+    }
+}
+
+async function embeddings({req, res, state, log}) {
+    if (state.shuttingDown) throw new ApiError(503, "engine is shutting down", {code: "shutting_down"});
+    const {engine} = state;
+    const request = parseEmbeddingRequest(parseJsonBody(await readBody(req)),
+        {dimensions: engine.embedder.dimensions, vocabulary: engine.vocabularySize});
+    if (request.model !== undefined && request.model !== state.options.name) throw modelNotFound(request.model);
+    const abort = new AbortController();
+    const onClose = () => {
+        if (!res.writableFinished) abort.abort();
+    };
+    res.on("close", onClose);
+    try {
+        const {vectors, promptTokens} = await engine.embedder.embed(request.inputs, abort.signal);
+        sendJson(res, 200, embeddingResponse({model: state.options.name, vectors, promptTokens, base64: request.base64}));
+        Object.assign(log, {status: 200, inputs: vectors.length, prompt: promptTokens});
+    } finally {
+        res.off("close", onClose);
     }
 }
