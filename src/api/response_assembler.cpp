@@ -1,4 +1,5 @@
 #include "api/response_assembler.h"
+#include "api/tool_request.h"
 
 #include <algorithm>
 #include <chrono>
@@ -36,7 +37,6 @@ void merge_logprobs(json& into, const json& chunk_logprobs, ApiKind kind) {
 
 // Streamed tool calls come as deltas by index: the first names the call (id, type, function
 // name), later ones add argument text. Indices past what a request can hold are dropped.
-constexpr uint64_t kMaxToolCallsPerChoice = 128;
 
 void merge_tool_calls(json& into, const json& deltas) {
   if (!deltas.is_array()) return;
@@ -45,7 +45,7 @@ void merge_tool_calls(json& into, const json& deltas) {
     auto index_it = d.find("index");
     if (index_it == d.end() || !index_it->is_number_integer() || index_it->get<int64_t>() < 0) continue;
     auto index = static_cast<uint64_t>(index_it->get<int64_t>());
-    if (index >= kMaxToolCallsPerChoice) continue;
+    if (index >= kMaxTools) continue;
     if (into.is_null()) into = json::array();
     while (into.size() <= index)
       into.push_back({{"id", ""}, {"type", "function"}, {"function", {{"name", ""}, {"arguments", ""}}}});

@@ -4,10 +4,12 @@
 // Violations throw checks::Reject with the 400 naming the field.
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace chrysalis::api {
 
+// OpenAI's limit on the tools of a request, and here also on the tool calls of one answer.
 inline constexpr std::size_t kMaxTools = 128;
 
 // `chat` false (completions): tools are refused by name. tool_choice "none"/"auto" without tools

@@ -8,7 +8,45 @@ bool non_empty_string(const nlohmann::json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
 }
+
+bool string_within(const nlohmann::json& obj, const char* key, std::size_t max_chars) {
+  auto it = obj.find(key);
+  return it == obj.end() || (it->is_string() && it->get_ref<const std::string&>().size() <= max_chars);
+}
+
+std::string tool_call_delta_problem(const nlohmann::json& call) {
+  if (!call.is_object()) return "a tool_calls entry is not an object";
+  auto index = call.find("index");
+  if (index == call.end() || !index->is_number_integer() || index->get<int64_t>() < 0 ||
+      index->get<int64_t>() >= static_cast<int64_t>(api::kMaxTools))
+    return "a tool call's index is missing or outside 0.." + std::to_string(api::kMaxTools - 1);
+  if (!string_within(call, "id", 256)) return "a tool call's id is not a string of at most 256 characters";
+  if (auto type = call.find("type"); type != call.end() && *type != "function") return "a tool call's type is not \"function\"";
+  auto fn = call.find("function");
+  if (fn == call.end()) return "";
+  if (!fn->is_object()) return "a tool call's function is not an object";
+  if (!string_within(*fn, "name", 64)) return "a tool call's function name is not a string of at most 64 characters";
+  if (!string_within(*fn, "arguments", std::string::npos)) return "a tool call's arguments are not a string";
+  return "";
+}
+
 }  // namespace
+
+std::string tool_call_problem(const nlohmann::json& chunk) {
+  auto choices = chunk.find("choices");
+  if (choices == chunk.end() || !choices->is_array()) return "";
+  for (const auto& choice : *choices) {
+    if (!choice.is_object()) continue;
+    auto delta = choice.find("delta");
+    if (delta == choice.end() || !delta->is_object()) continue;
+    auto calls = delta->find("tool_calls");
+    if (calls == delta->end() || calls->is_null()) continue;
+    if (!calls->is_array() || calls->size() > api::kMaxTools) return "tool_calls is not an array of tool calls";
+    for (const auto& call : *calls)
+      if (auto problem = tool_call_delta_problem(call); !problem.empty()) return problem;
+  }
+  return "";
+}
 
 bool chunk_has_content(const nlohmann::json& chunk) {
   auto choices = chunk.find("choices");
@@ -43,6 +81,13 @@ bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>
     engine_error_ = err->is_object() && err->contains("message") && (*err)["message"].is_string()
                         ? (*err)["message"].get<std::string>()
                         : err->dump();
+    finished_ = true;
+    return false;
+  }
+  // Tool calls go to the app as they are: an engine that sends them misshapen ends the answer
+  // with an error that says so, rather than an SDK failing on them later.
+  if (auto problem = tool_call_problem(chunk); !problem.empty()) {
+    engine_error_ = "malformed tool call: " + problem;
     finished_ = true;
     return false;
   }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/tool_request.h"
 #include "sse/sse_parser.h"
 #include "sse/usage_meter.h"
 
@@ -39,6 +40,9 @@ class StreamShaper {
   std::string finish_reason_;
   std::string engine_error_;
 };
+
+// Why a chunk's delta.tool_calls is not in OpenAI's streamed shape, or "" (also when it has none).
+std::string tool_call_problem(const nlohmann::json& chunk);
 
 // True when a streamed chunk carries generated text (chat delta content/reasoning/tool calls or completion text).
 bool chunk_has_content(const nlohmann::json& chunk);

@@ -124,3 +124,25 @@ TEST(PrepareEngineBody, KeepsTheBodysKeyOrder) {
       R"({"model":"m","response_format":{"schema":{"properties":{"zeta":1,"alpha":2}}}})", 10, "");
   EXPECT_LT(body.find("\"zeta\""), body.find("\"alpha\"")) << body;
 }
+
+TEST(StreamShaper, MisshapenToolCallsEndTheAnswerWithAnError) {
+  auto with_calls = [](nlohmann::json calls) {
+    nlohmann::json chunk = {{"id", "c1"}, {"choices", {{{"index", 0}, {"delta", {{"tool_calls", std::move(calls)}}}}}}};
+    return SseEvent{chunk.dump(), false};
+  };
+  nlohmann::json good = nlohmann::json::array(
+      {nlohmann::json{{"index", 0}, {"id", "call_1"}, {"type", "function"}, {"function", {{"name", "f"}, {"arguments", ""}}}}});
+  StreamShaper shaper(10);
+  std::vector<std::string> out;
+  EXPECT_TRUE(shaper.on_event(with_calls(good), out));
+  EXPECT_EQ(shaper.content_chunks(), 1u);  // a tool call's tokens count like text
+  for (const auto& bad : {nlohmann::json("f()"), nlohmann::json::array({nlohmann::json{{"index", -1}}}),
+                          nlohmann::json::array({nlohmann::json{{"index", 0}, {"function", {{"arguments", 5}}}}}),
+                          nlohmann::json::array({nlohmann::json{{"index", 0}, {"type", "retrieval"}}})}) {
+    StreamShaper s(10);
+    std::vector<std::string> forwarded;
+    EXPECT_FALSE(s.on_event(with_calls(bad), forwarded)) << bad.dump();
+    EXPECT_TRUE(forwarded.empty());
+    EXPECT_NE(s.engine_error().find("malformed tool call"), std::string::npos) << s.engine_error();
+  }
+}
