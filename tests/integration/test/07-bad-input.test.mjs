@@ -138,10 +138,20 @@ describe("other 4xx", () => {
         expectOpenAiError(assert, {status: res.status, text, body: JSON.parse(text)}, 405);
     });
 
-    test("unsupported features are refused up front: n > 1, tools", async () => {
-        expectOpenAiError(assert, await send("/v1/chat/completions", chat({n: 3})), 400);
-        expectOpenAiError(assert, await send("/v1/chat/completions",
-            chat({tools: [{type: "function", function: {name: "f", parameters: {}}}]})), 400);
+    test("what the network does not offer, or cannot bound, is refused up front by name", async () => {
+        const refused = [
+            ["/v1/chat/completions", chat({n: 17}), "n"],
+            ["/v1/chat/completions", chat({functions: [{name: "f"}]}), "functions"],
+            ["/v1/chat/completions", chat({tools: [{type: "function", function: {name: "two words"}}]}), "tools[0].function.name"],
+            ["/v1/chat/completions", chat({tool_choice: "required"}), "tool_choice"],
+            ["/v1/completions", {model: MODEL, prompt: "x", best_of: 3}, "best_of"],
+            ["/v1/completions", {model: MODEL, prompt: "x", echo: true}, "echo"],
+            ["/v1/completions", {model: MODEL, prompt: "x", suffix: "!"}, "suffix"],
+        ];
+        for (const [path, body, param] of refused) {
+            const error = expectOpenAiError(assert, await send(path, body), 400);
+            assert.equal(error.param, param, JSON.stringify(body));
+        }
     });
 });
 
