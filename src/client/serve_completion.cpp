@@ -51,7 +51,8 @@ asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, htt
   c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.vr.timeout_ms);
   res.on_peer_gone([watch = c.watch] {
     watch->gone = true;
-    if (auto q = watch->queue.lock()) q->close();
+    // Not close(): parts that arrive before the receipt is collected must not be dropped.
+    if (auto q = watch->queue.lock()) q->interrupt();
   });
 
   if (!co_await find_answering_proxy(c, res)) co_return;

@@ -27,19 +27,33 @@ class AsyncQueue {
     signal_.cancel();
   }
   bool closed() const { return closed_; }
-  // Takes items again after close() (the consumer decided to keep listening).
-  void reopen() { closed_ = false; }
+  // Takes items again after close() or interrupt() (the consumer decided to keep listening).
+  void reopen() {
+    closed_ = false;
+    interrupted_ = false;
+  }
+  // Wakes the consumer once, as close() does, but keeps taking items: what arrives meanwhile is
+  // still there if the consumer goes on listening (an app that left still gets its receipt checked
+  // against every part the worker sent).
+  void interrupt() {
+    interrupted_ = true;
+    signal_.cancel();
+  }
 
-  // Next item; nullopt when closed and drained, or when `deadline` passes first.
+  // Next item; nullopt when closed and drained, once after interrupt() with nothing queued, or
+  // when `deadline` passes first.
   boost::asio::awaitable<std::optional<T>> pop(
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
-    while (items_.empty() && !closed_) {
+    while (items_.empty() && !closed_ && !interrupted_) {
       if (std::chrono::steady_clock::now() >= deadline) co_return std::nullopt;
       signal_.expires_at(deadline);
       boost::system::error_code ec;
       co_await signal_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     }
-    if (items_.empty()) co_return std::nullopt;
+    if (items_.empty()) {
+      interrupted_ = false;
+      co_return std::nullopt;
+    }
     T item = std::move(items_.front());
     items_.pop_front();
     co_return item;
@@ -49,6 +63,7 @@ class AsyncQueue {
   std::deque<T> items_;
   boost::asio::steady_timer signal_;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 }  // namespace chrysalis::net
