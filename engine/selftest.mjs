@@ -138,6 +138,7 @@ async function runChecks() {
         assertEq(r.status, 200, "status");
         assertEq(r.json.status, "ok", "health status");
         assertEq(r.json.busy, 0, "busy");
+        assertEq(r.json.grammars.capacity, 32, "the grammar cache's bound is shown");
     });
 
     await check("GET /v1/models lists the served model", async () => {

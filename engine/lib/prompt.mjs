@@ -11,19 +11,11 @@ export class PromptBuilder {
     constructor(model) {
         this.model = model;
         this.chatWrapper = resolveChatWrapper(model);
+        this.toolCallSyntax = callSyntax(this.chatWrapper);  // fixed by the model's template
     }
 
     get chatWrapperName() {
         return this.chatWrapper.wrapperName ?? this.chatWrapper.constructor.name;
-    }
-
-    // How this wrapper's model writes a function call, as plain text; undefined if it has no syntax.
-    get toolCallSyntax() {
-        const call = this.chatWrapper.settings?.functions?.call;
-        if (!call) return undefined;
-        const text = (value) => (value == null ? "" : LlamaText(value).toString());
-        const between = this.chatWrapper.settings.functions.parallelism?.call?.betweenCalls;
-        return {prefix: text(call.prefix), paramsPrefix: text(call.paramsPrefix), suffix: text(call.suffix), between: between ? text(between) : "\n"};
     }
 
     // Returns {tokens, stopTokens: Set<token>, stopTexts: string[]} for a chat request. `tools`
@@ -104,4 +96,13 @@ function jsonOrText(text) {
     } catch {
         return text;
     }
+}
+
+// How the wrapper's model writes a function call, as plain text; undefined if it has no syntax.
+function callSyntax(chatWrapper) {
+    const call = chatWrapper.settings?.functions?.call;
+    if (!call) return undefined;
+    const text = (value) => (value == null ? "" : LlamaText(value).toString());
+    const between = chatWrapper.settings.functions.parallelism?.call?.betweenCalls;
+    return {prefix: text(call.prefix), paramsPrefix: text(call.paramsPrefix), suffix: text(call.suffix), between: between ? text(between) : "\n"};
 }

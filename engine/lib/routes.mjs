@@ -67,6 +67,7 @@ function healthz({res, state, log}) {
         queued: engine.pool.queued,
         context: engine.contextSize,
         threads: options.threads,
+        grammars: engine.grammars.stats(),  // compiled response_format / tools grammars, bounded LRU
     });
     log.status = 200;
 }
