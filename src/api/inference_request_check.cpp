@@ -43,10 +43,15 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
                                                       const InferenceRequestBounds& bounds, nlohmann::json& body) {
   if (request.request_id().empty() || request.request_id().size() > 128 || !printable_id(request.request_id()))
     return refusal("invalid_request_id", "'request_id' must be 1 to 128 printable ASCII characters");
-  if (!api_kind_for_path(request.path()))
-    return refusal("invalid_path", "'path' must be /v1/chat/completions or /v1/completions, got '" +
+  auto kind = api_kind_for_path(request.path());
+  if (!kind)
+    return refusal("invalid_path", "'path' must be /v1/chat/completions, /v1/completions or /v1/embeddings, got '" +
                                        request.path().substr(0, 64) + "'");
-  if (request.max_tokens() == 0 || request.max_tokens() > bounds.max_tokens_limit)
+  // Embeddings generate nothing, so they hold and bill no completion tokens.
+  if (*kind == ApiKind::Embedding && request.max_tokens() != 0)
+    return refusal("invalid_max_tokens", "'max_tokens' must be 0 for /v1/embeddings, got " +
+                                             std::to_string(request.max_tokens()));
+  if (*kind != ApiKind::Embedding && (request.max_tokens() == 0 || request.max_tokens() > bounds.max_tokens_limit))
     return refusal("invalid_max_tokens", "'max_tokens' must be between 1 and " +
                                              std::to_string(bounds.max_tokens_limit) + ", got " +
                                              std::to_string(request.max_tokens()));

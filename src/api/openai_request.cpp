@@ -1,5 +1,6 @@
 #include "api/openai_request.h"
 
+#include "api/embedding_request.h"
 #include "api/request_field_checks.h"
 #include "api/tool_request.h"
 #include "common/json_bounded.h"
@@ -268,6 +269,12 @@ ValidatedRequest validate(ApiKind kind, std::string_view text, const ValidationL
   if (out.model.empty()) reject("invalid_value", "'model' must not be empty", "model");
   if (out.model.size() > 256) reject("invalid_value", "'model' is longer than 256 characters", "model");
 
+  if (kind == ApiKind::Embedding) {
+    settle_embedding_body(body, out);
+    take_extensions(body, out, limits);
+    out.body = std::move(body);
+    return out;
+  }
   if (kind == ApiKind::Chat)
     check_messages(body);
   else
@@ -313,6 +320,7 @@ std::string forwarded_body(const ValidatedRequest& request) {
 std::optional<ApiKind> api_kind_for_path(std::string_view path) {
   if (path == "/v1/chat/completions") return ApiKind::Chat;
   if (path == "/v1/completions") return ApiKind::Completion;
+  if (path == "/v1/embeddings") return ApiKind::Embedding;
   return std::nullopt;
 }
 

@@ -11,7 +11,7 @@
 
 namespace chrysalis::api {
 
-enum class ApiKind { Chat, Completion };
+enum class ApiKind { Chat, Completion, Embedding };
 
 // A request that passed validation, with the fields the network routes and bills on.
 struct ValidatedRequest {
@@ -27,6 +27,9 @@ struct ValidatedRequest {
   // every hop reserves, bounds and bills by. The body keeps max_tokens for one choice.
   uint32_t max_tokens = 0;
   uint32_t choices = 1;
+  uint32_t inputs = 0;         // embeddings: how many inputs, so how many vectors the answer holds
+  bool base64 = false;         // embeddings: the app asked for encoding_format "base64"
+  uint32_t dimensions = 0;     // embeddings: the vector length the app asked for (0: the model's)
   bool stream = false;         // what the app asked for; the network itself always streams
   bool include_usage = false;  // app wants the usage chunk in its stream
   uint32_t max_coefficient = 4000;
@@ -45,7 +48,8 @@ struct ValidationLimits {
 // The body to send upstream: `body`, with response_format and tools in the app's key order.
 std::string forwarded_body(const ValidatedRequest& request);
 
-// /v1/chat/completions -> Chat, /v1/completions -> Completion, anything else -> nullopt.
+// /v1/chat/completions -> Chat, /v1/completions -> Completion, /v1/embeddings -> Embedding,
+// anything else -> nullopt.
 std::optional<ApiKind> api_kind_for_path(std::string_view path);
 
 // Checks an OpenAI request the way an app expects: a clear 400 naming the field for bad input,

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/openai_error.h"
+#include "api/openai_request.h"
 #include "attest/policy/model_names.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "client/client_billing.h"
@@ -19,6 +20,7 @@ namespace chrysalis::client {
 namespace asio = boost::asio;
 
 constexpr std::string_view kModelPrefix = "/v1/models/";
+constexpr std::string_view kResponsesPath = "/v1/responses";
 
 ClientNode::ClientNode(asio::io_context& io, ClientConfig config) : io_(io), config_(std::move(config)) {}
 ClientNode::~ClientNode() = default;
@@ -95,10 +97,13 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
     co_await serve_models(res, std::nullopt);
   } else if (req.method == "GET" && req.path.rfind(kModelPrefix, 0) == 0 && req.path.size() > kModelPrefix.size()) {
     co_await serve_models(res, percent_decode(req.path.substr(kModelPrefix.size()), false));
-  } else if (req.method == "POST" && (req.path == "/v1/chat/completions" || req.path == "/v1/completions")) {
+  } else if (req.method == "POST" && (api::api_kind_for_path(req.path) || req.path == kResponsesPath)) {
     ++in_flight_;
     try {
-      co_await serve_completion(req, res);
+      if (req.path == kResponsesPath)
+        co_await serve_response(req, res);
+      else
+        co_await serve_completion(req, res);
     } catch (...) {
       --in_flight_;
       throw;
@@ -106,7 +111,7 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
     --in_flight_;
   } else if (req.path.rfind("/admin/", 0) == 0) {
     co_await serve_admin(req, res);
-  } else if (req.path == "/v1/chat/completions" || req.path == "/v1/completions" || req.path == "/v1/models") {
+  } else if (api::api_kind_for_path(req.path) || req.path == kResponsesPath || req.path == "/v1/models") {
     co_await api::send_error(
         res, api::invalid_request("method_not_allowed", req.method + " is not allowed on " + req.path, "", 405));
   } else {

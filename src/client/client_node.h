@@ -39,8 +39,13 @@ class ClientNode {
   boost::asio::awaitable<void> route(const http::Request& req, http::Responder& res);
   boost::asio::awaitable<void> serve_models(http::Responder& res, std::optional<std::string> only);
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
+  // POST /v1/responses, run as a chat request (serve_response.cpp).
+  boost::asio::awaitable<void> serve_response(const http::Request& req, http::Responder& res);
   // The phases of serve_completion (serve_completion.cpp), around one request's state.
   struct Completion;
+  api::ValidationLimits validation_limits() const;
+  boost::asio::awaitable<bool> begin_request(Completion& c, const http::Request& req, http::Responder& res);
+  boost::asio::awaitable<void> run_request(Completion& c, const std::string& path, http::Responder& res);
   enum class FirstAnswer { head, try_next, retry_plain, finished };
   std::vector<std::shared_ptr<net::Connection>> payable_proxies(const std::vector<uint64_t>& tried,
                                                                 std::string& billing_problem) const;
@@ -54,6 +59,8 @@ class ClientNode {
                                           api::ResponseAssembler& assembler, http::Responder& res);
   boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,
                                              api::ResponseAssembler& assembler, http::Responder& res);
+  boost::asio::awaitable<void> deliver_answer(Completion& c, nlohmann::json chrysalis, api::ResponseAssembler& assembler,
+                                              http::Responder& res);
   api::ApiError answer_failure(Completion& c, const std::optional<StreamEvent>& event);
   // E2E (client_e2e.cpp): the request sealed per attempt, the worker checked by our own policy.
   void begin_e2e(Completion& c);
@@ -64,6 +71,7 @@ class ClientNode {
   std::optional<api::ApiError> open_error(Completion& c, proto::ResponseError& error);
   proto::Usage bounded_usage(Completion& c, proto::Usage usage);
   boost::asio::awaitable<void> reject_sealed_answer(Completion& c, const std::string& error, http::Responder& res);
+  boost::asio::awaitable<void> reject_malformed_answer(Completion& c, http::Responder& res);
   boost::asio::awaitable<void> fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res);
   void record_completion(Completion& c);
   // Receipts (client_receipts.cpp): checked against what this client knows, kept, and the charge

@@ -5,7 +5,9 @@
 #include <memory>
 #include <string>
 
+#include "api/embedding_answer.h"
 #include "api/openai_request.h"
+#include "api/responses_stream.h"
 #include "client/client_node.h"
 #include "e2e/client_side.h"
 #include "receipts/answer_digest.h"
@@ -49,6 +51,11 @@ struct ClientNode::Completion {
   // The answer ended (end, error or rejection); false when the app left mid-answer.
   bool answer_over = false;
   std::optional<StreamEvent> unrelayed;  // popped when the app had just left: still hashed
+  // Embeddings: the vectors gathered and checked as they arrive, and the first thing wrong.
+  std::optional<api::EmbeddingList> embeddings;
+  std::string answer_problem;
+  // /v1/responses: the chat answer turned into Responses events and the Response object.
+  std::optional<api::ResponsesStream> responses;
 
   bool app_gone() const { return watch->gone; }
 };

@@ -23,30 +23,45 @@ namespace asio = boost::asio;
 
 asio::awaitable<void> ClientNode::serve_completion(const http::Request& req, http::Responder& res) {
   Completion c;
-  c.t0 = steady_now_us();
-  auto ids = api::request_ids(req.headers);
-  if (auto* err = std::get_if<api::ApiError>(&ids)) {
-    metrics_.add("requests", {{"outcome", "invalid"}});
-    co_await api::send_error(res, *err);
-    co_return;
-  }
-  auto& rid = std::get<api::RequestIds>(ids);
-  c.rid = rid.network;
-  // Every answer, errors included, says which request it was: the app's id when it sent one.
-  res.add_header("X-Request-Id", rid.app.empty() ? rid.network : rid.app);
-  res.add_header("X-Chrysalis-Request-Id", rid.network);
-  api::ValidationLimits limits;
-  limits.default_max_tokens = config_.default_max_tokens;
-  limits.max_tokens_limit = config_.max_tokens_limit;
-  auto validated = api::validate_openai_request(req.path, req.body, limits);
+  if (!co_await begin_request(c, req, res)) co_return;
+  auto validated = api::validate_openai_request(req.path, req.body, validation_limits());
   if (auto* err = std::get_if<api::ApiError>(&validated)) {
     metrics_.add("requests", {{"outcome", "invalid"}});
     co_await api::send_error(res, *err);
     co_return;
   }
   c.vr = std::move(std::get<api::ValidatedRequest>(validated));
+  co_await run_request(c, req.path, res);
+}
+
+api::ValidationLimits ClientNode::validation_limits() const {
+  api::ValidationLimits limits;
+  limits.default_max_tokens = config_.default_max_tokens;
+  limits.max_tokens_limit = config_.max_tokens_limit;
+  return limits;
+}
+
+// The request's ids, on every answer (errors included); false when they were refused (answered).
+asio::awaitable<bool> ClientNode::begin_request(Completion& c, const http::Request& req, http::Responder& res) {
+  c.t0 = steady_now_us();
+  auto ids = api::request_ids(req.headers);
+  if (auto* err = std::get_if<api::ApiError>(&ids)) {
+    metrics_.add("requests", {{"outcome", "invalid"}});
+    co_await api::send_error(res, *err);
+    co_return false;
+  }
+  auto& rid = std::get<api::RequestIds>(ids);
+  c.rid = rid.network;
+  res.add_header("X-Request-Id", rid.app.empty() ? rid.network : rid.app);
+  res.add_header("X-Chrysalis-Request-Id", rid.network);
+  co_return true;
+}
+
+// A validated request (c.vr) through the network as `path`: find a proxy that answers, relay the
+// answer, and account for it.
+asio::awaitable<void> ClientNode::run_request(Completion& c, const std::string& path, http::Responder& res) {
   c.vr.timeout_ms = std::min<uint32_t>(c.vr.timeout_ms, config_.request_timeout_s * 1000);
-  c.request_frame = make_request_frame(c.rid, req.path, c.vr);
+  c.request_frame = make_request_frame(c.rid, path, c.vr);
   begin_e2e(c);
   c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.vr.timeout_ms);
   res.on_peer_gone([watch = c.watch] {
@@ -182,7 +197,10 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
   }
   start_digest(c);
   api::ResponseAssembler assembler(c.vr.kind, c.vr.model, c.vr.choices);
+  if (c.vr.kind == api::ApiKind::Embedding)
+    c.embeddings.emplace(api::EmbeddingShape{c.vr.inputs, c.vr.base64, c.vr.dimensions});
   if (c.vr.stream && !co_await res.begin_stream(200, "text/event-stream", c.headers)) c.watch->gone = true;
+  if (c.vr.stream && c.responses && !c.app_gone() && !co_await res.write(c.responses->begin())) c.watch->gone = true;
   while (!c.app_gone()) {
     auto event = co_await c.queue->pop(c.deadline);
     if (c.app_gone()) {
@@ -198,6 +216,11 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
         break;
       }
       co_await relay_part(c, *events, assembler, res);
+      if (!c.answer_problem.empty()) {
+        co_await reject_malformed_answer(c, res);
+        c.answer_over = true;
+        break;
+      }
       continue;
     }
     if (event && !event->connection_lost && event->frame.has_seal_for()) {
@@ -229,11 +252,24 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<st
   if (!c.first_token_us) c.first_token_us = steady_now_us();
   if (c.digest)
     for (const auto& text : events) c.digest->add_event(text);
-  if (!c.vr.stream)
+  if (c.embeddings) {
+    for (auto& text : events)
+      if (auto problem = c.embeddings->add(text); !problem.empty() && c.answer_problem.empty()) c.answer_problem = problem;
+  } else if (c.responses) {
+    std::string sse;
+    for (auto& text : events) {
+      auto chunk = parse_json_bounded(text).value;
+      if (chunk.is_object()) sse += c.responses->on_chunk(chunk);
+    }
+    if (!events.empty()) c.last_event = events.back();
+    if (c.vr.stream && !sse.empty() && !co_await res.write(sse)) c.watch->gone = true;
+    co_return;
+  } else if (!c.vr.stream) {
     for (auto& text : events) {
       auto chunk = parse_json_bounded(text).value;
       if (chunk.is_object()) assembler.add(chunk);
     }
+  }
   if (!events.empty()) c.last_event = events.back();
   if (c.vr.stream) {
     std::string sse = sse_of(events);
@@ -264,7 +300,22 @@ asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::Resp
   take_receipt(c, end.has_receipt() ? &end.receipt() : nullptr, end.usage(), billed ? &end.billing() : nullptr);
   nlohmann::json chrysalis = billed ? cost_json(end.billing()) : nlohmann::json::object();
   chrysalis["receipt"] = c.receipt;
-  if (c.vr.stream) {
+  co_await deliver_answer(c, std::move(chrysalis), assembler, res);
+}
+
+// The answer's last bytes in the app's format: the closing events of a stream, or the whole object.
+asio::awaitable<void> ClientNode::deliver_answer(Completion& c, nlohmann::json chrysalis,
+                                                 api::ResponseAssembler& assembler, http::Responder& res) {
+  if (c.responses) {
+    c.responses->annotate("chrysalis", chrysalis);
+    std::string tail = c.responses->finish(c.usage);
+    if (c.vr.stream) {
+      co_await res.write(tail);
+      co_await res.end_stream();
+    } else {
+      co_await res.send(200, "application/json", c.responses->response().dump(), c.headers);
+    }
+  } else if (c.vr.stream) {
     std::string tail;
     if (c.vr.include_usage) {
       auto chunk = usage_chunk(c.last_event, c.vr.kind, c.vr.model, c.usage);
@@ -274,11 +325,25 @@ asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::Resp
     tail += "data: [DONE]\n\n";
     co_await res.write(tail);
     co_await res.end_stream();
+  } else if (c.embeddings && !c.embeddings->incomplete().empty()) {
+    c.answer_problem = c.embeddings->incomplete();
+    co_await reject_malformed_answer(c, res);
   } else {
-    auto body = assembler.finish(c.usage);
+    auto body = c.embeddings ? c.embeddings->finish(c.vr.model, c.usage) : assembler.finish(c.usage);
     body["chrysalis"] = chrysalis;
     co_await res.send(200, "application/json", body.dump(), c.headers);
   }
+}
+
+// The answer's events are not what the request asked for (an embeddings answer with a vector
+// missing, misplaced or of the wrong shape): the app gets a 502 naming it, never a bad answer.
+asio::awaitable<void> ClientNode::reject_malformed_answer(Completion& c, http::Responder& res) {
+  metrics_.add("answers_malformed", {});
+  if (!c.answer_over) c.conn->send_cancel(c.stream, "malformed answer");
+  api::ApiError failure{502, "upstream_error", "malformed_answer",
+                        "worker " + c.head.worker_id() + " answered through proxy " + c.conn->peer_node_id() +
+                            " with a malformed answer: " + c.answer_problem};
+  co_await fail_mid_answer(c, failure, res);
 }
 
 // Why the answer stopped short: timeout, lost proxy, an upstream error (whose usage and cost
@@ -305,7 +370,10 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
 asio::awaitable<void> ClientNode::fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res) {
   c.outcome = failure.code.empty() ? "error" : failure.code;
   spdlog::warn("rid={} failed mid-answer: {}", c.rid, failure.message);
-  if (c.vr.stream) {
+  if (c.vr.stream && c.responses) {
+    co_await res.write(c.responses->fail(failure.code, failure.message));
+    co_await res.end_stream();
+  } else if (c.vr.stream) {
     std::string event_text = failure.sse_event();
     co_await res.write(event_text);
     co_await res.end_stream();

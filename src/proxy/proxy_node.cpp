@@ -224,6 +224,7 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
   worker.coefficient = s.coefficient();
   worker.max_concurrent = s.max_concurrent();
   worker.enabled = s.enabled();
+  worker.embeddings = s.embeddings();
   worker.disabled_reason = s.disabled_reason();
   if (changed)
     spdlog::info("worker {} model={} coefficient={} max_concurrent={} {}{}", worker.id, worker.model,

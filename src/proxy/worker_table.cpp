@@ -58,7 +58,12 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
                                const std::vector<uint64_t>& tried) {
   std::vector<uint64_t> ids;
   auto list = candidates(tried, facts.prefix_hash, ids);
+  const bool embeddings = request.path() == "/v1/embeddings";
   for (std::size_t i = 0; i < list.size(); ++i) {
+    if (embeddings && !workers_.at(ids[i]).embeddings) {
+      list[i].enabled = false;
+      list[i].disabled_reason = "does not serve /v1/embeddings for its model";
+    }
     if (paid_ && workers_.at(ids[i]).contract.empty()) {
       list[i].enabled = false;  // it could not be paid
       list[i].disabled_reason = "names no payout wallet (owner_address) and this proxy bills per token";
@@ -171,6 +176,7 @@ nlohmann::json WorkerTable::json() const {
                     {"running", w.running},
                     {"enabled", w.enabled},
                     {"disabled_reason", w.disabled_reason},
+                    {"embeddings", w.embeddings},
                     {"avg_request_ms", w.avg_request_ms},
                     {"avg_ttft_ms", w.avg_ttft_ms},
                     {"rtt_ms", w.conn->rtt_us() / 1000.0},

@@ -24,6 +24,7 @@ struct WorkerEntry {
   uint32_t coefficient = 1000;
   uint32_t max_concurrent = 1;
   bool enabled = false;
+  bool embeddings = false;  // announced: its engine answers /v1/embeddings
   std::string disabled_reason = "no state announced yet";
   uint32_t running = 0;
   double avg_request_ms = 0;  // exponentially weighted

@@ -17,6 +17,11 @@ std::string answer_text_of(std::string_view event_json) {
   std::string out;
   auto chunk = nlohmann::json::parse(event_json, nullptr, false);
   if (!chunk.is_object()) return out;
+  // An embeddings answer's event: the vector itself, as compact JSON (a list, or a base64 string).
+  if (auto object = chunk.find("object"); object != chunk.end() && *object == "embedding") {
+    if (auto vector = chunk.find("embedding"); vector != chunk.end()) out = vector->dump();
+    return out;
+  }
   auto choices = chunk.find("choices");
   if (choices == chunk.end() || !choices->is_array()) return out;
   for (const auto& choice : *choices) {

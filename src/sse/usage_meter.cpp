@@ -122,6 +122,21 @@ uint64_t estimate_prompt_tokens(const json& request_body) {
     framing += kReplyPriming;
   }
   if (auto prompt = request_body.find("prompt"); prompt != request_body.end()) bytes += utf8_bytes_of_content(*prompt);
+  // Embeddings: text inputs by their bytes, token-id inputs by their count.
+  uint64_t token_ids = 0;
+  if (auto input = request_body.find("input"); input != request_body.end()) {
+    auto count = [&](const json& item) {
+      if (item.is_string()) bytes += item.get_ref<const std::string&>().size();
+      else if (item.is_number()) ++token_ids;
+      else if (item.is_array()) token_ids += item.size();
+    };
+    if (input->is_array()) {
+      for (const auto& item : *input) count(item);
+    } else {
+      count(*input);
+    }
+  }
+  if (token_ids) return std::max<uint64_t>(1, (bytes + 3) / 4 + token_ids);
   return std::max<uint64_t>(1, (bytes + 3) / 4) + framing;
 }
 

@@ -11,11 +11,16 @@
 #include "common/time.h"
 #include "http/http_client.h"
 #include "sse/sse_parser.h"
+#include "worker/embedding_relay.h"
 #include "worker/stream_shaper.h"
 
 namespace chrysalis::worker {
 
 namespace asio = boost::asio;
+
+namespace {
+constexpr std::string_view kEmbeddingsPath = "/v1/embeddings";
+}  // namespace
 
 std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, const std::string& engine_model_name) {
   // Parsed keeping key order: a JSON schema's properties reach the engine in the app's order.
@@ -107,13 +112,14 @@ struct InferenceJob::Stream {
     head_sent = true;
   }
 
-  // A piece of the body: an error body is kept (up to 64 KiB), SSE is parsed, shaped and relayed.
-  // False once the shaper has seen the end.
+  // A piece of the body: an error body is kept (up to 64 KiB), SSE is parsed, shaped and relayed;
+  // an embeddings answer is gathered. False once the shaper has seen the end.
   bool on_body(std::string_view bytes) {
     if (status != 200) {
       if (error_body.size() < 65536) error_body.append(bytes.substr(0, 65536 - error_body.size()));
       return true;
     }
+    if (embedding) return embedding->on_body(bytes);
     events.clear();
     parser.feed(bytes, events);
     bool more = true;
@@ -127,10 +133,19 @@ struct InferenceJob::Stream {
     return more;
   }
 
-  // After the exchange: the engine's last event, if it ended without a final newline.
-  void finish(bool cancelled) {
+  // After the exchange: the engine's last event, if it ended without a final newline; or the
+  // whole embeddings answer, once it arrived complete.
+  void finish(bool cancelled, bool complete) {
     // A cancelled stream's half-received last event is not the engine's fault: don't parse it.
-    if (status != 200 || shaper.finished() || cancelled) return;
+    if (status != 200 || finished() || cancelled) return;
+    if (embedding) {
+      if (!complete) return;
+      for (auto& part : embedding->finish()) {
+        forward = std::move(part);
+        flush();
+      }
+      return;
+    }
     events.clear();
     parser.finish(events);
     for (auto& ev : events)
@@ -147,8 +162,14 @@ struct InferenceJob::Stream {
     send(part);
   }
 
+  bool finished() const { return embedding ? embedding->finished() : shaper.finished(); }
+  sse::Usage usage(uint64_t prompt_estimate) const {
+    return embedding ? embedding->usage(prompt_estimate) : shaper.usage(prompt_estimate);
+  }
+
   sse::SseParser parser;
   StreamShaper shaper;
+  std::optional<EmbeddingRelay> embedding;  // set for /v1/embeddings
   const Send& send;
   int status = 0;
   std::string error_body;
@@ -164,7 +185,9 @@ http::ClientRequest InferenceJob::engine_request(std::string body, uint32_t time
   engine_request.url = settings_.engine_url;
   engine_request.target = request_.path();
   engine_request.headers = {
-      {"Content-Type", "application/json"}, {"Accept", "text/event-stream"}, {"X-Request-Id", request_.request_id()}};
+      {"Content-Type", "application/json"},
+      {"Accept", request_.path() == kEmbeddingsPath ? "application/json" : "text/event-stream"},
+      {"X-Request-Id", request_.request_id()}};
   engine_request.body = std::move(body);
   engine_request.timeout = std::chrono::milliseconds(timeout_ms);
   return engine_request;
@@ -174,11 +197,18 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   const std::string& rid = request_.request_id();
   int64_t t0 = steady_now_us();
   JobOutcome outcome;
-  uint32_t max_tokens = request_.max_tokens();  // checked > 0 when the request arrived
+  uint32_t max_tokens = request_.max_tokens();  // checked > 0 when the request arrived (0: embeddings)
 
   std::string body;
+  std::optional<api::EmbeddingShape> embedding;
   try {
-    body = prepare_engine_body(request_.body(), max_tokens, settings_.engine_model_name);
+    if (request_.path() == kEmbeddingsPath) {
+      auto prepared = prepare_embedding_body(request_.body(), settings_.engine_model_name);
+      body = std::move(prepared.body);
+      embedding = prepared.shape;
+    } else {
+      body = prepare_engine_body(request_.body(), max_tokens, settings_.engine_model_name);
+    }
   } catch (const std::exception& e) {
     send_error(400, "invalid_body", std::string("request body ") + e.what(), {});
     outcome.name = "invalid_body";
@@ -191,6 +221,7 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
   Stream stream(max_tokens, send_);
+  if (embedding) stream.embedding.emplace(*embedding);
   auto on_head = [&](const http::ResponseHead& h) { stream.on_head(h, settings_); };
   auto on_body = [&](std::string_view bytes) { return stream.on_body(bytes); };
   auto ex = co_await asio::this_coro::executor;
@@ -198,12 +229,12 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   http_ = std::make_shared<http::StreamingRequest>(ex);
   if (cancelled_) http_->cancel();
   http::ClientResult result = co_await http_->run(std::move(request), on_head, on_body);
-  stream.finish(cancelled_);
+  stream.finish(cancelled_, result.ok());
 
   int64_t t_end = steady_now_us();
   outcome.total_ms = (t_end - t0) / 1000.0;
   outcome.ttft_ms = stream.first_token_us ? (stream.first_token_us - t0) / 1000.0 : 0;
-  outcome.usage = stream.shaper.usage(prompt_estimate);
+  outcome.usage = stream.usage(prompt_estimate);
   if (stream.shaper.malformed_events())
     spdlog::warn("rid={} engine sent {} unparsable events", rid, stream.shaper.malformed_events());
   outcome.name = send_outcome(stream, result, outcome.usage, timeout_ms, t0, t_end);
@@ -236,7 +267,11 @@ std::string InferenceJob::send_outcome(const Stream& stream, const http::ClientR
                usage);
     return "engine_error";
   }
-  if (!result.ok() && !shaper.finished()) {
+  if (stream.embedding && !stream.embedding->problem().empty()) {
+    send_error(502, "engine_error", "engine's embeddings answer: " + stream.embedding->problem(), usage);
+    return "engine_error";
+  }
+  if (!result.ok() && !stream.finished()) {
     std::string name = stream.head_sent ? "engine_stream_broken" : "engine_unreachable";
     send_error(502, name, "engine " + settings_.engine_url + ": " + result.message, usage);
     return name;
@@ -248,7 +283,7 @@ std::string InferenceJob::send_outcome(const Stream& stream, const http::ClientR
   proto::Frame end;
   auto* e = end.mutable_end();
   *e->mutable_usage() = to_proto(usage);
-  e->set_finish_reason(shaper.finish_reason());
+  e->set_finish_reason(stream.embedding ? "stop" : shaper.finish_reason());
   e->set_truncated(shaper.truncated());
   e->mutable_worker()->set_total_us(t_end - t0);
   if (stream.first_token_us) e->mutable_worker()->set_first_token_us(stream.first_token_us - t0);

@@ -83,6 +83,8 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
     throw std::runtime_error(file.string() + ": 'engine.url' host \"" + url->host +
                              "\" is not loopback (127.0.0.0/8 or ::1): prompts would leave the TEE");
   c.engine_model_name = r.string("engine.model_name", c.model);
+  // The embedded engine embeds with its model; an external one only when the operator says it can.
+  c.engine_embeddings = r.boolean("engine.embeddings", c.engine_kind == "embedded");
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.billing = billing::read_billing_settings(r, file.string(), "worker", !c.attestation.registry.endpoint.empty());
   r.refuse_unknown_keys();

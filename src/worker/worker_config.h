@@ -29,6 +29,7 @@ struct WorkerConfig {
   std::string engine_url;                // external engine base URL (loopback only)
   std::string engine_model_sha256;       // external: the model file's SHA-256, attested as the model hash
   std::string engine_model_name;         // name the engine knows the model by (default: model)
+  bool engine_embeddings = true;         // the engine answers /v1/embeddings (external: only when set)
   std::filesystem::path engine_model;    // embedded: GGUF
   std::string engine_script;             // embedded: override for engine/server.mjs
   uint16_t engine_port = 12100;

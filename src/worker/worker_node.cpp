@@ -168,6 +168,7 @@ void WorkerNode::announce_to(net::Connection& conn) {
   proto::Frame frame;
   auto* s = frame.mutable_worker_state();
   s->set_model(config_.model);
+  s->set_embeddings(config_.engine_embeddings);
   s->set_coefficient(coefficient_);
   s->set_max_concurrent(config_.max_concurrent);
   s->set_enabled(enabled());

@@ -79,7 +79,7 @@ fuzz_sources(FUZZ_HTTP_SOURCES server_request url hex openai_error)
 chrysalis_fuzz_target(http_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_HTTP_SOURCES}
                       LIBS Boost::headers nlohmann_json::nlohmann_json)
 
-fuzz_sources(FUZZ_OPENAI_SOURCES openai_request request_field_checks tool_request openai_error usage_meter json_bounded)
+fuzz_sources(FUZZ_OPENAI_SOURCES openai_request embedding_request responses_as_chat responses_request request_field_checks tool_request openai_error usage_meter json_bounded)
 chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_OPENAI_SOURCES}
                       LIBS nlohmann_json::nlohmann_json)
 

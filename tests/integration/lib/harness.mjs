@@ -614,6 +614,7 @@ export class Cluster {
         } else {
             lines.push(`url = ${toml(engine.url)}`, `model_sha256 = ${toml(engine.modelSha256 ?? this.modelHash(model))}`);
         }
+        if (engine.embeddings !== undefined) lines.push(`embeddings = ${engine.embeddings}`);
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
             ...this.attestationLines({allowed_proxy_images: this.proxyImages(proxies), ...attestation}),
             ...this.registryLines(registry), ...billingLines(billing), "");

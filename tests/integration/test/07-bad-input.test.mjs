@@ -127,15 +127,17 @@ describe("other 4xx", () => {
             const r = await send(path, chat());
             expectOpenAiError(assert, r, 404);
         }
-        const get = await fetch(`${client.url}/v1/embeddings`, {headers: auth});
+        const get = await fetch(`${client.url}/v1/images/generations`, {headers: auth});
         const text = await get.text();
         expectOpenAiError(assert, {status: get.status, text, body: JSON.parse(text)}, 404);
     });
 
     test("wrong method on a known path: 405", async () => {
-        const res = await fetch(`${client.url}/v1/chat/completions`, {headers: auth});
-        const text = await res.text();
-        expectOpenAiError(assert, {status: res.status, text, body: JSON.parse(text)}, 405);
+        for (const path of ["/v1/chat/completions", "/v1/embeddings", "/v1/responses"]) {
+            const res = await fetch(`${client.url}${path}`, {headers: auth});
+            const text = await res.text();
+            expectOpenAiError(assert, {status: res.status, text, body: JSON.parse(text)}, 405);
+        }
     });
 
     test("what the network does not offer, or cannot bound, is refused up front by name", async () => {

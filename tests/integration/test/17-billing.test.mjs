@@ -86,6 +86,22 @@ test("a paid request reports its cost: adjusted tokens × the network's price, c
     assert.deepEqual(after.invariant_violations, []);
 });
 
+test("embeddings are billed for their input tokens only, through the SDK", async () => {
+    const openai = new OpenAI({baseURL: `${client.url}/v1`, apiKey: "unused", maxRetries: 0});
+    const before = await books();
+    const r = await openai.embeddings.create({model: MODEL, input: ["a paid butterfly", "and another"]});
+    assert.equal(r.data.length, 2);
+    const cost = r.chrysalis;
+    assert.ok(r.usage.prompt_tokens > 2);
+    assert.equal(cost.charged_tokens, r.usage.prompt_tokens, "the prompt multiplier is 1.0 and nothing is generated");
+    assert.equal(BigInt(cost.cost_nano), BigInt(cost.charged_tokens) * PRICE);
+    const after = await books();
+    assert.equal(after.charged_tokens - before.charged_tokens, cost.charged_tokens);
+    assert.equal(after.earned_tokens - before.earned_tokens, cost.charged_tokens);
+    assert.equal(after.reserved_tokens, 0, "the reservation is released");
+    assert.deepEqual(after.invariant_violations, []);
+});
+
 test("n = 3 is reserved and billed for every choice", async () => {
     const before = await books();
     const r = await postJson(`${client.url}/v1/chat/completions`, chat("Three answers, please.", {n: 3, temperature: 1, seed: 3}));

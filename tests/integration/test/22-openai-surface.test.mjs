@@ -289,3 +289,105 @@ describe("request ids", () => {
             (e) => e.status === 400 && e.param === "X-Request-Id");
     });
 });
+
+// POST /v1/responses runs as a chat request through the network and answers in Responses' shape.
+describe("responses", () => {
+    const FLAT_WEATHER = {type: "function", name: "get_weather", description: WEATHER.function.description,
+        parameters: WEATHER.function.parameters};
+
+    test("text, whole and streamed: the same answer, events in OpenAI's order, usage and a receipt", async () => {
+        const params = {model: MODEL, instructions: "Be brief.", input: "Describe the network.", max_output_tokens: 12, temperature: 0};
+        const whole = await openai.responses.create(params);
+        assert.equal(whole.object, "response");
+        assert.match(whole.id, /^resp_/);
+        assert.ok(["completed", "incomplete"].includes(whole.status), whole.status);
+        if (whole.status === "incomplete") assert.equal(whole.incomplete_details.reason, "max_output_tokens");
+        assert.equal(whole.output[0].type, "message");
+        assert.equal(whole.output[0].content[0].type, "output_text");
+        assert.equal(whole.output_text, whole.output[0].content[0].text, "the SDK's output_text is the message text");
+        assert.ok(whole.usage.input_tokens > 3 && whole.usage.output_tokens <= 12);
+        assert.equal(whole.usage.total_tokens, whole.usage.input_tokens + whole.usage.output_tokens);
+        assert.equal(whole.instructions, "Be brief.");
+        assert.equal(whole.max_output_tokens, 12);
+        assert.equal(whole.chrysalis.receipt.verified, true);
+
+        const stream = await openai.responses.create({...params, stream: true});
+        const types = [];
+        let deltas = "", done = null, last = null, sequence = -1;
+        for await (const event of stream) {
+            types.push(event.type);
+            assert.equal(event.sequence_number, sequence + 1, "sequence numbers count up from 0");
+            sequence = event.sequence_number;
+            if (event.type === "response.output_text.delta") deltas += event.delta;
+            if (event.type === "response.output_text.done") done = event.text;
+            if (event.type === "response.completed" || event.type === "response.incomplete") last = event.response;
+        }
+        assert.deepEqual(types.slice(0, 4), ["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
+        assert.deepEqual(types.slice(-4), ["response.output_text.done", "response.content_part.done", "response.output_item.done",
+            whole.status === "completed" ? "response.completed" : "response.incomplete"]);
+        assert.equal(deltas, done);
+        assert.equal(done, whole.output_text, "temperature 0: the streamed answer is the whole answer");
+        assert.equal(last.output[0].content[0].text, done);
+        assert.deepEqual([last.usage.input_tokens, last.usage.output_tokens], [whole.usage.input_tokens, whole.usage.output_tokens]);
+        assert.equal(last.chrysalis.receipt.verified, true);
+    });
+
+    test("tools: a required call, its output sent back, then an answer; streamed arguments join up", async () => {
+        const validate = new Ajv({strict: false}).compile(WEATHER.function.parameters);
+        const params = {model: MODEL, input: "Weather in Paris?", tools: [FLAT_WEATHER], tool_choice: "required",
+            parallel_tool_calls: false, max_output_tokens: 80, temperature: 1};
+        const whole = await openai.responses.create(params);
+        const calls = whole.output.filter((o) => o.type === "function_call");
+        assert.equal(calls.length, 1, JSON.stringify(whole.output));
+        const [call] = calls;
+        assert.equal(call.name, "get_weather");
+        assert.match(call.call_id, /^call_/);
+        assert.ok(validate(JSON.parse(call.arguments)), call.arguments);
+        assert.deepEqual(whole.tools.map((t) => t.name), ["get_weather"]);
+
+        const stream = await openai.responses.create({...params, stream: true});
+        let args = "", doneArgs = null, added = null;
+        for await (const event of stream) {
+            if (event.type === "response.output_item.added" && event.item.type === "function_call") added = event.item;
+            if (event.type === "response.function_call_arguments.delta") args += event.delta;
+            if (event.type === "response.function_call_arguments.done") doneArgs = event.arguments;
+        }
+        assert.equal(added.name, "get_weather");
+        assert.equal(args, doneArgs);
+        assert.ok(validate(JSON.parse(doneArgs)), doneArgs);
+
+        const followUp = await openai.responses.create({model: MODEL, tools: [FLAT_WEATHER], tool_choice: "none", max_output_tokens: 6,
+            input: [{role: "user", content: "Weather in Paris?"}, call, {type: "function_call_output", call_id: call.call_id, output: "{\"c\":21}"}]});
+        assert.equal(followUp.output.filter((o) => o.type === "function_call").length, 0);
+        assert.equal(typeof followUp.output_text, "string");
+        const before = await openai.responses.create({model: MODEL, tools: [FLAT_WEATHER], tool_choice: "none", max_output_tokens: 2,
+            input: "Weather in Paris?"});
+        assert.ok(followUp.usage.input_tokens > before.usage.input_tokens + 10, "the call and its output are part of the prompt");
+    });
+
+    test("text.format json_schema: the output parses and validates", async () => {
+        const validate = new Ajv({strict: true}).compile(STATUS_SCHEMA);
+        for (let seed = 1; seed <= 3; seed++) {
+            const r = await openai.responses.create({model: MODEL, input: `Status ${seed}?`, max_output_tokens: 200, temperature: 1,
+                text: {format: {type: "json_schema", name: "status", strict: true, schema: STATUS_SCHEMA}}});
+            assert.equal(r.status, "completed", r.output_text);
+            const value = JSON.parse(r.output_text);
+            assert.ok(validate(value), r.output_text);
+            assert.deepEqual(Object.keys(value), Object.keys(STATUS_SCHEMA.properties), "properties in the schema's order");
+        }
+    });
+
+    test("what the network cannot do is refused by name", async () => {
+        const refusals = [
+            [{previous_response_id: "resp_123"}, "previous_response_id"],
+            [{store: true}, "store"],
+            [{tools: [{type: "web_search"}]}, "tools[0].type"],
+            [{input: [{role: "user", content: [{type: "input_image", image_url: "https://x/y.png"}]}]}, "input[0].content[0].type"],
+            [{max_output_tokens: 0}, "max_output_tokens"],
+        ];
+        for (const [extra, param] of refusals) {
+            await assert.rejects(openai.responses.create({model: MODEL, input: "hi", ...extra}),
+                (e) => e.status === 400 && e.param === param, `${JSON.stringify(extra)} names ${param}`);
+        }
+    });
+});

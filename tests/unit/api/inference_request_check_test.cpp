@@ -35,6 +35,16 @@ TEST(InferenceRequestCheck, ZeroOrExcessiveMaxTokensIsRefused) {
   EXPECT_NE(refused_code(r).find("got 40000"), std::string::npos);
 }
 
+TEST(InferenceRequestCheck, EmbeddingsHoldNoCompletionTokens) {
+  auto r = good_request();
+  r.set_path("/v1/embeddings");
+  r.set_body(R"({"model":"m","input":"hi"})");
+  r.set_max_tokens(0);
+  EXPECT_EQ(refused_code(r), "");
+  r.set_max_tokens(1);  // a completion budget for an embedding would be billed for nothing
+  EXPECT_EQ(refused_code(r), "invalid_max_tokens: 'max_tokens' must be 0 for /v1/embeddings, got 1");
+}
+
 TEST(InferenceRequestCheck, AForeignPathNeverReachesTheEngine) {
   for (const char* path : {"/api/pull", "/v1/load_lora_adapter", "/slots/0?action=save", "", "/v1/chat/completions/"}) {
     auto r = good_request();

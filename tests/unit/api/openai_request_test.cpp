@@ -130,10 +130,10 @@ TEST(OpenAiRequest, NullOptionalFieldsMeanAbsent) {
 }
 
 TEST(OpenAiRequest, UnknownPathIs404) {
-  auto error = expect_error("/v1/embeddings", std::string_view("{}"));
+  auto error = expect_error("/v1/images/generations", std::string_view("{}"));
   EXPECT_EQ(error.status, 404);
   EXPECT_EQ(error.code, "unknown_endpoint");
-  EXPECT_NE(error.message.find("/v1/embeddings"), std::string::npos);
+  EXPECT_NE(error.message.find("/v1/images/generations"), std::string::npos);
 }
 
 TEST(OpenAiRequest, BodyMustBeJsonObject) {
