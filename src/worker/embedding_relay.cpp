@@ -60,6 +60,7 @@ std::vector<std::vector<std::string>> EmbeddingRelay::finish() {
 
 sse::Usage EmbeddingRelay::usage(uint64_t prompt_estimate) const {
   sse::Usage u;
+  if (!finished_) return u;  // no vector was relayed: nothing to bill
   u.prompt = prompt_tokens_.value_or(prompt_estimate);
   u.estimated = !prompt_tokens_;
   return u;

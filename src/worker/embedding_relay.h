@@ -33,7 +33,8 @@ class EmbeddingRelay {
 
   bool finished() const { return finished_; }
   const std::string& problem() const { return problem_; }
-  // The engine's prompt count when it gave one, else our estimate; never completion tokens.
+  // The engine's prompt count when it gave one, else our estimate; never completion tokens; none
+  // unless the vectors were relayed.
   sse::Usage usage(uint64_t prompt_estimate) const;
 
  private:

@@ -15,9 +15,20 @@
 //   wrong      like count, but every token is different text ("z0 ", "z1 ", ...): a cheating worker
 //   inflate_usage  like count, but the usage claims a billion prompt and a million completion tokens
 //   echo       the prompt back, one word per chunk (at most max_tokens chunks), then finish "stop"
+// POST /v1/embeddings picks its mode from the first input the same way: honest vectors of
+// EMBEDDING_DIMS numbers (3 prompt tokens per input), or `short` (one vector missing), `ragged`
+// (the last vector one number short), `swapped` (the first two in the wrong order), `junk` (a
+// string among the numbers).
 import http from "node:http";
 
 export const UTF8_TOKENS = ["é", "日本", "🦋", " naïve", "—", "€", "한국어", "ß", "😀👍", " ok"];
+
+export const EMBEDDING_DIMS = 8;
+
+// A deterministic vector for a text: what the honest mock answers.
+export function mockVector(text) {
+    return Array.from({length: EMBEDDING_DIMS}, (_, i) => ((text.length * 7 + i * 13) % 17) / 17);
+}
 
 export function tokenText(i) {
     return `w${i} `;
@@ -78,8 +89,29 @@ export class MockEngine {
             req.on("end", () => this.handleGeneration(req, res, path, text));
             return;
         }
+        if (req.method === "POST" && path === "/v1/embeddings") {
+            let text = "";
+            req.setEncoding("utf8");
+            req.on("data", (d) => (text += d));
+            req.on("end", () => this.handleEmbeddings(res, text));
+            return;
+        }
         res.writeHead(404, {"Content-Type": "application/json"});
         res.end(JSON.stringify({error: {message: `mock: unknown path ${path}`, type: "invalid_request_error", code: "unknown_url"}}));
+    }
+
+    handleEmbeddings(res, text) {
+        const body = JSON.parse(text);
+        const inputs = (Array.isArray(body.input) ? body.input : [body.input]).map((x) => (typeof x === "string" ? x : JSON.stringify(x)));
+        const mode = /mock:(\w+)/.exec(inputs[0])?.[1] ?? "honest";
+        this.paths.push(`embeddings ${mode}`);
+        let data = inputs.map((input, index) => ({object: "embedding", index, embedding: mockVector(input)}));
+        if (mode === "short") data.pop();
+        if (mode === "ragged") data.at(-1).embedding.pop();
+        if (mode === "swapped" && data.length > 1) [data[0].index, data[1].index] = [1, 0];
+        if (mode === "junk") data[0].embedding[2] = "x";
+        res.writeHead(200, {"Content-Type": "application/json"});
+        res.end(JSON.stringify({object: "list", data, model: body.model, usage: {prompt_tokens: 3 * inputs.length, total_tokens: 3 * inputs.length}}));
     }
 
     handleGeneration(req, res, path, text) {

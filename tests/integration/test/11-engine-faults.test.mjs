@@ -1,10 +1,11 @@
 // Fault injection with a mock engine behind a real worker: multi-byte UTF-8 split across reads,
-// an engine that dies mid-stream, one that stalls, one that answers HTTP 500.
+// an engine that dies mid-stream, one that stalls, one that answers HTTP 500, embeddings that are
+// not what was asked.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import {after, before, test} from "node:test";
 import {Cluster, MODEL, chunkText, expectOpenAiError, parseSseStrict, postJson, readSse, waitFor} from "../lib/harness.mjs";
-import {UTF8_TOKENS, startMockEngine, tokenText} from "../lib/mock_engine.mjs";
+import {EMBEDDING_DIMS, UTF8_TOKENS, mockVector, startMockEngine, tokenText} from "../lib/mock_engine.mjs";
 
 const CAPACITY = 2;
 let cluster, client, proxy, worker, mock;
@@ -12,7 +13,7 @@ before(async () => {
     mock = await startMockEngine();
     cluster = new Cluster("faults");
     proxy = await cluster.startProxy();
-    worker = await cluster.startWorker({proxies: [proxy], engine: {kind: "external", url: mock.url}, maxConcurrent: CAPACITY});
+    worker = await cluster.startWorker({proxies: [proxy], engine: {kind: "external", url: mock.url, embeddings: true}, maxConcurrent: CAPACITY});
     client = await cluster.startClient({proxies: [proxy]});
     await cluster.waitForWorkers(client, 1);
 });
@@ -112,4 +113,27 @@ test("the request id follows the request to the engine and through every node's 
             await new Promise((resolve) => setTimeout(resolve, 50));
         assert.ok(fs.readFileSync(node.log, "utf8").includes(rid), `${node.name} log mentions ${rid}`);
     }
+});
+
+test("an external engine's embeddings pass through; a wrong answer is a 502 naming the problem", async () => {
+    const ok = await postJson(`${client.url}/v1/embeddings`, {model: MODEL, input: ["one", "three"], encoding_format: "float"});
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.data.length, 2);
+    assert.equal(ok.body.data[0].embedding.length, EMBEDDING_DIMS);
+    for (const [i, text] of ["one", "three"].entries())
+        ok.body.data[i].embedding.forEach((x, j) => assert.ok(Math.abs(x - mockVector(text)[j]) < 1e-9));
+    assert.equal(ok.body.usage.prompt_tokens, 6, "the engine's count");
+    const problems = {
+        short: "the engine answered 1 embeddings for 2 inputs",
+        ragged: "embedding 1: has 7 dimensions; the ones before it have 8",
+        swapped: "embedding 0: 'index' must be 0",
+        junk: "embedding 0: 'embedding' holds a value that is not a finite number",
+    };
+    for (const [mode, problem] of Object.entries(problems)) {
+        const r = await postJson(`${client.url}/v1/embeddings`, {model: MODEL, input: [`mock:${mode}`, "b"], encoding_format: "float"});
+        expectOpenAiError(assert, r, 502);
+        assert.ok(r.body.error.message.includes(problem), `${mode}: ${r.body.error.message}`);
+    }
+    const stats = await worker.stats();
+    assert.ok(JSON.stringify(stats).includes("engine_error"), "the worker counts them as engine errors");
 });

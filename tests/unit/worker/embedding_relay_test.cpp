@@ -66,6 +66,7 @@ TEST(EmbeddingRelay, AWrongAnswerIsAProblemAndNothingIsRelayed) {
   EXPECT_TRUE(relay.finish().empty());
   EXPECT_EQ(relay.problem(), "the engine answered 2 embeddings for 3 inputs");
   EXPECT_FALSE(relay.finished());
+  EXPECT_EQ(relay.usage(5).prompt, 0u) << "no vector reached the app: nothing to bill";
 }
 
 TEST(EmbeddingRelay, AnAnswerOverTheBoundIsStoppedBeforeItIsHeld) {
