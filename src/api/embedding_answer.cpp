@@ -42,7 +42,8 @@ std::string embedding_item_problem(const json& item, std::size_t index, const Em
                                    std::size_t& dims) {
   std::string where = "embedding " + std::to_string(index) + ": ";
   if (!item.is_object()) return where + "not an object";
-  if (auto it = item.find("object"); it != item.end() && *it != "embedding") return where + "'object' is not \"embedding\"";
+  if (auto it = item.find("object"); it != item.end() && *it != "embedding")
+    return where + "'object' is not \"embedding\"";
   auto idx = item.find("index");
   if (idx == item.end() || !idx->is_number_unsigned() || idx->get<uint64_t>() != index)
     return where + "'index' must be " + std::to_string(index) + " (vectors come in input order)";

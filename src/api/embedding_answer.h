@@ -31,7 +31,7 @@ std::string embedding_item_problem(const nlohmann::json& item, std::size_t index
                                    std::size_t& dims);
 
 struct EmbeddingEvents {
-  std::vector<std::string> events;     // {"object":"embedding","index":i,"embedding":...}, in order
+  std::vector<std::string> events;        // {"object":"embedding","index":i,"embedding":...}, in order
   std::optional<uint64_t> prompt_tokens;  // the engine's usage.prompt_tokens when it sent a valid one
 };
 

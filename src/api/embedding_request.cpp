@@ -29,10 +29,10 @@ std::size_t count_inputs(const json& input) {
   if (!input.is_array()) wrong_type("input", shapes, input);
   if (input.empty()) reject("invalid_value", "'input' must hold at least one item", "input");
   if (input.size() > kMaxEmbeddingInputs)
-    reject("invalid_value",
-           "'input' holds " + std::to_string(input.size()) + " items; the limit is " +
-               std::to_string(kMaxEmbeddingInputs),
-           "input");
+    reject(
+        "invalid_value",
+        "'input' holds " + std::to_string(input.size()) + " items; the limit is " + std::to_string(kMaxEmbeddingInputs),
+        "input");
   if (is_token_list(input)) return 1;
   if (input.front().is_number())
     reject("invalid_value", "'input' as token ids must hold integers 0 to 2^31-1", "input");
@@ -44,8 +44,7 @@ std::size_t count_inputs(const json& input) {
       if (item.get_ref<const std::string&>().empty()) reject("invalid_value", "'" + param + "' is empty", param);
     } else if (!strings && item.is_array()) {
       if (!is_token_list(item))
-        reject("invalid_value", "'" + param + "' must be a non-empty array of token ids (integers 0 to 2^31-1)",
-               param);
+        reject("invalid_value", "'" + param + "' must be a non-empty array of token ids (integers 0 to 2^31-1)", param);
     } else {
       wrong_type(param, strings ? "a string, like the items before it" : "an array of token ids", item);
     }

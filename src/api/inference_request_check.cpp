@@ -49,8 +49,8 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
                                        request.path().substr(0, 64) + "'");
   // Embeddings generate nothing, so they hold and bill no completion tokens.
   if (*kind == ApiKind::Embedding && request.max_tokens() != 0)
-    return refusal("invalid_max_tokens", "'max_tokens' must be 0 for /v1/embeddings, got " +
-                                             std::to_string(request.max_tokens()));
+    return refusal("invalid_max_tokens",
+                   "'max_tokens' must be 0 for /v1/embeddings, got " + std::to_string(request.max_tokens()));
   if (*kind != ApiKind::Embedding && (request.max_tokens() == 0 || request.max_tokens() > bounds.max_tokens_limit))
     return refusal("invalid_max_tokens", "'max_tokens' must be between 1 and " +
                                              std::to_string(bounds.max_tokens_limit) + ", got " +
@@ -58,6 +58,10 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
   if (request.timeout_ms() > bounds.max_timeout_ms)
     return refusal("invalid_timeout", "'timeout_ms' must be at most " + std::to_string(bounds.max_timeout_ms) +
                                           ", got " + std::to_string(request.timeout_ms()));
+  if (request.ttft_deadline_ms() > bounds.max_timeout_ms)
+    return refusal("invalid_ttft_deadline", "'ttft_deadline_ms' must be at most " +
+                                                std::to_string(bounds.max_timeout_ms) + ", got " +
+                                                std::to_string(request.ttft_deadline_ms()));
   if (request.prompt_tokens_estimate() > prompt_token_bound(request))
     return refusal("invalid_prompt_estimate",
                    "'prompt_tokens_estimate' " + std::to_string(request.prompt_tokens_estimate()) +

@@ -17,6 +17,8 @@ using nlohmann::json;
 using namespace checks;
 
 constexpr std::size_t kMaxLogitBiasEntries = 1024;
+// 10^15 nanoTON (a million TON) per 1,000 tokens: no real price is near it, and it stays exact in JSON.
+constexpr int64_t kMaxPriceNano = 1'000'000'000'000'000;
 
 // Fields whose nested key order the engine follows, forwarded as the app wrote them (they are
 // checked, never rewritten, here).
@@ -24,10 +26,10 @@ const std::set<std::string, std::less<>> kInAppOrder = {"response_format", "tool
 
 bool keeps_app_order(const json& body) {
   for (const auto& key : kInAppOrder)
-    if (auto it = body.find(key); it != body.end() && (it->is_object() || (it->is_array() && !it->empty()))) return true;
+    if (auto it = body.find(key); it != body.end() && (it->is_object() || (it->is_array() && !it->empty())))
+      return true;
   return false;
 }
-
 
 void check_unsupported(json& body) {
   if (const json* value = field(body, "echo"); value && *value != false)
@@ -60,13 +62,15 @@ void check_logprobs(const json& body, ApiKind kind) {
   const json* logprobs = field(body, "logprobs");
   if (kind == ApiKind::Completion) {
     if (logprobs) check_integer_range(*logprobs, "logprobs", 0, 5);
-    if (field(body, "top_logprobs")) reject("invalid_value", "'top_logprobs' is a chat field; completions take 'logprobs': 0..5", "top_logprobs");
+    if (field(body, "top_logprobs"))
+      reject("invalid_value", "'top_logprobs' is a chat field; completions take 'logprobs': 0..5", "top_logprobs");
     return;
   }
   check_bool(body, "logprobs", "logprobs");
   if (const json* top = field(body, "top_logprobs")) {
     check_integer_range(*top, "top_logprobs", 0, 20);
-    if (!logprobs || *logprobs != true) reject("invalid_value", "'top_logprobs' needs 'logprobs': true", "top_logprobs");
+    if (!logprobs || *logprobs != true)
+      reject("invalid_value", "'top_logprobs' needs 'logprobs': true", "top_logprobs");
   }
 }
 
@@ -182,8 +186,7 @@ void check_response_format(const json& body) {
            "response_format.type");
   if (*type == "text" || *type == "json_object") return;
   if (*type != "json_schema")
-    reject("invalid_value",
-           "'response_format.type' must be one of text, json_object, json_schema; got " + shown(*type),
+    reject("invalid_value", "'response_format.type' must be one of text, json_object, json_schema; got " + shown(*type),
            "response_format.type");
   auto spec = format->find("json_schema");
   if (spec == format->end() || !spec->is_object())
@@ -237,6 +240,14 @@ void take_extensions(json& body, ValidatedRequest& out, const ValidationLimits& 
   if (const json* value = field(body, "max_coefficient"))
     out.max_coefficient = static_cast<uint32_t>(check_integer_range(*value, "max_coefficient", 0, 1000000000));
   body.erase("max_coefficient");
+  // Price and deadline terms: the proxy picks the cheapest worker predicted to answer in time.
+  if (const json* value = field(body, "max_price"))
+    out.max_price = static_cast<uint64_t>(check_integer_range(*value, "max_price", 1, kMaxPriceNano));
+  body.erase("max_price");
+  if (const json* value = field(body, "ttft_deadline_ms"))
+    out.ttft_deadline_ms = static_cast<uint32_t>(
+        check_integer_range(*value, "ttft_deadline_ms", 1, static_cast<int64_t>(limits.max_timeout_s) * 1000));
+  body.erase("ttft_deadline_ms");
   out.timeout_ms = std::min<uint32_t>(120, limits.max_timeout_s) * 1000;
   if (const json* value = field(body, "timeout")) {
     if (!value->is_number()) wrong_type("timeout", "a number of seconds", *value);

@@ -33,6 +33,8 @@ struct ValidatedRequest {
   bool stream = false;         // what the app asked for; the network itself always streams
   bool include_usage = false;  // app wants the usage chunk in its stream
   uint32_t max_coefficient = 4000;
+  uint64_t max_price = 0;         // nanoTON per 1,000 adjusted tokens the app pays at most (0: no cap)
+  uint32_t ttft_deadline_ms = 0;  // the first token wanted within this (0: no deadline)
   uint32_t timeout_ms = 120000;
 };
 

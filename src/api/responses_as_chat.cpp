@@ -42,7 +42,8 @@ ApiError in_responses_terms(ApiError error) {
   for (const auto& [chat, responses] : kRenamed) {
     if (error.param.rfind(chat, 0) != 0) continue;
     error.param = std::string(responses) + error.param.substr(chat.size());
-    for (auto at = error.message.find(chat); at != std::string::npos; at = error.message.find(chat, at + responses.size()))
+    for (auto at = error.message.find(chat); at != std::string::npos;
+         at = error.message.find(chat, at + responses.size()))
       error.message.replace(at, chat.size(), responses);
     break;
   }
@@ -63,8 +64,8 @@ std::variant<ResponsesAsChat, ApiError> responses_as_chat(std::string_view body,
   } catch (checks::Reject& r) {
     return std::move(r.error);
   }
-  auto chat = validate_openai_request("/v1/chat/completions", chat_text_in_app_order(out.responses.chat_body, parsed.value),
-                                      limits);
+  auto chat = validate_openai_request("/v1/chat/completions",
+                                      chat_text_in_app_order(out.responses.chat_body, parsed.value), limits);
   if (auto* error = std::get_if<ApiError>(&chat)) return in_responses_terms(std::move(*error));
   out.chat = std::move(std::get<ValidatedRequest>(chat));
   return out;

@@ -12,8 +12,8 @@
 // max_output_tokens, temperature, top_p, user, metadata, text, stream, stream_options,
 // previous_response_id, store, background, conversation, prompt, include, truncation, reasoning,
 // top_logprobs, max_tool_calls, service_tier, safety_identifier, prompt_cache_key, and the
-// Chrysalis extensions max_coefficient and timeout. Other keys are ignored: the SDKs add new ones
-// faster than any list here, and none of them reaches the chat body.
+// Chrysalis extensions max_coefficient, max_price, ttft_deadline_ms and timeout. Other keys are ignored: the SDKs add
+// new ones faster than any list here, and none of them reaches the chat body.
 
 namespace chrysalis::api {
 namespace {
@@ -345,7 +345,8 @@ ResponsesRequest translate_responses_request(const json& body) {
     check_metadata(*metadata);
     echo["metadata"] = *metadata;  // the app's own labels: echoed, never sent to an engine
   }
-  for (const char* key : {"max_coefficient", "timeout"})  // Chrysalis extensions, checked by the chat path
+  for (const char* key : {"max_coefficient", "max_price", "ttft_deadline_ms",
+                          "timeout"})  // Chrysalis extensions, checked by the chat path
     if (const json* value = field(body, key)) chat[key] = *value;
 
   check_bool(body, "stream", "stream");

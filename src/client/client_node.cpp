@@ -156,8 +156,8 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::option
     }
   }
   if (only && !models.count(*only)) {
-    auto missing = api::invalid_request("model_not_found", "the model '" + *only + "' is not served by any connected proxy",
-                                        "model", 404);
+    auto missing = api::invalid_request("model_not_found",
+                                        "the model '" + *only + "' is not served by any connected proxy", "model", 404);
     co_await api::send_error(res, missing);
     co_return;
   }

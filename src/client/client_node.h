@@ -59,8 +59,8 @@ class ClientNode {
                                           api::ResponseAssembler& assembler, http::Responder& res);
   boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,
                                              api::ResponseAssembler& assembler, http::Responder& res);
-  boost::asio::awaitable<void> deliver_answer(Completion& c, nlohmann::json chrysalis, api::ResponseAssembler& assembler,
-                                              http::Responder& res);
+  boost::asio::awaitable<void> deliver_answer(Completion& c, nlohmann::json chrysalis,
+                                              api::ResponseAssembler& assembler, http::Responder& res);
   api::ApiError answer_failure(Completion& c, const std::optional<StreamEvent>& event);
   // E2E (client_e2e.cpp): the request sealed per attempt, the worker checked by our own policy.
   void begin_e2e(Completion& c);

@@ -47,6 +47,8 @@ proto::Frame make_request_frame(const std::string& rid, const std::string& path,
   r->set_body(api::forwarded_body(vr));
   r->set_max_tokens(vr.max_tokens);
   r->set_max_coefficient(vr.max_coefficient);
+  r->set_max_price(vr.max_price);
+  r->set_ttft_deadline_ms(vr.ttft_deadline_ms);
   r->set_timeout_ms(vr.timeout_ms);
   r->set_prompt_tokens_estimate(sse::estimate_prompt_tokens(vr.body));
   return request_frame;

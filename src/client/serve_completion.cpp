@@ -2,6 +2,8 @@
 // nothing has reached the app), relay the answer as OpenAI SSE or assemble it into one object.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "api/request_id.h"
@@ -190,6 +192,11 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
   c.headers = {{"X-Chrysalis-Worker", c.head.worker_id()},
                {"X-Chrysalis-Proxy", c.conn->peer_node_id()},
                {"X-Chrysalis-E2E", c.exchange ? "on" : "off"}};
+  // The proxy's word on why this worker: shown to the app, so only as a plain header value.
+  const std::string& route = c.head.route();
+  if (!route.empty() && route.size() <= 512 &&
+      std::all_of(route.begin(), route.end(), [](unsigned char ch) { return ch >= 0x20 && ch < 0x7f; }))
+    c.headers.emplace_back("X-Chrysalis-Route", route);
   if (const auto* worker = c.exchange ? c.exchange->worker() : nullptr) {  // as the client itself verified it
     c.headers.emplace_back("X-Chrysalis-Worker-Key", worker->public_key_hex);
     if (!worker->image_hash.empty()) c.headers.emplace_back("X-Chrysalis-Worker-Image", worker->image_hash);
@@ -254,7 +261,8 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<st
     for (const auto& text : events) c.digest->add_event(text);
   if (c.embeddings) {
     for (auto& text : events)
-      if (auto problem = c.embeddings->add(text); !problem.empty() && c.answer_problem.empty()) c.answer_problem = problem;
+      if (auto problem = c.embeddings->add(text); !problem.empty() && c.answer_problem.empty())
+        c.answer_problem = problem;
   } else if (c.responses) {
     std::string sse;
     for (auto& text : events) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "api/openai_error.h"
 #include "attest/keys/node_signing_key.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
@@ -14,7 +15,6 @@
 #include "crypto/tls_identity.h"
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
-#include "api/openai_error.h"
 #include "proxy/billing_ledger_peers.h"
 #include "proxy/receipt_proof_route.h"
 
@@ -54,6 +54,10 @@ void ProxyNode::start() {
   } else {
     billing_ = std::make_unique<FreePeerBilling>();
   }
+  workers_->set_price_source([this] {
+    auto* ledger = billing_->ledger();
+    return ledger ? ledger->prices().price_per_token : uint64_t{0};
+  });
   countersigner_ = ReceiptCountersigner(attest::node_signing_key(identity.key_pem));
   billing_->set_before_client_send([this](proto::Frame& f) { countersign_and_record(f); });
   billing_->start();

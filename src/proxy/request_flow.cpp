@@ -73,6 +73,7 @@ FlowAttempt RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservati
   a.started_us = now_us;
   a.reservation = reservation;
   a.certificate = pick.certificate;
+  a.route = pick.route;
   emit(WatchStream{a.conn, a.stream});
   return a;
 }

@@ -43,6 +43,7 @@ struct FlowAttempt {
   int64_t started_us = 0;
   uint64_t reservation = 0;   // what this attempt holds of the client's funds
   std::string certificate;    // e2e: the worker's, sent to the client to seal for
+  std::string route;          // why this worker, for the client (price and deadline terms)
   uint32_t seal_id = 0;       // e2e: the SealFor asked for this attempt
   bool seal_pending = false;  // e2e: waiting for the client to seal the body
   std::optional<proto::ResponseHead> head;
@@ -53,7 +54,7 @@ struct FlowAttempt {
 struct SpotSeal {
   uint64_t conn = 0;
   uint32_t seal_id = 0;
-  bool answered = false;                   // the client answered (sealed or refused)
+  bool answered = false;                    // the client answered (sealed or refused)
   std::optional<proto::SealedBody> sealed;  // set when it sealed
 };
 
@@ -162,7 +163,7 @@ class RequestFlow {
   std::optional<FlowAttempt> hedge_;
   std::optional<FlowAttempt> draining_;  // the attempt whose usage the drain waits for
   uint64_t events_relayed_ = 0;          // what reached the client: the charge when the worker cannot tell
-  bool spot_due_ = false;  // drawn at start: the answer is to be rerun and compared
+  bool spot_due_ = false;                // drawn at start: the answer is to be rerun and compared
   std::vector<SpotSeal> spot_seals_;
   std::array<int64_t, kFlowTimerKinds> timers_{};  // 0: not armed
   FlowActions out_;

@@ -216,6 +216,7 @@ void RequestFlow::flush_head() {
   *out.mutable_head() = std::move(*primary_.head);
   primary_.head.reset();
   if (facts_.e2e) out.mutable_head()->set_attempt(primary_.seal_id);  // which sealed exchange answers
+  out.mutable_head()->set_route(primary_.route);                      // ours to say, not the worker's
   head_sent_ = true;
   phase_ = FlowPhase::Streaming;
   emit(SendToClient{std::move(out)});

@@ -26,6 +26,7 @@ struct WorkerPick {
   std::string contract;     // billing: its worker contract (raw); empty: none
   std::string certificate;  // its RA-TLS certificate (DER), for e2e clients to check and seal to
   uint32_t coefficient = 1000;
+  std::string route;  // why this worker, when the request set price or deadline terms
   int http_status = 0;
   std::string code, message;
 };

@@ -145,9 +145,8 @@ std::unique_ptr<SelectionPolicy> make_selection_policy(std::string_view name, Po
   throw std::invalid_argument("unknown routing policy '" + std::string(name) + "' (expected one of: " + all + ")");
 }
 
-WorkerChoice select_worker(const std::vector<WorkerCandidate>& candidates, const std::string& model,
-                           uint32_t max_coefficient, SelectionPolicy& policy, const RequestShape& shape,
-                           std::mt19937_64& rng) {
+std::vector<std::size_t> eligible_workers(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                                          uint32_t max_coefficient) {
   std::vector<std::size_t> eligible;
   eligible.reserve(candidates.size());
   for (std::size_t i = 0; i < candidates.size(); ++i) {
@@ -156,6 +155,13 @@ WorkerChoice select_worker(const std::vector<WorkerCandidate>& candidates, const
         c.coefficient <= max_coefficient)
       eligible.push_back(i);
   }
+  return eligible;
+}
+
+WorkerChoice select_worker(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                           uint32_t max_coefficient, SelectionPolicy& policy, const RequestShape& shape,
+                           std::mt19937_64& rng) {
+  auto eligible = eligible_workers(candidates, model, max_coefficient);
   // choose_worker explains exactly why nothing qualifies.
   if (eligible.empty()) return choose_worker(candidates, model, max_coefficient);
   WorkerChoice choice;

@@ -49,6 +49,11 @@ const std::vector<std::string>& selection_policy_names();
 double expected_completion_ms(const WorkerCandidate& w, const RequestShape& shape, const PolicyParams& p,
                               double fallback_ttft_ms, double fallback_tps);
 
+// Indices of the workers that may take the request: serving `model`, enabled, not yet tried, with
+// a free slot and a coefficient within the cap.
+std::vector<std::size_t> eligible_workers(const std::vector<WorkerCandidate>& candidates, const std::string& model,
+                                          uint32_t max_coefficient);
+
 // The full choice: eligibility (as choose_worker, with its errors) then the policy.
 WorkerChoice select_worker(const std::vector<WorkerCandidate>& candidates, const std::string& model,
                            uint32_t max_coefficient, SelectionPolicy& policy, const RequestShape& shape,

@@ -5,10 +5,13 @@
 #include <algorithm>
 
 #include "common/time.h"
+#include "proxy/routing_deadline.h"
 
 namespace chrysalis::proxy {
 
 namespace {
+constexpr uint32_t kMaxBand = 10000;  // 10x and above share one band
+
 PolicyParams policy_params_for(const RoutingConfig& c) {
   PolicyParams p;
   p.trial_share = c.trial_share;
@@ -61,8 +64,23 @@ void RoutingState::describe(WorkerCandidate& c, const std::string& key, double r
 }
 
 WorkerChoice RoutingState::choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
-                                  uint32_t max_coefficient, const RequestShape& shape) {
-  return select_worker(candidates, model, max_coefficient, *policy_, shape, rng_);
+                                  uint32_t max_coefficient, const RequestShape& shape, uint32_t ttft_deadline_ms,
+                                  uint64_t price_per_token) {
+  if (ttft_deadline_ms == 0) return select_worker(candidates, model, max_coefficient, *policy_, shape, rng_);
+  auto eligible = eligible_workers(candidates, model, max_coefficient);
+  if (eligible.empty()) return choose_worker(candidates, model, max_coefficient);
+  auto pick =
+      choose_for_deadline(candidates, eligible, shape, ttft_deadline_ms, policy_params_for(config_), price_per_token);
+  WorkerChoice choice;
+  choice.index = static_cast<int>(pick.index);
+  choice.reason = std::move(pick.reason);
+  return choice;
+}
+
+void RoutingState::record_dispatch(uint32_t coefficient) {
+  // Bands of 0.1x; the table stays small whatever coefficients workers announce.
+  uint32_t band = std::min<uint32_t>(coefficient, kMaxBand) / 100 * 100;
+  ++dispatch_by_band_[band];
 }
 
 void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome) {
@@ -124,7 +142,12 @@ nlohmann::json RoutingState::model_json(const std::string& model, const std::vec
 }
 
 nlohmann::json RoutingState::json() const {
+  // Which prices win traffic: requests dispatched per coefficient band ("1000" = 1.0x to 1.099x;
+  // "10000" = 10x and above), so a worker operator can see where to price.
+  nlohmann::json bands = nlohmann::json::object();
+  for (const auto& [band, count] : dispatch_by_band_) bands[std::to_string(band)] = count;
   return {{"policy", config_.policy},
+          {"dispatched_by_coefficient", std::move(bands)},
           {"first_token_timeout_ms", config_.first_token_timeout_ms},
           {"hedge_after_ms", config_.hedge_after_ms},
           {"trial_share", config_.trial_share},

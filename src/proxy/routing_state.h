@@ -30,8 +30,13 @@ class RoutingState {
   uint64_t prefix_hash(const nlohmann::json& body) const;
   // Fills the reputation, speed, RTT and affinity inputs of a candidate.
   void describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash);
+  // With a deadline, the cheapest worker predicted to meet it (routing_deadline.h); else the policy.
+  // `price_per_token` (0: unpaid) only words the reason.
   WorkerChoice choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
-                      uint32_t max_coefficient, const RequestShape& shape);
+                      uint32_t max_coefficient, const RequestShape& shape, uint32_t ttft_deadline_ms = 0,
+                      uint64_t price_per_token = 0);
+  // A request was sent to a worker at `coefficient`: counted per price band for /stats.
+  void record_dispatch(uint32_t coefficient);
 
   void record(const std::string& key, const std::string& model, Outcome outcome);
   // A finished answer: what reputation learns about speed.
@@ -54,7 +59,8 @@ class RoutingState {
   std::unique_ptr<SelectionPolicy> policy_;
   std::unique_ptr<ReputationStore> store_;
   PrefixAffinity affinity_;
-  std::map<std::string, double> typical_tokens_;  // EWMA of completion tokens per model
+  std::map<std::string, double> typical_tokens_;   // EWMA of completion tokens per model
+  std::map<uint32_t, uint64_t> dispatch_by_band_;  // coefficient rounded down to 100 -> requests
   std::mt19937_64 rng_;
   std::uniform_real_distribution<> unit_{0, 1};
   std::size_t loaded_ = 0;

@@ -32,6 +32,7 @@ struct WorkerChoice {
   int http_status = 0;
   std::string code;
   std::string message;
+  std::string reason;  // why this worker, when the request set terms (X-Chrysalis-Route)
 };
 
 // Among workers serving `model`, enabled, with a free slot and coefficient <= max_coefficient,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "attest/ra_tls/attested_peer_verifier.h"
+#include "proxy/routing_deadline.h"
 
 namespace chrysalis::proxy {
 
@@ -70,16 +71,29 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
     }
   }
   // The client always sets max_coefficient (default 4000), so 0 really means "only free workers".
-  WorkerChoice choice =
-      routing_.choose(list, facts.model, request.max_coefficient(),
-                      routing_.shape(facts.model, request.max_tokens(), request.prompt_tokens_estimate()));
+  // A price cap narrows it further: a worker at coefficient c costs price x c per 1,000 tokens.
+  const uint64_t price = price_per_token_();
+  const uint32_t price_cap = coefficient_cap(request.max_price(), price);
+  const uint32_t cap = std::min(request.max_coefficient(), price_cap);
+  WorkerChoice choice = routing_.choose(
+      list, facts.model, cap, routing_.shape(facts.model, request.max_tokens(), request.prompt_tokens_estimate()),
+      request.ttft_deadline_ms(), price);
   WorkerPick pick;
   if (choice.index < 0) {
     pick.http_status = choice.http_status;
     pick.code = choice.code;
     pick.message = choice.message;
+    if (choice.code == "price_too_high" && price_cap < request.max_coefficient())
+      pick.message += " (max_price " + std::to_string(request.max_price()) + " nanoTON per 1,000 tokens at " +
+                      std::to_string(price) + " nanoTON per token admits coefficients up to " +
+                      std::to_string(price_cap) + ")";
     return pick;
   }
+  pick.route = std::move(choice.reason);
+  if (pick.route.empty() && request.max_price() && price)
+    pick.route = "within max_price " + std::to_string(request.max_price()) + " nanoTON per 1,000 tokens: coefficient " +
+                 std::to_string(workers_.at(ids[choice.index]).coefficient) + " of at most " +
+                 std::to_string(price_cap);
   const WorkerEntry& w = workers_.at(ids[choice.index]);
   pick.conn = ids[choice.index];
   pick.key = key_of(w);
@@ -99,6 +113,7 @@ bool WorkerTable::has_free_worker(const std::string& model, const std::vector<ui
 WorkerSlot WorkerTable::take_slot(uint64_t worker_conn) {
   WorkerEntry& w = workers_.at(worker_conn);
   WorkerSlot slot{w.conn->next_stream_id(), w.running};
+  routing_.record_dispatch(w.coefficient);
   w.running++;
   w.last_dispatch = ++dispatch_seq_;
   return slot;

@@ -45,6 +45,10 @@ class WorkerTable final : public RequestRouter {
   WorkerTable(RoutingState& routing, bool paid, std::function<std::string()> serving_problem,
               SpotCheckOffer spot_check);
 
+  // The client price in nanoTON per adjusted token (0: this proxy does not bill): what a max_price
+  // is measured against.
+  void set_price_source(std::function<uint64_t()> price_per_token) { price_per_token_ = std::move(price_per_token); }
+
   std::map<uint64_t, WorkerEntry>& entries() { return workers_; }
   const std::map<uint64_t, WorkerEntry>& entries() const { return workers_; }
   WorkerEntry* find(uint64_t conn);
@@ -76,6 +80,7 @@ class WorkerTable final : public RequestRouter {
   bool paid_;
   std::function<std::string()> serving_problem_;
   SpotCheckOffer spot_check_;
+  std::function<uint64_t()> price_per_token_ = [] { return uint64_t{0}; };
   std::map<uint64_t, WorkerEntry> workers_;  // by connection id
   uint64_t dispatch_seq_ = 0;
 };

@@ -126,9 +126,12 @@ uint64_t estimate_prompt_tokens(const json& request_body) {
   uint64_t token_ids = 0;
   if (auto input = request_body.find("input"); input != request_body.end()) {
     auto count = [&](const json& item) {
-      if (item.is_string()) bytes += item.get_ref<const std::string&>().size();
-      else if (item.is_number()) ++token_ids;
-      else if (item.is_array()) token_ids += item.size();
+      if (item.is_string())
+        bytes += item.get_ref<const std::string&>().size();
+      else if (item.is_number())
+        ++token_ids;
+      else if (item.is_array())
+        token_ids += item.size();
     };
     if (input->is_array()) {
       for (const auto& item : *input) count(item);

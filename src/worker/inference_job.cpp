@@ -30,7 +30,8 @@ std::string prepare_engine_body(const std::string& body, uint32_t max_tokens, co
   // max_tokens is the whole request's budget: n choices get an equal share each, so that a body
   // asking more than was paid for ends at "length" per choice rather than being cut mid-stream.
   uint64_t choices = 1;
-  if (j.contains("n") && j["n"].is_number_unsigned()) choices = std::clamp<uint64_t>(j["n"].get<uint64_t>(), 1, max_tokens);
+  if (j.contains("n") && j["n"].is_number_unsigned())
+    choices = std::clamp<uint64_t>(j["n"].get<uint64_t>(), 1, max_tokens);
   uint64_t share = max_tokens / choices;
   uint64_t asked = share;
   if (j.contains("max_tokens") && j["max_tokens"].is_number_unsigned()) asked = j["max_tokens"].get<uint64_t>();
@@ -184,10 +185,9 @@ http::ClientRequest InferenceJob::engine_request(std::string body, uint32_t time
   engine_request.method = "POST";
   engine_request.url = settings_.engine_url;
   engine_request.target = request_.path();
-  engine_request.headers = {
-      {"Content-Type", "application/json"},
-      {"Accept", request_.path() == kEmbeddingsPath ? "application/json" : "text/event-stream"},
-      {"X-Request-Id", request_.request_id()}};
+  engine_request.headers = {{"Content-Type", "application/json"},
+                            {"Accept", request_.path() == kEmbeddingsPath ? "application/json" : "text/event-stream"},
+                            {"X-Request-Id", request_.request_id()}};
   engine_request.body = std::move(body);
   engine_request.timeout = std::chrono::milliseconds(timeout_ms);
   return engine_request;

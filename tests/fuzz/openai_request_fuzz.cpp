@@ -1,8 +1,8 @@
 // libFuzzer target: the JSON body an app posts to the client node (api/openai_request.h), checked
 // for both completion endpoints, embeddings, and /v1/responses as the chat request it becomes. A
-// refusal must be a 4xx whose OpenAI-shaped body can be sent; an accepted request must carry the settled fields (max_tokens within the limit, streaming forced),
-// and its normalized body, as the client forwards it, must validate again to the very same body
-// (normalizing is idempotent). The client's prompt estimate runs on it too.
+// refusal must be a 4xx whose OpenAI-shaped body can be sent; an accepted request must carry the settled fields
+// (max_tokens within the limit, streaming forced), and its normalized body, as the client forwards it, must validate
+// again to the very same body (normalizing is idempotent). The client's prompt estimate runs on it too.
 //
 // Known and fixed elsewhere: JSON nested thousands deep overflows the stack in nlohmann's recursive
 // dump()/copy. Until validate() refuses such nesting itself (common/json_bounded), inputs nested
@@ -70,7 +70,9 @@ void check_accepted(std::string_view path, const api::ValidatedRequest& request,
   // What goes upstream is the same body, whatever key order it keeps.
   if (nlohmann::json::parse(api::forwarded_body(request)) != body) __builtin_trap();
   if (body.at("stream") != true || body.at("stream_options").at("include_usage") != true) __builtin_trap();
-  if (body.contains("timeout") || body.contains("max_coefficient")) __builtin_trap();
+  if (body.contains("timeout") || body.contains("max_coefficient") || body.contains("max_price") ||
+      body.contains("ttft_deadline_ms"))
+    __builtin_trap();
   if (request.timeout_ms < 1000 || request.timeout_ms > limits.max_timeout_s * 1000) __builtin_trap();
   if (request.model.empty() || body.at("model") != request.model) __builtin_trap();
   (void)sse::estimate_prompt_tokens(body);

@@ -43,8 +43,11 @@ function promptOf(body) {
 }
 
 export class MockEngine {
-    constructor({defaultMode = "count", slowMs = 50, model = "chrysalis-test"} = {}) {
+    // `firstTokenMs`: in mode count, the first token comes this long after the head (a slow prefill)
+    // and the rest 5 ms apart.
+    constructor({defaultMode = "count", slowMs = 50, model = "chrysalis-test", firstTokenMs = 0} = {}) {
         this.defaultMode = defaultMode;
+        this.firstTokenMs = firstTokenMs;
         this.slowMs = slowMs;
         this.model = model;
         this.requests = [];  // one record per generation request, see handleGeneration
@@ -174,6 +177,20 @@ export class MockEngine {
 
         switch (mode) {
             case "count":
+                if (this.firstTokenMs > 0) {
+                    // A measurable decode too: one token every 5 ms after the first.
+                    let i = 0, timer = null;
+                    const next = () => {
+                        if (res.destroyed || res.writableEnded) return;
+                        if (i >= maxTokens) return finish();
+                        emit(i++);
+                        timer = setTimeout(next, 5);
+                    };
+                    timer = setTimeout(next, this.firstTokenMs);
+                    res.on("close", () => clearTimeout(timer));
+                    return;
+                }
+            // falls through
             case "inflate_usage":
             case "wrong":
             case "no_usage":

@@ -116,6 +116,18 @@ test("n = 3 is reserved and billed for every choice", async () => {
     assert.equal(after.charged_tokens - before.charged_tokens, cost.charged_tokens);
 });
 
+test("max_price is measured against the network's price: below the worker's it is refused, at it served", async () => {
+    // The worker is at coefficient 1.0: 1,000 adjusted tokens cost PRICE × 1,000 nanoTON.
+    const tooLow = await postJson(`${client.url}/v1/chat/completions`, chat("cheap?", {max_price: Number(PRICE) * 1000 - 1}));
+    assert.equal(tooLow.status, 503, tooLow.text);
+    assert.equal(tooLow.body.error.code, "price_too_high");
+    assert.match(tooLow.body.error.message, /max_price 1999 nanoTON per 1,000 tokens at 2 nanoTON per token admits coefficients up to 999/);
+    const atPrice = await postJson(`${client.url}/v1/chat/completions`, chat("cheap enough?", {max_price: Number(PRICE) * 1000}));
+    assert.equal(atPrice.status, 200, atPrice.text);
+    assert.equal(atPrice.headers.get("x-chrysalis-route"), "within max_price 2000 nanoTON per 1,000 tokens: coefficient 1000 of at most 1000");
+    assert.equal(BigInt(atPrice.body.chrysalis.cost_nano), BigInt(atPrice.body.chrysalis.charged_tokens) * PRICE);
+});
+
 test("many requests (streamed, whole, cancelled, failing at the worker): chain, books and client agree to the nanoTON", async () => {
     const openai = new OpenAI({baseURL: client.baseURL, apiKey: "x", maxRetries: 0, timeout: 60_000});
     let seen = 0n, failed = 0, cancelled = 0;

@@ -33,7 +33,8 @@ TEST(EmbeddingAnswer, SplitsIntoOneEventPerVectorAndTakesTheEngineCount) {
 }
 
 TEST(EmbeddingAnswer, TheWorkerRefusesAnAnswerThatIsNotWhatWasAsked) {
-  EXPECT_EQ(problem_of(answer({json::array({0.6, 0.8})}), {2, false, 0}), "the engine answered 1 embeddings for 2 inputs");
+  EXPECT_EQ(problem_of(answer({json::array({0.6, 0.8})}), {2, false, 0}),
+            "the engine answered 1 embeddings for 2 inputs");
   EXPECT_EQ(problem_of(answer({json::array({0.6, 0.8}), json::array({1.0})}), {2, false, 0}),
             "embedding 1: has 1 dimensions; the ones before it have 2");
   EXPECT_EQ(problem_of(answer({json::array({0.6, 0.8})}), {1, false, 3}),

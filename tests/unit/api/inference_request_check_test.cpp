@@ -35,6 +35,14 @@ TEST(InferenceRequestCheck, ZeroOrExcessiveMaxTokensIsRefused) {
   EXPECT_NE(refused_code(r).find("got 40000"), std::string::npos);
 }
 
+TEST(InferenceRequestCheck, ADeadlineBeyondTheTimeoutBoundIsRefused) {
+  auto r = good_request();
+  r.set_ttft_deadline_ms(3600000);
+  EXPECT_EQ(refused_code(r), "");
+  r.set_ttft_deadline_ms(3600001);
+  EXPECT_EQ(refused_code(r), "invalid_ttft_deadline: 'ttft_deadline_ms' must be at most 3600000, got 3600001");
+}
+
 TEST(InferenceRequestCheck, EmbeddingsHoldNoCompletionTokens) {
   auto r = good_request();
   r.set_path("/v1/embeddings");

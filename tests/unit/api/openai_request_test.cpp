@@ -76,9 +76,15 @@ TEST(OpenAiRequest, StreamingWithUsageAndExtensions) {
   body["max_completion_tokens"] = 64;
   body["max_coefficient"] = 1500;
   body["timeout"] = 30;
+  body["max_price"] = 5000;
+  body["ttft_deadline_ms"] = 300;
   body["temperature"] = 0.7;
   body["vendor_specific"] = "kept";
   auto request = expect_ok(kChat, body);
+  EXPECT_EQ(request.max_price, 5000u);
+  EXPECT_EQ(request.ttft_deadline_ms, 300u);
+  EXPECT_FALSE(request.body.contains("max_price"));
+  EXPECT_FALSE(request.body.contains("ttft_deadline_ms"));
   EXPECT_TRUE(request.stream);
   EXPECT_TRUE(request.include_usage);
   EXPECT_EQ(request.max_tokens, 64u);
@@ -242,6 +248,10 @@ TEST(OpenAiRequest, ChrysalisExtensionsAreRangeChecked) {
   expect_rejected(with(chat_body(), "timeout", 0), "invalid_value", "timeout");
   expect_rejected(with(chat_body(), "timeout", 601), "invalid_value", "timeout");
   expect_rejected(with(chat_body(), "timeout", "soon"), "invalid_type", "timeout");
+  expect_rejected(with(chat_body(), "max_price", 0), "invalid_value", "max_price");
+  expect_rejected(with(chat_body(), "max_price", 1.5), "invalid_type", "max_price");
+  expect_rejected(with(chat_body(), "ttft_deadline_ms", 0), "invalid_value", "ttft_deadline_ms");
+  expect_rejected(with(chat_body(), "ttft_deadline_ms", 600001), "invalid_value", "ttft_deadline_ms");
   EXPECT_EQ(expect_ok(kChat, with(chat_body(), "max_coefficient", 0)).max_coefficient, 0u);
   EXPECT_EQ(expect_ok(kChat, with(chat_body(), "timeout", 1.5)).timeout_ms, 1500u);
 }
@@ -304,7 +314,7 @@ TEST(OpenAiRequest, ToolTurnsInTheConversationAreChecked) {
 TEST(OpenAiRequest, SeveralChoicesShareOneBudget) {
   auto three = expect_ok(kChat, with(with(chat_body(), "n", 3), "max_tokens", 100));
   EXPECT_EQ(three.choices, 3u);
-  EXPECT_EQ(three.max_tokens, 300u);  // what every hop reserves and bills by
+  EXPECT_EQ(three.max_tokens, 300u);         // what every hop reserves and bills by
   EXPECT_EQ(three.body["max_tokens"], 100);  // what each choice may use
   expect_rejected(with(chat_body(), "n", 17), "invalid_value", "n");
   expect_rejected(with(with(chat_body(), "n", 2), "max_tokens", 20000), "invalid_value", "n");
@@ -355,9 +365,9 @@ TEST(OpenAiRequest, ResponseFormatIsShapeChecked) {
   expect_ok(kChat, with(chat_body(), "response_format", {{"type", "text"}}));
   expect_ok(kChat, with(chat_body(), "response_format", {{"type", "json_object"}}));
   json schema{{"type", "object"}, {"properties", {{"a", {{"type", "string"}}}}}, {"required", {"a"}}};
-  auto request = expect_ok(
-      kChat, with(chat_body(), "response_format",
-                  {{"type", "json_schema"}, {"json_schema", {{"name", "answer"}, {"schema", schema}, {"strict", true}}}}));
+  auto request = expect_ok(kChat, with(chat_body(), "response_format",
+                                       {{"type", "json_schema"},
+                                        {"json_schema", {{"name", "answer"}, {"schema", schema}, {"strict", true}}}}));
   EXPECT_EQ(request.body["response_format"]["json_schema"]["schema"], schema);
   expect_rejected(with(chat_body(), "response_format", "json"), "invalid_type", "response_format");
   expect_rejected(with(chat_body(), "response_format", json::object()), "missing_required_parameter",
@@ -365,8 +375,9 @@ TEST(OpenAiRequest, ResponseFormatIsShapeChecked) {
   expect_rejected(with(chat_body(), "response_format", {{"type", "xml"}}), "invalid_value", "response_format.type");
   expect_rejected(with(chat_body(), "response_format", {{"type", "json_schema"}}), "missing_required_parameter",
                   "response_format.json_schema");
-  expect_rejected(with(chat_body(), "response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", schema}}}}),
-                  "missing_required_parameter", "response_format.json_schema.name");
+  expect_rejected(
+      with(chat_body(), "response_format", {{"type", "json_schema"}, {"json_schema", {{"schema", schema}}}}),
+      "missing_required_parameter", "response_format.json_schema.name");
   expect_rejected(with(chat_body(), "response_format",
                        {{"type", "json_schema"}, {"json_schema", {{"name", "x"}, {"schema", "object"}}}}),
                   "invalid_type", "response_format.json_schema.schema");
