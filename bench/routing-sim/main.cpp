@@ -1,8 +1,9 @@
 // routing-sim: compares the proxy's worker-selection policies in a discrete-event simulation.
 // Usage: routing_sim [--workers N] [--load F] [--bad F] [--seed S] [--duration SECONDS]
 //                    [--policy a,b,...] [--first-token-timeout-ms MS] [--spot-check-rate P]
-//                    [--mtbf-s S] [--detect-ms MS]
-// Prints a table, then as its last line one JSON object keyed by policy name.
+//                    [--mtbf-s S] [--detect-ms MS] [--terms 1 [--interactive-ttft-ms MS] [--batch-ttft-ms MS]]
+// Prints a table, then as its last line one JSON object keyed by policy name. With --terms, workers
+// have prices and requests deadlines, and the table compares price and deadline outcomes.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -39,11 +40,39 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// The price and deadline comparison: how often a deadline was met and what it cost.
+int run_terms(const routing_sim::Scenario& s, const std::vector<std::string>& policies) {
+  std::printf("deadlines: a third none, a third %.0f ms, a third %.0f ms to the first token\n", s.interactive_ttft_ms,
+              s.batch_ttft_ms);
+  std::printf("%-15s %10s %9s %10s %10s %10s %9s %9s %9s\n", "policy", "ddl_met_%", "coef_all", "coef_ddl", "coef_none",
+              "ttft_p99", "mean_ms", "p99_ms", "fail_%");
+  nlohmann::json all = nlohmann::json::object();
+  for (auto& name : policies) {
+    auto r = routing_sim::simulate(s, name);
+    std::printf("%-15s %10.2f %9.0f %10.0f %10.0f %10.0f %9.0f %9.0f %9.3f\n", name.c_str(), 100 * r.deadline_met_rate,
+                r.mean_coefficient, r.deadline_mean_coefficient, r.free_mean_coefficient, r.ttft_p99_ms, r.mean_ms,
+                r.p99_ms, 100 * r.failure_rate);
+    std::fflush(stdout);
+    all[name] = {{"deadline_met_rate", r.deadline_met_rate},
+                 {"with_deadline", r.with_deadline},
+                 {"mean_coefficient", r.mean_coefficient},
+                 {"deadline_mean_coefficient", r.deadline_mean_coefficient},
+                 {"free_mean_coefficient", r.free_mean_coefficient},
+                 {"ttft_p99_ms", r.ttft_p99_ms},
+                 {"mean_ms", r.mean_ms},
+                 {"p99_ms", r.p99_ms},
+                 {"failure_rate", r.failure_rate}};
+  }
+  std::cout << all.dump() << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   routing_sim::Scenario s;
   std::vector<std::string> policies = chrysalis::proxy::selection_policy_names();
+  bool policies_given = false;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string flag = argv[i];
@@ -51,7 +80,8 @@ int main(int argc, char** argv) {
         std::cout << "routing_sim --workers N --load FRACTION --bad FRACTION --seed S --duration SECONDS\n"
                      "            [--policy random,round_robin,reference,ours,oracle] [--first-token-timeout-ms MS]\n"
                      "            [--spot-check-rate P] [--mtbf-s S] [--detect-ms MS] [--warmup SECONDS]\n            "
-                     "[--trust-penalty X]\n";
+                     "[--trust-penalty X] [--terms 1] [--interactive-ttft-ms MS] [--batch-ttft-ms MS]\n"
+                     "            policies with --terms: cheapest, fastest, price_weighted, ours, ours+terms\n";
         return 0;
       }
       if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
@@ -78,9 +108,17 @@ int main(int argc, char** argv) {
         s.detect_ms = number(flag, v, 0, 600000);
       else if (flag == "--trust-penalty")
         s.trust_penalty = number(flag, v, 0, 1000);
+      else if (flag == "--terms")
+        s.terms = number(flag, v, 0, 1) != 0;
+      else if (flag == "--interactive-ttft-ms")
+        s.interactive_ttft_ms = number(flag, v, 1, 600000);
+      else if (flag == "--batch-ttft-ms")
+        s.batch_ttft_ms = number(flag, v, 1, 600000);
       else if (flag == "--policy") {
         policies = split(v);
-        for (auto& p : policies) chrysalis::proxy::make_selection_policy(p);  // names checked up front
+        policies_given = true;
+        for (auto& p : policies)  // names checked up front
+          chrysalis::proxy::make_selection_policy(p.ends_with("+terms") ? p.substr(0, p.size() - 6) : p);
         if (policies.empty()) throw std::invalid_argument("--policy names no policy");
       } else
         throw std::invalid_argument("unknown flag " + flag + " (see --help)");
@@ -94,6 +132,10 @@ int main(int argc, char** argv) {
       "workers=%u load=%.2f bad=%.3f seed=%llu duration=%.0fs first_token_timeout=%.0fms spot_check_rate=%.3f\n",
       s.workers, s.load, s.bad, static_cast<unsigned long long>(s.seed), s.duration_s, s.first_token_timeout_ms,
       s.spot_check_rate);
+  if (s.terms)
+    return run_terms(s, policies_given
+                            ? policies
+                            : std::vector<std::string>{"cheapest", "fastest", "price_weighted", "ours", "ours+terms"});
   std::printf("%-12s %9s %9s %9s %10s %9s %9s %9s %9s %8s\n", "policy", "mean_ms", "p50_ms", "p99_ms", "ttft_p99",
               "fail_%", "wrong_%", "rps", "bad_att%", "retries");
   nlohmann::json all = nlohmann::json::object();

@@ -17,6 +17,16 @@ scenarios=(
   "--workers 10 --load 0.9 --bad 0.1 --seed 1 --duration 1800"
   "--workers 10000 --load 0.9 --bad 0.05 --seed 1 --duration 60 --policy reference,ours,oracle"
 )
+# Price and deadline terms: workers priced by speed, requests with and without a TTFT deadline.
+terms_scenarios=(
+  "--workers 1000 --load 0.9 --bad 0.05 --seed 1 --duration 300 --terms 1"
+  "--workers 1000 --load 0.9 --bad 0.05 --seed 2 --duration 300 --terms 1"
+  "--workers 1000 --load 0.5 --bad 0.05 --seed 1 --duration 300 --terms 1"
+  "--workers 1000 --load 0.95 --bad 0.05 --seed 3 --duration 300 --terms 1"
+  "--workers 1000 --load 0.9 --bad 0.15 --seed 1 --duration 300 --terms 1"
+  "--workers 1000 --load 0.7 --bad 0.05 --seed 4 --duration 300 --terms 1 --interactive-ttft-ms 400 --batch-ttft-ms 2000"
+  "--workers 50 --load 0.9 --bad 0.1 --seed 1 --duration 1800 --terms 1"
+)
 {
   echo "# Routing simulator results"
   echo
@@ -25,6 +35,26 @@ scenarios=(
   echo "wrong_% answers from wrong-output workers; bad_att% the share of attempts sent to misbehaving workers."
   echo "Model and distributions: see bench/routing-sim/README.md."
   for args in "${scenarios[@]}"; do
+    echo
+    echo "\`routing_sim $args\`"
+    echo
+    echo '```'
+    "$sim" $args | sed '$d'
+    echo '```'
+  done
+  echo
+  echo "## Price and deadline terms"
+  echo
+  echo "Workers are priced by their hardware (coefficient ~ speed^0.8 x operator spread, 0.3x to 4x);"
+  echo "a third of requests carry no deadline, a third an interactive and a third a batch"
+  echo "\`ttft_deadline_ms\`. ddl_met_% is the share of requests with a deadline whose first token came"
+  echo "within it (retries included); coef_* the mean coefficient paid per completion token, over all"
+  echo "requests, those with a deadline and those without. Baselines: \`cheapest\` (sort by price),"
+  echo "\`fastest\` (sort by predicted latency), \`price_weighted\` (random weighted by 1/price^2, a"
+  echo "marketplace's default load balancing) and \`ours\` (terms ignored); \`ours+terms\` serves requests"
+  echo "with a deadline by the proxy's rule (the cheapest worker predicted to meet it, else the soonest)"
+  echo "and the rest by \`ours\`."
+  for args in "${terms_scenarios[@]}"; do
     echo
     echo "\`routing_sim $args\`"
     echo

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "proxy/routing_deadline.h"
 #include "proxy/routing_reputation.h"
 #include "proxy/routing_selection_policy.h"
 #include "proxy/routing_spot_check.h"
@@ -43,7 +44,8 @@ struct Request {
   uint32_t attempts = 0;
   std::vector<uint32_t> tried;
   bool measured = false;
-  int spot_case = -1;  // >= 0: a spot-check duplicate, not a client request
+  int spot_case = -1;             // >= 0: a spot-check duplicate, not a client request
+  uint32_t ttft_deadline_ms = 0;  // terms: the first token wanted within this (0: none)
 };
 
 struct Attempt {
@@ -77,6 +79,12 @@ double draw_prompt(std::mt19937_64& rng) { return std::min(8000.0, std::max(1.0,
 double draw_completion(std::mt19937_64& rng) { return std::min(2000.0, std::max(1.0, lognormal(rng, 150, 0.8))); }
 double ttft_factor(double prompt_tokens) { return 0.5 + prompt_tokens / 800; }
 
+constexpr std::string_view kTermsSuffix = "+terms";
+
+std::string base_policy(const std::string& name) {
+  return name.ends_with(kTermsSuffix) ? name.substr(0, name.size() - kTermsSuffix.size()) : name;
+}
+
 PolicyParams params_of(const Scenario& s) {
   PolicyParams p;
   if (s.trust_penalty >= 0) p.trust_penalty = s.trust_penalty;
@@ -87,7 +95,8 @@ class Simulation {
  public:
   Simulation(const Scenario& s, const std::string& policy_name)
       : s_(s),
-        policy_(make_selection_policy(policy_name, params_of(s))),
+        use_terms_(policy_name.ends_with(kTermsSuffix)),
+        policy_(make_selection_policy(base_policy(policy_name), params_of(s))),
         fate_rng_(s.seed * 7 + 2),
         policy_rng_(s.seed * 7 + 3) {
     result_.policy = policy_name;
@@ -130,6 +139,12 @@ class Simulation {
       c.model = "m";
       c.max_concurrent = w.slots;
       c.rtt_ms = w.rtt_ms;
+      // Price (assumed): faster hardware asks more, with operators' own spread on top; 0.3x to 4x.
+      if (s_.terms) {
+        double speed = std::sqrt((w.tps / 40) * (250 / w.ttft_ms));
+        c.coefficient =
+            static_cast<uint32_t>(std::clamp(1000 * std::pow(speed, 0.8) * lognormal(rng, 1, 0.3), 300.0, 4000.0));
+      }
     }
     // Bad workers are spread over the id range, so "first in order" policies meet them too.
     std::vector<uint32_t> ids(s_.workers);
@@ -174,6 +189,13 @@ class Simulation {
       r.prompt_tokens = draw_prompt(rng);
       r.completion_tokens = draw_completion(rng);
       r.measured = t >= warmup_ms_;
+      if (s_.terms) {
+        int kind = std::uniform_int_distribution<int>(0, 2)(rng);
+        r.ttft_deadline_ms = kind == 1   ? static_cast<uint32_t>(s_.interactive_ttft_ms)
+                             : kind == 2 ? static_cast<uint32_t>(s_.batch_ttft_ms)
+                                         : 0;
+        if (r.measured && r.ttft_deadline_ms) result_.with_deadline++;
+      }
       requests_.push_back(std::move(r));
       push({t, Ev::Arrival, static_cast<uint32_t>(requests_.size() - 1)});
     }
@@ -230,7 +252,15 @@ class Simulation {
                 ? 1e18
                 : w.rtt_ms + (w.ttft_ms * ttft_factor(r.prompt_tokens) + shape.expected_tokens * 1000 / w.tps) * slow;
       }
-    auto choice = select_worker(cands_, "m", 4000, *policy_, shape, policy_rng_);
+    WorkerChoice choice;
+    if (use_terms_ && r.ttft_deadline_ms) {  // the proxy's rule for requests with terms
+      auto eligible = eligible_workers(cands_, "m", 4000);
+      if (!eligible.empty())
+        choice.index =
+            static_cast<int>(choose_for_deadline(cands_, eligible, shape, r.ttft_deadline_ms, params_of(s_), 0).index);
+    } else {
+      choice = select_worker(cands_, "m", 4000, *policy_, shape, policy_rng_);
+    }
     for (auto t : r.tried) cands_[t].excluded = false;
     if (choice.index < 0) {
       // No free slot anywhere: the proxy answers 429 and the client backs off and retries.
@@ -335,7 +365,10 @@ class Simulation {
     }
     if (e.type == Ev::FirstToken) {
       a.first_token_ms = now_;
-      if (r.measured && r.spot_case < 0) ttfts_.push_back(now_ - r.arrival_ms);
+      if (r.measured && r.spot_case < 0) {
+        ttfts_.push_back(now_ - r.arrival_ms);
+        if (r.ttft_deadline_ms && now_ - r.arrival_ms <= r.ttft_deadline_ms) result_.deadline_met++;
+      }
       double gen_ms = r.completion_tokens * 1000 / w.tps * (1 + w.contention * a.running_before);
       if (w.kind == Kind::Crash && std::bernoulli_distribution(0.5)(fate_rng_))
         push({now_ + gen_ms * std::uniform_real_distribution<>(0, 1)(fate_rng_), Ev::Crash, e.a, a.epoch});
@@ -371,6 +404,9 @@ class Simulation {
       result_.succeeded++;
       latencies_.push_back(now_ - r.arrival_ms);
       if (w.kind == Kind::Wrong) result_.wrong++;
+      double paid = cands_[a.worker].coefficient * r.completion_tokens;
+      (r.ttft_deadline_ms ? deadline_paid_ : free_paid_) += paid;
+      (r.ttft_deadline_ms ? deadline_tokens_ : free_tokens_) += r.completion_tokens;
     }
     if (std::bernoulli_distribution(s_.spot_check_rate)(fate_rng_)) start_spot_check(a.request, a.worker);
   }
@@ -484,10 +520,16 @@ class Simulation {
     r.failure_rate = r.measured ? static_cast<double>(r.failed) / r.measured : 0;
     r.wrong_rate = r.succeeded ? static_cast<double>(r.wrong) / r.succeeded : 0;
     r.bad_share = r.attempts ? static_cast<double>(r.attempts_on_bad) / r.attempts : 0;
+    r.deadline_met_rate = r.with_deadline ? static_cast<double>(r.deadline_met) / r.with_deadline : 0;
+    double tokens = deadline_tokens_ + free_tokens_;
+    r.mean_coefficient = tokens > 0 ? (deadline_paid_ + free_paid_) / tokens : 0;
+    r.deadline_mean_coefficient = deadline_tokens_ > 0 ? deadline_paid_ / deadline_tokens_ : 0;
+    r.free_mean_coefficient = free_tokens_ > 0 ? free_paid_ / free_tokens_ : 0;
     return r;
   }
 
   Scenario s_;
+  bool use_terms_ = false;
   std::unique_ptr<SelectionPolicy> policy_;
   bool oracle_ = false;
   ReputationBook book_;
@@ -501,6 +543,7 @@ class Simulation {
   std::vector<double> latencies_, ttfts_;
   double now_ = 0, last_refresh_ms_ = 0, warmup_ms_ = 0, capacity_rps_ = 0, mean_tokens_ = 0;
   double observed_tokens_sum_ = 0, observed_tokens_count_ = 0;
+  double deadline_paid_ = 0, deadline_tokens_ = 0, free_paid_ = 0, free_tokens_ = 0;  // coefficient x tokens
   uint64_t dispatch_seq_ = 0;
   Result result_;
 };

@@ -21,6 +21,12 @@ struct Scenario {
   double mtbf_s = 3600;      // every worker goes offline on average once per this
   double detect_ms = 10000;  // missed pings before an offline worker is dropped
   double trust_penalty = -1;
+  // Price and deadline terms: workers get coefficients that grow with their speed, and requests a
+  // deadline class (a third none, a third `interactive_ttft_ms`, a third `batch_ttft_ms`). A
+  // policy named "<policy>+terms" serves requests with a deadline by the proxy's terms rule.
+  bool terms = false;
+  double interactive_ttft_ms = 800;
+  double batch_ttft_ms = 5000;
 };
 
 struct Result {
@@ -30,6 +36,10 @@ struct Result {
   double mean_ms = 0, p50_ms = 0, p99_ms = 0, ttft_p99_ms = 0;
   double throughput_rps = 0, failure_rate = 0, wrong_rate = 0, bad_share = 0;
   double offered_rps = 0;
+  // With terms: requests that had a deadline, those whose first token met it, and the mean
+  // coefficient paid (weighted by tokens) overall and by the requests with a deadline.
+  uint64_t with_deadline = 0, deadline_met = 0;
+  double deadline_met_rate = 0, mean_coefficient = 0, deadline_mean_coefficient = 0, free_mean_coefficient = 0;
 };
 
 Result simulate(const Scenario& scenario, const std::string& policy);

@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "proxy/routing_price_policies.h"
+
 namespace chrysalis::proxy {
 
 namespace {
@@ -134,14 +136,23 @@ const std::vector<std::string>& selection_policy_names() {
   return names;
 }
 
+const std::vector<std::string>& price_policy_names() {
+  static const std::vector<std::string> names = {"cheapest", "fastest", "price_weighted"};
+  return names;
+}
+
 std::unique_ptr<SelectionPolicy> make_selection_policy(std::string_view name, PolicyParams params) {
   if (name == "random") return std::make_unique<RandomPolicy>();
   if (name == "round_robin") return std::make_unique<RoundRobinPolicy>();
   if (name == "reference") return std::make_unique<ReferencePolicy>();
   if (name == "ours") return std::make_unique<OursPolicy>(params);
   if (name == "oracle") return std::make_unique<OraclePolicy>();
+  if (name == "cheapest") return make_cheapest_policy(params);
+  if (name == "fastest") return make_fastest_policy(params);
+  if (name == "price_weighted") return make_price_weighted_policy();
   std::string all;
   for (auto& n : selection_policy_names()) all += (all.empty() ? "" : ", ") + n;
+  for (auto& n : price_policy_names()) all += ", " + n;
   throw std::invalid_argument("unknown routing policy '" + std::string(name) + "' (expected one of: " + all + ")");
 }
 

@@ -40,9 +40,11 @@ class SelectionPolicy {
                              const RequestShape& shape, std::mt19937_64& rng) = 0;
 };
 
-// "random", "round_robin", "reference", "ours", "oracle"; throws std::invalid_argument naming the choices.
+// "random", "round_robin", "reference", "ours", "oracle", and the price baselines "cheapest",
+// "fastest", "price_weighted" (routing_price_policies.h); throws std::invalid_argument naming the choices.
 std::unique_ptr<SelectionPolicy> make_selection_policy(std::string_view name, PolicyParams params = {});
 const std::vector<std::string>& selection_policy_names();
+const std::vector<std::string>& price_policy_names();
 
 // Expected milliseconds until `w` finishes a request of `shape` (the "ours" estimate), with
 // `fallback_ttft_ms` / `fallback_tps` standing in for what was not measured yet.

@@ -96,7 +96,8 @@ target_include_directories(receipt_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 # non-ASCII characters ("\xc3\xa5", #190/#295, fixed by #305); the shipped GCC build reports both as
 # parse errors (tests/unit/common/toml_reader_test.cpp), so fuzzing it here would only find those.
 fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config e2e_mode endpoint policy_config policy billing_settings ton_amount
-             address encoding hex routing_config routing_selection_policy routing_worker_selector quote_trust_anchors
+             address encoding hex routing_config routing_selection_policy routing_price_policies routing_deadline
+             routing_worker_selector quote_trust_anchors
              intel_root_ca quote_crypto nvidia_roots gpu_revocation peer_verifier)
 chrysalis_fuzz_target(toml_config_fuzz MAX_LEN 4096 SOURCES ${FUZZ_TOML_SOURCES}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json spdlog::spdlog tomlplusplus::tomlplusplus)

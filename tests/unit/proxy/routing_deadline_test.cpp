@@ -1,6 +1,7 @@
 // Price and deadline terms: the cheapest worker predicted to meet the deadline, else the soonest,
 // and a price cap turned into the coefficients it admits.
 #include "proxy/routing_deadline.h"
+#include "proxy/routing_price_policies.h"
 
 #include <gtest/gtest.h>
 
@@ -84,4 +85,19 @@ TEST(RoutingDeadline, APriceCapAdmitsTheCoefficientsItCanPayFor) {
   EXPECT_EQ(coefficient_cap(0, 2), std::numeric_limits<uint32_t>::max()) << "no cap asked";
   EXPECT_EQ(coefficient_cap(5000, 0), std::numeric_limits<uint32_t>::max()) << "an unpaid proxy charges nothing";
   EXPECT_EQ(coefficient_cap(std::numeric_limits<uint64_t>::max(), 1), std::numeric_limits<uint32_t>::max());
+}
+
+TEST(RoutingPriceBaselines, CheapestFastestAndPriceWeightedChooseAsNamed) {
+  std::vector<WorkerCandidate> ws = {worker(2000, 50), worker(500, 900), worker(500, 400), worker(1000, 100)};
+  std::vector<std::size_t> all = {0, 1, 2, 3};
+  std::mt19937_64 rng(7);
+  EXPECT_EQ(make_selection_policy("cheapest")->choose(ws, all, kShape, rng), 2u) << "cheapest, then sooner";
+  EXPECT_EQ(make_selection_policy("fastest")->choose(ws, all, kShape, rng), 0u);
+  auto weighted = make_selection_policy("price_weighted");
+  std::vector<int> picks(4);
+  for (int i = 0; i < 4000; ++i) picks[weighted->choose(ws, all, kShape, rng)]++;
+  // Weights 1/price^2: 0.25 : 4 : 4 : 1 (x 1e-6), so about 3 %, 43 %, 43 % and 11 %.
+  EXPECT_GT(picks[1] + picks[2], 3200);
+  EXPECT_GT(picks[3], picks[0]);
+  EXPECT_GT(picks[0], 0) << "the dear worker still gets a little";
 }

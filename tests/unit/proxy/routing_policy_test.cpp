@@ -29,10 +29,11 @@ int pick(const std::string& policy, const std::vector<WorkerCandidate>& ws, uint
 
 TEST(RoutingPolicy, UnknownPolicyIsAClearError) {
   try {
-    make_selection_policy("fastest");
+    make_selection_policy("slowest");
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("'fastest'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("'slowest'"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("price_weighted"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("reference"), std::string::npos);
   }
 }
