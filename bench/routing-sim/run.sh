@@ -27,6 +27,15 @@ terms_scenarios=(
   "--workers 1000 --load 0.7 --bad 0.05 --seed 4 --duration 300 --terms 1 --interactive-ttft-ms 400 --batch-ttft-ms 2000"
   "--workers 50 --load 0.9 --bad 0.1 --seed 1 --duration 1800 --terms 1"
 )
+# One scenario: the command line, then the table (the JSON last line left out).
+run_block() {
+  echo
+  echo "\`routing_sim $1\`"
+  echo
+  echo '```'
+  "$sim" $1 | sed '$d'
+  echo '```'
+}
 {
   echo "# Routing simulator results"
   echo
@@ -34,14 +43,7 @@ terms_scenarios=(
   echo "token, retries included) of requests that succeeded; fail_% counts requests the client saw fail;"
   echo "wrong_% answers from wrong-output workers; bad_att% the share of attempts sent to misbehaving workers."
   echo "Model and distributions: see bench/routing-sim/README.md."
-  for args in "${scenarios[@]}"; do
-    echo
-    echo "\`routing_sim $args\`"
-    echo
-    echo '```'
-    "$sim" $args | sed '$d'
-    echo '```'
-  done
+  for args in "${scenarios[@]}"; do run_block "$args"; done
   echo
   echo "## Price and deadline terms"
   echo
@@ -54,14 +56,7 @@ terms_scenarios=(
   echo "marketplace's default load balancing) and \`ours\` (terms ignored); \`ours+terms\` serves requests"
   echo "with a deadline by the proxy's rule (the cheapest worker predicted to meet it, else the soonest)"
   echo "and the rest by \`ours\`."
-  for args in "${terms_scenarios[@]}"; do
-    echo
-    echo "\`routing_sim $args\`"
-    echo
-    echo '```'
-    "$sim" $args | sed '$d'
-    echo '```'
-  done
+  for args in "${terms_scenarios[@]}"; do run_block "$args"; done
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

@@ -18,23 +18,30 @@ double typical_ttft_ms(const std::vector<WorkerCandidate>& w, const std::vector<
   return n > 0 ? sum / n : 500;
 }
 
+// The eligible worker with the least (coefficient if by_price, else nothing) then predicted TTFT.
+std::size_t least(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
+                  const RequestShape& shape, const PolicyParams& p, bool by_price) {
+  double fallback = typical_ttft_ms(w, eligible);
+  std::size_t best = eligible.front();
+  double best_ms = std::numeric_limits<double>::infinity();
+  for (auto i : eligible) {
+    double ms = predicted_ttft_ms(w[i], shape, p, fallback);
+    uint32_t price = by_price ? w[i].coefficient : 0, best_price = by_price ? w[best].coefficient : 0;
+    if (price < best_price || (price == best_price && ms < best_ms)) {
+      best = i;
+      best_ms = ms;
+    }
+  }
+  return best;
+}
+
 class CheapestPolicy : public SelectionPolicy {
  public:
   explicit CheapestPolicy(PolicyParams p) : p_(p) {}
   std::string name() const override { return "cheapest"; }
   std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
                      const RequestShape& shape, std::mt19937_64&) override {
-    double fallback = typical_ttft_ms(w, eligible);
-    std::size_t best = eligible.front();
-    double best_ms = std::numeric_limits<double>::infinity();
-    for (auto i : eligible) {
-      double ms = predicted_ttft_ms(w[i], shape, p_, fallback);
-      if (w[i].coefficient < w[best].coefficient || (w[i].coefficient == w[best].coefficient && ms < best_ms)) {
-        best = i;
-        best_ms = ms;
-      }
-    }
-    return best;
+    return least(w, eligible, shape, p_, true);
   }
 
  private:
@@ -47,17 +54,7 @@ class FastestPolicy : public SelectionPolicy {
   std::string name() const override { return "fastest"; }
   std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
                      const RequestShape& shape, std::mt19937_64&) override {
-    double fallback = typical_ttft_ms(w, eligible);
-    std::size_t best = eligible.front();
-    double best_ms = std::numeric_limits<double>::infinity();
-    for (auto i : eligible) {
-      double ms = predicted_ttft_ms(w[i], shape, p_, fallback);
-      if (ms < best_ms) {
-        best = i;
-        best_ms = ms;
-      }
-    }
-    return best;
+    return least(w, eligible, shape, p_, false);
   }
 
  private:
