@@ -13,6 +13,25 @@ AnswerDigest::AnswerDigest(std::string_view salt) {
   hash_.add(salt);
 }
 
+namespace {
+
+// A streamed tool call's name and argument pieces, as they came (not its id: ids are random, so two
+// workers that called the same function with the same arguments hash alike).
+void append_tool_call_text(const nlohmann::json& delta, std::string& out) {
+  auto calls = delta.find("tool_calls");
+  if (calls == delta.end() || !calls->is_array()) return;
+  for (const auto& call : *calls) {
+    if (!call.is_object()) continue;
+    auto function = call.find("function");
+    if (function == call.end() || !function->is_object()) continue;
+    for (const char* key : {"name", "arguments"})
+      if (auto text = function->find(key); text != function->end() && text->is_string())
+        out += text->get_ref<const std::string&>();
+  }
+}
+
+}  // namespace
+
 std::string answer_text_of(std::string_view event_json) {
   std::string out;
   auto chunk = nlohmann::json::parse(event_json, nullptr, false);
@@ -29,6 +48,7 @@ std::string answer_text_of(std::string_view event_json) {
     if (auto delta = choice.find("delta"); delta != choice.end() && delta->is_object()) {
       if (auto content = delta->find("content"); content != delta->end() && content->is_string())
         out += content->get_ref<const std::string&>();
+      append_tool_call_text(*delta, out);
     }
     if (auto text = choice.find("text"); text != choice.end() && text->is_string())
       out += text->get_ref<const std::string&>();

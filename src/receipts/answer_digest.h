@@ -2,7 +2,8 @@
 // The hash of an answer's text that a worker signs in its receipt and a client (or anyone holding
 // the text and the salt) checks: SHA-256("chrysalis-answer/1" || u8 len(salt) || salt || text).
 // The text is every choice's content in the order the stream delivered it: chat chunks'
-// `delta.content`, completions' `text`; for embeddings, each vector as compact JSON, in order. E2E exchanges salt it
+// `delta.content` and each streamed tool call's `function.name` and `function.arguments` pieces,
+// completions' `text`; for embeddings, each vector as compact JSON, in order. E2E exchanges salt it
 // with a secret both ends derive (crypto::E2eAnswerKeys::receipt_salt), so a proxy reading the receipt cannot test
 // guesses.
 #include <string>

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import {after, before, describe, test} from "node:test";
 import Ajv from "ajv";
 import OpenAI from "openai";
-import {MODEL, startNetwork} from "../lib/harness.mjs";
+import {MODEL, startNetwork, waitFor} from "../lib/harness.mjs";
 
 let net;
 let openai;
@@ -277,8 +277,10 @@ describe("request ids", () => {
         assert.equal(response.headers.get("x-request-id"), appId);
         const networkId = response.headers.get("x-chrysalis-request-id");
         assert.ok(networkId.startsWith(`${appId}~`), networkId);
+        // Each node logs the request as it finishes, which may be just after the app has its answer.
         for (const node of [net.client, net.proxy, ...net.workers]) {
-            assert.ok(fs.readFileSync(node.log, "utf8").includes(`rid=${networkId}`), `${node.name}'s log names ${networkId}`);
+            await waitFor(() => fs.readFileSync(node.log, "utf8").includes(`rid=${networkId}`),
+                {timeoutMs: 5000, what: `${node.name}'s log naming ${networkId}`});
         }
         // Errors carry it too; a malformed one is refused by name.
         const bad = await fetch(`${net.client.url}/v1/chat/completions`, {method: "POST",

@@ -160,5 +160,18 @@ TEST(AnswerDigest, StreamedChunksHashAsTheTextTheyCarry) {
   EXPECT_NE(answer_hash("salt", "Hello"), answer_hash("", "Hello")) << "the salt changes the hash";
 }
 
+TEST(AnswerDigest, ToolCallsAreHashedByNameAndArgumentsNotById) {
+  auto call = [](const char* id, const char* args) {
+    return std::string(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":")") + id +
+           R"(","type":"function","function":{"name":"get_weather","arguments":")" + args + R"("}}]}}]})";
+  };
+  EXPECT_EQ(answer_text_of(call("call_a", R"({\"city\":\"Paris\"})")), R"(get_weather{"city":"Paris"})");
+  EXPECT_EQ(answer_text_of(call("call_a", "{}")), answer_text_of(call("call_b", "{}"))) << "ids are random";
+  AnswerDigest honest(""), rewritten("");
+  honest.add_event(call("call_a", R"({\"city\":\"Paris\"})"));
+  rewritten.add_event(call("call_a", R"({\"city\":\"Rome\"})"));
+  EXPECT_NE(honest.finish(), rewritten.finish()) << "a proxy rewriting a call's arguments is caught";
+}
+
 }  // namespace
 }  // namespace chrysalis::receipts
