@@ -52,6 +52,8 @@ std::string embedding_item_problem(const json& item, std::size_t index, const Em
   auto length = vector_length(*embedding, shape.base64);
   if (auto* problem = std::get_if<std::string>(&length)) return where + *problem;
   std::size_t n = std::get<std::size_t>(length);
+  if (n > kMaxEmbeddingDimensions)
+    return where + "has " + std::to_string(n) + " dimensions; the limit is " + std::to_string(kMaxEmbeddingDimensions);
   if (shape.dimensions && n != shape.dimensions)
     return where + "has " + std::to_string(n) + " dimensions; the request asked for " +
            std::to_string(shape.dimensions);
@@ -87,6 +89,10 @@ std::variant<EmbeddingEvents, std::string> split_embedding_answer(std::string_vi
 }
 
 std::string EmbeddingList::add(std::string_view event) {
+  // A proxy relaying plaintext could send vectors without end: the whole answer is bounded.
+  bytes_ += event.size();
+  if (bytes_ > kMaxEmbeddingAnswerBytes)
+    return "the embeddings answer is over " + std::to_string(kMaxEmbeddingAnswerBytes >> 20) + " MiB";
   auto parsed = parse_json_bounded(event, {.max_bytes = kMaxEmbeddingAnswerBytes});
   if (!parsed.ok()) return "an embedding event " + parsed.error;
   if (data_.size() >= shape_.inputs)

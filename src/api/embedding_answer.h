@@ -22,8 +22,11 @@ struct EmbeddingShape {
   uint32_t dimensions = 0;  // 0: whatever the model gives, but the same for every vector
 };
 
-// The largest engine answer a worker takes (2048 inputs of 4096 floats as JSON text fit).
+// The largest engine answer a worker takes (2048 inputs of 4096 floats as JSON text fit), and the
+// most a client holds of one answer's events.
 inline constexpr std::size_t kMaxEmbeddingAnswerBytes = 160u << 20;
+// The longest vector accepted (the `dimensions` a request may ask for).
+inline constexpr std::size_t kMaxEmbeddingDimensions = 65536;
 
 // Why item `index` of an answer is not an embedding of the asked shape, or "" when it is.
 // `dims` is the first vector's length (0 until then); later vectors must match it.
@@ -51,6 +54,7 @@ class EmbeddingList {
  private:
   EmbeddingShape shape_;
   std::size_t dims_ = 0;
+  std::size_t bytes_ = 0;  // of the events taken: bounded by kMaxEmbeddingAnswerBytes
   nlohmann::json data_ = nlohmann::json::array();
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "api/inference_request_check.h"
 #include "api/openai_error.h"
 #include "attest/keys/node_signing_key.h"
 #include "attest/quote/quote_crypto.h"
@@ -318,6 +319,8 @@ nlohmann::json ProxyNode::stats() const {
             {"max_streams_per_client", config_.max_streams_per_client},
             {"max_tokens", config_.max_tokens_limit},
             {"max_request_bytes", config_.max_request_bytes},
+            {"max_ttft_deadline_ms", api::kMaxRequestTimeoutMs},
+            {"max_dispatch_bands", RoutingState::kMaxDispatchBands},
             {"client_connections", client_guards_.second->json(client_guards_.first)},
             {"worker_connections", worker_guards_.second->json(worker_guards_.first)}}},
           {"workers", workers_->json()},

@@ -10,8 +10,6 @@
 namespace chrysalis::proxy {
 
 namespace {
-constexpr uint32_t kMaxBand = 10000;  // 10x and above share one band
-
 PolicyParams policy_params_for(const RoutingConfig& c) {
   PolicyParams p;
   p.trial_share = c.trial_share;

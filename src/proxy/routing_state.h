@@ -35,6 +35,9 @@ class RoutingState {
   WorkerChoice choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
                       uint32_t max_coefficient, const RequestShape& shape, uint32_t ttft_deadline_ms = 0,
                       uint64_t price_per_token = 0);
+  // Coefficient bands of 0.1x up to 10x (and one for above): the dispatch table's bound.
+  static constexpr uint32_t kMaxBand = 10000;
+  static constexpr std::size_t kMaxDispatchBands = kMaxBand / 100 + 1;
   // A request was sent to a worker at `coefficient`: counted per price band for /stats.
   void record_dispatch(uint32_t coefficient);
 

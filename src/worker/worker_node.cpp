@@ -1,5 +1,6 @@
 #include "worker/worker_node.h"
 
+#include "api/embedding_answer.h"
 #include "api/inference_request_check.h"
 #include "attest/keys/node_signing_key.h"
 #include "crypto/sha256.h"
@@ -379,6 +380,8 @@ nlohmann::json WorkerNode::stats() const {
             {"url", config_.engine_url},
             {"healthy", engine_healthy_},
             {"problem", engine_problem_},
+            {"embeddings", config_.engine_embeddings},
+            {"max_embeddings_answer_bytes", api::kMaxEmbeddingAnswerBytes},
             {"restarts", engine_process_ ? engine_process_->restarts() : 0}}},
           {"proxies", proxies},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},

@@ -99,6 +99,9 @@ describe("embeddings", () => {
         assert.equal(flags["chat-only"], false);
         assert.equal(Object.values(flags).filter(Boolean).length, 1);
         const embedder = stats.workers.find((w) => w.embeddings).id;
+        const engine = (await net.workers[0].stats()).engine;
+        assert.equal(engine.embeddings, true);
+        assert.equal(engine.max_embeddings_answer_bytes, 160 * 1024 * 1024, "the answer bound is on /stats");
         for (let i = 0; i < 6; i++) {
             const r = await postJson(`${net.client.url}/v1/embeddings`, {model: MODEL, input: `text ${i}`});
             assert.equal(r.status, 200, r.text);

@@ -73,7 +73,9 @@ test("the terms travel through the SDK, streamed too, and a bad one is refused b
 });
 
 test("the proxy's /stats shows which prices win traffic", async () => {
-    const bands = (await proxy.stats()).routing.dispatched_by_coefficient;
+    const stats = await proxy.stats();
+    assert.equal(stats.limits.max_dispatch_bands, 101, "the band table's bound is on /stats");
+    const bands = stats.routing.dispatched_by_coefficient;
     assert.ok(bands["1000"] >= 5, JSON.stringify(bands));
     assert.ok(bands["3000"] >= 7, JSON.stringify(bands));
 });

@@ -78,6 +78,18 @@ TEST(EmbeddingAnswer, TheClientRebuildsTheListAndRefusesExtrasAndGaps) {
   EXPECT_EQ(out["usage"], (json{{"prompt_tokens", 9}, {"total_tokens", 9}}));
 }
 
+TEST(EmbeddingAnswer, TheClientHoldsABoundedAnswer) {
+  EmbeddingList list({2, false, 0});
+  std::string huge = R"({"object":"embedding","index":0,"embedding":[)";
+  for (std::size_t i = 0; i < kMaxEmbeddingDimensions; ++i) huge += "0.5,";
+  huge += "0.5]}";
+  EXPECT_EQ(list.add(huge), "embedding 0: has 65537 dimensions; the limit is 65536");
+  EmbeddingList flooded({2, false, 0});
+  std::string padding(kMaxEmbeddingAnswerBytes / 2 + 1, ' ');
+  EXPECT_NE(flooded.add(padding + "1"), "");
+  EXPECT_EQ(flooded.add(padding + "1"), "the embeddings answer is over 160 MiB");
+}
+
 TEST(EmbeddingAnswer, TheReceiptHashCoversEveryVector) {
   std::string a = R"({"object":"embedding","index":0,"embedding":[0.6,0.8]})";
   std::string b = R"({"object":"embedding","index":0,"embedding":[0.6,0.81]})";
