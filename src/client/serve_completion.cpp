@@ -269,7 +269,6 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<st
       auto chunk = parse_json_bounded(text).value;
       if (chunk.is_object()) sse += c.responses->on_chunk(chunk);
     }
-    if (!events.empty()) c.last_event = events.back();
     if (c.vr.stream && !sse.empty() && !co_await res.write(sse)) c.watch->gone = true;
     co_return;
   } else if (!c.vr.stream) {

@@ -18,46 +18,31 @@ double typical_ttft_ms(const std::vector<WorkerCandidate>& w, const std::vector<
   return n > 0 ? sum / n : 500;
 }
 
-// The eligible worker with the least (coefficient if by_price, else nothing) then predicted TTFT.
-std::size_t least(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
-                  const RequestShape& shape, const PolicyParams& p, bool by_price) {
-  double fallback = typical_ttft_ms(w, eligible);
-  std::size_t best = eligible.front();
-  double best_ms = std::numeric_limits<double>::infinity();
-  for (auto i : eligible) {
-    double ms = predicted_ttft_ms(w[i], shape, p, fallback);
-    uint32_t price = by_price ? w[i].coefficient : 0, best_price = by_price ? w[best].coefficient : 0;
-    if (price < best_price || (price == best_price && ms < best_ms)) {
-      best = i;
-      best_ms = ms;
+// "cheapest" (by_price): the lowest coefficient, the soonest predicted first token among equals;
+// "fastest": the soonest predicted first token.
+class LeastPolicy : public SelectionPolicy {
+ public:
+  LeastPolicy(std::string name, bool by_price, PolicyParams p) : name_(std::move(name)), by_price_(by_price), p_(p) {}
+  std::string name() const override { return name_; }
+  std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
+                     const RequestShape& shape, std::mt19937_64&) override {
+    double fallback = typical_ttft_ms(w, eligible);
+    std::size_t best = eligible.front();
+    double best_ms = std::numeric_limits<double>::infinity();
+    for (auto i : eligible) {
+      double ms = predicted_ttft_ms(w[i], shape, p_, fallback);
+      uint32_t price = by_price_ ? w[i].coefficient : 0, best_price = by_price_ ? w[best].coefficient : 0;
+      if (price < best_price || (price == best_price && ms < best_ms)) {
+        best = i;
+        best_ms = ms;
+      }
     }
-  }
-  return best;
-}
-
-class CheapestPolicy : public SelectionPolicy {
- public:
-  explicit CheapestPolicy(PolicyParams p) : p_(p) {}
-  std::string name() const override { return "cheapest"; }
-  std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
-                     const RequestShape& shape, std::mt19937_64&) override {
-    return least(w, eligible, shape, p_, true);
+    return best;
   }
 
  private:
-  PolicyParams p_;
-};
-
-class FastestPolicy : public SelectionPolicy {
- public:
-  explicit FastestPolicy(PolicyParams p) : p_(p) {}
-  std::string name() const override { return "fastest"; }
-  std::size_t choose(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
-                     const RequestShape& shape, std::mt19937_64&) override {
-    return least(w, eligible, shape, p_, false);
-  }
-
- private:
+  std::string name_;
+  bool by_price_;
   PolicyParams p_;
 };
 
@@ -80,10 +65,10 @@ class PriceWeightedPolicy : public SelectionPolicy {
 }  // namespace
 
 std::unique_ptr<SelectionPolicy> make_cheapest_policy(PolicyParams params) {
-  return std::make_unique<CheapestPolicy>(params);
+  return std::make_unique<LeastPolicy>("cheapest", true, params);
 }
 std::unique_ptr<SelectionPolicy> make_fastest_policy(PolicyParams params) {
-  return std::make_unique<FastestPolicy>(params);
+  return std::make_unique<LeastPolicy>("fastest", false, params);
 }
 std::unique_ptr<SelectionPolicy> make_price_weighted_policy() { return std::make_unique<PriceWeightedPolicy>(); }
 
