@@ -49,12 +49,12 @@ function prepareModel(tmp) {
     return out;
 }
 
-function startServer(modelPath) {
+function startServer(modelPath, extraArgs = []) {
     const child = spawn(process.execPath, [path.join(HERE, "server.mjs"), "--model", modelPath, "--port", "0",
-        "--parallel", "2", "--threads", "1", "--context", "4096", "--name", MODEL_NAME], {stdio: ["ignore", "pipe", "pipe"]});
+        "--parallel", "2", "--threads", "1", "--context", "4096", "--name", MODEL_NAME, ...extraArgs], {stdio: ["ignore", "pipe", "pipe"]});
     const logLines = [];
     child.stderr.on("data", (d) => process.stderr.write(`[server] ${d}`));
-    return new Promise((resolve, reject) => {
+    const ready = new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("server did not become ready in 30 s")), 30_000);
         let buffered = "";
         child.stdout.on("data", (d) => {
@@ -76,14 +76,16 @@ function startServer(modelPath) {
             reject(new Error(`server exited early with code ${code}`));
         });
     });
+    ready.child = child;  // to stop it whether or not it became ready
+    return ready;
 }
 
 // ---------- HTTP helpers ----------
 
 let BASE;
 
-async function post(pathname, body, {raw = false} = {}) {
-    const res = await fetch(BASE + pathname, {
+async function post(pathname, body, {raw = false, base = BASE} = {}) {
+    const res = await fetch(base + pathname, {
         method: "POST",
         headers: {"Content-Type": "application/json"},
         body: raw ? body : JSON.stringify(body),
@@ -113,8 +115,8 @@ function parseSse(text) {
     return payloads.slice(0, -1).map((p) => JSON.parse(p));
 }
 
-async function stream(pathname, body) {
-    const r = await post(pathname, {...body, stream: true});
+async function stream(pathname, body, options) {
+    const r = await post(pathname, {...body, stream: true}, options);
     assertEq(r.status, 200, `status of streaming ${pathname} (${r.text.slice(0, 200)})`);
     assert(r.headers.get("content-type").startsWith("text/event-stream"), "content-type must be text/event-stream");
     return parseSse(r.text);
@@ -493,6 +495,84 @@ async function runChecks() {
         }
     });
 
+    // Resuming an answer whose worker died: the text streamed so far goes back as an assistant prefill
+    // (chat) or at the end of the prompt (completions), and the continuation is the rest of the answer.
+    const CUTS = [1, 10, 25];
+    await check("continue_final_message: a continuation from the first 1, 10, 25 chunks is the rest of the answer", async () => {
+        const messages = [{role: "user", content: "Tell me about the network."}];
+        const chunks = await stream("/v1/chat/completions", {model: MODEL_NAME, messages, max_tokens: 40, temperature: 0,
+            stream_options: {include_usage: true}});
+        const pieces = chunks.slice(0, 40).map((c) => c.choices[0].delta.content);
+        assertEq(pieces.length, 40, "token chunks of the uninterrupted answer");
+        const promptTokens = chunks.at(-1).usage.prompt_tokens;
+        for (const cut of CUTS) {
+            const prefill = pieces.slice(0, cut).join("");
+            const body = {model: MODEL_NAME, messages: [...messages, {role: "assistant", content: prefill}], continue_final_message: true,
+                add_generation_prompt: false, max_tokens: 40 - cut, temperature: 0};
+            const r = await post("/v1/chat/completions", body);
+            assertEq(r.status, 200, `status at cut ${cut} (${r.text.slice(0, 200)})`);
+            assertEq(r.json.choices[0].message.content, pieces.slice(cut).join(""), `continuation after ${cut} chunks`);
+            // The prefill is read back as the tokens the answer had: one per chunk.
+            assertEq(r.json.usage.prompt_tokens, promptTokens + cut, `prompt_tokens with ${cut} prefill tokens`);
+            assertEq(r.json.usage.completion_tokens, 40 - cut, "completion_tokens");
+        }
+        const streamed = await stream("/v1/chat/completions", {model: MODEL_NAME, temperature: 0, max_tokens: 30, continue_final_message: true,
+            messages: [...messages, {role: "assistant", content: pieces.slice(0, 10).join("")}]});
+        assertEq(streamed.length, 31, "30 token chunks + final");
+        assertEq(streamed[0].choices[0].delta.role, "assistant", "role on the first chunk");
+        assertEq(streamed.map((c) => c.choices[0].delta.content ?? "").join(""), pieces.slice(10).join(""), "streamed continuation");
+    });
+
+    await check("completions: prompt + the first 1, 10, 25 chunks (prefill_bytes) continues as the rest of the answer", async () => {
+        const prompt = "Once upon a time";
+        const chunks = await stream("/v1/completions", {model: MODEL_NAME, prompt, max_tokens: 40, temperature: 0, stream_options: {include_usage: true}});
+        const pieces = chunks.slice(0, 40).map((c) => c.choices[0].text);
+        const promptTokens = chunks.at(-1).usage.prompt_tokens;
+        for (const cut of CUTS) {
+            const prefill = pieces.slice(0, cut).join("");
+            const r = await post("/v1/completions", {model: MODEL_NAME, prompt: prompt + prefill, prefill_bytes: Buffer.byteLength(prefill),
+                max_tokens: 40 - cut, temperature: 0});
+            assertEq(r.status, 200, `status at cut ${cut} (${r.text.slice(0, 200)})`);
+            assertEq(r.json.choices[0].text, pieces.slice(cut).join(""), `continuation after ${cut} chunks`);
+            assertEq(r.json.usage.prompt_tokens, promptTokens + cut, `prompt_tokens with ${cut} prefill tokens`);
+        }
+    });
+
+    await check("continue_final_message and add_generation_prompt: misuse is a 400 naming the field", async () => {
+        const user = {role: "user", content: "Hi"};
+        const prefill = {role: "assistant", content: "Hello"};
+        const call = {role: "assistant", content: "x", tool_calls: [{id: "c1", type: "function", function: {name: "f", arguments: "{}"}}]};
+        const tool = {type: "function", function: {name: "f"}};
+        const cases = [
+            [{messages: [user], continue_final_message: true}, "continue_final_message"],
+            [{messages: [user, {role: "assistant", content: ""}], continue_final_message: true}, "continue_final_message"],
+            [{messages: [user, call, {role: "tool", tool_call_id: "c1", content: "1"}, call], continue_final_message: true}, "continue_final_message"],
+            [{messages: [user, prefill], continue_final_message: "yes"}, "continue_final_message"],
+            [{messages: [user, prefill], add_generation_prompt: false}, "add_generation_prompt"],
+            [{messages: [user, prefill], continue_final_message: true, add_generation_prompt: true}, "add_generation_prompt"],
+            [{messages: [user, prefill], continue_final_message: true, n: 2}, "continue_final_message"],
+            [{messages: [user, prefill], continue_final_message: true, tools: [tool]}, "continue_final_message"],
+            [{messages: [user, prefill], continue_final_message: true, response_format: {type: "json_object"}}, "continue_final_message"],
+            [{messages: [user, prefill], prefill_bytes: 3}, "prefill_bytes"],
+        ];
+        for (const [body, param] of cases) {
+            const r = await post("/v1/chat/completions", {model: MODEL_NAME, max_tokens: 2, ...body});
+            assertEq([r.status, r.json?.error?.param], [400, param], `refusal of ${JSON.stringify(body).slice(0, 140)}`);
+            assert(r.json.error.message.includes(param), `the message names ${param}: ${r.json.error.message}`);
+        }
+        for (const [body, param] of [[{continue_final_message: true}, "continue_final_message"], [{prefill_bytes: 99}, "prefill_bytes"],
+            [{prompt: "x\u00e9", prefill_bytes: 1}, "prefill_bytes"], [{prompt: [1, 2], prefill_bytes: 1}, "prefill_bytes"]]) {
+            const r = await post("/v1/completions", {model: MODEL_NAME, prompt: "x", max_tokens: 2, ...body});
+            assertEq([r.status, r.json?.error?.param], [400, param], `completions refusal of ${JSON.stringify(body)}`);
+        }
+        for (const body of [{messages: [user, prefill], continue_final_message: true, tools: [tool], tool_choice: "none"},
+            {messages: [user, prefill], continue_final_message: true, response_format: {type: "text"}, add_generation_prompt: false},
+            {messages: [user], add_generation_prompt: true}]) {
+            const r = await post("/v1/chat/completions", {model: MODEL_NAME, max_tokens: 2, ...body});
+            assertEq(r.status, 200, `accepted: ${JSON.stringify(body).slice(0, 140)} (${r.text.slice(0, 160)})`);
+        }
+    });
+
     await check("fields the engine cannot honour are refused by name", async () => {
         for (const [field, value, path] of [["echo", true, "/v1/completions"], ["suffix", "end", "/v1/completions"],
             ["best_of", 3, "/v1/completions"], ["tools", [{type: "function", function: {name: "f"}}], "/v1/completions"],
@@ -546,17 +626,48 @@ async function runChecks() {
     });
 }
 
+// --pace-ms on a second engine (started beside the first): the least time between two tokens of an
+// answer, without holding up another answer decoded at the same time.
+const PACE_MS = 30;
+async function runPaceCheck(paced) {
+    await check(`--pace-ms ${PACE_MS}: 10 tokens take >= ${9 * PACE_MS} ms, and two answers pace side by side`, async () => {
+        const ask = (i) => {
+            const t0 = performance.now();
+            return stream("/v1/chat/completions", chat(`Paced ${i}`, {max_tokens: 10, temperature: 0}), {base: paced.base})
+                .then((chunks) => ({chunks, ms: performance.now() - t0}));
+        };
+        const one = await ask(0);
+        assertEq(one.chunks.length, 11, "10 token chunks + final");
+        assert(one.ms >= 9 * PACE_MS, `10 tokens took ${one.ms.toFixed(0)} ms`);
+        const t0 = performance.now();
+        const both = await Promise.all([ask(1), ask(2)]);
+        const ms = performance.now() - t0;
+        assert(both.every((b) => b.ms >= 9 * PACE_MS), `each took ${both.map((b) => b.ms.toFixed(0))} ms`);
+        assert(ms < 18 * PACE_MS, `two answers at once took ${ms.toFixed(0)} ms: one waited for the other`);
+    });
+}
+
 async function main() {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chrysalis-engine-selftest-"));
     const deadline = setTimeout(() => {
         console.log(`not ok - self-test exceeded ${OVERALL_TIMEOUT_MS / 1000} s`);
         process.exit(1);
     }, OVERALL_TIMEOUT_MS);
-    let server;
+    let server, paced, pacedStart;
     try {
-        server = await startServer(prepareModel(tmp));
+        const modelPath = prepareModel(tmp);
+        server = await startServer(modelPath);
         BASE = server.base;
+        // The paced engine loads while the checks run (two loading at once slow each other down).
+        pacedStart = startServer(modelPath, ["--pace-ms", String(PACE_MS)]);
+        pacedStart.catch(() => {});  // reported by the pace check
         await runChecks();
+        try {
+            paced = await pacedStart;
+        } catch (e) {
+            throw new Error(`the --pace-ms engine: ${e.message}`);
+        }
+        await runPaceCheck(paced);
         await check("one log line per request on stdout", async () => {
             const lines = server.logLines.filter((l) => / engine (GET|POST) \//.test(l));
             assert(lines.length >= 30, `only ${lines.length} request log lines`);
@@ -575,6 +686,7 @@ async function main() {
         console.log(`not ok - setup: ${e?.message || e}`);
     } finally {
         server?.child.kill("SIGKILL");
+        pacedStart?.child.kill("SIGKILL");
         clearTimeout(deadline);
         fs.rmSync(tmp, {recursive: true, force: true});
     }

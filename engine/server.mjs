@@ -2,7 +2,7 @@
 // Chrysalis embedded inference engine: llama.cpp (through node-llama-cpp) behind an
 // OpenAI-compatible HTTP API. The worker starts and supervises it; see docs/INTERFACES.md.
 //   node engine/server.mjs --model PATH.gguf --port N [--host 127.0.0.1] [--threads T]
-//                          [--context C] [--name MODEL_ID] [--parallel P] [--seed S]
+//                          [--context C] [--name MODEL_ID] [--parallel P] [--seed S] [--pace-ms N]
 import http from "node:http";
 import {parseServerArgs} from "./lib/args.mjs";
 import {Engine} from "./lib/engine.mjs";
@@ -36,6 +36,7 @@ async function main() {
     // Supervisors wait for this line (or poll /healthz); with --port 0 it is the only way to learn the port.
     process.stdout.write(`engine ready: model=${options.name} url=http://${options.host}:${port} ` +
         `parallel=${options.parallel} context=${engine.contextSize} threads=${options.threads} ` +
+        (options.paceMs ? `pace_ms=${options.paceMs} ` : "") +
         `chat_wrapper=${engine.prompts.chatWrapperName}\n`);
 
     const shutdown = async (signal) => {

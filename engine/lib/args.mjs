@@ -4,7 +4,7 @@ import path from "node:path";
 import {parseArgs} from "node:util";
 
 const USAGE = "usage: node engine/server.mjs --model PATH.gguf --port N [--host 127.0.0.1] [--threads T] " +
-    "[--context C] [--name MODEL_ID] [--parallel P] [--seed S]";
+    "[--context C] [--name MODEL_ID] [--parallel P] [--seed S] [--pace-ms N]";
 
 function positiveInt(name, text, {min = 1, max = 1 << 30} = {}) {
     const n = Number(text);
@@ -25,6 +25,7 @@ export function parseServerArgs(argv) {
             name: {type: "string"},
             parallel: {type: "string", default: "4"},
             seed: {type: "string", default: "42"},
+            "pace-ms": {type: "string", default: "0"},
             help: {type: "boolean", short: "h"},
         },
         strict: true,
@@ -52,5 +53,7 @@ export function parseServerArgs(argv) {
         name: values.name || path.basename(values.model).replace(/\.gguf$/i, ""),
         parallel: positiveInt("parallel", values.parallel, {max: 256}),
         defaultSeed: positiveInt("seed", values.seed, {min: 0, max: 2 ** 31 - 1}),
+        // The least time between two tokens of one answer: a slower accelerator, for tests and demos.
+        paceMs: positiveInt("pace-ms", values["pace-ms"], {min: 0, max: 10_000}),
     };
 }

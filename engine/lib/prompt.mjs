@@ -20,14 +20,27 @@ export class PromptBuilder {
 
     // Returns {tokens, stopTokens: Set<token>, stopTexts: string[]} for a chat request. `tools`
     // (from tools.mjs) are documented in the prompt the way the model's template does it; earlier
-    // tool calls and their results go into the assistant turns that made them.
-    chat(messages, tools) {
-        const chatHistory = toChatHistory(messages);
+    // tool calls and their results go into the assistant turns that made them. `continueFinal`: the
+    // last message (assistant text) is left open and the model goes on with it.
+    chat(messages, tools, {continueFinal = false} = {}) {
+        const chatHistory = toChatHistory(messages, continueFinal);
         const availableFunctions = tools
             ? Object.fromEntries(tools.tools.map((t) => [t.name, {description: t.description, params: t.parameters}]))
             : undefined;
-        const state = this.chatWrapper.generateContextState({chatHistory, availableFunctions, documentFunctionParams: true});
+        const render = (history) => this.chatWrapper.generateContextState({chatHistory: history, availableFunctions, documentFunctionParams: true});
+        const state = render(chatHistory);
         const tokens = state.contextText.tokenize(this.model.tokenizer);
+        // A continued message is read back as the model wrote it (prefill.mjs), after the template
+        // up to where the answer starts: the prompt the answer being continued had.
+        let prefill;
+        if (continueFinal) {
+            const text = messages.at(-1).content;
+            const open = render([...chatHistory.slice(0, -1), {type: "model", response: []}]).contextText;
+            if (state.contextText.toString() === open.toString() + text) {
+                const prefix = open.tokenize(this.model.tokenizer);
+                if (prefix.length > 0) prefill = {prefix, text, draft: this.model.tokenize(text, false, "trimLeadingSpace")};
+            }  // else the template changes the text it continues: the tokenizer's reading stays
+        }
         const stopTokens = new Set();
         const stopTexts = [];
         // Turn-ending triggers: one special token (e.g. <|im_end|>) stops by id; anything longer
@@ -40,27 +53,44 @@ export class PromptBuilder {
                 if (text) stopTexts.push(text);
             }
         }
-        return {tokens, stopTokens, stopTexts};
+        return {tokens, stopTokens, stopTexts, prefill};
     }
 
     // Plain completion: optional BOS, then the text tokenized as text (no special-token parsing).
+    // `prompt.prefillBytes`: the text's last bytes are the model's own answer being continued,
+    // read back as the model wrote it (prefill.mjs) after the prompt it answered.
     completion(prompt) {
         if (prompt.tokens) {
             const vocab = this.model.fileInfo?.metadata?.tokenizer?.ggml?.tokens?.length ?? Infinity;
             if (prompt.tokens.some((t) => t >= vocab)) throw badRequest("'prompt' contains a token id outside the vocabulary", "prompt");
             return {tokens: [...prompt.tokens], stopTokens: new Set(), stopTexts: []};
         }
-        const tokens = this.model.tokenize(prompt.text, false);
-        const bos = this.model.tokens.bos;
-        if (this.model.tokens.shouldPrependBosToken && bos != null) tokens.unshift(bos);
-        return {tokens, stopTokens: new Set(), stopTexts: []};
+        const tokenizeText = (text) => {
+            const tokens = this.model.tokenize(text, false);
+            const bos = this.model.tokens.bos;
+            if (this.model.tokens.shouldPrependBosToken && bos != null) tokens.unshift(bos);
+            return tokens;
+        };
+        const tokens = tokenizeText(prompt.text);
+        let prefill;
+        if (prompt.prefillBytes) {
+            const bytes = Buffer.from(prompt.text, "utf8");
+            const asked = bytes.subarray(0, bytes.length - prompt.prefillBytes).toString("utf8");
+            const text = prompt.text.slice(asked.length);
+            const prefix = tokenizeText(asked);
+            const draft = asked === "" ? this.model.tokenize(text, false) : this.model.tokenize(text, false, "trimLeadingSpace");
+            if (prefix.length > 0) prefill = {prefix, text, draft};
+        }
+        return {tokens, stopTokens: new Set(), stopTexts: [], prefill};
     }
 }
 
 // OpenAI messages as node-llama-cpp's chat history: each assistant tool call becomes a function
 // call item holding the result the matching tool message gave. When the conversation ends with
-// tool results, the model continues that same turn; otherwise it starts a new one.
-function toChatHistory(messages) {
+// tool results, the model continues that same turn; with `continueFinal` it continues the final
+// assistant message (its text is the last model item's response, rendered without an end of turn);
+// otherwise it starts a new one.
+function toChatHistory(messages, continueFinal = false) {
     const results = new Map(messages.filter((m) => m.role === "tool").map((m) => [m.toolCallId, m.content]));
     const called = new Set();
     const history = [];
@@ -86,7 +116,7 @@ function toChatHistory(messages) {
         history.push({type: "model", response});
         continuesTurn = (m.toolCalls ?? []).length > 0;
     }
-    if (!continuesTurn) history.push({type: "model", response: []});  // the turn to generate
+    if (!continuesTurn && !continueFinal) history.push({type: "model", response: []});  // the turn to generate
     return history;
 }
 

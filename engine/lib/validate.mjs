@@ -162,5 +162,72 @@ export function parseGenerationRequest(body, kind) {
     if (request.tools && request.responseFormat)
         throw badRequest("'response_format' together with tools is not supported by the embedded engine: one grammar shapes the answer",
             "response_format", "unsupported_parameter");
+    request.continueFinal = parseContinuation(body, kind, request);
     return request;
+}
+
+// continue_final_message (vLLM's and SGLang's name for assistant prefill): the answer goes on with
+// the last message, an assistant turn left open, instead of starting a new turn; the answer holds
+// only the new text. add_generation_prompt is its opposite and may be given only as that.
+const CONTINUE = "continue_final_message";
+const GENERATION_PROMPT = "add_generation_prompt";
+function parseContinuation(body, kind, request) {
+    const continueFinal = optionalBool(body, CONTINUE);
+    const generationPrompt = body[GENERATION_PROMPT];
+    if (generationPrompt != null && typeof generationPrompt !== "boolean")
+        throw badRequest(`'${GENERATION_PROMPT}' must be a boolean`, GENERATION_PROMPT);
+    if (kind === "completion") {
+        if (continueFinal)
+            throw badRequest(`'${CONTINUE}' is for chat completions; a completion prompt is always continued as it stands`, CONTINUE, "unsupported_parameter");
+        if (generationPrompt === false)
+            throw badRequest(`'${GENERATION_PROMPT}' is for chat completions; a completion prompt gets no chat template`, GENERATION_PROMPT, "unsupported_parameter");
+        parsePrefillBytes(body, request);
+        return false;
+    }
+    if (body[PREFILL_BYTES] != null)
+        throw badRequest(`'${PREFILL_BYTES}' is for completions; a chat answer is continued with '${CONTINUE}'`, PREFILL_BYTES, "unsupported_parameter");
+    if (!continueFinal) {
+        if (generationPrompt === false)
+            throw badRequest(`'${GENERATION_PROMPT}': false is supported only with '${CONTINUE}': true (the answer continues the last assistant message); ` +
+                "otherwise a new assistant turn always starts", GENERATION_PROMPT, "unsupported_parameter");
+        return false;
+    }
+    if (generationPrompt === true)
+        throw badRequest(`'${GENERATION_PROMPT}' and '${CONTINUE}' cannot both be true: a new assistant turn cannot also continue the last message`,
+            GENERATION_PROMPT);
+    const last = request.messages.length - 1;
+    const final = request.messages[last];
+    if (final.role !== "assistant")
+        throw badRequest(`'${CONTINUE}' needs the last message to be the assistant text to continue; messages[${last}] is role "${final.role}"`, CONTINUE);
+    if (final.toolCalls)
+        throw badRequest(`'${CONTINUE}' continues text only; messages[${last}] has tool_calls`, CONTINUE);
+    if (final.content === "")
+        throw badRequest(`'${CONTINUE}' needs text to continue; messages[${last}].content is empty`, CONTINUE);
+    const refuse = (what, why) => {
+        throw badRequest(`'${CONTINUE}' cannot be combined with ${what}: ${why}`, CONTINUE, "unsupported_parameter");
+    };
+    if (request.choices > 1) refuse("n > 1", "one prefill continues as one answer");
+    if (request.tools) refuse("tools (tool_choice other than \"none\")", "tool calls are read from the whole answer, not from a continuation");
+    if (request.responseFormat) refuse(`response_format ${request.responseFormat.type}`, "the grammar would have to start inside the prefill");
+    return true;
+}
+
+// prefill_bytes (completions, a Chrysalis extension that other engines ignore): the prompt's last
+// N bytes (UTF-8) are this model's own answer to the rest, being continued. The prompt means the
+// same with or without it; with it the engine reads those bytes back as the tokens the model wrote
+// (prefill.mjs), so that a continuation at temperature 0 is exactly the rest of the answer.
+const PREFILL_BYTES = "prefill_bytes";
+function parsePrefillBytes(body, request) {
+    const bytes = optionalNumber(body, PREFILL_BYTES, {min: 0, max: 2 ** 31, integer: true});
+    if (!bytes) return;
+    if (request.prompt.text === undefined) throw badRequest(`'${PREFILL_BYTES}' needs a text prompt, not token ids`, PREFILL_BYTES);
+    const text = Buffer.from(request.prompt.text, "utf8");
+    if (bytes > text.length) throw badRequest(`'${PREFILL_BYTES}' is ${bytes} but the prompt has ${text.length} bytes`, PREFILL_BYTES);
+    if ((text[text.length - bytes] & 0xc0) === 0x80) throw badRequest(`'${PREFILL_BYTES}' starts inside a UTF-8 character of the prompt`, PREFILL_BYTES);
+    const refuse = (what, why) => {
+        throw badRequest(`'${PREFILL_BYTES}' cannot be combined with ${what}: ${why}`, PREFILL_BYTES, "unsupported_parameter");
+    };
+    if (request.choices > 1) refuse("n > 1", "one prefill continues as one answer");
+    if (request.responseFormat) refuse(`response_format ${request.responseFormat.type}`, "the grammar would have to start inside the prefill");
+    request.prompt.prefillBytes = bytes;
 }

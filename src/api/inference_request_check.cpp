@@ -43,6 +43,8 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
                                                       const InferenceRequestBounds& bounds, nlohmann::json& body) {
   if (request.request_id().empty() || request.request_id().size() > 128 || !printable_id(request.request_id()))
     return refusal("invalid_request_id", "'request_id' must be 1 to 128 printable ASCII characters");
+  if (request.resume_of().size() > 128 || !printable_id(request.resume_of()))
+    return refusal("invalid_resume_of", "'resume_of' must be at most 128 printable ASCII characters");
   auto kind = api_kind_for_path(request.path());
   if (!kind)
     return refusal("invalid_path", "'path' must be /v1/chat/completions, /v1/completions or /v1/embeddings, got '" +
@@ -55,6 +57,8 @@ std::optional<RequestRefusal> check_inference_request(const proto::InferenceRequ
     return refusal("invalid_max_tokens", "'max_tokens' must be between 1 and " +
                                              std::to_string(bounds.max_tokens_limit) + ", got " +
                                              std::to_string(request.max_tokens()));
+  if (*kind == ApiKind::Embedding && !request.resume_of().empty())
+    return refusal("invalid_resume_of", "an embeddings request has nothing to resume");
   if (request.timeout_ms() > bounds.max_timeout_ms)
     return refusal("invalid_timeout", "'timeout_ms' must be at most " + std::to_string(bounds.max_timeout_ms) +
                                           ", got " + std::to_string(request.timeout_ms()));

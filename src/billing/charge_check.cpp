@@ -6,8 +6,20 @@ namespace chrysalis::billing {
 
 std::string charge_problem(const proto::WorkerReceipt* worker, const proto::Usage& usage,
                            const proto::ProxyCountersign* countersign, const proto::Billing& billed,
-                           const Prices& prices) {
+                           const Prices& prices, const ReceivedBound* received) {
   const std::string tokens = std::to_string(billed.charged_tokens());
+  if (!worker && received) {
+    const proto::Usage& r = received->usage;
+    TokenUsage u{r.prompt_tokens(), 0, r.completion_tokens(), 0};
+    uint64_t worth = adjusted_tokens(u, received->coefficient, prices);
+    if (billed.charged_tokens() > worth)
+      return "it charged " + tokens + " tokens for an unsigned part of an answer whose received tokens are worth " +
+             std::to_string(worth);
+    if (billed.cost_nano() != client_cost_nano(billed.charged_tokens(), prices))
+      return "it billed " + std::to_string(billed.cost_nano()) + " nanoTON for " + tokens +
+             " tokens, which is not the network's price";
+    return "";
+  }
   if (!worker)
     return billed.charged_tokens() == 0
                ? ""

@@ -18,6 +18,8 @@ void register_local_commands(CLI::App& app) {
       ->check(CLI::Range(1, 65533));
   up->add_option("--worker-port", opts->worker_http_port, "first worker HTTP port")->check(CLI::Range(1, 65400));
   up->add_option("--threads", opts->engine_threads, "CPU threads per engine")->check(CLI::Range(1, 256));
+  up->add_option("--pace-ms", opts->engine_pace_ms, "least ms between two tokens (a slower accelerator, to watch)")
+      ->check(CLI::Range(0, 10000));
   up->add_option("--prompt", opts->prompt, "prompt of the demo request");
   up->add_option("--max-tokens", opts->max_tokens, "max_tokens of the demo request")->check(CLI::Range(1, 4096));
   up->add_flag("!--no-request", opts->send_request, "start the network without sending the demo request");
@@ -32,6 +34,11 @@ void register_local_commands(CLI::App& app) {
   auto* status = local->add_subcommand("status", "show the local network's processes and models");
   status->add_option("--dir", *dir, "state directory");
   status->callback([dir] { std::exit(local_status(*dir)); });
+  auto name = std::make_shared<std::string>();
+  auto* kill = local->add_subcommand("kill-worker", "SIGKILL a worker: the one answering now, or --name");
+  kill->add_option("--dir", *dir, "state directory");
+  kill->add_option("--name", *name, "the worker to kill (e.g. worker-2)");
+  kill->callback([dir, name] { std::exit(local_kill_worker(*dir, *name)); });
 }
 
 }  // namespace chrysalis::cli

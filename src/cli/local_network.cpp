@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "cli/local_chain.h"
 #include "cli/process_control.h"
 #include "common/time.h"
+#include "common/toml_reader.h"
 #include "http/http_client.h"
 #include "model/generated_model.h"
 #include "sse/sse_parser.h"
@@ -127,6 +129,7 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
                    "]\nhttp = " + q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
                    "\n[engine]\nkind = \"embedded\"\n" + "model = " + q(fs::absolute(model).string()) +
                    "\nport = " + std::to_string(12100 + i - 1) + "\nthreads = " + std::to_string(o.engine_threads) +
+                   "\npace_ms = " + std::to_string(o.engine_pace_ms) +
                    "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee + paid[name]);
   }
   write_text(dir / "client.toml",
@@ -211,21 +214,24 @@ bool register_local_proxy(const LocalNetworkOptions& o, const fs::path& dir) {
 }
 
 // Waits (up to 30 s) until the demo's usage is committed, charged to the client contract and
-// claimed by the worker on chain, and prints what moved.
+// claimed on chain by every worker that earned something, and prints what moved.
 void report_settlement(const LocalNetworkOptions& o) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  nlohmann::json proxy, worker;
+  nlohmann::json proxy;
   while (std::chrono::steady_clock::now() < deadline) {
     proxy = stats_of(o.proxy_http_port);
-    worker = stats_of(o.worker_http_port);
     bool charged = proxy.contains("clients") && !proxy["clients"].empty();
     for (auto& c : proxy.value("clients", nlohmann::json::array()))
       charged = charged && c.value("charged_on_chain_tokens", 0) == c.value("charged_tokens", 1);
-    bool claimed = worker.contains("proxies") && !worker["proxies"].empty();
-    for (auto& p : worker.value("proxies", nlohmann::json::array()))
-      claimed =
-          claimed && p.value("claimed_tokens", 0) == p.value("signed_tokens", 1) && p.value("signed_tokens", 0) > 0;
-    if (charged && claimed && proxy.value("committed_seqno", 0) == proxy.value("seqno", -1)) {
+    bool earned = false, claimed = true;
+    for (int i = 0; i < o.workers; ++i) {
+      auto worker = stats_of(o.worker_http_port + i);
+      for (auto& p : worker.value("proxies", nlohmann::json::array())) {
+        earned = earned || p.value("signed_tokens", 0) > 0;
+        claimed = claimed && p.value("claimed_tokens", 0) == p.value("signed_tokens", 0);
+      }
+    }
+    if (charged && earned && claimed && proxy.value("committed_seqno", 0) == proxy.value("seqno", -1)) {
       std::printf(
           "on chain: books committed at seqno %llu; client contract charged %s nanoTON; worker paid %s nanoTON; "
           "proxy commission %s nanoTON\n",
@@ -429,6 +435,11 @@ void print_usage_hints(const LocalNetworkOptions& o, const fs::path& dir) {
             << (o.paid ? "  " + fs::path("build/chrysalis").string() + " ton root show --endpoint http://127.0.0.1:" +
                              std::to_string(o.devnet_port) + " --address " + devnet_root(dir) + "   # the price list\n"
                        : std::string())
+            << (o.workers > 1 ? "  build/chrysalis local kill-worker" +
+                                    std::string(o.dir == "run" ? "" : " --dir " + o.dir.string()) +
+                                    "   # mid-answer: the answer goes on on another worker (docs/resume.md;"
+                                    " --pace-ms 100 gives time)\n"
+                              : std::string())
             << "Stop it with: build/chrysalis local down" << (o.dir == "run" ? "" : " --dir " + o.dir.string()) << "\n";
 }
 
@@ -494,6 +505,38 @@ int local_status(const fs::path& dir_in) {
     std::cout << n.name << ": " << (alive ? "running (pid " + std::to_string(*pid) + ")" : "not running") << "\n";
   }
   return down ? 1 : 0;
+}
+
+// The worker to kill: the named one, or the one whose /stats shows a request running.
+int local_kill_worker(const fs::path& dir_in, const std::string& name) {
+  fs::path dir = fs::absolute(dir_in);
+  std::optional<NodeSpec> victim;
+  for (auto& n : existing_nodes(dir)) {
+    if (n.role != "worker") continue;
+    auto pid = read_pid_file(dir / (n.name + ".pid"));
+    if (!pid || !process_alive(*pid)) continue;
+    if (!name.empty()) {
+      if (n.name == name) victim = n;
+      continue;
+    }
+    TomlReader config(n.config);
+    auto res = get("http://" + config.string("worker.http", "") + "/stats");
+    auto stats = parse_json_bounded(res.body).value;
+    if (res.ok() && stats.is_object() && stats.value("running", 0) > 0) {
+      victim = n;
+      break;
+    }
+  }
+  if (!victim) {
+    std::cerr << (name.empty() ? "no worker in " + dir.string() + " is answering a request now; name one with --name"
+                               : "no running worker named " + name + " in " + dir.string())
+              << "\n";
+    return 1;
+  }
+  auto pid = read_pid_file(dir / (victim->name + ".pid"));
+  ::kill(*pid, SIGKILL);
+  std::cout << "killed " << victim->name << " (pid " << *pid << ", SIGKILL)\n";
+  return 0;
 }
 
 }  // namespace chrysalis::cli

@@ -162,10 +162,12 @@ void ClientBilling::record_cost(const net::Connection& conn, const proto::Billin
 
 std::string ClientBilling::check_charge(const proto::WorkerReceipt* worker, const proto::Usage& usage,
                                         const proto::ProxyCountersign* countersign,
-                                        const proto::Billing& billing) const {
+                                        const proto::Billing& billing,
+                                        const billing::ReceivedBound* received) const {
   auto registry = chain_policy_->registry();
   if (!registry) return "";  // prices unknown until the registry is read; later answers are checked
-  return billing::charge_problem(worker, usage, countersign, billing, billing::Prices::from_params(registry->params));
+  return billing::charge_problem(worker, usage, countersign, billing, billing::Prices::from_params(registry->params),
+                                 received);
 }
 
 void ClientBilling::drop_proxy(const net::Connection& conn, const std::string& why) {

@@ -15,6 +15,7 @@
 
 #include "attest/policy/chain_policy_source.h"
 #include "billing/billing_settings.h"
+#include "billing/charge_check.h"
 #include "chrysalis.pb.h"
 #include "net/connection.h"
 #include "ton/contracts/contract_get_methods.h"
@@ -45,7 +46,8 @@ class ClientBilling {
   // the request's bound; null: no valid receipt) costs at the network's prices, or less (capped by
   // funds), and matches the proxy's countersignature; else why not. Then drop_proxy.
   std::string check_charge(const proto::WorkerReceipt* worker, const proto::Usage& usage,
-                           const proto::ProxyCountersign* countersign, const proto::Billing& billing) const;
+                           const proto::ProxyCountersign* countersign, const proto::Billing& billing,
+                           const billing::ReceivedBound* received = nullptr) const;
   // This client stops paying through the proxy for the rest of its run, saying why (/stats).
   void drop_proxy(const net::Connection& conn, const std::string& why);
 

@@ -25,6 +25,7 @@ ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   auto mode = e2e::parse_mode(e2e);
   if (!mode) throw std::runtime_error(file + ": 'client.e2e' must be required, preferred or off, got '" + e2e + "'");
   c.e2e = *mode;
+  c.max_resumes = static_cast<uint32_t>(r.integer("client.max_resumes", 2, 0, 8));
   c.receipts_kept = static_cast<uint32_t>(r.integer("client.receipts_kept", 256, 0, 100'000));
   c.affinity_prefix_chars = static_cast<uint32_t>(r.integer("client.affinity_prefix_chars", 0, 0, 1'000'000));
   c.state_dir = r.path("tls.dir", "run/" + c.id);

@@ -24,6 +24,7 @@ struct ClientConfig {
   uint32_t default_max_tokens = 1000;
   uint32_t max_tokens_limit = 32768;
   uint32_t request_timeout_s = 120;
+  uint32_t max_resumes = 2;  // continuations of an answer whose worker failed mid-way (0: none)
   std::vector<std::string> cors_origins;  // web origins whose pages may call the HTTP API (none: no page may)
   // End-to-end encryption to the worker (e2e/README.md): required refuses to send a prompt any
   // other way; preferred falls back to plaintext, logging why, when no worker can take it sealed.

@@ -17,17 +17,16 @@ namespace chrysalis::client {
 
 namespace asio = boost::asio;
 
-void ClientNode::begin_e2e(Completion& c) {
+void ClientNode::begin_e2e(Completion& c, const api::ValidatedRequest& vr) {
   if (config_.e2e == e2e::Mode::off) {
     c.plaintext_reason = "e2e = off in the client's configuration";
     spdlog::info("rid={} sent without end-to-end encryption: {}", c.rid, c.plaintext_reason);
     metrics_.add("e2e_requests", {{"mode", "off"}});
     return;
   }
-  uint64_t affinity = api::salted_prefix_hash(c.vr.body, config_.affinity_prefix_chars, affinity_salt_);
-  std::string body =
-      make_e2e_request(c.request_frame, c.vr.model, affinity, api::is_deterministic_request(c.vr.body));
-  std::string model = c.vr.model;
+  uint64_t affinity = api::salted_prefix_hash(vr.body, config_.affinity_prefix_chars, affinity_salt_);
+  std::string body = make_e2e_request(c.request_frame, vr.model, affinity, api::is_deterministic_request(vr.body));
+  std::string model = vr.model;
   c.exchange = std::make_unique<e2e::ClientExchange>(
       c.rid, std::move(body), [this, model](const std::string& der, e2e::VerifiedWorker& worker, std::string& reason) {
         return check_worker(der, model, worker, reason);

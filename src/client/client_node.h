@@ -63,7 +63,7 @@ class ClientNode {
                                               api::ResponseAssembler& assembler, http::Responder& res);
   api::ApiError answer_failure(Completion& c, const std::optional<StreamEvent>& event);
   // E2E (client_e2e.cpp): the request sealed per attempt, the worker checked by our own policy.
-  void begin_e2e(Completion& c);
+  void begin_e2e(Completion& c, const api::ValidatedRequest& vr);
   void drop_e2e(Completion& c, const std::string& reason);
   bool check_worker(const std::string& der, const std::string& model, e2e::VerifiedWorker& worker, std::string& reason);
   void answer_seal_for(Completion& c, const proto::SealFor& ask);
@@ -72,13 +72,18 @@ class ClientNode {
   proto::Usage bounded_usage(Completion& c, proto::Usage usage);
   boost::asio::awaitable<void> reject_sealed_answer(Completion& c, const std::string& error, http::Responder& res);
   boost::asio::awaitable<void> reject_malformed_answer(Completion& c, http::Responder& res);
+  boost::asio::awaitable<void> early_error(Completion& c, http::Responder& res, const api::ApiError& error);
+  // The answer's worker failed mid-way: continue it on another (resume_answer.cpp); false when it
+  // is not, with `failure` saying why.
+  boost::asio::awaitable<bool> resume_answer(Completion& c, const std::optional<StreamEvent>& event,
+                                             api::ApiError& failure, http::Responder& res);
   boost::asio::awaitable<void> fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res);
   void record_completion(Completion& c);
   // Receipts (client_receipts.cpp): checked against what this client knows, kept, and the charge
   // compared with the worker's signed usage.
   void start_digest(Completion& c);
   void take_receipt(Completion& c, const proto::Receipt* receipt, const proto::Usage& usage,
-                    const proto::Billing* billing);
+                    const proto::Billing* billing, bool worker_vanished = false);
   nlohmann::json receipts_json() const;
   bool authorized(const http::Request& req) const;
   boost::asio::awaitable<void> serve_admin(const http::Request& req, http::Responder& res);

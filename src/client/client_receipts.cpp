@@ -38,13 +38,15 @@ void ClientNode::start_digest(Completion& c) {
 }
 
 void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, const proto::Usage& usage,
-                              const proto::Billing* billing) {
+                              const proto::Billing* billing, bool worker_vanished) {
   std::string problem;
   std::optional<receipts::Opened> opened;
   std::string certificate;
   std::optional<e2e::VerifiedWorker> verified;  // the worker as this client checked it
   if (!receipt || receipt->worker().empty()) {
-    problem = "the answer came without a worker receipt";
+    problem = worker_vanished ? "the worker vanished mid-answer and signed nothing; its charge was held to what this "
+                                "client received"
+                              : "the answer came without a worker receipt";
   } else {
     receipts::Expected expected;
     expected.request_id = c.rid;
@@ -79,8 +81,18 @@ void ClientNode::take_receipt(Completion& c, const proto::Receipt* receipt, cons
   }
   if (billing && billing_) {
     proto::Usage signed_usage = opened ? bounded_usage(c, opened->worker.usage()) : usage;
+    // A worker that vanished mid-answer signed nothing: it is paid for what reached this client
+    // (e2e: records only it could have sealed), the prompt as announced (a continuation's: none).
+    billing::ReceivedBound received;
+    bool continued = c.resume && c.resume->resumes();
+    received.usage.set_prompt_tokens(continued ? 0
+                                     : c.head.prompt_tokens() ? c.head.prompt_tokens()
+                                                              : c.request_frame.request().prompt_tokens_estimate());
+    received.usage.set_completion_tokens(c.part_events);
+    received.coefficient = std::min(c.head.coefficient(), c.vr.max_coefficient);
     std::string why = billing_->check_charge(opened ? &opened->worker : nullptr, signed_usage,
-                                             opened && opened->proxy ? &*opened->proxy : nullptr, *billing);
+                                             opened && opened->proxy ? &*opened->proxy : nullptr, *billing,
+                                             !opened && worker_vanished ? &received : nullptr);
     if (!why.empty()) {
       metrics_.add("overcharges", {});
       billing_->drop_proxy(*c.conn, why);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/embedding_answer.h"
+#include "client/answer_resume.h"
 #include "api/openai_request.h"
 #include "api/responses_stream.h"
 #include "client/client_node.h"
@@ -56,6 +57,14 @@ struct ClientNode::Completion {
   std::string answer_problem;
   // /v1/responses: the chat answer turned into Responses events and the Response object.
   std::optional<api::ResponsesStream> responses;
+  // Resuming (answer_resume.h): set when the answer can be continued after its worker fails; the
+  // parts that failed (worker, request id, tokens, cost, receipt) and the first part's prompt.
+  std::optional<AnswerResume> resume;
+  nlohmann::json failed_parts = nlohmann::json::array();
+  uint64_t resumed_prompt_tokens = 0, resumed_cost_nano = 0;
+  uint64_t part_events = 0;  // events of the current part, the most a worker that signs nothing is paid for
+  bool continuing = false;   // a continuation is being sent: its errors are not the app's yet
+  std::optional<api::ApiError> continuation_error;
 
   bool app_gone() const { return watch->gone; }
 };

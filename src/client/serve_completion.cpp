@@ -64,7 +64,8 @@ asio::awaitable<bool> ClientNode::begin_request(Completion& c, const http::Reque
 asio::awaitable<void> ClientNode::run_request(Completion& c, const std::string& path, http::Responder& res) {
   c.vr.timeout_ms = std::min<uint32_t>(c.vr.timeout_ms, config_.request_timeout_s * 1000);
   c.request_frame = make_request_frame(c.rid, path, c.vr);
-  begin_e2e(c);
+  begin_e2e(c, c.vr);
+  if (config_.max_resumes && AnswerResume::not_resumable(c.vr).empty()) c.resume.emplace();
   c.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(c.vr.timeout_ms);
   res.on_peer_gone([watch = c.watch] {
     watch->gone = true;
@@ -147,7 +148,7 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
     metrics_.add("requests", {{"outcome", "timeout"}});
     api::ApiError timeout =
         api::gateway_timeout("client", "no answer within " + std::to_string(c.vr.timeout_ms) + " ms");
-    co_await api::send_error(res, timeout);
+    co_await early_error(c, res, timeout);
     co_return FirstAnswer::finished;
   }
   if (event->connection_lost) {
@@ -160,14 +161,14 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
     pool_->close_stream(c.conn->id(), c.stream);
     auto opened = open_error(c, *event->frame.mutable_error());
     auto err = opened ? *opened : api_error_from_proto(event->frame.error());
-    if (c.exchange && config_.e2e == e2e::Mode::preferred &&
+    if (c.exchange && config_.e2e == e2e::Mode::preferred && !c.continuing &&
         (err.code == "worker_refused_by_client" || err.code == "e2e_unsupported")) {
       drop_e2e(c, "no worker could take it sealed: " + err.message);
       co_return FirstAnswer::retry_plain;
     }
     metrics_.add("requests", {{"outcome", err.code.empty() ? "error" : err.code}});
     spdlog::warn("rid={} failed: {} {}", c.rid, err.status, err.message);
-    co_await api::send_error(res, err);
+    co_await early_error(c, res, err);
     co_return FirstAnswer::finished;
   }
   if (!event->frame.has_head()) {
@@ -180,10 +181,20 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
     c.conn->send_cancel(c.stream, "e2e: " + refused->message);
     pool_->close_stream(c.conn->id(), c.stream);
     metrics_.add("requests", {{"outcome", refused->code}});
-    co_await api::send_error(res, *refused);
+    co_await early_error(c, res, *refused);
     co_return FirstAnswer::finished;
   }
   co_return FirstAnswer::head;
+}
+
+// An error before the answer's head: the app's answer, or, while a continuation is being sent,
+// kept as the reason it could not be (the app already has the first part).
+asio::awaitable<void> ClientNode::early_error(Completion& c, http::Responder& res, const api::ApiError& error) {
+  if (c.continuing) {
+    c.continuation_error = error;
+    co_return;
+  }
+  co_await api::send_error(res, error);
 }
 
 // Phase 2: relay the answer, as SSE or assembled into one object, until it ends, fails or the
@@ -240,6 +251,10 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
       break;
     }
     api::ApiError failure = answer_failure(c, event);
+    if (co_await resume_answer(c, event, failure, res)) {
+      c.answer_over = false;
+      continue;
+    }
     co_await fail_mid_answer(c, failure, res);
     break;
   }
@@ -254,11 +269,18 @@ std::optional<std::vector<std::string>> ClientNode::part_events(Completion& c, c
 }
 
 // One part of the answer: written through when the app streams, collected otherwise.
-asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<std::string>& events,
+asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<std::string>& raw_events,
                                              api::ResponseAssembler& assembler, http::Responder& res) {
   if (!c.first_token_us) c.first_token_us = steady_now_us();
   if (c.digest)
-    for (const auto& text : events) c.digest->add_event(text);
+    for (const auto& text : raw_events) c.digest->add_event(text);  // as the worker signed them
+  c.part_events += raw_events.size();
+  std::vector<std::string> stitched;
+  if (c.resume) {
+    c.resume->delivered(raw_events);
+    if (c.resume->resumes()) stitched = c.resume->stitch(raw_events);
+  }
+  const std::vector<std::string>& events = c.resume && c.resume->resumes() ? stitched : raw_events;
   if (c.embeddings) {
     for (auto& text : events)
       if (auto problem = c.embeddings->add(text); !problem.empty() && c.answer_problem.empty())
@@ -298,15 +320,24 @@ asio::awaitable<void> ClientNode::finish_answer(Completion& c, const proto::Resp
     }
     c.usage = usage_from_proto(bounded_usage(c, final->usage()));
   }
+  if (c.resume && c.resume->resumes()) {  // the whole answer's: the first part's prompt, every part's tokens
+    c.usage.prompt = c.resumed_prompt_tokens;
+    c.usage.cached = 0;
+    c.usage.completion += c.resume->resumed_tokens();
+  }
   const bool billed = end.has_billing();
   if (billed && billing_) billing_->record_cost(*c.conn, end.billing());
   if (billed) {
-    c.cost_nano = end.billing().cost_nano();
+    c.cost_nano = end.billing().cost_nano() + c.resumed_cost_nano;
     c.headers.emplace_back("X-Chrysalis-Cost-Nano", std::to_string(c.cost_nano));
   }
   take_receipt(c, end.has_receipt() ? &end.receipt() : nullptr, end.usage(), billed ? &end.billing() : nullptr);
   nlohmann::json chrysalis = billed ? cost_json(end.billing()) : nlohmann::json::object();
   chrysalis["receipt"] = c.receipt;
+  if (!c.failed_parts.empty()) {  // the answer was continued: what each failed part cost, and the total
+    chrysalis["resumed"] = c.failed_parts;
+    if (billed) chrysalis["cost_nano"] = std::to_string(c.cost_nano);
+  }
   co_await deliver_answer(c, std::move(chrysalis), assembler, res);
 }
 
@@ -364,9 +395,12 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
     proto::ResponseError error = event->frame.error();
     c.usage = usage_from_proto(error.usage());
     if (error.has_billing() && billing_) billing_->record_cost(*c.conn, error.billing());
+    if (error.has_billing()) c.cost_nano = error.billing().cost_nano();
+    // A worker that vanished signed nothing: what reached this client bounds the charge instead.
+    bool vanished = error.code() == "worker_disconnected" && !error.has_receipt();
     if (error.has_receipt() || error.billing().charged_tokens() > 0)  // the worker produced something: checked too
       take_receipt(c, error.has_receipt() ? &error.receipt() : nullptr, error.usage(),
-                   error.has_billing() ? &error.billing() : nullptr);
+                   error.has_billing() ? &error.billing() : nullptr, vanished);
     if (auto opened = open_error(c, error)) return *opened;
     return api_error_from_proto(error);
   }

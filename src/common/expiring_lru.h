@@ -35,6 +35,18 @@ class ExpiringLru {
     return std::nullopt;
   }
 
+  // Removes and returns the value stored under `key` while `now` is before its expiry.
+  std::optional<Value> take(const std::string& key, time_point now) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    std::optional<Value> value;
+    if (now < it->second.valid_until) value = std::move(it->second.value);
+    order_.erase(it->second.order);
+    entries_.erase(it);
+    return value;
+  }
+
   void put(const std::string& key, Value value, time_point valid_until) {
     std::lock_guard lock(mutex_);
     if (entries_.count(key)) return;

@@ -162,6 +162,19 @@ void LedgerPeerBilling::bind_worker_owner(WorkerEntry& worker, const std::string
     out.mutable_billing_info()->set_error(e.what());
   }
   worker.conn->send(out);
+  // What it earned while away (e.g. the part it served before it died mid-answer) is signed now,
+  // not at the next settlement that may never come.
+  send_payout(worker);
+}
+
+void LedgerPeerBilling::send_payout(WorkerEntry& w) {
+  if (w.contract.empty()) return;
+  if (auto u = books_->payout_update(w.contract, w.payout_sent)) {
+    w.payout_sent = u->tokens();
+    proto::Frame out;
+    *out.mutable_payment_update() = std::move(*u);
+    w.conn->send(out);
+  }
 }
 
 void LedgerPeerBilling::settle_then_send(SettleThenSend settlement, SettlementTarget target) {
@@ -219,15 +232,7 @@ void LedgerPeerBilling::send_payment_updates() {
       it->second->send(out);
     }
   }
-  for (auto& [conn_id, w] : workers_.entries()) {
-    if (w.contract.empty()) continue;
-    if (auto u = books_->payout_update(w.contract, w.payout_sent)) {
-      w.payout_sent = u->tokens();
-      proto::Frame out;
-      *out.mutable_payment_update() = std::move(*u);
-      w.conn->send(out);
-    }
-  }
+  for (auto& [conn_id, w] : workers_.entries()) send_payout(w);
 }
 
 }  // namespace chrysalis::proxy

@@ -34,6 +34,8 @@ class LedgerPeerBilling final : public PeerBilling {
   void on_client_hello(const std::shared_ptr<net::Connection>& conn, const proto::BillingHello& hello) override;
   void on_client_closed(uint64_t conn_id) override;
   void bind_worker_owner(WorkerEntry& worker, const std::string& owner) override;
+  // The worker's latest signed payout, if it has not had it yet.
+  void send_payout(WorkerEntry& worker);
   void settle_then_send(SettleThenSend settlement, SettlementTarget target) override;
   void send_payment_updates() override;
   nlohmann::json stats() const override;

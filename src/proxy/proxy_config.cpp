@@ -13,6 +13,9 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.client_listen = parse_endpoint(r.string("proxy.client_listen", "127.0.0.1:11002"));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("proxy.request_timeout_s", 120, 1, 3600));
   c.max_retries = static_cast<uint32_t>(r.integer("proxy.max_retries", 2, 0, 10));
+  c.resume.max_resumes = static_cast<uint32_t>(r.integer("proxy.max_resumes", 2, 0, 8));
+  c.resume.keep_s = static_cast<uint32_t>(r.integer("proxy.resume_keep_s", 120, 1, 3600));
+  c.resume.capacity = static_cast<std::size_t>(r.integer("proxy.resume_table", 4096, 16, 1 << 20));
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("proxy.max_tokens_limit", 32768, 1, 1 << 20));
   c.max_request_bytes = static_cast<std::size_t>(r.integer("proxy.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.max_clients = static_cast<uint32_t>(r.integer("proxy.max_clients", 1024, 1, 1'000'000));

@@ -34,6 +34,18 @@ void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, ui
     facts.prefix_hash = facts.e2e ? request.affinity_hash() : routing_->prefix_hash(body);
     facts.deterministic = facts.e2e ? request.deterministic() : api::is_deterministic_request(body);
   }
+  if (!request.resume_of().empty()) {
+    auto claimed = resumes_.claim(request.resume_of(), client->peer_identity().public_key_hex, facts.model);
+    if (auto* why = std::get_if<std::string>(&claimed)) {
+      metrics_.add("resumes", {{"outcome", "refused"}});
+      refuse_request(client, stream, {409, "resume_refused", "cannot continue the answer: " + *why});
+      return;
+    }
+    auto& answer = std::get<ResumableAnswer>(claimed);
+    facts.resumed = true;
+    facts.resumes = answer.resumes;
+    facts.failed_workers = std::move(answer.failed_workers);
+  }
   auto entry = std::make_shared<FlowEntry>();
   entry->flow = std::make_unique<RequestFlow>(client->id(), std::move(request), std::move(facts), flow_settings(),
                                               *workers_, *billing_, metrics_);
@@ -101,6 +113,11 @@ void ProxyNode::apply_one(const FlowPtr& entry, FlowAction& action) {
           if (auto it = by_client_.find({entry->flow->client_conn(), entry->client_stream});
               it != by_client_.end() && it->second == entry)
             by_client_.erase(it);
+        } else if constexpr (std::is_same_v<A, RememberResumable>) {
+          if (auto c = entry->client.lock())
+            resumes_.remember(entry->flow->request().request_id(),
+                              {c->peer_identity().public_key_hex, entry->flow->facts().model,
+                               std::move(a.failed_workers), a.resumes});
         } else if constexpr (std::is_same_v<A, FlowDone>) {
           for (auto& t : entry->timers)
             if (t) t->cancel();

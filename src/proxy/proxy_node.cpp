@@ -199,6 +199,14 @@ void ProxyNode::on_worker_frame(const std::shared_ptr<net::Connection>& conn, pr
     on_worker_state(*worker, frame.worker_state());
     return;
   }
+  if (frame.stream() == 0 && frame.has_models_query()) {  // the worker's view of its market
+    proto::Frame reply;
+    proto::ModelsReply all = workers_->models();
+    for (auto& m : all.models())
+      if (m.id() == worker->model) *reply.mutable_models_reply()->add_models() = m;
+    conn->send(reply);
+    return;
+  }
   if (frame.stream() == 0 || frame.stream() % 2 == 1) {
     conn->close("protocol violation: unexpected frame from worker on stream " + std::to_string(frame.stream()));
     return;
@@ -305,6 +313,7 @@ nlohmann::json ProxyNode::stats() const {
           {"id", config_.id},
           {"routing", routing_->json()},
           {"spot_checks", spot_checks_->json()},
+          {"resumes", resumes_.json()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"connections",
            {{"workers", workers_->entries().size()},

@@ -20,6 +20,7 @@
 #include "proxy/proxy_config.h"
 #include "proxy/receipt_countersigner.h"
 #include "proxy/request_flow.h"
+#include "proxy/resume_book.h"
 #include "proxy/routing_spot_check_runs.h"
 #include "proxy/routing_state.h"
 #include "proxy/worker_table.h"
@@ -84,6 +85,7 @@ class ProxyNode {
   std::unique_ptr<WorkerTable> workers_;
   std::unique_ptr<attest::ModelNames> model_names_;
   std::unique_ptr<SpotChecks> spot_checks_;
+  ResumeBook resumes_{config_.resume};
   std::unique_ptr<PeerBilling> billing_;
   ReceiptCountersigner countersigner_{ton::Ed25519Key::generate()};  // replaced by the TLS key at start
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id

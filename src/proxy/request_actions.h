@@ -58,11 +58,18 @@ struct PaymentsChanged {};
 struct ClientDone {
   std::string outcome;
 };
+// The answer failed mid-way through no fault of the client: the client may continue it on
+// another worker (resume_book.h). `failed_workers` are not to be tried for the continuation.
+struct RememberResumable {
+  std::vector<uint64_t> failed_workers;
+  uint32_t resumes = 0;  // continuations the answer had already
+};
 // Nothing of the request remains: the node drops the flow.
 struct FlowDone {};
 
 using FlowAction = std::variant<SendToClient, SendToWorker, CancelOnWorker, CloseWorker, WatchStream, ForgetStream,
-                                SetTimer, ClearTimer, SettleThenSend, PaymentsChanged, ClientDone, FlowDone>;
+                                SetTimer, ClearTimer, SettleThenSend, PaymentsChanged, ClientDone, RememberResumable,
+                                FlowDone>;
 using FlowActions = std::vector<FlowAction>;
 
 }  // namespace chrysalis::proxy

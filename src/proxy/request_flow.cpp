@@ -33,6 +33,8 @@ FlowActions RequestFlow::start(int64_t now_us) {
     fail_refused(refusal, now_us);
   } else {
     arm(FlowTimer::Deadline, deadline_us_);
+    tried_ = facts_.failed_workers;
+    if (facts_.resumed) metrics_.add("resumes", {{"outcome", "continued"}});
     spot_due_ = facts_.deterministic && router_.spot_check_due();
     dispatch(now_us);
   }
@@ -191,6 +193,19 @@ void RequestFlow::fail_refused(const BillingRefusal& refusal, int64_t now_us) {
   fail(refusal.http_status, refusal.type, refusal.code, refusal.message, "proxy", nullptr, now_us);
 }
 
+void RequestFlow::fail_worker_gone_mid_answer(const std::string& reason, int64_t now_us) {
+  proto::ResponseError gone;
+  *gone.mutable_usage() = relayed_usage();
+  remember_resumable();
+  fail(502, "upstream_error", "worker_disconnected", "worker disconnected mid-answer: " + reason, "worker", &gone,
+       now_us);
+}
+
+void RequestFlow::remember_resumable() {
+  if (request_.path() == "/v1/embeddings") return;
+  emit(RememberResumable{tried_, facts_.resumes});
+}
+
 void RequestFlow::finish(const std::string& outcome, int64_t now_us) {
   if (!client_active()) return;
   if (head_sent_ && !worker_answered_) drain(now_us);  // cut short mid-answer: charge what the worker produced
@@ -247,7 +262,9 @@ void RequestFlow::end_drain(const proto::Usage& produced, proto::Billing* billed
 proto::Usage RequestFlow::relayed_usage() const {
   proto::Usage u;
   u.set_completion_tokens(events_relayed_);
-  if (events_relayed_) u.set_prompt_tokens(request_.prompt_tokens_estimate());
+  // A continuation's prompt was paid with the answer's first part.
+  if (events_relayed_ && !facts_.resumed)
+    u.set_prompt_tokens(head_prompt_tokens_ ? head_prompt_tokens_ : request_.prompt_tokens_estimate());
   return u;
 }
 
@@ -267,6 +284,8 @@ FlowActions RequestFlow::on_worker_gone(uint64_t conn, const std::string& reason
   if (hedge_ && !head_sent_) {
     detach_primary();
     adopt_hedge(now_us);
+  } else if (head_sent_) {
+    fail_worker_gone_mid_answer(reason, now_us);
   } else {
     retry_or_fail(502, "worker_disconnected", "worker disconnected: " + reason, "worker", now_us);
   }

@@ -106,6 +106,10 @@ class RequestFlow {
   void fail(uint32_t status, const std::string& type, const std::string& code, const std::string& message,
             const std::string& hop, const proto::ResponseError* worker_error, int64_t now_us);
   void fail_refused(const BillingRefusal& refusal, int64_t now_us);
+  // The answering worker vanished after the first token: what reached the client is charged, and
+  // the client may continue the answer elsewhere.
+  void fail_worker_gone_mid_answer(const std::string& reason, int64_t now_us);
+  void remember_resumable();
   void finish(const std::string& outcome, int64_t now_us);
   void detach_primary();
   void drain(int64_t now_us);
@@ -163,6 +167,7 @@ class RequestFlow {
   std::optional<FlowAttempt> hedge_;
   std::optional<FlowAttempt> draining_;  // the attempt whose usage the drain waits for
   uint64_t events_relayed_ = 0;          // what reached the client: the charge when the worker cannot tell
+  uint64_t head_prompt_tokens_ = 0;      // the answering worker's count of the prompt (0: unknown)
   bool spot_due_ = false;                // drawn at start: the answer is to be rerun and compared
   std::vector<SpotSeal> spot_seals_;
   std::array<int64_t, kFlowTimerKinds> timers_{};  // 0: not armed

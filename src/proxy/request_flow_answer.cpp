@@ -47,6 +47,15 @@ void RequestFlow::bound_worker_claims(proto::Frame& frame) {
   }
   if (frame.has_end()) clamped |= api::clamp_usage(*frame.mutable_end()->mutable_usage(), request_);
   if (frame.has_error()) clamped |= api::clamp_usage(*frame.mutable_error()->mutable_usage(), request_);
+  if (facts_.resumed) {  // the prompt, prefill included, was paid with the answer's first part
+    if (frame.has_head()) frame.mutable_head()->set_prompt_tokens(0);
+    for (proto::Usage* u : {frame.has_end() ? frame.mutable_end()->mutable_usage() : nullptr,
+                            frame.has_error() ? frame.mutable_error()->mutable_usage() : nullptr})
+      if (u) {
+        u->set_prompt_tokens(0);
+        u->set_cached_tokens(0);
+      }
+  }
   if (clamped) {
     metrics_.add("worker_claims_clamped", {});
     spdlog::warn("rid={} a worker claimed more tokens than the request could use; clamped to the reservation",
@@ -120,6 +129,7 @@ FlowActions RequestFlow::on_drained_frame(const proto::Frame& frame) {
 
 void RequestFlow::on_head(const proto::ResponseHead& head) {
   primary_.head = head;  // forwarded with the first token: a stall can still fail over
+  head_prompt_tokens_ = head.prompt_tokens();
   if (primary_.reservation && head.prompt_tokens()) {
     biller_.hold_exact_prompt(primary_.reservation, head.prompt_tokens(), request_.max_tokens());
     metrics_.add("reservations_held_exact", {});
@@ -206,6 +216,7 @@ void RequestFlow::on_error(const proto::ResponseError& e, int64_t now_us) {
     }
     retry_or_fail(e.http_status(), e.code(), e.message(), e.hop(), now_us, &e);
   } else {
+    if (head_sent_ && e.http_status() >= 500 && e.http_status() != 504 && e.code() != "cancelled") remember_resumable();
     fail(e.http_status(), e.type(), e.code(), e.message(), e.hop(), &e, now_us);
   }
 }

@@ -17,6 +17,11 @@ struct RequestFacts {
   uint64_t prefix_hash = 0;
   bool deterministic = false;
   bool e2e = false;  // the body is sealed: the proxy asks the client to seal it for each attempt
+  // A continuation of an answer whose worker failed (resume_book.h): its prompt was paid with the
+  // first part, and the workers that failed it are not tried again.
+  bool resumed = false;
+  uint32_t resumes = 0;
+  std::vector<uint64_t> failed_workers;
 };
 
 // The worker the router chose for an attempt, before its slot is taken.

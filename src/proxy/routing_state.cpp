@@ -75,10 +75,18 @@ WorkerChoice RoutingState::choose(const std::vector<WorkerCandidate>& candidates
   return choice;
 }
 
-void RoutingState::record_dispatch(uint32_t coefficient) {
+void RoutingState::record_dispatch(const std::string& model, uint32_t coefficient) {
   // Bands of 0.1x; the table stays small whatever coefficients workers announce.
   uint32_t band = std::min<uint32_t>(coefficient, kMaxBand) / 100 * 100;
   ++dispatch_by_band_[band];
+  if (dispatch_by_model_.count(model) || dispatch_by_model_.size() < kMaxDispatchModels)
+    ++dispatch_by_model_[model][band];
+}
+
+std::vector<std::pair<uint32_t, uint64_t>> RoutingState::dispatched(const std::string& model) const {
+  auto it = dispatch_by_model_.find(model);
+  if (it == dispatch_by_model_.end()) return {};
+  return {it->second.begin(), it->second.end()};
 }
 
 void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome) {

@@ -38,8 +38,13 @@ class RoutingState {
   // Coefficient bands of 0.1x up to 10x (and one for above): the dispatch table's bound.
   static constexpr uint32_t kMaxBand = 10000;
   static constexpr std::size_t kMaxDispatchBands = kMaxBand / 100 + 1;
-  // A request was sent to a worker at `coefficient`: counted per price band for /stats.
-  void record_dispatch(uint32_t coefficient);
+  // Models whose dispatch bands are kept apart (workers see them); further models count only in total.
+  static constexpr std::size_t kMaxDispatchModels = 256;
+  // A request for `model` was sent to a worker at `coefficient`: counted per price band for /stats
+  // and for the model's workers.
+  void record_dispatch(const std::string& model, uint32_t coefficient);
+  // (band, requests) for `model`, lowest band first.
+  std::vector<std::pair<uint32_t, uint64_t>> dispatched(const std::string& model) const;
 
   void record(const std::string& key, const std::string& model, Outcome outcome);
   // A finished answer: what reputation learns about speed.
@@ -64,6 +69,7 @@ class RoutingState {
   PrefixAffinity affinity_;
   std::map<std::string, double> typical_tokens_;   // EWMA of completion tokens per model
   std::map<uint32_t, uint64_t> dispatch_by_band_;  // coefficient rounded down to 100 -> requests
+  std::map<std::string, std::map<uint32_t, uint64_t>> dispatch_by_model_;  // the same per model
   std::mt19937_64 rng_;
   std::uniform_real_distribution<> unit_{0, 1};
   std::size_t loaded_ = 0;

@@ -113,7 +113,7 @@ bool WorkerTable::has_free_worker(const std::string& model, const std::vector<ui
 WorkerSlot WorkerTable::take_slot(uint64_t worker_conn) {
   WorkerEntry& w = workers_.at(worker_conn);
   WorkerSlot slot{w.conn->next_stream_id(), w.running};
-  routing_.record_dispatch(w.coefficient);
+  routing_.record_dispatch(w.model, w.coefficient);
   w.running++;
   w.last_dispatch = ++dispatch_seq_;
   return slot;
@@ -172,6 +172,11 @@ proto::ModelsReply WorkerTable::models() const {
     auto rep = routing_.model_json(name, keys[name]);
     info.set_reputation_best(rep["best"].is_number() ? rep["best"].get<double>() : -1);
     info.set_reputation_median(rep["median"].is_number() ? rep["median"].get<double>() : -1);
+    for (auto& [band, requests] : routing_.dispatched(name)) {
+      auto* b = info.add_dispatched();
+      b->set_coefficient(band);
+      b->set_requests(requests);
+    }
     *reply.add_models() = info;
   }
   return reply;

@@ -46,7 +46,8 @@ void EngineProcess::spawn() {
       "node",       settings_.script.string(),          "--model",   settings_.model.string(),
       "--port",     std::to_string(settings_.port),     "--host",    settings_.host,
       "--threads",  std::to_string(settings_.threads),  "--context", std::to_string(settings_.context),
-      "--parallel", std::to_string(settings_.parallel), "--name",    settings_.model_name};
+      "--parallel", std::to_string(settings_.parallel), "--name",    settings_.model_name,
+      "--pace-ms",  std::to_string(settings_.pace_ms)};
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed for the embedded engine");

@@ -18,6 +18,7 @@ struct EmbeddedEngineSettings {
   int threads = 2;
   int context = 2048;
   int parallel = 4;
+  int pace_ms = 0;  // the least time between two tokens of one sequence (0: as fast as it runs)
   std::filesystem::path log_file;
 };
 

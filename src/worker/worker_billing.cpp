@@ -168,14 +168,24 @@ void WorkerBilling::on_proxy_frame(const std::shared_ptr<net::Connection>& conn,
     if (!p.verified) schedule_verify(key);
     return;
   }
-  if (!frame.has_payment_update()) return;
+  if (frame.has_payment_update()) on_payment_update(conn, frame.payment_update());
+}
+
+void WorkerBilling::on_payment_update(const std::shared_ptr<net::Connection>& conn,
+                                      const proto::PaymentUpdate& update) {
+  const std::string key = conn->peer_identity().public_key_hex;
+  auto& p = proxies_[key];
   auto refuse = [&](const std::string& why) {
     ++refused_updates_;
     last_refusal_ = why;
     spdlog::warn("refused a signed payout from proxy {}: {}", key.substr(0, 16), why);
   };
-  if (!p.verified || !ensure_book()) return refuse("the proxy's contract is not verified yet");
-  const auto& boc = frame.payment_update().signed_body_boc();
+  if (!p.verified || !ensure_book()) {
+    p.waiting_update = update;
+    p.waiting_from = conn;
+    return;
+  }
+  const auto& boc = update.signed_body_boc();
   ton::CellRef body;
   try {
     body = ton::deserialize_boc_single(std::span(reinterpret_cast<const uint8_t*>(boc.data()), boc.size()));
@@ -240,6 +250,8 @@ void WorkerBilling::schedule_verify(const std::string& proxy_key) {
     p.problem.clear();
     spdlog::info("proxy {} verified on chain: contract {}, our worker contract {}", proxy_key.substr(0, 16),
                  p.proxy_contract.to_friendly(), p.contract.to_friendly());
+    if (auto update = std::exchange(p.waiting_update, std::nullopt))
+      if (auto conn = p.waiting_from.lock()) on_payment_update(conn, *update);
   });
 }
 

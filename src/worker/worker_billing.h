@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "attest/policy/chain_policy_source.h"
@@ -32,6 +33,7 @@ class WorkerBilling {
   void stop();
   std::string owner_address() const;
   void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame);
+  void on_payment_update(const std::shared_ptr<net::Connection>& conn, const proto::PaymentUpdate& update);
   // Why this worker will not serve the proxy with `proxy_key` (empty: it will).
   std::string refusal(const std::string& proxy_key) const;
   // Called when refusal() may have changed for some proxy (announce the worker again).
@@ -45,6 +47,10 @@ class WorkerBilling {
   struct ProxyAccount {
     ton::Address proxy_contract, contract;
     bool verified = false;
+    // A signed payout that came before the proxy's contract was verified (on every reconnect the
+    // proxy sends the latest at once): taken once verification succeeds. Only the newest is kept.
+    std::optional<proto::PaymentUpdate> waiting_update;
+    std::weak_ptr<net::Connection> waiting_from;
     bool busy = false;
     std::string problem;
     uint64_t claims = 0;

@@ -51,6 +51,7 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.engine_port = static_cast<uint16_t>(r.integer("engine.port", 12100, 1, 65535));
   c.engine_threads = static_cast<int>(r.integer("engine.threads", 2, 1, 256));
   c.engine_context = static_cast<int>(r.integer("engine.context", 2048, 128, 1 << 20));
+  c.engine_pace_ms = static_cast<int>(r.integer("engine.pace_ms", 0, 0, 10000));
   c.engine_script = r.string("engine.script", "");
   c.health_interval_ms = static_cast<uint32_t>(r.integer("engine.health_interval_ms", 2000, 100, 600000));
   if (c.engine_kind == "embedded") {

@@ -35,6 +35,7 @@ struct WorkerConfig {
   uint16_t engine_port = 12100;
   int engine_threads = 2;
   int engine_context = 2048;
+  int engine_pace_ms = 0;                // embedded: the least time between tokens (emulates a slower accelerator)
   uint32_t health_interval_ms = 2000;
 };
 

@@ -45,6 +45,7 @@ void WorkerNode::start() {
     s.model_name = config_.engine_model_name;
     s.port = config_.engine_port;
     s.threads = config_.engine_threads;
+    s.pace_ms = config_.engine_pace_ms;
     s.context = config_.engine_context;
     s.parallel = static_cast<int>(std::min<uint32_t>(config_.max_concurrent, 16));
     std::filesystem::create_directories(config_.state_dir);
@@ -195,10 +196,18 @@ void WorkerNode::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   metrics_.add("proxy_connects", {{"proxy", conn->peer_node_id()}});
   attestation_->watch(conn, "proxy");
   announce_to(*conn);
+  ask_market(*conn);
+}
+
+void WorkerNode::ask_market(net::Connection& conn) {
+  proto::Frame query;
+  query.mutable_models_query();
+  conn.send(query);
 }
 
 void WorkerNode::on_proxy_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason) {
   spdlog::warn("lost proxy {} ({}): {}", conn->peer_node_id(), conn->remote(), reason);
+  market_.erase(conn->id());
   std::vector<std::shared_ptr<InferenceJob>> orphaned;
   for (auto& [key, job] : jobs_)
     if (key.first == conn->id()) orphaned.push_back(job);
@@ -208,6 +217,13 @@ void WorkerNode::on_proxy_down(const std::shared_ptr<net::Connection>& conn, con
 void WorkerNode::on_proxy_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
   if (frame.stream() == 0 && (frame.has_billing_info() || frame.has_payment_update())) {
     if (billing_) billing_->on_proxy_frame(conn, frame);
+    return;
+  }
+  if (frame.stream() == 0 && frame.has_models_reply()) {  // the market for our model, as this proxy sees it
+    const auto& models = frame.models_reply().models();
+    if (models.size() == 1 && models[0].id() == config_.model &&
+        models[0].dispatched_size() <= static_cast<int>(kMaxMarketBands))
+      market_[conn->id()] = models[0];
     return;
   }
   if (frame.stream() == 0 || frame.stream() % 2 == 1) {
@@ -347,11 +363,32 @@ asio::awaitable<void> WorkerNode::check_engine_health() {
     announce();  // e.g. the registry went stale or became fresh again
   }
   engine_problem_ = problem;
+  if (int64_t now = steady_now_us(); now - market_asked_us_ >= kMarketQueryUs) {
+    market_asked_us_ = now;
+    for (auto& d : dialers_)
+      if (auto c = d->connection(); c && c->open()) ask_market(*c);
+  }
   if (stopping_) co_return;
   health_timer_.expires_after(std::chrono::milliseconds(engine_healthy_ ? config_.health_interval_ms : 500));
   boost::system::error_code ec;
   co_await health_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) schedule_health_check();
+}
+
+// Which prices win this proxy's traffic for our model, beside our own price.
+nlohmann::json WorkerNode::market_json(uint64_t conn) const {
+  auto it = market_.find(conn);
+  if (it == market_.end()) return nullptr;
+  const proto::ModelInfo& m = it->second;
+  nlohmann::json bands = nlohmann::json::object();
+  for (const auto& b : m.dispatched()) bands[std::to_string(b.coefficient())] = b.requests();
+  return {{"workers", m.workers()},
+          {"min_coefficient", m.min_coefficient()},
+          {"max_coefficient", m.max_coefficient()},
+          {"running", m.running()},
+          {"capacity", m.capacity()},
+          {"our_coefficient", coefficient_},
+          {"dispatched_by_coefficient", bands}};
 }
 
 nlohmann::json WorkerNode::stats() const {
@@ -364,7 +401,8 @@ nlohmann::json WorkerNode::stats() const {
                        {"rtt_ms", c ? c->rtt_us() / 1000.0 : -1},
                        {"last_error", d->last_error()},
                        {"attempts", d->attempts()},
-                       {"attestation", c ? attest::peer_attestation_json(c->peer_identity()) : nlohmann::json()}});
+                       {"attestation", c ? attest::peer_attestation_json(c->peer_identity()) : nlohmann::json()},
+                       {"market", c ? market_json(c->id()) : nlohmann::json()}});
   }
   return {{"role", "worker"},
           {"id", config_.id},

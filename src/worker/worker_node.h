@@ -74,6 +74,14 @@ class WorkerNode {
   std::unique_ptr<http::AdminToken> admin_token_;
   boost::asio::steady_timer health_timer_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)
+  // What each connected proxy says of this worker's model: its workers, prices and which prices
+  // win its traffic (asked every kMarketQueryUs; one entry per proxy connection).
+  static constexpr int64_t kMarketQueryUs = 10'000'000;
+  std::map<uint64_t, proto::ModelInfo> market_;
+  int64_t market_asked_us_ = 0;
+  void ask_market(net::Connection& conn);
+  nlohmann::json market_json(uint64_t conn) const;
+  static constexpr std::size_t kMaxMarketBands = 101;  // the proxy's band table's bound
   uint32_t coefficient_;
   bool admin_enabled_ = true;
   bool engine_healthy_ = false;

@@ -610,6 +610,7 @@ export class Cluster {
                 `port = ${ports.enginePort}`,
                 `threads = ${engine.threads ?? 1}`,
                 `context = ${context}`,
+                `pace_ms = ${engine.paceMs ?? 0}`,
                 `script = ${toml(ENGINE_SCRIPT)}`);
         } else {
             lines.push(`url = ${toml(engine.url)}`, `model_sha256 = ${toml(engine.modelSha256 ?? this.modelHash(model))}`);

@@ -15,6 +15,11 @@
 //   wrong      like count, but every token is different text ("z0 ", "z1 ", ...): a cheating worker
 //   inflate_usage  like count, but the usage claims a billion prompt and a million completion tokens
 //   echo       the prompt back, one word per chunk (at most max_tokens chunks), then finish "stop"
+// Continuations (modes count and slow): a chat request with `continue_final_message: true` whose last
+// message is an assistant prefill "w0 w1 ... w<k-1> " (its mode taken from the message before), or a
+// completion whose prompt ends with those tokens somewhere after its "mock:<mode>" marker (e.g.
+// "mock:countw0 w1 ", the prompt "mock:count" and the answer so far), goes on from "w<k> ", so that
+// prefill + continuation is the uninterrupted answer. The request's record says `continued_from: k` (null for an ordinary request).
 // POST /v1/embeddings picks its mode from the first input the same way: honest vectors of
 // EMBEDDING_DIMS numbers (3 prompt tokens per input), or `short` (one vector missing), `ragged`
 // (the last vector one number short), `swapped` (the first two in the wrong order), `junk` (a
@@ -34,12 +39,65 @@ export function tokenText(i) {
     return `w${i} `;
 }
 
+function contentText(content) {
+    return typeof content === "string" ? content : JSON.stringify(content);
+}
+
 function promptOf(body) {
-    if (Array.isArray(body.messages) && body.messages.length) {
-        const content = body.messages[body.messages.length - 1].content;
-        return typeof content === "string" ? content : JSON.stringify(content);
-    }
+    if (Array.isArray(body.messages) && body.messages.length) return contentText(body.messages[body.messages.length - 1].content);
     return typeof body.prompt === "string" ? body.prompt : JSON.stringify(body.prompt ?? "");
+}
+
+const MODES = new Set(["count", "ignore_max", "no_usage", "slow", "die", "stall", "hang", "utf8", "http500", "wrong",
+    "inflate_usage", "echo"]);
+// Modes whose answers a continuation can go on with.
+const CONTINUABLE = new Set(["count", "slow"]);
+
+// How many mock tokens tokenText(0), tokenText(1), ... `text` starts with.
+function countedTokens(text) {
+    let k = 0, at = 0;
+    while (text.startsWith(tokenText(k), at)) at += tokenText(k++).length;
+    return {count: k, length: at};
+}
+
+// The mode a prompt picks, and where a completion's continuation starts: {mode, continuedFrom}.
+// A continuable mode's marker followed at once by mock tokens ("mock:countw0 w1 ") is the mode and
+// a prefill; any other word after "mock:" is the mode as it stands.
+function completionMode(prompt, defaultMode) {
+    const m = /mock:(\w+)/.exec(prompt);
+    if (!m) return {mode: defaultMode, continuedFrom: null};
+    let mode = m[1];
+    let after = m.index + "mock:".length + mode.length;
+    if (!MODES.has(mode)) {
+        const known = [...CONTINUABLE].find((name) => mode.startsWith(name) && /^w\d/.test(mode.slice(name.length)));
+        if (!known) return {mode, continuedFrom: null};
+        after -= mode.length - known.length;
+        mode = known;
+    }
+    if (!CONTINUABLE.has(mode)) return {mode, continuedFrom: null};
+    // The prefill: from some "w0 " after the marker, numbered tokens up to the prompt's end.
+    for (let at = prompt.indexOf(tokenText(0), after); at !== -1; at = prompt.indexOf(tokenText(0), at + 1)) {
+        const {count, length} = countedTokens(prompt.slice(at));
+        if (at + length === prompt.length) return {mode, continuedFrom: count};
+    }
+    return {mode, continuedFrom: null};
+}
+
+// {mode, prompt, continuedFrom} of a generation request.
+function requestMode(body, chat, defaultMode) {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const final = messages.at(-1);
+    if (chat && body.continue_final_message === true && final?.role === "assistant" && messages.length >= 2) {
+        const prompt = contentText(messages.at(-2).content);
+        const mode = /mock:(\w+)/.exec(prompt)?.[1] ?? defaultMode;
+        const prefill = contentText(final.content ?? "");
+        const {count, length} = countedTokens(prefill);
+        const continues = CONTINUABLE.has(mode) && length === prefill.length;
+        return {mode, prompt: prompt + prefill, continuedFrom: continues ? count : null};
+    }
+    const prompt = promptOf(body);
+    if (chat) return {mode: /mock:(\w+)/.exec(prompt)?.[1] ?? defaultMode, prompt, continuedFrom: null};
+    return {...completionMode(prompt, defaultMode), prompt};
 }
 
 export class MockEngine {
@@ -120,11 +178,11 @@ export class MockEngine {
     handleGeneration(req, res, path, text) {
         const body = JSON.parse(text);
         const chat = path === "/v1/chat/completions";
-        const prompt = promptOf(body);
-        const mode = /mock:(\w+)/.exec(prompt)?.[1] ?? this.defaultMode;
+        const {mode, prompt, continuedFrom} = requestMode(body, chat, this.defaultMode);
+        const first = continuedFrom ?? 0;  // the number of the first token this answer sends
         const record = {
             mode, body, path, headers: req.headers, chunksSent: 0, finished: false, closedEarly: false,
-            closed: null,
+            closed: null, continued_from: continuedFrom,
         };
         record.closed = new Promise((resolve) => {
             res.on("close", () => {
@@ -179,10 +237,10 @@ export class MockEngine {
             case "count":
                 if (this.firstTokenMs > 0) {
                     // A measurable decode too: one token every 5 ms after the first.
-                    let i = 0, timer = null;
+                    let i = first, timer = null;
                     const next = () => {
                         if (res.destroyed || res.writableEnded) return;
-                        if (i >= maxTokens) return finish();
+                        if (i >= first + maxTokens) return finish();
                         emit(i++);
                         timer = setTimeout(next, 5);
                     };
@@ -194,7 +252,7 @@ export class MockEngine {
             case "inflate_usage":
             case "wrong":
             case "no_usage":
-                for (let i = 0; i < maxTokens; ++i) emit(i);
+                for (let i = first; i < first + maxTokens; ++i) emit(i);
                 finish({withUsage: mode !== "no_usage" && mode !== "wrong"});
                 return;
             case "echo": {
@@ -213,9 +271,9 @@ export class MockEngine {
                 return;
             }
             case "slow": {
-                let i = 0;
+                let i = first;
                 const timer = setInterval(() => {
-                    if (res.destroyed || res.writableEnded || i >= maxTokens) {
+                    if (res.destroyed || res.writableEnded || i >= first + maxTokens) {
                         clearInterval(timer);
                         if (!res.writableEnded && !res.destroyed) finish();
                         return;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import {after, before, test} from "node:test";
 import OpenAI from "openai";
-import {Cluster, MODEL, postJson} from "../lib/harness.mjs";
+import {Cluster, MODEL, postJson, waitFor} from "../lib/harness.mjs";
 import {startMockEngine} from "../lib/mock_engine.mjs";
 
 const SLOW_MS = 600;
@@ -78,4 +78,19 @@ test("the proxy's /stats shows which prices win traffic", async () => {
     const bands = stats.routing.dispatched_by_coefficient;
     assert.ok(bands["1000"] >= 5, JSON.stringify(bands));
     assert.ok(bands["3000"] >= 7, JSON.stringify(bands));
+});
+
+test("each worker sees on its own /stats which prices win its model's traffic at each proxy", async () => {
+    const proxyBands = (await proxy.stats()).routing.dispatched_by_coefficient;
+    for (const w of [cheap, dear]) {
+        const market = await waitFor(async () => {
+            const m = (await w.stats()).proxies[0].market;
+            return m && m.dispatched_by_coefficient["1000"] === proxyBands["1000"] ? m : null;
+        }, {timeoutMs: 20_000, what: `${w.id}'s market view`});
+        assert.equal(market.workers, 2);
+        assert.equal(market.min_coefficient, 1000);
+        assert.equal(market.max_coefficient, 3000);
+        assert.equal(market.our_coefficient, w === cheap ? 1000 : 3000);
+        assert.equal(market.dispatched_by_coefficient["3000"], proxyBands["3000"], JSON.stringify(market));
+    }
 });

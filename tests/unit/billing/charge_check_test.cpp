@@ -70,5 +70,19 @@ TEST(ChargeCheck, NothingMayBeChargedWithoutAValidReceipt) {
   EXPECT_NE(problem.find("without a valid worker receipt"), std::string::npos) << problem;
 }
 
+TEST(ChargeCheck, AWorkerThatVanishedIsPaidAtMostWhatTheClientReceived) {
+  ReceivedBound received;
+  received.usage = usage(30, 0, 10);
+  received.coefficient = 1000;
+  uint64_t worth = adjusted_tokens({30, 0, 10, 0}, 1000, prices());
+  auto cost = client_cost_nano(worth, prices());
+  EXPECT_EQ(charge_problem(nullptr, usage(30, 0, 10), nullptr, billed(worth, cost), prices(), &received), "");
+  auto problem = charge_problem(nullptr, usage(30, 0, 48), nullptr, billed(worth + 1, client_cost_nano(worth + 1, prices())),
+                                prices(), &received);
+  EXPECT_NE(problem.find("unsigned part of an answer"), std::string::npos) << problem;
+  problem = charge_problem(nullptr, usage(30, 0, 10), nullptr, billed(worth, cost + 1), prices(), &received);
+  EXPECT_NE(problem.find("not the network's price"), std::string::npos) << problem;
+}
+
 }  // namespace
 }  // namespace chrysalis::billing

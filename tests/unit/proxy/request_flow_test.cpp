@@ -171,6 +171,68 @@ TEST_F(RequestFlowTest, WorkerDiesAfterTheFirstTokenAndTheClientGetsAnError) {
   EXPECT_EQ(flow->phase(), FlowPhase::Done);
 }
 
+TEST_F(RequestFlowTest, AWorkerThatVanishesMidAnswerIsPaidWhatReachedTheClientAndTheAnswerCanBeContinued) {
+  auto flow = make(/*paid=*/true);
+  auto [conn, stream] = sent_to(flow->start(now));
+  auto head = head_frame(stream, /*prompt_tokens=*/5);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "a", 10);
+  flow->on_worker_frame(conn, stream, part, now);
+  router.disconnect(conn);
+  auto actions = flow->on_worker_gone(conn, "killed", now += kMs);
+  auto frames = to_client(actions);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].error().code(), "worker_disconnected");
+  EXPECT_EQ(frames[0].error().usage().completion_tokens(), 10u);
+  EXPECT_EQ(frames[0].error().usage().prompt_tokens(), 5u);  // the worker's count from its head
+  EXPECT_EQ(frames[0].error().billing().charged_tokens(), 15u);
+  ASSERT_TRUE(biller.charged.at(1));
+  EXPECT_EQ(biller.charged.at(1)->completion_tokens(), 10u);
+  auto remembered = all_of<RememberResumable>(actions);
+  ASSERT_EQ(remembered.size(), 1u);
+  EXPECT_EQ(remembered[0].failed_workers, std::vector<uint64_t>{conn});
+  EXPECT_EQ(remembered[0].resumes, 0u);
+}
+
+TEST_F(RequestFlowTest, AContinuationAvoidsTheFailedWorkersAndIsChargedNoPrompt) {
+  proto::InferenceRequest request;
+  request.set_request_id("r1+r1");
+  request.set_resume_of("r1");
+  request.set_body(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
+  request.set_max_tokens(16);
+  request.set_max_coefficient(4000);
+  request.set_prompt_tokens_estimate(9);
+  RequestFacts facts{.model = "m", .resumed = true, .resumes = 1, .failed_workers = {1}};
+  auto flow = std::make_unique<RequestFlow>(100, request, facts, settings, router, biller, metrics);
+  auto [conn, stream] = sent_to(flow->start(now));
+  EXPECT_NE(conn, 1u);
+  auto head = head_frame(stream, 9);
+  flow->on_worker_frame(conn, stream, head, now);
+  auto part = part_frame(stream, "b", 6);
+  flow->on_worker_frame(conn, stream, part, now);
+  auto end = end_frame(stream, 9, 6);
+  auto actions = flow->on_worker_frame(conn, stream, end, now);
+  auto settle = all_of<SettleThenSend>(actions);
+  ASSERT_EQ(settle.size(), 1u);
+  EXPECT_EQ(settle[0].usage.prompt_tokens(), 0u);  // paid with the answer's first part
+  EXPECT_EQ(settle[0].usage.completion_tokens(), 6u);
+
+  // A continuation that fails in turn can be continued once more: it says how often it was.
+  auto again = std::make_unique<RequestFlow>(100, request, facts, settings, router, biller, metrics);
+  auto [c2, s2] = sent_to(again->start(now));
+  auto h2 = head_frame(s2, 9);
+  again->on_worker_frame(c2, s2, h2, now);
+  auto p2 = part_frame(s2, "b", 2);
+  again->on_worker_frame(c2, s2, p2, now);
+  router.disconnect(c2);
+  auto gone = again->on_worker_gone(c2, "killed", now);
+  EXPECT_EQ(to_client(gone).at(0).error().usage().prompt_tokens(), 0u);
+  auto remembered = all_of<RememberResumable>(gone);
+  ASSERT_EQ(remembered.size(), 1u);
+  EXPECT_EQ(remembered[0].resumes, 1u);
+  EXPECT_EQ(remembered[0].failed_workers, (std::vector<uint64_t>{1, c2}));
+}
+
 TEST_F(RequestFlowTest, RetriesStopAtTheLimitWithTheLastError) {
   settings.max_retries = 1;
   auto flow = make();
