@@ -9,6 +9,14 @@ namespace chrysalis::billing {
 
 namespace {
 constexpr char kHelloContext[] = "chrysalis-billing-hello";
+constexpr char kOwnerContext[] = "chrysalis-worker-owner/1";
+}
+
+std::vector<uint8_t> worker_owner_message(const ton::PublicKey& worker_tls, const ton::PublicKey& proxy_tls) {
+  std::vector<uint8_t> m(kOwnerContext, kOwnerContext + sizeof(kOwnerContext) - 1);
+  m.insert(m.end(), worker_tls.begin(), worker_tls.end());
+  m.insert(m.end(), proxy_tls.begin(), proxy_tls.end());
+  return m;
 }
 
 std::vector<uint8_t> billing_hello_message(const ton::PublicKey& client_tls, const ton::PublicKey& proxy_tls) {

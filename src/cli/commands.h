@@ -17,5 +17,6 @@ void register_attest_ratls_commands(CLI::App& app);  // attest make-cert, inspec
 void register_attest_quote_commands(CLI::App& app);  // attest verify, dev-ca (group get-or-create)
 void register_attest_gpu_commands(CLI::App& app);    // attest gpu verify (group get-or-create)
 void register_receipt_commands(CLI::App& app);       // receipt verify
+void register_reputation_commands(CLI::App& app);    // reputation verify
 
 }  // namespace chrysalis::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_attest_gpu_commands(app);
   chrysalis::cli::register_attest_ratls_commands(app);
   chrysalis::cli::register_receipt_commands(app);
+  chrysalis::cli::register_reputation_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -44,17 +44,16 @@ asio::awaitable<std::optional<receipts::ReceiptProof>> fetch_proof(const std::st
   co_return proof;
 }
 
-asio::awaitable<InclusionResult> check(const proto::Receipt& receipt, const receipts::Opened& opened,
-                                       const std::string& proxy_url, const std::string& chain_endpoint,
-                                       ton::ToncenterClient& chain) {
+asio::awaitable<InclusionResult> check(const std::string& request_id, const std::string& leaf,
+                                       const std::string& proxy_key, const std::string& proxy_url,
+                                       const std::string& chain_endpoint, ton::ToncenterClient& chain) {
   InclusionResult result;
-  const std::string& request_id = opened.worker.request_id();
   // The chain may move on between the proof and the read: ask again a few times.
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto proof = co_await fetch_proof(proxy_url, request_id, result);
     if (!proof) co_return result;
     std::string error;
-    auto hash = receipts::committed_hash_of(*proof, receipts::receipt_leaf(receipt), error);
+    auto hash = receipts::committed_hash_of(*proof, leaf, error);
     if (!hash) {
       result.detail = "the proof does not hold: " + error;
       co_return result;
@@ -68,9 +67,9 @@ asio::awaitable<InclusionResult> check(const proto::Receipt& receipt, const rece
     }
     auto held = co_await ton::contracts::read_proxy_data(chain, contract);
     std::string held_key(held.public_key.begin(), held.public_key.end());
-    if (!opened.proxy || held_key != opened.proxy->proxy_key()) {
+    if (proxy_key.empty() || held_key != proxy_key) {
       result.detail = "the proxy contract " + proof->proxy_contract + " belongs to another key than the one that "
-                      "countersigned";
+                      "signed";
       co_return result;
     }
     std::string held_hash(held.last_session_hash.begin(), held.last_session_hash.end());
@@ -101,6 +100,12 @@ asio::awaitable<InclusionResult> check(const proto::Receipt& receipt, const rece
 
 InclusionResult check_receipt_inclusion(const proto::Receipt& receipt, const receipts::Opened& opened,
                                         const std::string& proxy_url, const std::string& chain_endpoint) {
+  return check_leaf_inclusion(opened.worker.request_id(), receipts::receipt_leaf(receipt),
+                              opened.proxy ? opened.proxy->proxy_key() : std::string(), proxy_url, chain_endpoint);
+}
+
+InclusionResult check_leaf_inclusion(const std::string& id, const std::string& leaf, const std::string& proxy_key,
+                                     const std::string& proxy_url, const std::string& chain_endpoint) {
   if (chain_endpoint.empty())
     return {false, "no chain to check against: give --chain URL or a --config with [registry] endpoint"};
   asio::io_context io;
@@ -110,7 +115,7 @@ InclusionResult check_receipt_inclusion(const proto::Receipt& receipt, const rec
       io,
       [&]() -> asio::awaitable<void> {
         try {
-          result = co_await check(receipt, opened, proxy_url, chain_endpoint, *chain);
+          result = co_await check(id, leaf, proxy_key, proxy_url, chain_endpoint, *chain);
         } catch (const std::exception& e) {
           result = {false, std::string("reading the chain failed: ") + e.what()};
         }

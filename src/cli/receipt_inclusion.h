@@ -16,5 +16,9 @@ struct InclusionResult {
 
 InclusionResult check_receipt_inclusion(const proto::Receipt& receipt, const receipts::Opened& opened,
                                         const std::string& proxy_url, const std::string& chain_endpoint);
+// The same for any leaf the proxy put in its books under `id` (the reputation table's root, say),
+// signed by the proxy key `proxy_key` (raw 32 bytes) that its contract on chain must hold.
+InclusionResult check_leaf_inclusion(const std::string& id, const std::string& leaf, const std::string& proxy_key,
+                                     const std::string& proxy_url, const std::string& chain_endpoint);
 
 }  // namespace chrysalis::cli

@@ -124,7 +124,8 @@ asio::awaitable<void> ClientNode::route(const http::Request& req, http::Responde
 asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::optional<std::string> only) {
   struct Aggregate {
     uint32_t workers = 0, min_coef = UINT32_MAX, max_coef = 0, running = 0, capacity = 0, proxies = 0;
-    double best_reputation = -1;  // over every proxy's workers
+    double best_reputation = -1;  // over every proxy's workers whose table this client verified
+    nlohmann::json reputation = nlohmann::json::array();  // per proxy: what its verified table says
   };
   std::map<std::string, Aggregate> models;
   auto proxies = pool_->ready();
@@ -142,6 +143,9 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::option
     auto event = co_await queue->pop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     pool_->close_stream(conn->id(), stream);
     if (!event || event->connection_lost || !event->frame.has_models_reply()) continue;
+    // The proxy's figures count only once its signed table has been checked here.
+    std::string model_filter = only.value_or("");
+    CheckedReputation checked = co_await checked_reputation(conn, model_filter);
     for (auto& m : event->frame.models_reply().models()) {
       auto& a = models[m.id()];
       a.workers += m.workers();
@@ -152,7 +156,10 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::option
       a.running += m.running();
       a.capacity += m.capacity();
       a.proxies++;
-      a.best_reputation = std::max(a.best_reputation, m.reputation_best());
+      if (checked.verified) a.best_reputation = std::max(a.best_reputation, m.reputation_best());
+      nlohmann::json r = checked.model_json(m.id());
+      r["proxy"] = conn->peer_node_id();
+      a.reputation.push_back(std::move(r));
     }
   }
   if (only && !models.count(*only)) {
@@ -176,6 +183,7 @@ asio::awaitable<void> ClientNode::serve_models(http::Responder& res, std::option
         {"capacity", a.capacity},
         {"proxies", a.proxies},
         {"reputation_best", a.best_reputation < 0 ? nlohmann::json() : nlohmann::json(a.best_reputation)},
+        {"reputation", a.reputation},
         // What this client checked itself, not what the proxies say: workers whose certificate
         // passed our policy and whose signed receipts held.
         {"verified_by_client", verified_workers_.for_model(id)}};

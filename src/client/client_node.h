@@ -38,6 +38,18 @@ class ClientNode {
  private:
   boost::asio::awaitable<void> route(const http::Request& req, http::Responder& res);
   boost::asio::awaitable<void> serve_models(http::Responder& res, std::optional<std::string> only);
+  // A proxy's reputation table as this client checked it (client_reputation.cpp).
+  struct CheckedReputation {
+    struct ModelFigures {
+      uint64_t subjects = 0, requests = 0, successes = 0, mid_stream_errors = 0, spot_disagreements = 0;
+    };
+    bool verified = false;
+    std::string problem, root;
+    std::map<std::string, ModelFigures> models;
+    nlohmann::json model_json(const std::string& model) const;
+  };
+  boost::asio::awaitable<CheckedReputation> checked_reputation(std::shared_ptr<net::Connection> conn,
+                                                               std::string model);
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
   // POST /v1/responses, run as a chat request (serve_response.cpp).
   boost::asio::awaitable<void> serve_response(const http::Request& req, http::Responder& res);

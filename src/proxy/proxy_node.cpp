@@ -17,6 +17,9 @@
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
 #include "proxy/billing_ledger_peers.h"
+#include "billing/owner_proof.h"
+#include "receipts/reputation_proof.h"
+#include "ton/cells/address.h"
 #include "proxy/receipt_proof_route.h"
 
 namespace chrysalis::proxy {
@@ -60,6 +63,7 @@ void ProxyNode::start() {
     return ledger ? ledger->prices().price_per_token : uint64_t{0};
   });
   countersigner_ = ReceiptCountersigner(attest::node_signing_key(identity.key_pem));
+  signing_key_ = attest::node_signing_key(identity.key_pem);
   billing_->set_before_client_send([this](proto::Frame& f) { countersign_and_record(f); });
   billing_->start();
 
@@ -90,10 +94,15 @@ void ProxyNode::start() {
       [this](const http::Request& req, http::Responder& res) -> boost::asio::awaitable<void> {
         if (is_receipt_proof_request(req))
           co_await serve_receipt_proof(billing_->ledger(), req, res);
+        else if (req.path == "/reputation" && req.method == "GET") {
+          nlohmann::json table = reputation_table();
+          co_await api::send_json(res, 200, table);
+        }
         else
           co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
       },
       http::ServerLimits{.cors_origins = config_.cors_origins});
+  publish_reputation_later();
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),
                identity.public_key_hex);
@@ -107,6 +116,7 @@ void ProxyNode::countersign_and_record(proto::Frame& frame) {
 }
 
 void ProxyNode::stop() {
+  if (publish_timer_) publish_timer_->cancel();
   if (routing_) routing_->save(true);
   if (worker_listener_) worker_listener_->stop();
   if (client_listener_) client_listener_->stop();
@@ -244,6 +254,60 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
                  worker.coefficient, worker.max_concurrent,
                  worker.enabled ? "enabled" : "disabled: ", worker.enabled ? "" : worker.disabled_reason);
   billing_->bind_worker_owner(worker, s.owner_address());
+  prove_owner(worker, s);
+}
+
+// Reputation follows an owner only when the owner's wallet signed for this worker on this
+// connection; an owner named without proof leaves the worker judged by its key alone.
+void ProxyNode::prove_owner(WorkerEntry& worker, const proto::WorkerState& s) {
+  std::string proven;
+  if (!s.owner_address().empty() && s.has_owner_proof()) {
+    std::string problem = billing::owner_proof_problem(s.owner_proof(), s.owner_address(),
+                                                       worker.conn->peer_identity().public_key_hex,
+                                                       attestation_->identity().public_key_hex);
+    if (problem.empty()) {
+      proven = ton::Address::parse(s.owner_address()).to_raw();
+    } else if (worker.proven_owner.empty()) {
+      metrics_.add("owner_proofs_refused", {});
+      spdlog::warn("worker {}: {}; its reputation stays with its key", worker.id, problem);
+    }
+  }
+  if (proven == worker.proven_owner) return;
+  worker.proven_owner = proven;
+  routing_->set_owner(WorkerTable::key_of(worker), proven);
+}
+
+const nlohmann::json& ProxyNode::reputation_table() {
+  if (published_.is_null()) publish_reputation();
+  return published_;
+}
+
+void ProxyNode::publish_reputation() {
+  std::string root = routing_->table().root();
+  if (!published_.is_null() && root == published_root_) return;
+  uint64_t now_ms = static_cast<uint64_t>(unix_now_us() / 1000);
+  nlohmann::json table = routing_->table().signed_table(signing_key_, now_ms);
+  if (auto* ledger = billing_->ledger()) {  // committed with the books: GET /receipts/{commit_id}/proof
+    std::string id = receipts::reputation_commit_id(now_ms);
+    try {
+      ledger->record_receipt(id, receipts::reputation_commit_leaf(root, table["count"].get<uint64_t>(), now_ms));
+      table["commit_id"] = id;
+    } catch (const std::exception& e) {
+      spdlog::error("the reputation table's root was not recorded for the next commit: {}", e.what());
+    }
+  }
+  published_ = std::move(table);
+  published_root_ = std::move(root);
+}
+
+void ProxyNode::publish_reputation_later() {
+  if (!publish_timer_) publish_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  publish_timer_->expires_after(kPublishEvery);
+  publish_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    publish_reputation();
+    publish_reputation_later();
+  });
 }
 
 void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame) {
@@ -259,6 +323,14 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
     proto::Frame reply;
     reply.set_stream(frame.stream());
     *reply.mutable_models_reply() = workers_->models();
+    conn->send(reply);
+  } else if (frame.has_reputation_query()) {
+    proto::Frame reply;
+    reply.set_stream(frame.stream());
+    const std::string& model = frame.reputation_query().model();
+    const nlohmann::json& table = reputation_table();
+    reply.mutable_reputation_reply()->set_table(
+        (model.empty() ? table : ReputationTable::only_model(table, model)).dump());
     conn->send(reply);
   } else if (frame.has_request()) {
     if (by_client_.count({conn->id(), frame.stream()})) {
@@ -314,6 +386,7 @@ nlohmann::json ProxyNode::stats() const {
           {"routing", routing_->json()},
           {"spot_checks", spot_checks_->json()},
           {"resumes", resumes_.json()},
+          {"reputation_table", routing_->table().stats()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"connections",
            {{"workers", workers_->entries().size()},

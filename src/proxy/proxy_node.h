@@ -60,6 +60,12 @@ class ProxyNode {
   void on_client_connected(std::shared_ptr<net::Connection> conn);
   void on_worker_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
   void on_worker_state(WorkerEntry& worker, const proto::WorkerState& state);
+  void prove_owner(WorkerEntry& worker, const proto::WorkerState& state);
+  // Every kPublishEvery: a changed reputation table is signed, kept for GET /reputation and, with
+  // books, its root goes into the next commit (reputation_table.h).
+  void publish_reputation();
+  void publish_reputation_later();
+  const nlohmann::json& reputation_table();
   void on_client_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
   void on_worker_closed(uint64_t conn_id, const std::string& reason);
   void on_client_closed(uint64_t conn_id, const std::string& reason);
@@ -88,6 +94,11 @@ class ProxyNode {
   ResumeBook resumes_{config_.resume};
   std::unique_ptr<PeerBilling> billing_;
   ReceiptCountersigner countersigner_{ton::Ed25519Key::generate()};  // replaced by the TLS key at start
+  ton::Ed25519Key signing_key_ = ton::Ed25519Key::generate();          // the same: signs the reputation table
+  static constexpr std::chrono::seconds kPublishEvery{5};
+  std::unique_ptr<boost::asio::steady_timer> publish_timer_;
+  nlohmann::json published_;    // the last signed table (null: none yet)
+  std::string published_root_;  // its root (raw)
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
   // Each listener's per-connection limits and how often they disconnected someone (/stats).

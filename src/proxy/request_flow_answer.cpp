@@ -205,7 +205,8 @@ void RequestFlow::count_answer(const proto::Usage& u, double total_ms) {
 }
 
 void RequestFlow::on_error(const proto::ResponseError& e, int64_t now_us) {
-  router_.count_failure(primary_.conn);
+  // After the first token what it produced reached the client and is charged: credited too.
+  router_.count_failure(primary_.conn, head_sent_ ? e.usage().prompt_tokens() + e.usage().completion_tokens() : 0);
   record_worker_error(e.http_status(), e.code());
   bool retryable = e.http_status() == 429 || e.http_status() >= 500;
   if (!head_sent_ && retryable && e.code() != "cancelled") {

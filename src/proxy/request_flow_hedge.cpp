@@ -83,7 +83,7 @@ bool RequestFlow::on_hedge_frame(proto::Frame& frame, int64_t now_us) {
     return false;
   }
   if (frame.has_error()) {
-    router_.count_failure(hedge_->conn);
+    router_.count_failure(hedge_->conn, 0);
     if (frame.error().code() != "cancelled")
       router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken);
     drop_hedge("");

@@ -86,7 +86,8 @@ class RequestRouter {
   virtual void release_slot(uint64_t worker_conn) = 0;
   virtual bool connected(uint64_t worker_conn) const = 0;
   virtual void record(const std::string& key, const std::string& model, Outcome outcome) = 0;
-  virtual void count_failure(uint64_t worker_conn) = 0;
+  // `tokens`: what it produced that the client received (and was charged) before it failed.
+  virtual void count_failure(uint64_t worker_conn, uint64_t tokens) = 0;
   virtual void answered(const AnswerReport& report) = 0;
   // Whether this deterministic request is to be spot-checked (drawn at the configured rate).
   virtual bool spot_check_due() = 0;

@@ -30,7 +30,34 @@ double* fields(Reputation::State& s, int i) {
 }
 constexpr int kFields = 14;
 
+std::string column_text(sqlite3_stmt* s, int col) {
+  auto* p = sqlite3_column_text(s, col);
+  return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+}
+
 }  // namespace
+
+void ReputationStore::prepare(sqlite3_stmt** statement, const std::string& sql) {
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, statement, nullptr) != SQLITE_OK)
+    throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+}
+
+void ReputationStore::step_done(sqlite3_stmt* statement) {
+  if (sqlite3_step(statement) != SQLITE_DONE)
+    throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+  sqlite3_reset(statement);
+}
+
+void ReputationStore::in_transaction(const std::function<void()>& write) {
+  exec("BEGIN");
+  try {
+    write();
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
 
 ReputationStore::ReputationStore(const std::filesystem::path& file) : file_(file.string()) {
   db_ = open_sqlite_file(file, "reputation");
@@ -39,6 +66,36 @@ ReputationStore::ReputationStore(const std::filesystem::path& file) : file_(file
       "early_errors REAL, timeouts REAL, mid_stream_errors REAL, spot_agreements REAL, spot_disagreements REAL, "
       "speed_weight REAL, ttft_ms_sum REAL, tps_sum REAL, fit_n REAL, fit_y REAL, fit_nn REAL, fit_ny REAL, "
       "lifetime REAL, updated_us INTEGER)");
+  exec(
+      "CREATE TABLE IF NOT EXISTS reputation_counters (subject TEXT NOT NULL, model TEXT NOT NULL, counters TEXT "
+      "NOT NULL, PRIMARY KEY (subject, model))");
+}
+
+std::size_t ReputationStore::load_counters(ReputationTable& table) {
+  Statement st;
+  prepare(&st.s, "SELECT subject, model, counters FROM reputation_counters");
+  std::size_t n = 0;
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    auto counters = ReputationCounters::from_json(nlohmann::json::parse(column_text(st.s, 2), nullptr, false));
+    if (!counters) throw std::runtime_error("reputation database " + file_ + ": a counters row is not readable");
+    table.restore(column_text(st.s, 0), column_text(st.s, 1), *counters);
+    ++n;
+  }
+  return n;
+}
+
+void ReputationStore::save_counters(const ReputationTable& table) {
+  in_transaction([&] {
+    Statement st;
+    prepare(&st.s, "INSERT OR REPLACE INTO reputation_counters (subject, model, counters) VALUES (?,?,?)");
+    for (const auto& [id, c] : table.entries()) {
+      std::string json = c.json().dump();
+      sqlite3_bind_text(st.s, 1, id.first.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 2, id.second.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 3, json.c_str(), -1, SQLITE_TRANSIENT);
+      step_done(st.s);
+    }
+  });
 }
 
 ReputationStore::~ReputationStore() { sqlite3_close(db_); }
@@ -54,47 +111,32 @@ void ReputationStore::exec(const char* sql) {
 
 std::size_t ReputationStore::load(ReputationBook& book) {
   Statement st;
-  std::string sql = std::string("SELECT ") + kColumns + " FROM reputation";
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
-    throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+  prepare(&st.s, std::string("SELECT ") + kColumns + " FROM reputation");
   std::size_t n = 0;
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     Reputation::State s;
-    auto text = [&](int col) {
-      auto* p = sqlite3_column_text(st.s, col);
-      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-    };
     for (int i = 0; i < kFields; ++i) *fields(s, i) = sqlite3_column_double(st.s, 2 + i);
     s.updated_us = sqlite3_column_int64(st.s, 2 + kFields);
-    book.restore(text(0), text(1), s);
+    book.restore(column_text(st.s, 0), column_text(st.s, 1), s);
     ++n;
   }
   return n;
 }
 
 void ReputationStore::save(const ReputationBook& book) {
-  exec("BEGIN");
-  try {
+  in_transaction([&] {
     Statement st;
-    std::string sql =
-        std::string("INSERT OR REPLACE INTO reputation (") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK)
-      throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
+    prepare(&st.s,
+            std::string("INSERT OR REPLACE INTO reputation (") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (auto& [key, e] : book.entries()) {
       Reputation::State s = e.rep.state();
       sqlite3_bind_text(st.s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 2, e.model.c_str(), -1, SQLITE_TRANSIENT);
       for (int i = 0; i < kFields; ++i) sqlite3_bind_double(st.s, 3 + i, *fields(s, i));
       sqlite3_bind_int64(st.s, 3 + kFields, s.updated_us);
-      if (sqlite3_step(st.s) != SQLITE_DONE)
-        throw std::runtime_error("reputation database " + file_ + ": " + sqlite3_errmsg(db_));
-      sqlite3_reset(st.s);
+      step_done(st.s);
     }
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  });
 }
 
 }  // namespace chrysalis::proxy

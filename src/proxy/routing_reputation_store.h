@@ -2,8 +2,10 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
+#include "proxy/reputation_table.h"
 #include "proxy/routing_reputation.h"
 
 namespace chrysalis::proxy {
@@ -21,9 +23,15 @@ class ReputationStore {
   std::size_t load(ReputationBook& book);
   // Writes every entry of `book` (one transaction).
   void save(const ReputationBook& book);
+  // The published counters (reputation_table.h), kept beside the book.
+  std::size_t load_counters(ReputationTable& table);
+  void save_counters(const ReputationTable& table);
 
  private:
   void exec(const char* sql);
+  void prepare(sqlite3_stmt** statement, const std::string& sql);
+  void step_done(sqlite3_stmt* statement);  // one row written, else throws
+  void in_transaction(const std::function<void()>& write);
   sqlite3* db_ = nullptr;
   std::string file_;
 };

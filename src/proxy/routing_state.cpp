@@ -31,6 +31,7 @@ RoutingState::RoutingState(RoutingConfig config, std::filesystem::path db_file)
   if (!db_file.empty()) {
     store_ = std::make_unique<ReputationStore>(db_file);
     loaded_ = store_->load(book_);
+    store_->load_counters(table_);
   }
   saved_us_ = unix_now_us();
 }
@@ -48,11 +49,34 @@ uint64_t RoutingState::prefix_hash(const nlohmann::json& body) const {
   return prompt_prefix_hash(body, config_.affinity_prefix_chars);
 }
 
+void RoutingState::set_owner(const std::string& key, const std::string& owner) {
+  if (owner.empty()) {
+    owners_.erase(key);
+  } else if (owners_.count(key) || owners_.size() < kMaxOwnerLinks) {
+    owners_[key] = owner;
+  }
+}
+
+std::string RoutingState::subject_of(const std::string& key) const {
+  auto it = owners_.find(key);
+  return it == owners_.end() ? key : "owner:" + it->second;
+}
+
+Reputation* RoutingState::owner_record(const std::string& key, const std::string& model) {
+  auto it = owners_.find(key);
+  if (it == owners_.end()) return nullptr;
+  return &book_.of("owner:" + it->second + "|" + model, model);
+}
+
 void RoutingState::describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash) {
   int64_t now = unix_now_us();
   auto& rep = book_.of(key, c.model);
   c.trust = rep.trust(now, book_.params());
   c.trial = rep.on_trial(now, book_.params());
+  if (auto* owner = owner_record(key, c.model)) {  // a fresh key does not wash a bad owner clean
+    c.trust = std::min(c.trust, owner->trust(now, book_.params()));
+    c.trial = owner->on_trial(now, book_.params());
+  }
   c.ttft_ms = rep.ttft_ms();
   c.tokens_per_s = rep.tokens_per_s();
   c.contention = rep.contention();
@@ -91,6 +115,8 @@ std::vector<std::pair<uint32_t, uint64_t>> RoutingState::dispatched(const std::s
 
 void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome) {
   book_.of(key, model).record(outcome, unix_now_us(), book_.params());
+  if (auto* owner = owner_record(key, model)) owner->record(outcome, unix_now_us(), book_.params());
+  table_.record(subject_of(key), model, outcome);
   dirty_ = true;
   save();
 }
@@ -100,6 +126,10 @@ void RoutingState::record_answer(const std::string& key, const std::string& mode
   int64_t now = unix_now_us();
   auto& rep = book_.of(key, model);
   rep.record(Outcome::Success, now, book_.params());
+  if (auto* owner = owner_record(key, model)) owner->record(Outcome::Success, now, book_.params());
+  table_.record(subject_of(key), model, Outcome::Success);
+  table_.record_speed(subject_of(key), model, ttft_ms,
+                      completion_tokens > 1 && generation_ms > 0 ? completion_tokens * 1000.0 / generation_ms : 0);
   auto& typical = typical_tokens_[model];
   typical = typical == 0 ? completion_tokens : typical * 0.95 + completion_tokens * 0.05;
   if (completion_tokens > 1 && generation_ms > 0) {
@@ -116,17 +146,18 @@ void RoutingState::record_answer(const std::string& key, const std::string& mode
 
 void RoutingState::record_spot_check(const std::string& key, const std::string& model, bool agreed) {
   book_.of(key, model).record_spot_check(agreed, unix_now_us(), book_.params());
+  if (auto* owner = owner_record(key, model)) owner->record_spot_check(agreed, unix_now_us(), book_.params());
+  table_.record_spot_check(subject_of(key), model, agreed);
   dirty_ = true;
   save();
 }
 
-nlohmann::json RoutingState::worker_json(const std::string& key) {
+nlohmann::json RoutingState::worker_json(const std::string& key, const std::string& model) {
   int64_t now = unix_now_us();
-  auto* rep = book_.find(key);
-  if (!rep) return nullptr;
+  const Reputation* rep = &book_.of(key, model);
   const auto& p = book_.params();
   const auto& s = rep->state();
-  return {{"score", book_.score(key, now)},
+  nlohmann::json j = {{"score", book_.score(key, now)},
           {"trust", rep->trust(now, p)},
           {"reliability", rep->reliability(now, p)},
           {"honesty", rep->honesty(now, p)},
@@ -137,6 +168,13 @@ nlohmann::json RoutingState::worker_json(const std::string& key) {
           {"outcomes", s.lifetime},
           {"spot_agreements", s.spot_agreements},
           {"spot_disagreements", s.spot_disagreements}};
+  j["subject"] = subject_of(key);
+  if (const auto* owner = owner_record(key, model)) {
+    j["owner_trust"] = owner->trust(now, p);
+    j["owner_trial"] = owner->on_trial(now, p);
+    j["owner_outcomes"] = owner->state().lifetime;
+  }
+  return j;
 }
 
 nlohmann::json RoutingState::model_json(const std::string& model, const std::vector<std::string>& keys) {
@@ -170,6 +208,7 @@ void RoutingState::save(bool force) {
   if (!force && now - saved_us_ < 2'000'000) return;
   try {
     store_->save(book_);
+    store_->save_counters(table_);
     dirty_ = false;
   } catch (const std::exception& e) {
     spdlog::error("routing: {}", e.what());

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/reputation_table.h"
 #include "proxy/routing_affinity.h"
 #include "proxy/routing_config.h"
 #include "proxy/routing_reputation.h"
@@ -46,6 +47,15 @@ class RoutingState {
   // (band, requests) for `model`, lowest band first.
   std::vector<std::pair<uint32_t, uint64_t>> dispatched(const std::string& model) const;
 
+  // The worker with TLS key `key` proved its owner wallet (raw address; empty: none): its outcomes
+  // count for the owner too, and the owner's record bounds its trust and decides its trial, so a
+  // new key under the same owner inherits the record.
+  void set_owner(const std::string& key, const std::string& owner);
+  // Who the published counters are about: "owner:<address>" when proven, else the key.
+  std::string subject_of(const std::string& key) const;
+  const ReputationTable& table() const { return table_; }
+  static constexpr std::size_t kMaxOwnerLinks = 65536;
+
   void record(const std::string& key, const std::string& model, Outcome outcome);
   // A finished answer: what reputation learns about speed.
   void record_answer(const std::string& key, const std::string& model, double ttft_ms, double generation_ms,
@@ -54,7 +64,7 @@ class RoutingState {
   void remember_prefix(uint64_t hash, const std::string& key) { affinity_.remember(hash, key); }
   bool spot_check_due() { return config_.spot_check_rate > 0 && unit_(rng_) < config_.spot_check_rate; }
 
-  nlohmann::json worker_json(const std::string& key);
+  nlohmann::json worker_json(const std::string& key, const std::string& model);
   // Per model: best and median reputation score of the given workers.
   nlohmann::json model_json(const std::string& model, const std::vector<std::string>& keys);
   nlohmann::json json() const;
@@ -69,6 +79,10 @@ class RoutingState {
   PrefixAffinity affinity_;
   std::map<std::string, double> typical_tokens_;   // EWMA of completion tokens per model
   std::map<uint32_t, uint64_t> dispatch_by_band_;  // coefficient rounded down to 100 -> requests
+  std::map<std::string, std::string> owners_;      // worker key -> proven owner address
+  ReputationTable table_;
+  // The owner's own record in the book (one per owner and model); null when the key has no owner.
+  Reputation* owner_record(const std::string& key, const std::string& model);
   std::map<std::string, std::map<uint32_t, uint64_t>> dispatch_by_model_;  // the same per model
   std::mt19937_64 rng_;
   std::uniform_real_distribution<> unit_{0, 1};

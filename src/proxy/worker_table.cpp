@@ -127,8 +127,11 @@ void WorkerTable::record(const std::string& key, const std::string& model, Outco
   routing_.record(key, model, outcome);
 }
 
-void WorkerTable::count_failure(uint64_t worker_conn) {
-  if (auto* w = find(worker_conn)) w->failed++;
+void WorkerTable::count_failure(uint64_t worker_conn, uint64_t tokens) {
+  if (auto* w = find(worker_conn)) {
+    w->failed++;
+    w->tokens += tokens;
+  }
 }
 
 void WorkerTable::answered(const AnswerReport& r) {
@@ -197,6 +200,8 @@ nlohmann::json WorkerTable::json() const {
                     {"enabled", w.enabled},
                     {"disabled_reason", w.disabled_reason},
                     {"embeddings", w.embeddings},
+                    {"owner", w.owner},
+                    {"owner_proven", !w.proven_owner.empty()},
                     {"avg_request_ms", w.avg_request_ms},
                     {"avg_ttft_ms", w.avg_ttft_ms},
                     {"rtt_ms", w.conn->rtt_us() / 1000.0},
@@ -204,7 +209,7 @@ nlohmann::json WorkerTable::json() const {
                     {"failed", w.failed},
                     {"tokens", w.tokens},
                     {"attestation", attest::peer_attestation_json(w.conn->peer_identity())},
-                    {"reputation", routing_.worker_json(key_of(w))}});
+                    {"reputation", routing_.worker_json(key_of(w), w.model)}});
   }
   return list;
 }

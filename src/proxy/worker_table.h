@@ -32,6 +32,7 @@ struct WorkerEntry {
   uint64_t served = 0, failed = 0, tokens = 0;
   uint64_t last_dispatch = 0;  // sequence number of the last request sent here
   std::string owner;           // billing: the wallet it is paid to, as announced
+  std::string proven_owner;    // that wallet (raw), once its key signed for this worker: reputation follows it
   std::string contract;        // billing: its worker contract with this proxy (raw); empty: none announced
   uint64_t payout_sent = 0;    // billing: the largest signed payout sent to it
 };
@@ -66,7 +67,7 @@ class WorkerTable final : public RequestRouter {
   void release_slot(uint64_t worker_conn) override;
   bool connected(uint64_t worker_conn) const override { return workers_.count(worker_conn) > 0; }
   void record(const std::string& key, const std::string& model, Outcome outcome) override;
-  void count_failure(uint64_t worker_conn) override;
+  void count_failure(uint64_t worker_conn, uint64_t tokens) override;
   void answered(const AnswerReport& report) override;
   bool spot_check_due() override;
   void offer_spot_check(SpotOffer offer) override;

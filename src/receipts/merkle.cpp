@@ -36,7 +36,25 @@ void collect_path(const std::vector<std::string>& leaves, uint64_t begin, uint64
   }
 }
 
+// The subtree's root; every leaf's path gains the sibling of each subtree it is in, bottom up.
+std::string subtree_with_paths(const std::vector<std::string>& leaves, uint64_t begin, uint64_t end,
+                               std::vector<std::vector<std::string>>& paths) {
+  if (end - begin == 1) return merkle_leaf_hash(leaves[begin]);
+  uint64_t k = split_of(end - begin);
+  std::string left = subtree_with_paths(leaves, begin, begin + k, paths);
+  std::string right = subtree_with_paths(leaves, begin + k, end, paths);
+  for (uint64_t i = begin; i < begin + k; ++i) paths[i].push_back(right);
+  for (uint64_t i = begin + k; i < end; ++i) paths[i].push_back(left);
+  return node_hash(left, right);
+}
+
 }  // namespace
+
+std::vector<std::vector<std::string>> merkle_all_paths(const std::vector<std::string>& leaves) {
+  std::vector<std::vector<std::string>> paths(leaves.size());
+  if (!leaves.empty()) subtree_with_paths(leaves, 0, leaves.size(), paths);
+  return paths;
+}
 
 std::string merkle_leaf_hash(std::string_view leaf) {
   std::string m(1, '\x00');

@@ -14,6 +14,8 @@ std::string merkle_leaf_hash(std::string_view leaf);
 std::string merkle_root(const std::vector<std::string>& leaves);
 // The sibling hashes from leaf `index` up to the root; index < leaves.size().
 std::vector<std::string> merkle_path(const std::vector<std::string>& leaves, uint64_t index);
+// Every leaf's path at once, in O(n log n) (merkle_path for each would be quadratic).
+std::vector<std::vector<std::string>> merkle_all_paths(const std::vector<std::string>& leaves);
 // True when `path` leads from `leaf` at `index` of a `count`-leaf tree to `root`.
 bool merkle_path_holds(std::string_view leaf, uint64_t index, uint64_t count, const std::vector<std::string>& path,
                        std::string_view root);

@@ -9,6 +9,7 @@
 
 #include "common/time.h"
 
+#include "billing/owner_proof.h"
 #include "billing/billing_hello.h"
 #include "billing/pricing.h"
 #include "billing/proxy_standing.h"
@@ -134,6 +135,11 @@ void WorkerBilling::schedule_claim(const std::string& proxy_key, const char* why
 }
 
 std::string WorkerBilling::owner_address() const { return agent_->wallet_address().to_raw(); }
+
+proto::BillingHello WorkerBilling::owner_proof(const std::string& own_tls_hex, const std::string& proxy_tls_hex) const {
+  const auto& wallet = agent_->wallet_key();
+  return billing::make_owner_proof(wallet.key, wallet.workchain, own_tls_hex, proxy_tls_hex);
+}
 
 bool WorkerBilling::ensure_book() {
   if (book_) return true;

@@ -32,6 +32,8 @@ class WorkerBilling {
   void start();
   void stop();
   std::string owner_address() const;
+  // The owner wallet's proof that it owns this worker, for the connection with these TLS keys.
+  proto::BillingHello owner_proof(const std::string& own_tls_hex, const std::string& proxy_tls_hex) const;
   void on_proxy_frame(const std::shared_ptr<net::Connection>& conn, const proto::Frame& frame);
   void on_payment_update(const std::shared_ptr<net::Connection>& conn, const proto::PaymentUpdate& update);
   // Why this worker will not serve the proxy with `proxy_key` (empty: it will).

@@ -177,6 +177,8 @@ void WorkerNode::announce_to(net::Connection& conn) {
   s->set_disabled_reason(disabled_reason());
   if (billing_) {
     s->set_owner_address(billing_->owner_address());
+    *s->mutable_owner_proof() =
+        billing_->owner_proof(attestation_->identity().public_key_hex, conn.peer_identity().public_key_hex);
     if (auto refusal = billing_->refusal(conn.peer_identity().public_key_hex); !refusal.empty()) {
       s->set_enabled(false);
       s->set_disabled_reason("this worker no longer serves this proxy: " + refusal);

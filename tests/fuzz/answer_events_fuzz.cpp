@@ -3,13 +3,16 @@
 // a chat answer (api/response_assembler.h), Responses events and object (api/responses_stream.h)
 // and an embeddings list (api/embedding_answer.h). Whatever arrives, each must hold its shape:
 // every Responses event is one `event:`/`data:` pair with JSON data and sequence numbers counting
-// up from 0, and the embeddings list never holds more vectors than inputs.
+// up from 0, and the embeddings list never holds more vectors than inputs. The same events are kept
+// for a continuation (client/answer_resume.h): building one and stitching the events onto the
+// answer must not crash, and a continuation never asks for more tokens than the request had left.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "api/embedding_answer.h"
+#include "client/answer_resume.h"
 #include "api/response_assembler.h"
 #include "api/responses_stream.h"
 #include "common/json_bounded.h"
@@ -57,11 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   api::EmbeddingList embeddings({inputs, (size & 1) != 0, 0});
   uint64_t sequence = 0;
   check_responses_sse(responses.begin(), sequence);
+  api::ValidatedRequest request;
+  request.kind = size & 2 ? api::ApiKind::Completion : api::ApiKind::Chat;
+  request.max_tokens = static_cast<uint32_t>(size % 64 + 1);
+  request.body = {{"model", "m"}, {"max_tokens", request.max_tokens}, {"prompt", "p"},
+                  {"messages", nlohmann::json::array({{{"role", "user"}, {"content", "hi"}}})}};
+  client::AnswerResume resume;
   while (!text.empty()) {
     auto end = text.find('\n');
     std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     (void)embeddings.add(line);
+    resume.delivered({std::string(line)});
+    (void)resume.stitch({std::string(line)});
     auto chunk = parse_json_bounded(line).value;
     if (!chunk.is_object()) continue;
     chat.add(chunk);
@@ -75,5 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   check_responses_sse(responses.finish(usage), sequence);
   (void)responses.response().dump();
   if (embeddings.finish("m", usage).at("data").size() > inputs) __builtin_trap();
+  auto next = resume.continuation(request);
+  if (auto* more = std::get_if<api::ValidatedRequest>(&next); more && more->max_tokens >= request.max_tokens)
+    __builtin_trap();
   return 0;
 }

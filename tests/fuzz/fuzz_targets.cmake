@@ -85,13 +85,13 @@ chrysalis_fuzz_target(openai_request_fuzz MAX_LEN 4096 SOURCES ${FUZZ_OPENAI_SOU
 
 # What a client turns the answer events from its proxy into: chat answers, Responses, embeddings.
 fuzz_sources(FUZZ_ANSWER_SOURCES response_assembler responses_stream embedding_answer tool_request request_field_checks
-             openai_error usage_meter json_bounded encoding random hex)
+             answer_resume openai_error usage_meter json_bounded encoding random hex)
 chrysalis_fuzz_target(answer_events_fuzz MAX_LEN 4096 SOURCES ${FUZZ_ANSWER_SOURCES}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json)
 
 # Receipts and inclusion proofs, as a client or `chrysalis receipt verify` reads them from others.
-fuzz_sources(FUZZ_RECEIPT_SOURCES receipt receipt_proof merkle answer_digest sha256 ledger_codec ed25519_key encoding
-             address hex)
+fuzz_sources(FUZZ_RECEIPT_SOURCES receipt receipt_proof reputation_proof merkle answer_digest sha256 ledger_codec
+             ed25519_key encoding address hex)
 chrysalis_fuzz_target(receipt_fuzz MAX_LEN 4096 SOURCES ${FUZZ_RECEIPT_SOURCES} ${FUZZ_PROTO_SRCS}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
 target_include_directories(receipt_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})

@@ -5,7 +5,9 @@
 //      reads back is checked as in 0;
 //   2  an inclusion proof as JSON (what a proxy serves at GET /receipts/{id}/proof): proof_from_json,
 //      then walked from its own leaf (committed_hash_of) and written back out (proof_json), which must
-//      read back to the same proof.
+//      read back to the same proof;
+//   3  a reputation table as JSON (what a proxy serves at GET /reputation, and to clients):
+//      reputation_table_problem, which must name what fails or accept it.
 // Nothing may crash, hang or grow without bound; a walk that succeeds must end at the proof's hash.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "fuzz_support.h"
 #include "receipts/receipt.h"
 #include "receipts/receipt_proof.h"
+#include "receipts/reputation_proof.h"
 
 using namespace chrysalis;
 
@@ -41,7 +44,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   auto text = fuzz::as_text(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       proto::Receipt receipt;
       if (receipt.ParseFromArray(text.data(), static_cast<int>(text.size()))) check_receipt(receipt);
@@ -54,6 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto receipt = receipts::receipt_from_json(j, salt, error);
       if (receipt) check_receipt(*receipt);
       else if (error.empty()) __builtin_trap();
+      break;
+    }
+    case 3: {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!j.is_discarded()) (void)receipts::reputation_table_problem(j);
       break;
     }
     default: {

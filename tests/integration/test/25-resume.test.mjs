@@ -3,10 +3,15 @@
 // 40 tokens: the app gets one stream, the same text as an uninterrupted run at temperature 0, usage
 // of 40 completion tokens and the cost of an uninterrupted answer; each worker is paid for its part,
 // and the contracts on the devnet agree to the nanoTON. Then two deaths in one answer, and a death
-// with no other worker left (a clean error, charged only what was delivered).
+// with no other worker left (a clean error, charged only what was delivered). Then reputation: it
+// follows the worker's proven owner across a key rotation, and anyone can check the proxy's table.
 import assert from "node:assert/strict";
+import {execFile, spawnSync} from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
 import {after, before, test} from "node:test";
-import {BIN, Cluster, MODEL, chunkText, readSse, run, waitFor} from "../lib/harness.mjs";
+import {BIN, Cluster, MODEL, chunkText, getJson, readSse, run, waitFor} from "../lib/harness.mjs";
 
 const NANO = 10n ** 9n;
 const PRICE = 2n;
@@ -203,6 +208,65 @@ test("a death with no other worker left: a clean error, charged only what was de
     }
     await cluster.waitForWorkers(client, 3, {timeoutMs: 60_000});
     await settledOnChain();
+});
+
+test("reputation follows the owner: a worker that rotates its key keeps its bad record; the table verifies and is committed on chain", async () => {
+    const victim = workers[1];
+    const before = (await proxy.stats()).workers.find((w) => w.id === victim.id);
+    assert.equal(before.owner_proven, true, JSON.stringify(before));
+    const subject = before.reputation.subject;
+    assert.match(subject, /^owner:0:[0-9a-f]{64}$/);
+    const table = await getJson(`${proxy.url}/reputation`);
+    const mine = table.body.entries.find((e) => e.subject === subject);
+    assert.ok(mine.counters.mid_stream_errors >= 1, JSON.stringify(mine));  // it was killed mid-answer above
+
+    // The same operator, a new TLS key: the worker's key file goes, its wallet stays.
+    victim.expectedDead = true;
+    await victim.kill("SIGKILL");
+    fs.rmSync(path.join(cluster.dir, victim.id, "key.sealed"), {force: true});
+    fs.rmSync(path.join(cluster.dir, victim.id, "key.pem"), {force: true});
+    victim.start();
+    await victim.waitHealthy(30_000);
+    const after = await waitFor(async () => {
+        const w = (await proxy.stats()).workers.find((x) => x.id === victim.id);
+        return w && w.public_key !== before.public_key && w.owner_proven ? w : null;
+    }, {what: "the worker back with a new key and its owner proven"});
+    assert.equal(after.reputation.subject, subject, "the record is the owner's, not the key's");
+    assert.equal(after.reputation.outcomes, 0, "the new key itself has no history");
+    assert.ok(before.reputation.owner_outcomes > 0);
+    assert.equal(after.reputation.owner_outcomes, before.reputation.owner_outcomes, "the owner's history is kept");
+    assert.ok(after.reputation.owner_trust < 1, "its mid-answer failures still count against it");
+    assert.ok(Math.abs(after.reputation.owner_trust - before.reputation.owner_trust) < 0.05);
+
+    // Anyone can check the table: signature, every proof, and its root in the books on chain.
+    const verified = await waitFor(async () => {
+        const r = spawnSync(BIN, ["reputation", "verify", "--endpoint", proxy.url, "--chain", cluster.devnet.endpoint,
+            "--subject", subject], {encoding: "utf8"});
+        const out = JSON.parse(r.stdout || "{}");
+        return r.status === 0 ? out : null;
+    }, {timeoutMs: 30_000, what: "the reputation table committed on chain"});
+    assert.equal(verified.table, true);
+    assert.equal(verified.committed.ok, true, JSON.stringify(verified));
+    assert.ok(verified.subject.entries[0].counters.mid_stream_errors >= 1);
+
+    // A table with one counter changed is caught, naming the entry.
+    const forged = structuredClone(table.body);
+    const at = forged.entries.findIndex((e) => e.subject === subject);
+    forged.entries[at].counters.mid_stream_errors = 0;
+    const server = http.createServer((req, res) => res.end(JSON.stringify(forged)));
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    // Asynchronously: the forged table is served by this very process.
+    const r = await new Promise((resolve) => execFile(BIN, ["reputation", "verify", "--endpoint",
+        `http://127.0.0.1:${server.address().port}`], (error, stdout, stderr) => resolve({status: error?.code ?? 0, stdout, stderr})));
+    server.close();
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(JSON.parse(r.stdout).problem, new RegExp(`entries\\[${at}\\].*do not lead to the signed root`));
+
+    // The client checked the proxy's table before showing its figures.
+    const models = await getJson(`${client.url}/v1/models`);
+    const rep = models.body.data[0].reputation[0];
+    assert.equal(rep.verified, true, JSON.stringify(rep));
+    assert.ok(rep.requests > 0 && rep.mid_stream_errors >= 1, JSON.stringify(rep));
 });
 
 // Everything settled is committed, charged to the client contract and claimed by every worker; the

@@ -77,7 +77,7 @@ class ScriptedRouter final : public RequestRouter {
   void record(const std::string& key, const std::string&, Outcome outcome) override {
     records.push_back({key, outcome});
   }
-  void count_failure(uint64_t conn) override { failures.push_back(conn); }
+  void count_failure(uint64_t conn, uint64_t) override { failures.push_back(conn); }
   void answered(const AnswerReport& report) override { answers.push_back(report); }
   bool spot_check_due() override { return spot_due; }
   void offer_spot_check(SpotOffer offer) override { spot_offers.push_back(std::move(offer)); }

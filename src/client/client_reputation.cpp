@@ -1,0 +1,66 @@
+// The client's check of a proxy's reputation table (receipts/reputation_proof.h) before it shows
+// the proxy's reputation figures: the table must be signed by the proxy this client is connected to
+// (the key its TLS session proved) and every entry must lead to the signed root.
+#include <spdlog/spdlog.h>
+
+#include "client/client_node.h"
+#include "common/json_bounded.h"
+#include "receipts/reputation_proof.h"
+
+namespace chrysalis::client {
+
+namespace asio = boost::asio;
+
+asio::awaitable<ClientNode::CheckedReputation> ClientNode::checked_reputation(std::shared_ptr<net::Connection> conn,
+                                                                             std::string model) {
+  CheckedReputation out;
+  auto [stream, queue] = pool_->open_stream(conn);
+  proto::Frame query;
+  query.set_stream(stream);
+  query.mutable_reputation_query()->set_model(model);
+  conn->send(query);
+  auto event = co_await queue->pop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  pool_->close_stream(conn->id(), stream);
+  if (!event || event->connection_lost || !event->frame.has_reputation_reply()) {
+    out.problem = "the proxy sent no reputation table";
+    co_return out;
+  }
+  auto table = parse_json_bounded(event->frame.reputation_reply().table()).value;
+  out.problem = receipts::reputation_table_problem(table, conn->peer_identity().public_key_hex);
+  if (!out.problem.empty()) {
+    metrics_.add("reputation_tables_rejected", {});
+    spdlog::warn("proxy {}'s reputation table does not verify: {}", conn->peer_node_id(), out.problem);
+    co_return out;
+  }
+  out.verified = true;
+  out.root = table.value("root", "");
+  for (const auto& e : table["entries"]) {
+    const auto& c = e["counters"];
+    auto& m = out.models[e.value("model", "")];
+    m.subjects++;
+    m.requests += c.value("requests", uint64_t{0});
+    m.successes += c.value("successes", uint64_t{0});
+    m.mid_stream_errors += c.value("mid_stream_errors", uint64_t{0});
+    m.spot_disagreements += c.value("spot_disagreements", uint64_t{0});
+  }
+  co_return out;
+}
+
+nlohmann::json ClientNode::CheckedReputation::model_json(const std::string& model) const {
+  nlohmann::json j = {{"verified", verified}};
+  if (!verified) {
+    j["problem"] = problem;
+    return j;
+  }
+  j["root"] = root;
+  auto it = models.find(model);
+  ModelFigures m = it == models.end() ? ModelFigures{} : it->second;
+  j["subjects"] = m.subjects;
+  j["requests"] = m.requests;
+  j["success_rate"] = m.requests ? nlohmann::json(static_cast<double>(m.successes) / m.requests) : nlohmann::json();
+  j["mid_stream_errors"] = m.mid_stream_errors;
+  j["spot_disagreements"] = m.spot_disagreements;
+  return j;
+}
+
+}  // namespace chrysalis::client
