@@ -15,16 +15,20 @@ set(FUZZ_MANIFEST ${CMAKE_BINARY_DIR}/fuzz_targets.txt)
 file(WRITE ${FUZZ_MANIFEST} "")
 
 # chrysalis_fuzz_target(NAME MAX_LEN n SOURCES src/... LIBS ... [SEEDS extra seed dirs]): the harness
-# is tests/fuzz/NAME.cpp, its committed seeds tests/fuzz/corpus/NAME/.
+# is tests/fuzz/NAME.cpp, its committed seeds tests/fuzz/corpus/NAME/. The sources go into one
+# instrumented static library shared by every target (chrysalis_fuzz_common, below), so a source
+# several targets need is compiled once; each target links only the objects it uses.
 function(chrysalis_fuzz_target name)
   cmake_parse_arguments(FT "" "MAX_LEN" "SOURCES;LIBS;SEEDS" ${ARGN})
-  add_executable(${name} ${FUZZ_DIR}/${name}.cpp ${FT_SOURCES})
-  target_include_directories(${name} PRIVATE src ${FUZZ_DIR})
+  add_executable(${name} ${FUZZ_DIR}/${name}.cpp)
+  target_include_directories(${name} PRIVATE src ${FUZZ_DIR} ${CMAKE_CURRENT_BINARY_DIR})
   # -UNDEBUG: asserts stay on under the fuzzer, whatever the build type.
   target_compile_options(${name} PRIVATE -O1 -g -UNDEBUG -fsanitize=fuzzer,address,undefined
                          -fno-sanitize-recover=undefined)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(${name} PRIVATE ${FT_LIBS})
+  target_link_libraries(${name} PRIVATE chrysalis_fuzz_common ${FT_LIBS})
+  set_property(GLOBAL APPEND PROPERTY CHRYSALIS_FUZZ_SOURCES ${FT_SOURCES})
+  set_property(GLOBAL APPEND PROPERTY CHRYSALIS_FUZZ_LIBS ${FT_LIBS})
   file(APPEND ${FUZZ_MANIFEST} "${name} ${FT_MAX_LEN} ${FUZZ_DIR}/corpus/${name} ${FT_SEEDS}\n")
 endfunction()
 
@@ -67,7 +71,6 @@ protobuf_generate_cpp(FUZZ_PROTO_SRCS FUZZ_PROTO_HDRS src/proto/chrysalis.proto)
 fuzz_sources(FUZZ_FRAME_SOURCES frame_codec address encoding hex)
 chrysalis_fuzz_target(frame_fuzz MAX_LEN 4096 SOURCES ${FUZZ_FRAME_SOURCES} ${FUZZ_PROTO_SRCS}
                       LIBS protobuf::libprotobuf)
-target_include_directories(frame_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 
 fuzz_sources(FUZZ_BOC_SOURCES boc cell encoding address hex contract_signed ed25519_key)
 chrysalis_fuzz_target(boc_fuzz MAX_LEN 4096 SOURCES ${FUZZ_BOC_SOURCES} LIBS OpenSSL::Crypto)
@@ -94,7 +97,6 @@ fuzz_sources(FUZZ_RECEIPT_SOURCES receipt receipt_proof reputation_proof merkle 
              ed25519_key encoding address hex)
 chrysalis_fuzz_target(receipt_fuzz MAX_LEN 4096 SOURCES ${FUZZ_RECEIPT_SOURCES} ${FUZZ_PROTO_SRCS}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
-target_include_directories(receipt_fuzz PRIVATE ${CMAKE_CURRENT_BINARY_DIR})
 
 # toml++ is the system library, as in the main build: our reader and loaders are instrumented, the
 # TOML parser is not. Built header-only and instrumented, toml++ 3.3 trips its own assert after '['
@@ -120,3 +122,15 @@ target_link_libraries(fuzz_seed_maker PRIVATE OpenSSL::Crypto nlohmann_json::nlo
 fuzz_sources(FUZZ_SPDM_SOURCES spdm_report gpu_json quote_crypto hex)
 chrysalis_fuzz_target(spdm_report_fuzz MAX_LEN 8192 SOURCES ${FUZZ_SPDM_SOURCES} LIBS OpenSSL::Crypto
                       nlohmann_json::nlohmann_json)
+
+# Every fuzzed source, compiled once with the same instrumentation as the harnesses (fuzzer-no-link:
+# coverage and sanitizers, without libFuzzer's main).
+get_property(FUZZ_COMMON_SOURCES GLOBAL PROPERTY CHRYSALIS_FUZZ_SOURCES)
+get_property(FUZZ_COMMON_LIBS GLOBAL PROPERTY CHRYSALIS_FUZZ_LIBS)
+list(REMOVE_DUPLICATES FUZZ_COMMON_SOURCES)
+list(REMOVE_DUPLICATES FUZZ_COMMON_LIBS)
+add_library(chrysalis_fuzz_common STATIC ${FUZZ_COMMON_SOURCES})
+target_include_directories(chrysalis_fuzz_common PUBLIC src ${CMAKE_CURRENT_BINARY_DIR})
+target_compile_options(chrysalis_fuzz_common PRIVATE -O1 -g -UNDEBUG -fsanitize=fuzzer-no-link,address,undefined
+                       -fno-sanitize-recover=undefined)
+target_link_libraries(chrysalis_fuzz_common PUBLIC ${FUZZ_COMMON_LIBS})

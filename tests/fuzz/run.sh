@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (tests/fuzz/fuzz_targets.cmake: clang, libFuzzer + ASan + UBSan, each
-# from only the sources it needs) in build-fuzz, then runs each for a bounded time, one after another,
+# linking only the objects it needs from one shared instrumented library) in build-fuzz, then runs each for a bounded time, one after another,
 # seeded with its corpus under tests/fuzz/corpus/<target>/. Fails when any target crashes, and prints
 # where the reproducer is. Usage: tests/fuzz/run.sh [seconds per target=15] [target...].
 set -euo pipefail
