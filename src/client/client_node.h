@@ -50,6 +50,12 @@ class ClientNode {
   };
   boost::asio::awaitable<CheckedReputation> checked_reputation(std::shared_ptr<net::Connection> conn,
                                                                std::string model);
+  // Checked tables per (proxy connection, model filter), reused for a few seconds: a proxy's table
+  // can be large, and /v1/models may be asked often. At most kMaxCheckedTables kept.
+  boost::asio::awaitable<CheckedReputation> fetch_and_check(std::shared_ptr<net::Connection> conn, std::string model);
+  static constexpr std::size_t kMaxCheckedTables = 64;
+  static constexpr int64_t kCheckedTableTtlUs = 5'000'000;
+  std::map<std::pair<uint64_t, std::string>, std::pair<int64_t, CheckedReputation>> checked_tables_;
   boost::asio::awaitable<void> serve_completion(const http::Request& req, http::Responder& res);
   // POST /v1/responses, run as a chat request (serve_response.cpp).
   boost::asio::awaitable<void> serve_response(const http::Request& req, http::Responder& res);

@@ -5,6 +5,7 @@
 
 #include "client/client_node.h"
 #include "common/json_bounded.h"
+#include "common/time.h"
 #include "receipts/reputation_proof.h"
 
 namespace chrysalis::client {
@@ -13,6 +14,18 @@ namespace asio = boost::asio;
 
 asio::awaitable<ClientNode::CheckedReputation> ClientNode::checked_reputation(std::shared_ptr<net::Connection> conn,
                                                                              std::string model) {
+  const auto cache_key = std::make_pair(conn->id(), model);
+  if (auto it = checked_tables_.find(cache_key);
+      it != checked_tables_.end() && steady_now_us() - it->second.first < kCheckedTableTtlUs)
+    co_return it->second.second;
+  CheckedReputation out = co_await fetch_and_check(conn, model);
+  if (checked_tables_.size() >= kMaxCheckedTables) checked_tables_.clear();
+  checked_tables_[cache_key] = {steady_now_us(), out};
+  co_return out;
+}
+
+asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::shared_ptr<net::Connection> conn,
+                                                                          std::string model) {
   CheckedReputation out;
   auto [stream, queue] = pool_->open_stream(conn);
   proto::Frame query;
