@@ -6,6 +6,7 @@
 #include "api/openai_request.h"
 #include "attest/policy/model_names.h"
 #include "attest/ra_tls/ra_tls_node.h"
+#include "client/answer_resume.h"
 #include "client/client_billing.h"
 #include "common/random.h"
 #include "common/time.h"
@@ -208,6 +209,8 @@ nlohmann::json ClientNode::stats() const {
             {"max_seals_per_request", e2e::ClientExchange::kMaxSeals}}},
           {"receipts", {{"kept", receipts_.size()}, {"limit", config_.receipts_kept}, {"seen", receipts_seen_}}},
           {"verified_workers", verified_workers_.stats()},
+          {"reputation_tables", {{"cached", checked_tables_.size()}, {"limit", kMaxCheckedTables}}},
+          {"resume", {{"max_resumes", config_.max_resumes}, {"max_kept_bytes", AnswerResume::kMaxKeptBytes}}},
           {"metrics", metrics_.json()}};
 }
 
