@@ -9,6 +9,9 @@ import {Engine} from "./lib/engine.mjs";
 import {makeHandler} from "./lib/routes.mjs";
 
 async function main() {
+    // A supervisor that closed our pipes (it died, or stopped reading) must not take the engine
+    // down with EPIPE: the log line is lost, the answers and a clean shutdown go on.
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
     let options;
     try {
         options = parseServerArgs(process.argv.slice(2));
