@@ -18,6 +18,7 @@
 #include "net/tls_context.h"
 #include "proxy/billing_ledger_peers.h"
 #include "billing/owner_proof.h"
+#include "common/hex.h"
 #include "receipts/reputation_proof.h"
 #include "ton/cells/address.h"
 #include "proxy/receipt_proof_route.h"
@@ -283,10 +284,13 @@ const nlohmann::json& ProxyNode::reputation_table() {
 }
 
 void ProxyNode::publish_reputation() {
-  std::string root = routing_->table().root();
-  if (!published_.is_null() && root == published_root_) return;
+  // Hashed and signed only when a counter moved since the last table.
+  if (!published_.is_null() && routing_->table().version() == published_version_) return;
+  published_version_ = routing_->table().version();
   uint64_t now_ms = static_cast<uint64_t>(unix_now_us() / 1000);
   nlohmann::json table = routing_->table().signed_table(signing_key_, now_ms);
+  auto root_bytes = from_hex(table["root"].get<std::string>());
+  std::string root(root_bytes.begin(), root_bytes.end());
   if (auto* ledger = billing_->ledger()) {  // committed with the books: GET /receipts/{commit_id}/proof
     std::string id = receipts::reputation_commit_id(now_ms);
     try {
@@ -297,7 +301,6 @@ void ProxyNode::publish_reputation() {
     }
   }
   published_ = std::move(table);
-  published_root_ = std::move(root);
 }
 
 void ProxyNode::publish_reputation_later() {

@@ -98,7 +98,7 @@ class ProxyNode {
   static constexpr std::chrono::seconds kPublishEvery{5};
   std::unique_ptr<boost::asio::steady_timer> publish_timer_;
   nlohmann::json published_;    // the last signed table (null: none yet)
-  std::string published_root_;  // its root (raw)
+  uint64_t published_version_ = 0;  // the table's version() it was signed at
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
   // Each listener's per-connection limits and how often they disconnected someone (/stats).

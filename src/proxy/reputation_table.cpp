@@ -61,11 +61,15 @@ std::optional<ReputationCounters> ReputationCounters::from_json(const nlohmann::
 ReputationCounters* ReputationTable::at(const std::string& subject, const std::string& model) {
   auto id = std::make_pair(subject, model);
   auto it = entries_.find(id);
-  if (it != entries_.end()) return &it->second;
+  if (it != entries_.end()) {
+    ++version_;
+    return &it->second;
+  }
   if (entries_.size() >= kMaxEntries) {
     ++refused_;
     return nullptr;
   }
+  ++version_;
   return &entries_[id];
 }
 

@@ -49,11 +49,14 @@ class ReputationTable {
   static nlohmann::json only_model(const nlohmann::json& table, const std::string& model);
   const std::map<std::pair<std::string, std::string>, ReputationCounters>& entries() const { return entries_; }
   nlohmann::json stats() const;
+  // Counts every change, so a publisher can tell the table moved without hashing it.
+  uint64_t version() const { return version_; }
 
  private:
   ReputationCounters* at(const std::string& subject, const std::string& model);
   std::map<std::pair<std::string, std::string>, ReputationCounters> entries_;
   uint64_t refused_ = 0;
+  uint64_t version_ = 0;
 };
 
 }  // namespace chrysalis::proxy

@@ -199,6 +199,8 @@ nlohmann::json RoutingState::json() const {
           {"affinity_prefix_chars", config_.affinity_prefix_chars},
           {"reputation_half_life_s", config_.reputation_half_life_s},
           {"known_workers", book_.entries().size()},
+          {"owner_links", {{"held", owners_.size()}, {"limit", kMaxOwnerLinks}}},
+          {"dispatch_models", {{"held", dispatch_by_model_.size()}, {"limit", kMaxDispatchModels}}},
           {"persisted", store_ != nullptr}};
 }
 
