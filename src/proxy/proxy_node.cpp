@@ -12,16 +12,16 @@
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
+#include "billing/owner_proof.h"
+#include "common/hex.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "http/node_endpoints.h"
 #include "net/tls_context.h"
 #include "proxy/billing_ledger_peers.h"
-#include "billing/owner_proof.h"
-#include "common/hex.h"
+#include "proxy/receipt_proof_route.h"
 #include "receipts/reputation_proof.h"
 #include "ton/cells/address.h"
-#include "proxy/receipt_proof_route.h"
 
 namespace chrysalis::proxy {
 
