@@ -73,7 +73,7 @@ bool AttestedPeerVerifier::verify(X509* cert, crypto::PeerIdentity& identity, st
   if (claims->created_unix > now_s + kClockSkewS)
     return fail(reason, "cert_age",
                 "claims were created " + std::to_string(claims->created_unix - now_s) + " s in the future");
-  if (now_s - claims->created_unix > policy->max_cert_age_s)
+  if (claims->created_unix < now_s && now_s - claims->created_unix > policy->max_cert_age_s)
     return fail(reason, "cert_age",
                 "certificate is " + std::to_string(now_s - claims->created_unix) + " s old, the policy allows " +
                     std::to_string(policy->max_cert_age_s));

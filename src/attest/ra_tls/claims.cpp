@@ -96,7 +96,14 @@ std::optional<Claims> decode_claims(const std::string& bytes, std::string& error
     return std::nullopt;
   }
   c.protocol_version = static_cast<uint32_t>(from_le(fields[2]));
-  c.created_unix = static_cast<int64_t>(from_le(fields[3]));
+  uint64_t created = from_le(fields[3]);
+  // A creation time outside [1970, year ~33658] is no time at all; bounding it here keeps every age
+  // computation downstream free of overflow.
+  if (created > kMaxCreatedUnix) {
+    error = "claims creation time " + std::to_string(created) + " is not a plausible unix time";
+    return std::nullopt;
+  }
+  c.created_unix = static_cast<int64_t>(created);
   c.model_hash = fields[4];
   if (!c.model_hash.empty() && (c.model_hash.size() != 64 || !is_lower_hex(c.model_hash))) {
     error = "claims model hash is not 64 lowercase hex characters";

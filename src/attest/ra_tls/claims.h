@@ -26,6 +26,9 @@ struct Claims {
   std::string gpu_evidence_hash;
 };
 
+// The largest creation time decode_claims accepts (2^40 s); larger values are rejected as garbage.
+inline constexpr uint64_t kMaxCreatedUnix = uint64_t{1} << 40;
+
 // Deterministic encoding: the ASCII magic "chrysalis-claims/4", then every field in the fixed
 // order role, public_key, protocol_version, created_unix, model_hash, node_id, config,
 // e2e_public_key, gpu_evidence_hash, each as

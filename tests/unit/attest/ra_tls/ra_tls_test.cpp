@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "attest/quote/dev_ca.h"
@@ -134,6 +135,24 @@ TEST(AttestRaTls, TheWorkersE2eKeyIsBoundByItsQuote) {
   claims.e2e_public_key = "short";
   EXPECT_FALSE(decode_claims(encode_claims(claims), reason));
   EXPECT_NE(reason.find("e2e key"), std::string::npos) << reason;
+}
+
+TEST(AttestRaTls, ACreationTimeThatIsNoTimeIsRefusedNotOverflowed) {
+  // Found by ra_tls_cert_fuzz: a created_unix near INT64_MIN made the age check overflow.
+  RaTlsFixture f;
+  RaTlsIdentityOptions options{"worker", "worker-1", kModelA, 6, {}, measure_config("worker", f.policy).canonical()};
+  RaTlsIdentity issuer(std::make_shared<SimEvidence>(f.ca_dir, measure_config("worker", f.policy)), options);
+  auto worker = issuer.issue();
+  X509Ptr cert(parse_certificate_pem(worker.cert_pem));
+  std::string reason;
+  auto claims = *decode_claims(*read_ra_tls_extensions(cert.get()).claims, reason);
+  for (int64_t bad : {int64_t{-1}, std::numeric_limits<int64_t>::min() + 1780000000, int64_t{1} << 41}) {
+    claims.created_unix = bad;
+    EXPECT_FALSE(decode_claims(encode_claims(claims), reason)) << bad;
+    EXPECT_NE(reason.find("not a plausible unix time"), std::string::npos) << reason;
+  }
+  claims.created_unix = static_cast<int64_t>(kMaxCreatedUnix);
+  EXPECT_TRUE(decode_claims(encode_claims(claims), reason)) << reason;
 }
 
 TEST(AttestRaTls, WrongRoleAndOtherModelAreRefused) {
