@@ -70,6 +70,30 @@ for (const c of meta.params.concurrency) {
     };
 }
 
+// The dependability mechanisms (first-token retry, hedging, spot checks, affinity, trial share):
+// the default proxy against one with all of them off, same workers, same client settings.
+const mechanisms = {};
+for (const c of meta.params.concurrency) {
+    if (!exists(`wrk-bare-c${c}.json`) || !mock[`c${c}`]) continue;
+    const on = mock[`c${c}`].network, off = wrkFigures(`bare-c${c}`);
+    mechanisms[`c${c}`] = {
+        on, off,
+        ratio: {rps: ratio(on.rps, off.rps), p50: ratio(on.p50_ms, off.p50_ms), p99: ratio(on.p99_ms, off.p99_ms),
+            cpu: ratio(on.cpu_ms_per_request.total, off.cpu_ms_per_request.total)},
+    };
+}
+// What they did: counters from the default proxy's /stats over the whole run.
+if (exists("stats-proxy.json")) {
+    const counters = read("stats-proxy.json").metrics?.counters ?? {};
+    const sum = (name) => Object.values(counters[name] ?? {}).reduce((a, b) => a + b, 0);
+    const served = counters.requests?.["outcome=ok"] ?? 0;
+    mechanisms.activity = {
+        requests: served, spot_check_runs: sum("spot_check_runs"),
+        hedges_launched: counters.hedges?.["outcome=launched"] ?? 0, first_token_timeouts: sum("first_token_timeouts"),
+        spot_runs_per_100: served ? round((100 * sum("spot_check_runs")) / served, 2) : null,
+    };
+}
+
 function probeTarget(t, name) {
     if (!t) {
         errors.push(`${name}: no figures`);
@@ -118,7 +142,7 @@ const result = {
     machine: {cores: meta.cores, cpu: meta.cpu, os: meta.os, kernel: meta.kernel, node: meta.node, wrk: meta.wrk,
         loadavg_start: meta.loadavg_start, loadavg_end: meta.loadavg_end},
     params: meta.params, elapsed_s: meta.elapsed_s,
-    mock, ttfc, embedded, e2e,
+    mock, ttfc, embedded, e2e, mechanisms,
     ok: errors.length === 0, errors,
 };
 
@@ -160,6 +184,21 @@ if (Object.keys(e2e).length) {
         lines.push(row(`c${key.slice(1)} CPU ms per request`, m.plain.cpu_ms_per_request.total, m.sealed.cpu_ms_per_request.total, m.ratio.cpu));
     }
     if (e2e.ttfc) lines.push(row("TTFC p50 (ms)", e2e.ttfc.plain.p50_ms, e2e.ttfc.sealed.p50_ms, e2e.ttfc.ratio.p50, 3));
+}
+if (Object.keys(mechanisms).length) {
+    lines.push(`dependability mechanisms (mock engine, 2 workers): on = the proxy's defaults, off = all of them off`);
+    lines.push(`  ${"".padEnd(30)}${"off".padStart(12)}${"on".padStart(12)}${"on/off".padStart(16)}`);
+    for (const [key, m] of Object.entries(mechanisms)) {
+        if (key === "activity") continue;
+        lines.push(row(`c${key.slice(1)} requests/s`, m.off.rps, m.on.rps, m.ratio.rps, 1));
+        lines.push(row(`c${key.slice(1)} latency p50 (ms)`, m.off.p50_ms, m.on.p50_ms, m.ratio.p50));
+        lines.push(row(`c${key.slice(1)} latency p99 (ms)`, m.off.p99_ms, m.on.p99_ms, m.ratio.p99));
+        lines.push(row(`c${key.slice(1)} CPU ms per request`, m.off.cpu_ms_per_request.total, m.on.cpu_ms_per_request.total, m.ratio.cpu));
+    }
+    const a = mechanisms.activity;
+    if (a)
+        lines.push(`  on: ${a.requests} requests answered, ${a.spot_check_runs} spot-check reruns (${f(a.spot_runs_per_100)} per 100), ` +
+            `${a.hedges_launched} hedges, ${a.first_token_timeouts} first-token retries`);
 }
 const cpuKey = Object.keys(mock).at(-1);
 if (cpuKey) {

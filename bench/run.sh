@@ -100,10 +100,13 @@ const net = require("net");
   }
   console.log(servers.map((s) => s.address().port).join(" "));
   servers.forEach((s) => s.close());
-})();' 9)"
+})();' 14)"
 MOCK_PORT=${PORTS[0]} PROXY_HTTP=${PORTS[1]} PROXY_WORKERS=${PORTS[2]} PROXY_CLIENTS=${PORTS[3]}
 WORKER_HTTP=${PORTS[4]} CLIENT_HTTP=${PORTS[5]} EMB_WORKER_HTTP=${PORTS[6]} EMB_ENGINE_PORT=${PORTS[7]}
 PLAIN_CLIENT_HTTP=${PORTS[8]}
+BARE_PROXY_HTTP=${PORTS[9]} BARE_PROXY_WORKERS=${PORTS[10]} BARE_PROXY_CLIENTS=${PORTS[11]}
+BARE_CLIENT_HTTP=${PORTS[12]} WORKER2_HTTP=${PORTS[13]}
+BARE_CLIENT_URL=http://127.0.0.1:$BARE_CLIENT_HTTP
 MOCK_URL=http://127.0.0.1:$MOCK_PORT
 CLIENT_URL=http://127.0.0.1:$CLIENT_HTTP
 PLAIN_CLIENT_URL=http://127.0.0.1:$PLAIN_CLIENT_HTTP
@@ -222,13 +225,20 @@ dir = "$WORK/proxy"
 level = "$LOG_LEVEL"
 $(attestation sim)
 EOF
+# The dependability mechanisms' cost: a second proxy with every one of them off (first-token
+# retry, hedging, spot checks, affinity, trial share), the same two mock workers behind both.
+sed -e "s|bench-proxy|bench-proxy-bare|" -e "s|127.0.0.1:$PROXY_HTTP|127.0.0.1:$BARE_PROXY_HTTP|" \
+  -e "s|127.0.0.1:$PROXY_WORKERS|127.0.0.1:$BARE_PROXY_WORKERS|" -e "s|127.0.0.1:$PROXY_CLIENTS|127.0.0.1:$BARE_PROXY_CLIENTS|" \
+  -e "s|$WORK/proxy\"|$WORK/proxy-bare\"|" "$WORK/proxy.toml" >"$WORK/proxy-bare.toml"
+printf '[routing]\nfirst_token_timeout_ms = 0\nhedge_after_ms = 0\nspot_check_rate = 0\naffinity_prefix_chars = 0\ntrial_share = 0\n' \
+  >>"$WORK/proxy-bare.toml"
 cat >"$WORK/worker-mock.toml" <<EOF
 [worker]
 id = "bench-worker-mock"
 model = "$MOCK_MODEL"
 coefficient = 1000
 max_concurrent = 256
-proxies = ["127.0.0.1:$PROXY_WORKERS"]
+proxies = ["127.0.0.1:$PROXY_WORKERS", "127.0.0.1:$BARE_PROXY_WORKERS"]
 http = "127.0.0.1:$WORKER_HTTP"
 [engine]
 kind = "external"
@@ -252,16 +262,24 @@ $(attestation none)
 EOF
 sed -e "s|127.0.0.1:$CLIENT_HTTP|127.0.0.1:$PLAIN_CLIENT_HTTP|" -e "s|$WORK/client\"|$WORK/client-plain\"|" \
   -e '/^proxies = /a e2e = "off"' "$WORK/client.toml" >"$WORK/client-plain.toml"
+sed -e "s|127.0.0.1:$CLIENT_HTTP|127.0.0.1:$BARE_CLIENT_HTTP|" -e "s|$WORK/client\"|$WORK/client-bare\"|" \
+  -e "s|127.0.0.1:$PROXY_CLIENTS|127.0.0.1:$BARE_PROXY_CLIENTS|" "$WORK/client.toml" >"$WORK/client-bare.toml"
+sed -e "s|bench-worker-mock|bench-worker-mock-2|" -e "s|127.0.0.1:$WORKER_HTTP|127.0.0.1:$WORKER2_HTTP|" \
+  -e "s|$WORK/worker-mock\"|$WORK/worker-mock-2\"|" "$WORK/worker-mock.toml" >"$WORK/worker-mock-2.toml"
 
 log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
 start mock "$MOCK_ENGINE" "${MOCK_ARGS[@]}"
 start proxy "$BIN" proxy --config "$WORK/proxy.toml"
+start proxy-bare "$BIN" proxy --config "$WORK/proxy-bare.toml"
 start worker "$BIN" worker --config "$WORK/worker-mock.toml"
+start worker-2 "$BIN" worker --config "$WORK/worker-mock-2.toml"
 start client "$BIN" client --config "$WORK/client.toml"
 start client-plain "$BIN" client --config "$WORK/client-plain.toml"
+start client-bare "$BIN" client --config "$WORK/client-bare.toml"
 wait_until "the mock engine" 20 stream_ok "$MOCK_URL" "$MOCK_MODEL"
 wait_until "the network to serve $MOCK_MODEL" 60 stream_ok "$CLIENT_URL" "$MOCK_MODEL"
 wait_until "the plaintext client to serve $MOCK_MODEL" 60 stream_ok "$PLAIN_CLIENT_URL" "$MOCK_MODEL"
+wait_until "the mechanisms-off network to serve $MOCK_MODEL" 60 stream_ok "$BARE_CLIENT_URL" "$MOCK_MODEL"
 e2e_is "$CLIENT_URL" on || die "the client does not seal its requests end to end"
 e2e_is "$PLAIN_CLIENT_URL" off || die "the e2e = off client still seals"
 
@@ -269,6 +287,7 @@ log "warm-up (2 s each path)"
 run_wrk warmup-direct "$MOCK_URL" 30 2
 run_wrk warmup-network "$CLIENT_URL" 30 2
 run_wrk warmup-plain "$PLAIN_CLIENT_URL" 30 2
+run_wrk warmup-bare "$BARE_CLIENT_URL" 30 2
 
 for c in $CONCURRENCY; do
   log "wrk c=$c ${DURATION}s: direct"
@@ -277,7 +296,11 @@ for c in $CONCURRENCY; do
   run_wrk "network-c$c" "$CLIENT_URL" "$c" "$DURATION"
   log "wrk c=$c ${DURATION}s: network without e2e"
   run_wrk "plain-c$c" "$PLAIN_CLIENT_URL" "$c" "$DURATION"
+  log "wrk c=$c ${DURATION}s: network with the dependability mechanisms off"
+  run_wrk "bare-c$c" "$BARE_CLIENT_URL" "$c" "$DURATION"
 done
+# What the mechanisms did meanwhile (spot-check reruns, hedges, first-token retries).
+curl -fsS "http://127.0.0.1:$PROXY_HTTP/stats" >"$WORK/stats-proxy.json" || die "no /stats from the proxy"
 
 log "time to first chunk: $TTFC_REQUESTS sequential requests per path, interleaved"
 run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIENT_URL" \

@@ -27,6 +27,15 @@ terms_scenarios=(
   "--workers 1000 --load 0.7 --bad 0.05 --seed 4 --duration 300 --terms 1 --interactive-ttft-ms 400 --batch-ttft-ms 2000"
   "--workers 50 --load 0.9 --bad 0.1 --seed 1 --duration 1800 --terms 1"
 )
+# The dependability mechanisms the proxy turns on by default, each alone and together, across
+# seeds, loads and bad-worker shares (not only the scenario they were chosen on).
+mechanism_scenarios=(
+  "--workers 1000 --load 0.9 --bad 0.05 --seed 1 --duration 300 --mechanisms 1"
+  "--workers 1000 --load 0.9 --bad 0.05 --seed 5 --duration 300 --mechanisms 1"
+  "--workers 1000 --load 0.5 --bad 0.05 --seed 6 --duration 300 --mechanisms 1"
+  "--workers 1000 --load 0.95 --bad 0.15 --seed 7 --duration 300 --mechanisms 1"
+  "--workers 50 --load 0.9 --bad 0.1 --seed 8 --duration 1800 --mechanisms 1"
+)
 # One scenario: the command line, then the table (the JSON last line left out).
 run_block() {
   echo
@@ -57,6 +66,19 @@ run_block() {
   echo "with a deadline by the proxy's rule (the cheapest worker predicted to meet it, else the soonest)"
   echo "and the rest by \`ours\`."
   for args in "${terms_scenarios[@]}"; do run_block "$args"; done
+  echo
+  echo "## Dependability mechanisms: what the defaults buy and cost"
+  echo
+  echo "The \`ours\` policy with the mechanisms the proxy turns on by default (\`proxy/routing_config.h\`):"
+  echo "\`none\` has no first-token limit (a stalled worker holds a request until its 60 s deadline), no"
+  echo "hedging, no spot checks and no trial share; \`retry_fixed_5s\` is a fixed 5 s first-token limit;"
+  echo "\`retry\` the adaptive one (max(10 s, 4 x the worker's predicted first token)); \`hedge_fixed_1s\` a"
+  echo "fixed 1 s hedge; \`+hedge\` the adaptive hedge (max(1 s, 2 x predicted)); \`+spot\` spot checks on"
+  echo "2 % of all requests; \`defaults\` all of them. Cost columns: hedges launched and won, spot-check"
+  echo "reruns (tie-breakers included), and waste_% = worker time spent on anything no client received"
+  echo "(losing hedges, stalled and cancelled attempts, crashed answers, spot reruns) per worker time of"
+  echo "delivered answers."
+  for args in "${mechanism_scenarios[@]}"; do run_block "$args"; done
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"

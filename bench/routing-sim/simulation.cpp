@@ -44,6 +44,9 @@ struct Request {
   uint32_t attempts = 0;
   std::vector<uint32_t> tried;
   bool measured = false;
+  bool answered = false;          // an attempt produced its first token (a hedge race is over)
+  bool hedged = false;
+  std::vector<uint32_t> live;     // attempts running now
   int spot_case = -1;             // >= 0: a spot-check duplicate, not a client request
   uint32_t ttft_deadline_ms = 0;  // terms: the first token wanted within this (0: none)
 };
@@ -59,7 +62,7 @@ struct SpotCase {
   std::vector<std::string> outputs;
 };
 
-enum class Ev { Arrival, FirstToken, Complete, EarlyError, FirstTokenTimeout, Crash, Down, Detected, Up, BusyRetry };
+enum class Ev { Arrival, FirstToken, Complete, EarlyError, FirstTokenTimeout, Hedge, Crash, Down, Detected, Up, BusyRetry };
 
 struct Event {
   double t;
@@ -88,6 +91,7 @@ std::string base_policy(const std::string& name) {
 PolicyParams params_of(const Scenario& s) {
   PolicyParams p;
   if (s.trust_penalty >= 0) p.trust_penalty = s.trust_penalty;
+  p.trial_share = s.trial_share;
   return p;
 }
 
@@ -102,6 +106,7 @@ class Simulation {
     result_.policy = policy_name;
     oracle_ = policy_name == "oracle";
     make_workers();
+    for (std::size_t i = 0; i < cands_.size(); ++i) all_ids_.push_back(i);
     make_arrivals();
   }
 
@@ -228,14 +233,15 @@ class Simulation {
   }
   void refresh_all() {
     for (uint32_t i = 0; i < workers_.size(); ++i) refresh(i);
+    typical_ttft_ = typical_ttft_ms(cands_, all_ids_);
     last_refresh_ms_ = now_;
   }
 
   // ---- dispatch ----
 
-  void try_dispatch(uint32_t rid) {
+  void try_dispatch(uint32_t rid, bool hedge = false) {
     auto& r = requests_[rid];
-    if (now_ >= r.deadline_ms) return fail(rid);
+    if (now_ >= r.deadline_ms) return hedge ? void() : fail(rid);
     for (auto t : r.tried) cands_[t].excluded = true;
     RequestShape shape;
     shape.expected_tokens = observed_tokens_count_ > 0 ? observed_tokens_sum_ / observed_tokens_count_ : 256;
@@ -262,6 +268,7 @@ class Simulation {
       choice = select_worker(cands_, "m", 4000, *policy_, shape, policy_rng_);
     }
     for (auto t : r.tried) cands_[t].excluded = false;
+    if (choice.index < 0 && hedge) return;  // nobody free to race: the first attempt goes on alone
     if (choice.index < 0) {
       // No free slot anywhere: the proxy answers 429 and the client backs off and retries.
       if (r.spot_case >= 0) return;  // a spot check is simply dropped
@@ -269,10 +276,20 @@ class Simulation {
       push({now_ + 250, Ev::BusyRetry, rid});
       return;
     }
-    start_attempt(rid, static_cast<uint32_t>(choice.index));
+    double predicted = predicted_ttft_ms(cands_[choice.index], shape, params_of(s_), typical_ttft_);
+    start_attempt(rid, static_cast<uint32_t>(choice.index), predicted);
+    if (hedge) {
+      r.hedged = true;
+      if (r.measured) result_.hedges++;
+    }
   }
 
-  void start_attempt(uint32_t rid, uint32_t wid) {
+  // max(floor, factor x predicted), as the proxy's RequestFlow; 0: off.
+  static double stall_limit_ms(double floor_ms, double factor, double predicted_ms) {
+    return floor_ms <= 0 ? 0 : std::max(floor_ms, factor * predicted_ms);
+  }
+
+  void start_attempt(uint32_t rid, uint32_t wid, double predicted_ms) {
     auto& r = requests_[rid];
     auto& w = workers_[wid];
     r.attempts++;
@@ -285,6 +302,7 @@ class Simulation {
     a.running_before = static_cast<uint32_t>(w.active.size());
     attempts_.push_back(a);
     uint32_t aid = static_cast<uint32_t>(attempts_.size() - 1);
+    r.live.push_back(aid);
     w.active.push_back(aid);
     cands_[wid].running = static_cast<uint32_t>(w.active.size());
     cands_[wid].last_dispatch = ++dispatch_seq_;
@@ -292,7 +310,12 @@ class Simulation {
       result_.attempts++;
       if (bad(w)) result_.attempts_on_bad++;
     }
-    push({now_ + s_.first_token_timeout_ms, Ev::FirstTokenTimeout, aid});
+    // Without a first-token limit the request's own deadline ends a stalled attempt.
+    double limit = stall_limit_ms(s_.first_token_timeout_ms, s_.first_token_factor, predicted_ms);
+    push({limit > 0 ? now_ + limit : r.deadline_ms, Ev::FirstTokenTimeout, aid});
+    double hedge = stall_limit_ms(s_.hedge_after_ms, s_.hedge_factor, predicted_ms);
+    if (hedge > 0 && !r.hedged && r.spot_case < 0 && now_ + hedge < r.deadline_ms)
+      push({now_ + hedge, Ev::Hedge, aid});
     if (!w.online || w.kind == Kind::Stall) return;  // nothing will come back
     if (w.kind == Kind::Flaky && std::bernoulli_distribution(0.5)(fate_rng_)) {
       push({now_ + w.rtt_ms + 20, Ev::EarlyError, aid, w.epoch});
@@ -302,9 +325,13 @@ class Simulation {
     push({now_ + w.rtt_ms + w.ttft_ms * ttft_factor(r.prompt_tokens) * slow, Ev::FirstToken, aid, w.epoch});
   }
 
-  void end_attempt(uint32_t aid) {
+  // `delivered`: its answer reached a client (the only work that is not waste).
+  void end_attempt(uint32_t aid, bool delivered = false) {
     auto& a = attempts_[aid];
     a.active = false;
+    (delivered ? useful_ms_ : wasted_ms_) += now_ - a.start_ms;
+    auto& live = requests_[a.request].live;
+    live.erase(std::remove(live.begin(), live.end(), aid), live.end());
     auto& w = workers_[a.worker];
     auto it = std::find(w.active.begin(), w.active.end(), aid);
     if (it != w.active.end()) {
@@ -351,19 +378,34 @@ class Simulation {
     auto& w = workers_[a.worker];
     auto& r = requests_[a.request];
     auto& rep = book_.of(w.key, "m");
+    if (e.type == Ev::Hedge) {
+      if (a.first_token_ms > 0 || r.answered || r.hedged) return;
+      return try_dispatch(a.request, /*hedge=*/true);
+    }
     if (e.type == Ev::FirstTokenTimeout) {
       if (a.first_token_ms > 0) return;
       end_attempt(e.a);
       rep.record(Outcome::Timeout, now_us(), book_.params());
+      if (!r.live.empty()) return;  // its hedge races on
       return retry_or_fail(a.request);
     }
     if (e.epoch != a.epoch) return;  // the worker went offline meanwhile
     if (e.type == Ev::EarlyError) {
       end_attempt(e.a);
       rep.record(Outcome::ErrorBeforeFirstToken, now_us(), book_.params());
+      if (!r.live.empty()) return;
       return retry_or_fail(a.request);
     }
     if (e.type == Ev::FirstToken) {
+      if (r.answered) return end_attempt(e.a);  // lost the race: cancelled (not a fault)
+      r.answered = true;
+      // The first to produce wins; the other racer is cancelled and counted as slow.
+      for (auto other : std::vector<uint32_t>(r.live))
+        if (other != e.a) {
+          end_attempt(other);
+          book_.of(workers_[attempts_[other].worker].key, "m").record(Outcome::Timeout, now_us(), book_.params());
+          if (r.measured && r.hedged && attempts_[other].start_ms < a.start_ms) result_.hedges_won++;
+        }
       a.first_token_ms = now_;
       if (r.measured && r.spot_case < 0) {
         ttfts_.push_back(now_ - r.arrival_ms);
@@ -382,7 +424,7 @@ class Simulation {
       return fail(a.request);
     }
     // Complete: what the proxy measures is what reputation and the averages learn from.
-    end_attempt(e.a);
+    end_attempt(e.a, /*delivered=*/r.spot_case < 0);
     double ttft = a.first_token_ms - a.start_ms, gen_s = (now_ - a.first_token_ms) / 1000;
     double observed_tps = r.completion_tokens / gen_s;
     rep.record_load_speed(observed_tps, a.running_before, now_us(), book_.params());
@@ -430,7 +472,10 @@ class Simulation {
     dup.deadline_ms = now_ + s_.deadline_ms;
     dup.measured = false;
     dup.spot_case = case_id;
+    dup.answered = dup.hedged = false;
+    dup.live.clear();
     dup.tried = spot_cases_[case_id].workers;
+    result_.spot_runs++;
     requests_.push_back(std::move(dup));
     try_dispatch(static_cast<uint32_t>(requests_.size() - 1));
   }
@@ -483,7 +528,7 @@ class Simulation {
       book_.of(w.key, "m").record(started ? Outcome::ErrorAfterFirstToken : Outcome::Timeout, now_us(), book_.params());
       if (started)
         fail(a.request);
-      else
+      else if (requests_[a.request].live.empty())
         retry_or_fail(a.request);
     }
     refresh(wid);
@@ -523,6 +568,7 @@ class Simulation {
     r.deadline_met_rate = r.with_deadline ? static_cast<double>(r.deadline_met) / r.with_deadline : 0;
     double tokens = deadline_tokens_ + free_tokens_;
     r.mean_coefficient = tokens > 0 ? (deadline_paid_ + free_paid_) / tokens : 0;
+    r.wasted_share = useful_ms_ > 0 ? wasted_ms_ / useful_ms_ : 0;
     r.deadline_mean_coefficient = deadline_tokens_ > 0 ? deadline_paid_ / deadline_tokens_ : 0;
     r.free_mean_coefficient = free_tokens_ > 0 ? free_paid_ / free_tokens_ : 0;
     return r;
@@ -539,6 +585,9 @@ class Simulation {
   std::vector<Request> requests_;
   std::vector<Attempt> attempts_;
   std::vector<SpotCase> spot_cases_;
+  std::vector<std::size_t> all_ids_;       // every candidate: the typical TTFT is over all of them
+  double useful_ms_ = 0, wasted_ms_ = 0;
+  double typical_ttft_ = kUnmeasuredTtftMs;  // refreshed each simulated second  // worker time on delivered answers, and on everything else
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<double> latencies_, ttfts_;
   double now_ = 0, last_refresh_ms_ = 0, warmup_ms_ = 0, capacity_rps_ = 0, mean_tokens_ = 0;

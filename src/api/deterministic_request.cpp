@@ -9,4 +9,10 @@ bool is_deterministic_request(const nlohmann::json& body) {
   return t != body.end() && t->is_number() && t->get<double>() == 0.0;
 }
 
+bool assign_seed(nlohmann::json& body, uint32_t seed) {
+  if (!body.is_object() || (body.contains("seed") && body["seed"].is_number_integer())) return false;
+  body["seed"] = seed;
+  return true;
+}
+
 }  // namespace chrysalis::api

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
+#include "api/deterministic_request.h"
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "api/request_id.h"
@@ -63,6 +65,14 @@ asio::awaitable<bool> ClientNode::begin_request(Completion& c, const http::Reque
 // answer, and account for it.
 asio::awaitable<void> ClientNode::run_request(Completion& c, const std::string& path, http::Responder& res) {
   c.vr.timeout_ms = std::min<uint32_t>(c.vr.timeout_ms, config_.request_timeout_s * 1000);
+  // Embeddings are deterministic already; a generation without a seed gets a fresh one (31 bits:
+  // every engine takes it) so that any request can be spot-checked.
+  if (c.vr.kind != api::ApiKind::Embedding) {
+    uint32_t seed = 0;
+    std::string r = random_bytes(sizeof seed);
+    std::memcpy(&seed, r.data(), sizeof seed);
+    api::assign_seed(c.vr.body, seed & 0x7fffffffu);
+  }
   c.request_frame = make_request_frame(c.rid, path, c.vr);
   begin_e2e(c, c.vr);
   if (config_.max_resumes && AnswerResume::not_resumable(c.vr).empty()) c.resume.emplace();

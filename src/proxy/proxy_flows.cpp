@@ -15,7 +15,9 @@ FlowSettings ProxyNode::flow_settings() const {
   return FlowSettings{.request_timeout_ms = config_.request_timeout_s * 1000,
                       .max_retries = config_.max_retries,
                       .first_token_timeout_ms = routing_->config().first_token_timeout_ms,
-                      .hedge_after_ms = routing_->config().hedge_after_ms};
+                      .first_token_factor = routing_->config().first_token_factor,
+                      .hedge_after_ms = routing_->config().hedge_after_ms,
+                      .hedge_factor = routing_->config().hedge_factor};
 }
 
 void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,

@@ -57,8 +57,8 @@ bool RequestFlow::dispatch(int64_t now_us) {
   attempts_++;
   send_request(primary_, now_us);
   if (spot_due_ && facts_.e2e && attempts_ == 1) ask_spot_seals();
-  if (settings_.first_token_timeout_ms) arm(FlowTimer::FirstToken, now_us + settings_.first_token_timeout_ms * 1000LL);
-  if (settings_.hedge_after_ms && !hedge_) arm(FlowTimer::Hedge, now_us + settings_.hedge_after_ms * 1000LL);
+  if (uint32_t ms = first_token_limit_ms(primary_)) arm(FlowTimer::FirstToken, now_us + ms * 1000LL);
+  if (uint32_t ms = hedge_delay_ms(primary_); ms && !hedge_) arm(FlowTimer::Hedge, now_us + ms * 1000LL);
   spdlog::info("rid={} model={} -> worker conn={} (attempt {}, {} running before)", request_.request_id(), facts_.model,
                primary_.conn, attempts_, primary_.running_before);
   return true;
@@ -76,6 +76,7 @@ FlowAttempt RequestFlow::open_attempt(const WorkerPick& pick, uint64_t reservati
   a.reservation = reservation;
   a.certificate = pick.certificate;
   a.route = pick.route;
+  a.predicted_ttft_ms = pick.predicted_ttft_ms;
   emit(WatchStream{a.conn, a.stream});
   return a;
 }

@@ -28,8 +28,11 @@ namespace chrysalis::proxy {
 struct FlowSettings {
   uint32_t request_timeout_ms = 120'000;  // the most a request may take (its own timeout is capped)
   uint32_t max_retries = 2;               // other workers tried when one fails before its first token
-  uint32_t first_token_timeout_ms = 0;    // 0: no stall failover
-  uint32_t hedge_after_ms = 0;            // 0: no hedging
+  // Stall limits per attempt: max(floor, factor x the worker's predicted first token) (routing_config.h).
+  uint32_t first_token_timeout_ms = 0;    // floor; 0: no stall failover
+  double first_token_factor = 4;
+  uint32_t hedge_after_ms = 0;            // floor; 0: no hedging
+  double hedge_factor = 2;
   int64_t drain_grace_us = 10'000'000;    // how long a cancelled worker has to report its usage
 };
 
@@ -44,6 +47,7 @@ struct FlowAttempt {
   uint64_t reservation = 0;   // what this attempt holds of the client's funds
   std::string certificate;    // e2e: the worker's, sent to the client to seal for
   std::string route;          // why this worker, for the client (price and deadline terms)
+  double predicted_ttft_ms = 0;  // routing's expectation for this worker and prompt
   uint32_t seal_id = 0;       // e2e: the SealFor asked for this attempt
   bool seal_pending = false;  // e2e: waiting for the client to seal the body
   std::optional<proto::ResponseHead> head;
@@ -130,6 +134,9 @@ class RequestFlow {
   void offer_spot_check(uint64_t conn, const proto::ResponseEnd& end);
   // Hedging and timers (request_flow_hedge.cpp).
   void launch_hedge(int64_t now_us);
+  // The attempt's stall limits in ms (0: off): max(floor, factor x its predicted first token).
+  uint32_t first_token_limit_ms(const FlowAttempt& a) const;
+  uint32_t hedge_delay_ms(const FlowAttempt& a) const;
   // True when the caller goes on with the frame as the primary's (the hedge won and was promoted).
   bool on_hedge_frame(proto::Frame& frame, int64_t now_us);
   void adopt_hedge(int64_t now_us);

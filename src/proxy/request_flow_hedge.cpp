@@ -1,12 +1,32 @@
-// A request's timers and hedging. When the worker of a request has produced no token
-// `hedge_after_ms` after it was sent, the same request races on a second worker; the first to
+// A request's timers and hedging. When the worker of a request has produced no token by
+// max(`hedge_after_ms`, `hedge_factor` x its predicted first token) after it was sent, the same
+// request races on a second worker; the first to
 // produce a token wins and the other is cancelled. Only the winner's stream and usage reach the
 // client, so the request is answered and counted once; the loser's partial work is never billed.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "proxy/request_flow.h"
 
 namespace chrysalis::proxy {
+namespace {
+
+uint32_t stall_limit_ms(uint32_t floor_ms, double factor, double predicted_ms) {
+  if (floor_ms == 0) return 0;
+  double scaled = factor * predicted_ms;
+  return scaled > floor_ms ? static_cast<uint32_t>(std::min(scaled, 3'600'000.0)) : floor_ms;
+}
+
+}  // namespace
+
+uint32_t RequestFlow::first_token_limit_ms(const FlowAttempt& a) const {
+  return stall_limit_ms(settings_.first_token_timeout_ms, settings_.first_token_factor, a.predicted_ttft_ms);
+}
+
+uint32_t RequestFlow::hedge_delay_ms(const FlowAttempt& a) const {
+  return stall_limit_ms(settings_.hedge_after_ms, settings_.hedge_factor, a.predicted_ttft_ms);
+}
 
 FlowActions RequestFlow::on_timer(FlowTimer timer, int64_t now_us) {
   auto& at = timers_[static_cast<std::size_t>(timer)];
@@ -43,7 +63,7 @@ void RequestFlow::on_first_token_timeout(int64_t now_us) {
   emit(CancelOnWorker{primary_.conn, primary_.stream, "no first token in time"});
   router_.record(primary_.worker_key, facts_.model, Outcome::Timeout);
   metrics_.add("first_token_timeouts", {});
-  uint32_t ms = settings_.first_token_timeout_ms;
+  uint32_t ms = first_token_limit_ms(primary_);
   spdlog::warn("rid={} no first token from worker within {} ms", request_.request_id(), ms);
   if (hedge_) {
     detach_primary();
@@ -55,7 +75,7 @@ void RequestFlow::on_first_token_timeout(int64_t now_us) {
 
 void RequestFlow::launch_hedge(int64_t now_us) {
   // A hedge that could not finish before the deadline only burns a worker.
-  if (deadline_us_ - now_us < 1000 * int64_t{settings_.hedge_after_ms}) {
+  if (deadline_us_ - now_us < 1000 * int64_t{hedge_delay_ms(primary_)}) {
     metrics_.add("hedges", {{"outcome", "too_late"}});
     return;
   }
@@ -74,7 +94,7 @@ void RequestFlow::launch_hedge(int64_t now_us) {
   send_request(*hedge_, now_us);
   metrics_.add("hedges", {{"outcome", "launched"}});
   spdlog::info("rid={} no first token after {} ms: hedging on worker conn={}", request_.request_id(),
-               settings_.hedge_after_ms, hedge_->conn);
+               hedge_delay_ms(primary_), hedge_->conn);
 }
 
 bool RequestFlow::on_hedge_frame(proto::Frame& frame, int64_t now_us) {
@@ -106,7 +126,7 @@ void RequestFlow::adopt_hedge(int64_t now_us) {
   primary_ = std::move(*hedge_);
   hedge_.reset();
   attempts_++;
-  if (settings_.first_token_timeout_ms) arm(FlowTimer::FirstToken, now_us + settings_.first_token_timeout_ms * 1000LL);
+  if (uint32_t ms = first_token_limit_ms(primary_)) arm(FlowTimer::FirstToken, now_us + ms * 1000LL);
 }
 
 // Ends the hedge attempt; a non-empty reason is sent to its worker as a cancel.

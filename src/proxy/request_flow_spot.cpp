@@ -58,7 +58,10 @@ void RequestFlow::offer_spot_check(uint64_t conn, const proto::ResponseEnd& end)
                   .model = facts_.model,
                   .worker_conn = conn,
                   .worker_key = primary_.worker_key,
-                  .spot_hash = signed_by_worker.spot_hash()};
+                  .spot_hash = signed_by_worker.spot_hash(),
+                  .answer_ttft_ms = first_token_us_ > primary_.started_us && primary_.started_us > 0
+                                        ? (first_token_us_ - primary_.started_us) / 1000.0
+                                        : 0};
   for (auto& seal : spot_seals_)
     if (seal.sealed && seal.conn != conn) offer.sealed.push_back({seal.conn, std::move(*seal.sealed)});
   spot_seals_.clear();

@@ -32,6 +32,7 @@ struct WorkerPick {
   std::string certificate;  // its RA-TLS certificate (DER), for e2e clients to check and seal to
   uint32_t coefficient = 1000;
   std::string route;  // why this worker, when the request set price or deadline terms
+  double predicted_ttft_ms = 0;  // when its first token is expected: the stall limits scale with it
   int http_status = 0;
   std::string code, message;
 };
@@ -69,6 +70,7 @@ struct SpotOffer {
   uint64_t worker_conn = 0;
   std::string worker_key;
   std::string spot_hash;              // what the answering worker signed
+  double answer_ttft_ms = 0;          // how long its first token took: the reruns' stall limit scales with it
   std::vector<SealedSpotRun> sealed;  // e2e: the only workers it can run on, in order of preference
 };
 

@@ -23,17 +23,20 @@ double predicted_ttft_ms(const WorkerCandidate& w, const RequestShape& shape, co
   return w.rtt_ms + ttft * prompt_ttft_scale(shape.prompt_tokens) * slowdown;
 }
 
+double typical_ttft_ms(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible) {
+  double sum = 0, n = 0;
+  for (auto i : eligible)
+    if (w[i].tokens_per_s > 0) {
+      sum += w[i].ttft_ms;
+      n += 1;
+    }
+  return n > 0 ? sum / n : kUnmeasuredTtftMs;
+}
+
 DeadlinePick choose_for_deadline(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible,
                                  const RequestShape& shape, uint32_t deadline_ms, const PolicyParams& p,
                                  uint64_t price_per_token) {
-  // Unmeasured workers are assumed typical: the mean of the measured ones (as the "ours" policy).
-  double ttft_sum = 0, measured = 0;
-  for (auto i : eligible)
-    if (w[i].tokens_per_s > 0) {
-      ttft_sum += w[i].ttft_ms;
-      measured += 1;
-    }
-  const double fallback = measured > 0 ? ttft_sum / measured : 500;
+  const double fallback = typical_ttft_ms(w, eligible);
 
   // Trustworthy workers with room first; the rest only when nobody else is free.
   std::vector<std::size_t> pool;

@@ -16,6 +16,11 @@ namespace chrysalis::proxy {
 double predicted_ttft_ms(const WorkerCandidate& w, const RequestShape& shape, const PolicyParams& p,
                          double fallback_ttft_ms);
 
+// What an unmeasured worker is assumed to take: the mean TTFT of the measured ones among
+// `eligible` (as the "ours" policy does), or kUnmeasuredTtftMs when none is measured yet.
+inline constexpr double kUnmeasuredTtftMs = 500;
+double typical_ttft_ms(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible);
+
 struct DeadlinePick {
   std::size_t index = 0;  // into the candidates
   bool meets = false;     // predicted to meet the deadline

@@ -7,17 +7,6 @@
 namespace chrysalis::proxy {
 namespace {
 
-// Unmeasured workers are assumed typical: the mean TTFT of the measured eligible ones.
-double typical_ttft_ms(const std::vector<WorkerCandidate>& w, const std::vector<std::size_t>& eligible) {
-  double sum = 0, n = 0;
-  for (auto i : eligible)
-    if (w[i].tokens_per_s > 0) {
-      sum += w[i].ttft_ms;
-      n += 1;
-    }
-  return n > 0 ? sum / n : 500;
-}
-
 // "cheapest" (by_price): the lowest coefficient, the soonest predicted first token among equals;
 // "fastest": the soonest predicted first token.
 class LeastPolicy : public SelectionPolicy {

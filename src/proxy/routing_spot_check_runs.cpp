@@ -24,7 +24,8 @@ void SpotChecks::start_case(SpotOffer offer) {
           .sealed = {std::make_move_iterator(offer.sealed.begin()), std::make_move_iterator(offer.sealed.end())},
           .conns = {offer.worker_conn},
           .keys = {std::move(offer.worker_key)},
-          .spot_hashes = {std::move(offer.spot_hash)}};
+          .spot_hashes = {std::move(offer.spot_hash)},
+          .answer_ttft_ms = offer.answer_ttft_ms};
   cases_.emplace(id, std::move(sc));
   launch(id);
 }
@@ -65,7 +66,7 @@ void SpotChecks::launch(uint64_t case_id) {
   WorkerEntry& worker = *found;
   uint64_t stream = worker.conn->next_stream_id();
   Run run{.case_id = case_id, .worker_key = WorkerTable::key_of(worker)};
-  arm_stall_timer(run, {worker_id, stream});
+  arm_stall_timer(run, {worker_id, stream}, sc.answer_ttft_ms);
   runs_[{worker_id, stream}] = std::move(run);
   sc.conns.push_back(worker_id);
   worker.running++;
@@ -79,11 +80,16 @@ void SpotChecks::launch(uint64_t case_id) {
   spdlog::info("rid={} spot check on worker {}", sc.request.request_id(), worker.id);
 }
 
-// The same first-token limit as for paid requests (or the request timeout): a worker that stalls
-// on a spot check is cancelled, loses reputation and gets its slot back.
-void SpotChecks::arm_stall_timer(Run& run, StreamKey key) {
-  uint32_t ms = routing_.config().first_token_timeout_ms;
-  uint32_t limit_ms = ms ? ms : request_timeout_ms_;
+// The same first-token limit as for paid requests, scaled by how long the checked answer's first
+// token took (a peer of the same model should be about as quick), or the request timeout: a
+// worker that stalls on a spot check is cancelled, loses reputation and gets its slot back.
+void SpotChecks::arm_stall_timer(Run& run, StreamKey key, double answer_ttft_ms) {
+  const auto& config = routing_.config();
+  double scaled = config.first_token_factor * answer_ttft_ms;
+  uint32_t limit_ms = config.first_token_timeout_ms == 0 ? request_timeout_ms_
+                      : scaled > config.first_token_timeout_ms
+                          ? static_cast<uint32_t>(std::min<double>(scaled, request_timeout_ms_))
+                          : config.first_token_timeout_ms;
   run.first_token_timer = std::make_shared<boost::asio::steady_timer>(io_);
   run.first_token_timer->expires_after(std::chrono::milliseconds(limit_ms));
   run.first_token_timer->async_wait([this, key](boost::system::error_code ec) {

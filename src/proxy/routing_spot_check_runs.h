@@ -47,6 +47,7 @@ class SpotChecks {
     std::deque<SealedSpotRun> sealed;  // e2e: workers not yet run that the client sealed for
     std::vector<uint64_t> conns;
     std::vector<std::string> keys, spot_hashes;
+    double answer_ttft_ms = 0;
   };
   struct Run {
     uint64_t case_id = 0;
@@ -58,7 +59,7 @@ class SpotChecks {
   // The worker for the next run, or null: chosen by routing (plaintext), or the next sealed-for
   // worker still connected with a free slot (e2e); `sealed` receives its body.
   WorkerEntry* next_worker(Case& sc, uint64_t& worker_id, proto::SealedBody& sealed);
-  void arm_stall_timer(Run& run, StreamKey key);
+  void arm_stall_timer(Run& run, StreamKey key, double answer_ttft_ms);
   void on_run_ended(Run run, uint64_t conn, const proto::Frame& frame);
   // The spot hash in the run's receipt if it is the worker's own and names this request, else "".
   std::string signed_spot_hash(const Case& sc, const Run& run, const proto::ResponseEnd& end) const;

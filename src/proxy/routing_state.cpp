@@ -88,14 +88,21 @@ void RoutingState::describe(WorkerCandidate& c, const std::string& key, double r
 WorkerChoice RoutingState::choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,
                                   uint32_t max_coefficient, const RequestShape& shape, uint32_t ttft_deadline_ms,
                                   uint64_t price_per_token) {
-  if (ttft_deadline_ms == 0) return select_worker(candidates, model, max_coefficient, *policy_, shape, rng_);
-  auto eligible = eligible_workers(candidates, model, max_coefficient);
-  if (eligible.empty()) return choose_worker(candidates, model, max_coefficient);
-  auto pick =
-      choose_for_deadline(candidates, eligible, shape, ttft_deadline_ms, policy_params_for(config_), price_per_token);
   WorkerChoice choice;
-  choice.index = static_cast<int>(pick.index);
-  choice.reason = std::move(pick.reason);
+  auto eligible = eligible_workers(candidates, model, max_coefficient);
+  if (ttft_deadline_ms == 0) {
+    choice = select_worker(candidates, model, max_coefficient, *policy_, shape, rng_);
+  } else if (eligible.empty()) {
+    return choose_worker(candidates, model, max_coefficient);
+  } else {
+    auto pick =
+        choose_for_deadline(candidates, eligible, shape, ttft_deadline_ms, policy_params_for(config_), price_per_token);
+    choice.index = static_cast<int>(pick.index);
+    choice.reason = std::move(pick.reason);
+  }
+  if (choice.index >= 0)
+    choice.predicted_ttft_ms = predicted_ttft_ms(candidates[static_cast<std::size_t>(choice.index)], shape,
+                                                 policy_params_for(config_), typical_ttft_ms(candidates, eligible));
   return choice;
 }
 
@@ -193,7 +200,9 @@ nlohmann::json RoutingState::json() const {
   return {{"policy", config_.policy},
           {"dispatched_by_coefficient", std::move(bands)},
           {"first_token_timeout_ms", config_.first_token_timeout_ms},
+          {"first_token_factor", config_.first_token_factor},
           {"hedge_after_ms", config_.hedge_after_ms},
+          {"hedge_factor", config_.hedge_factor},
           {"trial_share", config_.trial_share},
           {"spot_check_rate", config_.spot_check_rate},
           {"affinity_prefix_chars", config_.affinity_prefix_chars},

@@ -33,6 +33,7 @@ struct WorkerChoice {
   std::string code;
   std::string message;
   std::string reason;  // why this worker, when the request set terms (X-Chrysalis-Route)
+  double predicted_ttft_ms = 0;  // when its first token is expected (routing_deadline.h)
 };
 
 // Among workers serving `model`, enabled, with a free slot and coefficient <= max_coefficient,

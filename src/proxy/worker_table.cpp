@@ -100,6 +100,7 @@ WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::Inference
   pick.contract = w.contract;
   pick.certificate = w.certificate;
   pick.coefficient = w.coefficient;
+  pick.predicted_ttft_ms = choice.predicted_ttft_ms;
   return pick;
 }
 

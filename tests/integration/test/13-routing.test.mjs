@@ -102,7 +102,9 @@ test("a request that stalled before its first token fails over in time and is co
     const goodEngine = await startMockEngine({defaultMode: "count"});
     try {
         const p = await sc.startProxy({requestTimeoutS: REQUEST_TIMEOUT_S,
-            routing: {policy: "round_robin", first_token_timeout_ms: FIRST_TOKEN_TIMEOUT_MS}});
+            // The first-token retry alone: no hedge racing it, no spot rerun adding to the counts.
+            routing: {policy: "round_robin", first_token_timeout_ms: FIRST_TOKEN_TIMEOUT_MS, hedge_after_ms: 0,
+                spot_check_rate: 0}});
         await sc.startWorker({id: "staller", proxies: [p], engine: {kind: "external", url: stallEngine.url}});
         await sc.startWorker({id: "honest", proxies: [p], engine: {kind: "external", url: goodEngine.url}});
         const c = await sc.startClient({proxies: [p], requestTimeoutS: REQUEST_TIMEOUT_S});

@@ -1,5 +1,5 @@
 // Spot checks on end-to-end encrypted requests: the proxy cannot read a prompt or an answer, yet
-// reruns deterministic requests on other workers and compares the spot hashes each worker signed
+// reruns requests (every one is deterministic: the client seeds those without a seed) on other workers and compares the spot hashes each worker signed
 // (salted with a secret the client sealed into the request), so a worker that returns wrong text
 // is caught while the proxy learns nothing it could test guesses against.
 import assert from "node:assert/strict";
@@ -60,13 +60,34 @@ test("sealed deterministic answers are rerun elsewhere and the liar is outvoted"
     assert.ok(counter(clientStats, "e2e_workers_verified", "all") >= 9 * 2, JSON.stringify(clientStats.metrics.counters));
 });
 
-test("a request with sampling is never rerun: its answers could differ honestly", async () => {
+test("a sampled request without a seed gets one from the client and is checked like any other", async () => {
+    // A worker must not be able to tell checked requests from the rest: every generation request
+    // reaches it with a seed (the app's, or a fresh one the client drew), so every one is checkable.
     const before = counter(await proxy.stats(), "spot_check_runs", "sealed=yes");
+    const seen = engines.map((e) => e.requests.length);
     for (let i = 0; i < 3; ++i) {
         const r = await postJson(`${client.url}/v1/chat/completions`, ask(100 + i, {temperature: 0.8}));
         assert.equal(r.status, 200, r.text);
         assert.equal(r.headers.get("x-chrysalis-e2e"), "on");
     }
-    const after = await proxy.stats();
-    assert.equal(counter(after, "spot_check_runs", "sealed=yes"), before);
+    const stats = await waitFor(async () => {
+        const s = await proxy.stats();
+        return counter(s, "spot_check_runs", "sealed=yes") >= before + 3 && s.spot_checks.open_cases === 0 ? s : null;
+    }, {timeoutMs: 20_000, what: "spot checks of the sampled requests"});
+    assert.ok(counter(stats, "spot_check_runs", "sealed=yes") >= before + 3);
+    const bodies = engines.flatMap((e, i) => e.requests.slice(seen[i]).map((r) => r.body));
+    assert.ok(bodies.length >= 6, `answers and reruns reached the engines: ${bodies.length}`);
+    const seeds = new Set();
+    for (const body of bodies) {
+        assert.ok(Number.isInteger(body.seed) && body.seed >= 0 && body.seed < 2 ** 31, JSON.stringify(body));
+        assert.equal(body.temperature, 0.8);
+        seeds.add(body.seed);
+    }
+    assert.equal(seeds.size, 3, "one fresh seed per request, the same one on its reruns");
+    // An app's own seed is kept as it is.
+    const mark = engines.map((e) => e.requests.length);
+    const own = await postJson(`${client.url}/v1/chat/completions`, ask(200, {temperature: 0.8, seed: 4242}));
+    assert.equal(own.status, 200, own.text);
+    const sent = engines.flatMap((e, i) => e.requests.slice(mark[i]).map((r) => r.body));
+    assert.ok(sent.length >= 1 && sent.every((b) => b.seed === 4242), JSON.stringify(sent.map((b) => b.seed)));
 });

@@ -18,6 +18,7 @@ struct FakeWorker {
   uint32_t coefficient = 1000;
   bool enabled = true;
   uint32_t running = 0, max_concurrent = 4;
+  double predicted_ttft_ms = 0;
 };
 
 struct Recorded {
@@ -54,7 +55,8 @@ class ScriptedRouter final : public RequestRouter {
                           .key = key_for(w.conn),
                           .contract = w.contract,
                           .certificate = "cert-" + std::to_string(w.conn),
-                          .coefficient = w.coefficient};
+                          .coefficient = w.coefficient,
+                          .predicted_ttft_ms = w.predicted_ttft_ms};
     return WorkerPick{.http_status = 503, .code = "no_ready_workers", .message = "no worker is ready"};
   }
   bool has_free_worker(const std::string& model, const std::vector<uint64_t>& excluded) const override {

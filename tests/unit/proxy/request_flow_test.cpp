@@ -281,6 +281,31 @@ TEST_F(RequestFlowTest, AStalledWorkerIsCancelledAndTheRequestFailsOver) {
   EXPECT_TRUE(to_client(flow->on_worker_frame(conn, stream, late, now)).empty());
 }
 
+TEST_F(RequestFlowTest, StallLimitsScaleWithTheWorkersPredictedFirstToken) {
+  // A long prompt on a worker expected to need 3 s for its first token: the floors (2 s, 0.5 s)
+  // would cancel or duplicate every such request; the limits become 4x and 2x the prediction.
+  settings.first_token_timeout_ms = 2000;
+  settings.hedge_after_ms = 500;
+  router.workers[0].predicted_ttft_ms = 3000;
+  auto flow = make();
+  auto timers = all_of<SetTimer>(flow->start(now));
+  auto at = [&](FlowTimer t) {
+    for (auto& s : timers)
+      if (s.timer == t) return s.at_us;
+    return int64_t{-1};
+  };
+  EXPECT_EQ(at(FlowTimer::FirstToken), now + 12'000 * kMs);
+  EXPECT_EQ(at(FlowTimer::Hedge), now + 6'000 * kMs);
+  EXPECT_TRUE(to_client(flow->on_timer(FlowTimer::FirstToken, now + 11'999 * kMs)).empty());
+
+  // A quick worker keeps the floors.
+  router.workers[0].predicted_ttft_ms = 100;
+  auto quick = make();
+  timers = all_of<SetTimer>(quick->start(now));
+  EXPECT_EQ(at(FlowTimer::FirstToken), now + 2000 * kMs);
+  EXPECT_EQ(at(FlowTimer::Hedge), now + 500 * kMs);
+}
+
 TEST_F(RequestFlowTest, AStallOnTheLastWorkerFailsWith504) {
   settings.first_token_timeout_ms = 2000;
   settings.max_retries = 0;

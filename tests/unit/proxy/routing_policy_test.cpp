@@ -2,7 +2,9 @@
 
 #include <map>
 
+#include "common/toml_reader.h"
 #include "proxy/routing_affinity.h"
+#include "proxy/routing_config.h"
 #include "proxy/routing_selection_policy.h"
 
 using namespace chrysalis::proxy;
@@ -149,4 +151,26 @@ TEST(RoutingAffinity, RemembersTheNewestPrefixes) {
   EXPECT_EQ(a.worker_for(2), "");
   EXPECT_EQ(a.worker_for(3), "w4");
   EXPECT_EQ(a.size(), 2u);
+}
+
+TEST(RoutingConfig, TheDefaultsTurnOnWhatMakesTheNetworkDependable) {
+  auto c = load_routing_config(chrysalis::TomlReader::from_string("", "proxy.toml"));
+  EXPECT_GT(c.first_token_timeout_ms, 0u);
+  EXPECT_GT(c.hedge_after_ms, 0u);
+  EXPECT_LT(c.hedge_after_ms, c.first_token_timeout_ms) << "a hedge must have a chance before the retry";
+  EXPECT_GT(c.spot_check_rate, 0);
+  EXPECT_GT(c.trial_share, 0);
+  EXPECT_GT(c.affinity_prefix_chars, 0u);
+  // Each can still be turned off, and a factor below 1 is refused by name.
+  auto off = load_routing_config(chrysalis::TomlReader::from_string(
+      "[routing]\nfirst_token_timeout_ms = 0\nhedge_after_ms = 0\nspot_check_rate = 0\n", "proxy.toml"));
+  EXPECT_EQ(off.first_token_timeout_ms, 0u);
+  EXPECT_EQ(off.hedge_after_ms, 0u);
+  EXPECT_EQ(off.spot_check_rate, 0);
+  try {
+    load_routing_config(chrysalis::TomlReader::from_string("[routing]\nhedge_factor = 0.5\n", "proxy.toml"));
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("routing.hedge_factor"), std::string::npos) << e.what();
+  }
 }
