@@ -6,7 +6,7 @@ packages=(
   libboost-dev libboost-system-dev libssl-dev openssl
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libgtest-dev googletest
-  libxmlsec1-dev libxmlsec1-openssl
+  libxmlsec1-dev libxmlsec1-openssl zlib1g-dev
   nodejs npm curl wrk procps
   clang libclang-rt-14-dev clang-format clang-tidy ccache
 )

@@ -66,7 +66,8 @@ void ClientNode::start() {
   admin_token_ = std::make_unique<http::AdminToken>(config_.state_dir);
   http_ = api::start_node_http(
       io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
-      [this](const http::Request& req, http::Responder& res) { return route(req, res); }, limits);
+      [this](const http::Request& req, http::Responder& res) { return route(req, res); }, limits,
+      {.role = "client"});
   spdlog::info("client {} up: OpenAI API on http://{} via {} proxies, key {}", config_.id, config_.http.to_string(),
                config_.proxies.size(), identity.public_key_hex);
 }

@@ -21,6 +21,10 @@ class NodeAttestation;
 class ModelNames;
 }  // namespace chrysalis::attest
 
+namespace chrysalis::api {
+class NodeHttp;
+}
+
 namespace chrysalis::client {
 
 // The app-facing node: an OpenAI-compatible HTTP API on localhost backed by RA-TLS
@@ -114,7 +118,7 @@ class ClientNode {
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<attest::ModelNames> model_names_;
   std::string affinity_salt_;  // e2e: this client's salt for prompt-prefix hashes (memory only)
-  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<api::NodeHttp> http_;
   std::unique_ptr<http::AdminToken> admin_token_;
   int64_t started_at_us_ = 0;
   uint64_t in_flight_ = 0;

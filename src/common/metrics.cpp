@@ -17,12 +17,27 @@ void LatencyWindow::add(double value) {
   total_sum_ += value;
 }
 
+double percentile_of(std::vector<double>& values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(values.size() - 1);
+  return values[static_cast<std::size_t>(std::lround(rank))];
+}
+
 double LatencyWindow::percentile(double p) const {
-  if (samples_.empty()) return 0;
   std::vector<double> sorted = samples_;
-  std::sort(sorted.begin(), sorted.end());
-  double rank = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(sorted.size() - 1);
-  return sorted[static_cast<std::size_t>(std::lround(rank))];
+  return percentile_of(sorted, p);
+}
+
+std::vector<double> LatencyWindow::latest(std::size_t n) const {
+  const std::size_t held = samples_.size();
+  n = std::min(n, held);
+  std::vector<double> out;
+  out.reserve(n);
+  // One past the newest: the end while the ring fills, then the slot the next sample overwrites.
+  const std::size_t end = held < capacity_ ? held : next_;
+  for (std::size_t i = 0; i < n; ++i) out.push_back(samples_[(end + held - 1 - i) % held]);
+  return out;
 }
 
 void Metrics::add(const std::string& name, const Labels& labels, double value) { counters_[{name, labels}] += value; }
@@ -35,6 +50,13 @@ double Metrics::get(const std::string& name, const Labels& labels) const {
   if (auto it = counters_.find({name, labels}); it != counters_.end()) return it->second;
   if (auto it = gauges_.find({name, labels}); it != gauges_.end()) return it->second;
   return 0;
+}
+
+double Metrics::sum(const std::string& name, const std::function<bool(const Labels&)>& keep) const {
+  double total = 0;
+  for (auto it = counters_.lower_bound({name, {}}); it != counters_.end() && it->first.name == name; ++it)
+    if (!keep || keep(it->first.labels)) total += it->second;
+  return total;
 }
 
 const LatencyWindow* Metrics::window(const std::string& name, const Labels& labels) const {

@@ -38,6 +38,10 @@ struct Server::State {
   tcp::acceptor acceptor;
   std::unordered_set<detail::Connection*> connections;
   bool stopped = false;
+  // "host:port" forms a page this server served itself is loaded from (its own origin); a page
+  // there may call the API. Only the listen address and loopback names: a DNS-rebinding site
+  // (evil.example resolving to 127.0.0.1) has an origin of its own and stays refused.
+  std::vector<std::string> own_hosts;
 };
 
 namespace detail {
@@ -92,6 +96,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     co_await send(error.status, "application/json", error.body(), {});
   }
   asio::awaitable<void> send_preflight();
+  // The page that sent the request was served by this very server (same origin, own address).
+  bool is_own_origin(const Request& request, const std::string& origin) const {
+    auto host = request.headers.find("host");
+    if (host == request.headers.end() || origin != "http://" + host->second) return false;
+    const auto& own = state_->own_hosts;
+    return std::find(own.begin(), own.end(), host->second) != own.end();
+  }
   asio::awaitable<void> drain_and_close();
   template <typename Message>
   asio::awaitable<bool> write_message(Message& message);
@@ -199,7 +210,7 @@ asio::awaitable<void> Connection::serve() {
     allowed_origin_.clear();
     if (origin != request.headers.end() && std::find(allowed.begin(), allowed.end(), origin->second) != allowed.end())
       allowed_origin_ = origin->second;
-    if (origin != request.headers.end() && allowed_origin_.empty())
+    if (origin != request.headers.end() && allowed_origin_.empty() && !is_own_origin(request, origin->second))
       co_await send_error(api::invalid_request("origin_not_allowed",
                                                "requests from web pages are refused: origin '" +
                                                    origin->second.substr(0, 200) +
@@ -484,6 +495,9 @@ void Server::listen(const std::string& host, uint16_t port) {
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
   state_->stopped = false;
+  const std::string port_text = std::to_string(acceptor.local_endpoint().port());
+  state_->own_hosts = {host + ":" + port_text, "localhost:" + port_text, "127.0.0.1:" + port_text,
+                       "[::1]:" + port_text};
   asio::co_spawn(state_->io, accept_loop(state_), asio::detached);
 }
 

@@ -71,7 +71,8 @@ void KeyBrokerNode::start() {
   acceptor_->bind(at);
   acceptor_->listen();
   http_ = api::start_node_http(
-      io_, config_.http, "chrysalis_keybroker", [this] { return stats(); }, metrics_, nullptr);
+      io_, config_.http, "chrysalis_keybroker", [this] { return stats(); }, metrics_, nullptr, {},
+      {.role = "keybroker"});
   spdlog::info("keybroker {} listening on {}:{} (RA-TLS), image {}", config_.id, config_.listen.host, port(),
                attestation_->own_image_hash().empty() ? "-" : attestation_->own_image_hash());
   accept();

@@ -19,6 +19,10 @@
 #include "http/http_server.h"
 #include "keybroker/keybroker_config.h"
 
+namespace chrysalis::api {
+class NodeHttp;
+}
+
 namespace chrysalis::keybroker {
 
 class KeyBrokerNode {
@@ -41,7 +45,7 @@ class KeyBrokerNode {
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<api::NodeHttp> http_;
   Metrics metrics_;
   uint32_t in_flight_ = 0;
   uint64_t released_ = 0;

@@ -102,7 +102,7 @@ void ProxyNode::start() {
         else
           co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
       },
-      http::ServerLimits{.cors_origins = config_.cors_origins});
+      http::ServerLimits{.cors_origins = config_.cors_origins}, {.role = "proxy"});
   publish_reputation_later();
   spdlog::info("proxy {} up: workers on {}, clients on {}, http on {}, key {}", config_.id,
                config_.worker_listen.to_string(), config_.client_listen.to_string(), config_.http.to_string(),

@@ -33,6 +33,10 @@ namespace chrysalis::attest {
 class NodeAttestation;
 }
 
+namespace chrysalis::api {
+class NodeHttp;
+}
+
 namespace chrysalis::proxy {
 
 class ProxyNode {
@@ -86,7 +90,7 @@ class ProxyNode {
   Metrics metrics_;
   std::unique_ptr<net::Listener> worker_listener_, client_listener_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
-  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<api::NodeHttp> http_;
   std::unique_ptr<RoutingState> routing_;
   std::unique_ptr<WorkerTable> workers_;
   std::unique_ptr<attest::ModelNames> model_names_;

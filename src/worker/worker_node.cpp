@@ -127,7 +127,7 @@ void WorkerNode::start() {
   };
   http_ = api::start_node_http(
       io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin,
-      http::ServerLimits{.cors_origins = config_.cors_origins});
+      http::ServerLimits{.cors_origins = config_.cors_origins}, {.role = "worker"});
   schedule_health_check();
   spdlog::info("worker {} up: model={} coefficient={} max_concurrent={} engine={} http={} key={}", config_.id,
                config_.model, coefficient_, config_.max_concurrent, config_.engine_url, config_.http.to_string(),

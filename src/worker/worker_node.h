@@ -27,6 +27,10 @@ namespace chrysalis::e2e {
 class AnswerSealer;
 }
 
+namespace chrysalis::api {
+class NodeHttp;
+}
+
 namespace chrysalis::worker {
 
 class EngineProcess;
@@ -70,7 +74,7 @@ class WorkerNode {
   std::string model_hash_;                                     // hex, as attested
   ton::Ed25519Key signing_key_ = ton::Ed25519Key::generate();  // replaced by the TLS key: signs receipts
   std::unique_ptr<WorkerBilling> billing_;
-  std::unique_ptr<http::Server> http_;
+  std::unique_ptr<api::NodeHttp> http_;
   std::unique_ptr<http::AdminToken> admin_token_;
   boost::asio::steady_timer health_timer_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<InferenceJob>> jobs_;  // (connection, stream)
