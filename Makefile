@@ -1,11 +1,13 @@
 # The two entry points of README.md: `make demo` and `make test`. Each installs what is missing.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors
+NODE_PACKAGES := engine tests/integration contracts devnet tests/ton-vectors web tests/web
 NPM_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_PACKAGES))
 export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
+# The browser tests drive Debian's chromium: no npm package may download one.
+export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: all deps build node demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench format tidy clean
+.PHONY: all deps build node web web-test demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench format tidy clean
 
 all: build
 
@@ -25,7 +27,11 @@ build: deps $(BUILD_DIR)/build.ninja
 
 node: deps $(NPM_STAMPS)
 
-demo: build node
+# The chat app and dashboard every node serves (docs/web.md): TypeScript + Vite into web/dist.
+web: deps web/node_modules/.installed
+	cd web && npm run build
+
+demo: build node web
 	./$(BUILD_DIR)/chrysalis local up
 
 down:
@@ -84,7 +90,11 @@ fuzz: deps
 fuzz-long: deps
 	JOBS=$(JOBS) bash tests/fuzz/long.sh
 
-test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz
+test: unit unit-sanitize engine-test contracts-test devnet-test ton-devnet-test integration adversarial web-test fuzz
+
+# The web app in Debian's chromium (puppeteer-core), its pages served by the nodes of a real network.
+web-test: build node web
+	cd tests/web && WEB_SERVE=node npm test
 
 # Attackers against real processes on loopback (tests/adversarial/README.md); build/adversary speaks the wire protocol.
 adversarial: build node
@@ -107,4 +117,4 @@ tidy: build
 	find src -name '*.cpp' | sort | xargs -P $(JOBS) -n 4 $(CLANG_TIDY) -p $(BUILD_DIR) --quiet $(TIDY_ARGS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan build-fuzz
+	rm -rf $(BUILD_DIR) build-asan build-fuzz web/dist
