@@ -6,18 +6,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "billing/committed_leaf.h"
 #include "cli/chain_client.h"
-#include "common/hex.h"
 #include "http/http_client.h"
 #include "receipts/receipt_proof.h"
-#include "ton/contracts/contract_get_methods.h"
 
 namespace chrysalis::cli {
 namespace {
 
 namespace asio = boost::asio;
-
-std::string hex_of(std::string_view raw) { return to_hex({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()}); }
 
 // The proof as the proxy serves it; a refusal carries the proxy's own reason.
 asio::awaitable<std::optional<receipts::ReceiptProof>> fetch_proof(const std::string& proxy_url,
@@ -52,44 +49,11 @@ asio::awaitable<InclusionResult> check(const std::string& request_id, const std:
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto proof = co_await fetch_proof(proxy_url, request_id, result);
     if (!proof) co_return result;
-    std::string error;
-    auto hash = receipts::committed_hash_of(*proof, leaf, error);
-    if (!hash) {
-      result.detail = "the proof does not hold: " + error;
-      co_return result;
-    }
-    ton::Address contract;
-    try {
-      contract = ton::Address::parse(proof->proxy_contract);
-    } catch (const std::exception& e) {
-      result.detail = "the proof names no valid proxy contract: " + std::string(e.what());
-      co_return result;
-    }
-    auto held = co_await ton::contracts::read_proxy_data(chain, contract);
-    std::string held_key(held.public_key.begin(), held.public_key.end());
-    if (proxy_key.empty() || held_key != proxy_key) {
-      result.detail = "the proxy contract " + proof->proxy_contract + " belongs to another key than the one that "
-                      "signed";
-      co_return result;
-    }
-    std::string held_hash(held.last_session_hash.begin(), held.last_session_hash.end());
-    if (held.last_seqno == proof->chain_seqno) {
-      result.ok = held_hash == *hash;
-      result.detail = result.ok ? "in the books committed on chain at seqno " + std::to_string(held.last_seqno) +
-                                      " (contract " + proof->proxy_contract + ", tree of commit " +
-                                      std::to_string(proof->commit_seqno) + ", leaf " +
-                                      std::to_string(proof->index) + " of " + std::to_string(proof->count) + ")"
-                                : "the chain holds hash " + hex_of(held_hash) + " at seqno " +
-                                      std::to_string(held.last_seqno) + " but the proof leads to " + hex_of(*hash);
-      co_return result;
-    }
-    if (held.last_seqno < proof->chain_seqno) {
-      result.detail = "the proof names commit " + std::to_string(proof->chain_seqno) + " but the chain (" +
-                      chain_endpoint + ") holds only " + std::to_string(held.last_seqno);
-      co_return result;
-    }
-    result.detail = "the chain holds a newer commit (" + std::to_string(held.last_seqno) + ") than every proof the "
-                    "proxy gave (" + std::to_string(proof->chain_seqno) + ")";
+    auto checked = co_await billing::check_committed_leaf(chain, *proof, leaf, proxy_key);
+    result = {checked.ok(), checked.detail};
+    if (checked.status == billing::CommittedLeaf::Status::chain_behind)
+      result.detail += " (" + chain_endpoint + ")";
+    if (checked.status != billing::CommittedLeaf::Status::chain_ahead) co_return result;
     asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::seconds(1));
     co_await pause.async_wait(asio::use_awaitable);
   }

@@ -56,6 +56,8 @@ class ClientBilling {
   // afterwards. Throws BillingActionError.
   boost::asio::awaitable<nlohmann::json> act(Action action, uint64_t amount, uint64_t stake, std::string proxy);
   nlohmann::json stats() const;
+  // The chain the proxies' contracts are read from.
+  ton::ToncenterClient& chain() { return agent_->client(); }
 
  private:
   struct Account {

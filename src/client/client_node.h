@@ -50,6 +50,9 @@ class ClientNode {
     bool verified = false;
     std::string problem, root;
     std::map<std::string, ModelFigures> models;
+    // The newest table the proxy committed on chain, as this client checked it against the proxy
+    // contract (null: the proxy offered none, or this client reads no chain).
+    nlohmann::json committed;
     nlohmann::json model_json(const std::string& model) const;
   };
   boost::asio::awaitable<CheckedReputation> checked_reputation(std::shared_ptr<net::Connection> conn,
@@ -57,6 +60,7 @@ class ClientNode {
   // Checked tables per (proxy connection, model filter), reused for a few seconds: a proxy's table
   // can be large, and /v1/models may be asked often. At most kMaxCheckedTables kept.
   boost::asio::awaitable<CheckedReputation> fetch_and_check(std::shared_ptr<net::Connection> conn, std::string model);
+  boost::asio::awaitable<nlohmann::json> check_committed_table(nlohmann::json committed, std::string proxy_key_hex);
   static constexpr std::size_t kMaxCheckedTables = 64;
   static constexpr int64_t kCheckedTableTtlUs = 5'000'000;
   std::map<std::pair<uint64_t, std::string>, std::pair<int64_t, CheckedReputation>> checked_tables_;

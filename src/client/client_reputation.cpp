@@ -4,8 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include "client/client_node.h"
+#include "billing/committed_leaf.h"
+#include "client/client_billing.h"
+#include "common/hex.h"
 #include "common/json_bounded.h"
 #include "common/time.h"
+#include "receipts/receipt_proof.h"
 #include "receipts/reputation_proof.h"
 
 namespace chrysalis::client {
@@ -47,6 +51,11 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::
   }
   out.verified = true;
   out.root = table.value("root", "");
+  if (table.contains("committed")) {
+    nlohmann::json committed = table["committed"];
+    out.committed = co_await check_committed_table(std::move(committed), conn->peer_identity().public_key_hex);
+    if (!out.committed.value("ok", false)) metrics_.add("reputation_commits_unproven", {});
+  }
   for (const auto& e : table["entries"]) {
     const auto& c = e["counters"];
     auto& m = out.models[e.value("model", "")];
@@ -59,6 +68,39 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::
   co_return out;
 }
 
+// The proxy's newest committed table: its leaf must lead, through the proof, to the hash its
+// contract holds on chain, and that contract must be the key this client's TLS session proved.
+asio::awaitable<nlohmann::json> ClientNode::check_committed_table(nlohmann::json committed, std::string proxy_key_hex) {
+  nlohmann::json out = {{"ok", false}};
+  try {
+    out["root"] = committed.at("root").get<std::string>();
+    out["generated_ms"] = committed.at("generated_ms").get<uint64_t>();
+    if (!billing_) {
+      out["detail"] = "this client reads no chain ([billing] off): the commitment is not checked";
+      co_return out;
+    }
+    std::string error;
+    auto proof = receipts::proof_from_json(committed.at("proof"), error);
+    if (!proof) {
+      out["detail"] = "the proof does not parse: " + error;
+      co_return out;
+    }
+    auto root = from_hex(committed.at("root").get<std::string>());
+    std::string leaf = receipts::reputation_commit_leaf(std::string(root.begin(), root.end()),
+                                                        committed.at("count").get<uint64_t>(),
+                                                        committed.at("generated_ms").get<uint64_t>());
+    auto key = from_hex(proxy_key_hex);
+    std::string raw_key(key.begin(), key.end());  // named: GCC 12 and temporaries of a throwing co_await
+    auto checked = co_await billing::check_committed_leaf(billing_->chain(), *proof, std::move(leaf), std::move(raw_key));
+    out["ok"] = checked.ok();
+    out["chain_seqno"] = checked.chain_seqno;
+    out["detail"] = checked.detail;
+  } catch (const std::exception& e) {
+    out["detail"] = std::string("the commitment could not be checked: ") + e.what();
+  }
+  co_return out;
+}
+
 nlohmann::json ClientNode::CheckedReputation::model_json(const std::string& model) const {
   nlohmann::json j = {{"verified", verified}};
   if (!verified) {
@@ -66,6 +108,7 @@ nlohmann::json ClientNode::CheckedReputation::model_json(const std::string& mode
     return j;
   }
   j["root"] = root;
+  if (!committed.is_null()) j["committed"] = committed;
   auto it = models.find(model);
   ModelFigures m = it == models.end() ? ModelFigures{} : it->second;
   j["subjects"] = m.subjects;

@@ -89,8 +89,14 @@ void LedgerPeerBilling::hold_exact_prompt(uint64_t reservation, uint64_t prompt_
 void LedgerPeerBilling::release(uint64_t reservation, const proto::Usage* produced, proto::Billing* out) {
   if (reservation == 0) return;
   try {
+    // Whose funds it held: the client is told what it has left, as after a settled answer.
+    std::string client;
+    if (auto* ledger = out ? books_->ledger() : nullptr)
+      for (const auto& r : ledger->reservations())
+        if (r.id == reservation) client = r.client;
     auto s = books_->cancel(reservation, produced ? to_usage(*produced) : billing::TokenUsage{});
     if (out) fill_billing(out, s);
+    if (out && !client.empty()) out->set_available_nano(books_->available_nano(client));
   } catch (const std::exception& e) {
     spdlog::error("releasing reservation {} failed: {}", reservation, e.what());
   }

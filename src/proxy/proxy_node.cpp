@@ -13,6 +13,7 @@
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "billing/owner_proof.h"
+#include "billing/proxy_ledger.h"
 #include "common/hex.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
@@ -20,6 +21,7 @@
 #include "net/tls_context.h"
 #include "proxy/billing_ledger_peers.h"
 #include "proxy/receipt_proof_route.h"
+#include "receipts/receipt_proof.h"
 #include "receipts/reputation_proof.h"
 #include "ton/cells/address.h"
 
@@ -96,7 +98,7 @@ void ProxyNode::start() {
         if (is_receipt_proof_request(req))
           co_await serve_receipt_proof(billing_->ledger(), req, res);
         else if (req.path == "/reputation" && req.method == "GET") {
-          nlohmann::json table = reputation_table();
+          nlohmann::json table = served_reputation(req.query.count("model") ? req.query.at("model") : "");
           co_await api::send_json(res, 200, table);
         }
         else
@@ -296,11 +298,37 @@ void ProxyNode::publish_reputation() {
     try {
       ledger->record_receipt(id, receipts::reputation_commit_leaf(root, table["count"].get<uint64_t>(), now_ms));
       table["commit_id"] = id;
+      recorded_roots_.push_back({id, table["root"].get<std::string>(), table["count"].get<uint64_t>(), now_ms});
+      if (recorded_roots_.size() > kRecordedRoots) recorded_roots_.pop_front();
     } catch (const std::exception& e) {
       spdlog::error("the reputation table's root was not recorded for the next commit: {}", e.what());
     }
   }
   published_ = std::move(table);
+}
+
+void ProxyNode::refresh_committed_root() {
+  auto* ledger = billing_->ledger();
+  if (!ledger) return;
+  for (auto it = recorded_roots_.rbegin(); it != recorded_roots_.rend(); ++it) {
+    auto inclusion = ledger->receipt_inclusion(it->id);
+    if (inclusion.status != billing::ReceiptInclusion::Status::proven) continue;
+    committed_root_ = {{"commit_id", it->id},
+                       {"root", it->root_hex},
+                       {"count", it->count},
+                       {"generated_ms", it->generated_ms},
+                       {"proof", receipts::proof_json(inclusion.proof)}};
+    // Older roots are superseded by this one; keep only what may still be committed later.
+    recorded_roots_.erase(recorded_roots_.begin(), std::prev(it.base()));
+    return;
+  }
+}
+
+nlohmann::json ProxyNode::served_reputation(const std::string& model) {
+  const nlohmann::json& table = reputation_table();
+  nlohmann::json out = model.empty() ? table : ReputationTable::only_model(table, model);
+  if (!committed_root_.is_null()) out["committed"] = committed_root_;
+  return out;
 }
 
 void ProxyNode::publish_reputation_later() {
@@ -309,6 +337,7 @@ void ProxyNode::publish_reputation_later() {
   publish_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     publish_reputation();
+    refresh_committed_root();
     publish_reputation_later();
   });
 }
@@ -330,10 +359,7 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
   } else if (frame.has_reputation_query()) {
     proto::Frame reply;
     reply.set_stream(frame.stream());
-    const std::string& model = frame.reputation_query().model();
-    const nlohmann::json& table = reputation_table();
-    reply.mutable_reputation_reply()->set_table(
-        (model.empty() ? table : ReputationTable::only_model(table, model)).dump());
+    reply.mutable_reputation_reply()->set_table(served_reputation(frame.reputation_query().model()).dump());
     conn->send(reply);
   } else if (frame.has_request()) {
     if (by_client_.count({conn->id(), frame.stream()})) {

@@ -6,6 +6,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
+
 #include <array>
 #include <map>
 #include <memory>
@@ -103,6 +105,19 @@ class ProxyNode {
   std::unique_ptr<boost::asio::steady_timer> publish_timer_;
   nlohmann::json published_;    // the last signed table (null: none yet)
   uint64_t published_version_ = 0;  // the table's version() it was signed at
+  // Tables whose root went into the books (newest last, at most kRecordedRoots), and the newest of
+  // them already committed on chain, with its inclusion proof: what a client checks against the
+  // proxy contract (null: none yet).
+  struct RecordedRoot {
+    std::string id, root_hex;
+    uint64_t count = 0, generated_ms = 0;
+  };
+  static constexpr std::size_t kRecordedRoots = 32;
+  std::deque<RecordedRoot> recorded_roots_;
+  nlohmann::json committed_root_;
+  void refresh_committed_root();
+  // The table as served (GET /reputation, ReputationReply): `model` empty for every model.
+  nlohmann::json served_reputation(const std::string& model);
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
   // Each listener's per-connection limits and how often they disconnected someone (/stats).

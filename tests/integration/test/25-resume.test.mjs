@@ -267,6 +267,18 @@ test("reputation follows the owner: a worker that rotates its key keeps its bad 
     const rep = models.body.data[0].reputation[0];
     assert.equal(rep.verified, true, JSON.stringify(rep));
     assert.ok(rep.requests > 0 && rep.mid_stream_errors >= 1, JSON.stringify(rep));
+
+    // And it read the proxy contract itself: the newest table the proxy committed leads, through
+    // the proof the proxy sent with it, to the hash the contract holds on chain.
+    const committed = await waitFor(async () => {
+        const m = await getJson(`${client.url}/v1/models`);
+        const c = m.body.data[0].reputation[0].committed;
+        return c?.ok ? c : null;
+    }, {timeoutMs: 40_000, what: "the client's check of the committed table"});
+    assert.match(committed.detail, /in the books committed on chain at seqno \d+/);
+    assert.ok(committed.chain_seqno >= 1 && /^[0-9a-f]{64}$/.test(committed.root), JSON.stringify(committed));
+    const clientStats = await client.stats();
+    assert.equal(clientStats.metrics.counters.reputation_tables_rejected, undefined);
 });
 
 // Everything settled is committed, charged to the client contract and claimed by every worker; the
