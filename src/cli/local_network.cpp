@@ -22,6 +22,7 @@
 #include "common/time.h"
 #include "common/toml_reader.h"
 #include "http/http_client.h"
+#include "http/web_assets.h"
 #include "model/generated_model.h"
 #include "sse/sse_parser.h"
 
@@ -422,6 +423,12 @@ bool wait_until_ready(const LocalNetworkOptions& o, const fs::path& dir, const s
 // What to try next on the running network, and how to stop it.
 void print_usage_hints(const LocalNetworkOptions& o, const fs::path& dir) {
   std::string base = "http://127.0.0.1:" + std::to_string(o.client_port);
+  std::error_code ec;
+  const bool web_built = fs::is_regular_file(http::default_web_dir() / "index.html", ec);
+  std::cout << "\nOpen in a browser" << (web_built ? "" : " (after `make web`: the web app is not built)") << ":\n"
+            << "  chat:      " << base << "/\n"
+            << "  dashboard: http://127.0.0.1:" << o.proxy_http_port << "/dashboard (proxy), http://127.0.0.1:"
+            << o.worker_http_port << "/dashboard (a worker), " << base << "/dashboard (the client)\n";
   std::cout << "\nThe network keeps running. Try:\n"
             << "  curl -s " << base << "/v1/models\n"
             << "  curl -sN " << base << "/v1/chat/completions -H 'Content-Type: application/json' \\\n"
