@@ -60,6 +60,7 @@ class ClientNode {
   // Checked tables per (proxy connection, model filter), reused for a few seconds: a proxy's table
   // can be large, and /v1/models may be asked often. At most kMaxCheckedTables kept.
   boost::asio::awaitable<CheckedReputation> fetch_and_check(std::shared_ptr<net::Connection> conn, std::string model);
+  boost::asio::awaitable<nlohmann::json> fetch_table(std::shared_ptr<net::Connection> conn, std::string model);
   boost::asio::awaitable<nlohmann::json> check_committed_table(nlohmann::json committed, std::string proxy_key_hex);
   static constexpr std::size_t kMaxCheckedTables = 64;
   static constexpr int64_t kCheckedTableTtlUs = 5'000'000;

@@ -28,9 +28,8 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::checked_reputation(st
   co_return out;
 }
 
-asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::shared_ptr<net::Connection> conn,
-                                                                          std::string model) {
-  CheckedReputation out;
+// The proxy's table as it sends it (null: no answer within 5 s).
+asio::awaitable<nlohmann::json> ClientNode::fetch_table(std::shared_ptr<net::Connection> conn, std::string model) {
   auto [stream, queue] = pool_->open_stream(conn);
   proto::Frame query;
   query.set_stream(stream);
@@ -38,11 +37,18 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::
   conn->send(query);
   auto event = co_await queue->pop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   pool_->close_stream(conn->id(), stream);
-  if (!event || event->connection_lost || !event->frame.has_reputation_reply()) {
+  if (!event || event->connection_lost || !event->frame.has_reputation_reply()) co_return nlohmann::json();
+  co_return parse_json_bounded(event->frame.reputation_reply().table()).value;
+}
+
+asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::shared_ptr<net::Connection> conn,
+                                                                          std::string model) {
+  CheckedReputation out;
+  auto table = co_await fetch_table(conn, model);
+  if (table.is_null()) {
     out.problem = "the proxy sent no reputation table";
     co_return out;
   }
-  auto table = parse_json_bounded(event->frame.reputation_reply().table()).value;
   out.problem = receipts::reputation_table_problem(table, conn->peer_identity().public_key_hex);
   if (!out.problem.empty()) {
     metrics_.add("reputation_tables_rejected", {});
@@ -54,6 +60,14 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::
   if (table.contains("committed")) {
     nlohmann::json committed = table["committed"];
     out.committed = co_await check_committed_table(std::move(committed), conn->peer_identity().public_key_hex);
+    // A commit may land between the proxy's proof and this read: once, ask for a fresh proof.
+    if (out.committed.value("chain_ahead", false)) {
+      auto again = co_await fetch_table(conn, model);
+      if (again.is_object() && again.contains("committed")) {
+        nlohmann::json fresh = again["committed"];
+        out.committed = co_await check_committed_table(std::move(fresh), conn->peer_identity().public_key_hex);
+      }
+    }
     if (!out.committed.value("ok", false)) metrics_.add("reputation_commits_unproven", {});
   }
   for (const auto& e : table["entries"]) {
@@ -94,6 +108,7 @@ asio::awaitable<nlohmann::json> ClientNode::check_committed_table(nlohmann::json
     auto checked = co_await billing::check_committed_leaf(billing_->chain(), *proof, std::move(leaf), std::move(raw_key));
     out["ok"] = checked.ok();
     out["chain_seqno"] = checked.chain_seqno;
+    if (checked.status == billing::CommittedLeaf::Status::chain_ahead) out["chain_ahead"] = true;
     out["detail"] = checked.detail;
   } catch (const std::exception& e) {
     out["detail"] = std::string("the commitment could not be checked: ") + e.what();

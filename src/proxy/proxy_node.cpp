@@ -316,8 +316,7 @@ void ProxyNode::refresh_committed_root() {
     committed_root_ = {{"commit_id", it->id},
                        {"root", it->root_hex},
                        {"count", it->count},
-                       {"generated_ms", it->generated_ms},
-                       {"proof", receipts::proof_json(inclusion.proof)}};
+                       {"generated_ms", it->generated_ms}};
     // Older roots are superseded by this one; keep only what may still be committed later.
     recorded_roots_.erase(recorded_roots_.begin(), std::prev(it.base()));
     return;
@@ -327,7 +326,14 @@ void ProxyNode::refresh_committed_root() {
 nlohmann::json ProxyNode::served_reputation(const std::string& model) {
   const nlohmann::json& table = reputation_table();
   nlohmann::json out = model.empty() ? table : ReputationTable::only_model(table, model);
-  if (!committed_root_.is_null()) out["committed"] = committed_root_;
+  // The proof is made now: one made at the last tick may already name a commit the chain has passed.
+  if (auto* ledger = committed_root_.is_null() ? nullptr : billing_->ledger()) {
+    auto inclusion = ledger->receipt_inclusion(committed_root_["commit_id"].get<std::string>());
+    if (inclusion.status == billing::ReceiptInclusion::Status::proven) {
+      out["committed"] = committed_root_;
+      out["committed"]["proof"] = receipts::proof_json(inclusion.proof);
+    }
+  }
   return out;
 }
 
