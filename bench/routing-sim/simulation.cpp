@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "proxy/routing_config.h"
 #include "proxy/routing_deadline.h"
 #include "proxy/routing_reputation.h"
 #include "proxy/routing_selection_policy.h"
@@ -284,10 +285,6 @@ class Simulation {
     }
   }
 
-  // max(floor, factor x predicted), as the proxy's RequestFlow; 0: off.
-  static double stall_limit_ms(double floor_ms, double factor, double predicted_ms) {
-    return floor_ms <= 0 ? 0 : std::max(floor_ms, factor * predicted_ms);
-  }
 
   void start_attempt(uint32_t rid, uint32_t wid, double predicted_ms) {
     auto& r = requests_[rid];
@@ -311,9 +308,10 @@ class Simulation {
       if (bad(w)) result_.attempts_on_bad++;
     }
     // Without a first-token limit the request's own deadline ends a stalled attempt.
-    double limit = stall_limit_ms(s_.first_token_timeout_ms, s_.first_token_factor, predicted_ms);
+    // The proxy's own rule (routing_config.h): max(floor, factor x predicted); 0: off.
+    double limit = stall_limit_ms(static_cast<uint32_t>(s_.first_token_timeout_ms), s_.first_token_factor, predicted_ms);
     push({limit > 0 ? now_ + limit : r.deadline_ms, Ev::FirstTokenTimeout, aid});
-    double hedge = stall_limit_ms(s_.hedge_after_ms, s_.hedge_factor, predicted_ms);
+    double hedge = stall_limit_ms(static_cast<uint32_t>(s_.hedge_after_ms), s_.hedge_factor, predicted_ms);
     if (hedge > 0 && !r.hedged && r.spot_case < 0 && now_ + hedge < r.deadline_ms)
       push({now_ + hedge, Ev::Hedge, aid});
     if (!w.online || w.kind == Kind::Stall) return;  // nothing will come back

@@ -326,14 +326,19 @@ void ProxyNode::refresh_committed_root() {
 nlohmann::json ProxyNode::served_reputation(const std::string& model) {
   const nlohmann::json& table = reputation_table();
   nlohmann::json out = model.empty() ? table : ReputationTable::only_model(table, model);
-  // The proof is made now: one made at the last tick may already name a commit the chain has passed.
-  if (auto* ledger = committed_root_.is_null() ? nullptr : billing_->ledger()) {
+  // A proof made at the last 5 s tick may already name a commit the chain has passed; one made
+  // within the last second rarely does, and a flood of queries makes no more than one a second.
+  auto* ledger = committed_root_.is_null() ? nullptr : billing_->ledger();
+  if (ledger && steady_now_us() - committed_proven_us_ >= 1'000'000) {
+    committed_proven_us_ = steady_now_us();
+    committed_proven_ = nullptr;
     auto inclusion = ledger->receipt_inclusion(committed_root_["commit_id"].get<std::string>());
     if (inclusion.status == billing::ReceiptInclusion::Status::proven) {
-      out["committed"] = committed_root_;
-      out["committed"]["proof"] = receipts::proof_json(inclusion.proof);
+      committed_proven_ = committed_root_;
+      committed_proven_["proof"] = receipts::proof_json(inclusion.proof);
     }
   }
+  if (!committed_proven_.is_null()) out["committed"] = committed_proven_;
   return out;
 }
 
@@ -422,6 +427,9 @@ nlohmann::json ProxyNode::stats() const {
           {"spot_checks", spot_checks_->json()},
           {"resumes", resumes_.json()},
           {"reputation_table", routing_->table().stats()},
+          {"reputation_commits",
+           {{"recorded_roots", {{"held", recorded_roots_.size()}, {"limit", kRecordedRoots}}},
+            {"committed_root", committed_root_.is_null() ? nlohmann::json() : committed_root_["root"]}}},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"connections",
            {{"workers", workers_->entries().size()},

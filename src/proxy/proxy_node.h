@@ -115,6 +115,9 @@ class ProxyNode {
   static constexpr std::size_t kRecordedRoots = 32;
   std::deque<RecordedRoot> recorded_roots_;
   nlohmann::json committed_root_;
+  // committed_root_ with its proof, made at most once a second however often clients ask.
+  nlohmann::json committed_proven_;
+  int64_t committed_proven_us_ = 0;
   void refresh_committed_root();
   // The table as served (GET /reputation, ReputationReply): `model` empty for every model.
   nlohmann::json served_reputation(const std::string& model);

@@ -5,21 +5,10 @@
 // client, so the request is answered and counted once; the loser's partial work is never billed.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "proxy/request_flow.h"
+#include "proxy/routing_config.h"
 
 namespace chrysalis::proxy {
-namespace {
-
-uint32_t stall_limit_ms(uint32_t floor_ms, double factor, double predicted_ms) {
-  if (floor_ms == 0) return 0;
-  double scaled = factor * predicted_ms;
-  return scaled > floor_ms ? static_cast<uint32_t>(std::min(scaled, 3'600'000.0)) : floor_ms;
-}
-
-}  // namespace
-
 uint32_t RequestFlow::first_token_limit_ms(const FlowAttempt& a) const {
   return stall_limit_ms(settings_.first_token_timeout_ms, settings_.first_token_factor, a.predicted_ttft_ms);
 }

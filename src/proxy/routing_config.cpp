@@ -1,5 +1,6 @@
 #include "proxy/routing_config.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,12 @@ double stall_factor(const TomlReader& r, const std::string& key, double fallback
 }
 
 }  // namespace
+
+uint32_t stall_limit_ms(uint32_t floor_ms, double factor, double predicted_ms) {
+  if (floor_ms == 0) return 0;
+  double scaled = factor * predicted_ms;
+  return scaled > floor_ms ? static_cast<uint32_t>(std::min(scaled, 3'600'000.0)) : floor_ms;
+}
 
 RoutingConfig load_routing_config(const TomlReader& r) {
   RoutingConfig c;

@@ -25,6 +25,9 @@ struct RoutingConfig {
   double trial_share = 0.05;            // ours: share of requests that measure an idle new worker
 };
 
+// A stall limit in ms: max(floor, factor x predicted), at most an hour; 0 when the floor is 0 (off).
+uint32_t stall_limit_ms(uint32_t floor_ms, double factor, double predicted_ms);
+
 // Reads [routing]; throws with the key named for a bad value (an unknown policy included).
 RoutingConfig load_routing_config(const TomlReader& r);
 

@@ -85,11 +85,11 @@ void SpotChecks::launch(uint64_t case_id) {
 // worker that stalls on a spot check is cancelled, loses reputation and gets its slot back.
 void SpotChecks::arm_stall_timer(Run& run, StreamKey key, double answer_ttft_ms) {
   const auto& config = routing_.config();
-  double scaled = config.first_token_factor * answer_ttft_ms;
-  uint32_t limit_ms = config.first_token_timeout_ms == 0 ? request_timeout_ms_
-                      : scaled > config.first_token_timeout_ms
-                          ? static_cast<uint32_t>(std::min<double>(scaled, request_timeout_ms_))
-                          : config.first_token_timeout_ms;
+  uint32_t limit_ms = stall_limit_ms(config.first_token_timeout_ms, config.first_token_factor, answer_ttft_ms);
+  if (limit_ms == 0)
+    limit_ms = request_timeout_ms_;
+  else if (limit_ms > config.first_token_timeout_ms)
+    limit_ms = std::min(limit_ms, request_timeout_ms_);  // scaled, never past the request's own timeout
   run.first_token_timer = std::make_shared<boost::asio::steady_timer>(io_);
   run.first_token_timer->expires_after(std::chrono::milliseconds(limit_ms));
   run.first_token_timer->async_wait([this, key](boost::system::error_code ec) {

@@ -174,3 +174,10 @@ TEST(RoutingConfig, TheDefaultsTurnOnWhatMakesTheNetworkDependable) {
     EXPECT_NE(std::string(e.what()).find("routing.hedge_factor"), std::string::npos) << e.what();
   }
 }
+
+TEST(RoutingConfig, StallLimitsScaleWithThePredictionAboveTheirFloor) {
+  EXPECT_EQ(stall_limit_ms(0, 4, 5000), 0u) << "a floor of 0 is off";
+  EXPECT_EQ(stall_limit_ms(1000, 2, 3000), 6000u);
+  EXPECT_EQ(stall_limit_ms(1000, 2, 100), 1000u);
+  EXPECT_EQ(stall_limit_ms(1000, 4, 1e9), 3'600'000u) << "never more than an hour";
+}
