@@ -1,6 +1,7 @@
 // `chrysalis reputation verify --endpoint PROXY_URL [--chain URL] [--subject S]`: fetches a proxy's
-// reputation table (GET /reputation), checks the proxy's signature over its root and every entry's
-// Merkle proof, and with a chain, that the root is in the books the proxy committed on chain
+// reputation table (GET /reputation?history=1), checks the proxy's signature over its root, every
+// entry's Merkle proof, that each entry's recent events (with the workers' signed receipts) replay to
+// its counters, and with a chain, that the root is in the books the proxy committed on chain
 // (GET /receipts/{commit_id}/proof against the proxy contract). One JSON object; exit 0 only when
 // everything asked holds.
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +14,7 @@
 #include "cli/receipt_inclusion.h"
 #include "common/hex.h"
 #include "http/http_client.h"
+#include "proxy/reputation_history_check.h"
 #include "receipts/reputation_proof.h"
 
 namespace chrysalis::cli {
@@ -27,7 +29,7 @@ nlohmann::json fetch_table(const std::string& endpoint) {
       io,
       [&]() -> asio::awaitable<void> {
         auto ex = co_await asio::this_coro::executor;
-        response = co_await http::http_get(ex, endpoint + "/reputation", std::chrono::seconds(15));
+        response = co_await http::http_get(ex, endpoint + "/reputation?history=1", std::chrono::seconds(15));
       },
       asio::detached);
   io.run();
@@ -62,6 +64,11 @@ void register_reputation_commands(CLI::App& app) {
     auto table = fetch_table(*endpoint);
     std::string problem = receipts::reputation_table_problem(table);
     nlohmann::json out = {{"table", problem.empty()}, {"entries", table.value("entries", nlohmann::json::array()).size()}};
+    if (problem.empty()) {
+      auto history = proxy::check_histories(table, table.value("proxy_key", ""));
+      out["history"] = history.json();
+      if (!history.problem.empty()) problem = "history: " + history.problem;
+    }
     if (!problem.empty()) out["problem"] = problem;
     out["root"] = table.value("root", "");
     out["proxy_key"] = table.value("proxy_key", "");

@@ -53,6 +53,8 @@ class ClientNode {
     // The newest table the proxy committed on chain, as this client checked it against the proxy
     // contract (null: the proxy offered none, or this client reads no chain).
     nlohmann::json committed;
+    // The replay of the entries' recent events and their receipts (proxy/reputation_history_check.h).
+    nlohmann::json history;
     nlohmann::json model_json(const std::string& model) const;
   };
   boost::asio::awaitable<CheckedReputation> checked_reputation(std::shared_ptr<net::Connection> conn,

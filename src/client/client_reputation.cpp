@@ -1,6 +1,7 @@
 // The client's check of a proxy's reputation table (receipts/reputation_proof.h) before it shows
 // the proxy's reputation figures: the table must be signed by the proxy this client is connected to
-// (the key its TLS session proved) and every entry must lead to the signed root.
+// (the key its TLS session proved), every entry must lead to the signed root, and every entry's
+// recent events must replay, receipt by receipt, to its counters.
 #include <spdlog/spdlog.h>
 
 #include "client/client_node.h"
@@ -9,6 +10,7 @@
 #include "common/hex.h"
 #include "common/json_bounded.h"
 #include "common/time.h"
+#include "proxy/reputation_history_check.h"
 #include "receipts/receipt_proof.h"
 #include "receipts/reputation_proof.h"
 
@@ -55,6 +57,15 @@ asio::awaitable<ClientNode::CheckedReputation> ClientNode::fetch_and_check(std::
     spdlog::warn("proxy {}'s reputation table does not verify: {}", conn->peer_node_id(), out.problem);
     co_return out;
   }
+  // Every listed entry's recent events, with the workers' receipts, must replay to its counters.
+  auto history = proxy::check_histories(table, conn->peer_identity().public_key_hex);
+  if (!history.problem.empty()) {
+    out.problem = "history: " + history.problem;
+    metrics_.add("reputation_tables_rejected", {});
+    spdlog::warn("proxy {}'s reputation history does not support its table: {}", conn->peer_node_id(), out.problem);
+    co_return out;
+  }
+  out.history = history.json();
   out.verified = true;
   out.root = table.value("root", "");
   if (table.contains("committed")) {
@@ -124,6 +135,7 @@ nlohmann::json ClientNode::CheckedReputation::model_json(const std::string& mode
   }
   j["root"] = root;
   if (!committed.is_null()) j["committed"] = committed;
+  if (!history.is_null()) j["history"] = history;
   auto it = models.find(model);
   ModelFigures m = it == models.end() ? ModelFigures{} : it->second;
   j["subjects"] = m.subjects;

@@ -98,7 +98,8 @@ void ProxyNode::start() {
         if (is_receipt_proof_request(req))
           co_await serve_receipt_proof(billing_->ledger(), req, res);
         else if (req.path == "/reputation" && req.method == "GET") {
-          nlohmann::json table = served_reputation(req.query.count("model") ? req.query.at("model") : "");
+          nlohmann::json table = served_reputation(req.query.count("model") ? req.query.at("model") : "",
+                                                   req.query.count("history") && req.query.at("history") == "1");
           co_await api::send_json(res, 200, table);
         }
         else
@@ -277,7 +278,7 @@ void ProxyNode::prove_owner(WorkerEntry& worker, const proto::WorkerState& s) {
   }
   if (proven == worker.proven_owner) return;
   worker.proven_owner = proven;
-  routing_->set_owner(WorkerTable::key_of(worker), proven);
+  routing_->set_owner(WorkerTable::key_of(worker), proven, proven.empty() ? "" : s.owner_proof().SerializeAsString());
 }
 
 const nlohmann::json& ProxyNode::reputation_table() {
@@ -290,7 +291,8 @@ void ProxyNode::publish_reputation() {
   if (!published_.is_null() && routing_->table().version() == published_version_) return;
   published_version_ = routing_->table().version();
   uint64_t now_ms = static_cast<uint64_t>(unix_now_us() / 1000);
-  nlohmann::json table = routing_->table().signed_table(signing_key_, now_ms);
+  published_histories_.clear();
+  nlohmann::json table = routing_->table().signed_table(signing_key_, now_ms, &published_histories_);
   auto root_bytes = from_hex(table["root"].get<std::string>());
   std::string root(root_bytes.begin(), root_bytes.end());
   if (auto* ledger = billing_->ledger()) {  // committed with the books: GET /receipts/{commit_id}/proof
@@ -323,9 +325,10 @@ void ProxyNode::refresh_committed_root() {
   }
 }
 
-nlohmann::json ProxyNode::served_reputation(const std::string& model) {
+nlohmann::json ProxyNode::served_reputation(const std::string& model, bool with_history) {
   const nlohmann::json& table = reputation_table();
   nlohmann::json out = model.empty() ? table : ReputationTable::only_model(table, model);
+  if (with_history) ReputationTable::add_histories(out, published_histories_, kHistoriesServed);
   // A proof made at the last 5 s tick may already name a commit the chain has passed; one made
   // within the last second rarely does, and a flood of queries makes no more than one a second.
   auto* ledger = committed_root_.is_null() ? nullptr : billing_->ledger();
@@ -370,7 +373,8 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
   } else if (frame.has_reputation_query()) {
     proto::Frame reply;
     reply.set_stream(frame.stream());
-    reply.mutable_reputation_reply()->set_table(served_reputation(frame.reputation_query().model()).dump());
+    // The entries' recent events come along for the client to replay.
+    reply.mutable_reputation_reply()->set_table(served_reputation(frame.reputation_query().model(), true).dump());
     conn->send(reply);
   } else if (frame.has_request()) {
     if (by_client_.count({conn->id(), frame.stream()})) {

@@ -105,6 +105,7 @@ class ProxyNode {
   std::unique_ptr<boost::asio::steady_timer> publish_timer_;
   nlohmann::json published_;    // the last signed table (null: none yet)
   uint64_t published_version_ = 0;  // the table's version() it was signed at
+  std::map<ReputationTable::Id, ReputationTable::History> published_histories_;  // as of published_
   // Tables whose root went into the books (newest last, at most kRecordedRoots), and the newest of
   // them already committed on chain, with its inclusion proof: what a client checks against the
   // proxy contract (null: none yet).
@@ -120,7 +121,10 @@ class ProxyNode {
   int64_t committed_proven_us_ = 0;
   void refresh_committed_root();
   // The table as served (GET /reputation, ReputationReply): `model` empty for every model.
-  nlohmann::json served_reputation(const std::string& model);
+  // The last signed table (only `model`'s entries unless empty), with the newest committed one's
+  // proof; `with_history`: each listed entry's recent events to replay (at most kHistoriesServed).
+  nlohmann::json served_reputation(const std::string& model, bool with_history);
+  static constexpr std::size_t kHistoriesServed = 64;
   std::map<uint64_t, std::shared_ptr<net::Connection>> clients_;     // by connection id
   std::map<StreamKey, FlowPtr> by_client_;
   // Each listener's per-connection limits and how often they disconnected someone (/stats).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/hex.h"
+#include "proxy/reputation_event.h"
 #include "receipts/merkle.h"
 #include "receipts/reputation_proof.h"
 
@@ -14,15 +15,11 @@ std::string hex_of(const std::string& raw) {
   return to_hex(std::span(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
 }
 
-template <std::size_t N>
-std::size_t bucket_of(const std::array<double, N>& edges, double value) {
-  return static_cast<std::size_t>(std::lower_bound(edges.begin(), edges.end(), value) - edges.begin());
-}
-
-std::vector<std::string> leaves_of(const std::map<std::pair<std::string, std::string>, ReputationCounters>& entries) {
+template <typename Entries>
+std::vector<std::string> leaves_of(const Entries& entries) {
   std::vector<std::string> leaves;
   leaves.reserve(entries.size());
-  for (const auto& [id, c] : entries) leaves.push_back(receipts::reputation_leaf(id.first, id.second, c.json()));
+  for (const auto& [id, e] : entries) leaves.push_back(receipts::reputation_leaf(id.first, id.second, e.counters.json()));
   return leaves;
 }
 
@@ -37,7 +34,9 @@ nlohmann::json ReputationCounters::json() const {
           {"spot_agreements", spot_agreements},
           {"spot_disagreements", spot_disagreements},
           {"ttft_ms", ttft_ms},
-          {"tokens_per_s", tokens_per_s}};
+          {"tokens_per_s", tokens_per_s},
+          {"events", events},
+          {"head", hex_of(head.empty() ? std::string(32, '\0') : head)}};
 }
 
 std::optional<ReputationCounters> ReputationCounters::from_json(const nlohmann::json& j) {
@@ -52,13 +51,18 @@ std::optional<ReputationCounters> ReputationCounters::from_json(const nlohmann::
     c.spot_disagreements = j.at("spot_disagreements");
     c.ttft_ms = j.at("ttft_ms");
     c.tokens_per_s = j.at("tokens_per_s");
+    // Counters saved before events existed start their chain here.
+    c.events = j.value("events", uint64_t{0});
+    auto head = from_hex(j.value("head", std::string(64, '0')));
+    if (head.size() != 32) return std::nullopt;
+    if (head != std::vector<uint8_t>(32, 0)) c.head.assign(head.begin(), head.end());
     return c;
   } catch (const std::exception&) {
     return std::nullopt;
   }
 }
 
-ReputationCounters* ReputationTable::at(const std::string& subject, const std::string& model) {
+ReputationTable::Entry* ReputationTable::at(const std::string& subject, const std::string& model) {
   auto id = std::make_pair(subject, model);
   auto it = entries_.find(id);
   if (it != entries_.end()) {
@@ -73,34 +77,47 @@ ReputationCounters* ReputationTable::at(const std::string& subject, const std::s
   return &entries_[id];
 }
 
-void ReputationTable::record(const std::string& subject, const std::string& model, Outcome outcome) {
-  auto* c = at(subject, model);
-  if (!c) return;
-  ++c->requests;
-  switch (outcome) {
-    case Outcome::Success: ++c->successes; break;
-    case Outcome::ErrorBeforeFirstToken: ++c->early_errors; break;
-    case Outcome::Timeout: ++c->timeouts; break;
-    case Outcome::ErrorAfterFirstToken: ++c->mid_stream_errors; break;
+void ReputationTable::fold_oldest(Entry& e) {
+  auto event = nlohmann::json::parse(*e.window.front().second);
+  apply_event(e.base, event);  // it applied to the counters already, so it applies here
+  e.window.pop_front();
+  --kept_;
+}
+
+bool ReputationTable::record(const std::string& subject, const std::string& model, const nlohmann::json& event) {
+  ReputationCounters next;
+  if (auto* e = find(subject, model)) next = *e;
+  if (!apply_event(next, event).empty()) return false;
+  auto* e = at(subject, model);
+  if (!e) return true;  // the table is full: not counted, and /stats says so
+  e->counters = std::move(next);
+  uint64_t sequence = next_sequence_++;
+  e->window.emplace_back(sequence, std::make_shared<const std::string>(event.dump()));
+  ++kept_;
+  if (e->window.size() > kEventsPerEntry) fold_oldest(*e);
+  kept_order_.emplace_back(sequence, std::make_pair(subject, model));
+  if (kept_order_.size() > kMaxEventsKept) {  // the oldest event anywhere goes first
+    auto [seq, id] = std::move(kept_order_.front());
+    kept_order_.pop_front();
+    auto it = entries_.find(id);
+    if (it != entries_.end() && !it->second.window.empty() && it->second.window.front().first == seq)
+      fold_oldest(it->second);
   }
+  return true;
 }
 
-void ReputationTable::record_speed(const std::string& subject, const std::string& model, double ttft_ms,
-                                   double tokens_per_s) {
-  auto* c = at(subject, model);
-  if (!c) return;
-  if (ttft_ms >= 0) ++c->ttft_ms[bucket_of(ReputationCounters::kTtftMsEdges, ttft_ms)];
-  if (tokens_per_s > 0) ++c->tokens_per_s[bucket_of(ReputationCounters::kTokensPerSEdges, tokens_per_s)];
-}
-
-void ReputationTable::record_spot_check(const std::string& subject, const std::string& model, bool agreed) {
-  auto* c = at(subject, model);
-  if (!c) return;
-  ++(agreed ? c->spot_agreements : c->spot_disagreements);
+const ReputationCounters* ReputationTable::find(const std::string& subject, const std::string& model) const {
+  auto it = entries_.find({subject, model});
+  return it == entries_.end() ? nullptr : &it->second.counters;
 }
 
 void ReputationTable::restore(const std::string& subject, const std::string& model, const ReputationCounters& c) {
-  if (auto* slot = at(subject, model)) *slot = c;
+  if (auto* slot = at(subject, model)) {
+    kept_ -= slot->window.size();
+    slot->window.clear();
+    slot->counters = c;
+    slot->base = c;  // what came before a restart is taken from the last table
+  }
 }
 
 std::string ReputationTable::root() const { return receipts::merkle_root(leaves_of(entries_)); }
@@ -113,7 +130,24 @@ nlohmann::json ReputationTable::only_model(const nlohmann::json& table, const st
   return out;
 }
 
-nlohmann::json ReputationTable::signed_table(const ton::Ed25519Key& key, uint64_t now_ms) const {
+void ReputationTable::add_histories(nlohmann::json& table, const std::map<Id, History>& histories,
+                                    std::size_t limit) {
+  std::size_t added = 0;
+  for (auto& entry : table["entries"]) {
+    auto it = histories.find({entry.value("subject", ""), entry.value("model", "")});
+    if (it == histories.end()) continue;
+    if (added++ >= limit) {
+      entry["history_omitted"] = true;
+      continue;
+    }
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& text : it->second.events) events.push_back(nlohmann::json::parse(*text));
+    entry["history"] = {{"base", it->second.base.json()}, {"events", std::move(events)}};
+  }
+}
+
+nlohmann::json ReputationTable::signed_table(const ton::Ed25519Key& key, uint64_t now_ms,
+                                             std::map<Id, History>* histories) const {
   auto leaves = leaves_of(entries_);
   std::string root = receipts::merkle_root(leaves);
   auto message = receipts::reputation_root_message(root, leaves.size(), now_ms);
@@ -121,7 +155,13 @@ nlohmann::json ReputationTable::signed_table(const ton::Ed25519Key& key, uint64_
   nlohmann::json entries = nlohmann::json::array();
   auto paths = receipts::merkle_all_paths(leaves);
   uint64_t index = 0;
-  for (const auto& [id, c] : entries_) {
+  for (const auto& [id, e] : entries_) {
+    const auto& c = e.counters;
+    if (histories) {
+      auto& h = (*histories)[id];
+      h.base = e.base;
+      for (const auto& [seq, text] : e.window) h.events.push_back(text);
+    }
     nlohmann::json proof = nlohmann::json::array();
     for (const auto& step : paths[index]) proof.push_back(hex_of(step));
     entries.push_back({{"index", index}, {"subject", id.first}, {"model", id.second}, {"counters", c.json()},
@@ -137,7 +177,12 @@ nlohmann::json ReputationTable::signed_table(const ton::Ed25519Key& key, uint64_
 }
 
 nlohmann::json ReputationTable::stats() const {
-  return {{"entries", entries_.size()}, {"limit", kMaxEntries}, {"refused", refused_}};
+  return {{"entries", entries_.size()},
+          {"limit", kMaxEntries},
+          {"refused", refused_},
+          {"events_kept", kept_},
+          {"events_kept_limit", kMaxEventsKept},
+          {"events_kept_per_entry", kEventsPerEntry}};
 }
 
 }  // namespace chrysalis::proxy

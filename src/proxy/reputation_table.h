@@ -7,9 +7,12 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "proxy/routing_reputation.h"
 #include "ton/wallet/ed25519_key.h"
@@ -24,6 +27,10 @@ struct ReputationCounters {
   uint64_t requests = 0, successes = 0, early_errors = 0, timeouts = 0, mid_stream_errors = 0;
   uint64_t spot_agreements = 0, spot_disagreements = 0;
   std::array<uint64_t, 8> ttft_ms{}, tokens_per_s{};
+  // How many events (reputation_event.h) made these counters, and the hash chain over them (raw
+  // 32 bytes; empty: none yet).
+  uint64_t events = 0;
+  std::string head;
 
   nlohmann::json json() const;
   // nullopt when `j` is not what json() writes.
@@ -34,27 +41,57 @@ class ReputationTable {
  public:
   // Subjects x models kept; beyond it new ones are not counted (and `full` says so on /stats).
   static constexpr std::size_t kMaxEntries = 16384;
+  // The newest events kept per entry for checkers to replay, and in all (the rest are folded into
+  // each entry's base, which a checker takes on trust from an earlier table).
+  static constexpr std::size_t kEventsPerEntry = 16;
+  static constexpr std::size_t kMaxEventsKept = 65536;
 
-  void record(const std::string& subject, const std::string& model, Outcome outcome);
-  void record_speed(const std::string& subject, const std::string& model, double ttft_ms, double tokens_per_s);
-  void record_spot_check(const std::string& subject, const std::string& model, bool agreed);
+  // An entry's recent past as served: the counters before its kept events, and those events
+  // (canonical JSON text, as hashed into the head).
+  struct History {
+    ReputationCounters base;
+    std::vector<std::shared_ptr<const std::string>> events;
+  };
+  using Id = std::pair<std::string, std::string>;  // (subject, model)
+
+  // Counts `event` (reputation_event.h) for (subject, model): the counters are a fold over events.
+  // Returns false when the event is not one (a programming error: logged by the caller).
+  bool record(const std::string& subject, const std::string& model, const nlohmann::json& event);
   void restore(const std::string& subject, const std::string& model, const ReputationCounters& c);
 
   // The Merkle root (raw 32 bytes) over every entry, in (subject, model) order.
   std::string root() const;
   // The table as GET /reputation serves it: root, count, time, the proxy's key and signature, and
-  // every entry with its index and proof.
-  nlohmann::json signed_table(const ton::Ed25519Key& key, uint64_t now_ms) const;
+  // every entry with its index and proof. With `histories`, every entry's History at this moment.
+  nlohmann::json signed_table(const ton::Ed25519Key& key, uint64_t now_ms,
+                              std::map<Id, History>* histories = nullptr) const;
   // `table` with only the entries of `model` listed (their proofs still lead to the whole root).
   static nlohmann::json only_model(const nlohmann::json& table, const std::string& model);
-  const std::map<std::pair<std::string, std::string>, ReputationCounters>& entries() const { return entries_; }
+  // Adds each listed entry's `history` {base, events} from `histories`, for at most `limit` entries
+  // (the rest get `history_omitted`).
+  static void add_histories(nlohmann::json& table, const std::map<Id, History>& histories, std::size_t limit);
+  const ReputationCounters* find(const std::string& subject, const std::string& model) const;
+  std::size_t size() const { return entries_.size(); }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [id, e] : entries_) f(id, e.counters);
+  }
   nlohmann::json stats() const;
   // Counts every change, so a publisher can tell the table moved without hashing it.
   uint64_t version() const { return version_; }
 
  private:
-  ReputationCounters* at(const std::string& subject, const std::string& model);
-  std::map<std::pair<std::string, std::string>, ReputationCounters> entries_;
+  struct Entry {
+    ReputationCounters counters, base;
+    std::deque<std::pair<uint64_t, std::shared_ptr<const std::string>>> window;  // (sequence, event)
+  };
+  Entry* at(const std::string& subject, const std::string& model);
+  void fold_oldest(Entry& e);
+  std::map<Id, Entry> entries_;
+  // Every kept event's (sequence, entry) in the order recorded: the oldest is folded first.
+  std::deque<std::pair<uint64_t, Id>> kept_order_;
+  std::size_t kept_ = 0;
+  uint64_t next_sequence_ = 0;
   uint64_t refused_ = 0;
   uint64_t version_ = 0;
 };

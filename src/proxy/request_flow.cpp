@@ -276,7 +276,7 @@ FlowActions RequestFlow::on_worker_gone(uint64_t conn, const std::string& reason
   }
   if (!client_active()) return {};
   if (hedge_ && hedge_->conn == conn) {
-    router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken);
+    router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken, request_.request_id(), nullptr);
     drop_hedge("");
     if (primary_.conn != conn) return take();
   }

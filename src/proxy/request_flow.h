@@ -129,7 +129,7 @@ class RequestFlow {
   void on_error(const proto::ResponseError& error, int64_t now_us);
   void flush_head();
   uint64_t events_in(const proto::ResponsePart& part) const;
-  void record_worker_error(uint32_t status, const std::string& code);
+  void record_worker_error(uint32_t status, const std::string& code, const proto::Receipt* receipt = nullptr);
   void count_answer(const proto::Usage& usage, double total_ms);
   void offer_spot_check(uint64_t conn, const proto::ResponseEnd& end);
   // Hedging and timers (request_flow_hedge.cpp).

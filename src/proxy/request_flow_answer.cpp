@@ -179,6 +179,8 @@ void RequestFlow::on_end(uint64_t conn, const proto::ResponseEnd& end, int64_t n
   report.prompt_tokens_estimate = request_.prompt_tokens_estimate();
   report.prefix_hash = facts_.prefix_hash;
   report.usage = end.usage();
+  report.request_id = request_.request_id();
+  if (end.has_receipt()) report.receipt = end.receipt();  // check_worker_receipt cleared one that failed
   router_.answered(report);
   if (spot_due_) offer_spot_check(conn, end);
   proto::Frame out;
@@ -207,7 +209,7 @@ void RequestFlow::count_answer(const proto::Usage& u, double total_ms) {
 void RequestFlow::on_error(const proto::ResponseError& e, int64_t now_us) {
   // After the first token what it produced reached the client and is charged: credited too.
   router_.count_failure(primary_.conn, head_sent_ ? e.usage().prompt_tokens() + e.usage().completion_tokens() : 0);
-  record_worker_error(e.http_status(), e.code());
+  record_worker_error(e.http_status(), e.code(), e.has_receipt() ? &e.receipt() : nullptr);
   bool retryable = e.http_status() == 429 || e.http_status() >= 500;
   if (!head_sent_ && retryable && e.code() != "cancelled") {
     if (hedge_) {
@@ -234,11 +236,12 @@ void RequestFlow::flush_head() {
   emit(SendToClient{std::move(out)});
 }
 
-void RequestFlow::record_worker_error(uint32_t status, const std::string& code) {
+void RequestFlow::record_worker_error(uint32_t status, const std::string& code, const proto::Receipt* receipt) {
   // The client's own mistakes (4xx) and its cancels say nothing about the worker.
   if (code == "cancelled" || (status >= 400 && status < 500 && status != 408)) return;
   router_.record(primary_.worker_key, facts_.model,
-                 head_sent_ ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken);
+                 head_sent_ ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken, request_.request_id(),
+                 receipt);
 }
 
 }  // namespace chrysalis::proxy

@@ -42,7 +42,7 @@ void RequestFlow::on_deadline(int64_t now_us) {
   if (!client_active()) return;
   if (primary_.conn) {
     emit(CancelOnWorker{primary_.conn, primary_.stream, "timeout in proxy"});
-    router_.record(primary_.worker_key, facts_.model, Outcome::Timeout);
+    router_.record(primary_.worker_key, facts_.model, Outcome::Timeout, request_.request_id(), nullptr);
   }
   fail(504, "timeout_error", "timeout", "request timed out in the proxy", "proxy", nullptr, now_us);
 }
@@ -50,7 +50,7 @@ void RequestFlow::on_deadline(int64_t now_us) {
 void RequestFlow::on_first_token_timeout(int64_t now_us) {
   if (!client_active() || first_token_us_ || head_sent_ || primary_.conn == 0) return;
   emit(CancelOnWorker{primary_.conn, primary_.stream, "no first token in time"});
-  router_.record(primary_.worker_key, facts_.model, Outcome::Timeout);
+  router_.record(primary_.worker_key, facts_.model, Outcome::Timeout, request_.request_id(), nullptr);
   metrics_.add("first_token_timeouts", {});
   uint32_t ms = first_token_limit_ms(primary_);
   spdlog::warn("rid={} no first token from worker within {} ms", request_.request_id(), ms);
@@ -94,14 +94,15 @@ bool RequestFlow::on_hedge_frame(proto::Frame& frame, int64_t now_us) {
   if (frame.has_error()) {
     router_.count_failure(hedge_->conn, 0);
     if (frame.error().code() != "cancelled")
-      router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken);
+      router_.record(hedge_->worker_key, facts_.model, Outcome::ErrorBeforeFirstToken, request_.request_id(),
+                     frame.error().has_receipt() ? &frame.error().receipt() : nullptr);
     drop_hedge("");
     return false;
   }
   if (!frame.has_part() && !frame.has_end()) return true;  // the primary's path refuses it
   // The hedge produced first: the primary lost the race (it had no token for longer).
   metrics_.add("hedges", {{"outcome", "won"}});
-  router_.record(primary_.worker_key, facts_.model, Outcome::Timeout);
+  router_.record(primary_.worker_key, facts_.model, Outcome::Timeout, request_.request_id(), nullptr);
   emit(CancelOnWorker{primary_.conn, primary_.stream, "a hedged duplicate answered first"});
   spdlog::info("rid={} the hedged duplicate answered first; cancelling the first worker", request_.request_id());
   detach_primary();

@@ -59,6 +59,7 @@ void RequestFlow::offer_spot_check(uint64_t conn, const proto::ResponseEnd& end)
                   .worker_conn = conn,
                   .worker_key = primary_.worker_key,
                   .spot_hash = signed_by_worker.spot_hash(),
+                  .receipt = end.receipt(),
                   .answer_ttft_ms = first_token_us_ > primary_.started_us && primary_.started_us > 0
                                         ? (first_token_us_ - primary_.started_us) / 1000.0
                                         : 0};

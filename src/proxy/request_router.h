@@ -3,6 +3,7 @@
 // and tell reputation what happened. The proxy node implements it over its connected workers
 // (worker_table.h); unit tests implement it over a scripted list.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct AnswerReport {
   uint64_t prompt_tokens_estimate = 0;
   uint64_t prefix_hash = 0;
   proto::Usage usage;
+  std::string request_id;
+  std::optional<proto::Receipt> receipt;  // the worker's, verified; none: it sent none that held
 };
 
 // E2E: a worker the client sealed the request for up front, so that it can rerun it.
@@ -70,6 +73,7 @@ struct SpotOffer {
   uint64_t worker_conn = 0;
   std::string worker_key;
   std::string spot_hash;              // what the answering worker signed
+  proto::Receipt receipt;             // its receipt (worker part): reputation's evidence for the verdict
   double answer_ttft_ms = 0;          // how long its first token took: the reruns' stall limit scales with it
   std::vector<SealedSpotRun> sealed;  // e2e: the only workers it can run on, in order of preference
 };
@@ -87,7 +91,9 @@ class RequestRouter {
   // Gives back the slot of an ended attempt (no-op for a worker that is gone).
   virtual void release_slot(uint64_t worker_conn) = 0;
   virtual bool connected(uint64_t worker_conn) const = 0;
-  virtual void record(const std::string& key, const std::string& model, Outcome outcome) = 0;
+  // `receipt`: the worker's verified receipt for this attempt, when it sent one (reputation's evidence).
+  virtual void record(const std::string& key, const std::string& model, Outcome outcome,
+                      const std::string& request_id, const proto::Receipt* receipt) = 0;
   // `tokens`: what it produced that the client received (and was charged) before it failed.
   virtual void count_failure(uint64_t worker_conn, uint64_t tokens) = 0;
   virtual void answered(const AnswerReport& report) = 0;

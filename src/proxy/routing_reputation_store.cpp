@@ -88,13 +88,13 @@ void ReputationStore::save_counters(const ReputationTable& table) {
   in_transaction([&] {
     Statement st;
     prepare(&st.s, "INSERT OR REPLACE INTO reputation_counters (subject, model, counters) VALUES (?,?,?)");
-    for (const auto& [id, c] : table.entries()) {
+    table.for_each([&](const ReputationTable::Id& id, const ReputationCounters& c) {
       std::string json = c.json().dump();
       sqlite3_bind_text(st.s, 1, id.first.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 2, id.second.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 3, json.c_str(), -1, SQLITE_TRANSIENT);
       step_done(st.s);
-    }
+    });
   });
 }
 

@@ -25,6 +25,7 @@ void SpotChecks::start_case(SpotOffer offer) {
           .conns = {offer.worker_conn},
           .keys = {std::move(offer.worker_key)},
           .spot_hashes = {std::move(offer.spot_hash)},
+          .receipts = {std::move(offer.receipt)},
           .answer_ttft_ms = offer.answer_ttft_ms};
   cases_.emplace(id, std::move(sc));
   launch(id);
@@ -101,7 +102,8 @@ void SpotChecks::arm_stall_timer(Run& run, StreamKey key, double answer_ttft_ms)
       if (w->running > 0) w->running--;
     }
     auto cit = cases_.find(it->second.case_id);
-    routing_.record(it->second.worker_key, cit != cases_.end() ? cit->second.model : "", Outcome::Timeout);
+    routing_.record(it->second.worker_key, cit != cases_.end() ? cit->second.model : "", Outcome::Timeout,
+                    cit != cases_.end() ? cit->second.request.request_id() : "", nullptr);
     metrics_.add("spot_checks", {{"outcome", "stalled"}});
     cases_.erase(it->second.case_id);
     runs_.erase(it);
@@ -127,23 +129,36 @@ bool SpotChecks::on_frame(uint64_t conn, proto::Frame& frame) {
 void SpotChecks::on_run_ended(Run run, uint64_t conn, const proto::Frame& frame) {
   auto cit = cases_.find(run.case_id);
   if (cit == cases_.end()) return;
+  const std::string& rid = cit->second.request.request_id();
   if (!frame.has_end()) {  // the duplicate failed: nothing to compare, but the failure counts
-    if (frame.has_error() && frame.error().code() != "cancelled")
+    if (frame.has_error() && frame.error().code() != "cancelled") {
+      auto receipt = frame.error().has_receipt() ? verified_receipt(cit->second, run, frame.error().receipt())
+                                                 : std::nullopt;
       routing_.record(run.worker_key, cit->second.model,
-                      run.got_token ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken);
+                      run.got_token ? Outcome::ErrorAfterFirstToken : Outcome::ErrorBeforeFirstToken, rid,
+                      receipt ? &*receipt : nullptr);
+    }
     metrics_.add("spot_checks", {{"outcome", "failed"}});
     cases_.erase(cit);
     return;
   }
-  std::string spot_hash = signed_spot_hash(cit->second, run, frame.end());
-  if (spot_hash.empty()) metrics_.add("spot_checks", {{"outcome", "unsigned_rerun"}});
+  auto receipt = frame.end().has_receipt() ? verified_receipt(cit->second, run, frame.end().receipt()) : std::nullopt;
+  if (!receipt) {  // an answer its worker would not sign for proves nothing and counts against it
+    metrics_.add("spot_checks", {{"outcome", "unsigned_rerun"}});
+    routing_.record(run.worker_key, cit->second.model, Outcome::ErrorAfterFirstToken, rid, nullptr);
+    cases_.erase(cit);
+    return;
+  }
+  proto::WorkerReceipt signed_part;
+  signed_part.ParseFromString(receipt->worker());
   cit->second.keys.push_back(run.worker_key);
-  cit->second.spot_hashes.push_back(std::move(spot_hash));  // unsigned: outvoted by two that agree
+  cit->second.spot_hashes.push_back(signed_part.spot_hash());
+  cit->second.receipts.push_back(std::move(*receipt));
   judge(run.case_id);
 }
 
-std::string SpotChecks::signed_spot_hash(const Case& sc, const Run& run, const proto::ResponseEnd& end) const {
-  if (!end.has_receipt()) return {};
+std::optional<proto::Receipt> SpotChecks::verified_receipt(const Case& sc, const Run& run,
+                                                           const proto::Receipt& receipt) const {
   receipts::Expected expected;
   expected.request_id = sc.request.request_id();
   expected.countersigned = false;
@@ -152,13 +167,15 @@ std::string SpotChecks::signed_spot_hash(const Case& sc, const Run& run, const p
     expected.worker_key.assign(key.begin(), key.end());
   }
   std::string problem;
-  auto opened = receipts::open_receipt(end.receipt(), expected, problem);
-  if (!opened) {
-    spdlog::warn("rid={} spot check: worker {} sent a receipt that does not verify ({})", sc.request.request_id(),
-                 run.worker_key.substr(0, 16), problem);
-    return {};
+  if (receipts::open_receipt(receipt, expected, problem)) {
+    proto::Receipt worker_part;
+    worker_part.set_worker(receipt.worker());
+    worker_part.set_worker_signature(receipt.worker_signature());
+    return worker_part;
   }
-  return opened->worker.spot_hash();
+  spdlog::warn("rid={} spot check: worker {} sent a receipt that does not verify ({})", sc.request.request_id(),
+               run.worker_key.substr(0, 16), problem);
+  return std::nullopt;
 }
 
 void SpotChecks::judge(uint64_t case_id) {
@@ -176,7 +193,7 @@ void SpotChecks::judge(uint64_t case_id) {
   }
   for (std::size_t i = 0; i < verdicts.size(); ++i) {
     bool agreed = verdicts[i] == SpotVerdict::Agree;
-    routing_.record_spot_check(sc.keys[i], sc.model, agreed);
+    routing_.record_spot_check(sc.keys[i], sc.model, agreed, sc.request.request_id(), i, sc.receipts);
     if (!agreed)
       spdlog::warn("rid={} spot check: worker key {} disagrees with the majority", sc.request.request_id(),
                    sc.keys[i].substr(0, 16));

@@ -47,6 +47,7 @@ class SpotChecks {
     std::deque<SealedSpotRun> sealed;  // e2e: workers not yet run that the client sealed for
     std::vector<uint64_t> conns;
     std::vector<std::string> keys, spot_hashes;
+    std::vector<proto::Receipt> receipts;  // each run's, verified: the evidence published with a verdict
     double answer_ttft_ms = 0;
   };
   struct Run {
@@ -61,8 +62,8 @@ class SpotChecks {
   WorkerEntry* next_worker(Case& sc, uint64_t& worker_id, proto::SealedBody& sealed);
   void arm_stall_timer(Run& run, StreamKey key, double answer_ttft_ms);
   void on_run_ended(Run run, uint64_t conn, const proto::Frame& frame);
-  // The spot hash in the run's receipt if it is the worker's own and names this request, else "".
-  std::string signed_spot_hash(const Case& sc, const Run& run, const proto::ResponseEnd& end) const;
+  // The worker part of `receipt` when it is `run`'s worker's for this case's request; else logged.
+  std::optional<proto::Receipt> verified_receipt(const Case& sc, const Run& run, const proto::Receipt& receipt) const;
   void judge(uint64_t case_id);
 
   boost::asio::io_context& io_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/time.h"
+#include "proxy/reputation_event.h"
 #include "proxy/routing_deadline.h"
 
 namespace chrysalis::proxy {
@@ -49,12 +50,24 @@ uint64_t RoutingState::prefix_hash(const nlohmann::json& body) const {
   return prompt_prefix_hash(body, config_.affinity_prefix_chars);
 }
 
-void RoutingState::set_owner(const std::string& key, const std::string& owner) {
+void RoutingState::set_owner(const std::string& key, const std::string& owner, const std::string& owner_proof) {
   if (owner.empty()) {
     owners_.erase(key);
+    owner_proofs_.erase(key);
   } else if (owners_.count(key) || owners_.size() < kMaxOwnerLinks) {
     owners_[key] = owner;
+    owner_proofs_[key] = owner_proof;
   }
+}
+
+std::string RoutingState::owner_proof_of(const std::string& key) const {
+  auto it = owner_proofs_.find(key);
+  return it == owner_proofs_.end() ? std::string() : it->second;
+}
+
+void RoutingState::publish(const std::string& key, const std::string& model, const nlohmann::json& event) {
+  if (!table_.record(subject_of(key), model, event))
+    spdlog::error("reputation: an event the table does not take: {}", event.dump().substr(0, 300));
 }
 
 std::string RoutingState::subject_of(const std::string& key) const {
@@ -120,23 +133,31 @@ std::vector<std::pair<uint32_t, uint64_t>> RoutingState::dispatched(const std::s
   return {it->second.begin(), it->second.end()};
 }
 
-void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome) {
+void RoutingState::record(const std::string& key, const std::string& model, Outcome outcome,
+                          const std::string& request_id, const proto::Receipt* receipt) {
+  // A success is published only with the worker's receipt; without one the answer was unaccountable.
+  if (outcome == Outcome::Success && !receipt) outcome = Outcome::ErrorAfterFirstToken;
   book_.of(key, model).record(outcome, unix_now_us(), book_.params());
   if (auto* owner = owner_record(key, model)) owner->record(outcome, unix_now_us(), book_.params());
-  table_.record(subject_of(key), model, outcome);
+  publish(key, model, outcome_event(request_id, key, outcome, -1, 0, receipt, owner_proof_of(key)));
   dirty_ = true;
   save();
 }
 
-void RoutingState::record_answer(const std::string& key, const std::string& model, double ttft_ms, double generation_ms,
-                                 uint64_t completion_tokens, uint32_t running_before, uint64_t prompt_tokens) {
+void RoutingState::record_answer(const std::string& key, const std::string& model, const Answer& a) {
+  if (!a.receipt || a.ttft_ms < 0) return record(key, model, Outcome::Success, a.request_id, a.receipt);
   int64_t now = unix_now_us();
   auto& rep = book_.of(key, model);
   rep.record(Outcome::Success, now, book_.params());
   if (auto* owner = owner_record(key, model)) owner->record(Outcome::Success, now, book_.params());
-  table_.record(subject_of(key), model, Outcome::Success);
-  table_.record_speed(subject_of(key), model, ttft_ms,
-                      completion_tokens > 1 && generation_ms > 0 ? completion_tokens * 1000.0 / generation_ms : 0);
+  double ttft_ms = a.ttft_ms, generation_ms = a.generation_ms;
+  uint64_t completion_tokens = a.completion_tokens;
+  uint32_t running_before = a.running_before;
+  uint64_t prompt_tokens = a.prompt_tokens;
+  publish(key, model,
+          outcome_event(a.request_id, key, Outcome::Success, ttft_ms,
+                        completion_tokens > 1 && generation_ms > 0 ? completion_tokens * 1000.0 / generation_ms : 0,
+                        a.receipt, owner_proof_of(key)));
   auto& typical = typical_tokens_[model];
   typical = typical == 0 ? completion_tokens : typical * 0.95 + completion_tokens * 0.05;
   if (completion_tokens > 1 && generation_ms > 0) {
@@ -151,10 +172,12 @@ void RoutingState::record_answer(const std::string& key, const std::string& mode
   save();
 }
 
-void RoutingState::record_spot_check(const std::string& key, const std::string& model, bool agreed) {
+void RoutingState::record_spot_check(const std::string& key, const std::string& model, bool agreed,
+                                     const std::string& request_id, std::size_t self,
+                                     const std::vector<proto::Receipt>& receipts) {
   book_.of(key, model).record_spot_check(agreed, unix_now_us(), book_.params());
   if (auto* owner = owner_record(key, model)) owner->record_spot_check(agreed, unix_now_us(), book_.params());
-  table_.record_spot_check(subject_of(key), model, agreed);
+  publish(key, model, spot_event(request_id, key, agreed, self, receipts, owner_proof_of(key)));
   dirty_ = true;
   save();
 }

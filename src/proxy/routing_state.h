@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chrysalis.pb.h"
 #include "proxy/reputation_table.h"
 #include "proxy/routing_affinity.h"
 #include "proxy/routing_config.h"
@@ -50,17 +51,32 @@ class RoutingState {
   // The worker with TLS key `key` proved its owner wallet (raw address; empty: none): its outcomes
   // count for the owner too, and the owner's record bounds its trust and decides its trial, so a
   // new key under the same owner inherits the record.
-  void set_owner(const std::string& key, const std::string& owner);
+  // `owner_proof` (a serialized BillingHello) goes with every published event of the key, so a
+  // checker can link the key to the owner's entry.
+  void set_owner(const std::string& key, const std::string& owner, const std::string& owner_proof = "");
   // Who the published counters are about: "owner:<address>" when proven, else the key.
   std::string subject_of(const std::string& key) const;
   const ReputationTable& table() const { return table_; }
   static constexpr std::size_t kMaxOwnerLinks = 65536;
 
-  void record(const std::string& key, const std::string& model, Outcome outcome);
+  // An attempt's outcome; `receipt` is the worker's signed receipt when it sent one (the published
+  // event carries it as evidence). An answer whose receipt is missing counts as a mid-stream error:
+  // the worker gave the client something it would not sign for.
+  void record(const std::string& key, const std::string& model, Outcome outcome, const std::string& request_id = "",
+              const proto::Receipt* receipt = nullptr);
   // A finished answer: what reputation learns about speed.
-  void record_answer(const std::string& key, const std::string& model, double ttft_ms, double generation_ms,
-                     uint64_t completion_tokens, uint32_t running_before, uint64_t prompt_tokens);
-  void record_spot_check(const std::string& key, const std::string& model, bool agreed);
+  struct Answer {
+    std::string request_id;
+    double ttft_ms = -1, generation_ms = 0;
+    uint64_t completion_tokens = 0, prompt_tokens = 0;
+    uint32_t running_before = 0;
+    const proto::Receipt* receipt = nullptr;  // the worker's, verified by the flow; null: none came
+  };
+  void record_answer(const std::string& key, const std::string& model, const Answer& answer);
+  // A spot-check verdict; `receipts` are every run's (the worker's own at `self`).
+  void record_spot_check(const std::string& key, const std::string& model, bool agreed,
+                         const std::string& request_id = "", std::size_t self = 0,
+                         const std::vector<proto::Receipt>& receipts = {});
   void remember_prefix(uint64_t hash, const std::string& key) { affinity_.remember(hash, key); }
   bool spot_check_due() { return config_.spot_check_rate > 0 && unit_(rng_) < config_.spot_check_rate; }
 
@@ -80,6 +96,10 @@ class RoutingState {
   std::map<std::string, double> typical_tokens_;   // EWMA of completion tokens per model
   std::map<uint32_t, uint64_t> dispatch_by_band_;  // coefficient rounded down to 100 -> requests
   std::map<std::string, std::string> owners_;      // worker key -> proven owner address
+  std::map<std::string, std::string> owner_proofs_;  // worker key -> its owner proof (BillingHello bytes)
+  // Publishes `event` for the key's subject; logs an event the table refuses (a bug, not input).
+  void publish(const std::string& key, const std::string& model, const nlohmann::json& event);
+  std::string owner_proof_of(const std::string& key) const;
   ReputationTable table_;
   // The owner's own record in the book (one per owner and model); null when the key has no owner.
   Reputation* owner_record(const std::string& key, const std::string& model);

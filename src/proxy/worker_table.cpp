@@ -124,8 +124,9 @@ void WorkerTable::release_slot(uint64_t worker_conn) {
   if (auto* w = find(worker_conn); w && w->running > 0) w->running--;
 }
 
-void WorkerTable::record(const std::string& key, const std::string& model, Outcome outcome) {
-  routing_.record(key, model, outcome);
+void WorkerTable::record(const std::string& key, const std::string& model, Outcome outcome,
+                         const std::string& request_id, const proto::Receipt* receipt) {
+  routing_.record(key, model, outcome, request_id, receipt);
 }
 
 void WorkerTable::count_failure(uint64_t worker_conn, uint64_t tokens) {
@@ -136,11 +137,15 @@ void WorkerTable::count_failure(uint64_t worker_conn, uint64_t tokens) {
 }
 
 void WorkerTable::answered(const AnswerReport& r) {
-  if (r.attempt_ttft_ms >= 0)
-    routing_.record_answer(r.worker_key, r.model, r.attempt_ttft_ms, r.generation_ms, r.usage.completion_tokens(),
-                           r.running_before, r.prompt_tokens_estimate);
-  else
-    routing_.record(r.worker_key, r.model, Outcome::Success);
+  RoutingState::Answer answer;
+  answer.request_id = r.request_id;
+  answer.ttft_ms = r.attempt_ttft_ms;
+  answer.generation_ms = r.generation_ms;
+  answer.completion_tokens = r.usage.completion_tokens();
+  answer.prompt_tokens = r.prompt_tokens_estimate;
+  answer.running_before = r.running_before;
+  answer.receipt = r.receipt ? &*r.receipt : nullptr;
+  routing_.record_answer(r.worker_key, r.model, answer);
   if (r.prefix_hash) routing_.remember_prefix(r.prefix_hash, r.worker_key);
   WorkerEntry* w = find(r.worker_conn);
   if (!w) return;

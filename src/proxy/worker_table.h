@@ -66,7 +66,8 @@ class WorkerTable final : public RequestRouter {
   WorkerSlot take_slot(uint64_t worker_conn) override;
   void release_slot(uint64_t worker_conn) override;
   bool connected(uint64_t worker_conn) const override { return workers_.count(worker_conn) > 0; }
-  void record(const std::string& key, const std::string& model, Outcome outcome) override;
+  void record(const std::string& key, const std::string& model, Outcome outcome, const std::string& request_id,
+              const proto::Receipt* receipt) override;
   void count_failure(uint64_t worker_conn, uint64_t tokens) override;
   void answered(const AnswerReport& report) override;
   bool spot_check_due() override;

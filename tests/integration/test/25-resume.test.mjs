@@ -247,26 +247,41 @@ test("reputation follows the owner: a worker that rotates its key keeps its bad 
     }, {timeoutMs: 30_000, what: "the reputation table committed on chain"});
     assert.equal(verified.table, true);
     assert.equal(verified.committed.ok, true, JSON.stringify(verified));
+    // Every entry's recent events replayed to its counters, each success on its worker's receipt;
+    // the kill mid-answer is the proxy's own word (the dead worker signed nothing).
+    assert.equal(verified.history.problem, undefined, JSON.stringify(verified.history));
+    assert.ok(verified.history.entries >= 3 && verified.history.receipts > 0, JSON.stringify(verified.history));
+    assert.ok(verified.history.proxy_word >= 1, JSON.stringify(verified.history));
     assert.ok(verified.subject.entries[0].counters.mid_stream_errors >= 1);
 
     // A table with one counter changed is caught, naming the entry.
     const forged = structuredClone(table.body);
     const at = forged.entries.findIndex((e) => e.subject === subject);
     forged.entries[at].counters.mid_stream_errors = 0;
-    const server = http.createServer((req, res) => res.end(JSON.stringify(forged)));
-    await new Promise((r) => server.listen(0, "127.0.0.1", r));
-    // Asynchronously: the forged table is served by this very process.
-    const r = await new Promise((resolve) => execFile(BIN, ["reputation", "verify", "--endpoint",
-        `http://127.0.0.1:${server.address().port}`], (error, stdout, stderr) => resolve({status: error?.code ?? 0, stdout, stderr})));
-    server.close();
+    const r = await verifyServed(forged);
     assert.equal(r.status, 1, r.stdout + r.stderr);
     assert.match(JSON.parse(r.stdout).problem, new RegExp(`entries\\[${at}\\].*do not lead to the signed root`));
+
+    // The owner's events, under both its keys, each with the owner proof for its key; a history
+    // with one of them left out no longer gives the signed counters.
+    const withHistory = (await getJson(`${proxy.url}/reputation?history=1`)).body;
+    const ownEntry = withHistory.entries.find((e) => e.subject === subject);
+    const keys = new Set(ownEntry.history.events.map((e) => e.worker_key));
+    assert.ok(ownEntry.history.events.every((e) => e.owner_proof.length > 0), JSON.stringify(ownEntry.history.events[0]));
+    assert.ok(ownEntry.history.events.length > 0 && keys.size >= 1);
+    const dropped = structuredClone(withHistory);
+    const dropAt = dropped.entries.findIndex((e) => e.subject === subject);
+    dropped.entries[dropAt].history.events.splice(0, 1);
+    const r2 = await verifyServed(dropped);
+    assert.equal(r2.status, 1, r2.stdout + r2.stderr);
+    assert.match(JSON.parse(r2.stdout).problem, new RegExp(`history: entries\\[${dropAt}\\].*its events do not give its signed counters`));
 
     // The client checked the proxy's table before showing its figures.
     const models = await getJson(`${client.url}/v1/models`);
     const rep = models.body.data[0].reputation[0];
     assert.equal(rep.verified, true, JSON.stringify(rep));
     assert.ok(rep.requests > 0 && rep.mid_stream_errors >= 1, JSON.stringify(rep));
+    assert.ok(rep.history.entries >= 1 && rep.history.events > 0 && rep.history.receipts > 0, JSON.stringify(rep.history));
 
     // And it read the proxy contract itself: the newest table the proxy committed leads, through
     // the proof the proxy sent with it, to the hash the contract holds on chain.
@@ -280,6 +295,16 @@ test("reputation follows the owner: a worker that rotates its key keeps its bad 
     const clientStats = await client.stats();
     assert.equal(clientStats.metrics.counters.reputation_tables_rejected, undefined);
 });
+
+// `chrysalis reputation verify` against `table` served from this process (so run asynchronously).
+async function verifyServed(table) {
+    const server = http.createServer((req, res) => res.end(JSON.stringify(table)));
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const r = await new Promise((resolve) => execFile(BIN, ["reputation", "verify", "--endpoint",
+        `http://127.0.0.1:${server.address().port}`], (error, stdout, stderr) => resolve({status: error?.code ?? 0, stdout, stderr})));
+    server.close();
+    return r;
+}
 
 // Everything settled is committed, charged to the client contract and claimed by every worker; the
 // contracts agree with the books to the nanoTON.

@@ -76,9 +76,12 @@ class ScriptedRouter final : public RequestRouter {
   bool connected(uint64_t conn) const override {
     return std::any_of(workers.begin(), workers.end(), [&](auto& w) { return w.conn == conn; });
   }
-  void record(const std::string& key, const std::string&, Outcome outcome) override {
+  void record(const std::string& key, const std::string&, Outcome outcome, const std::string&,
+              const proto::Receipt* receipt) override {
     records.push_back({key, outcome});
+    if (receipt) recorded_receipts.push_back(*receipt);
   }
+  std::vector<proto::Receipt> recorded_receipts;
   void count_failure(uint64_t conn, uint64_t) override { failures.push_back(conn); }
   void answered(const AnswerReport& report) override { answers.push_back(report); }
   bool spot_check_due() override { return spot_due; }

@@ -544,6 +544,12 @@ TEST_F(RequestFlowTest, ADeterministicAnswerIsOfferedForASpotCheckWithTheHashIts
   EXPECT_EQ(offer.model, "m");
   EXPECT_FALSE(offer.request.body().empty()) << "a plaintext rerun goes to any worker";
   EXPECT_TRUE(offer.sealed.empty());
+  // The verified receipt goes with the outcome and the offer: reputation's evidence.
+  EXPECT_FALSE(offer.receipt.worker_signature().empty());
+  ASSERT_EQ(router.answers.size(), 1u);
+  ASSERT_TRUE(router.answers[0].receipt.has_value());
+  EXPECT_EQ(router.answers[0].receipt->worker(), offer.receipt.worker());
+  EXPECT_EQ(router.answers[0].request_id, "r1");
 }
 
 TEST_F(RequestFlowTest, AnAnswerWithoutASignedSpotHashIsNotOffered) {
@@ -555,6 +561,8 @@ TEST_F(RequestFlowTest, AnAnswerWithoutASignedSpotHashIsNotOffered) {
   flow->on_worker_frame(conn, stream, end, now);
   EXPECT_TRUE(router.spot_offers.empty());
   EXPECT_EQ(metrics.get("spot_checks", {{"outcome", "unsigned"}}), 1);
+  ASSERT_EQ(router.answers.size(), 1u);
+  EXPECT_FALSE(router.answers[0].receipt.has_value()) << "no receipt: reputation counts no success";
 }
 
 TEST_F(RequestFlowTest, ASpotCheckNotDrawnAsksNoExtraSeal) {
