@@ -15,6 +15,7 @@ struct ApiError {
   std::string code;     // short snake_case name, e.g. "invalid_json"
   std::string message;  // names the field or the hop and the problem
   std::string param;    // the offending request field, "" when none (serialized as null)
+  uint32_t retry_after_s = 0;  // 429/503: the Retry-After a hop said (0: the default of 1 s)
 
   // {"error":{"message","type","code","param"}}
   nlohmann::json to_json() const;

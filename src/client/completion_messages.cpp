@@ -1,6 +1,8 @@
 #include "client/completion_messages.h"
 #include "common/json_bounded.h"
 
+#include <algorithm>
+
 #include "common/random.h"
 #include "common/time.h"
 
@@ -16,6 +18,7 @@ api::ApiError api_error_from_proto(const proto::ResponseError& e) {
   err.type = e.type().empty() ? "upstream_error" : e.type();
   err.code = e.code();
   err.message = e.hop().empty() ? e.message() : e.hop() + ": " + e.message();
+  err.retry_after_s = std::min<uint32_t>(e.retry_after_s(), 3600);  // a hop's word, bounded
   return err;
 }
 

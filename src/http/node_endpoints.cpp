@@ -24,7 +24,8 @@ asio::awaitable<void> send_json(http::Responder& responder, int status, const nl
 asio::awaitable<void> send_error(http::Responder& responder, const ApiError& error) {
   // 429 (no capacity now) and 503 (a hop is restarting) pass: SDKs wait this long and retry.
   http::Headers headers;
-  if (error.status == 429 || error.status == 503) headers.emplace_back("Retry-After", "1");
+  if (error.status == 429 || error.status == 503)
+    headers.emplace_back("Retry-After", std::to_string(error.retry_after_s ? error.retry_after_s : 1));
   co_await responder.send(error.status, "application/json", error.body(), headers);
 }
 

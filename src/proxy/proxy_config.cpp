@@ -16,6 +16,9 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.resume.max_resumes = static_cast<uint32_t>(r.integer("proxy.max_resumes", 2, 0, 8));
   c.resume.keep_s = static_cast<uint32_t>(r.integer("proxy.resume_keep_s", 120, 1, 3600));
   c.resume.capacity = static_cast<std::size_t>(r.integer("proxy.resume_table", 4096, 16, 1 << 20));
+  c.admission.max_per_model = static_cast<std::size_t>(r.integer("proxy.queue_per_model", 256, 0, 1'000'000));
+  c.admission.max_per_client = static_cast<std::size_t>(r.integer("proxy.queue_per_client", 32, 1, 100'000));
+  c.admission.max_wait_ms = static_cast<uint32_t>(r.integer("proxy.queue_wait_ms", 30'000, 0, 3'600'000));
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("proxy.max_tokens_limit", 32768, 1, 1 << 20));
   c.max_request_bytes = static_cast<std::size_t>(r.integer("proxy.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.max_clients = static_cast<uint32_t>(r.integer("proxy.max_clients", 1024, 1, 1'000'000));

@@ -6,6 +6,7 @@
 #include "attest/policy/policy_config.h"
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
+#include "proxy/admission_queue.h"
 #include "proxy/resume_book.h"
 #include "proxy/routing_config.h"
 
@@ -19,6 +20,7 @@ struct ProxyConfig {
   uint32_t request_timeout_s = 120;
   uint32_t max_retries = 2;                 // other workers tried when one fails before its first token
   ResumeSettings resume;                    // answers whose worker failed, continued elsewhere
+  AdmissionLimits admission;                // requests waiting for a busy model's next free slot
   uint32_t max_tokens_limit = 32768;        // a request asking more is refused
   std::size_t max_request_bytes = 8 << 20;  // a request body larger is refused (413)
   // Bounds on what peers may cost the proxy (all on /stats under "limits").

@@ -17,7 +17,9 @@ FlowSettings ProxyNode::flow_settings() const {
                       .first_token_timeout_ms = routing_->config().first_token_timeout_ms,
                       .first_token_factor = routing_->config().first_token_factor,
                       .hedge_after_ms = routing_->config().hedge_after_ms,
-                      .hedge_factor = routing_->config().hedge_factor};
+                      .hedge_factor = routing_->config().hedge_factor,
+                      // 0 refuses at once, as does a queue that may hold nothing
+                      .queue_max_wait_ms = config_.admission.max_per_model ? config_.admission.max_wait_ms : 0};
 }
 
 void ProxyNode::start_request(const std::shared_ptr<net::Connection>& client, uint64_t stream,
@@ -120,6 +122,10 @@ void ProxyNode::apply_one(const FlowPtr& entry, FlowAction& action) {
             resumes_.remember(entry->flow->request().request_id(),
                               {c->peer_identity().public_key_hex, entry->flow->facts().model,
                                std::move(a.failed_workers), a.resumes});
+        } else if constexpr (std::is_same_v<A, Enqueue>) {
+          enqueue(entry, a);
+        } else if constexpr (std::is_same_v<A, LeaveQueue>) {
+          leave_queue(entry);
         } else if constexpr (std::is_same_v<A, FlowDone>) {
           for (auto& t : entry->timers)
             if (t) t->cancel();

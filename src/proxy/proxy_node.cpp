@@ -52,6 +52,7 @@ void ProxyNode::start() {
   workers_ = std::make_unique<WorkerTable>(
       *routing_, config_.billing.enabled, [this] { return attestation_->serving_problem(); },
       [this](SpotOffer offer) { spot_checks_->start_case(std::move(offer)); });
+  workers_->on_slot_released([this](const std::string& model) { schedule_admission(model); });
   spot_checks_ = std::make_unique<SpotChecks>(io_, *workers_, *routing_, metrics_, config_.request_timeout_s * 1000);
   if (config_.billing.enabled) {
     auto books = std::make_unique<BillingBooks>(io_.get_executor(), config_.billing, config_.attestation.registry,
@@ -259,6 +260,7 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
                  worker.enabled ? "enabled" : "disabled: ", worker.enabled ? "" : worker.disabled_reason);
   billing_->bind_worker_owner(worker, s.owner_address());
   prove_owner(worker, s);
+  if (worker.enabled) schedule_admission(worker.model);  // new or freed capacity for waiting requests
 }
 
 // Reputation follows an owner only when the owner's wallet signed for this worker on this
@@ -443,6 +445,7 @@ nlohmann::json ProxyNode::stats() const {
           {"attestation", attestation_->stats()},
           {"billing", billing_->stats()},
           {"in_flight", by_client_.size()},
+          {"admission", admission_.stats()},
           {"limits",
            {{"max_clients", config_.max_clients},
             {"max_streams_per_client", config_.max_streams_per_client},

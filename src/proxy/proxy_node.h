@@ -10,6 +10,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "common/metrics.h"
 #include "net/connection.h"
 #include "net/listener.h"
+#include "proxy/admission_queue.h"
 #include "proxy/billing_peers.h"
 #include "proxy/proxy_config.h"
 #include "proxy/receipt_countersigner.h"
@@ -58,6 +60,7 @@ class ProxyNode {
     std::weak_ptr<net::Connection> client;
     uint64_t client_stream = 0;
     std::array<std::unique_ptr<boost::asio::steady_timer>, kFlowTimerKinds> timers;
+    uint64_t ticket = 0;  // its place in the admission queue (0: not waiting)
   };
   using FlowPtr = std::shared_ptr<FlowEntry>;
 
@@ -80,6 +83,12 @@ class ProxyNode {
   void apply(const FlowPtr& entry, FlowActions actions);
   void apply_one(const FlowPtr& entry, FlowAction& action);
   void set_timer(const FlowPtr& entry, FlowTimer timer, int64_t at_us);
+  // Admission (proxy_admission.cpp): a flow waiting for a slot, and the pass that admits waiting
+  // flows when a slot of their model may be free (posted, once per model at a time).
+  void enqueue(const FlowPtr& entry, const Enqueue& e);
+  void leave_queue(const FlowPtr& entry);
+  void schedule_admission(const std::string& model);
+  void admit_waiting(const std::string& model);
   void countersign_and_record(proto::Frame& frame);  // an end or error going to the client
   FlowSettings flow_settings() const;
   std::size_t streams_of(uint64_t client_conn) const;
@@ -98,6 +107,10 @@ class ProxyNode {
   std::unique_ptr<attest::ModelNames> model_names_;
   std::unique_ptr<SpotChecks> spot_checks_;
   ResumeBook resumes_{config_.resume};
+  AdmissionQueue admission_{config_.admission};
+  std::map<uint64_t, FlowPtr> queued_;         // by ticket
+  uint64_t next_ticket_ = 0;
+  std::set<std::string> admissions_due_;       // models with an admission pass posted
   std::unique_ptr<PeerBilling> billing_;
   ReceiptCountersigner countersigner_{ton::Ed25519Key::generate()};  // replaced by the TLS key at start
   ton::Ed25519Key signing_key_ = ton::Ed25519Key::generate();          // the same: signs the reputation table
@@ -120,8 +133,7 @@ class ProxyNode {
   nlohmann::json committed_proven_;
   int64_t committed_proven_us_ = 0;
   void refresh_committed_root();
-  // The table as served (GET /reputation, ReputationReply): `model` empty for every model.
-  // The last signed table (only `model`'s entries unless empty), with the newest committed one's
+  // The table as served (GET /reputation, ReputationReply): the last signed table (only `model`'s entries unless empty), with the newest committed one's
   // proof; `with_history`: each listed entry's recent events to replay (at most kHistoriesServed).
   nlohmann::json served_reputation(const std::string& model, bool with_history);
   static constexpr std::size_t kHistoriesServed = 64;

@@ -29,7 +29,9 @@ std::string replay(const nlohmann::json& entry, const std::string& proxy_key_hex
   std::string subject = entry.value("subject", "");
   ReputationCounters counters = *base;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    std::string where = "event " + std::to_string(i) + " (request " + events[i].value("request_id", "?") + "): ";
+    const auto& rid = events[i].is_object() ? events[i].value("request_id", nlohmann::json()) : nlohmann::json();
+    std::string where = "event " + std::to_string(i) + " (request " +
+                        (rid.is_string() ? rid.get<std::string>().substr(0, 80) : std::string("?")) + "): ";
     bool proxy_word = false;
     if (auto problem = event_evidence_problem(events[i], subject, proxy_key_hex, proxy_word); !problem.empty())
       return where + problem;
@@ -55,6 +57,10 @@ nlohmann::json HistoryCheck::json() const {
 
 HistoryCheck check_histories(const nlohmann::json& table, const std::string& proxy_key_hex) {
   HistoryCheck check;
+  if (!table.is_object()) {
+    check.problem = "the table is not a JSON object";
+    return check;
+  }
   const auto& entries = table.value("entries", nlohmann::json());
   if (!entries.is_array()) {
     check.problem = "entries: not a list";
@@ -62,8 +68,16 @@ HistoryCheck check_histories(const nlohmann::json& table, const std::string& pro
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (!entries[i].is_object() || !entries[i].contains("history")) continue;
-    if (auto problem = replay(entries[i], proxy_key_hex, check); !problem.empty()) {
-      check.problem = "entries[" + std::to_string(i) + "] (" + entries[i].value("subject", "?").substr(0, 80) +
+    std::string problem;
+    try {  // a field of the wrong type anywhere in what a proxy sent is its problem, not ours
+      problem = replay(entries[i], proxy_key_hex, check);
+    } catch (const std::exception& e) {
+      problem = std::string("not well-formed: ") + e.what();
+    }
+    if (!problem.empty()) {
+      const auto& subject = entries[i].value("subject", nlohmann::json());
+      check.problem = "entries[" + std::to_string(i) + "] (" +
+                      (subject.is_string() ? subject.get<std::string>().substr(0, 80) : std::string("?")) +
                       "): " + problem;
       return check;
     }

@@ -11,8 +11,8 @@
 namespace chrysalis::proxy {
 
 // The timers a request may have running; each kind at most once.
-enum class FlowTimer { Deadline, FirstToken, Hedge, DrainGrace };
-constexpr std::size_t kFlowTimerKinds = 4;
+enum class FlowTimer { Deadline, FirstToken, Hedge, DrainGrace, QueueWait };
+constexpr std::size_t kFlowTimerKinds = 5;
 
 // A frame for the request's client stream (the node sets the stream id).
 struct SendToClient {
@@ -64,12 +64,20 @@ struct RememberResumable {
   std::vector<uint64_t> failed_workers;
   uint32_t resumes = 0;  // continuations the answer had already
 };
+// Every worker for the model is busy: the request waits in the admission queue (admission_queue.h)
+// and the node calls on_admitted when a slot may be free, or on_queue_refused.
+struct Enqueue {
+  std::string model;
+  uint32_t remaining_ms = 0;  // of the request's deadline
+};
+// A queued request left before it was admitted (cancelled, timed out).
+struct LeaveQueue {};
 // Nothing of the request remains: the node drops the flow.
 struct FlowDone {};
 
 using FlowAction = std::variant<SendToClient, SendToWorker, CancelOnWorker, CloseWorker, WatchStream, ForgetStream,
                                 SetTimer, ClearTimer, SettleThenSend, PaymentsChanged, ClientDone, RememberResumable,
-                                FlowDone>;
+                                Enqueue, LeaveQueue, FlowDone>;
 using FlowActions = std::vector<FlowAction>;
 
 }  // namespace chrysalis::proxy

@@ -43,6 +43,18 @@ FlowActions RequestFlow::start(int64_t now_us) {
 
 bool RequestFlow::dispatch(int64_t now_us) {
   WorkerPick pick = router_.choose(facts_, request_, tried_);
+  if (pick.conn == 0 && pick.http_status == 429 && settings_.queue_max_wait_ms && attempts_ == 0) {
+    phase_ = FlowPhase::Queued;  // every worker is busy: wait for a slot rather than refuse
+    if (queued_us_ == 0) {
+      queued_us_ = now_us;
+      int64_t give_up_us = now_us + int64_t{settings_.queue_max_wait_ms} * 1000;
+      if (give_up_us < deadline_us_) arm(FlowTimer::QueueWait, give_up_us);
+      int64_t remaining_ms = std::max<int64_t>(0, (deadline_us_ - now_us) / 1000);
+      emit(Enqueue{facts_.model, static_cast<uint32_t>(remaining_ms)});  // last: the node may refuse it at once
+      metrics_.add("queued", {});
+    }
+    return false;
+  }
   if (pick.conn == 0) {
     const char* type = pick.http_status == 404 ? "invalid_request_error" : "server_error";
     fail(pick.http_status, type, pick.code, pick.message, "proxy", nullptr, now_us);
@@ -178,6 +190,7 @@ void RequestFlow::fail(uint32_t status, const std::string& type, const std::stri
   e->set_code(code);
   e->set_message(message);
   e->set_hop(hop);
+  if (retry_after_s_) e->set_retry_after_s(std::exchange(retry_after_s_, 0));
   if (worker_error) {  // e2e: the worker's sealed account goes to the client as sent
     e->set_sealed_final(worker_error->sealed_final());
     if (primary_.conn != 0) {  // still attached: what it produced is charged (a retried attempt was released)
@@ -209,6 +222,10 @@ void RequestFlow::remember_resumable() {
 
 void RequestFlow::finish(const std::string& outcome, int64_t now_us) {
   if (!client_active()) return;
+  if (phase_ == FlowPhase::Queued) {
+    emit(LeaveQueue{});
+    disarm(FlowTimer::QueueWait);
+  }
   if (head_sent_ && !worker_answered_) drain(now_us);  // cut short mid-answer: charge what the worker produced
   drop_hedge("request finished (" + outcome + ")");
   disarm(FlowTimer::Hedge);
@@ -291,6 +308,35 @@ FlowActions RequestFlow::on_worker_gone(uint64_t conn, const std::string& reason
     retry_or_fail(502, "worker_disconnected", "worker disconnected: " + reason, "worker", now_us);
   }
   return take();
+}
+
+FlowActions RequestFlow::on_admitted(int64_t now_us) {
+  if (phase_ != FlowPhase::Queued) return {};
+  phase_ = FlowPhase::Waiting;
+  if (dispatch(now_us)) {
+    disarm(FlowTimer::QueueWait);
+    metrics_.observe("queue_wait", {}, (now_us - queued_us_) / 1000.0);
+  }
+  return take();
+}
+
+FlowActions RequestFlow::on_queue_refused(uint32_t http_status, const std::string& code, const std::string& message,
+                                          uint32_t retry_after_s, int64_t now_us) {
+  if (phase_ != FlowPhase::Queued) return {};
+  retry_after_s_ = retry_after_s;
+  fail(http_status, "server_error", code, message, "proxy", nullptr, now_us);
+  return take();
+}
+
+void RequestFlow::on_queue_timeout(int64_t now_us) {
+  if (phase_ != FlowPhase::Queued) return;
+  uint32_t waited_ms = static_cast<uint32_t>((now_us - queued_us_) / 1000);
+  metrics_.add("queue_timeouts", {});
+  retry_after_s_ = 1;
+  fail(429, "server_error", "all_workers_busy",
+       "all workers for model '" + facts_.model + "' stayed busy for the " + std::to_string(waited_ms) +
+           " ms this request waited for a slot",
+       "proxy", nullptr, now_us);
 }
 
 FlowActions RequestFlow::on_client_cancel(const std::string& reason, int64_t now_us) {

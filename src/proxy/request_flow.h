@@ -1,7 +1,10 @@
 #pragma once
 // One request's life at the proxy, as a state machine without sockets:
 //
-//   start ─▶ Waiting (dispatched; the worker's head held back until the first token)
+//   start ─▶ [Queued: every worker busy; waits for a slot, or 429 when the wait is too long]
+//     │
+//     ▼
+//   Waiting (dispatched; the worker's head held back until the first token)
 //              │  first token           ╲ error/stall/worker gone before it: retry or hedge wins
 //              ▼                          ╲
 //            Streaming ─▶ end: settled, then the end is sent ─▶ Done
@@ -34,9 +37,11 @@ struct FlowSettings {
   uint32_t hedge_after_ms = 0;            // floor; 0: no hedging
   double hedge_factor = 2;
   int64_t drain_grace_us = 10'000'000;    // how long a cancelled worker has to report its usage
+  // When every worker is busy: wait in the admission queue at most this long (0: refuse at once).
+  uint32_t queue_max_wait_ms = 30'000;
 };
 
-enum class FlowPhase { Idle, Waiting, Streaming, Draining, Done };
+enum class FlowPhase { Idle, Queued, Waiting, Streaming, Draining, Done };
 
 // One worker stream running the request.
 struct FlowAttempt {
@@ -82,6 +87,11 @@ class RequestFlow {
   // E2E: the client's answer to a SealFor: the body sealed for that attempt's worker, or a refusal.
   FlowActions on_client_sealed(const proto::SealedFor& sealed, int64_t now_us);
   FlowActions on_timer(FlowTimer timer, int64_t now_us);
+  // Queued: a slot may be free now. Dispatches, or stays Queued (the caller puts it back in line).
+  FlowActions on_admitted(int64_t now_us);
+  // Queued: the admission queue would not take it.
+  FlowActions on_queue_refused(uint32_t http_status, const std::string& code, const std::string& message,
+                               uint32_t retry_after_s, int64_t now_us);
 
   FlowPhase phase() const { return phase_; }
   const proto::InferenceRequest& request() const { return request_; }
@@ -143,11 +153,14 @@ class RequestFlow {
   void drop_hedge(const std::string& cancel_reason);
   void on_first_token_timeout(int64_t now_us);
   void on_deadline(int64_t now_us);
+  void on_queue_timeout(int64_t now_us);
   void arm(FlowTimer timer, int64_t at_us);
   void disarm(FlowTimer timer);
   void forget(const FlowAttempt& attempt);
 
-  bool client_active() const { return phase_ == FlowPhase::Waiting || phase_ == FlowPhase::Streaming; }
+  bool client_active() const {
+    return phase_ == FlowPhase::Queued || phase_ == FlowPhase::Waiting || phase_ == FlowPhase::Streaming;
+  }
   template <class Action>
   void emit(Action action) {
     out_.emplace_back(std::move(action));
@@ -165,6 +178,8 @@ class RequestFlow {
   FlowPhase phase_ = FlowPhase::Idle;
   std::string client_contract_;
   int64_t started_us_ = 0, deadline_us_ = 0, first_token_us_ = 0;
+  int64_t queued_us_ = 0;        // when it first waited for a slot (0: never)
+  uint32_t retry_after_s_ = 0;   // said with the next error (429/503)
   bool head_sent_ = false;
   bool worker_answered_ = false;  // the answering worker sent its end or error: nothing to drain
   uint32_t attempts_ = 0;

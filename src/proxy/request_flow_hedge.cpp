@@ -31,6 +31,9 @@ FlowActions RequestFlow::on_timer(FlowTimer timer, int64_t now_us) {
     case FlowTimer::Hedge:
       if (client_active() && !first_token_us_ && !head_sent_ && !hedge_ && primary_.conn) launch_hedge(now_us);
       break;
+    case FlowTimer::QueueWait:
+      on_queue_timeout(now_us);
+      break;
     case FlowTimer::DrainGrace:
       if (phase_ == FlowPhase::Draining && draining_) end_drain(relayed_usage());  // the worker never said
       break;
@@ -40,6 +43,7 @@ FlowActions RequestFlow::on_timer(FlowTimer timer, int64_t now_us) {
 
 void RequestFlow::on_deadline(int64_t now_us) {
   if (!client_active()) return;
+  if (phase_ == FlowPhase::Queued) return on_queue_timeout(now_us);
   if (primary_.conn) {
     emit(CancelOnWorker{primary_.conn, primary_.stream, "timeout in proxy"});
     router_.record(primary_.worker_key, facts_.model, Outcome::Timeout, request_.request_id(), nullptr);

@@ -121,7 +121,26 @@ WorkerSlot WorkerTable::take_slot(uint64_t worker_conn) {
 }
 
 void WorkerTable::release_slot(uint64_t worker_conn) {
-  if (auto* w = find(worker_conn); w && w->running > 0) w->running--;
+  auto* w = find(worker_conn);
+  if (!w || w->running == 0) return;
+  w->running--;
+  if (slot_released_) slot_released_(w->model);
+}
+
+ModelCapacity WorkerTable::capacity(const std::string& model) const {
+  ModelCapacity c;
+  double ms_sum = 0;
+  uint32_t measured = 0;
+  for (const auto& [id, w] : workers_) {
+    if (!w.enabled || w.model != model) continue;
+    c.slots += w.max_concurrent;
+    if (w.avg_request_ms > 0) {
+      ms_sum += w.avg_request_ms;
+      ++measured;
+    }
+  }
+  c.request_ms = measured ? ms_sum / measured : 0;
+  return c;
 }
 
 void WorkerTable::record(const std::string& key, const std::string& model, Outcome outcome,

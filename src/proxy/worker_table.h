@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/connection.h"
+#include "proxy/admission_queue.h"
 #include "proxy/request_router.h"
 #include "proxy/routing_state.h"
 
@@ -53,6 +54,10 @@ class WorkerTable final : public RequestRouter {
   std::map<uint64_t, WorkerEntry>& entries() { return workers_; }
   const std::map<uint64_t, WorkerEntry>& entries() const { return workers_; }
   WorkerEntry* find(uint64_t conn);
+  // The enabled workers' slots for `model` and their typical request time (admission_queue.h).
+  ModelCapacity capacity(const std::string& model) const;
+  // Called with a worker's model whenever one of its slots is given back.
+  void on_slot_released(std::function<void(const std::string&)> f) { slot_released_ = std::move(f); }
   // The reputation key: the public key survives reconnects and restarts; the id is a fallback.
   static std::string key_of(const WorkerEntry& w);
   // Candidates for a selection among all workers, those in `excluded` marked as such.
@@ -85,6 +90,7 @@ class WorkerTable final : public RequestRouter {
   std::function<uint64_t()> price_per_token_ = [] { return uint64_t{0}; };
   std::map<uint64_t, WorkerEntry> workers_;  // by connection id
   uint64_t dispatch_seq_ = 0;
+  std::function<void(const std::string&)> slot_released_;
 };
 
 }  // namespace chrysalis::proxy

@@ -93,9 +93,11 @@ chrysalis_fuzz_target(answer_events_fuzz MAX_LEN 4096 SOURCES ${FUZZ_ANSWER_SOUR
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json)
 
 # Receipts and inclusion proofs, as a client or `chrysalis receipt verify` reads them from others.
+# A reputation table's histories replay through the workers' receipts and owner proofs.
 fuzz_sources(FUZZ_RECEIPT_SOURCES receipt receipt_proof reputation_proof merkle answer_digest sha256 ledger_codec
-             ed25519_key encoding address hex)
-chrysalis_fuzz_target(receipt_fuzz MAX_LEN 4096 SOURCES ${FUZZ_RECEIPT_SOURCES} ${FUZZ_PROTO_SRCS}
+             ed25519_key encoding address hex reputation_history_check reputation_event reputation_table
+             routing_spot_check owner_proof billing_hello wallet_v4r2 cell boc)
+chrysalis_fuzz_target(receipt_fuzz MAX_LEN 8192 SOURCES ${FUZZ_RECEIPT_SOURCES} ${FUZZ_PROTO_SRCS}
                       LIBS OpenSSL::Crypto nlohmann_json::nlohmann_json protobuf::libprotobuf)
 
 # toml++ is the system library, as in the main build: our reader and loaders are instrumented, the

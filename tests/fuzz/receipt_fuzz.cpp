@@ -7,7 +7,8 @@
 //      then walked from its own leaf (committed_hash_of) and written back out (proof_json), which must
 //      read back to the same proof;
 //   3  a reputation table as JSON (what a proxy serves at GET /reputation, and to clients):
-//      reputation_table_problem, which must name what fails or accept it.
+//      reputation_table_problem and the replay of its histories (check_histories), each of which
+//      must name what fails or accept it.
 // Nothing may crash, hang or grow without bound; a walk that succeeds must end at the proof's hash.
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "fuzz_support.h"
 #include "receipts/receipt.h"
 #include "receipts/receipt_proof.h"
+#include "proxy/reputation_history_check.h"
 #include "receipts/reputation_proof.h"
 
 using namespace chrysalis;
@@ -61,7 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 3: {
       auto j = nlohmann::json::parse(text, nullptr, false);
-      if (!j.is_discarded()) (void)receipts::reputation_table_problem(j);
+      if (j.is_discarded()) break;
+      (void)receipts::reputation_table_problem(j);
+      const auto& key = j.is_object() ? j.value("proxy_key", nlohmann::json()) : nlohmann::json();
+      (void)proxy::check_histories(j, key.is_string() ? key.get<std::string>() : "");
       break;
     }
     default: {

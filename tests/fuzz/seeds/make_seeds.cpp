@@ -18,6 +18,9 @@
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "fuzz_identity.h"
 #include "net/frame_codec.h"
+#include "common/hex.h"
+#include "proxy/reputation_event.h"
+#include "proxy/reputation_table.h"
 #include "receipts/answer_digest.h"
 #include "receipts/merkle.h"
 #include "receipts/receipt.h"
@@ -164,6 +167,17 @@ void receipt_seeds() {
   p.chain_hash.assign(hash.begin(), hash.end());
   p.proxy_contract = "0:" + std::string(64, '1');
   write("receipt_fuzz", "proof.json", "\x02" + receipts::proof_json(p).dump());
+
+  // A reputation table whose entry carries its history: the worker's receipt behind a success.
+  proxy::ReputationTable table;
+  std::string worker_hex = to_hex(worker_key.public_key());
+  table.record(worker_hex, "m", proxy::outcome_event(w.request_id(), worker_hex, proxy::Outcome::Success, 120, 30,
+                                                     &receipt, ""));
+  table.record(worker_hex, "m", proxy::outcome_event("r2", worker_hex, proxy::Outcome::Timeout, -1, 0, nullptr, ""));
+  std::map<proxy::ReputationTable::Id, proxy::ReputationTable::History> histories;
+  auto served = table.signed_table(proxy_key, 1234, &histories);
+  proxy::ReputationTable::add_histories(served, histories, 64);
+  write("receipt_fuzz", "reputation.json", "\x03" + served.dump());
 }
 
 proto::Frame frame_on(uint64_t stream) {

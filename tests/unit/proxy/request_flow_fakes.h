@@ -57,6 +57,10 @@ class ScriptedRouter final : public RequestRouter {
                           .certificate = "cert-" + std::to_string(w.conn),
                           .coefficient = w.coefficient,
                           .predicted_ttft_ms = w.predicted_ttft_ms};
+    bool busy = std::any_of(workers.begin(), workers.end(), [&](auto& w) {
+      return w.model == facts.model && w.enabled && !tried(excluded, w.conn);
+    });
+    if (busy) return WorkerPick{.http_status = 429, .code = "all_workers_busy", .message = "all at capacity"};
     return WorkerPick{.http_status = 503, .code = "no_ready_workers", .message = "no worker is ready"};
   }
   bool has_free_worker(const std::string& model, const std::vector<uint64_t>& excluded) const override {
@@ -69,6 +73,10 @@ class ScriptedRouter final : public RequestRouter {
     WorkerSlot slot{next_stream += 2, w->running};
     w->running++;
     return slot;
+  }
+  // Every worker of the model at capacity.
+  void fill_all() {
+    for (auto& w : workers) w.running = w.max_concurrent;
   }
   void release_slot(uint64_t conn) override {
     if (auto* w = find(conn); w && w->running > 0) w->running--;

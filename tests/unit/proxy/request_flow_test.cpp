@@ -745,5 +745,78 @@ TEST_F(RequestFlowTest, E2eWorkerErrorCarriesItsSealedAccountToTheClient) {
   EXPECT_EQ(out[0].error().sealed_final(), "sealed-final");
 }
 
+// Every worker busy: the request waits for a slot instead of being refused, takes no reservation
+// while it waits, and is dispatched when the node admits it.
+TEST_F(RequestFlowTest, ARequestFindingEveryWorkerBusyWaitsForASlotAndHoldsNothingMeanwhile) {
+  router.fill_all();
+  auto flow = make(/*paid=*/true);
+  auto started = flow->start(now);
+  EXPECT_EQ(flow->phase(), FlowPhase::Queued);
+  EXPECT_FALSE(has<SendToWorker>(started));
+  EXPECT_TRUE(to_client(started).empty()) << "nothing for the client yet: it waits";
+  auto queued = all_of<Enqueue>(started);
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].model, "m");
+  EXPECT_EQ(queued[0].remaining_ms, 60'000u);
+  EXPECT_EQ(biller.held(), 0u) << "the reservation is taken at dispatch, not while waiting";
+
+  // Admitted while still full: it stays queued and asks for nothing new.
+  auto again = flow->on_admitted(now += 100 * kMs);
+  EXPECT_EQ(flow->phase(), FlowPhase::Queued);
+  EXPECT_TRUE(all_of<Enqueue>(again).empty());
+
+  router.workers[1].running = 0;  // a slot frees
+  auto admitted = flow->on_admitted(now += 400 * kMs);
+  auto [conn, stream] = sent_to(admitted);
+  EXPECT_EQ(conn, 2u);
+  EXPECT_EQ(flow->phase(), FlowPhase::Waiting);
+  EXPECT_EQ(biller.held(), 1u);
+  EXPECT_EQ(metrics.get("queued"), 1);
+  EXPECT_TRUE(has<ClearTimer>(admitted)) << "the queue's own time limit is off once dispatched";
+}
+
+TEST_F(RequestFlowTest, AQueueThatWillNotTakeItOrAWaitTooLongIs429WithRetryAfter) {
+  router.fill_all();
+  auto refused_flow = make();
+  refused_flow->start(now);
+  auto refused = to_client(refused_flow->on_queue_refused(429, "queue_full", "the queue holds 256", 7, now));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].error().http_status(), 429u);
+  EXPECT_EQ(refused[0].error().code(), "queue_full");
+  EXPECT_EQ(refused[0].error().retry_after_s(), 7u);
+  EXPECT_EQ(refused_flow->phase(), FlowPhase::Done);
+
+  settings.queue_max_wait_ms = 5'000;
+  auto waiting = make();
+  auto started = waiting->start(now);
+  auto timers = all_of<SetTimer>(started);
+  auto wait = std::find_if(timers.begin(), timers.end(), [](auto& t) { return t.timer == FlowTimer::QueueWait; });
+  ASSERT_NE(wait, timers.end());
+  EXPECT_EQ(wait->at_us, now + 5'000 * kMs);
+  auto timed_out = waiting->on_timer(FlowTimer::QueueWait, now + 5'000 * kMs);
+  auto frames = to_client(timed_out);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].error().http_status(), 429u);
+  EXPECT_EQ(frames[0].error().code(), "all_workers_busy");
+  EXPECT_EQ(frames[0].error().retry_after_s(), 1u);
+  EXPECT_NE(frames[0].error().message().find("stayed busy for the 5000 ms"), std::string::npos);
+  EXPECT_TRUE(has<LeaveQueue>(timed_out)) << "its place in line is given up";
+}
+
+TEST_F(RequestFlowTest, AQueuedRequestCancelledByItsClientLeavesTheQueue) {
+  router.fill_all();
+  auto flow = make();
+  flow->start(now);
+  auto cancelled = flow->on_client_cancel("client went away", now + kMs);
+  EXPECT_TRUE(has<LeaveQueue>(cancelled));
+  EXPECT_TRUE(all_of<CancelOnWorker>(cancelled).empty()) << "no worker had it";
+  EXPECT_EQ(flow->phase(), FlowPhase::Done);
+
+  settings.queue_max_wait_ms = 0;  // queueing off: refused at once, as before
+  auto refused = to_client(make()->start(now));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].error().http_status(), 429u);
+}
+
 }  // namespace
 }  // namespace chrysalis::proxy

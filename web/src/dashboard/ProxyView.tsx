@@ -203,6 +203,7 @@ export function ProxyView(props: { stats: Stats }) {
         <KV
           rows={[
             ["In flight", fmtInt(s.in_flight)],
+            ["Waiting for a slot", obj(s.admission).waiting !== undefined ? `${fmtInt(obj(s.admission).waiting)} (at most ${fmtInt(obj(s.admission).max_per_model)} per model, ${fmtInt(obj(s.admission).max_per_client)} per client); ${fmtInt(obj(s.admission).queued)} waited, ${fmtInt(obj(s.admission).refused_full)} refused full, ${fmtInt(obj(s.admission).refused_wait)} refused for the wait` : undefined],
             ["Connections", obj(s.connections).workers !== undefined ? `${fmtInt(obj(s.connections).workers)} workers, ${fmtInt(obj(s.connections).clients)} clients, ${fmtInt(obj(s.connections).refused)} refused` : undefined],
             ["Max streams per client", fmtInt(obj(s.limits).max_streams_per_client)],
             ["Max clients", fmtInt(obj(s.limits).max_clients)],
@@ -217,6 +218,8 @@ export function ProxyView(props: { stats: Stats }) {
           <AutoKV data={s.routing} />
           <h3>Limits</h3>
           <AutoKV data={s.limits} />
+          <h3>Admission</h3>
+          <AutoKV data={s.admission} />
         </details>
       </Section>
     </>
