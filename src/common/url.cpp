@@ -71,15 +71,15 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
   }
   url.scheme = std::string(text.substr(0, scheme_end));
   for (auto& c : url.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (url.scheme != "http") {
-    fail(error, "URL '" + std::string(text) + "': only http:// is supported");
+  if (url.scheme != "http" && url.scheme != "https") {
+    fail(error, "URL '" + std::string(text) + "': only http:// and https:// are supported");
     return std::nullopt;
   }
   auto rest = text.substr(scheme_end + 3);
   auto authority_end = rest.find_first_of("/?#");
   auto authority = rest.substr(0, authority_end);
   std::string why;
-  if (!split_authority(authority, 80, url, &why)) {
+  if (!split_authority(authority, url.scheme == "https" ? 443 : 80, url, &why)) {
     fail(error, "URL '" + std::string(text) + "': " + why);
     return std::nullopt;
   }

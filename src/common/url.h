@@ -7,9 +7,9 @@
 
 namespace chrysalis {
 
-// An http:// address split into the parts a client needs to dial and to build request targets.
+// An http:// or https:// address split into the parts a client needs to dial and to build request targets.
 struct Url {
-  std::string scheme;  // "http"
+  std::string scheme;  // "http" or "https"
   std::string host;    // without brackets for IPv6 literals
   uint16_t port = 0;   // explicit or the scheme's default
   std::string path;    // "" or a prefix such as "/prefix" (never ends with '/')
@@ -22,8 +22,8 @@ struct Url {
   std::string target_for(std::string_view target) const;
 };
 
-// Parses "http://host[:port][/path][?query]". Returns nullopt and sets *error (when given)
-// for anything else; https is refused because the engines we dial are plain-HTTP local services.
+// Parses "http[s]://host[:port][/path][?query]". Returns nullopt and sets *error (when given) for
+// anything else. (An engine URL must also be plain http on loopback: worker_config.cpp says so.)
 std::optional<Url> parse_url(std::string_view text, std::string* error = nullptr);
 
 // "%41+b" -> "A b" when plus_is_space (query strings); invalid escapes are kept verbatim.

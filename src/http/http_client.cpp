@@ -4,14 +4,22 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <array>
 #include <cctype>
 #include <limits>
+#include <mutex>
+#include <stdexcept>
 
 #include "common/url.h"
 
@@ -39,12 +47,49 @@ const char* to_string(ClientError error) {
       return "bad_response";
     case ClientError::read_failed:
       return "read_failed";
+    case ClientError::tls_failed:
+      return "tls_failed";
     case ClientError::timeout:
       return "timeout";
     case ClientError::cancelled:
       return "cancelled";
   }
   return "unknown";
+}
+
+namespace {
+
+// The one client TLS context: the system's trust store, TLS 1.2 or later, peers verified.
+asio::ssl::context& client_tls_context() {
+  static asio::ssl::context* context = [] {
+    auto* c = new asio::ssl::context(asio::ssl::context::tls_client);
+    c->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    c->set_default_verify_paths();  // OpenSSL's defaults: SSL_CERT_FILE / SSL_CERT_DIR apply
+    c->set_verify_mode(asio::ssl::verify_peer);
+    return c;
+  }();
+  return *context;
+}
+
+std::mutex& tls_context_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+void trust_client_ca(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::lock_guard lock(tls_context_mutex());
+  X509_STORE* store = SSL_CTX_get_cert_store(client_tls_context().native_handle());
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store, cert);  // a duplicate is not an error worth failing on
+    X509_free(cert);
+    ++added;
+  }
+  if (added == 0) throw std::runtime_error("trust_client_ca: no PEM certificate in what was given");
 }
 
 // Shared with the deadline timer's handler, so a late expiry never touches a destroyed request.
@@ -56,9 +101,11 @@ struct StreamingRequest::Impl {
     error_code ignored;
     resolver.cancel();
     socket.close(ignored);
+    if (tls) tls->next_layer().close(ignored);
   }
 
   tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;  // https: the connected socket moves in here
   tcp::resolver resolver;
   asio::steady_timer deadline;
   bool cancelled = false;
@@ -89,7 +136,8 @@ bhttp::request<bhttp::string_body> make_message(ClientRequest& request, const Ur
   else
     message.method_string(request.method);
   message.target(url.target_for(request.target));
-  message.set(bhttp::field::host, url.port == 80 ? url.host : where);
+  bool default_port = url.port == (url.scheme == "https" ? 443 : 80);
+  message.set(bhttp::field::host, default_port ? url.host : where);
   message.set(bhttp::field::user_agent, "chrysalis");
   for (const auto& [name, value] : request.headers)
     if (!managed_header(name)) message.insert(name, value);
@@ -125,8 +173,9 @@ struct Exchange {
     impl->finished = true;
     impl->deadline.cancel();
     error_code ignored;
-    impl->socket.shutdown(tcp::socket::shutdown_both, ignored);
-    impl->socket.close(ignored);
+    tcp::socket& socket = impl->tls ? impl->tls->next_layer() : impl->socket;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
   // The timer that aborts the whole exchange once `timeout` has passed.
@@ -169,15 +218,41 @@ struct Exchange {
       co_return false;
     }
     impl->socket.set_option(tcp::no_delay(true), ec);
+    if (url.scheme == "https") co_return co_await handshake(url);
+    co_return true;
+  }
+
+  // https: TLS over the connected socket, with SNI and the certificate checked for the host.
+  asio::awaitable<bool> handshake(const Url& url) {
+    {
+      std::lock_guard lock(tls_context_mutex());
+      impl->tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(impl->socket), client_tls_context());
+    }
+    error_code ec;
+    if (!SSL_set_tlsext_host_name(impl->tls->native_handle(), url.host.c_str())) {
+      fail(ClientError::tls_failed, "cannot set the TLS server name for " + where, {});
+      finish();
+      co_return false;
+    }
+    impl->tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
+    co_await impl->tls->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      long verify = SSL_get_verify_result(impl->tls->native_handle());
+      std::string why = verify != X509_V_OK ? std::string(": ") + X509_verify_cert_error_string(verify) : "";
+      fail(ClientError::tls_failed, "TLS handshake with " + where + " failed" + why, ec);
+      finish();
+      co_return false;
+    }
     co_return true;
   }
 
   // The response head, handed to on_head. A failed send shows here: a server may answer early
   // (413) and stop reading, and then its answer is still worth reading.
-  asio::awaitable<bool> read_head(ResponseParser& parser, beast::flat_buffer& buffer, const error_code& send_ec,
-                                  const HeadCallback& on_head) {
+  template <class Stream>
+  asio::awaitable<bool> read_head(Stream& stream, ResponseParser& parser, beast::flat_buffer& buffer,
+                                  const error_code& send_ec, const HeadCallback& on_head) {
     error_code ec;
-    co_await bhttp::async_read_header(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (send_ec)
         fail(ClientError::send_failed, "cannot send request to " + where, send_ec);
@@ -200,14 +275,16 @@ struct Exchange {
   }
 
   // Body, delivered piece by piece as the parser de-chunks it, until done or on_body says stop.
-  asio::awaitable<bool> read_body(ResponseParser& parser, beast::flat_buffer& buffer, const BodyCallback& on_body) {
+  template <class Stream>
+  asio::awaitable<bool> read_body(Stream& stream, ResponseParser& parser, beast::flat_buffer& buffer,
+                                  const BodyCallback& on_body) {
     std::array<char, 16 * 1024> piece;
     bool stopped = false;
     error_code ec;
     while (!parser.is_done() && !stopped) {
       parser.get().body().data = piece.data();
       parser.get().body().size = piece.size();
-      co_await bhttp::async_read_some(impl->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == bhttp::error::need_buffer) ec = {};  // our piece is full: deliver it and go on
       std::size_t got = piece.size() - parser.get().body().size;
       if (got > 0) {
@@ -224,6 +301,17 @@ struct Exchange {
       }
     }
     co_return true;
+  }
+
+  // Sends the request and reads the answer over `stream` (the socket, or TLS over it).
+  template <class Stream>
+  asio::awaitable<bool> converse(Stream& stream, bhttp::request<bhttp::string_body>& message,
+                                 const HeadCallback& on_head, const BodyCallback& on_body, ResponseParser& parser) {
+    error_code send_ec;
+    co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, send_ec));
+    beast::flat_buffer buffer;
+    if (!co_await read_head(stream, parser, buffer, send_ec, on_head)) co_return false;
+    co_return co_await read_body(stream, parser, buffer, on_body);
   }
 };
 
@@ -262,17 +350,14 @@ asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadC
   if (!co_await ex.connect(*url)) co_return ex.result;
 
   auto message = make_message(request, *url, ex.where);
-  error_code send_ec;
-  co_await bhttp::async_write(ex.impl->socket, message, asio::redirect_error(asio::use_awaitable, send_ec));
-
-  beast::flat_buffer buffer;
   ResponseParser parser;
   // Streams may be long; the caller decides when to stop. (Not boost::none: Beast 1.74 compares
   // Content-Length against an empty optional and then rejects every sized body.)
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(64 * 1024);
-  if (!co_await ex.read_head(parser, buffer, send_ec, on_head)) co_return ex.result;
-  if (!co_await ex.read_body(parser, buffer, on_body)) co_return ex.result;
+  bool answered = ex.impl->tls ? co_await ex.converse(*ex.impl->tls, message, on_head, on_body, parser)
+                               : co_await ex.converse(ex.impl->socket, message, on_head, on_body, parser);
+  if (!answered) co_return ex.result;
   // A callback may have called cancel(): report that rather than success.
   if (ex.impl->cancelled) {
     ex.fail(ClientError::cancelled, "", {});

@@ -26,6 +26,7 @@ enum class ClientError {
   send_failed,     // connection broke while sending the request
   bad_response,    // not HTTP, or a malformed head/body
   read_failed,     // connection broke or closed before the response was complete
+  tls_failed,      // https: the handshake failed or the server's certificate does not verify for the host
   timeout,         // the total timeout passed
   cancelled,       // cancel() was called
 };
@@ -33,7 +34,7 @@ const char* to_string(ClientError error);
 
 struct ClientRequest {
   std::string method = "GET";
-  std::string url;     // "http://127.0.0.1:8000" or "http://host:8000/prefix"
+  std::string url;     // "http://127.0.0.1:8000", "http://host:8000/prefix" or "https://host/prefix"
   std::string target;  // appended to the URL's path: "/v1/chat/completions"; empty = the URL itself
   Headers headers;     // Host, Content-Length and Connection are set by the client
   std::string body;
@@ -60,7 +61,9 @@ using HeadCallback = std::function<void(const ResponseHead&)>;
 // ok with complete == false).
 using BodyCallback = std::function<bool(std::string_view)>;
 
-// One HTTP/1.1 request over its own connection (Connection: close), streaming the response.
+// One HTTP/1.1 request over its own connection (Connection: close), streaming the response. An
+// https:// URL is dialed with TLS 1.2+ (SNI, the certificate verified for the host against the
+// system's trust store and whatever trust_client_ca added).
 // Errors come back in the result, never as exceptions. cancel() may be called at any time from
 // another coroutine (also before run()): the socket closes and run() returns `cancelled` at once.
 // The object must outlive the run() coroutine; it serves one request only.
@@ -96,5 +99,9 @@ boost::asio::awaitable<SimpleResponse> http_fetch(boost::asio::any_io_executor e
                                                   std::size_t max_body_bytes = 16 * 1024 * 1024);
 boost::asio::awaitable<SimpleResponse> http_get(boost::asio::any_io_executor executor, std::string url,
                                                 std::chrono::milliseconds timeout);
+
+// Trusts `pem` (one or more CA certificates) for https:// beyond the system's store: a PCCS or an
+// API gateway with a private CA, and tests. Throws std::runtime_error when it holds no certificate.
+void trust_client_ca(const std::string& pem);
 
 }  // namespace chrysalis::http

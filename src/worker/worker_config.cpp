@@ -79,6 +79,8 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   std::string url_error;
   auto url = parse_url(c.engine_url, &url_error);
   if (!url) throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
+  if (url->scheme != "http")
+    throw std::runtime_error(file.string() + ": 'engine.url' must be http:// (the engine runs beside the worker, on loopback)");
   // Prompts must not leave the TEE: the engine runs beside the worker.
   if (!is_loopback_host(url->host))
     throw std::runtime_error(file.string() + ": 'engine.url' host \"" + url->host +

@@ -43,8 +43,13 @@ TEST(HttpUrl, BadUrlsExplainThemselves) {
   std::string error;
   EXPECT_FALSE(parse_url("127.0.0.1:8000", &error));
   EXPECT_NE(error.find("scheme"), std::string::npos);
-  EXPECT_FALSE(parse_url("https://host", &error));
-  EXPECT_NE(error.find("http://"), std::string::npos);
+  EXPECT_FALSE(parse_url("ftp://host", &error));
+  EXPECT_NE(error.find("only http:// and https://"), std::string::npos);
+  auto secure = parse_url("https://api.trustedservices.intel.com/sgx");
+  ASSERT_TRUE(secure);
+  EXPECT_EQ(secure->scheme, "https");
+  EXPECT_EQ(secure->port, 443);
+  EXPECT_EQ(secure->authority(), "api.trustedservices.intel.com:443");
   EXPECT_FALSE(parse_url("http://host:99999", &error));
   EXPECT_NE(error.find("port"), std::string::npos);
   EXPECT_FALSE(parse_url("http://:80", &error));
