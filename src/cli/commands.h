@@ -15,7 +15,8 @@ void register_ton_root_list_commands(CLI::App& app);  // ton root allow|disallow
 void register_ton_commands(CLI::App& app);            // ton address, ton boc inspect (group shared, get-or-create)
 void register_attest_ratls_commands(CLI::App& app);  // attest make-cert, inspect, image-hash (group get-or-create)
 void register_attest_quote_commands(CLI::App& app);  // attest verify, dev-ca (group get-or-create)
-void register_attest_gpu_commands(CLI::App& app);    // attest gpu verify (group get-or-create)
+void register_attest_gpu_commands(CLI::App& app);
+void register_attest_collateral_commands(CLI::App& app);  // attest collateral fetch, dev-collateral    // attest gpu verify (group get-or-create)
 void register_receipt_commands(CLI::App& app);       // receipt verify
 void register_reputation_commands(CLI::App& app);    // reputation verify
 

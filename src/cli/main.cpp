@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_ton_commands(app);
   chrysalis::cli::register_attest_quote_commands(app);
   chrysalis::cli::register_attest_gpu_commands(app);
+  chrysalis::cli::register_attest_collateral_commands(app);
   chrysalis::cli::register_attest_ratls_commands(app);
   chrysalis::cli::register_receipt_commands(app);
   chrysalis::cli::register_reputation_commands(app);

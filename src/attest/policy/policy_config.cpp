@@ -8,7 +8,9 @@
 #include "attest/gpu/nvidia_roots.h"
 #include "attest/gpu/nvml_gpu_provider.h"
 #include "attest/gpu/sim_gpu.h"
+#include "attest/quote/collateral.h"
 #include "common/toml_reader.h"
+#include "common/url.h"
 #include "ton/cells/address.h"
 
 namespace chrysalis::attest {
@@ -72,6 +74,19 @@ AttestationSettings read_attestation_settings(const TomlReader& r, const std::st
     s.model_names[name] = lower(hash);
   }
   s.recheck_s = r.integer("attestation.recheck_s", 60, 1, 86400);
+  s.collateral_url = r.string("attestation.collateral_url", "");
+  s.collateral_root_crl_url = r.string("attestation.collateral_root_crl_url", "");
+  s.collateral_refresh_s = r.integer("attestation.collateral_refresh_s", 3600, 1, 7 * 86400);
+  s.collateral_ca = r.path("attestation.collateral_ca", "");
+  s.accepted_tcb_statuses = r.strings("attestation.accepted_tcb_statuses", {"UpToDate", "SWHardeningNeeded"});
+  for (const auto& status : s.accepted_tcb_statuses)
+    if (!is_known_tcb_status(status))
+      throw std::runtime_error(file + ": 'attestation.accepted_tcb_statuses' entry \"" + status +
+                               "\" is not a TCB status Intel uses (UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
+                               "ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded)");
+  for (const auto& url : {s.collateral_url, s.collateral_root_crl_url})
+    if (!url.empty() && !parse_url(url))
+      throw std::runtime_error(file + ": collateral URL \"" + url + "\" is not an http:// or https:// URL");
   for (auto& set : r.strings("attestation.allowed_rtmr", {})) {
     std::vector<std::string> parts;
     size_t start = 0;

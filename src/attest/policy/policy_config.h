@@ -49,6 +49,13 @@ struct AttestationSettings {
   unsigned gpu_min_count = 1;
   std::filesystem::path gpu_crls;       // a directory of CRLs the operator refreshes (revocation)
   bool gpu_revocation_required = false;  // refuse GPU evidence those CRLs do not fully cover
+  // Collateral (attest/quote/collateral_store.h): with a PCS or PCCS URL, every peer's quote is also
+  // checked against its platform's TCB info, QE identity and CRLs, kept fresh from there.
+  std::string collateral_url;           // empty: no collateral (tcb_status stays NotChecked)
+  std::string collateral_root_crl_url;  // empty: the PCCS path under collateral_url
+  int64_t collateral_refresh_s = 3600;  // fetched again at least this often (and before nextUpdate)
+  std::filesystem::path collateral_ca;  // a PCCS's own CA (PEM), trusted beside the system's
+  std::vector<std::string> accepted_tcb_statuses{"UpToDate", "SWHardeningNeeded"};
   // [registry]: when an endpoint is set, the allowed image and model hashes come from the root
   // contract on chain (the allowed_* lists above are then ignored).
   RegistrySettings registry;

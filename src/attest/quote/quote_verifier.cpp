@@ -83,6 +83,11 @@ bool check_pck_chain(QuoteVerification& r, const QuoteSignatureData& sd, const T
     return failed(r, reason::kPckChainInvalid, e.what());
   }
   r.valid_until = chain.earliest_not_after;
+  {
+    char issuer[256] = {};
+    X509_NAME_oneline(X509_get_issuer_name(certs[0].get()), issuer, sizeof(issuer) - 1);
+    r.pck_ca = std::strstr(issuer, "Processor CA") ? "processor" : "platform";
+  }
   X509* anchor = chain.chain.back().get();
   // A root carried in the quote is ignored for trust, but it must be the very root we trusted.
   X509* carried = certs.back().get();

@@ -55,6 +55,9 @@ struct QuoteVerification {
   std::optional<TdxQuote> quote;          // present whenever parsing succeeded
   Fixed<32> image_hash{};                 // valid whenever `quote` is present
   std::optional<SgxExtension> pck;        // from the PCK leaf, once the chain parsed
+  // Which PCK CA issued the leaf, as Intel's PCS names its CRLs: "processor" when the issuer's
+  // name says Processor CA, else "platform" (Intel's Platform CA, and the development CA).
+  std::string pck_ca;
   std::string root_sha256;                // the trust anchor the chain ended at (hex), when verified
   std::string root_key_id;                // SHA-384 of that root's public key (COCOON's collateral root hash)
   std::string tcb_status = "NotChecked";  // UpToDate, SWHardeningNeeded, ..., Revoked, or NotChecked

@@ -65,6 +65,8 @@ MeasuredConfig measure_config(const std::string& role, const AttestationSettings
   if (role == "proxy" && !settings.model_names.empty()) m["model_names"] = settings.model_names;
   // Which brokers may seal this node's key: a fake one would hand out a key it knows.
   if (!policy.allowed_keybroker_images.empty()) m["keybroker_images"] = sorted(policy.allowed_keybroker_images);
+  // Which platforms' TCB it accepts, when it checks collateral: a host could not quietly relax it.
+  if (!settings.collateral_url.empty()) m["tcb_statuses"] = sorted(settings.accepted_tcb_statuses);
   if (role == "worker") {
     if (!engine) throw std::logic_error("measure_config: a worker's measurement needs its engine");
     m["engine"] = {{"host", engine->host}};

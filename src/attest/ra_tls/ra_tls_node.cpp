@@ -15,7 +15,11 @@
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
 #include "attest/ra_tls/rtmr_extend.h"
+#include "attest/ra_tls/ra_tls_cert.h"
+#include "common/file_io.h"
+#include "common/hex.h"
 #include "common/time.h"
+#include "http/http_client.h"
 
 namespace chrysalis::attest {
 
@@ -102,6 +106,7 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
     if (role_ != "client")
       spdlog::warn("attestation: provider \"none\" — this {} presents no quote; attesting peers will refuse it", role_);
   }
+  if (!settings.collateral_url.empty()) use_collateral(ex, state_dir);
   rechecks_ = std::make_unique<LivePeerRechecks>(
       ex, policy_, [this](const std::string& peer_role) { return verifier_for(peer_role); },
       std::chrono::seconds(settings.recheck_s));
@@ -127,9 +132,44 @@ NodeAttestation::NodeAttestation(boost::asio::any_io_executor ex, std::string ro
   }
   issuer_ = std::make_unique<RaTlsIdentity>(std::move(evidence), std::move(options));
   identity_ = issuer_->issue();
+  if (collateral_) prefetch_own_collateral();
   spdlog::info("attestation: provider={} trust=[{}] image_hash={} certificate valid until {}", settings.provider,
                fmt::join(policy_->current()->trust_labels, ","), own_image_hash_.empty() ? "-" : own_image_hash_,
                identity_.not_after_unix);
+}
+
+// Peers' quotes are checked against collateral kept fresh from the PCS/PCCS; a refreshed bundle
+// (a revocation, a downgrade) reaches live connections through their periodic re-check.
+void NodeAttestation::use_collateral(boost::asio::any_io_executor ex, const std::filesystem::path& state_dir) {
+  if (!settings_.collateral_ca.empty()) {
+    std::string pem = read_file(settings_.collateral_ca);
+    if (pem.empty())
+      throw std::runtime_error("attestation.collateral_ca: cannot read " + settings_.collateral_ca.string());
+    http::trust_client_ca(pem);
+  }
+  PcsSettings pcs{settings_.collateral_url, settings_.collateral_root_crl_url};
+  collateral_ = std::make_shared<CollateralStore>(ex, pcs, state_dir.empty() ? "" : state_dir / "collateral",
+                                                  std::chrono::seconds(settings_.collateral_refresh_s));
+  cache_->use_collateral(collateral_, {settings_.accepted_tcb_statuses.begin(), settings_.accepted_tcb_statuses.end()});
+  collateral_->start();
+  spdlog::info("attestation: collateral from {} (refreshed every {} s); accepted TCB statuses: {}", pcs.url,
+               settings_.collateral_refresh_s, fmt::join(settings_.accepted_tcb_statuses, ", "));
+}
+
+// Peers usually run on the same kind of platform as this node: its own collateral is fetched at
+// once, so the first peers are not refused while it arrives.
+void NodeAttestation::prefetch_own_collateral() {
+  try {
+    auto cert = load_pem_certificates(identity_.cert_pem);
+    if (cert.empty()) return;
+    auto ext = read_ra_tls_extensions(cert.front().get());
+    if (!ext.quote) return;
+    std::span<const uint8_t> quote(reinterpret_cast<const uint8_t*>(ext.quote->data()), ext.quote->size());
+    auto own = verify_quote(quote, policy_->current()->anchors, nullptr, std::chrono::system_clock::now());
+    if (own.pck) collateral_->get(to_hex(own.pck->fmspc), own.pck_ca);
+  } catch (const std::exception& e) {
+    spdlog::warn("attestation: own platform's collateral not prefetched: {}", e.what());
+  }
 }
 
 NodeAttestation::~NodeAttestation() {
@@ -191,6 +231,7 @@ void NodeAttestation::stop() {
   stopped_ = true;
   timer_.cancel();
   rechecks_->stop();
+  if (collateral_) collateral_->stop();
   if (chain_policy_) {
     chain_policy_->on_change(nullptr);
     chain_policy_->stop();
@@ -245,6 +286,7 @@ nlohmann::json NodeAttestation::stats() const {
           {"renewals", renewals_},
           {"last_renewal_error", last_renewal_error_},
           {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
+          {"collateral", collateral_ ? collateral_->stats() : nlohmann::json()},
           {"gpu",
            {{"presents", settings_.gpu},
             {"provider", issuer_->options().gpu ? issuer_->options().gpu->status() : nlohmann::json()},

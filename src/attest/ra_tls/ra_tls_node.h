@@ -68,6 +68,9 @@ class NodeAttestation {
   std::shared_ptr<PolicySource> policy_;
   std::shared_ptr<ChainPolicySource> chain_policy_;  // when the registry comes from the chain
   std::shared_ptr<PeerQuoteCache> cache_ = std::make_shared<PeerQuoteCache>();
+  std::shared_ptr<CollateralStore> collateral_;  // when [attestation] collateral_url is set
+  void use_collateral(boost::asio::any_io_executor ex, const std::filesystem::path& state_dir);
+  void prefetch_own_collateral();
   std::unique_ptr<RaTlsIdentity> issuer_;
   std::unique_ptr<LivePeerRechecks> rechecks_;
   crypto::TlsIdentity identity_;
