@@ -16,24 +16,10 @@
 #include <mutex>
 #include <string>
 
-#include "attest/quote/collateral.h"
+#include "attest/quote/collateral_source.h"
 #include "attest/quote/pcs_collateral.h"
 
 namespace chrysalis::attest {
-
-struct CollateralEntry {
-  Collateral collateral;
-  std::string fingerprint;  // SHA-256 of the bundle (hex): verifications cached under it
-  std::chrono::system_clock::time_point fetched{}, next_update{};
-};
-
-// Where verification finds collateral (null: none yet for this platform; the source may be
-// fetching it). Thread-safe.
-class CollateralSource {
- public:
-  virtual ~CollateralSource() = default;
-  virtual std::shared_ptr<const CollateralEntry> get(const std::string& fmspc, const std::string& ca) = 0;
-};
 
 class CollateralStore : public CollateralSource, public std::enable_shared_from_this<CollateralStore> {
  public:

@@ -6,7 +6,7 @@
 
 #include "common/expiring_lru.h"
 
-#include "attest/quote/collateral_store.h"
+#include "attest/quote/collateral_source.h"
 #include "attest/quote/quote_verifier.h"
 
 namespace chrysalis::attest {

@@ -10,6 +10,7 @@
 
 #include "attest/policy/chain_policy_source.h"
 #include "attest/policy/policy_config.h"
+#include "attest/quote/collateral_store.h"
 #include "attest/ra_tls/attested_peer_verifier_cache.h"
 #include "attest/ra_tls/live_peer_rechecks.h"
 #include "attest/ra_tls/measured_config.h"
