@@ -17,15 +17,15 @@ QuoteVerification PeerQuoteCache::verify(const std::string& quote, const TrustAn
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(quote.data()), quote.size());
   std::string key = to_hex(sha256(bytes));
   for (auto& root : anchors.roots()) key += "|" + certificate_sha256_hex(root.get());
-  if (!source_) {
-    if (auto cached = entries_.get(key, now)) return *cached;
-    QuoteVerification result = verify_quote(bytes, anchors, nullptr, now);
-    if (result.verified) entries_.put(key, result, result.valid_until);
-    return result;
+  QuoteVerification base;
+  if (auto cached = entries_.get(key, now)) {
+    base = *cached;
+  } else {
+    base = verify_quote(bytes, anchors, nullptr, now);
+    if (base.verified) entries_.put(key, base, base.valid_until);
   }
+  if (!source_ || !base.verified) return base;
   // The platform (FMSPC, PCK CA) comes from the verified PCK chain; its collateral then decides.
-  QuoteVerification base = verify_quote(bytes, anchors, nullptr, now);
-  if (!base.verified) return base;
   return with_collateral(bytes, anchors, now, std::move(base), key);
 }
 
