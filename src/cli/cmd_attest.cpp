@@ -21,6 +21,7 @@
 #include "attest/quote/quote_json.h"
 #include "attest/quote/quote_verifier.h"
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 
 namespace chrysalis::cli {
 
@@ -37,13 +38,6 @@ constexpr int kExitUsage = 2;
   throw CLI::RuntimeError(kExitUsage);
 }
 
-CLI::App* attest_group(CLI::App& app) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "attest"; });
-  if (!found.empty()) return found.front();
-  auto* attest = app.add_subcommand("attest", "Attestation tools: TDX quotes, RA-TLS certificates, the development CA");
-  attest->require_subcommand(1);
-  return attest;
-}
 
 bool looks_like_hex(const std::string& s) {
   size_t digits = 0;

@@ -15,6 +15,7 @@
 #include "attest/quote/pcs_collateral.h"
 #include "attest/quote/quote_crypto.h"
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 #include "common/file_io.h"
 #include "http/http_client.h"
 
@@ -85,13 +86,6 @@ void run_dev_collateral(const DevArgs& a) {
   std::cout << nlohmann::json{{"fmspc", r.fmspc}, {"status", a.status}, {"dir", a.out}}.dump() << "\n";
 }
 
-CLI::App* attest_group(CLI::App& app) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "attest"; });
-  if (!found.empty()) return found.front();
-  auto* g = app.add_subcommand("attest", "Attestation tools");
-  g->require_subcommand(1);
-  return g;
-}
 
 }  // namespace
 

@@ -17,6 +17,7 @@
 #include "attest/quote/quote_crypto.h"
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 
 namespace chrysalis::cli {
 
@@ -172,19 +173,12 @@ void run_sim_crl(const std::string& ca_dir, const std::string& revoke_chain, int
   std::cout << nlohmann::json{{"crl", out}, {"revoked", listed.size()}}.dump(2) << "\n";
 }
 
-CLI::App* group(CLI::App& parent, const std::string& name, const std::string& description) {
-  auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
-  if (!found.empty()) return found.front();
-  auto* g = parent.add_subcommand(name, description);
-  g->require_subcommand(1);
-  return g;
-}
 
 }  // namespace
 
 void register_attest_gpu_commands(CLI::App& app) {
-  CLI::App* attest = group(app, "attest", "Attestation tools: TDX quotes, RA-TLS certificates, GPU evidence");
-  CLI::App* gpu = group(*attest, "gpu", "NVIDIA GPU confidential-computing evidence");
+  CLI::App* attest = attest_group(app);
+  CLI::App* gpu = subcommand_group(*attest, "gpu", "NVIDIA GPU confidential-computing evidence");
   auto* verify = gpu->add_subcommand(
       "verify", "Verify a GPU attestation report offline and print one JSON object (exit 0 only when verified)");
   auto args = std::make_shared<GpuVerifyArgs>();

@@ -19,6 +19,7 @@
 #include "attest/ra_tls/ra_tls_cert.h"
 #include "attest/ra_tls/ra_tls_identity.h"
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 #include "common/json_bounded.h"
 #include "common/toml_reader.h"
 #include "common/url.h"
@@ -30,13 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CLI::App* attest_group(CLI::App& app) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "attest"; });
-  if (!found.empty()) return found.front();
-  auto* attest = app.add_subcommand("attest", "Attestation tools: TDX quotes, dev CA, RA-TLS certificates");
-  attest->require_subcommand(1);
-  return attest;
-}
 
 std::string read_binary(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 #include "ton/cells/address.h"
 #include "ton/cells/boc.h"
 
@@ -23,13 +24,6 @@ constexpr int kBadInputExit = 2;
 // main() prints the message of a RuntimeError to stderr.
 [[noreturn]] void fail_bad_input(const std::string& message) { throw CLI::RuntimeError(message, kBadInputExit); }
 
-CLI::App* ton_group(CLI::App& app) {
-  auto found = app.get_subcommands([](CLI::App* sub) { return sub->get_name() == "ton"; });
-  if (!found.empty()) return found.front();
-  auto* ton = app.add_subcommand("ton", "TON tools: addresses, bags of cells, the chain");
-  ton->require_subcommand(1);
-  return ton;
-}
 
 nlohmann::json address_json(const std::string& text) {
   ton::ParsedAddress p = ton::parse_address_text(text);

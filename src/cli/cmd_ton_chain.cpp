@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/subcommand_group.h"
 #include "ton/contracts/contract_get_methods.h"
 #include "ton/contracts/root_registry.h"
 
@@ -66,15 +67,6 @@ int chain_show(const RootShowOptions& o, Reader read) {
   return rc;
 }
 
-// The `ton` group is shared with the core TON tools: reuse it when already registered.
-CLI::App* ton_group(CLI::App& app) {
-  for (auto* sub : app.get_subcommands({})) {
-    if (sub->get_name() == "ton") return sub;
-  }
-  auto* ton = app.add_subcommand("ton", "TON tools: addresses, BoCs, the root contract");
-  ton->require_subcommand(1);
-  return ton;
-}
 
 }  // namespace
 
