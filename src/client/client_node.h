@@ -102,6 +102,7 @@ class ClientNode {
   boost::asio::awaitable<void> reject_sealed_answer(Completion& c, const std::string& error, http::Responder& res);
   boost::asio::awaitable<void> reject_malformed_answer(Completion& c, http::Responder& res);
   boost::asio::awaitable<void> early_error(Completion& c, http::Responder& res, const api::ApiError& error);
+  static bool lacks_capacity(const api::ApiError& err);  // another proxy may take the request
   // The answer's worker failed mid-way: continue it on another (resume_answer.cpp); false when it
   // is not, with `failure` saying why.
   boost::asio::awaitable<bool> resume_answer(Completion& c, const std::optional<StreamEvent>& event,

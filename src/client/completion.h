@@ -3,6 +3,7 @@
 // client_e2e.cpp).
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/embedding_answer.h"
@@ -35,6 +36,9 @@ struct ClientNode::Completion {
   std::shared_ptr<StreamQueue> queue;
   proto::ResponseHead head;
   std::string last_failure;  // why the previous proxy did not answer
+  // A proxy that had no capacity for it (429, or 503 with no ready worker): its answer, given to
+  // the app if no other proxy takes the request either.
+  std::optional<api::ApiError> capacity_refusal;
   // E2E: the body sealed per attempt (null when this request goes in plaintext, and why).
   std::unique_ptr<e2e::ClientExchange> exchange;
   std::string plaintext_reason;

@@ -110,6 +110,11 @@ asio::awaitable<bool> ClientNode::find_answering_proxy(Completion& c, http::Resp
   while (true) {
     std::string billing_problem;
     auto candidates = payable_proxies(tried, billing_problem);
+    if (candidates.empty() && c.capacity_refusal) {  // every proxy tried was full: say so, with Retry-After
+      metrics_.add("requests", {{"outcome", c.capacity_refusal->code}});
+      co_await early_error(c, res, *c.capacity_refusal);
+      co_return false;
+    }
     if (candidates.empty()) {
       NoProxyAnswer answer = no_proxy_answer(billing_problem, c.last_failure, pool_->unavailable_reason());
       metrics_.add("requests", {{"outcome", answer.outcome}});
@@ -176,6 +181,13 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
       drop_e2e(c, "no worker could take it sealed: " + err.message);
       co_return FirstAnswer::retry_plain;
     }
+    if (lacks_capacity(err)) {  // another proxy may have a free worker
+      c.capacity_refusal = err;
+      c.last_failure = "proxy " + c.conn->remote() + ": " + err.message;
+      metrics_.add("proxy_capacity_failovers", {});
+      spdlog::info("rid={} {}; trying another proxy", c.rid, c.last_failure);
+      co_return FirstAnswer::try_next;
+    }
     metrics_.add("requests", {{"outcome", err.code.empty() ? "error" : err.code}});
     spdlog::warn("rid={} failed: {} {}", c.rid, err.status, err.message);
     co_await early_error(c, res, err);
@@ -195,6 +207,12 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
     co_return FirstAnswer::finished;
   }
   co_return FirstAnswer::head;
+}
+
+// A proxy's refusal that says nothing about the request, only that this proxy has no worker free
+// for it now: every worker busy or its queue full (429), or no worker ready (503).
+bool ClientNode::lacks_capacity(const api::ApiError& err) {
+  return err.status == 429 || (err.status == 503 && (err.code == "no_ready_workers" || err.code == "registry_unavailable"));
 }
 
 // An error before the answer's head: the app's answer, or, while a continuation is being sent,

@@ -3,7 +3,7 @@
 // capacity 4 all succeed; a queue that is full answers 429 with Retry-After, at once.
 import assert from "node:assert/strict";
 import {after, before, test} from "node:test";
-import {MODEL, postJson, startNetwork} from "../lib/harness.mjs";
+import {Cluster, MODEL, postJson, startNetwork} from "../lib/harness.mjs";
 
 const CAPACITY = 4;
 const QUEUE_PER_CLIENT = 4;
@@ -74,4 +74,28 @@ test("a full queue answers 429 at once, with Retry-After, and the requests it to
     const admission = (await proxyStats()).admission;
     assert.equal(admission.refused_full, refused.length, JSON.stringify(admission));
     assert.equal(admission.waiting, 0);
+});
+
+test("a proxy without a free worker hands the request back, and the client takes it to another proxy", async () => {
+    // Two proxies that refuse at once when full (no queue), two slots each: four requests at once
+    // fit only if the client moves a refused one to the other proxy.
+    const cluster = new Cluster("admission-failover");
+    try {
+        const proxies = [];
+        for (let i = 0; i < 2; ++i) proxies.push(await cluster.startProxy({settings: {queue_per_model: 0}}));
+        for (const p of proxies) await cluster.startWorker({proxies: [p], maxConcurrent: 2});
+        const client = await cluster.startClient({proxies});
+        await cluster.waitForWorkers(client, 2, {timeoutMs: 60_000});
+        const results = await Promise.all(Array.from({length: 4}, (_, i) => postJson(`${client.url}/v1/chat/completions`,
+            {model: MODEL, max_tokens: 48, temperature: 0, messages: [{role: "user", content: `Failover ${i}: count to ten.`}]},
+            {timeoutMs: 120_000})));
+        for (const r of results) assert.equal(r.status, 200, r.text);
+        let served = 0;
+        for (const p of proxies) served += (await p.stats()).workers.reduce((n, w) => n + w.served, 0);
+        assert.equal(served, 4);
+        const failovers = (await client.stats()).metrics.counters.proxy_capacity_failovers?.all ?? 0;
+        console.log(`capacity failovers: ${failovers}`);
+    } finally {
+        await cluster.stop();
+    }
 });
