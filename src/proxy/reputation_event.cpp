@@ -173,6 +173,10 @@ nlohmann::json spot_event(const std::string& request_id, const std::string& work
 }
 
 std::string apply_event(ReputationCounters& c, const nlohmann::json& event) {
+  return event.is_object() ? apply_event(c, event, event.dump()) : "an event is not a JSON object";
+}
+
+std::string apply_event(ReputationCounters& c, const nlohmann::json& event, std::string_view canonical) {
   if (!event.is_object()) return "an event is not a JSON object";
   std::string kind = event.value("kind", "");
   if (kind == "outcome") {
@@ -200,7 +204,7 @@ std::string apply_event(ReputationCounters& c, const nlohmann::json& event) {
     return "kind: '" + kind.substr(0, 40) + "' is not outcome or spot";
   }
   std::string head = c.head.empty() ? std::string(32, '\0') : c.head;
-  c.head = crypto::sha256(kEventDomain + head + event.dump());
+  c.head = crypto::sha256(kEventDomain + head + std::string(canonical));
   ++c.events;
   return "";
 }

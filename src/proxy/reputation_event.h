@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chrysalis.pb.h"
@@ -34,6 +35,8 @@ nlohmann::json spot_event(const std::string& request_id, const std::string& work
 // Applies `event` to `c`: the counter it moves, `events` + 1 and the new head. Empty, or why the
 // event is not one (an unknown kind or outcome, a bucket out of range).
 std::string apply_event(ReputationCounters& c, const nlohmann::json& event);
+// The same, with the event's canonical text (event.dump()) already at hand: it is what the head hashes.
+std::string apply_event(ReputationCounters& c, const nlohmann::json& event, std::string_view canonical);
 
 // Whether `event`'s evidence supports it, for an entry about `subject` published by the proxy
 // with key `proxy_key_hex`: the worker's key is the subject's (or its owner proof holds), every

@@ -78,8 +78,8 @@ ReputationTable::Entry* ReputationTable::at(const std::string& subject, const st
 }
 
 void ReputationTable::fold_oldest(Entry& e) {
-  auto event = nlohmann::json::parse(*e.window.front().second);
-  apply_event(e.base, event);  // it applied to the counters already, so it applies here
+  const std::string& text = *e.window.front().second;
+  apply_event(e.base, nlohmann::json::parse(text), text);  // it applied to the counters already, so it applies here
   e.window.pop_front();
   --kept_;
 }
@@ -87,12 +87,13 @@ void ReputationTable::fold_oldest(Entry& e) {
 bool ReputationTable::record(const std::string& subject, const std::string& model, const nlohmann::json& event) {
   ReputationCounters next;
   if (auto* e = find(subject, model)) next = *e;
-  if (!apply_event(next, event).empty()) return false;
+  std::string text = event.dump();  // hashed into the head and kept for checkers: made once
+  if (!apply_event(next, event, text).empty()) return false;
   auto* e = at(subject, model);
   if (!e) return true;  // the table is full: not counted, and /stats says so
   e->counters = std::move(next);
   uint64_t sequence = next_sequence_++;
-  e->window.emplace_back(sequence, std::make_shared<const std::string>(event.dump()));
+  e->window.emplace_back(sequence, std::make_shared<const std::string>(std::move(text)));
   ++kept_;
   if (e->window.size() > kEventsPerEntry) fold_oldest(*e);
   kept_order_.emplace_back(sequence, std::make_pair(subject, model));

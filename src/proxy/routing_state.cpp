@@ -150,23 +150,18 @@ void RoutingState::record_answer(const std::string& key, const std::string& mode
   auto& rep = book_.of(key, model);
   rep.record(Outcome::Success, now, book_.params());
   if (auto* owner = owner_record(key, model)) owner->record(Outcome::Success, now, book_.params());
-  double ttft_ms = a.ttft_ms, generation_ms = a.generation_ms;
-  uint64_t completion_tokens = a.completion_tokens;
-  uint32_t running_before = a.running_before;
-  uint64_t prompt_tokens = a.prompt_tokens;
+  double observed =
+      a.completion_tokens > 1 && a.generation_ms > 0 ? a.completion_tokens * 1000.0 / a.generation_ms : 0;
   publish(key, model,
-          outcome_event(a.request_id, key, Outcome::Success, ttft_ms,
-                        completion_tokens > 1 && generation_ms > 0 ? completion_tokens * 1000.0 / generation_ms : 0,
-                        a.receipt, owner_proof_of(key)));
+          outcome_event(a.request_id, key, Outcome::Success, a.ttft_ms, observed, a.receipt, owner_proof_of(key)));
   auto& typical = typical_tokens_[model];
-  typical = typical == 0 ? completion_tokens : typical * 0.95 + completion_tokens * 0.05;
-  if (completion_tokens > 1 && generation_ms > 0) {
-    double observed = completion_tokens * 1000.0 / generation_ms;
-    rep.record_load_speed(observed, running_before, now, book_.params());
+  typical = typical == 0 ? a.completion_tokens : typical * 0.95 + a.completion_tokens * 0.05;
+  if (observed > 0) {
+    rep.record_load_speed(observed, a.running_before, now, book_.params());
     double c = rep.contention() > 0 ? rep.contention() : PolicyParams{}.contention;
-    double normalize = 1 + c * running_before;
-    rep.record_speed(ttft_ms / normalize / prompt_ttft_scale(static_cast<double>(prompt_tokens)), observed * normalize,
-                     now, book_.params());
+    double normalize = 1 + c * a.running_before;
+    rep.record_speed(a.ttft_ms / normalize / prompt_ttft_scale(static_cast<double>(a.prompt_tokens)),
+                     observed * normalize, now, book_.params());
   }
   dirty_ = true;
   save();

@@ -1,6 +1,7 @@
 #pragma once
 // Where quote verification finds a platform's collateral (collateral_store.h keeps it fresh from a
 // PCS); kept free of Asio so every verifier can include it.
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -8,6 +9,12 @@
 #include "attest/quote/collateral.h"
 
 namespace chrysalis::attest {
+
+// An FMSPC as Intel's PCS writes it: upper-case hex (the key of every collateral lookup).
+inline std::string canonical_fmspc(std::string fmspc) {
+  for (auto& c : fmspc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return fmspc;
+}
 
 struct CollateralEntry {
   Collateral collateral;

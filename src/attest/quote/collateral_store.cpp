@@ -19,11 +19,6 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The earliest nextUpdate of the signed documents and the CRLs: when the bundle stops being current.
 Clock::time_point next_update_of(const Collateral& c) {
   auto next = Clock::time_point::max();
@@ -77,7 +72,7 @@ void CollateralStore::load_cache() {
 }
 
 std::shared_ptr<const CollateralEntry> CollateralStore::get(const std::string& fmspc_in, const std::string& ca) {
-  Key key{upper(fmspc_in), ca};
+  Key key{canonical_fmspc(fmspc_in), ca};
   std::lock_guard lock(mutex_);
   auto it = slots_.find(key);
   if (it == slots_.end()) {
@@ -108,7 +103,7 @@ void CollateralStore::start_fetch(const Key& key) {
 }
 
 asio::awaitable<std::shared_ptr<const CollateralEntry>> CollateralStore::fetch(std::string fmspc, std::string ca) {
-  Key key{upper(fmspc), ca};
+  Key key{canonical_fmspc(fmspc), ca};
   {
     std::lock_guard lock(mutex_);
     auto& slot = slots_[key];

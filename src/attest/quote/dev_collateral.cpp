@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "attest/quote/collateral_source.h"
 #include "attest/quote/quote_crypto.h"
 #include "attest/quote/sgx_extension.h"
 #include "common/hex.h"
@@ -81,8 +82,7 @@ std::string crl_der(X509_CRL* crl) {
 
 DevPcsResponses make_dev_pcs_responses(const DevCa& ca, const DevCollateralOptions& o) {
   DevPcsResponses out;
-  std::string fmspc = to_hex(read_sgx_extension(ca.pck_cert.get()).fmspc);
-  for (auto& c : fmspc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string fmspc = canonical_fmspc(to_hex(read_sgx_extension(ca.pck_cert.get()).fmspc));
   out.fmspc = fmspc;
   auto signer_key = share(generate_p256_key());
   CertificateSpec spec;

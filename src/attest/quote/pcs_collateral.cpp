@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "attest/quote/collateral_source.h"
 #include "common/hex.h"
 #include "common/url.h"
 #include "http/http_client.h"
@@ -59,8 +60,8 @@ std::string crl_text(const std::string& body, const std::string& url) {
   throw std::runtime_error("collateral: " + url + " is not a CRL (PEM, DER or hex)");
 }
 
-std::string normalized_fmspc(std::string fmspc) {
-  for (auto& c : fmspc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+std::string normalized_fmspc(std::string text) {
+  std::string fmspc = canonical_fmspc(std::move(text));
   if (fmspc.size() != 12 || !std::all_of(fmspc.begin(), fmspc.end(), [](char c) { return hex_digit_value(c) >= 0; }))
     throw std::runtime_error("collateral: FMSPC '" + fmspc.substr(0, 40) + "' is not 12 hex digits");
   return fmspc;

@@ -32,8 +32,7 @@ QuoteVerification PeerQuoteCache::verify(const std::string& quote, const TrustAn
 QuoteVerification PeerQuoteCache::with_collateral(std::span<const uint8_t> quote, const TrustAnchors& anchors,
                                                   std::chrono::system_clock::time_point now, QuoteVerification base,
                                                   std::string& key) {
-  std::string fmspc = to_hex(base.pck->fmspc);
-  for (auto& c : fmspc) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));  // as Intel writes it
+  std::string fmspc = canonical_fmspc(to_hex(base.pck->fmspc));
   auto entry = source_->get(fmspc, base.pck_ca);
   if (!entry) {
     base.verified = false;
