@@ -69,7 +69,7 @@ std::string normalized_fmspc(std::string text) {
 
 }  // namespace
 
-asio::awaitable<std::string> fetch_collateral_bundle(asio::any_io_executor ex, const PcsSettings& pcs,
+asio::awaitable<std::string> fetch_collateral_bundle(asio::any_io_executor ex, PcsSettings pcs,
                                                      std::string fmspc, std::string ca) {
   fmspc = normalized_fmspc(std::move(fmspc));
   if (ca != "platform" && ca != "processor")

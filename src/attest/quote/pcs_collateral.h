@@ -25,8 +25,9 @@ struct PcsSettings {
 
 // The collateral bundle for `fmspc` (12 hex digits) and PCK CA `ca` ("platform" or "processor").
 // Throws std::runtime_error naming the URL and what was wrong (status, missing header, not a CRL).
+// Everything by value: the coroutine outlives its caller's temporaries.
 boost::asio::awaitable<std::string> fetch_collateral_bundle(boost::asio::any_io_executor executor,
-                                                            const PcsSettings& pcs, std::string fmspc,
+                                                            PcsSettings pcs, std::string fmspc,
                                                             std::string ca);
 
 }  // namespace chrysalis::attest

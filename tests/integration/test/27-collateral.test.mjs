@@ -4,6 +4,7 @@
 // dev-collateral` makes for the development platform; the test changes those answers as Intel
 // would (a status downgrade, a revoked PCK certificate) and watches the live worker go and return.
 import assert from "node:assert/strict";
+import {execFile} from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -80,6 +81,17 @@ test("the proxy judges its worker's platform with collateral it fetched: UpToDat
     assert.ok(requests.includes("/tdx/certification/v4/tcb") && requests.includes("/sgx/certification/v4/rootcacrl"));
     assert.ok(fs.existsSync(path.join(cluster.dir, proxy.id, "collateral", `${fmspc}-platform.json`)), "cached on disk");
     assert.equal((await ask()).status, 200);
+
+    // An operator fetches the same collateral with the CLI, for `attest verify --collateral`
+    // (asynchronously: the PCS answering it is this very process).
+    const bundle = path.join(cluster.dir, "bundle.json");
+    const out = await new Promise((resolve, reject) => execFile(BIN, ["attest", "collateral", "fetch", "--url",
+        `http://127.0.0.1:${pcs.address().port}`, "--fmspc", fmspc, "--out", bundle],
+    (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout))));
+    const fetched = JSON.parse(out);
+    assert.equal(fetched.fmspc, fmspc);
+    assert.ok(fetched.pck_crl && fetched.root_ca_crl, JSON.stringify(fetched));
+    assert.ok(JSON.parse(fs.readFileSync(bundle, "utf8")).tcb_info.tcbInfo);
 });
 
 test("a downgrade to OutOfDate drops the live worker by name; UpToDate again lets it back", async () => {
