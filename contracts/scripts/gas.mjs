@@ -54,6 +54,22 @@ record('root: change params', await root.sendBody(net.rootOwner.getSender(), toN
 record('root: set codes', await root.sendBody(net.rootOwner.getSender(), toNano('0.1'), rootBodies.setCodes(net.codes)), C);
 record('root: refused (not the owner)', await root.sendBody(po.getSender(), toNano('0.1'), rootBodies.addModelHash(1n)), C);
 
+// self-listing, on a fresh network (the root above has moved on to other params)
+{
+    const net3 = await createNetwork();
+    const po3 = await net3.blockchain.treasury('proxy-owner');
+    const p3 = await deployProxy(net3, po3, kp);
+    const L = [['proxy', p3], ['root', net3.root]];
+    const announce = (fields) => p3.sendBody(po3.getSender(), toNano('0.1'),
+        proxyBodies.announce({ target: p3.address, root: net3.root.address, secretKey: kp.secretKey, ...fields }, nextQid()));
+    record('proxy: announce (signed) -> root (new self-listing)', await announce({ listed: true, workersEndpoint: '10.0.0.1:9001', clientsEndpoint: 'proxy.example.org:9002' }), L);
+    record('proxy: announce (signed) -> root (same seqno, new endpoints)', await announce({ listed: true, workersEndpoint: '10.0.0.2:9001', clientsEndpoint: 'proxy.example.org:9002' }), L);
+    record('proxy: announce refused (signed by another key)', await announce({ listed: true, workersEndpoint: 'a:1', clientsEndpoint: 'b:2', secretKey: keyPair(2).secretKey }), L);
+    record('proxy: request close -> root (delists)', await p3.sendBody(po3.getSender(), toNano('0.1'), proxyBodies.requestClose()), L);
+    record('root: refused listing (not the derived proxy contract)', await net3.root.sendBody(po3.getSender(), toNano('0.1'),
+        rootBodies.proxyListing({ owner: po3.address, publicKey: kp.publicKeyInt, listed: true, excessTo: po3.address, workersEndpoint: 'a:1', clientsEndpoint: 'b:2' })), L);
+}
+
 // the rest runs against params v1 (the fixture's), as created above
 const { ProxyContract } = await import('../wrappers/chrysalis.mjs');
 const proxy = bc.openContract(ProxyContract.createFromConfig({

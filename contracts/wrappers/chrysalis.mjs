@@ -30,6 +30,8 @@ export const OP = {
     setCodes: 0xa2370f61,
     changeOwner: 0x5d1a8f03,
     upgradeRoot: 0x11aefd51,
+    // root (from the derived proxy contract only)
+    rootProxyListing: 0x3e1f5a02,
     // proxy contract
     clientChargeNotify: 0x65448ff4,
     workerPayoutRequest: 0x4d725d2c,
@@ -37,6 +39,7 @@ export const OP = {
     proxyAddStake: 0x9713f187,
     proxyWithdraw: 0x7610e6eb,
     proxyRequestClose: 0xb51d5a01,
+    proxyAnnounce: 0x3e1f5a01,
     // client contract
     clientTopUp: 0xf172e6c2,
     clientIncreaseStake: 0x6a1f6a60,
@@ -65,10 +68,16 @@ export const ERR = {
     notFound: 113,
     exists: 114,
     belowObligations: 115,
+    full: 116,
+    badEndpoint: 117,
+    badListing: 118,
     unknownOp: 0xffff,
 };
 
 export const STATE = { active: 0, closing: 1, closed: 2 };
+
+export const MAX_SELF_LISTED = 256;     // self-listed proxies the root holds at most
+export const MAX_ENDPOINT_BITS = 1016;  // an announced endpoint: one cell, no refs, at most 127 bytes
 
 export const STORAGE_RESERVE = 50_000_000n; // 0.05 TON kept above accounted funds
 export const MIN_CHAIN_VALUE = 50_000_000n;
@@ -128,6 +137,12 @@ export function signedBody(op, queryId, signature, payload) {
     return beginCell().storeUint(op, 32).storeUint(BigInt(queryId), 64).storeBuffer(signature, 64).storeRef(payload).endCell();
 }
 
+/** ProxyAnnounce body from its parts: op u32 | query_id u64 | signature 512 bits | ^payload | ^endpoints. */
+export function announceBody(queryId, signature, payload, endpoints) {
+    return beginCell().storeUint(OP.proxyAnnounce, 32).storeUint(BigInt(queryId), 64).storeBuffer(signature, 64)
+        .storeRef(payload).storeRef(endpoints).endCell();
+}
+
 /** Builds and signs in one step. */
 export function makeSigned({ op, target, root, amount, extra = 0n, queryId = 0n, secretKey, signatureOverride }) {
     const payload = signedPayloadCell({ op, target, root, amount, extra });
@@ -150,6 +165,17 @@ export function hashBody(op, queryId, hash) {
 
 function stringCell(s) {
     return beginCell().storeStringTail(s).endCell();
+}
+
+/** What a ProxyAnnounce carries and signs (through its hash): a cell with no data bits and
+ *  exactly two refs, ^workers_endpoint ^clients_endpoint (snake strings). */
+export function endpointsCell(workersEndpoint = '', clientsEndpoint = '') {
+    return beginCell().storeRef(stringCell(workersEndpoint)).storeRef(stringCell(clientsEndpoint)).endCell();
+}
+
+/** A cell's representation hash as a uint256 (the payload `extra` of an announce). */
+export function cellHashInt(cell) {
+    return BigInt('0x' + cell.hash().toString('hex'));
 }
 
 export function storeProxyEntry(b, { publicKey, workersEndpoint, clientsEndpoint }) {
@@ -178,12 +204,28 @@ export const rootBodies = {
         beginCell().storeUint(OP.changeOwner, 32).storeUint(BigInt(queryId), 64).storeAddress(newOwner).endCell(),
     upgradeRoot: (code, queryId = 0n) =>
         beginCell().storeUint(OP.upgradeRoot, 32).storeUint(BigInt(queryId), 64).storeRef(code).endCell(),
+    /** Sent by a proxy contract (the root refuses it from any other address):
+     *  op u32 | query_id u64 | owner addr | public_key u256 | listed bit | excess_to addr | ^workers_endpoint | ^clients_endpoint */
+    proxyListing: ({ owner, publicKey, listed, excessTo, workersEndpoint = '', clientsEndpoint = '' }, queryId = 0n) =>
+        beginCell().storeUint(OP.rootProxyListing, 32).storeUint(BigInt(queryId), 64)
+            .storeAddress(owner).storeUint(BigInt(publicKey), 256).storeBit(!!listed).storeAddress(excessTo)
+            .storeRef(stringCell(workersEndpoint)).storeRef(stringCell(clientsEndpoint)).endCell(),
 };
 
 export const proxyBodies = {
     addStake: (amount, queryId = 0n) => opAmountBody(OP.proxyAddStake, queryId, amount),
     withdraw: (amount, queryId = 0n) => opAmountBody(OP.proxyWithdraw, queryId, amount),
     requestClose: (queryId = 0n) => opBody(OP.proxyRequestClose, queryId),
+    /** Owner only, signed by the proxy key:
+     *  op u32 | query_id u64 | signature 512 bits | ^SignedPayload | ^endpoints, where the payload is
+     *  { op: proxyAnnounce, target: the proxy contract, root, amount: listed ? 1 : 0, extra: hash of the endpoints cell }
+     *  and endpoints = endpointsCell(workersEndpoint, clientsEndpoint) unless given as a cell. */
+    announce: ({ listed, workersEndpoint = '', clientsEndpoint = '', endpoints, target, root, secretKey, signatureOverride }, queryId = 0n) => {
+        const eps = endpoints ?? endpointsCell(workersEndpoint, clientsEndpoint);
+        const payload = signedPayloadCell({ op: OP.proxyAnnounce, target, root, amount: listed ? 1n : 0n, extra: cellHashInt(eps) });
+        const signature = signatureOverride ?? signPayload(payload, secretKey);
+        return announceBody(queryId, signature, payload, eps);
+    },
     /** Signed state commit: seqno (strictly rising) and a 256-bit session hash. */
     saveState: ({ target, root, seqno, sessionHash, secretKey, queryId = 0n }) =>
         makeSigned({ op: OP.proxySaveState, target, root, amount: seqno, extra: sessionHash, queryId, secretKey }),
@@ -247,6 +289,8 @@ export function rootInitData({ owner, params, proxyCode, clientCode, workerCode,
         .storeRef(params instanceof Cell ? params : paramsCell(params))
         .storeRef(beginCell().storeRef(proxyCode).storeRef(clientCode).storeRef(workerCode).endCell())
         .storeRef(empty)
+        .storeUint(0, 16)       // listed_count
+        .storeBit(0)            // proxy_keys: empty map
         .endCell();
 }
 
@@ -335,6 +379,16 @@ export class Root extends Base {
         const workersEndpoint = stack.readCell().beginParse().loadStringTail();
         const clientsEndpoint = stack.readCell().beginParse().loadStringTail();
         return found ? { publicKey, workersEndpoint, clientsEndpoint } : null;
+    }
+    /** The seqno of the proxy's self-listed entry: { found, seqno } (found only while that entry still holds the key). */
+    async getListedProxy(provider, publicKey) {
+        const { stack } = await provider.get('get_listed_proxy', [{ type: 'int', value: BigInt(publicKey) }]);
+        const found = stack.readBoolean();
+        const seqno = stack.readNumber();
+        return { found, seqno };
+    }
+    async getListedCount(provider) {
+        return (await provider.get('get_listed_count', [])).stack.readNumber();
     }
     async getProxyContractAddress(provider, owner, publicKey) {
         const { stack } = await provider.get('get_proxy_contract_address', [

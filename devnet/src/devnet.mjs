@@ -43,7 +43,7 @@ function hashSet(list) {
 
 const stringRef = (s) => beginCell().storeStringTail(s).endCell();
 
-/** Root initial data with the registry pre-filled from the config. */
+/** Root initial data with the registry pre-filled from the config (layout in contracts/README.md). */
 export function rootInitData({ owner, params, codes, proxyImageHashes, workerImageHashes, modelHashes, proxies }) {
     const proxyDict = Dictionary.empty(Dictionary.Keys.Uint(32), {
         serialize: (e, b) => b.storeUint(BigInt(e.publicKey), 256).storeRef(stringRef(e.workersEndpoint)).storeRef(stringRef(e.clientsEndpoint)),
@@ -63,6 +63,8 @@ export function rootInitData({ owner, params, codes, proxyImageHashes, workerIma
         .storeRef(paramsCell(params))
         .storeRef(beginCell().storeRef(codes.proxy).storeRef(codes.client).storeRef(codes.worker).endCell())
         .storeRef(registry)
+        .storeUint(0, 16)       // listed_count: the config's proxies are owner-registered, not self-listed
+        .storeBit(0)            // proxy_keys: empty map
         .endCell();
 }
 

@@ -8,9 +8,11 @@
 
 namespace chrysalis::cli {
 
-std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context& io, const std::string& endpoint) {
+std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context& io, const std::string& endpoint,
+                                                       const std::string& api_key) {
   ton::ToncenterOptions options;
   options.endpoint = endpoint;
+  options.api_key = api_key;
   options.retry.max_attempts = 3;
   try {
     return std::make_unique<ton::ToncenterClient>(io.get_executor(), options);

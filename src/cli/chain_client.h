@@ -13,7 +13,8 @@
 
 namespace chrysalis::cli {
 
-std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context& io, const std::string& endpoint);
+std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context& io, const std::string& endpoint,
+                                                       const std::string& api_key = "");
 
 // Runs `task` on `io` to its end and prints the JSON it returns; what it throws becomes the
 // command's error (exit 1). Returns 0.

@@ -1,12 +1,16 @@
 // `chrysalis wallet proxy-close`: a proxy operator asks to close its proxy contract from the
-// owner wallet (the first call starts the delay, a call after the unlock time completes the close).
-// The contract must name this wallet as its owner, else nothing is sent.
+// owner wallet (the first call starts the delay, a call after the unlock time completes the close;
+// the contract takes the proxy off the root's list at the first).
+// `chrysalis wallet proxy-delist`: takes the proxy off the root's list through its contract (the
+// proxy lists itself, signed by its TEE key; the owner can only take it off). The contract must name this wallet as its owner, else
+// nothing is sent.
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <iostream>
 
 #include "cli/chain_client.h"
@@ -25,7 +29,10 @@ struct ProxyCloseArgs {
   std::string key, endpoint, proxy_contract;
 };
 
-int proxy_close(const ProxyCloseArgs& a) {
+using BodyFor = std::function<ton::CellRef(const ton::Address& contract, const ton::contracts::ProxyContractData&)>;
+
+// Sends what `body_for` builds to the proxy contract from its owner's wallet; prints the contract afterwards.
+int send_to_own_proxy(const ProxyCloseArgs& a, BodyFor body_for) {
   auto key = ton::load_wallet_key(a.key);
   ton::Address contract;
   try {
@@ -43,12 +50,22 @@ int proxy_close(const ProxyCloseArgs& a) {
                                before.owner.to_friendly() + ", not to this wallet (" + wallet.address().to_friendly() +
                                "): nothing sent");
     std::vector<ton::WalletOutMessage> messages{
-        ton::bounceable_message(contract, ton::contracts::kGasAttached, ton::contracts::proxy_body::request_close(5))};
+        ton::bounceable_message(contract, ton::contracts::kGasAttached, body_for(contract, before))};
     co_await ton::send_and_wait(*client, key.key, wallet, messages);
     auto after = co_await ton::contracts::read_proxy_data(*client, contract);
     auto out = after.to_json();
     out["contract"] = contract.to_friendly();
     co_return out;
+  });
+}
+
+int proxy_close(const ProxyCloseArgs& a) {
+  return send_to_own_proxy(a, [](const auto&, const auto&) { return ton::contracts::proxy_body::request_close(5); });
+}
+
+int proxy_delist(const ProxyCloseArgs& a) {
+  return send_to_own_proxy(a, [](const ton::Address& contract, const ton::contracts::ProxyContractData& data) {
+    return ton::contracts::proxy_body::delist(contract, data.root, 6);
   });
 }
 
@@ -64,6 +81,15 @@ void register_wallet_proxy_commands(CLI::App& app) {
   c->add_option("--endpoint", args->endpoint, "toncenter v2 API")->required();
   c->add_option("--proxy-contract", args->proxy_contract, "The proxy contract's address")->required();
   c->callback([args] { proxy_close(*args); });
+
+  auto largs = std::make_shared<ProxyCloseArgs>();
+  auto* l = wallet->add_subcommand("proxy-delist",
+                                   "Take your proxy off the root's list (it stays off until the proxy restarts; "
+                                   "a running proxy lists itself, signed by its TEE key)");
+  l->add_option("--key", largs->key, "The proxy owner's wallet key file")->required();
+  l->add_option("--endpoint", largs->endpoint, "toncenter v2 API")->required();
+  l->add_option("--proxy-contract", largs->proxy_contract, "The proxy contract's address")->required();
+  l->callback([largs] { proxy_delist(*largs); });
 }
 
 }  // namespace chrysalis::cli

@@ -109,7 +109,7 @@ void register_proxy(const LocalChain& chain, const std::string& public_key_hex, 
 
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {
   std::string s = "[registry]\nendpoint = " + q(chain.endpoint) + "\nroot = " + q(chain.root) +
-                  "\nrefresh_s = 10\nmax_age_s = 120\n";
+                  "\nrefresh_s = 3\nmax_age_s = 120\n";
   s += "[billing]\nenabled = true\nwallet_key = " + q(wallet.string()) + "\n";
   if (role == "proxy")
     s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000000001\"\nclient_refresh_s = 5\n";

@@ -116,6 +116,11 @@ using PaidSections = std::map<std::string, std::string>;
 void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::path& model,
                    const NetworkImages& images, PaidSections paid) {
   int p = o.proxy_http_port;
+  // Paid: workers and the client find the proxy in the root contract, where it lists itself.
+  // Free: there is no chain, so they are told where it is.
+  auto static_proxies = [&](int port) {
+    return o.paid ? std::string() : "proxies = [" + q("127.0.0.1:" + std::to_string(port)) + "]\n";
+  };
   const std::string tee = attestation_section(dir, images, o.model_name, "sim");
   write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
                                      "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
@@ -125,17 +130,15 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
     std::string name = "worker-" + std::to_string(i);
     write_text(dir / (name + ".toml"),
                "[worker]\nid = " + q(name) + "\nmodel = " + q(o.model_name) +
-                   "\ncoefficient = 1000\nmax_concurrent = 4\n" + "proxies = [" +
-                   q("127.0.0.1:" + std::to_string(p + 1)) +
-                   "]\nhttp = " + q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
+"\ncoefficient = 1000\nmax_concurrent = 4\n" + static_proxies(p + 1) + "http = " + q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
                    "\n[engine]\nkind = \"embedded\"\n" + "model = " + q(fs::absolute(model).string()) +
                    "\nport = " + std::to_string(12100 + i - 1) + "\nthreads = " + std::to_string(o.engine_threads) +
                    "\npace_ms = " + std::to_string(o.engine_pace_ms) +
                    "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee + paid[name]);
   }
   write_text(dir / "client.toml",
-             "[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\nproxies = [" +
-                 q("127.0.0.1:" + std::to_string(p + 2)) + "]\n[tls]\ndir = " + q((dir / "client").string()) + "\n" +
+"[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\n" +
+                 static_proxies(p + 2) + "[tls]\ndir = " + q((dir / "client").string()) + "\n" +
                  attestation_section(dir, images, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
 }
 
@@ -191,27 +194,27 @@ nlohmann::json stats_of(int port) {
   return body.is_object() && body["billing"].is_object() ? body["billing"] : nlohmann::json::object();
 }
 
-// The root's owner registers the freshly started proxy (its key is on its /stats): clients and
-// workers refuse a proxy the root does not list.
-bool register_local_proxy(const LocalNetworkOptions& o, const fs::path& dir) {
-  std::string key;
-  for (int i = 0; i < 300 && key.empty(); ++i) {
+// The proxy lists itself in the root through its staked contract (proxy/proxy_listing.h); the
+// workers and the client find it there. Waits (up to 90 s) until the root shows it.
+bool wait_until_listed(const LocalNetworkOptions& o) {
+  nlohmann::json listing;
+  for (int i = 0; i < 900; ++i) {
     try {
-      key = stats_of(o.proxy_http_port).value("public_key", "");
+      listing = stats_of(o.proxy_http_port).value("root_listing", nlohmann::json::object());
     } catch (const std::exception&) {
       // not listening yet
     }
-    if (key.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (listing.value("listed", false)) {
+      std::cout << "proxy listed itself in the root contract as proxy " << listing.value("seqno", 0) << " ("
+                << listing.value("clients_endpoint", "") << " for clients, " << listing.value("workers_endpoint", "")
+                << " for workers)\n";
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  if (key.empty()) {
-    std::cerr << "error: the proxy did not show its public key on /stats within 30 s (see proxy.log)\n";
-    return false;
-  }
-  LocalChain chain{"", devnet_root(dir), "http://127.0.0.1:" + std::to_string(o.devnet_port)};
-  register_proxy(chain, key, "127.0.0.1:" + std::to_string(o.proxy_http_port + 1),
-                 "127.0.0.1:" + std::to_string(o.proxy_http_port + 2));
-  std::cout << "proxy " << key.substr(0, 16) << "... registered in the root contract\n";
-  return true;
+  std::cerr << "error: the proxy did not appear in the root contract within 90 s (see proxy.log; last state: "
+            << listing.dump() << ")\n";
+  return false;
 }
 
 // Waits (up to 30 s) until the demo's usage is committed, charged to the client contract and
@@ -469,7 +472,7 @@ int local_up(const LocalNetworkOptions& o) {
     write_configs(o, dir, model, images, paid);
   }
   spawn_nodes(specs, dir, self);
-  if (o.paid && !running && !register_local_proxy(o, dir)) return 1;
+  if (o.paid && !running && !wait_until_listed(o)) return 1;
   if (!wait_until_ready(o, dir, specs)) return 1;
   if (o.send_request && !demo_request(o)) return 1;
   if (o.send_request && o.paid) report_settlement(o);

@@ -1,5 +1,6 @@
 #include "client/client_config.h"
 
+#include "attest/policy/proxy_discovery.h"
 #include "common/toml_reader.h"
 
 namespace chrysalis::client {
@@ -13,8 +14,6 @@ ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   ClientConfig c;
   c.id = r.string("client.id", "client");
   c.http = parse_endpoint(r.string("client.http", "127.0.0.1:10000"));
-  for (auto& p : r.strings("client.proxies", {"127.0.0.1:11002"})) c.proxies.push_back(parse_endpoint(p));
-  if (c.proxies.empty()) throw std::runtime_error(file + ": 'client.proxies' must name at least one proxy");
   for (auto& k : r.strings("client.api_keys", {})) c.api_keys.insert(k);
   c.max_body_bytes = static_cast<std::size_t>(r.integer("client.max_body_bytes", 1 << 20, 1024, 1 << 30));
   c.default_max_tokens = static_cast<uint32_t>(r.integer("client.default_max_tokens", 1000, 1, 1 << 20));
@@ -32,6 +31,9 @@ ClientConfig read_client_config(const TomlReader& r, const std::string& file) {
   c.log_level = r.string("log.level", "info");
   c.attestation = attest::read_attestation_settings(r, file);
   c.billing = billing::read_billing_settings(r, file, "client", !c.attestation.registry.endpoint.empty());
+  c.proxies = attest::read_proxy_endpoints(r, "client.proxies", "127.0.0.1:11002",
+                                           !c.attestation.registry.endpoint.empty(), file);
+  c.max_proxies = static_cast<uint32_t>(r.integer("client.max_proxies", 4, 1, 64));
   r.refuse_unknown_keys();
   return c;
 }

@@ -18,7 +18,8 @@ namespace chrysalis::client {
 struct ClientConfig {
   std::string id = "client";
   Endpoint http{"127.0.0.1", 10000};
-  std::vector<Endpoint> proxies;
+  std::vector<Endpoint> proxies;  // empty: the proxies the root contract lists
+  uint32_t max_proxies = 4;       // of those, how many the client keeps connections to
   std::set<std::string> api_keys;
   std::size_t max_body_bytes = 1 << 20;
   uint32_t default_max_tokens = 1000;

@@ -5,6 +5,7 @@
 #include "api/openai_error.h"
 #include "api/openai_request.h"
 #include "attest/policy/model_names.h"
+#include "attest/policy/proxy_discovery.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "client/answer_resume.h"
 #include "client/client_billing.h"
@@ -45,7 +46,7 @@ void ClientNode::start() {
   opts.local_role = proto::ROLE_CLIENT;
   opts.node_id = config_.id;
   opts.pow = attestation_->dialer_pow();
-  pool_ = std::make_unique<ProxyPool>(io_, config_.proxies, tls, opts);
+  pool_ = std::make_unique<ProxyPool>(io_, tls, opts);
   if (config_.billing.enabled) {
     billing_ = std::make_unique<ClientBilling>(io_.get_executor(), config_.billing, config_.attestation.registry,
                                                attestation_->chain_policy(), identity.public_key_hex);
@@ -59,7 +60,10 @@ void ClientNode::start() {
       [this](const auto& conn, const proto::Frame& f) {
         if (billing_) billing_->on_proxy_frame(conn, f);
       });
-  pool_->start();
+  proxy_feed_ = std::make_unique<attest::ProxyTargetsFeed>(
+      config_.proxies, attestation_->chain_policy(), attest::ProxySide::clients, config_.max_proxies,
+      identity.public_key_hex, [this](std::vector<net::DialTarget> targets) { pool_->set_targets(std::move(targets)); });
+  proxy_feed_->start();
   http::ServerLimits limits;
   limits.max_body_bytes = config_.max_body_bytes;
   limits.cors_origins = config_.cors_origins;
@@ -68,11 +72,14 @@ void ClientNode::start() {
       io_, config_.http, "chrysalis_client_", [this] { return stats(); }, metrics_,
       [this](const http::Request& req, http::Responder& res) { return route(req, res); }, limits,
       {.role = "client"});
-  spdlog::info("client {} up: OpenAI API on http://{} via {} proxies, key {}", config_.id, config_.http.to_string(),
-               config_.proxies.size(), identity.public_key_hex);
+  spdlog::info("client {} up: OpenAI API on http://{} via {}, key {}", config_.id, config_.http.to_string(),
+               config_.proxies.empty() ? "the proxies the root contract lists"
+                                       : std::to_string(config_.proxies.size()) + " configured proxies",
+               identity.public_key_hex);
 }
 
 void ClientNode::stop() {
+  proxy_feed_.reset();
   if (pool_) pool_->stop();
   if (billing_) billing_->stop();
   if (attestation_) attestation_->stop();
@@ -202,6 +209,7 @@ nlohmann::json ClientNode::stats() const {
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
           {"in_flight", in_flight_},
           {"proxies", pool_->stats()},
+          {"proxy_discovery", proxy_feed_ ? proxy_feed_->stats() : nlohmann::json()},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"e2e",

@@ -19,6 +19,7 @@
 namespace chrysalis::attest {
 class NodeAttestation;
 class ModelNames;
+class ProxyTargetsFeed;
 }  // namespace chrysalis::attest
 
 namespace chrysalis::api {
@@ -122,6 +123,7 @@ class ClientNode {
   ClientConfig config_;
   Metrics metrics_;
   std::unique_ptr<ProxyPool> pool_;
+  std::unique_ptr<attest::ProxyTargetsFeed> proxy_feed_;
   std::unique_ptr<ClientBilling> billing_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::unique_ptr<attest::ModelNames> model_names_;

@@ -9,37 +9,34 @@
 
 namespace chrysalis::client {
 
-ProxyPool::ProxyPool(boost::asio::io_context& io, std::vector<Endpoint> proxies,
-                     std::shared_ptr<boost::asio::ssl::context> tls, net::ConnectionOptions options)
-    : io_(io) {
-  for (auto& target : proxies) {
-    dialers_.push_back(std::make_shared<net::Dialer>(
-        io_.get_executor(), target, tls, options,
-        [this](auto conn) {
-          spdlog::info("connected to proxy {} at {}", conn->peer_node_id(), conn->remote());
-          if (on_up_) on_up_(conn);
-        },
-        [this](const auto& conn, proto::Frame& f) { on_frame(conn, f); },
-        [this](const auto& conn, const std::string& reason) { on_down(conn, reason); }));
-  }
+ProxyPool::ProxyPool(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                     net::ConnectionOptions options)
+    : io_(io),
+      dialers_(
+          io_.get_executor(), std::move(tls), std::move(options),
+          [this](auto conn) {
+            spdlog::info("connected to proxy {} at {}", conn->peer_node_id(), conn->remote());
+            if (on_up_) on_up_(conn);
+          },
+          [this](const auto& conn, proto::Frame& f) { on_frame(conn, f); },
+          [this](const auto& conn, const std::string& reason) { on_down(conn, reason); }) {
+  // A proxy that left the root's list keeps its answers in flight for up to two minutes.
+  dialers_.set_idle_check([this](const net::Connection& c) { return !has_streams(c.id()); }, 120'000);
 }
 
-void ProxyPool::start() {
-  for (auto& d : dialers_) d->start();
-}
-
-void ProxyPool::stop() {
-  for (auto& d : dialers_) d->stop();
-}
+void ProxyPool::stop() { dialers_.stop(); }
 
 std::vector<std::shared_ptr<net::Connection>> ProxyPool::ready(const std::vector<uint64_t>& exclude) const {
   std::vector<std::shared_ptr<net::Connection>> out;
-  for (auto& d : dialers_) {
-    auto c = d->connection();
-    if (c && c->open() && std::find(exclude.begin(), exclude.end(), c->id()) == exclude.end()) out.push_back(c);
-  }
+  for (auto& c : dialers_.active_connections())
+    if (std::find(exclude.begin(), exclude.end(), c->id()) == exclude.end()) out.push_back(c);
   sort_nearest_first(out, [](const auto& c) { return c->rtt_us(); });
   return out;
+}
+
+bool ProxyPool::has_streams(uint64_t conn_id) const {
+  auto it = streams_.lower_bound({conn_id, 0});
+  return it != streams_.end() && it->first.first == conn_id;
 }
 
 std::pair<uint64_t, std::shared_ptr<StreamQueue>> ProxyPool::open_stream(const std::shared_ptr<net::Connection>& conn) {
@@ -72,19 +69,25 @@ void ProxyPool::on_down(const std::shared_ptr<net::Connection>& conn, const std:
 }
 
 std::string ProxyPool::unavailable_reason() const {
+  if (dialers_.entries().empty()) return "no proxy to dial: the configuration names none and the root lists none";
   std::string out;
-  for (auto& d : dialers_) {
+  for (auto& e : dialers_.entries()) {
     if (!out.empty()) out += "; ";
-    out += d->target().to_string() + ": " + (d->last_error().empty() ? "connecting" : d->last_error());
+    out += e.target.endpoint.to_string() + ": " +
+           (e.retiring ? "left the proxy list"
+                       : (e.dialer->last_error().empty() ? "connecting" : e.dialer->last_error()));
   }
   return out;
 }
 
 nlohmann::json ProxyPool::stats() const {
   nlohmann::json out = nlohmann::json::array();
-  for (auto& d : dialers_) {
+  for (auto& e : dialers_.entries()) {
+    auto& d = e.dialer;
     auto c = d->connection();
     out.push_back({{"target", d->target().to_string()},
+                   {"source", e.target.source},
+                   {"retiring", e.retiring},
                    {"connected", c && c->open()},
                    {"proxy_id", c ? c->peer_node_id() : ""},
                    {"public_key", c ? c->peer_identity().public_key_hex : ""},

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "net/async_queue.h"
-#include "net/listener.h"
+#include "net/dialer_set.h"
 
 namespace chrysalis::client {
 
@@ -34,12 +34,14 @@ void sort_nearest_first(std::vector<T>& items, RttUs rtt_us) {
 }
 
 // The client's connections to its proxies: keeps each one up and routes incoming frames to
-// the queue of the request stream they belong to.
+// the queue of the request stream they belong to. The proxies come from the configuration or,
+// when it names none, from the root contract's list (set_targets on every registry read); a
+// proxy that leaves the list takes no new requests and is closed once its streams are done.
 class ProxyPool {
  public:
-  ProxyPool(boost::asio::io_context& io, std::vector<Endpoint> proxies, std::shared_ptr<boost::asio::ssl::context> tls,
+  ProxyPool(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
             net::ConnectionOptions options);
-  void start();
+  void set_targets(std::vector<net::DialTarget> targets) { dialers_.set_targets(std::move(targets)); }
   void stop();
   // Connection-level hooks (billing): a proxy came up; a stream-0 frame the pool does not handle.
   void set_connection_hooks(
@@ -62,8 +64,10 @@ class ProxyPool {
   void on_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);
   void on_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason);
 
+  bool has_streams(uint64_t conn_id) const;
+
   boost::asio::io_context& io_;
-  std::vector<std::shared_ptr<net::Dialer>> dialers_;
+  net::DialerSet dialers_;
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<StreamQueue>> streams_;
   std::function<void(const std::shared_ptr<net::Connection>&)> on_up_;
   std::function<void(const std::shared_ptr<net::Connection>&, const proto::Frame&)> on_connection_frame_;

@@ -142,6 +142,11 @@ asio::awaitable<void> BillingBooks::setup() {
     co_return;  // no commit runs while refused; the check is repeated (a stale read passes)
   }
   announce_ready();
+  if (listing_settings_.enabled && !listing_) {
+    listing_ = std::make_unique<ProxyListing>(*agent_, chain_policy_, tee_key_, proxy_contract_, network_->root,
+                                              listing_settings_);
+    listing_->start();
+  }
   spdlog::info("billing ready: proxy contract {}, books at seqno {} (chain {}), price {} nanoTON/token, worker fee {}",
                proxy_contract_.to_friendly(), ledger_->state().seqno, pd.last_seqno, params_.price_per_token,
                params_.worker_fee_per_token);
@@ -443,6 +448,9 @@ nlohmann::json BillingBooks::stats() const {
                         {"serving_problem", serving_problem()},
                         {"proxy_contract", network_ ? proxy_contract_.to_friendly() : ""},
                         {"public_key", ton::to_hex(tee_key_.public_key())},
+                        {"root_listing", listing_ ? listing_->stats()
+                                                  : nlohmann::json{{"enabled", listing_settings_.enabled},
+                                                                   {"listed", false}}},
                         {"commits", commits_},
                         {"commit_failures", commit_failures_},
                         {"last_commit_ms", last_commit_ms_},

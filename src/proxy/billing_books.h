@@ -19,6 +19,7 @@
 #include "billing/billing_settings.h"
 #include "billing/proxy_ledger.h"
 #include "chrysalis.pb.h"
+#include "proxy/proxy_listing.h"
 #include "ton/contracts/contract_init.h"
 #include "ton/toncenter/chain_agent.h"
 
@@ -75,6 +76,9 @@ class BillingBooks {
   // The last connection paying from `contract` went away: stop refreshing it.
   void unbind_client(const std::string& contract);
 
+  // Before start(): keep the proxy listed in the root with these endpoints once its contract is up.
+  void set_listing(ListingSettings listing) { listing_settings_ = std::move(listing); }
+
   billing::ProxyLedger* ledger() { return ledger_.get(); }
   nlohmann::json stats() const;
 
@@ -104,6 +108,8 @@ class BillingBooks {
   ton::contracts::ContractParams params_{};
   ton::Address proxy_contract_;
   std::unique_ptr<billing::ProxyLedger> ledger_;
+  ListingSettings listing_settings_;
+  std::unique_ptr<ProxyListing> listing_;
   std::string problem_ = "billing is starting (reading the registry)";
   std::function<void()> on_committed_;
   std::function<void(const std::string&)> on_client_read_;

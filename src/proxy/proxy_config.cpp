@@ -4,6 +4,38 @@
 
 namespace chrysalis::proxy {
 
+namespace {
+
+// What the proxy lists in the root: the listen endpoints unless `proxy.advertise_*` names the
+// address others reach it at (needed behind NAT or when listening on every address).
+ListingSettings read_listing(const TomlReader& r, const ProxyConfig& c, const std::string& file) {
+  ListingSettings l;
+  l.enabled = r.boolean("proxy.list_in_root", c.billing.enabled);
+  if (l.enabled && !c.billing.enabled)
+    throw std::runtime_error(file + ": 'proxy.list_in_root' needs [billing]: the root lists a proxy through its "
+                                    "staked proxy contract");
+  auto advertised = [&](const std::string& key, const Endpoint& listen) {
+    std::string text = r.string(key, "");
+    if (!text.empty()) {
+      auto e = parse_endpoint(text);
+      if (e.port == 0) throw std::runtime_error(file + ": '" + key + "' needs a port");
+      text = e.to_string();
+      if (text.size() > 127) throw std::runtime_error(file + ": '" + key + "' is longer than 127 bytes");
+      return text;
+    }
+    if (!l.enabled) return listen.to_string();
+    if (listen.host.empty() || listen.host == "0.0.0.0" || listen.host == "::" || listen.port == 0)
+      throw std::runtime_error(file + ": '" + key + "' must name the host:port others dial, since the proxy listens on " +
+                               listen.to_string());
+    return listen.to_string();
+  };
+  l.workers_endpoint = advertised("proxy.advertise_workers", c.worker_listen);
+  l.clients_endpoint = advertised("proxy.advertise_clients", c.client_listen);
+  return l;
+}
+
+}  // namespace
+
 ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   TomlReader r(file);
   ProxyConfig c;
@@ -33,6 +65,7 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.routing = load_routing_config(r);
   c.billing = billing::read_billing_settings(r, file.string(), "proxy", !c.attestation.registry.endpoint.empty());
+  c.listing = read_listing(r, c, file.string());
   r.refuse_unknown_keys();
   return c;
 }

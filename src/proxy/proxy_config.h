@@ -7,6 +7,7 @@
 #include "billing/billing_settings.h"
 #include "common/endpoint.h"
 #include "proxy/admission_queue.h"
+#include "proxy/listing_settings.h"
 #include "proxy/resume_book.h"
 #include "proxy/routing_config.h"
 
@@ -36,6 +37,7 @@ struct ProxyConfig {
   attest::AttestationSettings attestation;  // [attestation]
   RoutingConfig routing;                    // [routing]
   billing::BillingSettings billing;         // [billing]
+  ListingSettings listing;                  // proxy.list_in_root, proxy.advertise_workers/clients
 };
 
 ProxyConfig load_proxy_config(const std::filesystem::path& file);

@@ -57,6 +57,7 @@ void ProxyNode::start() {
   if (config_.billing.enabled) {
     auto books = std::make_unique<BillingBooks>(io_.get_executor(), config_.billing, config_.attestation.registry,
                                                 attestation_->chain_policy(), identity.key_pem, config_.state_dir);
+    books->set_listing(config_.listing);
     billing_ = std::make_unique<LedgerPeerBilling>(io_, std::move(books), clients_, *workers_, identity.public_key_hex,
                                                    metrics_);
   } else {

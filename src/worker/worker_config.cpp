@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "attest/policy/proxy_discovery.h"
 #include "common/toml_reader.h"
 #include "common/url.h"
 
@@ -35,8 +36,6 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.model = r.string("worker.model", "");
   c.coefficient = static_cast<uint32_t>(r.integer("worker.coefficient", 1000, 0, 999'999'999));
   c.max_concurrent = static_cast<uint32_t>(r.integer("worker.max_concurrent", 8, 1, 100000));
-  for (auto& p : r.strings("worker.proxies", {"127.0.0.1:11001"})) c.proxies.push_back(parse_endpoint(p));
-  if (c.proxies.empty()) throw std::runtime_error(file.string() + ": 'worker.proxies' must name at least one proxy");
   c.http = parse_endpoint(r.string("worker.http", "127.0.0.1:12000"));
   c.request_timeout_s = static_cast<uint32_t>(r.integer("worker.request_timeout_s", 120, 1, 3600));
   c.max_tokens_limit = static_cast<uint32_t>(r.integer("worker.max_tokens_limit", 32768, 1, 1 << 20));
@@ -90,6 +89,9 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.engine_embeddings = r.boolean("engine.embeddings", c.engine_kind == "embedded");
   c.attestation = attest::read_attestation_settings(r, file.string());
   c.billing = billing::read_billing_settings(r, file.string(), "worker", !c.attestation.registry.endpoint.empty());
+  c.proxies = attest::read_proxy_endpoints(r, "worker.proxies", "127.0.0.1:11001",
+                                           !c.attestation.registry.endpoint.empty(), file.string());
+  c.max_proxies = static_cast<uint32_t>(r.integer("worker.max_proxies", 16, 1, 256));
   r.refuse_unknown_keys();
   return c;
 }

@@ -14,7 +14,8 @@ struct WorkerConfig {
   std::string model;
   uint32_t coefficient = 1000;
   uint32_t max_concurrent = 8;
-  std::vector<Endpoint> proxies;
+  std::vector<Endpoint> proxies;  // empty: the proxies the root contract lists
+  uint32_t max_proxies = 16;      // of those, how many the worker serves
   Endpoint http{"127.0.0.1", 12000};
   uint32_t request_timeout_s = 120;
   uint32_t max_tokens_limit = 32768;        // a request asking more is refused

@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/openai_error.h"
+#include "attest/policy/proxy_discovery.h"
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
@@ -78,14 +79,16 @@ void WorkerNode::start() {
   opts.local_role = proto::ROLE_WORKER;
   opts.node_id = config_.id;
   opts.pow = attestation_->dialer_pow();
-  for (auto& target : config_.proxies) {
-    auto dialer = std::make_shared<net::Dialer>(
-        io_.get_executor(), target, tls, opts, [this](auto conn) { on_proxy_up(conn); },
-        [this](const auto& conn, proto::Frame& f) { on_proxy_frame(conn, f); },
-        [this](const auto& conn, const std::string& reason) { on_proxy_down(conn, reason); });
-    dialer->start();
-    dialers_.push_back(dialer);
-  }
+  dialers_ = std::make_unique<net::DialerSet>(
+      io_.get_executor(), tls, opts, [this](auto conn) { on_proxy_up(conn); },
+      [this](const auto& conn, proto::Frame& f) { on_proxy_frame(conn, f); },
+      [this](const auto& conn, const std::string& reason) { on_proxy_down(conn, reason); });
+  // A proxy that left the root's list finishes what runs here (up to two minutes) first.
+  dialers_->set_idle_check([this](const net::Connection& c) { return running_for(c.id()) == 0; }, 120'000);
+  proxy_feed_ = std::make_unique<attest::ProxyTargetsFeed>(
+      config_.proxies, attestation_->chain_policy(), attest::ProxySide::workers, config_.max_proxies,
+      identity.public_key_hex, [this](std::vector<net::DialTarget> targets) { dialers_->set_targets(std::move(targets)); });
+  proxy_feed_->start();
 
   admin_token_ = std::make_unique<http::AdminToken>(config_.state_dir);
   auto admin = [this](const http::Request& req, http::Responder& res) -> asio::awaitable<void> {
@@ -138,7 +141,8 @@ void WorkerNode::stop() {
   stopping_ = true;
   health_timer_.cancel();
   for (auto& [key, job] : jobs_) job->cancel("worker shutting down");
-  for (auto& d : dialers_) d->stop();
+  proxy_feed_.reset();
+  if (dialers_) dialers_->stop();
   if (attestation_) attestation_->stop();
   if (billing_) billing_->stop();
   if (http_) api::stop_node_http(*http_);
@@ -172,7 +176,7 @@ void WorkerNode::announce_to(net::Connection& conn) {
   s->set_model(config_.model);
   s->set_embeddings(config_.engine_embeddings);
   s->set_coefficient(coefficient_);
-  s->set_max_concurrent(config_.max_concurrent);
+  s->set_max_concurrent(capacity_.share(conn.id()));
   s->set_enabled(enabled());
   s->set_disabled_reason(disabled_reason());
   if (billing_) {
@@ -187,16 +191,36 @@ void WorkerNode::announce_to(net::Connection& conn) {
   conn.send(frame);
 }
 
+uint32_t WorkerNode::running_for(uint64_t conn) const {
+  auto first = jobs_.lower_bound({conn, 0});
+  uint32_t n = 0;
+  for (auto it = first; it != jobs_.end() && it->first.first == conn; ++it) ++n;
+  return n;
+}
+
+// New shares from the recent load; proxies whose share changed are told (`except` is told by
+// its caller).
+void WorkerNode::rebalance_capacity(uint64_t except) {
+  if (!dialers_) return;
+  std::map<uint64_t, uint32_t> running;
+  for (auto& [key, job] : jobs_) ++running[key.first];
+  auto changed = capacity_.rebalance(running);
+  for (auto& c : dialers_->open_connections())
+    if (c->id() != except && std::find(changed.begin(), changed.end(), c->id()) != changed.end()) announce_to(*c);
+}
+
 void WorkerNode::announce() {
   announced_enabled_ = enabled();
-  for (auto& d : dialers_)
-    if (auto c = d->connection(); c && c->open()) announce_to(*c);
+  if (dialers_)
+    for (auto& c : dialers_->open_connections()) announce_to(*c);
 }
 
 void WorkerNode::on_proxy_up(const std::shared_ptr<net::Connection>& conn) {
   spdlog::info("connected to proxy {} at {} (protocol v{})", conn->peer_node_id(), conn->remote(), conn->version());
   metrics_.add("proxy_connects", {{"proxy", conn->peer_node_id()}});
   attestation_->watch(conn, "proxy");
+  capacity_.add(conn->id());
+  rebalance_capacity(conn->id());
   announce_to(*conn);
   ask_market(*conn);
 }
@@ -210,6 +234,7 @@ void WorkerNode::ask_market(net::Connection& conn) {
 void WorkerNode::on_proxy_down(const std::shared_ptr<net::Connection>& conn, const std::string& reason) {
   spdlog::warn("lost proxy {} ({}): {}", conn->peer_node_id(), conn->remote(), reason);
   market_.erase(conn->id());
+  capacity_.remove(conn->id());
   std::vector<std::shared_ptr<InferenceJob>> orphaned;
   for (auto& [key, job] : jobs_)
     if (key.first == conn->id()) orphaned.push_back(job);
@@ -290,6 +315,12 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
     return reply_error(429, "worker_busy",
                        "worker " + config_.id + " is at its limit of " + std::to_string(config_.max_concurrent) +
                            " concurrent requests");
+  // Each proxy keeps to the share it was told, so one proxy cannot take the slots of the others.
+  if (uint32_t share = capacity_.share(conn->id()); running_for(conn->id()) >= share)
+    return reply_error(429, "worker_busy",
+                       "this proxy already runs " + std::to_string(running_for(conn->id())) + " requests on worker " +
+                           config_.id + ", its share of " + std::to_string(share) + " slots");
+  capacity_.started(conn->id());
   JobSettings settings;
   settings.engine_url = config_.engine_url;
   settings.engine_model_name = config_.engine_model_name;
@@ -365,10 +396,10 @@ asio::awaitable<void> WorkerNode::check_engine_health() {
     announce();  // e.g. the registry went stale or became fresh again
   }
   engine_problem_ = problem;
+  rebalance_capacity(0);
   if (int64_t now = steady_now_us(); now - market_asked_us_ >= kMarketQueryUs) {
     market_asked_us_ = now;
-    for (auto& d : dialers_)
-      if (auto c = d->connection(); c && c->open()) ask_market(*c);
+    for (auto& c : dialers_->open_connections()) ask_market(*c);
   }
   if (stopping_) co_return;
   health_timer_.expires_after(std::chrono::milliseconds(engine_healthy_ ? config_.health_interval_ms : 500));
@@ -395,9 +426,13 @@ nlohmann::json WorkerNode::market_json(uint64_t conn) const {
 
 nlohmann::json WorkerNode::stats() const {
   nlohmann::json proxies = nlohmann::json::array();
-  for (auto& d : dialers_) {
+  for (auto& e : dialers_ ? dialers_->entries() : std::vector<net::DialerSet::Entry>{}) {
+    auto& d = e.dialer;
     auto c = d->connection();
     proxies.push_back({{"target", d->target().to_string()},
+                       {"source", e.target.source},
+                       {"retiring", e.retiring},
+                       {"capacity_share", c ? capacity_.share(c->id()) : 0},
                        {"connected", c && c->open()},
                        {"proxy_id", c ? c->peer_node_id() : ""},
                        {"rtt_ms", c ? c->rtt_us() / 1000.0 : -1},
@@ -411,6 +446,8 @@ nlohmann::json WorkerNode::stats() const {
           {"model", config_.model},
           {"coefficient", coefficient_},
           {"max_concurrent", config_.max_concurrent},
+          {"capacity_split", capacity_.stats()},
+          {"proxy_discovery", proxy_feed_ ? proxy_feed_->stats() : nlohmann::json()},
           {"running", jobs_.size()},
           {"enabled", enabled()},
           {"disabled_reason", disabled_reason()},

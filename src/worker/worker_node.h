@@ -10,8 +10,9 @@
 
 #include "api/inference_request_check.h"
 #include "common/metrics.h"
-#include "net/listener.h"
+#include "net/dialer_set.h"
 #include "ton/wallet/ed25519_key.h"
+#include "worker/capacity_split.h"
 #include "worker/worker_config.h"
 
 namespace chrysalis::http {
@@ -21,6 +22,7 @@ class Server;
 
 namespace chrysalis::attest {
 class NodeAttestation;
+class ProxyTargetsFeed;
 }
 
 namespace chrysalis::e2e {
@@ -68,7 +70,11 @@ class WorkerNode {
   boost::asio::io_context& io_;
   WorkerConfig config_;
   Metrics metrics_;
-  std::vector<std::shared_ptr<net::Dialer>> dialers_;
+  std::unique_ptr<net::DialerSet> dialers_;
+  std::unique_ptr<attest::ProxyTargetsFeed> proxy_feed_;
+  CapacitySplit capacity_{config_.max_concurrent};
+  uint32_t running_for(uint64_t conn) const;
+  void rebalance_capacity(uint64_t except);
   std::unique_ptr<EngineProcess> engine_process_;
   std::unique_ptr<attest::NodeAttestation> attestation_;
   std::string model_hash_;                                     // hex, as attested

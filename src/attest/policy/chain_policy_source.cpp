@@ -68,6 +68,10 @@ boost::asio::awaitable<void> ChainPolicySource::refresh_loop() {
   }
 }
 
+void ChainPolicySource::refresh_now() {
+  if (timer_) timer_->cancel();
+}
+
 void ChainPolicySource::adopt(ton::contracts::RootRegistry registry) {
   auto policy = std::make_shared<Policy>(base_);
   policy->allowed_proxy_images = hex_set(registry.proxy_image_hashes);
@@ -87,6 +91,7 @@ void ChainPolicySource::adopt(ton::contracts::RootRegistry registry) {
   ++reads_;
   last_error_.clear();
   if (changed && on_change_) on_change_();
+  for (auto& listener : registry_listeners_) listener(*registry_);
 }
 
 std::string ChainPolicySource::unavailable_reason() const {

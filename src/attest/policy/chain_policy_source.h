@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "attest/policy/policy.h"
 #include "attest/policy/registry_settings.h"
@@ -25,6 +26,8 @@ class ChainPolicySource : public PolicySource, public std::enable_shared_from_th
   // Starts the refresh loop (first read at once).
   void start();
   void stop();
+  // Reads the registry again now instead of at the next refresh (after a change this node sent).
+  void refresh_now();
   std::shared_ptr<const Policy> current() const override;
   // The last registry read, if any (prices, proxies, codes: the payment layer uses them).
   std::optional<ton::contracts::RootRegistry> registry() const { return registry_; }
@@ -33,6 +36,10 @@ class ChainPolicySource : public PolicySource, public std::enable_shared_from_th
   nlohmann::json stats() const;
   // Called after a registry read that changed an allow-list (live connections are re-checked).
   void on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
+  // Called after every successful read (proxy discovery follows the root's proxy list).
+  void on_registry(std::function<void(const ton::contracts::RootRegistry&)> fn) {
+    registry_listeners_.push_back(std::move(fn));
+  }
 
  private:
   boost::asio::awaitable<void> refresh_loop();
@@ -50,6 +57,7 @@ class ChainPolicySource : public PolicySource, public std::enable_shared_from_th
   std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::function<void()> on_change_;
+  std::vector<std::function<void(const ton::contracts::RootRegistry&)>> registry_listeners_;
 };
 
 }  // namespace chrysalis::attest

@@ -23,6 +23,8 @@ constexpr uint32_t kChangeParams = 0xc52ed8d4;
 constexpr uint32_t kSetCodes = 0xa2370f61;
 constexpr uint32_t kChangeOwner = 0x5d1a8f03;
 constexpr uint32_t kUpgradeRoot = 0x11aefd51;
+// root (from a genuine proxy contract only)
+constexpr uint32_t kRootProxyListing = 0x3e1f5a02;
 // proxy contract
 constexpr uint32_t kClientChargeNotify = 0x65448ff4;
 constexpr uint32_t kWorkerPayoutRequest = 0x4d725d2c;
@@ -30,6 +32,7 @@ constexpr uint32_t kProxySaveState = 0x53109c0f;  // signed
 constexpr uint32_t kProxyAddStake = 0x9713f187;
 constexpr uint32_t kProxyWithdraw = 0x7610e6eb;
 constexpr uint32_t kProxyRequestClose = 0xb51d5a01;
+constexpr uint32_t kProxyAnnounce = 0x3e1f5a01;  // owner: list or delist the proxy in the root
 // client contract
 constexpr uint32_t kClientTopUp = 0xf172e6c2;
 constexpr uint32_t kClientIncreaseStake = 0x6a1f6a60;
@@ -59,6 +62,8 @@ constexpr int kBadParams = 112;
 constexpr int kNotFound = 113;
 constexpr int kExists = 114;
 constexpr int kBelowObligations = 115;
+constexpr int kFull = 116;         // the root lists as many self-listed proxies as it takes
+constexpr int kBadEndpoint = 117;  // an announced endpoint is not one cell of at most 127 bytes
 constexpr int kUnknownOp = 0xffff;
 }  // namespace error
 

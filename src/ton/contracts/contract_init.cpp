@@ -25,6 +25,8 @@ CellRef root_init_data(const Address& owner, const CellRef& params_cell, const C
       .store_ref(params_cell)
       .store_ref(code_cell)
       .store_ref(registry)
+      .store_uint(0, 16)  // self-listed proxies: none yet
+      .store_uint(0, 1)   // and their key index, empty
       .end_cell();
 }
 

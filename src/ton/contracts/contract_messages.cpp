@@ -110,12 +110,43 @@ CellRef change_owner(const Address& new_owner, uint64_t q) {
   return head(op::kChangeOwner, q).store_address(new_owner).end_cell();
 }
 CellRef upgrade_root(const CellRef& code, uint64_t q) { return head(op::kUpgradeRoot, q).store_ref(code).end_cell(); }
+CellRef proxy_listing(const Address& owner, const PublicKey& key, bool listed, const Address& excess_to,
+                      const std::string& workers, const std::string& clients, uint64_t q) {
+  auto b = head(op::kRootProxyListing, q);
+  b.store_address(owner).store_uint_be(key, 256).store_bit(listed).store_address(excess_to);
+  return b.store_ref(build_string_cell(workers)).store_ref(build_string_cell(clients)).end_cell();
+}
 }  // namespace root_body
 
 namespace proxy_body {
 CellRef add_stake(uint64_t amount, uint64_t q) { return op_amount(op::kProxyAddStake, q, amount); }
 CellRef withdraw(uint64_t amount, uint64_t q) { return op_amount(op::kProxyWithdraw, q, amount); }
 CellRef request_close(uint64_t q) { return op_only(op::kProxyRequestClose, q); }
+CellRef endpoints_cell(const std::string& workers, const std::string& clients) {
+  return CellBuilder().store_ref(build_string_cell(workers)).store_ref(build_string_cell(clients)).end_cell();
+}
+namespace {
+CellRef announcement(const Address& proxy_contract, const Address& root, bool listed, const CellRef& endpoints,
+                     const Ed25519Key* key, uint64_t q) {
+  SignedPayload p;
+  p.op = op::kProxyAnnounce;
+  p.target = proxy_contract;
+  p.root = root;
+  p.amount = listed ? 1 : 0;
+  p.extra = endpoints->hash();
+  auto payload = build_signed_payload(p);
+  Signature signature{};  // a delisting is the owner's alone: unsigned
+  if (key) signature = sign_payload(payload, *key);
+  return head(op::kProxyAnnounce, q).store_bytes(signature).store_ref(payload).store_ref(endpoints).end_cell();
+}
+}  // namespace
+CellRef announce(const Address& proxy_contract, const Address& root, const std::string& workers,
+                 const std::string& clients, const Ed25519Key& key, uint64_t q) {
+  return announcement(proxy_contract, root, true, endpoints_cell(workers, clients), &key, q);
+}
+CellRef delist(const Address& proxy_contract, const Address& root, uint64_t q) {
+  return announcement(proxy_contract, root, false, endpoints_cell("", ""), nullptr, q);
+}
 CellRef save_state(const Address& proxy_contract, const Address& root, uint64_t seqno, const Hash256& session_hash,
                    const Ed25519Key& key, uint64_t q) {
   return signed_for(op::kProxySaveState, proxy_contract, root, seqno, session_hash, key, q);
@@ -182,12 +213,14 @@ const std::map<uint32_t, const char*>& op_names() {
       {op::kSetCodes, "root_set_codes"},
       {op::kChangeOwner, "root_change_owner"},
       {op::kUpgradeRoot, "root_upgrade_root"},
+      {op::kRootProxyListing, "root_proxy_listing"},
       {op::kClientChargeNotify, "proxy_client_charge_notify"},
       {op::kWorkerPayoutRequest, "proxy_worker_payout_request"},
       {op::kProxySaveState, "proxy_save_state"},
       {op::kProxyAddStake, "proxy_add_stake"},
       {op::kProxyWithdraw, "proxy_withdraw"},
       {op::kProxyRequestClose, "proxy_request_close"},
+      {op::kProxyAnnounce, "proxy_announce"},
       {op::kClientTopUp, "client_top_up"},
       {op::kClientIncreaseStake, "client_increase_stake"},
       {op::kClientWithdraw, "client_withdraw"},
@@ -284,6 +317,27 @@ void decode_fields(uint32_t op_code, CellSlice& s, nlohmann::json& f) {
     }
     case op::kChangeOwner:
       f["new_owner"] = s.load_address().to_raw();
+      break;
+    case op::kProxyAnnounce: {
+      f["signature"] = to_hex(s.load_bytes(64));
+      auto payload = parse_signed_payload(s.load_ref());
+      f["listed"] = payload.amount == 1;
+      f["target"] = payload.target.to_raw();
+      f["root"] = payload.root.to_raw();
+      f["endpoints_hash"] = hex256(payload.extra);
+      CellSlice endpoints(s.load_ref());
+      f["workers_endpoint"] = parse_string_cell(endpoints.load_ref());
+      f["clients_endpoint"] = parse_string_cell(endpoints.load_ref());
+      endpoints.end_parse();
+      break;
+    }
+    case op::kRootProxyListing:
+      f["owner"] = s.load_address().to_raw();
+      f["public_key"] = hex256(s.load_uint256());
+      f["listed"] = s.load_bit();
+      f["excess_to"] = s.load_address().to_raw();
+      f["workers_endpoint"] = parse_string_cell(s.load_ref());
+      f["clients_endpoint"] = parse_string_cell(s.load_ref());
       break;
     case op::kUpgradeRoot:
       f["code_hash"] = s.load_ref()->hash_hex();

@@ -47,12 +47,24 @@ CellRef change_params(const ContractParams& params, uint64_t query_id = 0);
 CellRef set_codes(const ChildCodes& codes, uint64_t query_id = 0);
 CellRef change_owner(const Address& new_owner, uint64_t query_id = 0);
 CellRef upgrade_root(const CellRef& code, uint64_t query_id = 0);
+// Sent by a proxy contract (built here for tests and decoders).
+CellRef proxy_listing(const Address& owner, const PublicKey& public_key, bool listed, const Address& excess_to,
+                      const std::string& workers_endpoint, const std::string& clients_endpoint, uint64_t query_id = 0);
 }  // namespace root_body
 
 namespace proxy_body {
 CellRef add_stake(uint64_t amount, uint64_t query_id = 0);
 CellRef withdraw(uint64_t amount, uint64_t query_id = 0);
 CellRef request_close(uint64_t query_id = 0);
+// Owner, signed by the proxy's key: list the proxy in the root with its endpoints ("host:port", at
+// most 127 bytes each); the contract forwards it as root_body::proxy_listing. Layout:
+// op query_id signature:bits512 ^SignedPayload(amount = 1, extra = hash of the endpoints cell) ^endpoints.
+CellRef announce(const Address& proxy_contract, const Address& root, const std::string& workers_endpoint,
+                 const std::string& clients_endpoint, const Ed25519Key& proxy_key, uint64_t query_id = 0);
+// Owner: take the proxy off the root's list (amount = 0, empty endpoints; needs no signature).
+CellRef delist(const Address& proxy_contract, const Address& root, uint64_t query_id = 0);
+// ^workers ^clients, no data bits: what an announcement's signature covers (by hash).
+CellRef endpoints_cell(const std::string& workers_endpoint, const std::string& clients_endpoint);
 // Signed state commit: seqno strictly rising, session hash in `extra`.
 CellRef save_state(const Address& proxy_contract, const Address& root, uint64_t seqno, const Hash256& session_hash,
                    const Ed25519Key& proxy_key, uint64_t query_id = 0);

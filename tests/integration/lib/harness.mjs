@@ -259,8 +259,9 @@ class Node {
         this.exited = null;
     }
 
+    // `host`: where the test reaches the node's HTTP (a node in a network namespace has its own address).
     get url() {
-        return `http://127.0.0.1:${this.httpPort}`;
+        return `http://${this.host ?? "127.0.0.1"}:${this.httpPort}`;
     }
 
     // The operator's token for /admin (written 0600 by the node into its state dir at first start).
@@ -276,7 +277,10 @@ class Node {
     start() {
         checkBuilt();
         const fd = fs.openSync(this.log, "a");
-        const child = spawn(BIN, [this.role, "--config", this.config, ...(this.extraArgs ?? [])], {
+        // `netns`: the node runs inside that network namespace (ip netns exec keeps the process group).
+        const argv = [BIN, this.role, "--config", this.config, ...(this.extraArgs ?? [])];
+        const [cmd, ...args] = this.netns ? ["ip", "netns", "exec", this.netns, ...argv] : argv;
+        const child = spawn(cmd, args, {
             cwd: this.cluster.dir,
             detached: true,  // own process group: killing it also kills the worker's engine
             stdio: ["ignore", fd, fd],
@@ -454,6 +458,14 @@ export class Cluster {
         return key;
     }
 
+    // Waits until the proxy's /stats shows it listed in the root (it lists itself when billing is on).
+    async waitListed(proxy, {timeoutMs = 60_000} = {}) {
+        return waitFor(async () => {
+            const listing = (await proxy.stats()).billing?.root_listing;
+            return listing?.listed ? listing : null;
+        }, {timeoutMs, what: `${proxy.name} to be listed in the root`, logs: () => proxy.logs()});
+    }
+
     // A contract's state read from the devnet (chrysalis ton contract show).
     contract(kind, address) {
         return JSON.parse(run(BIN, ["ton", "contract", "show", "--kind", kind, "--address", address, "--endpoint", this.devnet.endpoint]));
@@ -537,7 +549,8 @@ export class Cluster {
         return file;
     }
 
-    // With billing on a devnet the proxy is registered in the root unless `register` is false.
+    // With billing on a devnet the proxy lists itself in the root (through its staked contract);
+    // unless `register` is false, this waits until the root shows it.
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
         billing = null, settings = {}, extra = [], register = true} = {}) {
         id ??= `proxy-${++this.counter}`;
@@ -580,7 +593,7 @@ export class Cluster {
         this.nodes.push(node);
         node.start();
         await node.waitHealthy();
-        if (billing && this.devnet && register) await this.registerProxy(node);
+        if (billing && this.devnet && register) await this.waitListed(node);
         return node;
     }
 
@@ -598,7 +611,8 @@ export class Cluster {
             `model = ${toml(model)}`,
             `coefficient = ${coefficient}`,
             `max_concurrent = ${maxConcurrent}`,
-            `proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.workerPort}`)).join(", ")}]`,
+            // null: none named, the worker serves the proxies the root lists
+            ...(proxies === null ? [] : [`proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.workerPort}`)).join(", ")}]`]),
             `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
             `request_timeout_s = ${requestTimeoutS}`,
             "[engine]",
@@ -619,7 +633,7 @@ export class Cluster {
         }
         if (engine.embeddings !== undefined) lines.push(`embeddings = ${engine.embeddings}`);
         lines.push("[tls]", `dir = ${toml(path.join(this.dir, id))}`, "[log]", `level = ${toml(logLevel)}`,
-            ...this.attestationLines({allowed_proxy_images: this.proxyImages(proxies), ...attestation}),
+            ...this.attestationLines({allowed_proxy_images: this.proxyImages(proxies ?? []), ...attestation}),
             ...this.registryLines(registry), ...billingLines(billing), "");
         const config = this.write(`${id}.toml`, lines.join("\n"));
         const node = new Node(this, {name: id, role: "worker", config, ports});
@@ -639,7 +653,7 @@ export class Cluster {
             "[client]",
             `id = ${toml(id)}`,
             `http = ${toml(`127.0.0.1:${ports.httpPort}`)}`,
-            `proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.clientPort}`)).join(", ")}]`,
+            ...(proxies === null ? [] : [`proxies = [${proxies.map((p) => toml(`127.0.0.1:${p.clientPort}`)).join(", ")}]`]),
             `api_keys = [${apiKeys.map(toml).join(", ")}]`,
             `max_body_bytes = ${maxBodyBytes}`,
             `default_max_tokens = ${defaultMaxTokens}`,
@@ -651,8 +665,8 @@ export class Cluster {
             "[log]",
             `level = ${toml(logLevel)}`,
             // A client presents no quote (it runs outside a TEE); it checks the proxy's.
-            ...this.attestationLines({provider: "none", dev_ca: null, allowed_proxy_images: this.proxyImages(proxies),
-                ...this.workerPolicyOf(proxies), ...attestation}),
+            ...this.attestationLines({provider: "none", dev_ca: null, allowed_proxy_images: this.proxyImages(proxies ?? []),
+                ...this.workerPolicyOf(proxies ?? []), ...attestation}),
             ...this.registryLines(registry),
             ...billingLines(billing),
             "",
@@ -688,6 +702,16 @@ export class Cluster {
             const entry = await this.modelEntry(client, model);
             return entry && entry.workers === count ? entry : null;
         }, {timeoutMs, intervalMs: 150, what: `${count} worker(s) for ${model} at ${client.name}`, logs: () => this.logs()});
+    }
+
+    // A node of `role` with a config written by the caller; `netns`/`host` place it in a network
+    // namespace and say where the test reaches its HTTP port.
+    async startNode({name, role, config, ports, netns, host, env, extraArgs, healthy = true}) {
+        const node = new Node(this, {name, role, config, ports});
+        Object.assign(node, {id: name, netns, host, env, extraArgs});
+        this.nodes.push(node);
+        node.start();
+        return healthy ? node.waitHealthy(60_000) : node;
     }
 
     // Kills every process of this cluster and removes its temp dir (unless CHRYSALIS_IT_KEEP=1).

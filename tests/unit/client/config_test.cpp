@@ -82,11 +82,11 @@ TEST(ClientConfig, ReadsEveryKey) {
 
 TEST(ClientConfig, StateDirFollowsTheId) { EXPECT_EQ(read("[client]\nid = \"x\"\n").state_dir, "run/x"); }
 
-TEST(ClientConfig, NoProxiesIsAnErrorNamingTheFileAndKey) {
+TEST(ClientConfig, NoProxiesWithoutARegistryIsAnErrorNamingTheFileAndKey) {
   auto e = error_of("[client]\nproxies = []\n");
   EXPECT_NE(e.find("client.toml"), std::string::npos) << e;
   EXPECT_NE(e.find("client.proxies"), std::string::npos) << e;
-  EXPECT_NE(e.find("at least one proxy"), std::string::npos) << e;
+  EXPECT_NE(e.find("no [registry] to find proxies in"), std::string::npos) << e;
 }
 
 TEST(ClientConfig, OutOfRangeNumbersAreRefusedByName) {

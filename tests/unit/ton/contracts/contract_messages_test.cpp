@@ -150,6 +150,29 @@ TEST_F(TonContractVectors, SignedPayloadsAndBodies) {
               v["signed"]["proxy_save_state"]["body"], "save state");
 }
 
+// A proxy lists itself with an announcement signed by its key over the endpoints cell's hash; the
+// owner's delist is unsigned. Byte for byte as the contracts' wrapper builds them.
+TEST_F(TonContractVectors, ProxyAnnouncements) {
+  const auto& listed = v["signed"]["proxy_announce"];
+  expect_cell(proxy_body::announce(addr("proxy"), root, "10.0.0.1:9001", "proxy.example.org:9002", key, 21),
+              v["bodies"]["proxy_announce"], "announce");
+  EXPECT_EQ(proxy_body::endpoints_cell("10.0.0.1:9001", "proxy.example.org:9002")->hash_hex(),
+            listed["endpoints_hash_hex"].get<std::string>());
+  expect_cell(proxy_body::delist(addr("proxy"), root, 22), v["bodies"]["proxy_announce_delist"], "delist");
+  auto d = decode_body(vec_cell(v["bodies"]["proxy_announce"]));
+  EXPECT_EQ(d.name, "proxy_announce");
+  EXPECT_EQ(d.query_id, 21u);
+  EXPECT_EQ(d.fields["listed"], true);
+  EXPECT_EQ(d.fields["clients_endpoint"], "proxy.example.org:9002");
+  EXPECT_EQ(d.fields["target"], v["addresses"]["proxy"]);
+  // The signature covers the endpoints: the same signature over other endpoints does not verify.
+  auto other = proxy_body::announce(addr("proxy"), root, "6.6.6.6:1", "proxy.example.org:9002", key, 21);
+  EXPECT_NE(other->hash_hex(), vec_cell(v["bodies"]["proxy_announce"])->hash_hex());
+  auto delist = decode_body(vec_cell(v["bodies"]["proxy_announce_delist"]));
+  EXPECT_EQ(delist.fields["listed"], false);
+  EXPECT_EQ(delist.fields["signature"], std::string(128, '0'));
+}
+
 TEST_F(TonContractVectors, PlainBodies) {
   const auto& b = v["bodies"];
   ProxyEntry entry{key.public_key(), "10.0.0.1:8001", "10.0.0.1:8002"};
@@ -181,12 +204,16 @@ TEST_F(TonContractVectors, PlainBodies) {
               b["proxy_worker_payout_request"], "payout request");
   expect_cell(excesses_body(24), b["excesses"], "excesses");
   expect_cell(payout_body(25), b["payout"], "payout");
+  PublicKey proxy_key = key.public_key();
+  expect_cell(root_body::proxy_listing(addr("proxy_owner"), proxy_key, true, addr("client_owner"), "10.0.0.1:9001",
+                                       "proxy.example.org:9002", 23),
+              b["root_proxy_listing"], "proxy listing");
 }
 
 TEST_F(TonContractVectors, DecoderReadsEveryVectorBody) {
   for (auto& [name, vec] : v["bodies"].items()) {
     auto d = decode_body(vec_cell(vec));
-    EXPECT_EQ(d.name, name) << name;
+    EXPECT_EQ(d.name, name == "proxy_announce_delist" ? "proxy_announce" : name) << name;
   }
   auto d = decode_body(vec_cell(v["bodies"]["root_register_proxy"]));
   EXPECT_EQ(d.query_id, 12u);

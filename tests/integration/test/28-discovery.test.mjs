@@ -1,0 +1,117 @@
+// Proxies found on chain (issue 15): a proxy with billing lists itself in the root through its
+// staked contract; a worker and a client whose configs name no proxy dial what the root lists,
+// follow it as it changes (a new proxy is dialed within one registry refresh, one taken off is
+// dropped once idle), expect each proxy to present the key the root lists for its endpoint, and
+// a worker splits its slots between the proxies it serves.
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import {after, before, test} from "node:test";
+import {BIN, Cluster, MODEL, postJson, run, waitFor} from "../lib/harness.mjs";
+
+const PROXY_BILLING = {commit_interval_ms: 500, charge_threshold_ton: "0.000000001", client_refresh_s: 1};
+const CLIENT_BILLING = {deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5"};
+
+let cluster, proxyA, proxyB, worker, client, proxyWalletA;
+before(async () => {
+    cluster = new Cluster("discovery");
+    const a = cluster.attestation();
+    await cluster.startDevnet({
+        proxyImageHashes: [a.proxyImage],
+        workerImageHashes: [a.workerImage],
+        modelHashes: [run(BIN, ["attest", "model-hash", "--file", cluster.testModel()]).trim()],
+    });
+    proxyWalletA = await cluster.fundedWallet("proxy-a", "20");
+    proxyA = await cluster.startProxy({id: "proxy-a", billing: {wallet: proxyWalletA, ...PROXY_BILLING}});
+    worker = await cluster.startWorker({id: "worker-1", proxies: null, maxConcurrent: 4,
+        billing: {wallet: await cluster.fundedWallet("worker-1", "5"), claim_threshold_ton: "0.000000001"}});
+    client = await cluster.startClient({id: "client", proxies: null,
+        billing: {wallet: await cluster.fundedWallet("client", "30"), ...CLIENT_BILLING}});
+});
+after(async () => {
+    await cluster?.stop();
+});
+
+const chosen = (stats) => stats.proxy_discovery?.chosen?.map((c) => c.endpoint) ?? [];
+const connected = (stats) => stats.proxies.filter((p) => p.connected).map((p) => p.target);
+const ask = () => postJson(`${client.url}/v1/chat/completions`,
+    {model: MODEL, messages: [{role: "user", content: "hello"}], max_tokens: 8, temperature: 0});
+
+test("a worker and a client that name no proxy find the proxy in the root and a paid request goes through", async () => {
+    for (const node of [worker, client])
+        assert.doesNotMatch(fs.readFileSync(node.config, "utf8"), /^proxies\s*=/m, `${node.name} names no proxy`);
+    const listing = (await proxyA.stats()).billing.root_listing;
+    assert.equal(listing.listed, true);
+    assert.equal(listing.clients_endpoint, `127.0.0.1:${proxyA.clientPort}`);
+    // The client and worker read the root within one refresh (1 s here) of starting.
+    const cs = await waitFor(async () => {
+        const s = await client.stats();
+        return chosen(s).length ? s : null;
+    }, {timeoutMs: 10_000, what: "the client to read the root's proxy list", logs: () => cluster.logs()});
+    assert.equal(cs.proxy_discovery.source, "root");
+    assert.deepEqual(chosen(cs), [`127.0.0.1:${proxyA.clientPort}`]);
+    assert.equal(cs.proxy_discovery.chosen[0].public_key, (await proxyA.stats()).billing.public_key);
+    await waitFor(async () => chosen(await worker.stats()).join() === `127.0.0.1:${proxyA.workerPort}`,
+        {timeoutMs: 10_000, what: "the worker to read the root's proxy list", logs: () => cluster.logs()});
+    await cluster.waitForWorkers(client, 1, {timeoutMs: 60_000});
+    await waitFor(async () => (await client.stats()).billing.accounts.find((x) => x.ready) ?? null,
+        {timeoutMs: 90_000, what: "the client contract funded", logs: () => cluster.logs()});
+    const r = await ask();
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.choices[0].message.content.length > 0);
+    assert.ok(r.body.usage.completion_tokens > 0);
+});
+
+test("a proxy that lists itself is dialed within one refresh, and one taken off the list is dropped", async () => {
+    proxyB = await cluster.startProxy({id: "proxy-b", billing: {wallet: await cluster.fundedWallet("proxy-b", "20"),
+        ...PROXY_BILLING}});
+    const listedAt = Date.now();
+    const both = [`127.0.0.1:${proxyA.clientPort}`, `127.0.0.1:${proxyB.clientPort}`].sort();
+    await waitFor(async () => connected(await client.stats()).sort().join() === both.join(),
+        {timeoutMs: 20_000, what: "the client connected to both proxies", logs: () => cluster.logs()});
+    await waitFor(async () => connected(await worker.stats()).length === 2,
+        {timeoutMs: 20_000, what: "the worker connected to both proxies", logs: () => cluster.logs()});
+    const dialedAfterMs = Date.now() - listedAt;
+    assert.ok(dialedAfterMs < 10_000, `dialed ${dialedAfterMs} ms after the listing (refresh 1 s)`);
+    // The worker's four slots are split between the two proxies it serves.
+    const shares = (await worker.stats()).proxies.map((p) => p.capacity_share);
+    assert.equal(shares.length, 2);
+    assert.ok(shares.every((s) => s >= 1 && s <= 4), JSON.stringify(shares));
+
+    // Proxy A's owner takes it off the list: clients and workers drop it, the proxy does not
+    // list itself again, and requests go on through proxy B.
+    const contractA = (await proxyA.stats()).billing.proxy_contract;
+    run(BIN, ["wallet", "proxy-delist", "--key", proxyWalletA.file, "--endpoint", cluster.devnet.endpoint,
+        "--proxy-contract", contractA]);
+    await waitFor(async () => {
+        const [cs, ws] = [await client.stats(), await worker.stats()];
+        return cs.proxies.length === 1 && ws.proxies.length === 1 && connected(cs)[0] === `127.0.0.1:${proxyB.clientPort}`;
+    }, {timeoutMs: 20_000, what: "the client and the worker to drop proxy A", logs: () => cluster.logs()});
+    const la = (await proxyA.stats()).billing.root_listing;
+    assert.equal(la.listed, false);
+    assert.equal(la.removed, true);
+    await cluster.waitForWorkers(client, 1, {timeoutMs: 60_000});
+    let r;
+    await waitFor(async () => {
+        r = await ask();
+        return r.status === 200;
+    }, {timeoutMs: 60_000, what: "a request through proxy B", logs: () => cluster.logs() + JSON.stringify(r?.body)});
+    assert.equal(r.body.choices[0].finish_reason.length > 0, true);
+});
+
+test("an endpoint answered by another key than the root lists for it is not used", async () => {
+    // The root's owner lists a made-up key at proxy A's address (A still runs, off the list).
+    const fakeKey = crypto.randomBytes(32).toString("hex");
+    const res = await postJson(`${cluster.devnet.base}/devnet/register_proxy`, {publicKey: fakeKey,
+        workersEndpoint: `127.0.0.1:${proxyA.workerPort}`, clientsEndpoint: `127.0.0.1:${proxyA.clientPort}`});
+    assert.equal(res.status, 200, res.text);
+    const entry = await waitFor(async () => (await client.stats()).proxies
+        .find((p) => p.target === `127.0.0.1:${proxyA.clientPort}` && /presented key/.test(p.last_error)),
+    {timeoutMs: 20_000, what: "the client to refuse the impostor endpoint", logs: () => cluster.logs()});
+    assert.match(entry.last_error, new RegExp(`root contract lists ${fakeKey}`));
+    assert.equal(entry.connected, false);
+    const cs = await client.stats();
+    assert.deepEqual(connected(cs), [`127.0.0.1:${proxyB.clientPort}`]);
+    const r = await ask();
+    assert.equal(r.status, 200, r.text);
+});
