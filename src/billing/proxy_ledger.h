@@ -134,6 +134,10 @@ class ProxyLedger {
   // Signed cumulative amounts for committed state; nullopt while nothing is committed.
   std::optional<SignedAmount> signed_charge(const std::string& client);
   std::optional<SignedAmount> signed_payout(const std::string& worker);
+  // The closing client's final refund: its contract is charged up to everything the books hold
+  // for it and pays the rest back to its owner at once. Only once nothing is reserved for it and
+  // all it was charged is committed on chain (else nullopt: a later usage would go unpaid).
+  std::optional<SignedAmount> signed_final_refund(const std::string& client);
 
   // Reads (copies).
   LedgerState state() const;

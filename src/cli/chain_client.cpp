@@ -23,19 +23,23 @@ std::unique_ptr<ton::ToncenterClient> make_chain_client(boost::asio::io_context&
 
 int run_chain_task(boost::asio::io_context& io, std::function<boost::asio::awaitable<nlohmann::json>()> task) {
   std::string error;
+  int code = 1;
   nlohmann::json out;
   boost::asio::co_spawn(
       io,
       [&]() -> boost::asio::awaitable<void> {
         try {
           out = co_await task();
+        } catch (const CLI::Error& e) {  // bad input found once the chain was read: still exit 2
+          error = e.what();
+          code = e.get_exit_code();
         } catch (const std::exception& e) {
           error = e.what();
         }
       },
       boost::asio::detached);
   io.run();
-  if (!error.empty()) throw CLI::RuntimeError(error, 1);
+  if (!error.empty()) throw CLI::RuntimeError(error, code);
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <iostream>
 
 #include "cli/chain_client.h"
@@ -18,6 +19,7 @@
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_get_methods.h"
 #include "ton/contracts/contract_messages.h"
+#include "ton/wallet/ton_amount.h"
 #include "ton/wallet/wallet_key_file.h"
 #include "ton/wallet/wallet_sender.h"
 
@@ -27,6 +29,7 @@ namespace {
 
 struct ProxyCloseArgs {
   std::string key, endpoint, proxy_contract;
+  std::string amount;  // proxy-withdraw: TON, or "all"
 };
 
 using BodyFor = std::function<ton::CellRef(const ton::Address& contract, const ton::contracts::ProxyContractData&)>;
@@ -63,6 +66,44 @@ int proxy_close(const ProxyCloseArgs& a) {
   return send_to_own_proxy(a, [](const auto&, const auto&) { return ton::contracts::proxy_body::request_close(5); });
 }
 
+// What the owner may take: the earned balance minus the workers' unclaimed share (the contract
+// refuses more). "all" withdraws exactly that, read from the contract first.
+int proxy_withdraw(const ProxyCloseArgs& a) {
+  std::optional<uint64_t> amount;
+  try {
+    if (a.amount != "all") amount = ton::parse_ton_amount(a.amount, "--amount");
+  } catch (const std::exception& e) {
+    throw CLI::RuntimeError(e.what(), 2);
+  }
+  ton::Address contract;
+  try {
+    contract = ton::Address::parse(a.proxy_contract);
+  } catch (const std::exception& e) {
+    throw CLI::RuntimeError(std::string("--proxy-contract: ") + e.what(), 2);
+  }
+  uint64_t withdrawable = 0;
+  {
+    boost::asio::io_context io;
+    auto client = make_chain_client(io, a.endpoint);
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          withdrawable = co_await ton::contracts::read_proxy_withdrawable(*client, contract);
+        },
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);
+        });
+    io.run();
+  }
+  if (amount && *amount > withdrawable)
+    throw CLI::RuntimeError("the proxy contract lets its owner withdraw " + ton::format_ton(withdrawable) +
+                                " TON now (the rest is the workers' unclaimed share or the stake): nothing sent",
+                            1);
+  if (withdrawable == 0) throw CLI::RuntimeError("nothing to withdraw: nothing sent", 1);
+  uint64_t value = amount.value_or(withdrawable);
+  return send_to_own_proxy(a, [value](const auto&, const auto&) { return ton::contracts::proxy_body::withdraw(value, 7); });
+}
+
 int proxy_delist(const ProxyCloseArgs& a) {
   return send_to_own_proxy(a, [](const ton::Address& contract, const ton::contracts::ProxyContractData& data) {
     return ton::contracts::proxy_body::delist(contract, data.root, 6);
@@ -90,6 +131,16 @@ void register_wallet_proxy_commands(CLI::App& app) {
   l->add_option("--endpoint", largs->endpoint, "toncenter v2 API")->required();
   l->add_option("--proxy-contract", largs->proxy_contract, "The proxy contract's address")->required();
   l->callback([largs] { proxy_delist(*largs); });
+
+  auto wargs = std::make_shared<ProxyCloseArgs>();
+  auto* w = wallet->add_subcommand("proxy-withdraw",
+                                   "Withdraw earned commission from your proxy contract (the workers' unclaimed share "
+                                   "and the stake stay)");
+  w->add_option("--key", wargs->key, "The proxy owner's wallet key file")->required();
+  w->add_option("--endpoint", wargs->endpoint, "toncenter v2 API")->required();
+  w->add_option("--proxy-contract", wargs->proxy_contract, "The proxy contract's address")->required();
+  w->add_option("--amount", wargs->amount, "TON to withdraw, or 'all' (what the contract allows now)")->required();
+  w->callback([wargs] { proxy_withdraw(*wargs); });
 }
 
 }  // namespace chrysalis::cli

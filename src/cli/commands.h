@@ -14,7 +14,8 @@ void register_ton_chain_commands(CLI::App& app);      // ton root show (group sh
 void register_ton_root_list_commands(CLI::App& app);
 // ton root add-image|remove-image|add-model|remove-model|set-prices|set-params|add-proxy|remove-proxy|transfer-owner
 void register_ton_root_govern_commands(CLI::App& app);
-void register_ton_root_deploy_command(CLI::App& app);  // ton root deploy  // ton root allow|disallow (after register_ton_chain_commands)
+void register_ton_root_deploy_command(CLI::App& app);  // ton root deploy
+void register_worker_claim_command(CLI::App& app);     // worker claim (after register_node_commands)  // ton root allow|disallow (after register_ton_chain_commands)
 void register_ton_commands(CLI::App& app);            // ton address, ton boc inspect (group shared, get-or-create)
 void register_attest_ratls_commands(CLI::App& app);  // attest make-cert, inspect, image-hash (group get-or-create)
 void register_attest_quote_commands(CLI::App& app);  // attest verify, dev-ca (group get-or-create)

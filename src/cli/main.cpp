@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"chrysalis: confidential, decentralized AI inference on TON"};
   app.require_subcommand(1);
   chrysalis::cli::register_node_commands(app);
+  chrysalis::cli::register_worker_claim_command(app);
   chrysalis::cli::register_model_commands(app);
   chrysalis::cli::register_local_commands(app);
   chrysalis::cli::register_devnet_commands(app);

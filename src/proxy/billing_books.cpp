@@ -253,6 +253,8 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     auto st = client_state_.find(c.id);
     bool closing = st != client_state_.end() && st->second == kClientClosing;
     if (st != client_state_.end() && st->second == kClientClosed) continue;  // refuses every charge
+    // A closing client whose final refund can be signed is settled by that refund (below).
+    if (closing && ledger_->signed_final_refund(c.id)) continue;
     if (!closing && billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
                         std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
@@ -268,6 +270,28 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     }
     bool changed = co_await read_client(c.id);
     if (changed && on_client_read_) on_client_read_(c.id);
+  }
+  co_await send_final_refunds();
+}
+
+// A client contract that is closing gets its final refund as soon as nothing is in flight for
+// it: charged up to what it owes, the rest straight back to its owner, without waiting out the
+// contract's close delay.
+asio::awaitable<void> BillingBooks::send_final_refunds() {
+  std::vector<std::string> closing;
+  for (auto& [id, state] : client_state_)
+    if (state == kClientClosing && !final_refunds_.count(id)) closing.push_back(id);
+  for (auto& id : closing) {
+    auto refund = ledger_->signed_final_refund(id);
+    if (!refund) continue;  // a reservation is open or usage is not committed yet: next tick
+    auto message = ton::bounceable_message(ton::Address::parse(id), kGas, refund->signed_body);
+    co_await agent_->send_one(std::move(message));
+    final_refunds_.insert(id);
+    ++final_refunds_sent_;
+    spdlog::info("sent the final refund to closing client contract {}: charged up to {} tokens, the rest back to its owner",
+                 id, refund->tokens);
+    bool changed = co_await read_client(id);
+    if (changed && on_client_read_) on_client_read_(id);
   }
 }
 
@@ -456,6 +480,7 @@ nlohmann::json BillingBooks::stats() const {
                         {"last_commit_ms", last_commit_ms_},
                         {"charges_sent", charges_sent_},
                         {"closing_charges_sent", closing_charges_sent_},
+                        {"final_refunds_sent", final_refunds_sent_},
                         {"chain_check",
                          {{"refused", chain_refused_},
                           {"refusals_in_a_row", chain_refusals_},

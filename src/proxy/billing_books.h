@@ -86,6 +86,7 @@ class BillingBooks {
   boost::asio::awaitable<void> setup();
   boost::asio::awaitable<void> tick_loop();
   boost::asio::awaitable<void> commit_and_charge();
+  boost::asio::awaitable<void> send_final_refunds();
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);
@@ -127,6 +128,8 @@ class BillingBooks {
   uint32_t chain_refusals_ = 0;  // in a row; the next check waits 1 s × 2^n, at most a minute
   int64_t next_chain_check_us_ = 0;
   uint64_t chain_recoveries_ = 0;
+  std::set<std::string> final_refunds_;  // closing client contracts sent their final refund
+  uint64_t final_refunds_sent_ = 0;
   uint64_t commits_ = 0, charges_sent_ = 0, commit_failures_ = 0, closing_charges_sent_ = 0, credit_refused_ = 0;
   double last_commit_ms_ = 0;
   std::unique_ptr<boost::asio::steady_timer> timer_;

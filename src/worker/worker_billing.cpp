@@ -284,8 +284,11 @@ asio::awaitable<void> WorkerBilling::claim_one(const std::string& proxy_key) {
   co_await agent_->send_one(std::move(message));
   auto wd = co_await contracts::read_worker_data(chain, contract);
   if (wd.tokens > record->claimed_tokens) {
-    p.paid_nano += billing::worker_fee_nano(wd.tokens - record->claimed_tokens,
-                                            billing::Prices::from_params(chain_policy_->registry()->params));
+    uint64_t paid = billing::worker_fee_nano(wd.tokens - record->claimed_tokens,
+                                             billing::Prices::from_params(chain_policy_->registry()->params));
+    p.paid_nano += paid;
+    payout_history_.push_back({unix_now_us() / 1000000, proxy_key, record->claimed_tokens, wd.tokens, paid});
+    if (payout_history_.size() > kPayoutHistory) payout_history_.pop_front();
     book_->mark_claimed(proxy_key, wd.tokens);
     ++p.claims;
     spdlog::info("claimed payout from proxy {}: worker contract at {} tokens", proxy_key.substr(0, 16), wd.tokens);
@@ -326,6 +329,17 @@ std::string WorkerBilling::refusal(const std::string& proxy_key) const {
   return r && r->dropped ? "dropped: " + r->drop_reason : "";
 }
 
+nlohmann::json WorkerBilling::payouts_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto it = payout_history_.rbegin(); it != payout_history_.rend(); ++it)
+    out.push_back({{"at", it->at_s},
+                   {"proxy_key", it->proxy_key},
+                   {"from_tokens", it->from_tokens},
+                   {"to_tokens", it->to_tokens},
+                   {"paid_nano", std::to_string(it->paid_nano)}});
+  return out;
+}
+
 nlohmann::json WorkerBilling::stats() const {
   nlohmann::json proxies = nlohmann::json::array();
   for (auto& [key, p] : proxies_) {
@@ -358,6 +372,8 @@ nlohmann::json WorkerBilling::stats() const {
           {"watch_failures", watch_failures_},
           {"last_refusal", last_refusal_},
           {"proxies", proxies},
+          {"payouts", payouts_json()},
+          {"payouts_kept", kPayoutHistory},
           {"chain", agent_->stats()}};
 }
 

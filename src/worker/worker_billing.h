@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,6 +76,15 @@ class WorkerBilling {
 
   boost::asio::any_io_executor ex_;
   billing::BillingSettings settings_;
+  // The newest claims that moved the worker contract (newest first on /stats billing.payouts).
+  struct Payout {
+    int64_t at_s = 0;
+    std::string proxy_key;
+    uint64_t from_tokens = 0, to_tokens = 0, paid_nano = 0;
+  };
+  static constexpr size_t kPayoutHistory = 100;
+  std::deque<Payout> payout_history_;
+  nlohmann::json payouts_json() const;
   std::shared_ptr<attest::ChainPolicySource> chain_policy_;
   std::filesystem::path state_dir_;
   std::unique_ptr<ton::ChainAgent> agent_;

@@ -223,7 +223,7 @@ export function statsCounter(stats, name, labels = "all") {
 // ---------------------------------------------------------------- nodes and clusters
 
 // TOML basic strings and arrays of them read like JSON; an object becomes an inline table.
-const toml = (value) => value !== null && typeof value === "object" && !Array.isArray(value)
+export const toml = (value) => value !== null && typeof value === "object" && !Array.isArray(value)
     ? `{ ${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)} = ${toml(v)}`).join(", ")} }`
     : JSON.stringify(value);
 

@@ -6,13 +6,15 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import {spawnSync} from "node:child_process";
+import path from "node:path";
 import {after, before, test} from "node:test";
 import {BIN, Cluster, MODEL, postJson, run, waitFor} from "../lib/harness.mjs";
 
 const PROXY_BILLING = {commit_interval_ms: 500, charge_threshold_ton: "0.000000001", client_refresh_s: 1};
 const CLIENT_BILLING = {deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5"};
 
-let cluster, proxyA, proxyB, worker, client, proxyWalletA;
+let cluster, proxyA, proxyB, worker, client, proxyWalletA, workerWallet;
 before(async () => {
     cluster = new Cluster("discovery");
     const a = cluster.attestation();
@@ -24,7 +26,7 @@ before(async () => {
     proxyWalletA = await cluster.fundedWallet("proxy-a", "20");
     proxyA = await cluster.startProxy({id: "proxy-a", billing: {wallet: proxyWalletA, ...PROXY_BILLING}});
     worker = await cluster.startWorker({id: "worker-1", proxies: null, maxConcurrent: 4,
-        billing: {wallet: await cluster.fundedWallet("worker-1", "5"), claim_threshold_ton: "0.000000001"}});
+        billing: {wallet: (workerWallet = await cluster.fundedWallet("worker-1", "5")), claim_threshold_ton: "0.000000001"}});
     client = await cluster.startClient({id: "client", proxies: null,
         billing: {wallet: await cluster.fundedWallet("client", "30"), ...CLIENT_BILLING}});
 });
@@ -114,4 +116,76 @@ test("an endpoint answered by another key than the root lists for it is not used
     assert.deepEqual(connected(cs), [`127.0.0.1:${proxyB.clientPort}`]);
     const r = await ask();
     assert.equal(r.status, 200, r.text);
+});
+
+test("closing a client contract: the proxy sends the final refund and the funds come back to the nanoTON at once", async () => {
+    const keyB = (await proxyB.stats()).billing.public_key;
+    const account = (await client.stats()).billing.accounts.find((a) => a.proxy_key === keyB && a.ready);
+    assert.ok(account, "the client pays proxy B from a contract");
+    const contract = () => cluster.contract("client", account.contract);
+    // Wait until the proxy has charged everything on chain, so the contract's state is final.
+    await waitFor(async () => {
+        const b = (await proxyB.stats()).billing;
+        const c = (b.clients ?? []).find((x) => x.charged_on_chain_tokens !== undefined &&
+            String(x.charged_on_chain_tokens) === String(x.charged_tokens));
+        return c ?? null;
+    }, {timeoutMs: 30_000, what: "proxy B charged the client on chain", logs: () => cluster.logs()});
+    const before = contract();
+    const price = 2n;  // nanoTON per token: the devnet's params (devnet/config.json)
+    const walletFile = path.join(cluster.dir, "client.wallet.json");
+    const r = spawnSync(BIN, ["wallet", "close", "--key", walletFile, "--endpoint", cluster.devnet.endpoint,
+        "--root", cluster.devnet.root, "--proxy-contract", account.proxy_contract, "--proxy-key", keyB], {encoding: "utf8"});
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).state, 1, "closing");
+    const closedAt = Date.now();
+    const after = await waitFor(async () => {
+        const c = contract();
+        return c.state === 2 ? c : null;
+    }, {timeoutMs: 30_000, what: "the client contract closed by the proxy's final refund", logs: () => cluster.logs()});
+    // Closed within seconds, not after the contract's close delay (an hour on the devnet).
+    assert.ok(Date.now() - closedAt < 20_000);
+    assert.equal(after.balance, "0");
+    assert.equal(after.stake, "0");
+    assert.ok((await proxyB.stats()).billing.final_refunds_sent >= 1);
+    // What came back to the owner's wallet: everything the contract held minus what it owed.
+    const owed = (BigInt(after.tokens_used) - BigInt(before.tokens_used)) * price;
+    const expected = BigInt(before.balance) + BigInt(before.stake) - owed;
+    const wallet = JSON.parse(run(BIN, ["wallet", "address", "--key", walletFile]));
+    const txs = await postJson(cluster.devnet.endpoint, {id: 1, jsonrpc: "2.0", method: "getTransactions",
+        params: {address: wallet.raw, limit: 20}});
+    const values = txs.body.result.map((t) => t.in_msg?.value);
+    assert.ok(values.includes(expected.toString()), `a payout of ${expected} nanoTON among ${values}`);
+});
+
+test("the proxy owner withdraws its commission while the workers' share stays; the worker claims on demand and lists its payouts", async () => {
+    // The worker: everything proxy A signed is claimed, and each claim is in its payout history.
+    await waitFor(async () => {
+        const p = (await worker.stats()).billing.proxies.find((x) => x.signed_tokens > 0);
+        return p && p.claimed_tokens === p.signed_tokens ? p : null;
+    }, {timeoutMs: 30_000, what: "the worker's earnings claimed", logs: () => cluster.logs()});
+    const claim = spawnSync(BIN, ["worker", "claim", "--config", worker.config], {encoding: "utf8"});
+    assert.equal(claim.status, 0, claim.stderr);
+    const out = JSON.parse(claim.stdout);
+    assert.ok(out.payouts.length >= 1, claim.stdout);
+    for (const p of out.payouts) {
+        assert.ok(p.to_tokens > p.from_tokens);
+        assert.ok(BigInt(p.paid_nano) > 0n);
+    }
+
+    const contractA = (await proxyA.stats()).billing.proxy_contract;
+    const withdraw = (amount) => spawnSync(BIN, ["wallet", "proxy-withdraw", "--key", proxyWalletA.file, "--endpoint",
+        cluster.devnet.endpoint, "--proxy-contract", contractA, "--amount", amount], {encoding: "utf8"});
+    let r = withdraw("1");  // far more than its commission
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /lets its owner withdraw .* TON now.*nothing sent/);
+    r = withdraw("all");
+    assert.equal(r.status, 0, r.stderr);
+    const after = JSON.parse(r.stdout);
+    // What stays is exactly the workers' unclaimed share (worker fee 1 nanoTON per token) and the stake.
+    const reserved = BigInt(after.client_tokens) - BigInt(after.worker_tokens);
+    assert.equal(BigInt(after.balance), reserved > 0n ? reserved : 0n);
+    assert.equal(after.stake, "1000000000");
+    r = withdraw("all");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /nothing to withdraw/);
 });

@@ -194,6 +194,32 @@ TEST(BillingLedger, OnlyCommittedStateIsSignedAndTheSignatureBindsTarget) {
   EXPECT_TRUE(l->check_invariants().empty());
 }
 
+// A closing client's final refund settles everything at once, so it must not be signed while a
+// request of that client is still running or its usage is not yet committed on chain.
+TEST(BillingLedger, TheFinalRefundWaitsForOpenRequestsAndUncommittedUsage) {
+  LedgerFixture f;
+  auto l = f.open_serving();
+  l->update_client_chain(f.client, {10 * kTon, kTon, 0});
+  auto t = l->reserve({.client = f.client, .worker = f.worker, .prompt_tokens = 10, .max_tokens = 100});
+  EXPECT_FALSE(l->signed_final_refund(f.client)) << "a request is running";
+  l->settle(t.id, {.prompt = 10, .completion = 90});
+  EXPECT_FALSE(l->signed_final_refund(f.client)) << "its usage is not committed yet";
+  LedgerFixture::commit(*l);
+  auto refund = l->signed_final_refund(f.client);
+  ASSERT_TRUE(refund);
+  EXPECT_EQ(refund->tokens, 100u);
+  auto body = ton::contracts::parse_signed_body(refund->signed_body);
+  EXPECT_EQ(body.payload.op, ton::contracts::op::kClientRefund);
+  EXPECT_EQ(body.payload.amount, 100u);
+  EXPECT_EQ(ton::contracts::check_signed_body(body, f.key.public_key(), ton::Address::parse(f.client),
+                                              ton::Address::parse(addr('a'))),
+            0);
+  // A client the books never charged gets everything back: a refund at zero tokens.
+  auto fresh = l->signed_final_refund(f.client2);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->tokens, 0u);
+}
+
 TEST(BillingLedger, ACommitTheChainSkippedIsContainedInTheNextAndOnlyMovedPartiesAreSnapshotted) {
   LedgerFixture f;
   auto l = f.open_serving();
