@@ -115,6 +115,7 @@ asio::awaitable<void> BillingBooks::setup() {
   const std::string proxy_raw = proxy_contract_.to_raw();
   std::string state = co_await chain.get_address_state(proxy_raw);
   if (state != "active") {
+    archive_books_of_an_earlier_contract();
     problem_ = "billing is starting (deploying the proxy contract " + proxy_contract_.to_friendly() + ")";
     uint64_t stake = std::max(settings_.proxy_stake_nano, params_.min_proxy_stake);
     spdlog::info("deploying proxy contract {} with a stake of {} TON", proxy_contract_.to_friendly(),
@@ -182,8 +183,38 @@ asio::awaitable<void> BillingBooks::recheck_chain() {
   announce_ready();
 }
 
+// Books on disk while this proxy's contract is not deployed yet belong to an earlier contract:
+// the root's params or code changed (children's addresses move with them) or the proxy's key did.
+// They cannot be verified against the new contract, and a fresh contract cannot be confused with
+// an old one (it starts at commit 0), so they are kept aside, not used and not deleted.
+void BillingBooks::archive_books_of_an_earlier_contract() {
+  const auto books = state_dir_ / "books.sqlite";
+  if (ledger_ || !std::filesystem::exists(books)) return;
+  const std::string archive = books.string() + ".before-" + proxy_contract_.to_raw().substr(2, 16);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    if (std::filesystem::exists(books.string() + suffix))
+      std::filesystem::rename(books.string() + suffix, archive + suffix);
+  spdlog::warn("the books in {} belong to an earlier proxy contract (the root's params or code, or this proxy's key, "
+               "changed): kept as {}; clients of that contract get back what they did not spend when they close it",
+               books.string(), archive);
+}
+
+// The root's params or code changed since this proxy's contract was deployed: its contract (and
+// every client and worker contract derived from it) belongs to the old ones. It takes no new paid
+// work and charges what is owed at once; a restart moves it to a contract under the new params.
+std::string BillingBooks::params_moved_on() const {
+  auto registry = chain_policy_->registry();
+  if (!registry || !network_) return "";
+  if (registry->network().proxy_address(agent_->wallet_address(), tee_key_.public_key()) == proxy_contract_) return "";
+  return "the network's params or contract code changed (params version " + std::to_string(params_.params_version) +
+         " -> " + std::to_string(registry->params.params_version) + "): this proxy's contract " +
+         proxy_contract_.to_friendly() + " belongs to the old ones; it charges what clients owe and must restart to "
+         "move to a new contract";
+}
+
 std::string BillingBooks::serving_problem() const {
   if (!problem_.empty()) return problem_;
+  if (!moved_on_.empty()) return moved_on_;
   if (!ledger_ || !ledger_->serving())
     return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
   return "";
@@ -197,6 +228,10 @@ asio::awaitable<void> BillingBooks::tick_loop() {
     boost::system::error_code ec;
     co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (*stopped) co_return;
+    if (std::string moved = params_moved_on(); moved != moved_on_) {
+      if (!moved.empty()) spdlog::error("{}", moved);
+      moved_on_ = moved;
+    }
     int64_t now = unix_now_us() / 1000000;
     for (auto& c : clients_)
       if (now - client_read_at_[c] >= settings_.client_refresh_s) refresh_client(c);
@@ -255,7 +290,9 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     if (st != client_state_.end() && st->second == kClientClosed) continue;  // refuses every charge
     // A closing client whose final refund can be signed is settled by that refund (below).
     if (closing && ledger_->signed_final_refund(c.id)) continue;
-    if (!closing && billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
+    // After a params change nothing more will be earned here: everything owed is charged now.
+    if (!closing && moved_on_.empty() &&
+        billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
                         std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
     auto charge = ledger_->signed_charge(c.id);

@@ -87,6 +87,9 @@ class BillingBooks {
   boost::asio::awaitable<void> tick_loop();
   boost::asio::awaitable<void> commit_and_charge();
   boost::asio::awaitable<void> send_final_refunds();
+  void archive_books_of_an_earlier_contract();
+  std::string params_moved_on() const;
+  std::string moved_on_;  // params_moved_on() as of the last tick
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);

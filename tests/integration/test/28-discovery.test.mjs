@@ -178,14 +178,48 @@ test("the proxy owner withdraws its commission while the workers' share stays; t
     let r = withdraw("1");  // far more than its commission
     assert.equal(r.status, 1);
     assert.match(r.stderr, /lets its owner withdraw .* TON now.*nothing sent/);
+    const before = cluster.contract("proxy", contractA);
     r = withdraw("all");
     assert.equal(r.status, 0, r.stderr);
     const after = JSON.parse(r.stdout);
     // What stays is exactly the workers' unclaimed share (worker fee 1 nanoTON per token) and the stake.
     const reserved = BigInt(after.client_tokens) - BigInt(after.worker_tokens);
     assert.equal(BigInt(after.balance), reserved > 0n ? reserved : 0n);
-    assert.equal(after.stake, "1000000000");
+    assert.ok(BigInt(after.balance) < BigInt(before.balance), "something was withdrawn");
+    assert.equal(after.stake, before.stake);
     r = withdraw("all");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /nothing to withdraw/);
+});
+
+test("a params change on the root: the proxy stops taking paid work, naming why; restarted, it moves to a new contract at the new price", async () => {
+    const owner = path.join(cluster.dir, "root-owner.wallet.json");
+    run(BIN, ["wallet", "new", "--out", owner, "--devnet-name", "root-owner", "--force"]);
+    const r = spawnSync(BIN, ["ton", "root", "set-prices", "--price-per-token", "5", "--worker-fee-per-token", "2", "--key", owner,
+        "--endpoint", cluster.devnet.endpoint, "--address", cluster.devnet.root, "--yes"], {encoding: "utf8"});
+    assert.equal(r.status, 0, r.stderr);
+    const problem = await waitFor(async () => {
+        const p = (await proxyB.stats()).billing.serving_problem;
+        return /params or contract code changed/.test(p) ? p : null;
+    }, {timeoutMs: 15_000, what: "proxy B to notice the params change", logs: () => cluster.logs()});
+    assert.match(problem, /must restart/);
+    const oldContract = (await proxyB.stats()).billing.proxy_contract;
+
+    // Restarted, proxy B deploys a contract under the new params, lists it, and its books of the
+    // old contract are kept aside; the client pays the new price through a new client contract.
+    await proxyB.kill();
+    proxyB.start();
+    await proxyB.waitHealthy();
+    await cluster.waitListed(proxyB);
+    const books = (await proxyB.stats()).billing;
+    assert.notEqual(books.proxy_contract, oldContract);
+    assert.equal(books.serving_problem, "");
+    assert.ok(fs.readdirSync(path.join(cluster.dir, "proxy-b")).some((f) => f.startsWith("books.sqlite.before-")));
+    let res;
+    await waitFor(async () => {
+        res = await ask();
+        return res.status === 200;
+    }, {timeoutMs: 90_000, what: "a paid request at the new price", logs: () => cluster.logs() + JSON.stringify(res?.body)});
+    const cost = res.body.chrysalis;
+    assert.equal(BigInt(cost.cost_nano), BigInt(cost.charged_tokens) * 5n);
 });
