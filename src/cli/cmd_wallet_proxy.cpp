@@ -33,9 +33,12 @@ struct ProxyCloseArgs {
 };
 
 using BodyFor = std::function<ton::CellRef(const ton::Address& contract, const ton::contracts::ProxyContractData&)>;
+// Empty when the contract moved as asked; else why it refused (read from before and after).
+using Refusal = std::function<std::string(const ton::contracts::ProxyContractData& before,
+                                          const ton::contracts::ProxyContractData& after)>;
 
 // Sends what `body_for` builds to the proxy contract from its owner's wallet; prints the contract afterwards.
-int send_to_own_proxy(const ProxyCloseArgs& a, BodyFor body_for) {
+int send_to_own_proxy(const ProxyCloseArgs& a, BodyFor body_for, Refusal refused = {}) {
   auto key = ton::load_wallet_key(a.key);
   ton::Address contract;
   try {
@@ -56,6 +59,8 @@ int send_to_own_proxy(const ProxyCloseArgs& a, BodyFor body_for) {
         ton::bounceable_message(contract, ton::contracts::kGasAttached, body_for(contract, before))};
     co_await ton::send_and_wait(*client, key.key, wallet, messages);
     auto after = co_await ton::contracts::read_proxy_data(*client, contract);
+    if (refused)
+      if (std::string why = refused(before, after); !why.empty()) throw std::runtime_error(why);
     auto out = after.to_json();
     out["contract"] = contract.to_friendly();
     co_return out;
@@ -63,7 +68,15 @@ int send_to_own_proxy(const ProxyCloseArgs& a, BodyFor body_for) {
 }
 
 int proxy_close(const ProxyCloseArgs& a) {
-  return send_to_own_proxy(a, [](const auto&, const auto&) { return ton::contracts::proxy_body::request_close(5); });
+  return send_to_own_proxy(
+      a, [](const auto&, const auto&) { return ton::contracts::proxy_body::request_close(5); },
+      [](const ton::contracts::ProxyContractData& before, const ton::contracts::ProxyContractData& after) {
+        if (after.state != before.state) return std::string();
+        if (before.state == 1)
+          return "the contract refused: its close delay runs until " + std::to_string(after.unlock_ts) +
+                 " (unix time on chain); ask again after that";
+        return std::string("the contract refused: it is already closed");
+      });
 }
 
 // What the owner may take: the earned balance minus the workers' unclaimed share (the contract
@@ -101,7 +114,13 @@ int proxy_withdraw(const ProxyCloseArgs& a) {
                             1);
   if (withdrawable == 0) throw CLI::RuntimeError("nothing to withdraw: nothing sent", 1);
   uint64_t value = amount.value_or(withdrawable);
-  return send_to_own_proxy(a, [value](const auto&, const auto&) { return ton::contracts::proxy_body::withdraw(value, 7); });
+  return send_to_own_proxy(
+      a, [value](const auto&, const auto&) { return ton::contracts::proxy_body::withdraw(value, 7); },
+      [](const ton::contracts::ProxyContractData& before, const ton::contracts::ProxyContractData& after) {
+        return after.balance < before.balance ? std::string()
+                                              : std::string("the contract refused the withdrawal: its balance stays ") +
+                                                    ton::format_ton(after.balance) + " TON";
+      });
 }
 
 int proxy_delist(const ProxyCloseArgs& a) {

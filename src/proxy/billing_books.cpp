@@ -215,6 +215,10 @@ std::string BillingBooks::params_moved_on() const {
 std::string BillingBooks::serving_problem() const {
   if (!problem_.empty()) return problem_;
   if (!moved_on_.empty()) return moved_on_;
+  if (own_state_ != 0)
+    return "this proxy's contract " + proxy_contract_.to_friendly() + " is " +
+           (own_state_ == kClientClosing ? "closing" : "closed") +
+           " (its owner asked): it takes no new paid work; its clients get their final refunds";
   if (!ledger_ || !ledger_->serving())
     return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
   return "";
@@ -259,6 +263,15 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     } catch (const std::exception& e) {  // a failed read is one more refusal: wait longer
       refuse_until_rechecked(problem_.empty() ? std::string("the chain check failed: ") + e.what() : problem_);
     }
+  }
+  // Its own contract too, now and then: an owner who starts closing it winds the proxy down.
+  if (int64_t now_s = unix_now_us() / 1000000; now_s - own_read_at_s_ >= settings_.client_refresh_s) {
+    auto own = co_await contracts::read_proxy_data(chain, proxy_contract_);
+    own_read_at_s_ = now_s;
+    if (own.state != own_state_ && own.state != 0)
+      spdlog::warn("this proxy's contract {} is {}: no new paid work; every client gets its final refund",
+                   proxy_contract_.to_friendly(), own.state == kClientClosing ? "closing" : "closed");
+    own_state_ = own.state;
   }
   auto state = ledger_->state();
   // Receipts recorded since the last commit are due too (their tree goes into the next one).
@@ -318,6 +331,15 @@ asio::awaitable<void> BillingBooks::send_final_refunds() {
   std::vector<std::string> closing;
   for (auto& [id, state] : client_state_)
     if (state == kClientClosing && !final_refunds_.count(id)) closing.push_back(id);
+  // A proxy whose own contract is closing refunds every client it has books for (not once closed:
+  // the charge that goes with a refund would bounce off a closed proxy contract).
+  if (own_state_ == kClientClosing)
+    for (auto& c : ledger_->clients()) {
+      auto st = client_state_.find(c.id);
+      bool closed = st != client_state_.end() && st->second == kClientClosed;
+      if (!closed && !final_refunds_.count(c.id) && std::find(closing.begin(), closing.end(), c.id) == closing.end())
+        closing.push_back(c.id);
+    }
   for (auto& id : closing) {
     auto refund = ledger_->signed_final_refund(id);
     if (!refund) continue;  // a reservation is open or usage is not committed yet: next tick
@@ -518,6 +540,7 @@ nlohmann::json BillingBooks::stats() const {
                         {"charges_sent", charges_sent_},
                         {"closing_charges_sent", closing_charges_sent_},
                         {"final_refunds_sent", final_refunds_sent_},
+                        {"contract_state", own_state_ == 0 ? "active" : own_state_ == kClientClosing ? "closing" : "closed"},
                         {"chain_check",
                          {{"refused", chain_refused_},
                           {"refusals_in_a_row", chain_refusals_},

@@ -90,6 +90,8 @@ class BillingBooks {
   void archive_books_of_an_earlier_contract();
   std::string params_moved_on() const;
   std::string moved_on_;  // params_moved_on() as of the last tick
+  uint32_t own_state_ = 0;    // this proxy's contract as last read (0 active, 1 closing, 2 closed)
+  int64_t own_read_at_s_ = 0;
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
   void refuse(const std::string& why);

@@ -419,13 +419,15 @@ export class Cluster {
 
     // A local TON devnet whose root contract lists the given hashes (64 hex each); resolves to
     // {endpoint, root, node, kill()}. Nodes read their allow-lists from it with registryLines().
-    async startDevnet({proxyImageHashes = [], workerImageHashes = [], modelHashes = []} = {}) {
+    // `params` overrides the root's params (devnet/config.json), e.g. {proxyDelayBeforeClose: 5}.
+    async startDevnet({proxyImageHashes = [], workerImageHashes = [], modelHashes = [], params = {}} = {}) {
         const config = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "devnet/config.json"), "utf8"));
         const port = await freePort();
         // Allowing the cluster's proxy image means allowing it as a registry proxy of this devnet too.
         if (this.attest && proxyImageHashes.includes(this.attest.proxyImage))
             proxyImageHashes = [...proxyImageHashes, this.registryProxyImage(`http://127.0.0.1:${port}/api/v2/jsonRPC`)];
         Object.assign(config.root, {proxyImageHashes, workerImageHashes, modelHashes});
+        Object.assign(config.root.params, params);
         const file = this.write("devnet.json", JSON.stringify(config, null, 2));
         const node = new Node(this, {name: "devnet", role: "devnet", config: file, ports: {httpPort: port}});
         node.extraArgs = ["--port", String(port), "--snapshot", path.join(this.dir, "devnet-state.json"), "--reset"];

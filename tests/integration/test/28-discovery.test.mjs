@@ -9,7 +9,7 @@ import fs from "node:fs";
 import {spawnSync} from "node:child_process";
 import path from "node:path";
 import {after, before, test} from "node:test";
-import {BIN, Cluster, MODEL, postJson, run, waitFor} from "../lib/harness.mjs";
+import {BIN, Cluster, MODEL, getJson, postJson, run, waitFor} from "../lib/harness.mjs";
 
 const PROXY_BILLING = {commit_interval_ms: 500, charge_threshold_ton: "0.000000001", client_refresh_s: 1};
 const CLIENT_BILLING = {deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5"};
@@ -22,6 +22,9 @@ before(async () => {
         proxyImageHashes: [a.proxyImage],
         workerImageHashes: [a.workerImage],
         modelHashes: [run(BIN, ["attest", "model-hash", "--file", cluster.testModel()]).trim()],
+        // Short close delays: the proxy's close completes within the test (advancing the devnet's
+        // clock instead would put it ahead of the wallets', whose messages then expire).
+        params: {proxyDelayBeforeClose: 8, clientDelayBeforeClose: 4},
     });
     proxyWalletA = await cluster.fundedWallet("proxy-a", "20");
     proxyA = await cluster.startProxy({id: "proxy-a", billing: {wallet: proxyWalletA, ...PROXY_BILLING}});
@@ -142,7 +145,7 @@ test("closing a client contract: the proxy sends the final refund and the funds 
         const c = contract();
         return c.state === 2 ? c : null;
     }, {timeoutMs: 30_000, what: "the client contract closed by the proxy's final refund", logs: () => cluster.logs()});
-    // Closed within seconds, not after the contract's close delay (an hour on the devnet).
+    // Closed by the proxy's refund: its owner never completed the close (which the delay would allow).
     assert.ok(Date.now() - closedAt < 20_000);
     assert.equal(after.balance, "0");
     assert.equal(after.stake, "0");
@@ -190,6 +193,54 @@ test("the proxy owner withdraws its commission while the workers' share stays; t
     r = withdraw("all");
     assert.equal(r.status, 1);
     assert.match(r.stderr, /nothing to withdraw/);
+});
+
+test("the proxy owner closes the proxy: its clients are refunded at once, workers claim first, and the owner gets the rest to the nanoTON", async () => {
+    const contractA = (await proxyA.stats()).billing.proxy_contract;
+    const keyA = (await proxyA.stats()).billing.public_key;
+    const clientAtA = (await proxyA.stats()).billing.clients?.[0]?.contract;
+    assert.ok(clientAtA, "proxy A has books for the client");
+    const close = () => spawnSync(BIN, ["wallet", "proxy-close", "--key", proxyWalletA.file, "--endpoint", cluster.devnet.endpoint,
+        "--proxy-contract", contractA], {encoding: "utf8"});
+    let r = close();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).state, 1, "closing");
+    // The proxy winds down: no new paid work, and its client's contract is refunded and closed at once.
+    await waitFor(async () => /is closing/.test((await proxyA.stats()).billing.serving_problem),
+        {timeoutMs: 20_000, what: "proxy A to notice its contract closing", logs: () => cluster.logs()});
+    await waitFor(async () => cluster.contract("client", clientAtA).state === 2,
+        {timeoutMs: 30_000, what: "the client's contract at proxy A refunded and closed", logs: () => cluster.logs()});
+    // The worker claims everything proxy A signed before the close completes.
+    await waitFor(async () => {
+        const p = (await worker.stats()).billing.proxies.find((x) => x.proxy_key === keyA);
+        return p && p.claimed_tokens === p.signed_tokens && p.contract_state !== "active" ? p : null;
+    }, {timeoutMs: 30_000, what: "the worker to claim from the closing proxy", logs: () => cluster.logs()});
+    // Completing the close is refused until the contract's close delay (8 s here) has passed.
+    let before = cluster.contract("proxy", contractA);
+    r = close();
+    if (r.status !== 0) {
+        assert.match(r.stderr, /close delay runs until/);
+        await waitFor(async () => {
+            const info = await getJson(`${cluster.devnet.base}/devnet/info`);
+            return info.body.result.now >= Number(before.unlock_ts);
+        }, {timeoutMs: 30_000, what: "the proxy's close delay to pass"});
+        before = cluster.contract("proxy", contractA);
+        r = close();
+    }
+    assert.equal(r.status, 0, r.stderr);
+    const after = JSON.parse(r.stdout);
+    assert.equal(after.state, 2, "closed");
+    assert.equal(after.stake, "0");
+    // What the workers have not claimed stays for them (worker fee 1 nanoTON per token); the owner got the rest.
+    const keep = BigInt(after.client_tokens) > BigInt(after.worker_tokens)
+        ? BigInt(after.client_tokens) - BigInt(after.worker_tokens) : 0n;
+    assert.equal(BigInt(after.balance), keep);
+    const expected = BigInt(before.balance) + BigInt(before.stake) - keep;
+    const wallet = JSON.parse(run(BIN, ["wallet", "address", "--key", proxyWalletA.file]));
+    const txs = await postJson(cluster.devnet.endpoint, {id: 1, jsonrpc: "2.0", method: "getTransactions",
+        params: {address: wallet.raw, limit: 20}});
+    const values = txs.body.result.map((t) => t.in_msg?.value);
+    assert.ok(values.includes(expected.toString()), `a payout of ${expected} nanoTON among ${values}`);
 });
 
 test("a params change on the root: the proxy stops taking paid work, naming why; restarted, it moves to a new contract at the new price", async () => {
