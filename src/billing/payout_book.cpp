@@ -70,6 +70,15 @@ PayoutBook::Result PayoutBook::accept(const ton::PublicKey& proxy_key, const ton
     return {Verdict::Refused, "the message is not a worker payout (op " + std::to_string(parsed.op) + ")"};
   if (int code = contracts::check_signed_body(parsed, proxy_key, worker_contract, root_); code != 0)
     return {Verdict::Refused, std::string("signed payout refused: ") + check_name(code)};
+  if (auto it = records_.find(proxy); it != records_.end() && it->second.worker_contract != worker_contract.to_raw()) {
+    // The proxy settles through another contract now (the network's params changed): what it
+    // signed for our old worker contract stays owed and claimable under its own entry.
+    PayoutRecord old = it->second;
+    std::string archived = proxy + "@" + old.worker_contract;
+    old.proxy = archived;
+    records_[archived] = old;
+    records_.erase(it);
+  }
   auto& r = records_[proxy];
   if (r.proxy.empty()) {
     r.proxy = proxy;

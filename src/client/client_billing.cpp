@@ -95,7 +95,17 @@ void ClientBilling::on_info(Account& a, const std::shared_ptr<net::Connection>& 
     a.problem = std::string("the proxy sent a malformed contract address: ") + e.what();
     return;
   }
-  if (!(proxy_contract == a.proxy_contract) || !(contract == a.contract)) a.verified = false;
+  if (!(proxy_contract == a.proxy_contract) || !(contract == a.contract)) {
+    // Another contract (the network's params changed and the proxy moved to a new contract):
+    // amounts signed for the old one say nothing about the new one, which starts at zero.
+    if (a.verified)
+      spdlog::info("proxy {} now settles through contract {} (was {}): our contract there is {}", a.proxy_key.substr(0, 16),
+                   proxy_contract.to_friendly(), a.proxy_contract.to_friendly(), contract.to_friendly());
+    a.verified = false;
+    a.chain.reset();
+    a.signed_tokens = 0;
+    a.signed_body_boc.clear();
+  }
   a.proxy_contract = proxy_contract;
   a.contract = contract;
   a.available_nano = info.available_nano();

@@ -16,7 +16,7 @@ const CLIENT_BILLING = {deposit_ton: "2", stake_ton: "1", topup_below_ton: "0.5"
 
 let cluster, proxyA, proxyB, worker, client, proxyWalletA, workerWallet;
 before(async () => {
-    cluster = new Cluster("discovery");
+    cluster = new Cluster("discovery", {keybroker: true});  // keys survive a restart, as in production
     const a = cluster.attestation();
     await cluster.startDevnet({
         proxyImageHashes: [a.proxyImage],
@@ -255,6 +255,8 @@ test("a params change on the root: the proxy stops taking paid work, naming why;
     }, {timeoutMs: 15_000, what: "proxy B to notice the params change", logs: () => cluster.logs()});
     assert.match(problem, /must restart/);
     const oldContract = (await proxyB.stats()).billing.proxy_contract;
+    const keyB = (await proxyB.stats()).billing.public_key;
+    const seqnoB = (await proxyB.stats()).billing.root_listing.seqno;
 
     // Restarted, proxy B deploys a contract under the new params, lists it, and its books of the
     // old contract are kept aside; the client pays the new price through a new client contract.
@@ -264,6 +266,9 @@ test("a params change on the root: the proxy stops taking paid work, naming why;
     await cluster.waitListed(proxyB);
     const books = (await proxyB.stats()).billing;
     assert.notEqual(books.proxy_contract, oldContract);
+    // The same key (sealed by the key broker) is listed under the same entry, at its new contract.
+    assert.equal(books.public_key, keyB);
+    assert.equal(books.root_listing.seqno, seqnoB);
     assert.equal(books.serving_problem, "");
     assert.ok(fs.readdirSync(path.join(cluster.dir, "proxy-b")).some((f) => f.startsWith("books.sqlite.before-")));
     let res;

@@ -104,3 +104,34 @@ TEST(BillingPayoutBook, StateSurvivesARestart) {
 
 }  // namespace
 }  // namespace chrysalis::billing
+
+namespace chrysalis::billing {
+namespace {
+
+// After the network's params change a proxy settles through a new contract, so our worker
+// contract with it is a new one too: its amounts start again from zero. That is not a proxy going
+// back (it is not dropped), and what it signed for the old worker contract stays claimable.
+TEST(BillingPayoutBook, ANewWorkerContractStartsAfreshAndTheOldOneStaysOwed) {
+  PayoutFixture f;
+  PayoutBook book(f.root, 600, f.file);
+  ASSERT_EQ(book.accept(f.proxy.public_key(), f.worker, f.payout(100)).verdict, PayoutBook::Verdict::Accepted);
+  auto moved = addr('f');
+  auto r = book.accept(f.proxy.public_key(), moved, f.payout(3, moved));
+  EXPECT_EQ(r.verdict, PayoutBook::Verdict::Accepted) << r.reason;
+  EXPECT_EQ(book.record(f.id())->worker_contract, moved.to_raw());
+  EXPECT_EQ(book.record(f.id())->signed_tokens, 3u);
+  const std::string old_id = f.id() + "@" + f.worker.to_raw();
+  ASSERT_TRUE(book.record(old_id));
+  EXPECT_EQ(book.record(old_id)->signed_tokens, 100u);
+  auto due = book.due(1);
+  EXPECT_EQ(due.size(), 2u);
+  // Both survive a restart.
+  PayoutBook again(f.root, 600, f.file);
+  EXPECT_EQ(again.unclaimed_nano(old_id), 100u * 600);
+  EXPECT_EQ(again.unclaimed_nano(f.id()), 3u * 600);
+  // Going down on the new contract is still a proxy going back.
+  EXPECT_EQ(book.accept(f.proxy.public_key(), moved, f.payout(2, moved)).verdict, PayoutBook::Verdict::Dropped);
+}
+
+}  // namespace
+}  // namespace chrysalis::billing
