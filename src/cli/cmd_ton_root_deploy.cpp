@@ -3,7 +3,6 @@
 // owned by the wallet that deploys it, with the given prices and params and empty allow-lists
 // (fill them with `ton root add-image|add-model`). Prints the root's address and registry.
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +10,7 @@
 
 #include "cli/chain_client.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "common/json_bounded.h"
 #include "ton/cells/boc.h"
 #include "ton/contracts/contract_init.h"
@@ -87,14 +87,8 @@ int deploy(const DeployArgs& a) {
                          {"client_code_hash", codes.client->hash_hex()},
                          {"worker_code_hash", codes.worker->hash_hex()},
                          {"value_ton", ton::format_ton(value)}};
-  std::cerr << "A root contract will be deployed:\n" << plan.dump(2) << "\n";
-  if (!a.yes) {
-    if (!isatty(STDIN_FILENO)) throw usage("no terminal to confirm on: pass --yes to deploy");
-    std::cerr << "Deploy it from this wallet? [y/N] " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "y" && answer != "Y" && answer != "yes") throw std::runtime_error("declined: nothing sent");
-  }
+  if (!confirmed("A root contract will be deployed:", plan, "Deploy it from this wallet?", a.yes))
+    throw std::runtime_error("declined: nothing sent");
   boost::asio::io_context io;
   auto client = make_chain_client(io, a.endpoint, a.api_key);
   return run_chain_task(io, [&]() -> boost::asio::awaitable<nlohmann::json> {

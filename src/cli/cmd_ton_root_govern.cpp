@@ -1,10 +1,9 @@
 // `chrysalis ton root add-image|remove-image|add-model|remove-model|set-prices|set-params|add-proxy|
-// remove-proxy|transfer-owner`: the root contract's owner governs the network. Each command reads
+// remove-proxy|transfer-owner` (and `allow|disallow --list`, the older spelling of the first four): the root contract's owner governs the network. Each command reads
 // the root, refuses unless this wallet owns it, prints the change (before → after), asks for
 // confirmation unless --yes, sends it signed by the owner's wallet, reads the root again and
 // checks that the change took effect. Nodes pick changes up at their next registry refresh.
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <iostream>
@@ -12,6 +11,7 @@
 
 #include "cli/chain_client.h"
 #include "cli/commands.h"
+#include "cli/confirm.h"
 #include "common/endpoint.h"
 #include "common/hex.h"
 #include "ton/cells/encoding.h"
@@ -71,17 +71,18 @@ bool contains(const std::vector<ton::Hash256>& list, const ton::Hash256& h) {
   return std::find(list.begin(), list.end(), h) != list.end();
 }
 
-Change hash_list_change(const GovernArgs& a, const RootRegistry& before, bool add, bool model) {
+// `list`: proxy-image | worker-image | model.
+Change hash_list_change(const GovernArgs& a, const RootRegistry& before, bool add, const std::string& list) {
   namespace body = contracts::root_body;
   auto hash = parse_hash(a.hash, "--hash");
-  const std::string list = model ? "model" : a.role + "-image";
+  const bool model = list == "model";
   auto pick = [list](const RootRegistry& r) -> const std::vector<ton::Hash256>& {
     return list == "model" ? r.model_hashes : list == "proxy-image" ? r.proxy_image_hashes : r.worker_image_hashes;
   };
   if (contains(pick(before), hash) == add)
     throw std::runtime_error(list + " " + a.hash + (add ? " is already listed" : " is not listed") + ": nothing sent");
   ton::CellRef b = model ? (add ? body::add_model_hash(hash) : body::del_model_hash(hash))
-                   : a.role == "proxy" ? (add ? body::add_proxy_image_hash(hash) : body::del_proxy_image_hash(hash))
+                   : list == "proxy-image" ? (add ? body::add_proxy_image_hash(hash) : body::del_proxy_image_hash(hash))
                                        : (add ? body::add_worker_image_hash(hash) : body::del_worker_image_hash(hash));
   nlohmann::json d = {{"list", list}, {add ? "add" : "remove", to_hex(hash)}, {"entries_before", pick(before).size()}};
   return {b, d, [pick, hash, add](const RootRegistry& r) { return contains(pick(r), hash) == add; }};
@@ -171,17 +172,6 @@ Change transfer_owner_change(const GovernArgs& a, const RootRegistry& before) {
   return {contracts::root_body::change_owner(to), d, [to](const RootRegistry& r) { return r.owner == to; }};
 }
 
-// Asks on the terminal; anything but y/yes declines. Without a terminal, --yes is required.
-bool confirmed(const nlohmann::json& description, bool yes) {
-  std::cerr << "The root will change:\n" << description.dump(2) << "\n";
-  if (yes) return true;
-  if (!isatty(STDIN_FILENO)) throw usage("no terminal to confirm on: pass --yes to send the change");
-  std::cerr << "Send it, signed by the owner's wallet? [y/N] " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 int govern(const GovernArgs& a, const ChangeMaker& make) {
   ton::Address root;
   try {
@@ -204,7 +194,8 @@ int govern(const GovernArgs& a, const ChangeMaker& make) {
       throw std::runtime_error("this wallet (" + wallet.address().to_friendly() + ") is not the root's owner (" +
                                before.owner.to_friendly() + "): nothing sent");
     Change change = make(a, before);
-    if (!confirmed(change.description, a.yes)) throw std::runtime_error("declined: nothing sent");
+    if (!confirmed("The root will change:", change.description, "Send it, signed by the owner's wallet?", a.yes))
+      throw std::runtime_error("declined: nothing sent");
     std::vector<ton::WalletOutMessage> messages{ton::bounceable_message(root, kRootMessageValue, change.body)};
     co_await ton::send_and_wait(*client, key.key, wallet, messages);
     auto after = co_await contracts::read_root_registry(*client, root);
@@ -243,7 +234,7 @@ void register_ton_root_govern_commands(CLI::App& app) {
     auto* img = add_command(root, add ? "add-image" : "remove-image",
                             add ? "allow a proxy or worker image (its measurement hash)" : "stop allowing an image",
                             args, [add](const GovernArgs& a, const RootRegistry& r) {
-                              return hash_list_change(a, r, add, false);
+                              return hash_list_change(a, r, add, a.role + "-image");
                             });
     img->add_option("--role", args->role, "proxy | worker")->required()->check(CLI::IsMember({"proxy", "worker"}));
     img->add_option("--hash", args->hash, "image hash (64 hex)")->required();
@@ -253,9 +244,24 @@ void register_ton_root_govern_commands(CLI::App& app) {
                               add ? "allow a model (the SHA-256 of its weights file: chrysalis attest model-hash)"
                                   : "stop allowing a model",
                               margs, [add](const GovernArgs& a, const RootRegistry& r) {
-                                return hash_list_change(a, r, add, true);
+                                return hash_list_change(a, r, add, "model");
                               });
     model->add_option("--hash", margs->hash, "model hash (64 hex)")->required();
+  }
+
+  // The older spelling, kept for scripts: no confirmation asked.
+  for (bool add : {true, false}) {
+    auto largs = std::make_shared<GovernArgs>();
+    largs->yes = true;
+    auto* list = add_command(root, add ? "allow" : "disallow",
+                             add ? "add a hash to one of the root's allow-lists" : "remove a hash from one of the root's allow-lists",
+                             largs, [add](const GovernArgs& a, const RootRegistry& r) {
+                               return hash_list_change(a, r, add, a.role);
+                             });
+    list->add_option("--list", largs->role, "proxy-image | worker-image | model")
+        ->required()
+        ->check(CLI::IsMember({"proxy-image", "worker-image", "model"}));
+    list->add_option("--hash", largs->hash, "SHA-256 (64 hex)")->required();
   }
 
   auto pargs = std::make_shared<GovernArgs>();

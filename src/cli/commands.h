@@ -11,7 +11,6 @@ void register_wallet_commands(CLI::App& app);  // wallet new, address, status
 void register_wallet_client_commands(CLI::App& app);  // wallet topup, withdraw, close (after register_wallet_commands)
 void register_wallet_proxy_commands(CLI::App& app);   // wallet proxy-close (after register_wallet_commands)
 void register_ton_chain_commands(CLI::App& app);      // ton root show (group shared, get-or-create)
-void register_ton_root_list_commands(CLI::App& app);
 // ton root add-image|remove-image|add-model|remove-model|set-prices|set-params|add-proxy|remove-proxy|transfer-owner
 void register_ton_root_govern_commands(CLI::App& app);
 void register_ton_root_deploy_command(CLI::App& app);  // ton root deploy

@@ -16,7 +16,6 @@ int main(int argc, char** argv) {
   chrysalis::cli::register_wallet_client_commands(app);
   chrysalis::cli::register_wallet_proxy_commands(app);
   chrysalis::cli::register_ton_chain_commands(app);
-  chrysalis::cli::register_ton_root_list_commands(app);
   chrysalis::cli::register_ton_root_govern_commands(app);
   chrysalis::cli::register_ton_root_deploy_command(app);
   chrysalis::cli::register_ton_commands(app);

@@ -146,6 +146,7 @@ asio::awaitable<void> BillingBooks::setup() {
   if (listing_settings_.enabled && !listing_) {
     listing_ = std::make_unique<ProxyListing>(*agent_, chain_policy_, tee_key_, proxy_contract_, network_->root,
                                               listing_settings_);
+    if (keep_delisted_) listing_->keep_off_the_list();
     listing_->start();
   }
   spdlog::info("billing ready: proxy contract {}, books at seqno {} (chain {}), price {} nanoTON/token, worker fee {}",
@@ -202,6 +203,46 @@ void BillingBooks::archive_books_of_an_earlier_contract() {
 // The root's params or code changed since this proxy's contract was deployed: its contract (and
 // every client and worker contract derived from it) belongs to the old ones. It takes no new paid
 // work and charges what is owed at once; a restart moves it to a contract under the new params.
+bool BillingBooks::drained() const {
+  if (!ledger_) return false;
+  auto s = ledger_->state();
+  return s.total_reserved_tokens == 0 && s.seqno == s.last_committed_seqno && ledger_->receipts_waiting() == 0;
+}
+
+asio::awaitable<void> BillingBooks::move_to_new_contract() {
+  if (!drained()) co_return;  // a request came in meanwhile (free ones do not count): next tick
+  const auto old_contract = proxy_contract_;
+  // Every client of the old contract: charged what it owes, the rest back to its owner now.
+  for (auto& c : ledger_->clients()) {
+    auto st = client_state_.find(c.id);
+    if ((st != client_state_.end() && st->second == kClientClosed) || final_refunds_.count(c.id)) continue;
+    auto refund = ledger_->signed_final_refund(c.id);
+    if (!refund) co_return;  // not settled after all: next tick
+    auto message = ton::bounceable_message(ton::Address::parse(c.id), kGas, refund->signed_body);
+    co_await agent_->send_one(std::move(message));
+    final_refunds_.insert(c.id);
+    ++final_refunds_sent_;
+  }
+  // The old contract starts closing: its stake comes back to the owner after the close delay
+  // (complete it with `chrysalis wallet proxy-close`); the workers' unclaimed share stays payable.
+  co_await agent_->send_one(ton::bounceable_message(old_contract, kGas, contracts::proxy_body::request_close(9)));
+  spdlog::warn("moving to a contract under the new params: {} is closing; its books stay aside", old_contract.to_friendly());
+  ledger_.reset();
+  keep_delisted_ = listing_ && listing_->removed();  // its owner's decision outlives the move
+  listing_.reset();
+  clients_.clear();
+  client_read_at_.clear();
+  client_state_.clear();
+  final_refunds_.clear();
+  moved_on_.clear();
+  ready_announced_ = false;
+  co_await setup();  // deploys the new contract, opens fresh books, lists it (the same root entry)
+  ++contract_moves_;
+  if (on_moved_)
+    on_moved_("this proxy now settles through contract " + proxy_contract_.to_friendly() +
+              " (the network's params changed): bind again");
+}
+
 std::string BillingBooks::params_moved_on() const {
   auto registry = chain_policy_->registry();
   if (!registry || !network_) return "";
@@ -233,8 +274,21 @@ asio::awaitable<void> BillingBooks::tick_loop() {
     co_await timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (*stopped) co_return;
     if (std::string moved = params_moved_on(); moved != moved_on_) {
-      if (!moved.empty()) spdlog::error("{}", moved);
+      if (!moved.empty()) spdlog::warn("{}", moved);
       moved_on_ = moved;
+    }
+    // (Not a proxy its owner is closing: that one is winding down, not moving.)
+    if (!moved_on_.empty() && !moving_ && own_state_ == 0 && drained()) {
+      moving_ = true;
+      agent_->submit("move to the new contract", [this, stopped]() -> asio::awaitable<void> {
+        try {
+          if (!*stopped) co_await move_to_new_contract();
+        } catch (...) {
+          if (!*stopped) moving_ = false;  // tried again at a later tick
+          throw;
+        }
+        if (!*stopped) moving_ = false;
+      });
     }
     int64_t now = unix_now_us() / 1000000;
     for (auto& c : clients_)
@@ -540,6 +594,7 @@ nlohmann::json BillingBooks::stats() const {
                         {"charges_sent", charges_sent_},
                         {"closing_charges_sent", closing_charges_sent_},
                         {"final_refunds_sent", final_refunds_sent_},
+                        {"contract_moves", contract_moves_},
                         {"contract_state", own_state_ == 0 ? "active" : own_state_ == kClientClosing ? "closing" : "closed"},
                         {"chain_check",
                          {{"refused", chain_refused_},

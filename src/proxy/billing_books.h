@@ -76,6 +76,9 @@ class BillingBooks {
   // The last connection paying from `contract` went away: stop refreshing it.
   void unbind_client(const std::string& contract);
 
+  // Called once the proxy settles through a new contract (the root's params changed): every peer
+  // must bind again (its contract with this proxy moved too).
+  void on_contract_moved(std::function<void(const std::string& why)> fn) { on_moved_ = std::move(fn); }
   // Before start(): keep the proxy listed in the root with these endpoints once its contract is up.
   void set_listing(ListingSettings listing) { listing_settings_ = std::move(listing); }
 
@@ -88,8 +91,16 @@ class BillingBooks {
   boost::asio::awaitable<void> commit_and_charge();
   boost::asio::awaitable<void> send_final_refunds();
   void archive_books_of_an_earlier_contract();
+  // After a params change, once nothing is in flight: refund every client of the old contract,
+  // start closing it, and set up under the new params (a new contract, new books, same key).
+  bool drained() const;
+  boost::asio::awaitable<void> move_to_new_contract();
   std::string params_moved_on() const;
   std::string moved_on_;  // params_moved_on() as of the last tick
+  bool moving_ = false;   // move_to_new_contract() is queued or running
+  bool keep_delisted_ = false;  // taken off the root's list before a move: stays off after it
+  uint64_t contract_moves_ = 0;
+  std::function<void(const std::string&)> on_moved_;
   uint32_t own_state_ = 0;    // this proxy's contract as last read (0 active, 1 closing, 2 closed)
   int64_t own_read_at_s_ = 0;
   // True when the contract differs from what the books knew.

@@ -38,6 +38,14 @@ LedgerPeerBilling::LedgerPeerBilling(boost::asio::io_context& io, std::unique_pt
       metrics_(metrics) {}
 
 void LedgerPeerBilling::start() {
+  // Peers bound to the old contract reconnect and bind to the new one (their dialers come back at once).
+  books_->on_contract_moved([this](const std::string& why) {
+    std::vector<std::shared_ptr<net::Connection>> peers;
+    for (auto& [id, conn] : clients_) peers.push_back(conn);
+    for (auto& [id, w] : workers_.entries()) peers.push_back(w.conn);
+    for (auto& conn : peers)
+      if (conn) conn->close(why);
+  });
   books_->start([this] { send_payment_updates(); }, [this](const std::string& c) { send_client_info(c); },
                 [this] {
                   for (auto& [id, w] : workers_.entries()) bind_worker_owner(w, w.owner);

@@ -24,6 +24,9 @@ class ProxyListing {
                ton::Address proxy_contract, ton::Address root, ListingSettings settings);
   ~ProxyListing() { *alive_ = false; }
   void start();
+  bool removed() const { return removed_; }
+  // Taken off the list by its owner before (a previous contract): do not list it again.
+  void keep_off_the_list() { removed_ = true; }
   nlohmann::json stats() const;
 
  private:

@@ -551,12 +551,14 @@ export class Cluster {
         return file;
     }
 
-    // With billing on a devnet the proxy lists itself in the root (through its staked contract);
-    // unless `register` is false, this waits until the root shows it.
+    // With billing on a devnet the proxy lists itself in the root (through its staked contract) and
+    // this waits until the root shows it; with `register` false it does not list itself (the root's
+    // owner may still add it: registerProxy).
     async startProxy({id, requestTimeoutS = 60, maxRetries = 2, logLevel = "info", attestation = {}, routing = {}, registry = {},
         billing = null, settings = {}, extra = [], register = true} = {}) {
         id ??= `proxy-${++this.counter}`;
         if (this.useKeybroker) await this.keybroker();
+        if (billing && !register) settings = {list_in_root: false, ...settings};
         const ports = {httpPort: await freePort(), workerPort: await freePort(), clientPort: await freePort()};
         const config = this.write(`${id}.toml`, [
             "[proxy]",

@@ -92,9 +92,11 @@ test("a proxy that lists itself is dialed within one refresh, and one taken off 
         const [cs, ws] = [await client.stats(), await worker.stats()];
         return cs.proxies.length === 1 && ws.proxies.length === 1 && connected(cs)[0] === `127.0.0.1:${proxyB.clientPort}`;
     }, {timeoutMs: 20_000, what: "the client and the worker to drop proxy A", logs: () => cluster.logs()});
-    const la = (await proxyA.stats()).billing.root_listing;
-    assert.equal(la.listed, false);
-    assert.equal(la.removed, true);
+    const la = await waitFor(async () => {
+        const l = (await proxyA.stats()).billing.root_listing;
+        return l.listed ? null : l;
+    }, {timeoutMs: 10_000, what: "proxy A to see itself off the list", logs: () => cluster.logs()});
+    assert.equal(la.removed, true, "it does not list itself again");
     await cluster.waitForWorkers(client, 1, {timeoutMs: 60_000});
     let r;
     await waitFor(async () => {
@@ -243,34 +245,31 @@ test("the proxy owner closes the proxy: its clients are refunded at once, worker
     assert.ok(values.includes(expected.toString()), `a payout of ${expected} nanoTON among ${values}`);
 });
 
-test("a params change on the root: the proxy stops taking paid work, naming why; restarted, it moves to a new contract at the new price", async () => {
+test("a params change on the root: the proxy moves to a new contract by itself, refunding the old one's clients; the client pays the new price", async () => {
     const owner = path.join(cluster.dir, "root-owner.wallet.json");
     run(BIN, ["wallet", "new", "--out", owner, "--devnet-name", "root-owner", "--force"]);
+    const before = (await proxyB.stats()).billing;
+    // The client's contract at proxy B was closed by its final refund above: it pays B again only
+    // through a contract under the new params.
+    const oldClient = (await client.stats()).billing.accounts.find((a) => a.proxy_key === before.public_key);
+    assert.ok(oldClient, "the client has an account with proxy B");
     const r = spawnSync(BIN, ["ton", "root", "set-prices", "--price-per-token", "5", "--worker-fee-per-token", "2", "--key", owner,
         "--endpoint", cluster.devnet.endpoint, "--address", cluster.devnet.root, "--yes"], {encoding: "utf8"});
     assert.equal(r.status, 0, r.stderr);
-    const problem = await waitFor(async () => {
-        const p = (await proxyB.stats()).billing.serving_problem;
-        return /params or contract code changed/.test(p) ? p : null;
-    }, {timeoutMs: 15_000, what: "proxy B to notice the params change", logs: () => cluster.logs()});
-    assert.match(problem, /must restart/);
-    const oldContract = (await proxyB.stats()).billing.proxy_contract;
-    const keyB = (await proxyB.stats()).billing.public_key;
-    const seqnoB = (await proxyB.stats()).billing.root_listing.seqno;
-
-    // Restarted, proxy B deploys a contract under the new params, lists it, and its books of the
-    // old contract are kept aside; the client pays the new price through a new client contract.
-    await proxyB.kill();
-    proxyB.start();
-    await proxyB.waitHealthy();
-    await cluster.waitListed(proxyB);
-    const books = (await proxyB.stats()).billing;
-    assert.notEqual(books.proxy_contract, oldContract);
-    // The same key (sealed by the key broker) is listed under the same entry, at its new contract.
-    assert.equal(books.public_key, keyB);
-    assert.equal(books.root_listing.seqno, seqnoB);
-    assert.equal(books.serving_problem, "");
+    // No restart: once nothing is in flight the proxy refunds the old contract's clients, starts
+    // closing the old contract and deploys one under the new params, with the same key and root entry.
+    const moved = await waitFor(async () => {
+        const b = (await proxyB.stats()).billing;
+        return b.contract_moves >= 1 && b.serving_problem === "" ? b : null;
+    }, {timeoutMs: 60_000, what: "proxy B to move to a new contract", logs: () => cluster.logs()});
+    assert.notEqual(moved.proxy_contract, before.proxy_contract);
+    assert.equal(moved.public_key, before.public_key);
+    assert.equal(moved.root_listing.seqno, before.root_listing.seqno);
     assert.ok(fs.readdirSync(path.join(cluster.dir, "proxy-b")).some((f) => f.startsWith("books.sqlite.before-")));
+    const oldContract = cluster.contract("client", oldClient.contract);
+    assert.equal(oldContract.state, 2);
+    assert.equal(oldContract.balance, "0");
+    assert.equal(cluster.contract("proxy", before.proxy_contract).state, 1, "the old proxy contract is closing");
     let res;
     await waitFor(async () => {
         res = await ask();
@@ -278,4 +277,11 @@ test("a params change on the root: the proxy stops taking paid work, naming why;
     }, {timeoutMs: 90_000, what: "a paid request at the new price", logs: () => cluster.logs() + JSON.stringify(res?.body)});
     const cost = res.body.chrysalis;
     assert.equal(BigInt(cost.cost_nano), BigInt(cost.charged_tokens) * 5n);
+    const account = (await client.stats()).billing.accounts.find((a) => a.proxy_key === before.public_key);
+    assert.notEqual(account.contract, oldClient.contract, "the client pays from a new contract");
+    assert.equal(account.dropped ?? "", "", "the proxy was not taken for a cheat");
+    // Proxy A, which its owner closed, winds down instead of moving, and stays off the list.
+    const a = (await proxyA.stats()).billing;
+    assert.equal(a.contract_moves, 0);
+    assert.equal(a.root_listing.listed, false);
 });
