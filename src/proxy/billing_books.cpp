@@ -226,6 +226,7 @@ asio::awaitable<void> BillingBooks::move_to_new_contract() {
   // The old contract starts closing: its stake comes back to the owner after the close delay
   // (complete it with `chrysalis wallet proxy-close`); the workers' unclaimed share stays payable.
   co_await agent_->send_one(ton::bounceable_message(old_contract, kGas, contracts::proxy_body::request_close(9)));
+  retired_.push_back(old_contract);  // its close is completed once its delay has passed (complete_retired_closes)
   spdlog::warn("moving to a contract under the new params: {} is closing; its books stay aside", old_contract.to_friendly());
   ledger_.reset();
   keep_delisted_ = listing_ && listing_->removed();  // its owner's decision outlives the move
@@ -376,6 +377,29 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     if (changed && on_client_read_) on_client_read_(c.id);
   }
   co_await send_final_refunds();
+  co_await complete_retired_closes();
+}
+
+// Contracts this proxy moved away from (params changes): once a contract's close delay has passed
+// its close is completed, so the stake and commission come back to the owner while the workers'
+// unclaimed share stays payable. Held in memory: after a restart `wallet proxy-close` completes it.
+asio::awaitable<void> BillingBooks::complete_retired_closes() {
+  if (retired_.empty()) co_return;
+  const int64_t now_s = unix_now_us() / 1000000;
+  if (now_s - retired_checked_at_s_ < 10) co_return;
+  retired_checked_at_s_ = now_s;
+  std::vector<ton::Address> still;
+  for (auto& contract : retired_) {
+    auto pd = co_await contracts::read_proxy_data(agent_->client(), contract);
+    if (pd.state == static_cast<uint32_t>(contracts::ContractState::closed)) {
+      spdlog::info("the old proxy contract {} is closed: its stake went back to the owner", contract.to_friendly());
+      continue;
+    }
+    if (pd.state == static_cast<uint32_t>(contracts::ContractState::closing) && now_s >= int64_t{pd.unlock_ts})
+      co_await agent_->send_one(ton::bounceable_message(contract, kGas, contracts::proxy_body::request_close(10)));
+    still.push_back(contract);
+  }
+  retired_ = std::move(still);
 }
 
 // A client contract that is closing gets its final refund as soon as nothing is in flight for
@@ -595,6 +619,11 @@ nlohmann::json BillingBooks::stats() const {
                         {"closing_charges_sent", closing_charges_sent_},
                         {"final_refunds_sent", final_refunds_sent_},
                         {"contract_moves", contract_moves_},
+                        {"retired_contracts", [this] {
+                           nlohmann::json list = nlohmann::json::array();
+                           for (auto& c : retired_) list.push_back(c.to_friendly());
+                           return list;
+                         }()},
                         {"contract_state", own_state_ == 0 ? "active" : own_state_ == kClientClosing ? "closing" : "closed"},
                         {"chain_check",
                          {{"refused", chain_refused_},

@@ -95,6 +95,9 @@ class BillingBooks {
   // start closing it, and set up under the new params (a new contract, new books, same key).
   bool drained() const;
   boost::asio::awaitable<void> move_to_new_contract();
+  boost::asio::awaitable<void> complete_retired_closes();
+  std::vector<ton::Address> retired_;  // old contracts closing after a move (at most one per params change)
+  int64_t retired_checked_at_s_ = 0;
   std::string params_moved_on() const;
   std::string moved_on_;  // params_moved_on() as of the last tick
   bool moving_ = false;   // move_to_new_contract() is queued or running

@@ -280,6 +280,10 @@ test("a params change on the root: the proxy moves to a new contract by itself, 
     const account = (await client.stats()).billing.accounts.find((a) => a.proxy_key === before.public_key);
     assert.notEqual(account.contract, oldClient.contract, "the client pays from a new contract");
     assert.equal(account.dropped ?? "", "", "the proxy was not taken for a cheat");
+    // Once the old contract's close delay (8 s here) has passed the proxy completes its close itself.
+    await waitFor(async () => cluster.contract("proxy", before.proxy_contract).state === 2 &&
+        (await proxyB.stats()).billing.retired_contracts.length === 0,
+    {timeoutMs: 60_000, what: "the old proxy contract closed by the proxy", logs: () => cluster.logs()});
     // Proxy A, which its owner closed, winds down instead of moving, and stays off the list.
     const a = (await proxyA.stats()).billing;
     assert.equal(a.contract_moves, 0);
