@@ -1,6 +1,6 @@
 #include "client/client_config.h"
 
-#include "attest/policy/proxy_discovery.h"
+#include "attest/policy/proxy_endpoints_config.h"
 #include "common/toml_reader.h"
 
 namespace chrysalis::client {

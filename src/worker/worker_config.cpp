@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "attest/policy/proxy_discovery.h"
+#include "attest/policy/proxy_endpoints_config.h"
 #include "common/toml_reader.h"
 #include "common/url.h"
 

@@ -108,7 +108,8 @@ chrysalis_fuzz_target(receipt_fuzz MAX_LEN 8192 SOURCES ${FUZZ_RECEIPT_SOURCES} 
 # ("[&", marzer/tomlplusplus#294, fixed upstream by #301) and reaches TOML_UNREACHABLE on some
 # non-ASCII characters ("\xc3\xa5", #190/#295, fixed by #305); the shipped GCC build reports both as
 # parse errors (tests/unit/common/toml_reader_test.cpp), so fuzzing it here would only find those.
-fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config e2e_mode endpoint policy_config policy billing_settings ton_amount
+fuzz_sources(FUZZ_TOML_SOURCES toml_reader client_config proxy_endpoints_config e2e_mode endpoint policy_config policy
+             billing_settings ton_amount
              address encoding hex routing_config routing_selection_policy routing_price_policies routing_deadline
              routing_worker_selector quote_trust_anchors
              intel_root_ca quote_crypto nvidia_roots gpu_revocation peer_verifier)

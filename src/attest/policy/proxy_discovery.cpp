@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <map>
 
-#include "common/toml_reader.h"
 #include "ton/cells/encoding.h"
 
 namespace chrysalis::attest {
@@ -22,20 +21,6 @@ std::string weight(const std::string& node_key_hex, const std::string& proxy_key
 }
 
 }  // namespace
-
-std::vector<Endpoint> read_proxy_endpoints(const TomlReader& r, const std::string& key, const std::string& fallback,
-                                           bool has_registry, const std::string& file) {
-  std::vector<Endpoint> out;
-  if (!r.has(key)) {
-    if (!has_registry) out.push_back(parse_endpoint(fallback));
-    return out;
-  }
-  for (auto& p : r.strings(key, {})) out.push_back(parse_endpoint(p));
-  if (out.empty() && !has_registry)
-    throw std::runtime_error(file + ": '" + key +
-                             "' is empty and there is no [registry] to find proxies in: name a proxy or the root contract");
-  return out;
-}
 
 DiscoveredProxies discover_proxies(const ton::contracts::RootRegistry& registry, ProxySide side, size_t max,
                                    const std::string& node_key_hex) {

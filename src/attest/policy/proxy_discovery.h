@@ -16,16 +16,8 @@
 #include "net/dialer_set.h"
 #include "ton/contracts/root_registry.h"
 
-namespace chrysalis {
-class TomlReader;
-}
-
 namespace chrysalis::attest {
 
-// `key` (e.g. "client.proxies"): absent with a [registry] → empty (the root's list is used);
-// absent without one → `fallback`; an explicitly empty list needs a [registry]. Throws naming file and key.
-std::vector<Endpoint> read_proxy_endpoints(const TomlReader& r, const std::string& key, const std::string& fallback,
-                                           bool has_registry, const std::string& file);
 
 enum class ProxySide { workers, clients };  // which of a proxy's endpoints the node dials
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "attest/policy/proxy_discovery.h"
+#include "attest/policy/proxy_endpoints_config.h"
 #include "common/toml_reader.h"
 #include "support/temp_dir.h"
 
