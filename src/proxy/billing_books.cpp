@@ -72,20 +72,28 @@ void BillingBooks::start(std::function<void()> on_committed, std::function<void(
   asio::co_spawn(
       ex_,
       [this, stopped]() -> asio::awaitable<void> {
-        while (!*stopped) {
-          try {
-            co_await setup();
-            break;
-          } catch (const std::exception& e) {
-            if (*stopped) co_return;
-            refuse(std::string("billing setup failed: ") + e.what());
-            if (dynamic_cast<const billing::LedgerTampered*>(&e)) co_return;  // never retried: an operator must look
-          }
-          co_await sleep_ms(2000);
-        }
-        if (!*stopped) co_await tick_loop();
+        bool ready = co_await setup_with_retries();
+        if (ready) co_await tick_loop();
       },
       asio::detached);
+}
+
+// Sets up until it succeeds (every 2 s); false when stopped or the books were tampered with
+// (never retried: an operator must look).
+asio::awaitable<bool> BillingBooks::setup_with_retries() {
+  auto stopped = stopped_;
+  while (!*stopped) {
+    try {
+      co_await setup();
+      co_return true;
+    } catch (const std::exception& e) {
+      if (*stopped) co_return false;
+      refuse(std::string("billing setup failed: ") + e.what());
+      if (dynamic_cast<const billing::LedgerTampered*>(&e)) co_return false;
+    }
+    co_await sleep_ms(2000);
+  }
+  co_return false;
 }
 
 void BillingBooks::stop() {
@@ -237,7 +245,25 @@ asio::awaitable<void> BillingBooks::move_to_new_contract() {
   final_refunds_.clear();
   moved_on_.clear();
   ready_announced_ = false;
-  co_await setup();  // deploys the new contract, opens fresh books, lists it (the same root entry)
+  try {
+    co_await setup();  // deploys the new contract, opens fresh books, lists it (the same root entry)
+  } catch (const std::exception& e) {
+    // Not set up yet (the chain, or the wallet's funds for the new stake): keep trying outside
+    // the chain agent's queue, as at start.
+    refuse(std::string("moving to the new contract failed: ") + e.what());
+    auto stopped = stopped_;
+    asio::co_spawn(
+        ex_,
+        [this, stopped]() -> asio::awaitable<void> {
+          co_await sleep_ms(2000);
+          if (*stopped) co_return;
+          bool ready = co_await setup_with_retries();
+          if (ready && on_moved_)
+            on_moved_("this proxy now settles through contract " + proxy_contract_.to_friendly() + ": bind again");
+        },
+        asio::detached);
+    co_return;
+  }
   ++contract_moves_;
   if (on_moved_)
     on_moved_("this proxy now settles through contract " + proxy_contract_.to_friendly() +

@@ -87,6 +87,7 @@ class BillingBooks {
 
  private:
   boost::asio::awaitable<void> setup();
+  boost::asio::awaitable<bool> setup_with_retries();
   boost::asio::awaitable<void> tick_loop();
   boost::asio::awaitable<void> commit_and_charge();
   boost::asio::awaitable<void> send_final_refunds();
