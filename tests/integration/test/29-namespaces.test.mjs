@@ -30,8 +30,19 @@ function unsupported() {
     const probe = spawnSync("ip", ["netns", "add", `${tag}-probe`], {encoding: "utf8"});
     if (probe.error) return `iproute2 is missing (${probe.error.message})`;
     if (probe.status !== 0) return `ip netns add failed: ${probe.stderr.trim()}`;
+    // Everything the test builds, tried once in the probe namespace: a veth pair and a bridge.
+    const steps = [["link", "add", "pv0", "type", "veth", "peer", "name", "pv1"], ["link", "add", "pb0", "type", "bridge"],
+        ["link", "set", "pv1", "master", "pb0"]];
+    let why = "";
+    for (const step of steps) {
+        const r = spawnSync("ip", ["-n", `${tag}-probe`, ...step], {encoding: "utf8"});
+        if (r.status !== 0) {
+            why = `ip ${step.join(" ")} failed in a network namespace: ${(r.stderr || "").trim()}`;
+            break;
+        }
+    }
     sh(["ip", "netns", "del", `${tag}-probe`], {check: false});
-    return "";
+    return why;
 }
 
 const skipReason = unsupported();
