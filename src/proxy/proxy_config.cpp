@@ -55,7 +55,7 @@ ProxyConfig load_proxy_config(const std::filesystem::path& file) {
   c.max_request_bytes = static_cast<std::size_t>(r.integer("proxy.max_request_bytes", 8 << 20, 1024, 1 << 30));
   c.max_clients = static_cast<uint32_t>(r.integer("proxy.max_clients", 1024, 1, 1'000'000));
   c.max_streams_per_client = static_cast<uint32_t>(r.integer("proxy.max_streams_per_client", 64, 1, 100'000));
-  c.client_frames_per_s = static_cast<uint32_t>(r.integer("proxy.client_frames_per_s", 1000, 0, 10'000'000));
+  c.client_frames_per_s = static_cast<uint32_t>(r.integer("proxy.client_frames_per_s", 20000, 0, 10'000'000));
   c.worker_frames_per_s = static_cast<uint32_t>(r.integer("proxy.worker_frames_per_s", 200000, 0, 10'000'000));
   c.max_queued_bytes = static_cast<std::size_t>(r.integer("proxy.max_queued_bytes", 64 << 20, 64 << 10, 1LL << 32));
   c.write_timeout_ms = static_cast<uint32_t>(r.integer("proxy.write_timeout_ms", 30000, 100, 600'000));
