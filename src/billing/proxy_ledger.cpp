@@ -450,11 +450,17 @@ std::optional<SignedAmount> ProxyLedger::signed_charge(const std::string& client
   return sign_committed(clients_, client, ops::kClientCharge);
 }
 
-std::optional<SignedAmount> ProxyLedger::signed_final_refund(const std::string& client) {
+bool ProxyLedger::final_refund_ready(const std::string& client) const {
   std::lock_guard lock(mutex_);
   auto it = clients_.find(client);
-  if (it != clients_.end() && (it->second.reserved_tokens > 0 || it->second.charged_tokens != it->second.committed_tokens))
-    return std::nullopt;
+  return it == clients_.end() ||
+         (it->second.reserved_tokens == 0 && it->second.charged_tokens == it->second.committed_tokens);
+}
+
+std::optional<SignedAmount> ProxyLedger::signed_final_refund(const std::string& client) {
+  if (!final_refund_ready(client)) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  auto it = clients_.find(client);
   uint64_t tokens = it == clients_.end() ? 0 : it->second.committed_tokens;
   ton::contracts::SignedPayload payload{ops::kClientRefund, ton::Address::parse(client), options_.root, tokens, {}};
   return SignedAmount{tokens, ton::contracts::make_signed_body(payload, random_query_id(), options_.key)};

@@ -138,6 +138,8 @@ class ProxyLedger {
   // for it and pays the rest back to its owner at once. Only once nothing is reserved for it and
   // all it was charged is committed on chain (else nullopt: a later usage would go unpaid).
   std::optional<SignedAmount> signed_final_refund(const std::string& client);
+  // Whether signed_final_refund would sign now (no signature made).
+  bool final_refund_ready(const std::string& client) const;
 
   // Reads (copies).
   LedgerState state() const;

@@ -210,6 +210,7 @@ nlohmann::json ClientNode::stats() const {
           {"in_flight", in_flight_},
           {"proxies", pool_->stats()},
           {"proxy_discovery", proxy_feed_ ? proxy_feed_->stats() : nlohmann::json()},
+          {"proxy_dialers", pool_->dialer_stats()},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},
           {"e2e",

@@ -59,6 +59,7 @@ class ProxyPool {
   // Why no proxy is usable, naming each one.
   std::string unavailable_reason() const;
   nlohmann::json stats() const;
+  nlohmann::json dialer_stats() const { return dialers_.stats(); }
 
  private:
   void on_frame(const std::shared_ptr<net::Connection>& conn, proto::Frame& frame);

@@ -113,12 +113,14 @@ std::vector<std::shared_ptr<Connection>> DialerSet::open_connections() const {
   return out;
 }
 
-bool DialerSet::retiring(uint64_t connection_id) const {
-  for (auto& entry : entries_) {
-    auto c = entry.dialer->connection();
-    if (c && c->id() == connection_id) return entry.retiring;
-  }
-  return false;
+nlohmann::json DialerSet::stats() const {
+  size_t retiring = std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return e.retiring; });
+  return {{"targets", entries_.size() - retiring},
+          {"retiring", retiring},
+          {"retire_grace_ms", grace_ms_},
+          {"dialed", dialed_},
+          {"retired", retired_},
+          {"refused_other_key", key_mismatches_}};
 }
 
 // Closes retiring connections that are idle or past their grace period; checks again every

@@ -5,6 +5,7 @@
 // grace period has passed, so answers in flight are not cut off by a registry change.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -49,10 +50,8 @@ class DialerSet {
   std::vector<std::shared_ptr<Connection>> active_connections() const;
   // Open connections, retiring ones included (announcements, stats).
   std::vector<std::shared_ptr<Connection>> open_connections() const;
-  bool retiring(uint64_t connection_id) const;
-  uint64_t dialed() const { return dialed_; }
-  uint64_t retired() const { return retired_; }
-  uint64_t key_mismatches() const { return key_mismatches_; }
+  // Counters and limits for /stats: dialed, retired, refused for presenting another key, grace.
+  nlohmann::json stats() const;
 
  private:
   std::shared_ptr<Dialer> make_dialer(const DialTarget& target);

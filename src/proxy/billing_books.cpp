@@ -28,6 +28,9 @@ constexpr uint64_t kGas = contracts::kGasAttached;
 constexpr uint32_t kClientRunning = static_cast<uint32_t>(contracts::ContractState::active);
 constexpr uint32_t kClientClosing = static_cast<uint32_t>(contracts::ContractState::closing);
 constexpr uint32_t kClientClosed = static_cast<uint32_t>(contracts::ContractState::closed);
+// The proxy's own contract goes through the same states.
+constexpr uint32_t kOwnClosing = kClientClosing;
+constexpr uint32_t kOwnClosed = kClientClosed;
 
 asio::awaitable<void> sleep_ms(int64_t ms) {
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
@@ -224,12 +227,8 @@ asio::awaitable<void> BillingBooks::move_to_new_contract() {
   for (auto& c : ledger_->clients()) {
     auto st = client_state_.find(c.id);
     if ((st != client_state_.end() && st->second == kClientClosed) || final_refunds_.count(c.id)) continue;
-    auto refund = ledger_->signed_final_refund(c.id);
-    if (!refund) co_return;  // not settled after all: next tick
-    auto message = ton::bounceable_message(ton::Address::parse(c.id), kGas, refund->signed_body);
-    co_await agent_->send_one(std::move(message));
-    final_refunds_.insert(c.id);
-    ++final_refunds_sent_;
+    bool sent = co_await send_final_refund(c.id);
+    if (!sent) co_return;  // not settled after all: next tick
   }
   // The old contract starts closing: its stake comes back to the owner after the close delay
   // (complete it with `chrysalis wallet proxy-close`); the workers' unclaimed share stays payable.
@@ -285,7 +284,7 @@ std::string BillingBooks::serving_problem() const {
   if (!moved_on_.empty()) return moved_on_;
   if (own_state_ != 0)
     return "this proxy's contract " + proxy_contract_.to_friendly() + " is " +
-           (own_state_ == kClientClosing ? "closing" : "closed") +
+           (own_state_ == kOwnClosing ? "closing" : "closed") +
            " (its owner asked): it takes no new paid work; its clients get their final refunds";
   if (!ledger_ || !ledger_->serving())
     return "the proxy refuses to serve: " + (ledger_ ? ledger_->refusal() : "no books");
@@ -351,7 +350,7 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     own_read_at_s_ = now_s;
     if (own.state != own_state_ && own.state != 0)
       spdlog::warn("this proxy's contract {} is {}: no new paid work; every client gets its final refund",
-                   proxy_contract_.to_friendly(), own.state == kClientClosing ? "closing" : "closed");
+                   proxy_contract_.to_friendly(), own.state == kOwnClosing ? "closing" : "closed");
     own_state_ = own.state;
   }
   auto state = ledger_->state();
@@ -383,7 +382,7 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     bool closing = st != client_state_.end() && st->second == kClientClosing;
     if (st != client_state_.end() && st->second == kClientClosed) continue;  // refuses every charge
     // A closing client whose final refund can be signed is settled by that refund (below).
-    if (closing && ledger_->signed_final_refund(c.id)) continue;
+    if (closing && ledger_->final_refund_ready(c.id)) continue;
     // After a params change nothing more will be earned here: everything owed is charged now.
     if (!closing && moved_on_.empty() &&
         billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
@@ -417,11 +416,11 @@ asio::awaitable<void> BillingBooks::complete_retired_closes() {
   std::vector<ton::Address> still;
   for (auto& contract : retired_) {
     auto pd = co_await contracts::read_proxy_data(agent_->client(), contract);
-    if (pd.state == static_cast<uint32_t>(contracts::ContractState::closed)) {
+    if (pd.state == kOwnClosed) {
       spdlog::info("the old proxy contract {} is closed: its stake went back to the owner", contract.to_friendly());
       continue;
     }
-    if (pd.state == static_cast<uint32_t>(contracts::ContractState::closing) && now_s >= int64_t{pd.unlock_ts})
+    if (pd.state == kOwnClosing && now_s >= int64_t{pd.unlock_ts})
       co_await agent_->send_one(ton::bounceable_message(contract, kGas, contracts::proxy_body::request_close(10)));
     still.push_back(contract);
   }
@@ -437,7 +436,7 @@ asio::awaitable<void> BillingBooks::send_final_refunds() {
     if (state == kClientClosing && !final_refunds_.count(id)) closing.push_back(id);
   // A proxy whose own contract is closing refunds every client it has books for (not once closed:
   // the charge that goes with a refund would bounce off a closed proxy contract).
-  if (own_state_ == kClientClosing)
+  if (own_state_ == kOwnClosing)
     for (auto& c : ledger_->clients()) {
       auto st = client_state_.find(c.id);
       bool closed = st != client_state_.end() && st->second == kClientClosed;
@@ -445,17 +444,24 @@ asio::awaitable<void> BillingBooks::send_final_refunds() {
         closing.push_back(c.id);
     }
   for (auto& id : closing) {
-    auto refund = ledger_->signed_final_refund(id);
-    if (!refund) continue;  // a reservation is open or usage is not committed yet: next tick
-    auto message = ton::bounceable_message(ton::Address::parse(id), kGas, refund->signed_body);
-    co_await agent_->send_one(std::move(message));
-    final_refunds_.insert(id);
-    ++final_refunds_sent_;
-    spdlog::info("sent the final refund to closing client contract {}: charged up to {} tokens, the rest back to its owner",
-                 id, refund->tokens);
+    bool sent = co_await send_final_refund(id);
+    if (!sent) continue;  // a reservation is open or usage is not committed yet: next tick
     bool changed = co_await read_client(id);
     if (changed && on_client_read_) on_client_read_(id);
   }
+}
+
+// Signs and sends one client's final refund; false (nothing sent) while it cannot be signed yet.
+asio::awaitable<bool> BillingBooks::send_final_refund(std::string id) {
+  auto refund = ledger_->signed_final_refund(id);
+  if (!refund) co_return false;
+  auto message = ton::bounceable_message(ton::Address::parse(id), kGas, refund->signed_body);
+  co_await agent_->send_one(std::move(message));
+  final_refunds_.insert(id);
+  ++final_refunds_sent_;
+  spdlog::info("sent the final refund to client contract {}: charged up to {} tokens, the rest back to its owner", id,
+               refund->tokens);
+  co_return true;
 }
 
 void BillingBooks::refresh_client(const std::string& contract, bool always_notify) {
@@ -650,7 +656,7 @@ nlohmann::json BillingBooks::stats() const {
                            for (auto& c : retired_) list.push_back(c.to_friendly());
                            return list;
                          }()},
-                        {"contract_state", own_state_ == 0 ? "active" : own_state_ == kClientClosing ? "closing" : "closed"},
+                        {"contract_state", own_state_ == 0 ? "active" : own_state_ == kOwnClosing ? "closing" : "closed"},
                         {"chain_check",
                          {{"refused", chain_refused_},
                           {"refusals_in_a_row", chain_refusals_},

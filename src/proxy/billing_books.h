@@ -91,6 +91,7 @@ class BillingBooks {
   boost::asio::awaitable<void> tick_loop();
   boost::asio::awaitable<void> commit_and_charge();
   boost::asio::awaitable<void> send_final_refunds();
+  boost::asio::awaitable<bool> send_final_refund(std::string client);
   void archive_books_of_an_earlier_contract();
   // After a params change, once nothing is in flight: refund every client of the old contract,
   // start closing it, and set up under the new params (a new contract, new books, same key).

@@ -448,6 +448,7 @@ nlohmann::json WorkerNode::stats() const {
           {"max_concurrent", config_.max_concurrent},
           {"capacity_split", capacity_.stats()},
           {"proxy_discovery", proxy_feed_ ? proxy_feed_->stats() : nlohmann::json()},
+          {"proxy_dialers", dialers_ ? dialers_->stats() : nlohmann::json()},
           {"running", jobs_.size()},
           {"enabled", enabled()},
           {"disabled_reason", disabled_reason()},

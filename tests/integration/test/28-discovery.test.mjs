@@ -119,6 +119,7 @@ test("an endpoint answered by another key than the root lists for it is not used
     assert.equal(entry.connected, false);
     const cs = await client.stats();
     assert.deepEqual(connected(cs), [`127.0.0.1:${proxyB.clientPort}`]);
+    assert.ok(cs.proxy_dialers.refused_other_key >= 1, JSON.stringify(cs.proxy_dialers));
     const r = await ask();
     assert.equal(r.status, 200, r.text);
 });
