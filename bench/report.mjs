@@ -46,15 +46,30 @@ function wrkFigures(label) {
     };
 }
 
+// CPU ms per request of the relays alone: every process but the mock for the network (its nodes),
+// the three nginx for the nginx chain.
+const relayCpu = (cpu, only) => round(Object.entries(cpu)
+    .filter(([k]) => k !== "total" && k !== "mock" && (!only || k.startsWith(only))).reduce((a, [, v]) => a + v, 0), 4);
+
 const mock = {};
 for (const c of meta.params.concurrency) {
     if (!exists(`wrk-direct-c${c}.json`) || !exists(`wrk-network-c${c}.json`)) continue;
     const direct = wrkFigures(`direct-c${c}`), network = wrkFigures(`network-c${c}`);
-    mock[`c${c}`] = {
+    const m = mock[`c${c}`] = {
         direct, network,
         ratio: {rps: ratio(network.rps, direct.rps), p50: ratio(network.p50_ms, direct.p50_ms), p99: ratio(network.p99_ms, direct.p99_ms)},
         added_p50_ms: round(network.p50_ms - direct.p50_ms),
     };
+    // The reference: the same load through a chain of three nginx (mutual TLS 1.3 between them).
+    if (exists(`wrk-nginx-c${c}.json`)) {
+        const nginx = m.nginx = wrkFigures(`nginx-c${c}`);
+        m.relay_cpu_ms_per_request = {network: relayCpu(network.cpu_ms_per_request), nginx: relayCpu(nginx.cpu_ms_per_request, "nginx-")};
+        m.ratio_nginx = {rps: ratio(network.rps, nginx.rps), p50: ratio(network.p50_ms, nginx.p50_ms), p99: ratio(network.p99_ms, nginx.p99_ms),
+            cpu: ratio(network.cpu_ms_per_request.total, nginx.cpu_ms_per_request.total),
+            relay_cpu: ratio(m.relay_cpu_ms_per_request.network, m.relay_cpu_ms_per_request.nginx)};
+        m.added_p50_ms_nginx = round(nginx.p50_ms - direct.p50_ms);
+        m.ratio_nginx.added_p50 = m.added_p50_ms_nginx > 0 ? ratio(m.added_p50_ms, m.added_p50_ms_nginx) : null;
+    }
 }
 
 // End-to-end encryption: the same network runs through a client with `e2e = "off"`.
@@ -111,6 +126,13 @@ const ttfc = {
     ratio: {p50: ratio(tn.ttfc_ms.p50, td.ttfc_ms.p50), p99: ratio(tn.ttfc_ms.p99, td.ttfc_ms.p99), mean: ratio(tn.ttfc_ms.mean, td.ttfc_ms.mean)},
     added_p50_ms: round(tn.ttfc_ms.p50 - td.ttfc_ms.p50),
 };
+if (ttfcRaw.targets.nginx) {
+    const tx = probeTarget(ttfcRaw.targets.nginx, "ttfc nginx");
+    ttfc.nginx = ttfcOf(tx);
+    ttfc.ratio_nginx = {p50: ratio(tn.ttfc_ms.p50, tx.ttfc_ms.p50), p99: ratio(tn.ttfc_ms.p99, tx.ttfc_ms.p99), mean: ratio(tn.ttfc_ms.mean, tx.ttfc_ms.mean)};
+    ttfc.added_p50_ms_nginx = round(tx.ttfc_ms.p50 - td.ttfc_ms.p50);
+    ttfc.ratio_nginx.added_p50 = ttfc.added_p50_ms_nginx > 0 ? ratio(ttfc.added_p50_ms, ttfc.added_p50_ms_nginx) : null;
+}
 if (ttfcRaw.targets.plain) {
     const tp = probeTarget(ttfcRaw.targets.plain, "ttfc plain");
     e2e.ttfc = {sealed: ttfc.network, plain: ttfcOf(tp), ratio: {p50: ratio(tn.ttfc_ms.p50, tp.ttfc_ms.p50),
@@ -148,26 +170,39 @@ const result = {
 
 // ---- table --------------------------------------------------------------------------------------
 const f = (x, d = 2) => (x === null || x === undefined ? "-" : Number(x).toFixed(d));
-const row = (label, a, b, r, d = 2) => `  ${label.padEnd(30)}${f(a, d).padStart(12)}${f(b, d).padStart(12)}${f(r, 3).padStart(16)}`;
+// x, rx: the nginx chain's figure and network/nginx, two more columns where given.
+const row = (label, a, b, r, d = 2, x, rx) => `  ${label.padEnd(30)}${f(a, d).padStart(12)}${f(b, d).padStart(12)}${f(r, 3).padStart(16)}` +
+    (x === undefined ? "" : `${f(x, d).padStart(12)}${f(rx, 3).padStart(16)}`);
 const lines = [];
 const p = meta.params;
 lines.push(`Chrysalis network overhead: direct = engine alone, network = client -> proxy -> worker -> engine`);
+const withNginx = Object.values(mock).some((m) => m.nginx);
+if (withNginx) lines.push(`reference: nginx = nginx -> nginx -> nginx -> engine (plain HTTP in, mutual TLS 1.3 between hops, keep-alive, no buffering)`);
 lines.push(`mock engine: ${p.chunks} chunks x ${p.bytes} B per answer, ${p.burst ? "whole answer in one write" : "one write per chunk"}` +
     `${p.delay_ms ? `, ${p.delay_ms} ms apart` : ""}; wrk -t1, ${p.duration_s} s per run; latency = whole stream`);
 lines.push("");
-lines.push(`  ${"".padEnd(30)}${"direct".padStart(12)}${"network".padStart(12)}${"network/direct".padStart(16)}`);
+lines.push(`  ${"".padEnd(30)}${"direct".padStart(12)}${"network".padStart(12)}${"network/direct".padStart(16)}` +
+    (withNginx ? `${"nginx".padStart(12)}${"network/nginx".padStart(16)}` : ""));
 for (const [key, m] of Object.entries(mock)) {
+    const x = m.nginx, rx = m.ratio_nginx;  // undefined without the nginx runs: no columns
     lines.push(`concurrency ${key.slice(1)}`);
-    lines.push(row("requests/s", m.direct.rps, m.network.rps, m.ratio.rps, 1));
-    lines.push(row("latency p50 (ms)", m.direct.p50_ms, m.network.p50_ms, m.ratio.p50));
-    lines.push(row("latency p99 (ms)", m.direct.p99_ms, m.network.p99_ms, m.ratio.p99));
+    lines.push(row("requests/s", m.direct.rps, m.network.rps, m.ratio.rps, 1, x?.rps, rx?.rps));
+    lines.push(row("latency p50 (ms)", m.direct.p50_ms, m.network.p50_ms, m.ratio.p50, 2, x?.p50_ms, rx?.p50));
+    lines.push(row("latency p99 (ms)", m.direct.p99_ms, m.network.p99_ms, m.ratio.p99, 2, x?.p99_ms, rx?.p99));
     lines.push(row("CPU ms per request, all procs", m.direct.cpu_ms_per_request.total, m.network.cpu_ms_per_request.total,
-        ratio(m.network.cpu_ms_per_request.total, m.direct.cpu_ms_per_request.total)));
+        ratio(m.network.cpu_ms_per_request.total, m.direct.cpu_ms_per_request.total), 2, x?.cpu_ms_per_request.total, rx?.cpu));
+    if (!x) continue;
+    lines.push(row("CPU ms per request, relays", null, m.relay_cpu_ms_per_request.network, null, 2,
+        m.relay_cpu_ms_per_request.nginx, rx.relay_cpu));
+    if (key === "c1") lines.push(row("added latency p50 (ms)", null, m.added_p50_ms, null, 2, m.added_p50_ms_nginx, rx.added_p50));
 }
 lines.push(`time to first chunk (${ttfc.direct.requests} sequential streaming requests per path, keep-alive)`);
-lines.push(row("TTFC p50 (ms)", ttfc.direct.p50_ms, ttfc.network.p50_ms, ttfc.ratio.p50, 3));
-lines.push(row("TTFC p99 (ms)", ttfc.direct.p99_ms, ttfc.network.p99_ms, ttfc.ratio.p99, 3));
-lines.push(row("whole answer p50 (ms)", ttfc.direct.total_p50_ms, ttfc.network.total_p50_ms, ratio(ttfc.network.total_p50_ms, ttfc.direct.total_p50_ms), 3));
+const tx = ttfc.nginx, trx = ttfc.ratio_nginx;
+lines.push(row("TTFC p50 (ms)", ttfc.direct.p50_ms, ttfc.network.p50_ms, ttfc.ratio.p50, 3, tx?.p50_ms, trx?.p50));
+lines.push(row("TTFC p99 (ms)", ttfc.direct.p99_ms, ttfc.network.p99_ms, ttfc.ratio.p99, 3, tx?.p99_ms, trx?.p99));
+lines.push(row("whole answer p50 (ms)", ttfc.direct.total_p50_ms, ttfc.network.total_p50_ms, ratio(ttfc.network.total_p50_ms, ttfc.direct.total_p50_ms), 3,
+    tx?.total_p50_ms, tx && ratio(ttfc.network.total_p50_ms, tx.total_p50_ms)));
+if (tx) lines.push(row("TTFC added p50 (ms)", null, ttfc.added_p50_ms, null, 3, ttfc.added_p50_ms_nginx, trx.added_p50));
 lines.push(`embedded engine (test model; ${embedded.direct.requests} sequential requests per path, max_tokens ${p.max_tokens}, temperature 0)`);
 lines.push(row("completion tokens/s", embedded.direct.tokens_per_s, embedded.network.tokens_per_s, embedded.ratio.tokens_per_s, 1));
 lines.push(row("decode tokens/s (after 1st)", embedded.direct.decode_tokens_per_s, embedded.network.decode_tokens_per_s, embedded.ratio.decode_tokens_per_s, 1));
@@ -205,6 +240,11 @@ if (cpuKey) {
     const c = mock[cpuKey].network.cpu_ms_per_request;
     const parts = Object.entries(c).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${f(v, 3)}`);
     lines.push(`CPU ms per request through the network at concurrency ${cpuKey.slice(1)}: ${parts.join(", ")} (wrk not counted)`);
+    const x = mock[cpuKey].nginx?.cpu_ms_per_request;
+    if (x) {
+        const xparts = Object.entries(x).filter(([k]) => k === "mock" || k.startsWith("nginx-")).map(([k, v]) => `${k} ${f(v, 3)}`);
+        lines.push(`CPU ms per request through the nginx chain at concurrency ${cpuKey.slice(1)}: ${xparts.join(", ")} (wrk not counted)`);
+    }
 }
 lines.push(`machine: ${meta.cores} cores, ${meta.cpu}; load average ${meta.loadavg_start} at start, ${meta.loadavg_end} at end`);
 if (errors.length) lines.push(`ERRORS: ${errors.join(" | ")}`);

@@ -8,14 +8,17 @@
 #      sequential requests at temperature 0, direct and network interleaved;
 #   4. the cost of end-to-end encryption: the network runs of 1 and 2 again through a second
 #      client with `e2e = "off"` (the first one seals every request, the default).
+#   5. a reference for 1 and 2: a chain of three nginx (plain HTTP in, mutual TLS 1.3 between
+#      hops, keep-alive upstreams, no buffering) in front of the same mock engine.
 # Prints a table and, as its last line, one JSON object; writes both to bench/results/network-overhead.md.
-# Assumes `make build` (build/chrysalis) and the engine's npm packages (`make node`) are in place.
+# Assumes `make build` (build/chrysalis), the engine's npm packages (`make node`) and nginx and openssl
+# (scripts/install-deps.sh) are in place.
 # Settings (environment): BENCH_DURATION (s per wrk run, 12), BENCH_CONCURRENCY ("1 30"),
 # BENCH_TTFC_REQUESTS (200), BENCH_TOKEN_REQUESTS (20), BENCH_MAX_TOKENS (128), BENCH_CHUNKS (50),
 # BENCH_BYTES (128), BENCH_DELAY_MS (0), BENCH_BURST=1 (the mock writes each answer at once),
 # BENCH_LOG_LEVEL (info), BENCH_RESULTS (output file; empty: none), BENCH_KEEP=1 (keep the work
 # directory with configs and logs). The mock engine is the build's mock_engine target (next to $BIN;
-# BENCH_MOCK_ENGINE overrides).
+# BENCH_MOCK_ENGINE overrides). BENCH_NGINX: the nginx binary (default: nginx on PATH, else /usr/sbin/nginx).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +42,10 @@ TEST_MODEL=chrysalis-test
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for tool in wrk node curl g++; do command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install $tool)"; done
+for tool in wrk node curl g++ openssl; do command -v "$tool" >/dev/null || die "'$tool' is not installed (apt-get install $tool)"; done
+# Debian installs nginx in /usr/sbin, which is not on an ordinary user's PATH.
+NGINX=${BENCH_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+[[ -x $NGINX ]] || die "nginx is not installed (apt-get install nginx; scripts/install-deps.sh does)"
 [[ -x $BIN ]] || die "$BIN is missing: run 'make build' first"
 [[ -x $MOCK_ENGINE ]] || die "$MOCK_ENGINE is missing: run 'make build' first"
 [[ -d engine/node_modules ]] || die "engine/node_modules is missing: run 'make node' (or 'make bench') first"
@@ -100,12 +106,14 @@ const net = require("net");
   }
   console.log(servers.map((s) => s.address().port).join(" "));
   servers.forEach((s) => s.close());
-})();' 14)"
+})();' 17)"
 MOCK_PORT=${PORTS[0]} PROXY_HTTP=${PORTS[1]} PROXY_WORKERS=${PORTS[2]} PROXY_CLIENTS=${PORTS[3]}
 WORKER_HTTP=${PORTS[4]} CLIENT_HTTP=${PORTS[5]} EMB_WORKER_HTTP=${PORTS[6]} EMB_ENGINE_PORT=${PORTS[7]}
 PLAIN_CLIENT_HTTP=${PORTS[8]}
 BARE_PROXY_HTTP=${PORTS[9]} BARE_PROXY_WORKERS=${PORTS[10]} BARE_PROXY_CLIENTS=${PORTS[11]}
 BARE_CLIENT_HTTP=${PORTS[12]} WORKER2_HTTP=${PORTS[13]}
+NGINX_A_PORT=${PORTS[14]} NGINX_B_PORT=${PORTS[15]} NGINX_C_PORT=${PORTS[16]}
+NGINX_URL=http://127.0.0.1:$NGINX_A_PORT
 BARE_CLIENT_URL=http://127.0.0.1:$BARE_CLIENT_HTTP
 MOCK_URL=http://127.0.0.1:$MOCK_PORT
 CLIENT_URL=http://127.0.0.1:$CLIENT_HTTP
@@ -267,8 +275,108 @@ sed -e "s|127.0.0.1:$CLIENT_HTTP|127.0.0.1:$BARE_CLIENT_HTTP|" -e "s|$WORK/clien
 sed -e "s|bench-worker-mock|bench-worker-mock-2|" -e "s|127.0.0.1:$WORKER_HTTP|127.0.0.1:$WORKER2_HTTP|" \
   -e "s|$WORK/worker-mock\"|$WORK/worker-mock-2\"|" "$WORK/worker-mock.toml" >"$WORK/worker-mock-2.toml"
 
-log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client"
+# --- the reference: a chain of three nginx in front of the same mock ----------------------------
+# A (plain HTTP in, what wrk hits) -> B -> C over TLS 1.3 with mutual TLS (each side's certificate
+# verified against a CA made for this run) -> the mock over plain HTTP: three hops, as
+# client -> proxy -> worker -> engine, done by a mature reverse proxy. Keep-alive upstreams on every
+# hop, no buffering either way (the answer streams through as it comes). nginx only relays bytes:
+# it does not parse the SSE, meter, seal or attest anything.
+mkdir -p "$WORK/nginx-pki"
+(
+  cd "$WORK/nginx-pki"
+  ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)  # ECDSA P-256
+  openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=chrysalis bench nginx CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+  for n in a b c; do  # one identity each: A is only a TLS client, C only a server, B both
+    openssl req -new "${ec[@]}" -keyout "nginx-$n.key" -out "nginx-$n.csr" -subj "/CN=nginx-$n"
+    printf 'subjectAltName=DNS:nginx-%s\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n' \
+      "$n" >"nginx-$n.ext"
+    openssl x509 -req -in "nginx-$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile "nginx-$n.ext" -out "nginx-$n.pem"
+  done
+) >"$WORK/nginx-pki.log" 2>&1 || die "openssl failed to make the nginx chain's certificates: $(tail -5 "$WORK/nginx-pki.log")"
+
+nginx_conf() { # name, listen port, tls in (on|off), upstream host:port, upstream's name (empty: plain HTTP)
+  local name=$1 port=$2 tls_in=$3 up=$4 up_name=$5 dir=$WORK/$1 pki=$WORK/nginx-pki
+  mkdir -p "$dir"
+  # One worker, run by the process `start` starts (master_process off here, daemon off on the
+  # command line), so that the pid we account CPU time to is the one doing the work. One worker
+  # each also because the machine this was set up on has 2 cores, shared with wrk and the mock.
+  cat <<EOF
+worker_processes 1;
+master_process off;
+error_log stderr warn;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 1000000;  # like the nodes: no connection is closed after N requests
+  upstream next {
+    server $up;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+EOF
+  if [[ $tls_in == on ]]; then
+    cat <<EOF
+    listen 127.0.0.1:$port ssl;
+    ssl_protocols TLSv1.3;
+    ssl_certificate $pki/$name.pem;
+    ssl_certificate_key $pki/$name.key;
+    ssl_verify_client on;
+    ssl_client_certificate $pki/ca.pem;
+EOF
+  else
+    printf '    listen 127.0.0.1:%s;\n' "$port"
+  fi
+  cat <<EOF
+    location / {
+      proxy_pass $([[ -n $up_name ]] && echo https || echo http)://next;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+EOF
+  if [[ -n $up_name ]]; then
+    cat <<EOF
+      proxy_ssl_protocols TLSv1.3;
+      proxy_ssl_certificate $pki/$name.pem;
+      proxy_ssl_certificate_key $pki/$name.key;
+      proxy_ssl_trusted_certificate $pki/ca.pem;
+      proxy_ssl_verify on;
+      proxy_ssl_name $up_name;
+      proxy_ssl_session_reuse on;
+EOF
+  fi
+  printf '    }\n  }\n}\n'
+}
+nginx_conf nginx-a "$NGINX_A_PORT" off "127.0.0.1:$NGINX_B_PORT" nginx-b >"$WORK/nginx-a.conf"
+nginx_conf nginx-b "$NGINX_B_PORT" on "127.0.0.1:$NGINX_C_PORT" nginx-c >"$WORK/nginx-b.conf"
+nginx_conf nginx-c "$NGINX_C_PORT" on "127.0.0.1:$MOCK_PORT" "" >"$WORK/nginx-c.conf"
+
+# B and C must refuse a TLS client without a certificate (nginx answers 400 "No required SSL
+# certificate was sent"; 000: the handshake failed) and anything below TLS 1.3.
+nginx_hop_strict() { # port, name
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$WORK/nginx-pki/ca.pem" \
+    --resolve "$2:$1:127.0.0.1" "https://$2:$1/v1/models") || true
+  [[ $code == 400 || $code == 000 ]] || return 1
+  ! curl -s -o /dev/null --max-time 5 --tls-max 1.2 --cacert "$WORK/nginx-pki/ca.pem" \
+    --cert "$WORK/nginx-pki/nginx-a.pem" --key "$WORK/nginx-pki/nginx-a.key" \
+    --resolve "$2:$1:127.0.0.1" "https://$2:$1/v1/models"
+}
+
+log "starting mock engine ($CHUNKS chunks x $BYTES B, delay ${DELAY_MS} ms, burst $BURST), proxy, worker, client, nginx chain"
 start mock "$MOCK_ENGINE" "${MOCK_ARGS[@]}"
+for n in nginx-a nginx-b nginx-c; do
+  start "$n" "$NGINX" -e stderr -c "$WORK/$n.conf" -p "$WORK/$n/" -g 'daemon off;'
+done
 start proxy "$BIN" proxy --config "$WORK/proxy.toml"
 start proxy-bare "$BIN" proxy --config "$WORK/proxy-bare.toml"
 start worker "$BIN" worker --config "$WORK/worker-mock.toml"
@@ -282,12 +390,16 @@ wait_until "the plaintext client to serve $MOCK_MODEL" 60 stream_ok "$PLAIN_CLIE
 wait_until "the mechanisms-off network to serve $MOCK_MODEL" 60 stream_ok "$BARE_CLIENT_URL" "$MOCK_MODEL"
 e2e_is "$CLIENT_URL" on || die "the client does not seal its requests end to end"
 e2e_is "$PLAIN_CLIENT_URL" off || die "the e2e = off client still seals"
+wait_until "the nginx chain to serve $MOCK_MODEL" 20 stream_ok "$NGINX_URL" "$MOCK_MODEL"
+nginx_hop_strict "$NGINX_B_PORT" nginx-b || die "nginx B accepts a client without a certificate or below TLS 1.3"
+nginx_hop_strict "$NGINX_C_PORT" nginx-c || die "nginx C accepts a client without a certificate or below TLS 1.3"
 
 log "warm-up (2 s each path)"
 run_wrk warmup-direct "$MOCK_URL" 30 2
 run_wrk warmup-network "$CLIENT_URL" 30 2
 run_wrk warmup-plain "$PLAIN_CLIENT_URL" 30 2
 run_wrk warmup-bare "$BARE_CLIENT_URL" 30 2
+run_wrk warmup-nginx "$NGINX_URL" 30 2
 
 for c in $CONCURRENCY; do
   log "wrk c=$c ${DURATION}s: direct"
@@ -297,6 +409,8 @@ for c in $CONCURRENCY; do
   run_wrk "rewarm-c$c" "$CLIENT_URL" "$c" 3
   log "wrk c=$c ${DURATION}s: network"
   run_wrk "network-c$c" "$CLIENT_URL" "$c" "$DURATION"
+  log "wrk c=$c ${DURATION}s: nginx chain"
+  run_wrk "nginx-c$c" "$NGINX_URL" "$c" "$DURATION"
   log "wrk c=$c ${DURATION}s: network without e2e"
   run_wrk "plain-c$c" "$PLAIN_CLIENT_URL" "$c" "$DURATION"
   log "wrk c=$c ${DURATION}s: network with the dependability mechanisms off"
@@ -307,7 +421,7 @@ curl -fsS "http://127.0.0.1:$PROXY_HTTP/stats" >"$WORK/stats-proxy.json" || die 
 
 log "time to first chunk: $TTFC_REQUESTS sequential requests per path, interleaved"
 run_fg node bench/probe.mjs --target "direct=$MOCK_URL" --target "network=$CLIENT_URL" \
-  --target "plain=$PLAIN_CLIENT_URL" --model "$MOCK_MODEL" \
+  --target "plain=$PLAIN_CLIENT_URL" --target "nginx=$NGINX_URL" --model "$MOCK_MODEL" \
   --requests "$TTFC_REQUESTS" --warmup 5 >"$WORK/ttfc.json" 2>"$WORK/probe-ttfc.log" ||
   die "TTFC probe failed: $(cat "$WORK/probe-ttfc.log")"
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, only when some are missing.
+# nginx is for the benchmark's reference chain (bench/run.sh starts its own instances with their own
+# configs on free loopback ports; the package's default site and service are not used).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -7,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libgtest-dev googletest
   libxmlsec1-dev libxmlsec1-openssl zlib1g-dev
-  nodejs npm curl wrk procps chromium
+  nodejs npm curl wrk nginx procps chromium
   clang libclang-rt-14-dev clang-format clang-tidy ccache
 )
 missing=()
