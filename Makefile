@@ -7,7 +7,7 @@ export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 # The browser tests drive Debian's chromium: no npm package may download one.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: all deps build node web web-test demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench format tidy clean
+.PHONY: all deps build node web web-test demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench bench-scale format tidy clean
 
 all: build
 
@@ -102,6 +102,11 @@ adversarial: build node
 
 bench: build node
 	bash bench/run.sh
+
+# One proxy under 10,000 simulated workers and 1,000 client streams (bench/scale/run.sh): its RSS,
+# CPU per request, worker-selection time, requests/s and frames/s. Not part of `make test`.
+bench-scale: build
+	bash bench/scale/run.sh
 
 # One style for the tree (.clang-format).
 format:

@@ -53,9 +53,18 @@ LedgerStore::LedgerStore(const std::filesystem::path& file) : file_(file.string(
     db_ = nullptr;
     throw;
   }
+  writer_ = std::thread([this] { writer_loop(); });
 }
 
-LedgerStore::~LedgerStore() { sqlite3_close(db_); }
+LedgerStore::~LedgerStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;  // the writer finishes what is queued first
+  }
+  queue_changed_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  sqlite3_close(db_);
+}
 
 LedgerStore::NonDurable::NonDurable(LedgerStore& s, bool enabled) : store(s), on(enabled) {
   if (on) store.exec("PRAGMA synchronous=NORMAL");
@@ -172,6 +181,8 @@ void load_snapshots(sqlite3* db, const std::string& file, LedgerRows& rows) {
 }  // namespace
 
 LedgerRows LedgerStore::load() {
+  drain();
+  std::lock_guard db_lock(db_mutex_);
   LedgerRows rows;
   load_state(db_, file_, rows);
   load_clients(db_, file_, rows);
@@ -182,10 +193,8 @@ LedgerRows LedgerStore::load() {
   return rows;
 }
 
-void LedgerStore::write(const LedgerWrite& w) {
-  NonDurable scope(*this, !w.durable);
-  exec("BEGIN IMMEDIATE");
-  try {
+void LedgerStore::write_rows(const LedgerWrite& w) {
+  {
     {
       Stmt s(db_, file_,
              "INSERT OR REPLACE INTO state VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -246,10 +255,6 @@ void LedgerStore::write(const LedgerWrite& w) {
         s.u64(1, x.seqno).text(2, std::string(1, x.kind)).text(3, x.party).u64(4, x.tokens).blob(5, x.sig).run();
     }
     write_receipt_changes(w);
-    exec("COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
   }
 }
 

@@ -3,10 +3,17 @@
 // the file), one transaction per state change. Rows keep their signatures; nothing is checked here.
 #include <sqlite3.h>
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "billing/ledger_types.h"
@@ -41,6 +48,20 @@ struct LedgerWrite {
   bool durable = true;
 };
 
+// What the writer thread has done (ledger_store_writer.cpp), for /stats.
+struct LedgerWriterStats {
+  uint64_t writes = 0;          // state changes and receipt leaves written
+  uint64_t groups = 0;          // transactions they went in
+  uint64_t durable_groups = 0;  // of those, waited for the disk (one fsync each)
+  uint64_t largest_group = 0;
+  uint64_t queued = 0;  // waiting now
+  uint64_t failures = 0;
+};
+
+// Writes go through one writer thread of the store's own, which puts everything queued meanwhile
+// in one transaction (group commit): many requests' settlements share one fsync, and the I/O
+// thread that queued them does not wait for the disk unless it asks to (write(), wait()).
+// Reads first wait until everything queued before them is written.
 class LedgerStore {
  public:
   // Creates the file and schema when missing; throws LedgerError naming the file and SQLite's reason.
@@ -50,19 +71,30 @@ class LedgerStore {
   LedgerStore& operator=(const LedgerStore&) = delete;
 
   LedgerRows load();
+  // Queues the change and waits until it is written (durable ones: on disk); throws LedgerError
+  // with SQLite's reason, and then nothing of it was written.
   void write(const LedgerWrite& change);
+  // Queues the change; returns its ticket. Written in queue order, after every earlier one.
+  uint64_t submit(LedgerWrite change);
+  // Waits until the ticket's write is done; throws LedgerError if it failed.
+  void wait(uint64_t ticket);
+  // Called on the writer thread: after each transaction with the newest ticket it wrote, and for a
+  // queued (not waited for) write that failed, with SQLite's reason. Set before the first write.
+  void set_write_hooks(std::function<void(uint64_t written_through)> written,
+                       std::function<void(const std::string& error)> failed);
+  LedgerWriterStats writer_stats() const;
 
-  // Receipts (ledger_store_receipts.cpp). Recording does not wait for the disk: a kill -9 keeps the
-  // row, and the next durable write (the commit that includes it) flushes it in order.
-  uint64_t append_receipt(const std::string& request_id, const ton::Hash256& leaf);
+  // Receipts (ledger_store_receipts.cpp). Recording does not wait for the disk: queued behind the
+  // settlement writes, and the next durable write (the settlement or commit after it) flushes it.
+  void append_receipt(const std::string& request_id, const ton::Hash256& leaf);
   std::vector<ReceiptLeafRow> receipt_leaves_in(uint64_t commit_seqno);  // 0: those waiting for a commit
   std::optional<ReceiptLeafRow> newest_receipt(const std::string& request_id);
   std::optional<ReceiptCommitRow> receipt_commit(uint64_t seqno);
   std::optional<ReceiptCommitRow> last_receipt_commit();
   std::vector<ReceiptCommitRow> receipt_commits_after(uint64_t seqno, uint64_t up_to);
-  uint64_t receipt_count();                             // every leaf kept
-  uint64_t receipt_count_in(uint64_t commit_seqno);     // 0: those waiting for a commit
-  uint64_t receipt_id_kept_from(uint64_t keep);  // the smallest id among the newest `keep` leaves
+  uint64_t receipt_count();                          // every leaf kept
+  uint64_t receipt_count_in(uint64_t commit_seqno);  // 0: those waiting for a commit
+  uint64_t receipt_id_kept_from(uint64_t keep);      // the smallest id among the newest `keep` leaves
 
  private:
   void exec(const char* sql);
@@ -74,8 +106,39 @@ class LedgerStore {
     bool on;
   };
   void write_receipt_changes(const LedgerWrite& change);  // inside write()'s transaction
+
+  // The writer thread (ledger_store_writer.cpp).
+  struct ReceiptLeafJob {
+    std::string request_id;
+    ton::Hash256 leaf;
+  };
+  struct Job {
+    uint64_t ticket = 0;
+    bool waited = false;  // write(): the caller learns of a failure; otherwise the failed hook does
+    std::variant<LedgerWrite, ReceiptLeafJob> work;
+  };
+  uint64_t enqueue(Job job);
+  void writer_loop();
+  void run_group(std::vector<Job>& group);
+  void write_rows(const LedgerWrite& change);  // inside the group's transaction
+  void insert_receipt_row(const ReceiptLeafJob& leaf);
+  void drain();  // until everything queued so far is written
+
   std::string file_;
   sqlite3* db_ = nullptr;
+  mutable std::mutex db_mutex_;  // db_: the writer's transaction or a read, never both
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;  // a job queued, or stopping
+  std::condition_variable written_;        // written_through_ moved on
+  std::deque<Job> queue_;
+  uint64_t next_ticket_ = 0;
+  uint64_t written_through_ = 0;
+  std::map<uint64_t, std::string> failed_;  // waited-for tickets that failed, until waited on
+  bool stopping_ = false;
+  LedgerWriterStats stats_;
+  std::function<void(uint64_t)> on_written_;
+  std::function<void(const std::string&)> on_failed_;
+  std::thread writer_;  // last: started once everything above exists
 };
 
 }  // namespace chrysalis::billing

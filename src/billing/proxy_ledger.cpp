@@ -32,10 +32,29 @@ std::string account_id(const std::string& address_text) { return ton::Address::p
 
 ProxyLedger::ProxyLedger(LedgerOptions options) : options_(std::move(options)) {}
 
+// The store first: its writer thread may still call the hooks, which use members declared later.
+ProxyLedger::~ProxyLedger() { store_.reset(); }
+
 std::unique_ptr<ProxyLedger> ProxyLedger::open(LedgerOptions options) {
   options.prices.validate();
   std::unique_ptr<ProxyLedger> ledger(new ProxyLedger(std::move(options)));
   ledger->store_ = std::make_unique<LedgerStore>(ledger->options_.file);
+  ProxyLedger* self = ledger.get();
+  ledger->store_->set_write_hooks(
+      [self](uint64_t through) {
+        std::function<void(uint64_t)> hook;
+        {
+          std::lock_guard lock(self->hook_mutex_);
+          hook = self->on_written_;
+        }
+        if (hook) hook(through);
+      },
+      [self](const std::string& error) {
+        // Memory already holds what the disk refused: serve nothing more until a restart reloads
+        // the books from what the disk does hold.
+        std::lock_guard lock(self->hook_mutex_);
+        if (self->disk_failure_.empty()) self->disk_failure_ = "the books could not be written: " + error;
+      });
   ledger->load();
   ledger->load_receipts();
   ledger->start_session();
@@ -127,7 +146,7 @@ void ProxyLedger::start_session() {
   apply_locked(std::move(change), true, nonce);
 }
 
-void ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes& extra) {
+uint64_t ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes& extra, bool wait) {
   const auto& key = options_.key;
   if (accounting) {
     Bytes absorbed = extra;
@@ -144,7 +163,11 @@ void ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes&
   for (auto& c : change.commits) sign_row(c, key);
   for (auto& s : change.snapshots) sign_row(s, key);
   sign_row(change.state, key);
-  store_->write(change);  // one transaction: on failure memory stays as it was
+  uint64_t ticket = 0;
+  if (wait)
+    store_->write(change);  // on failure (LedgerError) memory stays as it was
+  else
+    ticket = store_->submit(change);  // memory goes ahead; a failure stops serving (disk_failure_)
   state_ = change.state;
   for (auto& c : change.clients) clients_[c.id] = c;
   for (auto& w : change.workers) workers_[w.id] = w;
@@ -157,6 +180,7 @@ void ProxyLedger::apply_locked(LedgerWrite change, bool accounting, const Bytes&
   }
   for (auto& c : change.commits) commits_[c.seqno] = c;
   for (auto& s : change.snapshots) snapshots_.push_back(s);
+  return ticket;
 }
 
 ChainVerdict ProxyLedger::verify_against_chain(const OnChainCommit& chain) {
@@ -191,13 +215,26 @@ ChainVerdict ProxyLedger::verify_against_chain(const OnChainCommit& chain) {
 
 bool ProxyLedger::serving() const {
   std::lock_guard lock(mutex_);
-  return !refusal_;
+  return !refusal_ && disk_failure().empty();
 }
 
 std::string ProxyLedger::refusal() const {
   std::lock_guard lock(mutex_);
+  if (auto failure = disk_failure(); !failure.empty()) return failure;
   return refusal_.value_or("");
 }
+
+std::string ProxyLedger::disk_failure() const {
+  std::lock_guard lock(hook_mutex_);
+  return disk_failure_;
+}
+
+void ProxyLedger::on_written(std::function<void(uint64_t)> hook) {
+  std::lock_guard lock(hook_mutex_);
+  on_written_ = std::move(hook);
+}
+
+LedgerWriterStats ProxyLedger::writer_stats() const { return store_->writer_stats(); }
 
 void ProxyLedger::update_client_chain(const std::string& client, const ClientChainState& chain) {
   std::lock_guard lock(mutex_);
@@ -229,6 +266,7 @@ uint64_t ProxyLedger::available_nano(const std::string& client) const {
 ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
   std::lock_guard lock(mutex_);
   if (refusal_) throw LedgerRefused("the proxy is not serving: " + *refusal_);
+  if (auto failure = disk_failure(); !failure.empty()) throw LedgerRefused("the proxy is not serving: " + failure);
   uint64_t tokens = reservation_tokens(request.prompt_tokens, request.max_tokens, request.coefficient, options_.prices);
   uint64_t nano = client_cost_nano(tokens, options_.prices);
   auto cit = clients_.find(request.client);
@@ -245,7 +283,7 @@ ReservationTicket ProxyLedger::reserve(const ReserveRequest& request) {
   change.clients.push_back(c);
   change.reservations.push_back(r);
   change.durable = false;  // a hold: every open reservation is released after a restart anyway
-  apply_locked(std::move(change), true, {});
+  apply_locked(std::move(change), true, {}, false);  // queued: the I/O thread does not wait
   return {r.id, tokens, nano};
 }
 
@@ -266,7 +304,7 @@ void ProxyLedger::shrink_reservation(uint64_t reservation_id, uint64_t prompt_to
   change.clients.push_back(c);
   change.reservations.push_back(r);
   change.durable = false;  // a hold, as in reserve()
-  apply_locked(std::move(change), true, {});
+  apply_locked(std::move(change), true, {}, false);
 }
 
 Settlement ProxyLedger::settle(uint64_t reservation_id, const TokenUsage& usage) {
@@ -279,7 +317,14 @@ std::vector<Settlement> ProxyLedger::settle_batch(const std::vector<std::pair<ui
   return finish(items);
 }
 
-std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {
+QueuedSettlements ProxyLedger::settle_batch_queued(const std::vector<std::pair<uint64_t, TokenUsage>>& items) {
+  QueuedSettlements out;
+  out.settlements = finish(items, &out.ticket);
+  return out;
+}
+
+std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items,
+                                            uint64_t* queued_ticket) {
   std::lock_guard lock(mutex_);
   // Every settlement of the batch in one accounting change and one durable transaction; parties
   // settled twice in it see their own earlier settlement.
@@ -323,7 +368,8 @@ std::vector<Settlement> ProxyLedger::finish(const std::vector<std::pair<uint64_t
   }
   for (auto& [id, c] : cl) change.clients.push_back(c);
   for (auto& [id, w] : wk) change.workers.push_back(w);
-  apply_locked(std::move(change), true, {});
+  uint64_t ticket = apply_locked(std::move(change), true, {}, queued_ticket == nullptr);
+  if (queued_ticket) *queued_ticket = ticket;
   for (auto& st : out) st.seqno = state_.seqno;
   return out;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,10 +22,10 @@ namespace chrysalis::billing {
 
 struct LedgerOptions {
   std::filesystem::path file;
-  ton::Ed25519Key key;          // the proxy's TEE key: signs rows and payments
-  Prices prices;                // must equal the prices the database was created with
-  ton::Address root;            // the network's root contract
-  ton::Address proxy_contract;  // this proxy's contract (target of save-state)
+  ton::Ed25519Key key;              // the proxy's TEE key: signs rows and payments
+  Prices prices;                    // must equal the prices the database was created with
+  ton::Address root;                // the network's root contract
+  ton::Address proxy_contract;      // this proxy's contract (target of save-state)
   uint64_t receipts_kept = 200000;  // receipt leaves kept for proofs (older committed ones are pruned),
                                     // and at most this many waiting for a commit
 };
@@ -61,6 +62,12 @@ struct Settlement {
   uint64_t seqno = 0;            // the books' state that holds this settlement
 };
 
+// Settlements applied to the books whose write is queued (ProxyLedger::settle_batch_queued).
+struct QueuedSettlements {
+  std::vector<Settlement> settlements;
+  uint64_t ticket = 0;  // durable once the written hook has reported this ticket or a later one
+};
+
 struct ClientChainState {
   uint64_t balance_nano = 0, stake_nano = 0, tokens_used = 0;
 };
@@ -93,6 +100,7 @@ class ProxyLedger {
   // prices, and starts a new session (a random nonce enters the hash chain, so two copies of one
   // database diverge at once). Serving stays refused until verify_against_chain() succeeds.
   static std::unique_ptr<ProxyLedger> open(LedgerOptions options);
+  ~ProxyLedger();  // writes what is queued, then closes
 
   // Compares the last commit the database knows with the chain's. A pending commit that the chain
   // shows is marked committed. Behind (older copy) or diverged (clone, other history) → refused.
@@ -116,6 +124,13 @@ class ProxyLedger {
   // Several settlements (or cancels) in one accounting change and one fsync: what a proxy does with
   // the requests that ended in one turn of its event loop. All or nothing.
   std::vector<Settlement> settle_batch(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
+  // The same without waiting for the disk: the books hold it at once, the write is queued (group
+  // commit with whatever else is queued). Tell anyone of it only once on_written has reported its
+  // ticket. A write that then fails stops the proxy's serving (refusal() says why).
+  QueuedSettlements settle_batch_queued(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
+  // Called on the books' writer thread with the newest ticket written (see settle_batch_queued).
+  void on_written(std::function<void(uint64_t written_through)> hook);
+  LedgerWriterStats writer_stats() const;
   // After a restart no request survives: releases every open reservation without charge.
   size_t release_open_reservations();
 
@@ -161,7 +176,8 @@ class ProxyLedger {
   void start_session();
   // With the mutex held: signs, hash-chains (when `accounting`; `extra` bytes such as the session
   // nonce enter the chain too), writes in one transaction, then updates memory.
-  void apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra);
+  // `wait` false: the write is queued and memory goes ahead (returns the ticket; 0 when waited).
+  uint64_t apply_locked(LedgerWrite change, bool accounting, const std::vector<uint8_t>& extra, bool wait = true);
   void mark_committed_locked(uint64_t seqno);
   // Receipts: the link chain checked against the commit it was absorbed in, and the tree of the
   // waiting leaves for the commit at state_.seqno + 1 (its marker and rows go into `change`).
@@ -171,7 +187,9 @@ class ProxyLedger {
   template <typename Account>
   std::optional<SignedAmount> sign_committed(std::map<std::string, Account>& accounts, const std::string& id,
                                              uint32_t op);
-  std::vector<Settlement> finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items);
+  std::vector<Settlement> finish(const std::vector<std::pair<uint64_t, TokenUsage>>& items,
+                                 uint64_t* queued_ticket = nullptr);
+  std::string disk_failure() const;
   uint64_t available_nano_locked(const ClientAccount& c) const;
 
   LedgerOptions options_;
@@ -187,6 +205,11 @@ class ProxyLedger {
   uint64_t receipts_waiting_ = 0, receipts_stored_ = 0, receipts_recorded_ = 0, receipts_pruned_ = 0,
            receipts_not_recorded_ = 0;
   std::optional<std::string> refusal_ = std::string("not yet verified against the on-chain commit");
+  // Set from the writer thread, so under a mutex of its own (mutex_ may be held by a thread that
+  // waits for that writer).
+  mutable std::mutex hook_mutex_;
+  std::string disk_failure_;
+  std::function<void(uint64_t)> on_written_;
 };
 
 // Normalizes an address text to the raw form used as account id; throws ton::AddressError.

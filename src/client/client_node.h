@@ -85,6 +85,7 @@ class ClientNode {
   boost::asio::awaitable<void> collect_cancelled_receipt(Completion& c);
   std::optional<std::vector<std::string>> part_events(Completion& c, const proto::ResponsePart& part,
                                                       std::string& error);
+  boost::asio::awaitable<void> write_held_sse(Completion& c, http::Responder& res);
   boost::asio::awaitable<void> relay_part(Completion& c, const std::vector<std::string>& events,
                                           api::ResponseAssembler& assembler, http::Responder& res);
   boost::asio::awaitable<void> finish_answer(Completion& c, const proto::ResponseEnd& end,

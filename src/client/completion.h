@@ -7,9 +7,9 @@
 #include <string>
 
 #include "api/embedding_answer.h"
-#include "client/answer_resume.h"
 #include "api/openai_request.h"
 #include "api/responses_stream.h"
+#include "client/answer_resume.h"
 #include "client/client_node.h"
 #include "e2e/client_side.h"
 #include "receipts/answer_digest.h"
@@ -45,6 +45,8 @@ struct ClientNode::Completion {
   // Phase 2: the answer as relayed.
   http::Headers headers;
   std::string last_event;  // parsed only when needed: streaming relays the text untouched
+  // SSE held back while more parts are already queued: they reach the app in one write.
+  std::string unwritten_sse;
   int64_t first_token_us = 0;
   std::string outcome = "ok";
   sse::Usage usage;

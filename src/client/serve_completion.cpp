@@ -212,7 +212,8 @@ asio::awaitable<ClientNode::FirstAnswer> ClientNode::await_first_answer(Completi
 // A proxy's refusal that says nothing about the request, only that this proxy has no worker free
 // for it now: every worker busy or its queue full (429), or no worker ready (503).
 bool ClientNode::lacks_capacity(const api::ApiError& err) {
-  return err.status == 429 || (err.status == 503 && (err.code == "no_ready_workers" || err.code == "registry_unavailable"));
+  return err.status == 429 ||
+         (err.status == 503 && (err.code == "no_ready_workers" || err.code == "registry_unavailable"));
 }
 
 // An error before the answer's head: the app's answer, or, while a continuation is being sent,
@@ -253,16 +254,21 @@ asio::awaitable<void> ClientNode::relay_answer(Completion& c, http::Responder& r
       c.unrelayed = std::move(event);
       break;
     }
-    if (event && !event->connection_lost && event->frame.has_part()) {
+    bool part = event && !event->connection_lost && event->frame.has_part();
+    bool end = event && !event->connection_lost && event->frame.has_end();
+    if (!part && !end) co_await write_held_sse(c, res);  // the end's tail takes it along
+    if (part) {
       std::string error;
       auto events = part_events(c, event->frame.part(), error);
       if (!events) {
+        co_await write_held_sse(c, res);
         c.answer_over = true;
         co_await reject_sealed_answer(c, error, res);
         break;
       }
       co_await relay_part(c, *events, assembler, res);
       if (!c.answer_problem.empty()) {
+        co_await write_held_sse(c, res);
         co_await reject_malformed_answer(c, res);
         c.answer_over = true;
         break;
@@ -329,9 +335,18 @@ asio::awaitable<void> ClientNode::relay_part(Completion& c, const std::vector<st
   }
   if (!events.empty()) c.last_event = events.back();
   if (c.vr.stream) {
-    std::string sse = sse_of(events);
-    if (!co_await res.write(sse)) c.watch->gone = true;
+    c.unwritten_sse += sse_of(events);
+    // Another part is already here: it goes out in the same write (never waiting for one).
+    const StreamEvent* next = c.queue->ready();
+    bool more = next && !next->connection_lost && next->frame.has_part() && c.unwritten_sse.size() < 64 * 1024;
+    if (!more) co_await write_held_sse(c, res);
   }
+}
+
+asio::awaitable<void> ClientNode::write_held_sse(Completion& c, http::Responder& res) {
+  if (c.unwritten_sse.empty()) co_return;
+  std::string sse = std::exchange(c.unwritten_sse, {});
+  if (!co_await res.write(sse)) c.watch->gone = true;
 }
 
 // The answer's end: records what it cost, then closes the stream (with the usage chunk when
@@ -389,8 +404,9 @@ asio::awaitable<void> ClientNode::deliver_answer(Completion& c, nlohmann::json c
       tail += "data: " + chunk.dump() + "\n\n";
     }
     tail += "data: [DONE]\n\n";
-    co_await res.write(tail);
-    co_await res.end_stream();
+    // What was held back, the usage and [DONE] and the stream's end: one write.
+    std::string last = std::exchange(c.unwritten_sse, {}) + tail;
+    co_await res.end_stream(last);
   } else if (c.embeddings && !c.embeddings->incomplete().empty()) {
     c.answer_problem = c.embeddings->incomplete();
     co_await reject_malformed_answer(c, res);
@@ -437,6 +453,7 @@ api::ApiError ClientNode::answer_failure(Completion& c, const std::optional<Stre
 
 // A failure after the head: the app gets it as a last SSE event or as an error object.
 asio::awaitable<void> ClientNode::fail_mid_answer(Completion& c, const api::ApiError& failure, http::Responder& res) {
+  co_await write_held_sse(c, res);
   c.outcome = failure.code.empty() ? "error" : failure.code;
   spdlog::warn("rid={} failed mid-answer: {}", c.rid, failure.message);
   if (c.vr.stream && c.responses) {

@@ -19,9 +19,11 @@
 #include <cctype>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "common/url.h"
+#include "http/connection_pool.h"
 
 namespace chrysalis::http {
 
@@ -127,8 +129,10 @@ bool managed_header(const std::string& name) {
 
 using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
 
-// The request as sent: Connection: close, our own Host, the caller's other headers.
-bhttp::request<bhttp::string_body> make_message(ClientRequest& request, const Url& url, const std::string& where) {
+// The request as sent: Connection: close (or keep-alive for a pooled one), our own Host, the
+// caller's other headers.
+bhttp::request<bhttp::string_body> make_message(ClientRequest& request, const Url& url, const std::string& where,
+                                                bool keep_alive) {
   bhttp::request<bhttp::string_body> message;
   message.version(11);
   if (auto verb = bhttp::string_to_verb(request.method); verb != bhttp::verb::unknown)
@@ -141,7 +145,7 @@ bhttp::request<bhttp::string_body> make_message(ClientRequest& request, const Ur
   message.set(bhttp::field::user_agent, "chrysalis");
   for (const auto& [name, value] : request.headers)
     if (!managed_header(name)) message.insert(name, value);
-  message.keep_alive(false);
+  message.keep_alive(keep_alive);
   message.body() = std::move(request.body);
   message.prepare_payload();
   return message;
@@ -154,6 +158,7 @@ struct Exchange {
   std::string where;  // host:port, for messages
   std::chrono::milliseconds timeout;
   ClientResult result;
+  bool stopped_early = false;  // the body callback said stop
 
   // Every failure funnels through here: a cancel or timeout explains any socket error it caused.
   void fail(ClientError kind, const std::string& what, const error_code& ec) {
@@ -181,6 +186,9 @@ struct Exchange {
   // The timer that aborts the whole exchange once `timeout` has passed.
   void arm_deadline() {
     impl->deadline.expires_after(timeout);
+    arm_deadline_handler();
+  }
+  void arm_deadline_handler() {
     impl->deadline.async_wait([weak = std::weak_ptr<StreamingRequest::Impl>(impl)](error_code ec) {
       auto self = weak.lock();
       if (ec || !self || self->finished) return;
@@ -275,21 +283,35 @@ struct Exchange {
   }
 
   // Body, delivered piece by piece as the parser de-chunks it, until done or on_body says stop.
+  // `drain`: after a stop, the rest of the response (usually just the chunked body's terminator
+  // behind an engine's [DONE]) is still read, unseen, for up to kDrainBytes and kDrainTime, so that
+  // the connection can be kept; past either it closes instead (the result stays ok).
   template <class Stream>
   asio::awaitable<bool> read_body(Stream& stream, ResponseParser& parser, beast::flat_buffer& buffer,
-                                  const BodyCallback& on_body) {
+                                  const BodyCallback& on_body, bool drain) {
+    static constexpr std::size_t kDrainBytes = 64 * 1024;
+    static constexpr std::chrono::milliseconds kDrainTime{200};
     std::array<char, 16 * 1024> piece;
-    bool stopped = false;
+    bool stopped = false, draining = false;
+    std::size_t drained = 0;
     error_code ec;
-    while (!parser.is_done() && !stopped) {
+    while (!parser.is_done() && (!stopped || draining)) {
       parser.get().body().data = piece.data();
       parser.get().body().size = piece.size();
       co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec == bhttp::error::need_buffer) ec = {};  // our piece is full: deliver it and go on
       std::size_t got = piece.size() - parser.get().body().size;
+      if (draining) {
+        drained += got;
+        if (ec || drained > kDrainBytes) {  // not worth keeping: close it, the answer is whole anyway
+          finish();
+          co_return true;
+        }
+        continue;
+      }
       if (got > 0) {
         result.body_bytes += got;
-        if (on_body && !on_body(std::string_view(piece.data(), got))) stopped = true;
+        if (on_body && !on_body(std::string_view(piece.data(), got))) stopped = stopped_early = true;
       }
       if (ec && !stopped) {
         if (is_parse_error(ec))
@@ -299,6 +321,12 @@ struct Exchange {
         finish();
         co_return false;
       }
+      if (stopped && drain && !ec && !parser.is_done()) {
+        draining = true;
+        impl->deadline.expires_after(std::min<std::chrono::steady_clock::duration>(
+            kDrainTime, impl->deadline.expiry() - std::chrono::steady_clock::now()));
+        arm_deadline_handler();
+      }
     }
     co_return true;
   }
@@ -306,12 +334,12 @@ struct Exchange {
   // Sends the request and reads the answer over `stream` (the socket, or TLS over it).
   template <class Stream>
   asio::awaitable<bool> converse(Stream& stream, bhttp::request<bhttp::string_body>& message,
-                                 const HeadCallback& on_head, const BodyCallback& on_body, ResponseParser& parser) {
+                                 const HeadCallback& on_head, const BodyCallback& on_body, ResponseParser& parser,
+                                 beast::flat_buffer& buffer, bool drain) {
     error_code send_ec;
     co_await bhttp::async_write(stream, message, asio::redirect_error(asio::use_awaitable, send_ec));
-    beast::flat_buffer buffer;
     if (!co_await read_head(stream, parser, buffer, send_ec, on_head)) co_return false;
-    co_return co_await read_body(stream, parser, buffer, on_body);
+    co_return co_await read_body(stream, parser, buffer, on_body, drain);
   }
 };
 
@@ -347,22 +375,59 @@ asio::awaitable<ClientResult> StreamingRequest::run(ClientRequest request, HeadC
     co_return ex.result;
   }
   ex.arm_deadline();
-  if (!co_await ex.connect(*url)) co_return ex.result;
+  ConnectionPool* pool = url->scheme == "http" ? request.pool : nullptr;
+  bool reused = false;
+  if (pool) {
+    if (auto idle = pool->take(ex.where)) {
+      ex.impl->socket = std::move(*idle);
+      reused = true;
+    }
+  }
+  if (!reused) {
+    if (!co_await ex.connect(*url)) co_return ex.result;
+    if (pool) pool->note_opened();
+  }
 
-  auto message = make_message(request, *url, ex.where);
-  ResponseParser parser;
-  // Streams may be long; the caller decides when to stop. (Not boost::none: Beast 1.74 compares
-  // Content-Length against an empty optional and then rejects every sized body.)
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  parser.header_limit(64 * 1024);
-  bool answered = ex.impl->tls ? co_await ex.converse(*ex.impl->tls, message, on_head, on_body, parser)
-                               : co_await ex.converse(ex.impl->socket, message, on_head, on_body, parser);
+  auto message = make_message(request, *url, ex.where, pool != nullptr);
+  std::optional<ResponseParser> parser;
+  beast::flat_buffer buffer;
+  bool answered = false;
+  while (true) {
+    parser.emplace();
+    // Streams may be long; the caller decides when to stop. (Not boost::none: Beast 1.74 compares
+    // Content-Length against an empty optional and then rejects every sized body.)
+    parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser->header_limit(64 * 1024);
+    buffer.clear();
+    answered = ex.impl->tls ? co_await ex.converse(*ex.impl->tls, message, on_head, on_body, *parser, buffer, pool)
+                            : co_await ex.converse(ex.impl->socket, message, on_head, on_body, *parser, buffer, pool);
+    // A kept connection the server closed meanwhile fails before any response: once more, new.
+    bool stale = !answered && reused && ex.result.status == 0 &&
+                 (ex.result.error == ClientError::send_failed || ex.result.error == ClientError::read_failed);
+    if (!stale) break;
+    reused = false;
+    pool->note_stale_retry();
+    ex.result = {};
+    ex.impl->finished = false;
+    ex.impl->socket = tcp::socket(ex.impl->socket.get_executor());
+    ex.arm_deadline();
+    if (!co_await ex.connect(*url)) co_return ex.result;
+    pool->note_opened();
+  }
   if (!answered) co_return ex.result;
   // A callback may have called cancel(): report that rather than success.
   if (ex.impl->cancelled) {
     ex.fail(ClientError::cancelled, "", {});
   } else {
-    ex.result.complete = parser.is_done();
+    ex.result.complete = parser->is_done() && !ex.stopped_early;
+  }
+  // Whole response read, nothing after it, and the server keeps the connection: pool it.
+  if (pool && ex.result.ok() && parser->is_done() && parser->keep_alive() && buffer.size() == 0 &&
+      !ex.impl->timed_out) {
+    ex.impl->finished = true;
+    ex.impl->deadline.cancel();
+    pool->give_back(ex.where, std::move(ex.impl->socket));
+    co_return ex.result;
   }
   ex.finish();
   co_return ex.result;

@@ -16,6 +16,7 @@
 
 namespace chrysalis::http {
 
+class ConnectionPool;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class ClientError {
@@ -39,6 +40,9 @@ struct ClientRequest {
   Headers headers;     // Host, Content-Length and Connection are set by the client
   std::string body;
   std::chrono::milliseconds timeout{120000};  // for the whole exchange, connect to last byte
+  // Plain http:// only: take an idle connection from here and give it back after a complete
+  // response the server did not close (HTTP/1.1 keep-alive). Must outlive the request.
+  ConnectionPool* pool = nullptr;
 };
 
 struct ResponseHead {
@@ -61,7 +65,9 @@ using HeadCallback = std::function<void(const ResponseHead&)>;
 // ok with complete == false).
 using BodyCallback = std::function<bool(std::string_view)>;
 
-// One HTTP/1.1 request over its own connection (Connection: close), streaming the response. An
+// One HTTP/1.1 request, streaming the response: over its own connection (Connection: close), or
+// over a kept-alive one from request.pool (a pooled connection the server had closed meanwhile is
+// replaced by a new one once, before anything of the response arrived). An
 // https:// URL is dialed with TLS 1.2+ (SNI, the certificate verified for the host against the
 // system's trust store and whatever trust_client_ca added).
 // Errors come back in the result, never as exceptions. cancel() may be called at any time from

@@ -74,7 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> send(int status, std::string_view content_type, std::string body, const Headers& extra);
   asio::awaitable<bool> begin_stream(int status, std::string_view content_type, const Headers& extra);
   asio::awaitable<bool> write(std::string_view data);
-  asio::awaitable<void> end_stream();
+  asio::awaitable<void> end_stream(std::string_view last = {});
   bool peer_gone() const { return peer_gone_; }
   bool started() const { return started_; }
   void on_peer_gone(std::function<void()> callback) {
@@ -135,7 +135,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       fields.set(bhttp::field::access_control_allow_origin, allowed_origin_);
       fields.set(bhttp::field::vary, "Origin");
       // A page may read which request it was and what it cost, not every header we send.
-      fields.set(bhttp::field::access_control_expose_headers, "X-Request-Id, X-Chrysalis-Request-Id, X-Chrysalis-Cost-Nano");
+      fields.set(bhttp::field::access_control_expose_headers,
+                 "X-Request-Id, X-Chrysalis-Request-Id, X-Chrysalis-Cost-Nano");
     }
     if (!content_type.empty())
       fields.set(bhttp::field::content_type, beast::string_view(content_type.data(), content_type.size()));
@@ -368,13 +369,22 @@ asio::awaitable<bool> Connection::write(std::string_view data) {
   co_return !ec;
 }
 
-asio::awaitable<void> Connection::end_stream() {
+asio::awaitable<void> Connection::end_stream(std::string_view last) {
   if (!streaming_ || stream_ended_) co_return;
+  if (version_ < 11) {
+    if (!last.empty()) co_await write(last);
+    stream_ended_ = true;
+    co_return;
+  }
   stream_ended_ = true;
-  if (peer_gone_ || version_ < 11) co_return;
+  if (peer_gone_) co_return;
   error_code ec;
   arm(state_->limits.read_timeout);
-  co_await asio::async_write(socket_, bhttp::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+  // The last data chunk and the terminating zero-size chunk in one write: one segment, one syscall.
+  std::string wire;
+  if (!last.empty()) wire = fmt::format("{:x}\r\n{}\r\n", last.size(), last);
+  wire += "0\r\n\r\n";
+  co_await asio::async_write(socket_, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
   disarm();
   if (ec) mark_peer_gone();
 }
@@ -440,7 +450,7 @@ asio::awaitable<bool> Responder::begin_stream(int status, std::string_view conte
   co_return co_await connection_.begin_stream(status, content_type, all);
 }
 asio::awaitable<bool> Responder::write(std::string_view data) { return connection_.write(data); }
-asio::awaitable<void> Responder::end_stream() { return connection_.end_stream(); }
+asio::awaitable<void> Responder::end_stream(std::string_view last) { return connection_.end_stream(last); }
 bool Responder::peer_gone() const { return connection_.peer_gone(); }
 void Responder::on_peer_gone(std::function<void()> callback) { connection_.on_peer_gone(std::move(callback)); }
 bool Responder::started() const { return connection_.started(); }

@@ -40,7 +40,8 @@ class Responder {
   boost::asio::awaitable<bool> begin_stream(int status, std::string_view content_type, const Headers& extra = {});
   // Sends one chunk now (empty data sends nothing); false once the peer is gone.
   boost::asio::awaitable<bool> write(std::string_view data);
-  boost::asio::awaitable<void> end_stream();
+  // Ends the stream; `last` (if any) goes out as its last chunk in the same write.
+  boost::asio::awaitable<void> end_stream(std::string_view last = {});
 
   bool peer_gone() const;
   // Fired once as soon as the server notices the peer closed its connection, even while the

@@ -40,6 +40,9 @@ class AsyncQueue {
     signal_.cancel();
   }
 
+  // The item pop() would return now without waiting, if any.
+  const T* ready() const { return items_.empty() ? nullptr : &items_.front(); }
+
   // Next item; nullopt when closed and drained, once after interrupt() with nothing queued, or
   // when `deadline` passes first.
   boost::asio::awaitable<std::optional<T>> pop(

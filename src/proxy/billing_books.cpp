@@ -144,6 +144,7 @@ asio::awaitable<void> BillingBooks::setup() {
   options.receipts_kept = settings_.receipts_kept;
   if (!ledger_) {
     ledger_ = billing::ProxyLedger::open(options);  // throws LedgerTampered naming the row
+    durable_.attach(*ledger_);
     size_t released = ledger_->release_open_reservations();
     if (released) spdlog::warn("released {} reservations of requests that did not survive the restart", released);
   }
@@ -206,9 +207,10 @@ void BillingBooks::archive_books_of_an_earlier_contract() {
   for (const char* suffix : {"", "-wal", "-shm"})
     if (std::filesystem::exists(books.string() + suffix))
       std::filesystem::rename(books.string() + suffix, archive + suffix);
-  spdlog::warn("the books in {} belong to an earlier proxy contract (the root's params or code, or this proxy's key, "
-               "changed): kept as {}; clients of that contract get back what they did not spend when they close it",
-               books.string(), archive);
+  spdlog::warn(
+      "the books in {} belong to an earlier proxy contract (the root's params or code, or this proxy's key, "
+      "changed): kept as {}; clients of that contract get back what they did not spend when they close it",
+      books.string(), archive);
 }
 
 // The root's params or code changed since this proxy's contract was deployed: its contract (and
@@ -234,8 +236,10 @@ asio::awaitable<void> BillingBooks::move_to_new_contract() {
   // (complete it with `chrysalis wallet proxy-close`); the workers' unclaimed share stays payable.
   co_await agent_->send_one(ton::bounceable_message(old_contract, kGas, contracts::proxy_body::request_close(9)));
   retired_.push_back(old_contract);  // its close is completed once its delay has passed (complete_retired_closes)
-  spdlog::warn("moving to a contract under the new params: {} is closing; its books stay aside", old_contract.to_friendly());
-  ledger_.reset();
+  spdlog::warn("moving to a contract under the new params: {} is closing; its books stay aside",
+               old_contract.to_friendly());
+  ledger_.reset();  // writes everything queued first
+  durable_.detach();
   keep_delisted_ = listing_ && listing_->removed();  // its owner's decision outlives the move
   listing_.reset();
   clients_.clear();
@@ -275,7 +279,8 @@ std::string BillingBooks::params_moved_on() const {
   if (registry->network().proxy_address(agent_->wallet_address(), tee_key_.public_key()) == proxy_contract_) return "";
   return "the network's params or contract code changed (params version " + std::to_string(params_.params_version) +
          " -> " + std::to_string(registry->params.params_version) + "): this proxy's contract " +
-         proxy_contract_.to_friendly() + " belongs to the old ones; it charges what clients owe and must restart to "
+         proxy_contract_.to_friendly() +
+         " belongs to the old ones; it charges what clients owe and must restart to "
          "move to a new contract";
 }
 
@@ -386,7 +391,7 @@ asio::awaitable<void> BillingBooks::commit_and_charge() {
     // After a params change nothing more will be earned here: everything owed is charged now.
     if (!closing && moved_on_.empty() &&
         billing::client_cost_nano(c.committed_tokens - c.chain_tokens_used, prices) <
-                        std::max<uint64_t>(1, settings_.charge_threshold_nano))
+            std::max<uint64_t>(1, settings_.charge_threshold_nano))
       continue;
     auto charge = ledger_->signed_charge(c.id);
     if (!charge) continue;
@@ -603,6 +608,13 @@ std::vector<billing::Settlement> BillingBooks::settle_batch(
   return ledger_->settle_batch(items);
 }
 
+std::vector<billing::Settlement> BillingBooks::settle_batch_durable_then(
+    const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items, std::function<void()> then) {
+  auto queued = ledger_->settle_batch_queued(items);
+  durable_.after(queued.ticket, std::move(then));
+  return std::move(queued.settlements);
+}
+
 uint64_t BillingBooks::available_nano(const std::string& client) const {
   return ledger_ ? ledger_->available_nano(client) : 0;
 }
@@ -637,39 +649,42 @@ void BillingBooks::unbind_client(const std::string& contract) {
 }
 
 nlohmann::json BillingBooks::stats() const {
-  nlohmann::json out = {{"enabled", true},
-                        {"serving_problem", serving_problem()},
-                        {"proxy_contract", network_ ? proxy_contract_.to_friendly() : ""},
-                        {"public_key", ton::to_hex(tee_key_.public_key())},
-                        {"root_listing", listing_ ? listing_->stats()
-                                                  : nlohmann::json{{"enabled", listing_settings_.enabled},
-                                                                   {"listed", false}}},
-                        {"commits", commits_},
-                        {"commit_failures", commit_failures_},
-                        {"last_commit_ms", last_commit_ms_},
-                        {"charges_sent", charges_sent_},
-                        {"closing_charges_sent", closing_charges_sent_},
-                        {"final_refunds_sent", final_refunds_sent_},
-                        {"contract_moves", contract_moves_},
-                        {"retired_contracts", [this] {
-                           nlohmann::json list = nlohmann::json::array();
-                           for (auto& c : retired_) list.push_back(c.to_friendly());
-                           return list;
-                         }()},
-                        {"contract_state", own_state_ == 0 ? "active" : own_state_ == kOwnClosing ? "closing" : "closed"},
-                        {"chain_check",
-                         {{"refused", chain_refused_},
-                          {"refusals_in_a_row", chain_refusals_},
-                          {"next_check_in_ms",
-                           chain_refused_ ? std::max<int64_t>(0, (next_chain_check_us_ - steady_now_us()) / 1000) : 0},
-                          {"recoveries", chain_recoveries_}}},
-                        {"credit_refused", credit_refused_},
-                        {"limits",
-                         {{"bound_clients", clients_.size()},
-                          {"max_bound_clients", kMaxBoundClients},
-                          // bound contracts plus closing ones kept after their connections left (each has a ledger row)
-                          {"client_states", client_state_.size()}}},
-                        {"chain", agent_->stats()}};
+  nlohmann::json out = {
+      {"enabled", true},
+      {"serving_problem", serving_problem()},
+      {"proxy_contract", network_ ? proxy_contract_.to_friendly() : ""},
+      {"public_key", ton::to_hex(tee_key_.public_key())},
+      {"root_listing",
+       listing_ ? listing_->stats() : nlohmann::json{{"enabled", listing_settings_.enabled}, {"listed", false}}},
+      {"commits", commits_},
+      {"commit_failures", commit_failures_},
+      {"last_commit_ms", last_commit_ms_},
+      {"charges_sent", charges_sent_},
+      {"closing_charges_sent", closing_charges_sent_},
+      {"final_refunds_sent", final_refunds_sent_},
+      {"contract_moves", contract_moves_},
+      {"retired_contracts",
+       [this] {
+         nlohmann::json list = nlohmann::json::array();
+         for (auto& c : retired_) list.push_back(c.to_friendly());
+         return list;
+       }()},
+      {"contract_state", own_state_ == 0             ? "active"
+                         : own_state_ == kOwnClosing ? "closing"
+                                                     : "closed"},
+      {"chain_check",
+       {{"refused", chain_refused_},
+        {"refusals_in_a_row", chain_refusals_},
+        {"next_check_in_ms",
+         chain_refused_ ? std::max<int64_t>(0, (next_chain_check_us_ - steady_now_us()) / 1000) : 0},
+        {"recoveries", chain_recoveries_}}},
+      {"credit_refused", credit_refused_},
+      {"limits",
+       {{"bound_clients", clients_.size()},
+        {"max_bound_clients", kMaxBoundClients},
+        // bound contracts plus closing ones kept after their connections left (each has a ledger row)
+        {"client_states", client_state_.size()}}},
+      {"chain", agent_->stats()}};
   if (!ledger_) return out;
   auto s = ledger_->state();
   const auto& prices = ledger_->prices();
@@ -678,6 +693,15 @@ nlohmann::json BillingBooks::stats() const {
   out["seqno"] = s.seqno;
   out["committed_seqno"] = s.last_committed_seqno;
   out["receipts"] = ledger_->receipts_stats();
+  auto writer = ledger_->writer_stats();
+  // Group commit: settlements queued meanwhile share a transaction and its fsync.
+  out["writer"] = {{"writes", writer.writes},
+                   {"transactions", writer.groups},
+                   {"fsyncs", writer.durable_groups},
+                   {"largest_group", writer.largest_group},
+                   {"queued", writer.queued},
+                   {"failures", writer.failures},
+                   {"ends_waiting_for_disk", durable_.stats()}};
   // Totals as the books hold them (nanoTON at the network's prices; tokens are adjusted tokens).
   out["charged_tokens"] = s.total_charged_tokens;
   out["earned_tokens"] = s.total_earned_tokens;

@@ -5,8 +5,10 @@
 // the proxy contract, clients are charged on chain, and parties get signed amounts for committed
 // state only. The proxy serves paid requests only while the books are verified against the chain.
 #include <boost/asio/any_io_executor.hpp>
+
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
+#include "proxy/durable_waiters.h"
 
 #include <functional>
 #include <map>
@@ -66,6 +68,10 @@ class BillingBooks {
   billing::Settlement cancel(uint64_t reservation, const billing::TokenUsage& produced);
   // Several settlements in one transaction and one fsync (all or nothing).
   std::vector<billing::Settlement> settle_batch(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items);
+  // The same, the write queued behind the others (group commit); `then` runs on this executor once
+  // it is on disk. Throws like settle_batch, and then `then` never runs.
+  std::vector<billing::Settlement> settle_batch_durable_then(
+      const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items, std::function<void()> then);
   uint64_t available_nano(const std::string& client) const;
   // Reads the client contract; `always_notify`: call on_client_read even when nothing changed.
   void refresh_client(const std::string& contract, bool always_notify = false);
@@ -101,12 +107,12 @@ class BillingBooks {
   std::vector<ton::Address> retired_;  // old contracts closing after a move (at most one per params change)
   int64_t retired_checked_at_s_ = 0;
   std::string params_moved_on() const;
-  std::string moved_on_;  // params_moved_on() as of the last tick
-  bool moving_ = false;   // move_to_new_contract() is queued or running
+  std::string moved_on_;        // params_moved_on() as of the last tick
+  bool moving_ = false;         // move_to_new_contract() is queued or running
   bool keep_delisted_ = false;  // taken off the root's list before a move: stays off after it
   uint64_t contract_moves_ = 0;
   std::function<void(const std::string&)> on_moved_;
-  uint32_t own_state_ = 0;    // this proxy's contract as last read (0 active, 1 closing, 2 closed)
+  uint32_t own_state_ = 0;  // this proxy's contract as last read (0 active, 1 closing, 2 closed)
   int64_t own_read_at_s_ = 0;
   // True when the contract differs from what the books knew.
   boost::asio::awaitable<bool> read_client(std::string contract);
@@ -120,6 +126,7 @@ class BillingBooks {
                                                     const std::function<std::optional<billing::SignedAmount>()>& sign);
 
   boost::asio::any_io_executor ex_;
+  DurableWaiters durable_{ex_};
   billing::BillingSettings settings_;
   attest::RegistrySettings registry_settings_;
   std::shared_ptr<attest::ChainPolicySource> chain_policy_;

@@ -197,11 +197,25 @@ void LedgerPeerBilling::settle_then_send(SettleThenSend settlement, SettlementTa
 }
 
 void LedgerPeerBilling::flush_settlements() {
-  auto batch = std::exchange(pending_, {});
+  auto batch = std::make_shared<std::vector<PendingSettlement>>(std::exchange(pending_, {}));
   std::vector<std::pair<uint64_t, billing::TokenUsage>> items;
-  for (auto& p : batch) items.emplace_back(p.settlement.reservation, to_usage(p.settlement.usage));
-  auto settled = settle_all(items);
-  metrics_.observe("settlement_batch", {}, static_cast<double>(batch.size()));
+  for (auto& p : *batch) items.emplace_back(p.settlement.reservation, to_usage(p.settlement.usage));
+  metrics_.observe("settlement_batch", {}, static_cast<double>(batch->size()));
+  // The books hold the settlements at once; the ends go out once their write is on disk (group
+  // commit: the I/O thread goes on serving meanwhile).
+  auto settled = std::make_shared<std::vector<billing::Settlement>>();
+  try {
+    *settled = books_->settle_batch_durable_then(items, [this, batch, settled] { send_ends(*batch, *settled); });
+    return;
+  } catch (const std::exception& e) {
+    spdlog::error("settling {} requests together failed ({}); settling them one by one", items.size(), e.what());
+  }
+  *settled = settle_one_by_one(items);
+  send_ends(*batch, *settled);
+}
+
+void LedgerPeerBilling::send_ends(std::vector<PendingSettlement>& batch,
+                                  const std::vector<billing::Settlement>& settled) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& end = batch[i].settlement.end;
     auto* b = end.mutable_end()->mutable_billing();
@@ -215,14 +229,9 @@ void LedgerPeerBilling::flush_settlements() {
   send_payment_updates();
 }
 
-std::vector<billing::Settlement> LedgerPeerBilling::settle_all(
+// One bad item must not hold back the others: each in its own write.
+std::vector<billing::Settlement> LedgerPeerBilling::settle_one_by_one(
     const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items) {
-  try {
-    return books_->settle_batch(items);
-  } catch (const std::exception& e) {
-    // One bad item must not hold back the others: settle them one by one.
-    spdlog::error("settling {} requests together failed ({}); settling them one by one", items.size(), e.what());
-  }
   std::vector<billing::Settlement> settled;
   for (auto& item : items) {
     try {

@@ -57,7 +57,9 @@ class LedgerPeerBilling final : public PeerBilling {
   };
   void send_client_info(const std::string& contract);
   void flush_settlements();
-  std::vector<billing::Settlement> settle_all(const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items);
+  void send_ends(std::vector<PendingSettlement>& batch, const std::vector<billing::Settlement>& settled);
+  std::vector<billing::Settlement> settle_one_by_one(
+      const std::vector<std::pair<uint64_t, billing::TokenUsage>>& items);
 
   boost::asio::io_context& io_;
   std::unique_ptr<BillingBooks> books_;

@@ -428,9 +428,11 @@ nlohmann::json ProxyNode::stats() const {
                        {"remote", c->remote()},
                        {"rtt_ms", c->rtt_us() / 1000.0},
                        {"public_key", c->peer_identity().public_key_hex}});
+  nlohmann::json routing = routing_->json();
+  routing["selection"] = workers_->selection_timing().json();
   return {{"role", "proxy"},
           {"id", config_.id},
-          {"routing", routing_->json()},
+          {"routing", std::move(routing)},
           {"spot_checks", spot_checks_->json()},
           {"resumes", resumes_.json()},
           {"reputation_table", routing_->table().stats()},

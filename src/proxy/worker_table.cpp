@@ -57,6 +57,7 @@ std::vector<WorkerCandidate> WorkerTable::candidates(const std::vector<uint64_t>
 
 WorkerPick WorkerTable::choose(const RequestFacts& facts, const proto::InferenceRequest& request,
                                const std::vector<uint64_t>& tried) {
+  SelectionTiming::Scope timed(selection_timing_);
   std::vector<uint64_t> ids;
   auto list = candidates(tried, facts.prefix_hash, ids);
   const bool embeddings = request.path() == "/v1/embeddings";

@@ -12,6 +12,7 @@
 #include "proxy/admission_queue.h"
 #include "proxy/request_router.h"
 #include "proxy/routing_state.h"
+#include "proxy/selection_timing.h"
 
 namespace chrysalis::proxy {
 
@@ -81,6 +82,8 @@ class WorkerTable final : public RequestRouter {
   // The models reply and the /stats view.
   proto::ModelsReply models() const;
   nlohmann::json json() const;
+  // Time spent in choose(), every selection since start (/stats: routing.selection).
+  const SelectionTiming& selection_timing() const { return selection_timing_; }
 
  private:
   RoutingState& routing_;
@@ -91,6 +94,7 @@ class WorkerTable final : public RequestRouter {
   std::map<uint64_t, WorkerEntry> workers_;  // by connection id
   uint64_t dispatch_seq_ = 0;
   std::function<void(const std::string&)> slot_released_;
+  SelectionTiming selection_timing_;
 };
 
 }  // namespace chrysalis::proxy

@@ -33,8 +33,11 @@ void append_tool_call_text(const nlohmann::json& delta, std::string& out) {
 }  // namespace
 
 std::string answer_text_of(std::string_view event_json) {
+  return answer_text_of_parsed(nlohmann::json::parse(event_json, nullptr, false));
+}
+
+std::string answer_text_of_parsed(const nlohmann::json& chunk) {
   std::string out;
-  auto chunk = nlohmann::json::parse(event_json, nullptr, false);
   if (!chunk.is_object()) return out;
   // An embeddings answer's event: the vector itself, as compact JSON (a list, or a base64 string).
   if (auto object = chunk.find("object"); object != chunk.end() && *object == "embedding") {

@@ -6,6 +6,8 @@
 // completions' `text`; for embeddings, each vector as compact JSON, in order. E2E exchanges salt it
 // with a secret both ends derive (crypto::E2eAnswerKeys::receipt_salt), so a proxy reading the receipt cannot test
 // guesses.
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,8 @@ class AnswerDigest {
 
 // The text one streamed chunk adds to the answer (empty for anything else).
 std::string answer_text_of(std::string_view event_json);
+// The same for an event already parsed (the worker's shaper parsed it): what the text form gives.
+std::string answer_text_of_parsed(const nlohmann::json& chunk);
 
 // The hash of a whole answer text, in one call.
 std::string answer_hash(std::string_view salt, std::string_view text);

@@ -10,6 +10,7 @@
 
 #include "common/time.h"
 #include "http/http_client.h"
+#include "receipts/answer_digest.h"
 #include "sse/sse_parser.h"
 #include "worker/embedding_relay.h"
 #include "worker/stream_shaper.h"
@@ -65,8 +66,8 @@ std::string engine_error_text(const std::string& body) {
 }
 }  // namespace
 
-InferenceJob::InferenceJob(proto::InferenceRequest request, JobSettings settings, Send send)
-    : request_(std::move(request)), settings_(std::move(settings)), send_(std::move(send)) {}
+InferenceJob::InferenceJob(proto::InferenceRequest request, JobSettings settings, Send send, AnswerTexts texts)
+    : request_(std::move(request)), settings_(std::move(settings)), send_(std::move(send)), texts_(std::move(texts)) {}
 
 InferenceJob::~InferenceJob() = default;
 
@@ -92,7 +93,8 @@ void InferenceJob::send_error(uint32_t status, const std::string& code, const st
 
 // The engine's answer as it arrives: the head and each chunk, shaped and relayed to the proxy.
 struct InferenceJob::Stream {
-  Stream(uint32_t max_tokens, const Send& send_frame) : shaper(max_tokens), send(send_frame) {}
+  Stream(uint32_t max_tokens, const Send& send_frame, const AnswerTexts& texts_of_part)
+      : shaper(max_tokens), send(send_frame), on_texts(texts_of_part) {}
 
   // The head: on 200, tell the proxy the worker, its price and (when the engine says) the
   // tokenized prompt's size.
@@ -125,7 +127,7 @@ struct InferenceJob::Stream {
     parser.feed(bytes, events);
     bool more = true;
     for (auto& ev : events) {
-      if (!shaper.on_event(ev, forward)) {
+      if (!shaper.on_event(ev, forward, on_texts ? &texts : nullptr)) {
         more = false;
         break;
       }
@@ -150,13 +152,21 @@ struct InferenceJob::Stream {
     events.clear();
     parser.finish(events);
     for (auto& ev : events)
-      if (!shaper.on_event(ev, forward)) break;
+      if (!shaper.on_event(ev, forward, on_texts ? &texts : nullptr)) break;
     flush();
   }
 
   void flush() {
     if (forward.empty()) return;
     if (!first_token_us) first_token_us = steady_now_us();
+    if (on_texts) {
+      if (texts.size() != forward.size()) {  // embeddings parts: not from the shaper
+        texts.clear();
+        for (const auto& e : forward) texts.push_back(receipts::answer_text_of(std::string_view(e)));
+      }
+      on_texts(texts);
+      texts.clear();
+    }
     proto::Frame part;
     for (auto& e : forward) part.mutable_part()->add_events(std::move(e));
     forward.clear();
@@ -172,6 +182,8 @@ struct InferenceJob::Stream {
   StreamShaper shaper;
   std::optional<EmbeddingRelay> embedding;  // set for /v1/embeddings
   const Send& send;
+  const AnswerTexts& on_texts;
+  std::vector<std::string> texts;  // the answer text of each event in `forward`
   int status = 0;
   std::string error_body;
   bool head_sent = false;
@@ -190,6 +202,7 @@ http::ClientRequest InferenceJob::engine_request(std::string body, uint32_t time
                             {"X-Request-Id", request_.request_id()}};
   engine_request.body = std::move(body);
   engine_request.timeout = std::chrono::milliseconds(timeout_ms);
+  engine_request.pool = settings_.engine_pool;
   return engine_request;
 }
 
@@ -220,7 +233,7 @@ asio::awaitable<JobOutcome> InferenceJob::run() {
   uint32_t timeout_ms =
       request_.timeout_ms() ? std::min(request_.timeout_ms(), settings_.max_timeout_ms) : settings_.max_timeout_ms;
 
-  Stream stream(max_tokens, send_);
+  Stream stream(max_tokens, send_, texts_);
   if (embedding) stream.embedding.emplace(*embedding);
   auto on_head = [&](const http::ResponseHead& h) { stream.on_head(h, settings_); };
   auto on_body = [&](std::string_view bytes) { return stream.on_body(bytes); };

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chrysalis.pb.h"
+#include "http/connection_pool.h"
 #include "sse/usage_meter.h"
 
 namespace chrysalis::http {
@@ -18,6 +19,7 @@ namespace chrysalis::worker {
 
 struct JobSettings {
   std::string engine_url;
+  http::ConnectionPool* engine_pool = nullptr;  // kept-alive engine connections (null: one per request)
   std::string engine_model_name;
   std::string worker_id;
   uint32_t coefficient = 1000;
@@ -36,7 +38,9 @@ struct JobOutcome {
 class InferenceJob {
  public:
   using Send = std::function<void(proto::Frame&)>;
-  InferenceJob(proto::InferenceRequest request, JobSettings settings, Send send);
+  // Each part's answer texts, just before the part is sent (the receipt's hash takes them).
+  using AnswerTexts = std::function<void(const std::vector<std::string>&)>;
+  InferenceJob(proto::InferenceRequest request, JobSettings settings, Send send, AnswerTexts texts = nullptr);
   ~InferenceJob();
   boost::asio::awaitable<JobOutcome> run();
   // Stops the engine request at once; run() then reports "cancelled" with the usage so far.
@@ -52,6 +56,7 @@ class InferenceJob {
   proto::InferenceRequest request_;
   JobSettings settings_;
   Send send_;
+  AnswerTexts texts_;
   std::shared_ptr<http::StreamingRequest> http_;
   bool cancelled_ = false;
   std::string cancel_reason_;

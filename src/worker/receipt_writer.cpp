@@ -10,9 +10,19 @@ ReceiptWriter::ReceiptWriter(ReceiptFacts facts, const ton::Ed25519Key& key, uin
   if (facts_.spot_salt && *facts_.spot_salt != facts_.answer_salt) spot_digest_.emplace(*facts_.spot_salt);
 }
 
+void ReceiptWriter::add_answer_texts(const std::vector<std::string>& texts) {
+  if (done_) return;
+  texts_given_ = true;
+  for (const auto& text : texts) {
+    digest_.add_text(text);
+    if (spot_digest_) spot_digest_->add_text(text);
+  }
+}
+
 void ReceiptWriter::observe(proto::Frame& frame) {
   if (done_) return;
   if (frame.has_part()) {
+    if (texts_given_) return;
     for (const auto& event : frame.part().events()) {
       std::string text = receipts::answer_text_of(event);  // parsed once for both hashes
       digest_.add_text(text);

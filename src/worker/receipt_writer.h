@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chrysalis.pb.h"
 #include "receipts/answer_digest.h"
@@ -19,7 +20,7 @@ struct ReceiptFacts {
   // The salt of the spot hash: empty in plaintext (the spot hash is then the answer hash), the
   // client's for a deterministic e2e request; nullopt: no spot hash.
   std::optional<std::string> spot_salt;
-  std::string model_hash;    // hex, as attested
+  std::string model_hash;  // hex, as attested
   uint32_t coefficient = 1000;
 };
 
@@ -28,6 +29,9 @@ class ReceiptWriter {
   ReceiptWriter(ReceiptFacts facts, const ton::Ed25519Key& key, uint64_t started_ms);
   // A part's events go into the answer hash; an end or an error gets the signed receipt.
   void observe(proto::Frame& frame);
+  // The answer texts of the next part's events, from the job that parsed them already: from the
+  // first call on, parts are not parsed again here.
+  void add_answer_texts(const std::vector<std::string>& texts);
 
  private:
   ReceiptFacts facts_;
@@ -36,6 +40,7 @@ class ReceiptWriter {
   receipts::AnswerDigest digest_;
   std::optional<receipts::AnswerDigest> spot_digest_;  // when its salt differs from the answer's
   bool done_ = false;
+  bool texts_given_ = false;
 };
 
 }  // namespace chrysalis::worker

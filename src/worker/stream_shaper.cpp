@@ -1,5 +1,6 @@
 #include "worker/stream_shaper.h"
 #include "common/json_bounded.h"
+#include "receipts/answer_digest.h"
 
 namespace chrysalis::worker {
 
@@ -21,7 +22,8 @@ std::string tool_call_delta_problem(const nlohmann::json& call) {
       index->get<int64_t>() >= static_cast<int64_t>(api::kMaxTools))
     return "a tool call's index is missing or outside 0.." + std::to_string(api::kMaxTools - 1);
   if (!string_within(call, "id", 256)) return "a tool call's id is not a string of at most 256 characters";
-  if (auto type = call.find("type"); type != call.end() && *type != "function") return "a tool call's type is not \"function\"";
+  if (auto type = call.find("type"); type != call.end() && *type != "function")
+    return "a tool call's type is not \"function\"";
   auto fn = call.find("function");
   if (fn == call.end()) return "";
   if (!fn->is_object()) return "a tool call's function is not an object";
@@ -67,6 +69,11 @@ bool chunk_has_content(const nlohmann::json& chunk) {
 }
 
 bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>& out) {
+  return on_event(event, out, nullptr);
+}
+
+bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>& out,
+                            std::vector<std::string>* texts) {
   if (finished_) return false;
   if (event.done) {
     finished_ = true;
@@ -104,6 +111,7 @@ bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>
       choice["finish_reason"] = "length";
     }
     out.push_back(chunk.dump());
+    if (texts) texts->push_back(receipts::answer_text_of_parsed(chunk));
     return false;
   }
   meter_.observe(chunk);
@@ -122,6 +130,7 @@ bool StreamShaper::on_event(const sse::SseEvent& event, std::vector<std::string>
   } else {
     out.push_back(event.data);
   }
+  if (texts) texts->push_back(receipts::answer_text_of_parsed(chunk));
   return true;
 }
 

@@ -20,6 +20,9 @@ class StreamShaper {
   // Appends the events to forward (JSON texts) to `out`. Returns false once the stream is over
   // (the engine sent [DONE], or the worker cut it): stop reading the engine then.
   bool on_event(const sse::SseEvent& event, std::vector<std::string>& out);
+  // The same, also appending each forwarded event's answer text (receipts::answer_text_of) to
+  // `texts`, from the parse the shaper makes anyway.
+  bool on_event(const sse::SseEvent& event, std::vector<std::string>& out, std::vector<std::string>* texts);
 
   bool finished() const { return finished_; }
   bool truncated() const { return truncated_; }

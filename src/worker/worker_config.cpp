@@ -52,6 +52,8 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   c.engine_context = static_cast<int>(r.integer("engine.context", 2048, 128, 1 << 20));
   c.engine_pace_ms = static_cast<int>(r.integer("engine.pace_ms", 0, 0, 10000));
   c.engine_script = r.string("engine.script", "");
+  c.engine_max_idle_connections = static_cast<uint32_t>(r.integer("engine.max_idle_connections", 32, 0, 4096));
+  c.engine_idle_ms = static_cast<uint32_t>(r.integer("engine.idle_ms", 2000, 1, 600000));
   c.health_interval_ms = static_cast<uint32_t>(r.integer("engine.health_interval_ms", 2000, 100, 600000));
   if (c.engine_kind == "embedded") {
     c.engine_model = r.path("engine.model", "");
@@ -79,7 +81,8 @@ WorkerConfig load_worker_config(const std::filesystem::path& file) {
   auto url = parse_url(c.engine_url, &url_error);
   if (!url) throw std::runtime_error(file.string() + ": 'engine.url' is invalid: " + url_error);
   if (url->scheme != "http")
-    throw std::runtime_error(file.string() + ": 'engine.url' must be http:// (the engine runs beside the worker, on loopback)");
+    throw std::runtime_error(file.string() +
+                             ": 'engine.url' must be http:// (the engine runs beside the worker, on loopback)");
   // Prompts must not leave the TEE: the engine runs beside the worker.
   if (!is_loopback_host(url->host))
     throw std::runtime_error(file.string() + ": 'engine.url' host \"" + url->host +

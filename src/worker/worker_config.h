@@ -36,7 +36,10 @@ struct WorkerConfig {
   uint16_t engine_port = 12100;
   int engine_threads = 2;
   int engine_context = 2048;
-  int engine_pace_ms = 0;                // embedded: the least time between tokens (emulates a slower accelerator)
+  // Kept-alive connections to the engine: at most this many idle (0: a new connection per request).
+  uint32_t engine_max_idle_connections = 32;
+  uint32_t engine_idle_ms = 2000;  // an idle one older than this is closed, not reused
+  int engine_pace_ms = 0;          // embedded: the least time between tokens (emulates a slower accelerator)
   uint32_t health_interval_ms = 2000;
 };
 

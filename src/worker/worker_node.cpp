@@ -87,7 +87,8 @@ void WorkerNode::start() {
   dialers_->set_idle_check([this](const net::Connection& c) { return running_for(c.id()) == 0; }, 120'000);
   proxy_feed_ = std::make_unique<attest::ProxyTargetsFeed>(
       config_.proxies, attestation_->chain_policy(), attest::ProxySide::workers, config_.max_proxies,
-      identity.public_key_hex, [this](std::vector<net::DialTarget> targets) { dialers_->set_targets(std::move(targets)); });
+      identity.public_key_hex,
+      [this](std::vector<net::DialTarget> targets) { dialers_->set_targets(std::move(targets)); });
   proxy_feed_->start();
 
   admin_token_ = std::make_unique<http::AdminToken>(config_.state_dir);
@@ -128,9 +129,8 @@ void WorkerNode::start() {
       co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
     }
   };
-  http_ = api::start_node_http(
-      io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin,
-      http::ServerLimits{.cors_origins = config_.cors_origins}, {.role = "worker"});
+  http_ = api::start_node_http(io_, config_.http, "chrysalis_worker_", [this] { return stats(); }, metrics_, admin,
+                               http::ServerLimits{.cors_origins = config_.cors_origins}, {.role = "worker"});
   schedule_health_check();
   spdlog::info("worker {} up: model={} coefficient={} max_concurrent={} engine={} http={} key={}", config_.id,
                config_.model, coefficient_, config_.max_concurrent, config_.engine_url, config_.http.to_string(),
@@ -323,6 +323,7 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
   capacity_.started(conn->id());
   JobSettings settings;
   settings.engine_url = config_.engine_url;
+  if (config_.engine_max_idle_connections) settings.engine_pool = &engine_pool_;
   settings.engine_model_name = config_.engine_model_name;
   settings.worker_id = config_.id;
   settings.coefficient = coefficient_;
@@ -338,7 +339,8 @@ void WorkerNode::start_job(const std::shared_ptr<net::Connection>& conn, uint64_
     f.set_stream(stream);
     if (auto c = weak.lock()) c->send(f);
   };
-  auto job = std::make_shared<InferenceJob>(std::move(request), settings, send);
+  auto texts = [receipt](const std::vector<std::string>& t) { receipt->add_answer_texts(t); };
+  auto job = std::make_shared<InferenceJob>(std::move(request), settings, send, texts);
   std::pair<uint64_t, uint64_t> key{conn->id(), stream};
   jobs_[key] = job;
   metrics_.set("running", {}, static_cast<double>(jobs_.size()));
@@ -390,6 +392,7 @@ asio::awaitable<void> WorkerNode::check_engine_health() {
     else
       spdlog::warn("engine at {} is down: {}", config_.engine_url, problem);
     engine_healthy_ = healthy;
+    engine_pool_.clear();  // connections to an engine that went down (or came back) are not reused
     engine_problem_ = problem;
     announce();
   } else if (enabled() != announced_enabled_) {
@@ -460,7 +463,8 @@ nlohmann::json WorkerNode::stats() const {
             {"problem", engine_problem_},
             {"embeddings", config_.engine_embeddings},
             {"max_embeddings_answer_bytes", api::kMaxEmbeddingAnswerBytes},
-            {"restarts", engine_process_ ? engine_process_->restarts() : 0}}},
+            {"restarts", engine_process_ ? engine_process_->restarts() : 0},
+            {"connections", engine_pool_.stats()}}},
           {"proxies", proxies},
           {"attestation", attestation_ ? attestation_->stats() : nlohmann::json()},
           {"billing", billing_ ? billing_->stats() : nlohmann::json{{"enabled", false}}},

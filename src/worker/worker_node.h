@@ -10,6 +10,7 @@
 
 #include "api/inference_request_check.h"
 #include "common/metrics.h"
+#include "http/connection_pool.h"
 #include "net/dialer_set.h"
 #include "ton/wallet/ed25519_key.h"
 #include "worker/capacity_split.h"
@@ -23,7 +24,7 @@ class Server;
 namespace chrysalis::attest {
 class NodeAttestation;
 class ProxyTargetsFeed;
-}
+}  // namespace chrysalis::attest
 
 namespace chrysalis::e2e {
 class AnswerSealer;
@@ -70,6 +71,9 @@ class WorkerNode {
   boost::asio::io_context& io_;
   WorkerConfig config_;
   Metrics metrics_;
+  // Before jobs_: a job's engine request gives its connection back here, so the pool outlives them.
+  http::ConnectionPool engine_pool_{
+      {config_.engine_max_idle_connections, std::chrono::milliseconds(config_.engine_idle_ms)}};
   std::unique_ptr<net::DialerSet> dialers_;
   std::unique_ptr<attest::ProxyTargetsFeed> proxy_feed_;
   CapacitySplit capacity_{config_.max_concurrent};

@@ -6,19 +6,20 @@
 
 #include <thread>
 
-#include "attest/keys/keybroker_client.h"
-#include "attest/quote/quote_crypto.h"
-#include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/gpu/gpu_verification_cache.h"
 #include "attest/gpu/nvml_gpu_provider.h"
 #include "attest/gpu/sim_gpu_provider.h"
+#include "attest/keys/keybroker_client.h"
+#include "attest/quote/quote_crypto.h"
+#include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/evidence_sim.h"
 #include "attest/ra_tls/evidence_tdx.h"
-#include "attest/ra_tls/rtmr_extend.h"
 #include "attest/ra_tls/ra_tls_cert.h"
+#include "attest/ra_tls/rtmr_extend.h"
 #include "common/file_io.h"
 #include "common/hex.h"
 #include "common/time.h"
+#include "crypto/sha256.h"
 #include "http/http_client.h"
 
 namespace chrysalis::attest {
@@ -187,6 +188,23 @@ std::shared_ptr<crypto::PeerVerifier> NodeAttestation::verifier_for(const std::s
 
 bool NodeAttestation::verify_certificate(const std::string& der, const std::string& peer_role,
                                          crypto::PeerIdentity& identity, std::string& reason) {
+  auto now = std::chrono::system_clock::now();
+  auto policy = policy_->current();
+  std::string key = crypto::sha256(der) + peer_role;
+  if (auto hit = verified_certificates_.get(key, now); hit && hit->policy == policy) {
+    identity = hit->identity;
+    return true;
+  }
+  bool ok = verify_certificate_uncached(der, peer_role, identity, reason);
+  if (ok) {
+    auto not_after = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(identity.not_after_unix));
+    verified_certificates_.put(key, {identity, policy}, std::min(now + kVerifiedTtl, not_after));
+  }
+  return ok;
+}
+
+bool NodeAttestation::verify_certificate_uncached(const std::string& der, const std::string& peer_role,
+                                                  crypto::PeerIdentity& identity, std::string& reason) {
   X509Ptr cert;
   try {
     cert = load_der_certificate({reinterpret_cast<const uint8_t*>(der.data()), der.size()});
@@ -286,6 +304,7 @@ nlohmann::json NodeAttestation::stats() const {
           {"renewals", renewals_},
           {"last_renewal_error", last_renewal_error_},
           {"quote_cache", {{"hits", cache_->hits()}, {"misses", cache_->misses()}}},
+          {"certificate_cache", {{"hits", verified_certificates_.hits()}, {"misses", verified_certificates_.misses()}}},
           {"collateral", collateral_ ? collateral_->stats() : nlohmann::json()},
           {"gpu",
            {{"presents", settings_.gpu},

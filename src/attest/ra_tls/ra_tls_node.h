@@ -64,11 +64,22 @@ class NodeAttestation {
   SealingKey sealing_key_from_broker(const std::shared_ptr<EvidenceProvider>& evidence,
                                      const RaTlsIdentityOptions& node);
   std::shared_ptr<crypto::PeerVerifier> verifier_for(const std::string& peer_role);
+  bool verify_certificate_uncached(const std::string& der, const std::string& peer_role, crypto::PeerIdentity& identity,
+                                   std::string& reason);
   std::string role_;
   AttestationSettings settings_;
   std::shared_ptr<PolicySource> policy_;
   std::shared_ptr<ChainPolicySource> chain_policy_;  // when the registry comes from the chain
   std::shared_ptr<PeerQuoteCache> cache_ = std::make_shared<PeerQuoteCache>();
+  // verify_certificate's successes (an e2e client checks the worker of every request): by
+  // SHA-256(DER) and role, valid while the policy is the one they were judged under, for at most
+  // kVerifiedTtl and never past the certificate's notAfter.
+  struct VerifiedCertificate {
+    crypto::PeerIdentity identity;
+    std::shared_ptr<const Policy> policy;
+  };
+  static constexpr std::chrono::seconds kVerifiedTtl{30};
+  ExpiringLru<VerifiedCertificate> verified_certificates_{1024};
   std::shared_ptr<CollateralStore> collateral_;  // when [attestation] collateral_url is set
   void use_collateral(boost::asio::any_io_executor ex, const std::filesystem::path& state_dir);
   void prefetch_own_collateral();

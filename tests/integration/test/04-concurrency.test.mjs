@@ -77,3 +77,23 @@ test("the proxy's /stats shows more than one worker served", async () => {
     assert.ok(total >= REQUESTS, `proxy counted ${total} served requests`);
     assert.equal(stats.in_flight, 0);
 });
+
+test("workers keep their engine connections alive and the client checks each worker's certificate once", async () => {
+    // A few more, one after another: each worker's engine connection of the last one is still idle.
+    for (let i = 0; i < 2 * WORKERS; ++i) await one(100 + i);
+    let reused = 0, opened = 0;
+    for (const w of net.workers) {
+        const pool = (await w.stats()).engine.connections;
+        assert.ok(pool.idle <= pool.max_idle_per_host, `${w.id}: ${JSON.stringify(pool)}`);
+        reused += pool.reused;
+        opened += pool.opened;
+    }
+    assert.ok(reused > 0, `no engine connection was reused (opened ${opened})`);
+    // The client seals each request for the worker the proxy picked, after checking its certificate:
+    // a worker seen before is not verified again while the policy is the same.
+    const cache = (await net.client.stats()).attestation?.certificate_cache;
+    if (cache) {  // a client with attestation (e2e): its cache answered most checks
+        assert.ok(cache.hits > 0, `certificate cache: ${JSON.stringify(cache)}`);
+        assert.ok(cache.misses < cache.hits + WORKERS * 2, `certificate cache: ${JSON.stringify(cache)}`);
+    }
+});

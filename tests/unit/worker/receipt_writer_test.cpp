@@ -2,6 +2,9 @@
 // of a spot check must agree on (salted with the client's spot salt, or unsalted in plaintext).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "receipts/answer_digest.h"
 #include "receipts/receipt.h"
 #include "worker/receipt_writer.h"
 
@@ -41,6 +44,42 @@ TEST(ReceiptWriter, PlaintextSpotHashIsTheAnswerHashAndANonDeterministicE2eReque
   EXPECT_EQ(plain.spot_hash(), receipts::answer_hash("", "hi"));
   auto sampled = receipt_after({.request_id = "r", .answer_salt = "exchange", .spot_salt = std::nullopt}, {"hi"});
   EXPECT_TRUE(sampled.spot_hash().empty());
+}
+
+// The job hands the texts it parsed once (the shaper's parse): the same hashes as parsing each
+// part's events here, whatever the events hold (content, text, tool calls, usage, junk).
+TEST(ReceiptWriter, TextsFromTheShaperHashLikeThePartsTheyCameFrom) {
+  std::vector<std::string> events = {
+      R"({"choices":[{"delta":{"content":"he"}}]})",
+      R"({"choices":[{"text":"llo","index":0}]})",
+      R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{\"a\":1}"}}]}}]})",
+      R"({"choices":[],"usage":{"prompt_tokens":3}})",
+      R"({"choices":[{"delta":{"content":"a"},"finish_reason":"stop"},{"delta":{"content":"b"}}]})",
+  };
+  auto key = ton::Ed25519Key::generate();
+  ReceiptFacts facts{.request_id = "r", .answer_salt = "x", .spot_salt = std::string(32, 's')};
+  ReceiptWriter parsed(facts, key, 1), given(facts, key, 1);
+  std::vector<std::string> texts;
+  for (auto& e : events) {
+    EXPECT_EQ(receipts::answer_text_of_parsed(nlohmann::json::parse(e)), receipts::answer_text_of(std::string_view(e)));
+    texts.push_back(receipts::answer_text_of_parsed(nlohmann::json::parse(e)));
+  }
+  proto::Frame part;
+  for (auto& e : events) part.mutable_part()->add_events(e);
+  parsed.observe(part);
+  given.add_answer_texts(texts);
+  given.observe(part);  // not hashed twice
+  proto::Frame a, b;
+  a.mutable_end()->set_finish_reason("stop");
+  b.mutable_end()->set_finish_reason("stop");
+  parsed.observe(a);
+  given.observe(b);
+  proto::WorkerReceipt ra, rb;
+  ASSERT_TRUE(ra.ParseFromString(a.end().receipt().worker()));
+  ASSERT_TRUE(rb.ParseFromString(b.end().receipt().worker()));
+  EXPECT_EQ(ra.answer_hash(), rb.answer_hash());
+  EXPECT_EQ(ra.spot_hash(), rb.spot_hash());
+  EXPECT_EQ(ra.answer_hash(), receipts::answer_hash("x", "hellof{\"a\":1}ab"));
 }
 
 }  // namespace

@@ -1,0 +1,145 @@
+// The books' writer thread (ledger_store.h): queued settlements are in memory at once and on disk
+// once reported written, many share one transaction, nothing queued is lost at a clean close, and
+// the proxy's end frames wait for their settlement's write (proxy/durable_waiters.h).
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "billing/proxy_ledger.h"
+#include "proxy/durable_waiters.h"
+#include "support/temp_dir.h"
+
+namespace chrysalis::billing {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr uint64_t kTon = 1'000'000'000;
+
+std::string addr(char c) { return "0:" + std::string(64, c); }
+
+struct Books {
+  test::TempDir tmp{"ledger-group"};
+  ton::Ed25519Key key = ton::Ed25519Key::generate();
+  Prices prices{.price_per_token = 1000, .worker_fee_per_token = 600};
+  std::string client = addr('c'), worker = addr('e');
+
+  LedgerOptions options() const {
+    return {tmp.path() / "books.sqlite", key, prices, ton::Address::parse(addr('a')), ton::Address::parse(addr('b'))};
+  }
+  std::unique_ptr<ProxyLedger> open_serving() {
+    auto l = ProxyLedger::open(options());
+    EXPECT_TRUE(l->verify_against_chain({l->state().last_committed_seqno, l->state().last_committed_hash}).ok);
+    l->update_client_chain(client, {10 * kTon, 10 * kTon, 0});
+    return l;
+  }
+};
+
+TEST(LedgerGroupCommit, QueuedSettlementIsInMemoryAtOnceAndOnDiskOnceReported) {
+  Books b;
+  std::atomic<uint64_t> written{0};
+  uint64_t charged = 0;
+  {
+    auto l = b.open_serving();
+    l->on_written([&](uint64_t through) { written = std::max<uint64_t>(written, through); });
+    auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
+    auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+    ASSERT_EQ(queued.settlements.size(), 1u);
+    EXPECT_GT(queued.ticket, 0u);
+    charged = queued.settlements[0].charged_tokens;
+    EXPECT_GT(charged, 0u);
+    EXPECT_EQ(l->state().total_charged_tokens, charged);  // the books hold it before the disk does
+    for (int i = 0; i < 500 && written < queued.ticket; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_GE(written.load(), queued.ticket);
+  }
+  auto reopened = ProxyLedger::open(b.options());
+  EXPECT_EQ(reopened->state().total_charged_tokens, charged);
+  EXPECT_TRUE(reopened->check_invariants().empty());
+}
+
+TEST(LedgerGroupCommit, SettlementsQueuedTogetherShareTransactions) {
+  Books b;
+  auto l = b.open_serving();
+  std::vector<uint64_t> reservations;
+  for (int i = 0; i < 200; ++i) reservations.push_back(l->reserve({b.client, b.worker, kCoefficientOne, 5, 5}).id);
+  for (auto id : reservations) l->settle_batch_queued({{id, TokenUsage{5, 0, 5, 0}}});
+  l.reset();  // a clean close writes everything queued, in order
+  auto again = ProxyLedger::open(b.options());
+  EXPECT_EQ(again->state().reservation_count, 0u);
+  EXPECT_EQ(again->state().total_charged_tokens, 200u * 10u);
+  EXPECT_TRUE(again->check_invariants().empty());
+}
+
+TEST(LedgerGroupCommit, WriterGroupsWritesAndCountsThem) {
+  Books b;
+  auto l = b.open_serving();
+  std::vector<uint64_t> reservations;
+  for (int i = 0; i < 300; ++i) reservations.push_back(l->reserve({b.client, b.worker, kCoefficientOne, 5, 5}).id);
+  for (auto id : reservations) l->settle_batch_queued({{id, TokenUsage{5, 0, 5, 0}}});
+  l->prepare_commit();  // a waited-for write: behind all of the above
+  auto s = l->writer_stats();
+  EXPECT_GE(s.writes, 601u);  // 300 holds, 300 settlements, the commit
+  EXPECT_LT(s.groups, s.writes);
+  EXPECT_GT(s.largest_group, 1u);
+  EXPECT_EQ(s.failures, 0u);
+  EXPECT_EQ(s.queued, 0u);
+}
+
+TEST(LedgerGroupCommit, AClosedLedgerHasWrittenWhatWasQueued) {
+  Books b;
+  {
+    auto l = b.open_serving();
+    l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});  // queued, not waited for
+  }
+  auto l = ProxyLedger::open(b.options());
+  EXPECT_EQ(l->state().reservation_count, 1u);
+  EXPECT_EQ(l->release_open_reservations(), 1u);
+}
+
+TEST(DurableWaiters, EndsRunOnlyOnceTheirSettlementIsWritten) {
+  Books b;
+  boost::asio::io_context io;
+  proxy::DurableWaiters waiters(io.get_executor());
+  auto l = b.open_serving();
+  waiters.attach(*l);
+  auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
+  auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+  bool sent = false;
+  waiters.after(queued.ticket, [&] { sent = true; });
+  EXPECT_FALSE(sent);  // not before the writer has reported it
+  EXPECT_EQ(waiters.stats()["waiting"], 1);
+  for (int i = 0; i < 1000 && !sent; ++i) {  // the writer thread posts its report to `io`
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    io.restart();
+    io.poll();
+  }
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(waiters.stats()["ran"], 1);
+  // A ticket already written runs at once.
+  bool again = false;
+  waiters.after(queued.ticket, [&] { again = true; });
+  EXPECT_TRUE(again);
+}
+
+TEST(DurableWaiters, DetachRunsEveryWaiter) {
+  Books b;
+  boost::asio::io_context io;
+  proxy::DurableWaiters waiters(io.get_executor());
+  auto l = b.open_serving();
+  waiters.attach(*l);
+  auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
+  auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+  int ran = 0;
+  waiters.after(queued.ticket, [&] { ++ran; });
+  l.reset();  // writes what is queued
+  waiters.detach();
+  EXPECT_EQ(ran, 1);
+  io.run_for(std::chrono::milliseconds(20));  // a late report from the old ledger runs nothing
+  EXPECT_EQ(ran, 1);
+}
+
+}  // namespace
+}  // namespace chrysalis::billing
