@@ -7,7 +7,7 @@ export CHRYSALIS_BIN := $(CURDIR)/$(BUILD_DIR)/chrysalis
 # The browser tests drive Debian's chromium: no npm package may download one.
 export PUPPETEER_SKIP_DOWNLOAD := 1
 
-.PHONY: all deps build node web web-test demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench bench-scale format tidy clean
+.PHONY: all deps build node web web-test demo down test unit unit-sanitize vectors engine-test contracts-test devnet-test ton-devnet-test integration adversarial fuzz fuzz-long bench bench-scale bench-profile format tidy clean
 
 all: build
 
@@ -107,6 +107,11 @@ bench: build node
 # CPU per request, worker-selection time, requests/s and frames/s. Not part of `make test`.
 bench-scale: build
 	bash bench/scale/run.sh
+
+# Where each node's CPU goes at concurrency 30 (bench/profile.sh): CPU, syscalls and context switches
+# per request, and the top of each node's perf profile.
+bench-profile: build
+	bash bench/profile.sh
 
 # One style for the tree (.clang-format).
 format:

@@ -158,13 +158,21 @@ for (const [name, t] of [["embedded direct", ed], ["embedded network", en]]) {
     if (t.completion_tokens > want) errors.push(`${name}: ${t.completion_tokens} completion tokens, more than max_tokens allows (${want})`);
 }
 
+// Billing on/off (bench/billing/overhead.mjs, run by run.sh unless BENCH_BILLING=0).
+let billing = null;
+if (fs.existsSync(path.join(work, "billing.json"))) {
+    billing = read("billing.json");
+    if (!billing.ok) errors.push("billing: the books do not balance after the billing run");
+    for (const k of ["off", "on", "on_chain"]) if (billing[k].errors) errors.push(`billing ${k}: ${billing[k].errors} failed requests`);
+}
+
 const result = {
     benchmark: "chrysalis-network-overhead",
     date: meta.date, commit: meta.commit, commit_date: meta.commit_date, binary_built: meta.binary_built,
     machine: {cores: meta.cores, cpu: meta.cpu, os: meta.os, kernel: meta.kernel, node: meta.node, wrk: meta.wrk,
         loadavg_start: meta.loadavg_start, loadavg_end: meta.loadavg_end},
     params: meta.params, elapsed_s: meta.elapsed_s,
-    mock, ttfc, embedded, e2e, mechanisms,
+    mock, ttfc, embedded, e2e, mechanisms, billing,
     ok: errors.length === 0, errors,
 };
 
@@ -219,6 +227,17 @@ if (Object.keys(e2e).length) {
         lines.push(row(`c${key.slice(1)} CPU ms per request`, m.plain.cpu_ms_per_request.total, m.sealed.cpu_ms_per_request.total, m.ratio.cpu));
     }
     if (e2e.ttfc) lines.push(row("TTFC p50 (ms)", e2e.ttfc.plain.p50_ms, e2e.ttfc.sealed.p50_ms, e2e.ttfc.ratio.p50, 3));
+}
+if (billing) {
+    lines.push(`billing (devnet; ${billing.concurrency} concurrent non-streaming requests, mock engine, ${billing.rounds} rounds of ${billing.round_s} s): ` +
+        `on = reserve, settle (group commit), signed rows; commits held back`);
+    lines.push(`  ${"".padEnd(30)}${"off".padStart(12)}${"on".padStart(12)}${"on/off".padStart(16)}`);
+    lines.push(row("requests/s", billing.off.rps, billing.on.rps, billing.ratio, 1));
+    lines.push(row("latency p50 (ms)", billing.off.p50_ms, billing.on.p50_ms, billing.on.p50_ms / billing.off.p50_ms));
+    lines.push(row("latency p99 (ms)", billing.off.p99_ms, billing.on.p99_ms, billing.on.p99_ms / billing.off.p99_ms));
+    lines.push(`  with a commit every second (the devnet busy on the same cores): ${f(billing.on_chain.rps, 1)} requests/s, ${f(billing.ratio_chain, 3)} of off`);
+    const w = billing.writer;
+    if (w) lines.push(`  books' writer: ${w.writes} writes in ${w.transactions} transactions, ${w.fsyncs} fsyncs, largest group ${w.largest_group}`);
 }
 if (Object.keys(mechanisms).length) {
     lines.push(`dependability mechanisms (mock engine, 2 workers): on = the proxy's defaults, off = all of them off`);

@@ -6,7 +6,8 @@
 #   2. mock engine: time to first chunk, sequential requests, direct and network interleaved;
 #   3. embedded engine (engine/server.mjs on a generated test model): completion tokens/s,
 #      sequential requests at temperature 0, direct and network interleaved;
-#   4. the cost of end-to-end encryption: the network runs of 1 and 2 again through a second
+#   4. billing on / off (bench/billing/overhead.mjs: a devnet and three networks; BENCH_BILLING=0 skips);
+#   5. the cost of end-to-end encryption: the network runs of 1 and 2 again through a second
 #      client with `e2e = "off"` (the first one seals every request, the default).
 #   5. a reference for 1 and 2: a chain of three nginx (plain HTTP in, mutual TLS 1.3 between
 #      hops, keep-alive upstreams, no buffering) in front of the same mock engine.
@@ -455,6 +456,16 @@ run_fg node bench/probe.mjs --target "direct=$ENGINE_URL" --target "network=$CLI
   --requests "$TOKEN_REQUESTS" --warmup 2 --max-tokens "$MAX_TOKENS" --temperature 0 \
   --prompt "Write a long story about a dragon who learns to paint." >"$WORK/tokens.json" 2>"$WORK/probe-tokens.log" ||
   die "token probe failed: $(cat "$WORK/probe-tokens.log")"
+
+# --- billing on / off --------------------------------------------------------------------------
+# Three networks on one devnet, identical but for billing (bench/billing/overhead.mjs).
+if [[ ${BENCH_BILLING:-1} == 1 ]]; then
+  log "billing on / off: three networks on a devnet (bench/billing/overhead.mjs)"
+  BENCH_RESULTS="$WORK/billing.md" run_fg node bench/billing/overhead.mjs >"$WORK/billing.txt" 2>"$WORK/billing.log" ||
+    die "billing benchmark failed: $(tail -5 "$WORK/billing.log")"
+  grep '^BILLING_JSON ' "$WORK/billing.txt" | tail -1 | cut -d' ' -f2- >"$WORK/billing.json"
+  [[ -s $WORK/billing.json ]] || die "no figures from the billing benchmark"
+fi
 
 # --- report ------------------------------------------------------------------------------------
 cat >"$WORK/meta.json" <<EOF

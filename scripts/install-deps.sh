@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libgtest-dev googletest
   libxmlsec1-dev libxmlsec1-openssl zlib1g-dev
-  nodejs npm curl wrk nginx procps chromium
+  nodejs npm curl wrk nginx linux-perf procps chromium
   clang libclang-rt-14-dev clang-format clang-tidy ccache
 )
 missing=()

@@ -122,8 +122,15 @@ try {
         `${b.worker_fees_nano} worker fees + ${b.commission_nano} commission; invariants ${ok ? "hold" : "VIOLATED"}.`,
         ``,
     ];
+    const w = heldBooks.writer;
+    if (w) lines.push(`The books' writer thread (group commit) on the "billing on" proxy: ${w.writes} writes in ${w.transactions} ` +
+        `transactions, ${w.fsyncs} fsyncs, largest group ${w.largest_group}, ${w.failures} failures.`, ``);
     const text = lines.join("\n");
     console.log(text);
+    const figures = (x) => ({requests: x.requests, rps: Number(x.rps.toFixed(1)), p50_ms: Number(x.p50.toFixed(2)), p99_ms: Number(x.p99.toFixed(2)), errors: x.errors});
+    console.log("BILLING_JSON " + JSON.stringify({off: figures(off), on: figures(on), on_chain: figures(chain),
+        ratio: Number((on.rps / off.rps).toFixed(3)), ratio_chain: Number((chain.rps / off.rps).toFixed(3)),
+        added_p50_ms: Number((on.p50 - off.p50).toFixed(2)), writer: w ?? null, concurrency: CONCURRENCY, rounds: ROUNDS, round_s: ROUND_S, ok}));
     if (RESULTS) fs.writeFileSync(RESULTS, text);
     if (!ok) process.exitCode = 1;
 } finally {

@@ -103,8 +103,7 @@ void ProxyNode::start() {
           nlohmann::json table = served_reputation(req.query.count("model") ? req.query.at("model") : "",
                                                    req.query.count("history") && req.query.at("history") == "1");
           co_await api::send_json(res, 200, table);
-        }
-        else
+        } else
           co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
       },
       http::ServerLimits{.cors_origins = config_.cors_origins}, {.role = "proxy"});
@@ -269,9 +268,9 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
 void ProxyNode::prove_owner(WorkerEntry& worker, const proto::WorkerState& s) {
   std::string proven;
   if (!s.owner_address().empty() && s.has_owner_proof()) {
-    std::string problem = billing::owner_proof_problem(s.owner_proof(), s.owner_address(),
-                                                       worker.conn->peer_identity().public_key_hex,
-                                                       attestation_->identity().public_key_hex);
+    std::string problem =
+        billing::owner_proof_problem(s.owner_proof(), s.owner_address(), worker.conn->peer_identity().public_key_hex,
+                                     attestation_->identity().public_key_hex);
     if (problem.empty()) {
       proven = ton::Address::parse(s.owner_address()).to_raw();
     } else if (worker.proven_owner.empty()) {
@@ -318,10 +317,8 @@ void ProxyNode::refresh_committed_root() {
   for (auto it = recorded_roots_.rbegin(); it != recorded_roots_.rend(); ++it) {
     auto inclusion = ledger->receipt_inclusion(it->id);
     if (inclusion.status != billing::ReceiptInclusion::Status::proven) continue;
-    committed_root_ = {{"commit_id", it->id},
-                       {"root", it->root_hex},
-                       {"count", it->count},
-                       {"generated_ms", it->generated_ms}};
+    committed_root_ = {
+        {"commit_id", it->id}, {"root", it->root_hex}, {"count", it->count}, {"generated_ms", it->generated_ms}};
     // Older roots are superseded by this one; keep only what may still be committed later.
     recorded_roots_.erase(recorded_roots_.begin(), std::prev(it.base()));
     return;
