@@ -197,8 +197,12 @@ bool NodeAttestation::verify_certificate(const std::string& der, const std::stri
   }
   bool ok = verify_certificate_uncached(der, peer_role, identity, reason);
   if (ok) {
-    auto not_after = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(identity.not_after_unix));
-    verified_certificates_.put(key, {identity, policy}, std::min(now + kVerifiedTtl, not_after));
+    // Compared in seconds: a far-future notAfter (9999) does not fit a time_point in nanoseconds.
+    auto valid_until = now + kVerifiedTtl;
+    if (identity.not_after_unix < std::chrono::system_clock::to_time_t(valid_until))
+      valid_until = std::chrono::system_clock::from_time_t(
+          static_cast<std::time_t>(std::max<int64_t>(identity.not_after_unix, 0)));
+    if (valid_until > now) verified_certificates_.put(key, {identity, policy}, valid_until);
   }
   return ok;
 }
