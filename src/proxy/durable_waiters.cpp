@@ -15,7 +15,7 @@ void DurableWaiters::attach(billing::ProxyLedger& ledger) {
   ledger.on_written([this, alive, generation, ex = ex_](uint64_t through) {
     boost::asio::post(ex, [this, alive, generation, through] {
       auto current = alive.lock();
-      if (current && *current == generation) written(generation, through);
+      if (current && *current == generation) written(through);
     });
   });
 }
@@ -39,7 +39,7 @@ void DurableWaiters::after(uint64_t ticket, std::function<void()> f) {
   most_waiting_ = std::max<uint64_t>(most_waiting_, waiting_.size());
 }
 
-void DurableWaiters::written(uint64_t, uint64_t through) {
+void DurableWaiters::written(uint64_t through) {
   written_through_ = std::max(written_through_, through);
   while (!waiting_.empty() && waiting_.begin()->first <= written_through_) {
     auto f = std::move(waiting_.begin()->second);

@@ -28,7 +28,7 @@ class DurableWaiters {
   nlohmann::json stats() const;
 
  private:
-  void written(uint64_t generation, uint64_t through);
+  void written(uint64_t through);
 
   boost::asio::any_io_executor ex_;
   // The writer thread's posts check this: none runs after this object is gone or re-attached.

@@ -79,7 +79,8 @@ class NodeAttestation {
     std::shared_ptr<const Policy> policy;
   };
   static constexpr std::chrono::seconds kVerifiedTtl{30};
-  ExpiringLru<VerifiedCertificate> verified_certificates_{1024};
+  static constexpr std::size_t kVerifiedCapacity = 1024;
+  ExpiringLru<VerifiedCertificate> verified_certificates_{kVerifiedCapacity};
   std::shared_ptr<CollateralStore> collateral_;  // when [attestation] collateral_url is set
   void use_collateral(boost::asio::any_io_executor ex, const std::filesystem::path& state_dir);
   void prefetch_own_collateral();

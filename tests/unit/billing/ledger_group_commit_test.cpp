@@ -36,6 +36,17 @@ struct Books {
     l->update_client_chain(client, {10 * kTon, 10 * kTon, 0});
     return l;
   }
+  // `n` holds, then their settlements (10 tokens each), all queued.
+  void queue_many(ProxyLedger& l, int n) const {
+    std::vector<uint64_t> reservations;
+    for (int i = 0; i < n; ++i) reservations.push_back(l.reserve({client, worker, kCoefficientOne, 5, 5}).id);
+    for (auto id : reservations) l.settle_batch_queued({{id, TokenUsage{5, 0, 5, 0}}});
+  }
+  // One request's hold and its settlement, queued.
+  QueuedSettlements settle_one(ProxyLedger& l) const {
+    auto r = l.reserve({client, worker, kCoefficientOne, 10, 20});
+    return l.settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+  }
 };
 
 TEST(LedgerGroupCommit, QueuedSettlementIsInMemoryAtOnceAndOnDiskOnceReported) {
@@ -45,8 +56,7 @@ TEST(LedgerGroupCommit, QueuedSettlementIsInMemoryAtOnceAndOnDiskOnceReported) {
   {
     auto l = b.open_serving();
     l->on_written([&](uint64_t through) { written = std::max<uint64_t>(written, through); });
-    auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
-    auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+    auto queued = b.settle_one(*l);
     ASSERT_EQ(queued.settlements.size(), 1u);
     EXPECT_GT(queued.ticket, 0u);
     charged = queued.settlements[0].charged_tokens;
@@ -63,9 +73,7 @@ TEST(LedgerGroupCommit, QueuedSettlementIsInMemoryAtOnceAndOnDiskOnceReported) {
 TEST(LedgerGroupCommit, SettlementsQueuedTogetherShareTransactions) {
   Books b;
   auto l = b.open_serving();
-  std::vector<uint64_t> reservations;
-  for (int i = 0; i < 200; ++i) reservations.push_back(l->reserve({b.client, b.worker, kCoefficientOne, 5, 5}).id);
-  for (auto id : reservations) l->settle_batch_queued({{id, TokenUsage{5, 0, 5, 0}}});
+  b.queue_many(*l, 200);
   l.reset();  // a clean close writes everything queued, in order
   auto again = ProxyLedger::open(b.options());
   EXPECT_EQ(again->state().reservation_count, 0u);
@@ -76,9 +84,7 @@ TEST(LedgerGroupCommit, SettlementsQueuedTogetherShareTransactions) {
 TEST(LedgerGroupCommit, WriterGroupsWritesAndCountsThem) {
   Books b;
   auto l = b.open_serving();
-  std::vector<uint64_t> reservations;
-  for (int i = 0; i < 300; ++i) reservations.push_back(l->reserve({b.client, b.worker, kCoefficientOne, 5, 5}).id);
-  for (auto id : reservations) l->settle_batch_queued({{id, TokenUsage{5, 0, 5, 0}}});
+  b.queue_many(*l, 300);
   l->prepare_commit();  // a waited-for write: behind all of the above
   auto s = l->writer_stats();
   EXPECT_GE(s.writes, 601u);  // 300 holds, 300 settlements, the commit
@@ -108,8 +114,7 @@ TEST(DurableWaiters, EndsRunOnlyOnceTheirSettlementIsWritten) {
   proxy::DurableWaiters waiters(io.get_executor());
   auto l = b.open_serving();
   waiters.attach(*l);
-  auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
-  auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+  auto queued = b.settle_one(*l);
   bool sent = false;
   waiters.after(queued.ticket, [&] { sent = true; });
   EXPECT_FALSE(sent);  // not before the writer has reported it
@@ -133,8 +138,7 @@ TEST(DurableWaiters, DetachRunsEveryWaiter) {
   proxy::DurableWaiters waiters(io.get_executor());
   auto l = b.open_serving();
   waiters.attach(*l);
-  auto r = l->reserve({b.client, b.worker, kCoefficientOne, 10, 20});
-  auto queued = l->settle_batch_queued({{r.id, TokenUsage{10, 0, 20, 0}}});
+  auto queued = b.settle_one(*l);
   int ran = 0;
   waiters.after(queued.ticket, [&] { ++ran; });
   l.reset();  // writes what is queued

@@ -89,6 +89,14 @@ class PoolTest : public ::testing::Test {
     }
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  // A GET to the test server through `pool`.
+  ClientRequest pooled(ConnectionPool& pool) const {
+    ClientRequest r;
+    r.url = url();
+    r.timeout = 3s;
+    r.pool = &pool;
+    return r;
+  }
 
   // Runs `count` requests one after another through the pool; returns how many came back whole.
   int sequential(int count, ConnectionPool& pool) {
@@ -98,13 +106,10 @@ class PoolTest : public ::testing::Test {
         [&]() -> asio::awaitable<void> {
           for (int i = 0; i < count; ++i) {
             StreamingRequest request(co_await asio::this_coro::executor);
-            ClientRequest r;
+            ClientRequest r = pooled(pool);
             r.method = "POST";
-            r.url = url();
             r.target = "/v1/chat/completions";
             r.body = "{}";
-            r.timeout = 3s;
-            r.pool = &pool;
             std::string body;
             auto result = co_await request.run(r, nullptr, [&](std::string_view d) {
               body.append(d);
@@ -168,10 +173,7 @@ TEST_F(PoolTest, AStopAtTheLastEventStillKeepsTheConnection) {
       [&]() -> asio::awaitable<void> {
         for (int i = 0; i < 3; ++i) {
           StreamingRequest request(co_await asio::this_coro::executor);
-          ClientRequest r;
-          r.url = url();
-          r.timeout = 3s;
-          r.pool = &pool;
+          ClientRequest r = pooled(pool);
           auto result = co_await request.run(r, nullptr, [](std::string_view) { return false; });
           EXPECT_TRUE(result.ok()) << result.message;
           EXPECT_FALSE(result.complete);  // the caller stopped: not "whole" to it
@@ -204,10 +206,7 @@ TEST_F(PoolTest, IdleConnectionsOlderThanTheLimitAreClosed) {
       [&]() -> asio::awaitable<void> {
         for (int i = 0; i < 2; ++i) {
           StreamingRequest request(co_await asio::this_coro::executor);
-          ClientRequest r;
-          r.url = url();
-          r.timeout = 3s;
-          r.pool = &pool;
+          ClientRequest r = pooled(pool);
           auto result = co_await request.run(r, nullptr, [](std::string_view) { return true; });
           if (result.ok() && result.complete) ++whole;
           asio::steady_timer wait(co_await asio::this_coro::executor, 20ms);
@@ -228,10 +227,7 @@ TEST_F(PoolTest, AtMostMaxIdleConnectionsAreKept) {
   int whole = 0;
   auto one = [&]() -> asio::awaitable<void> {
     StreamingRequest request(co_await asio::this_coro::executor);
-    ClientRequest r;
-    r.url = url();
-    r.timeout = 3s;
-    r.pool = &pool;
+    ClientRequest r = pooled(pool);
     auto result = co_await request.run(r, nullptr, [](std::string_view) { return true; });
     if (result.ok() && result.complete) ++whole;
     if (whole == 3) io_.stop();
