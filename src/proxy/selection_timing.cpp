@@ -16,6 +16,8 @@ void SelectionTiming::add(std::chrono::nanoseconds elapsed) {
   if (us < 0) us = 0;
   int bucket = 0;
   if (us >= kLowestUs) bucket = static_cast<int>(std::floor(std::log2(us / kLowestUs) * kPerOctave)) + 1;
+  // Beyond the last bound (hours): counted in the last bucket.
+  if (bucket > kBuckets - 1) bucket = kBuckets - 1;
   // Rounding at a bound: keep the invariant value < upper_us(bucket).
   while (bucket > 0 && us < upper_us(bucket - 1)) --bucket;
   while (bucket < kBuckets - 1 && us >= upper_us(bucket)) ++bucket;

@@ -26,7 +26,7 @@ function(chrysalis_fuzz_target name)
   add_executable(${name} ${FUZZ_DIR}/${name}.cpp)
   target_include_directories(${name} PRIVATE src ${FUZZ_DIR} ${CMAKE_CURRENT_BINARY_DIR})
   # -UNDEBUG: asserts stay on under the fuzzer, whatever the build type.
-  target_compile_options(${name} PRIVATE -O1 -g -UNDEBUG -fsanitize=fuzzer,address,undefined
+  target_compile_options(${name} PRIVATE -O1 -g1 -UNDEBUG -fsanitize=fuzzer,address,undefined
                          -fno-sanitize-recover=undefined)
   target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(${name} PRIVATE chrysalis_fuzz_common ${FT_LIBS})
@@ -137,6 +137,6 @@ list(REMOVE_DUPLICATES FUZZ_COMMON_SOURCES)
 list(REMOVE_DUPLICATES FUZZ_COMMON_LIBS)
 add_library(chrysalis_fuzz_common STATIC ${FUZZ_COMMON_SOURCES} ${FUZZ_DIR}/boost_assert_handler.cpp)
 target_include_directories(chrysalis_fuzz_common PUBLIC src ${CMAKE_CURRENT_BINARY_DIR})
-target_compile_options(chrysalis_fuzz_common PRIVATE -O1 -g -UNDEBUG -fsanitize=fuzzer-no-link,address,undefined
+target_compile_options(chrysalis_fuzz_common PRIVATE -O1 -g1 -UNDEBUG -fsanitize=fuzzer-no-link,address,undefined
                        -fno-sanitize-recover=undefined)
 target_link_libraries(chrysalis_fuzz_common PUBLIC ${FUZZ_COMMON_LIBS})
