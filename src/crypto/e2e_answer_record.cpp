@@ -39,24 +39,25 @@ std::string E2eAnswerKeys::seal(uint64_t index, bool final, const std::string& p
 
 std::optional<E2eAnswerKeys::Opened> E2eAnswerKeys::open(uint64_t index, const std::string& record,
                                                          std::string& error) const {
-  const std::string name = "e2e answer record " + std::to_string(index);
+  // Named only when it fails: a record is opened per event.
+  auto name = [index] { return "e2e answer record " + std::to_string(index); };
   if (record.size() < 1 + kChaChaTagSize) {
-    error = name + " is too short";
+    error = name() + " is too short";
     return std::nullopt;
   }
   if (record.size() > 1 + kE2eMaxRecordPlaintext + kChaChaTagSize) {
-    error = name + " is over 16 MiB";
+    error = name() + " is over 16 MiB";
     return std::nullopt;
   }
   uint8_t flags = static_cast<uint8_t>(record[0]);
   if (flags & ~kE2eRecordFinal) {
-    error = name + " has unknown flags";
+    error = name() + " has unknown flags";
     return std::nullopt;
   }
   auto plaintext = chacha20_poly1305_open(key_, nonce_for_sequence(base_nonce_, index), record_aad(index, flags),
                                           std::string_view(record).substr(1));
   if (!plaintext) {
-    error = name + " does not authenticate (altered, dropped, reordered, replayed or from another exchange)";
+    error = name() + " does not authenticate (altered, dropped, reordered, replayed or from another exchange)";
     return std::nullopt;
   }
   return Opened{std::move(*plaintext), (flags & kE2eRecordFinal) != 0};

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "api/inference_request_check.h"
 #include "api/openai_error.h"
@@ -103,6 +104,12 @@ void ProxyNode::start() {
           nlohmann::json table = served_reputation(req.query.count("model") ? req.query.at("model") : "",
                                                    req.query.count("history") && req.query.at("history") == "1");
           co_await api::send_json(res, 200, table);
+        } else if (req.path == "/stats/workers" && req.method == "GET") {
+          auto page = workers_page(req.query);
+          if (page.is_string())
+            co_await api::send_error(res, api::invalid_request("invalid_query", page.get<std::string>()));
+          else
+            co_await api::send_json(res, 200, page);
         } else
           co_await api::send_error(res, api::unknown_endpoint(req.method, req.path));
       },
@@ -146,7 +153,7 @@ void ProxyNode::on_worker_connected(std::shared_ptr<net::Connection> conn) {
     auto der = attest::certificate_der(conn->peer_certificate().get());
     entry.certificate.assign(der.begin(), der.end());
   }
-  workers_->entries()[id] = entry;
+  workers_->add(id, entry);
   metrics_.add("connections_accepted", {{"role", "worker"}});
   attestation_->watch(conn, "worker");
   spdlog::info("worker {} connected from {} conn={} key={}", entry.id, conn->remote(), id,
@@ -187,7 +194,7 @@ void ProxyNode::on_worker_closed(uint64_t conn_id, const std::string& reason) {
   auto* worker = workers_->find(conn_id);
   if (!worker) return;
   spdlog::warn("worker {} disconnected: {}", worker->id, reason);
-  workers_->entries().erase(conn_id);
+  workers_->remove(conn_id);
   spot_checks_->drop_worker(conn_id);
   std::vector<FlowPtr> affected;
   for (auto& [key, entry] : by_worker_)
@@ -248,7 +255,8 @@ void ProxyNode::on_worker_state(WorkerEntry& worker, const proto::WorkerState& s
     return;
   }
   bool changed = worker.enabled != s.enabled() || worker.coefficient != s.coefficient() || worker.model != s.model();
-  worker.model = s.model();
+  workers_->set_model(worker, s.model());
+  workers_->changed();
   worker.coefficient = s.coefficient();
   worker.max_concurrent = s.max_concurrent();
   worker.enabled = s.enabled();
@@ -280,7 +288,7 @@ void ProxyNode::prove_owner(WorkerEntry& worker, const proto::WorkerState& s) {
   }
   if (proven == worker.proven_owner) return;
   worker.proven_owner = proven;
-  routing_->set_owner(WorkerTable::key_of(worker), proven, proven.empty() ? "" : s.owner_proof().SerializeAsString());
+  routing_->set_owner(worker.key, proven, proven.empty() ? "" : s.owner_proof().SerializeAsString());
 }
 
 const nlohmann::json& ProxyNode::reputation_table() {
@@ -404,11 +412,27 @@ void ProxyNode::on_client_frame(const std::shared_ptr<net::Connection>& conn, pr
   }
 }
 
+nlohmann::json ProxyNode::workers_page(const std::map<std::string, std::string>& query) const {
+  uint64_t offset = 0, limit = kWorkersPageLimit;
+  for (auto& [name, value] : query) {
+    uint64_t* field = name == "offset" ? &offset : name == "limit" ? &limit : nullptr;
+    if (!field) return "unknown query parameter '" + name + "' (expected offset, limit)";
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), *field);
+    if (ec != std::errc() || end != value.data() + value.size())
+      return name + " must be a non-negative integer, got '" + value + "'";
+  }
+  if (limit == 0 || limit > kWorkersPageLimit)
+    return "limit must be 1.." + std::to_string(kWorkersPageLimit) + ", got " + std::to_string(limit);
+  return {{"offset", offset},
+          {"total", workers_->entries().size()},
+          {"workers", workers_->json(static_cast<std::size_t>(offset), static_cast<std::size_t>(limit))}};
+}
+
 nlohmann::json ProxyNode::stats() const {
   std::map<std::string, nlohmann::json> models;
   std::map<std::string, std::vector<std::string>> model_keys;  // enabled workers' reputation keys
   for (auto& [id, w] : workers_->entries()) {
-    if (w.enabled) model_keys[w.model].push_back(WorkerTable::key_of(w));
+    if (w.enabled) model_keys[w.model].push_back(w.key);
     auto& m = models[w.model];
     if (!m.is_object()) m = nlohmann::json::object();
     m["workers"] = m.value("workers", 0) + 1;
@@ -455,7 +479,11 @@ nlohmann::json ProxyNode::stats() const {
             {"max_dispatch_bands", RoutingState::kMaxDispatchBands},
             {"client_connections", client_guards_.second->json(client_guards_.first)},
             {"worker_connections", worker_guards_.second->json(worker_guards_.first)}}},
-          {"workers", workers_->json()},
+          {"workers", workers_->json(0, kStatsWorkersListed)},
+          {"workers_listed",
+           {{"shown", std::min(workers_->entries().size(), kStatsWorkersListed)},
+            {"total", workers_->entries().size()},
+            {"all", "GET /stats/workers?offset=0&limit=" + std::to_string(kWorkersPageLimit)}}},
           {"clients", clients},
           {"models", models},
           {"model_hashes", model_names_->hashes()},

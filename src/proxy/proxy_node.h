@@ -50,6 +50,12 @@ class ProxyNode {
   void start();
   void stop();
   nlohmann::json stats() const;
+  // /stats lists the first kStatsWorkersListed workers; GET /stats/workers?offset=&limit= pages
+  // through all of them (10,000 workers are ~10 MiB of JSON: too much for every /stats).
+  static constexpr std::size_t kStatsWorkersListed = 100;
+  static constexpr std::size_t kWorkersPageLimit = 1000;
+  // A page of workers, or the query's problem as a string.
+  nlohmann::json workers_page(const std::map<std::string, std::string>& query) const;
   Metrics& metrics() { return metrics_; }
 
  private:

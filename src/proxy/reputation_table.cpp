@@ -80,6 +80,7 @@ ReputationTable::Entry* ReputationTable::at(const std::string& subject, const st
 void ReputationTable::fold_oldest(Entry& e) {
   const std::string& text = *e.window.front().second;
   apply_event(e.base, nlohmann::json::parse(text), text);  // it applied to the counters already, so it applies here
+  kept_bytes_ -= text.size();
   e.window.pop_front();
   --kept_;
 }
@@ -93,6 +94,7 @@ bool ReputationTable::record(const std::string& subject, const std::string& mode
   if (!e) return true;  // the table is full: not counted, and /stats says so
   e->counters = std::move(next);
   uint64_t sequence = next_sequence_++;
+  kept_bytes_ += text.size();
   e->window.emplace_back(sequence, std::make_shared<const std::string>(std::move(text)));
   ++kept_;
   if (e->window.size() > kEventsPerEntry) fold_oldest(*e);
@@ -115,6 +117,7 @@ const ReputationCounters* ReputationTable::find(const std::string& subject, cons
 void ReputationTable::restore(const std::string& subject, const std::string& model, const ReputationCounters& c) {
   if (auto* slot = at(subject, model)) {
     kept_ -= slot->window.size();
+    for (auto& [seq, text] : slot->window) kept_bytes_ -= text->size();
     slot->window.clear();
     slot->counters = c;
     slot->base = c;  // what came before a restart is taken from the last table
@@ -182,6 +185,7 @@ nlohmann::json ReputationTable::stats() const {
           {"limit", kMaxEntries},
           {"refused", refused_},
           {"events_kept", kept_},
+          {"events_kept_bytes", kept_bytes_},  // their canonical JSON text: the table's memory at scale
           {"events_kept_limit", kMaxEventsKept},
           {"events_kept_per_entry", kEventsPerEntry}};
 }

@@ -91,6 +91,7 @@ class ReputationTable {
   // Every kept event's (sequence, entry) in the order recorded: the oldest is folded first.
   std::deque<std::pair<uint64_t, Id>> kept_order_;
   std::size_t kept_ = 0;
+  std::size_t kept_bytes_ = 0;
   uint64_t next_sequence_ = 0;
   uint64_t refused_ = 0;
   uint64_t version_ = 0;

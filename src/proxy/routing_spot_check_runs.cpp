@@ -33,13 +33,10 @@ void SpotChecks::start_case(SpotOffer offer) {
 
 WorkerEntry* SpotChecks::next_worker(Case& sc, uint64_t& worker_id, proto::SealedBody& sealed) {
   if (!sc.request.e2e()) {
-    std::vector<uint64_t> ids;
-    auto candidates = workers_.candidates(sc.conns, 0, ids);
-    auto choice = routing_.choose(candidates, sc.model, sc.request.max_coefficient(),
-                                  routing_.shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()));
-    if (choice.index < 0) return nullptr;
-    worker_id = ids[choice.index];
-    return workers_.find(worker_id);
+    worker_id = workers_.choose_other(
+        sc.model, sc.request.max_coefficient(),
+        routing_.shape(sc.model, sc.request.max_tokens(), sc.request.prompt_tokens_estimate()), sc.conns);
+    return worker_id ? workers_.find(worker_id) : nullptr;
   }
   while (!sc.sealed.empty()) {
     SealedSpotRun run = std::move(sc.sealed.front());
@@ -66,7 +63,7 @@ void SpotChecks::launch(uint64_t case_id) {
   }
   WorkerEntry& worker = *found;
   uint64_t stream = worker.conn->next_stream_id();
-  Run run{.case_id = case_id, .worker_key = WorkerTable::key_of(worker)};
+  Run run{.case_id = case_id, .worker_key = worker.key};
   arm_stall_timer(run, {worker_id, stream}, sc.answer_ttft_ms);
   runs_[{worker_id, stream}] = std::move(run);
   sc.conns.push_back(worker_id);

@@ -78,6 +78,8 @@ class RoutingState {
                          const std::string& request_id = "", std::size_t self = 0,
                          const std::vector<proto::Receipt>& receipts = {});
   void remember_prefix(uint64_t hash, const std::string& key) { affinity_.remember(hash, key); }
+  // The key of the worker that last served this prompt prefix; "" when none.
+  std::string affinity_worker(uint64_t hash) const { return affinity_.worker_for(hash); }
   bool spot_check_due() { return config_.spot_check_rate > 0 && unit_(rng_) < config_.spot_check_rate; }
 
   nlohmann::json worker_json(const std::string& key, const std::string& model);

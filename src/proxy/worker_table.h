@@ -6,7 +6,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "net/connection.h"
 #include "proxy/admission_queue.h"
@@ -19,8 +22,10 @@ namespace chrysalis::proxy {
 // A connected worker as the proxy sees it.
 struct WorkerEntry {
   std::shared_ptr<net::Connection> conn;
+  uint64_t conn_id = 0;  // its key in the table (set by WorkerTable::add)
+  std::string key;       // its reputation key (set by WorkerTable::add; see key_of)
   std::string id;
-  std::string model;
+  std::string model;     // changed only through WorkerTable::set_model (the per-model index follows it)
   std::string model_hash;   // from its RA-TLS certificate; `model` must map to it ([attestation] models)
   std::string certificate;  // DER, as presented: e2e clients check it themselves before sealing for it
   uint32_t coefficient = 1000;
@@ -52,8 +57,15 @@ class WorkerTable final : public RequestRouter {
   // is measured against.
   void set_price_source(std::function<uint64_t()> price_per_token) { price_per_token_ = std::move(price_per_token); }
 
+  // Every connected worker by connection id. Adding, removing and changing a worker's model go
+  // through add / remove / set_model, which keep the per-model index.
   std::map<uint64_t, WorkerEntry>& entries() { return workers_; }
   const std::map<uint64_t, WorkerEntry>& entries() const { return workers_; }
+  WorkerEntry& add(uint64_t conn, WorkerEntry entry);
+  void remove(uint64_t conn);
+  void set_model(WorkerEntry& worker, const std::string& model);
+  // Anything a ModelsQuery answer shows changed (a worker came, went or announced a new state).
+  void changed() { models_cache_until_us_ = 0; }
   WorkerEntry* find(uint64_t conn);
   // The enabled workers' slots for `model` and their typical request time (admission_queue.h).
   ModelCapacity capacity(const std::string& model) const;
@@ -61,9 +73,30 @@ class WorkerTable final : public RequestRouter {
   void on_slot_released(std::function<void(const std::string&)> f) { slot_released_ = std::move(f); }
   // The reputation key: the public key survives reconnects and restarts; the id is a fallback.
   static std::string key_of(const WorkerEntry& w);
-  // Candidates for a selection among all workers, those in `excluded` marked as such.
-  std::vector<WorkerCandidate> candidates(const std::vector<uint64_t>& excluded, uint64_t prefix_hash,
-                                          std::vector<uint64_t>& ids);
+
+  // Models with more workers than this are sampled: a selection considers kSampleSize of the
+  // eligible ones (from a random point of the model's list) plus the prompt-prefix worker, so its
+  // cost does not grow with the number of workers (a best-of-d choice, near the full choice's
+  // quality for load balancing). Up to kSampleAll workers every one is considered, as before.
+  static constexpr std::size_t kSampleAll = 64;
+  static constexpr std::size_t kSampleSize = 32;
+  // What a selection looks at: candidates with their connection ids. Sampled when the model has
+  // more than kSampleAll workers; when no worker is eligible, every worker of the model is listed
+  // (not described) so the error can say exactly why.
+  struct CandidateList {
+    std::vector<WorkerCandidate> candidates;
+    std::vector<uint64_t> ids;
+  };
+  struct Eligibility {
+    std::string model;
+    uint32_t max_coefficient = 0;
+    bool embeddings = false;  // the request is /v1/embeddings
+    uint64_t prefix_hash = 0;
+  };
+  CandidateList candidates(const Eligibility& need, const std::vector<uint64_t>& excluded);
+  // For a spot check: another worker for `model` (none of `excluded`), by the routing policy; 0 if none.
+  uint64_t choose_other(const std::string& model, uint32_t max_coefficient, const RequestShape& shape,
+                        const std::vector<uint64_t>& excluded);
 
   std::string serving_problem() const override { return serving_problem_(); }
   WorkerPick choose(const RequestFacts& facts, const proto::InferenceRequest& request,
@@ -81,7 +114,8 @@ class WorkerTable final : public RequestRouter {
 
   // The models reply and the /stats view.
   proto::ModelsReply models() const;
-  nlohmann::json json() const;
+  // `limit` workers from the `offset`-th (by connection id).
+  nlohmann::json json(std::size_t offset, std::size_t limit) const;
   // Time spent in choose(), every selection since start (/stats: routing.selection).
   const SelectionTiming& selection_timing() const { return selection_timing_; }
 
@@ -95,6 +129,19 @@ class WorkerTable final : public RequestRouter {
   uint64_t dispatch_seq_ = 0;
   std::function<void(const std::string&)> slot_released_;
   SelectionTiming selection_timing_;
+  // The workers of each model (pointers into workers_: a std::map's entries stay put), and
+  // connection ids by reputation key (the newest connection of a key).
+  std::unordered_map<std::string, std::vector<WorkerEntry*>> by_model_;
+  std::unordered_map<std::string, uint64_t> by_key_;
+  std::mt19937_64 sample_rng_{std::random_device{}()};
+  // The ModelsQuery answer, rebuilt at most every kModelsCacheUs: at 10,000 workers each asking
+  // every 10 s, rebuilding it per query (a walk and a reputation score per worker) saturated the proxy.
+  static constexpr int64_t kModelsCacheUs = 500000;
+  mutable proto::ModelsReply models_cache_;
+  mutable int64_t models_cache_until_us_ = 0;
+  bool eligible(const WorkerEntry& w, const Eligibility& need, const std::vector<uint64_t>& excluded) const;
+  WorkerCandidate candidate_of(const WorkerEntry& w, bool excluded) const;
+  void index_model(WorkerEntry& w, bool add);
 };
 
 }  // namespace chrysalis::proxy

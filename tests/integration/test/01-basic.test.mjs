@@ -154,6 +154,23 @@ describe("raw HTTP", () => {
         const proxyStats = await net.proxy.stats();
         assert.equal(proxyStats.connections.workers, 1);
         assert.equal(proxyStats.connections.clients, 1);
+        assert.deepEqual(proxyStats.workers_listed.total, 1);
+    });
+
+    test("the proxy pages its workers on /stats/workers and names a bad query", async () => {
+        const page = await (await fetch(`${net.proxy.url}/stats/workers?offset=0&limit=5`)).json();
+        assert.equal(page.total, 1);
+        assert.equal(page.workers.length, 1);
+        assert.equal(page.workers[0].id, net.workers[0].id);
+        const past = await (await fetch(`${net.proxy.url}/stats/workers?offset=1`)).json();
+        assert.deepEqual(past.workers, []);
+        for (const [query, says] of [["limit=0", "limit must be"], ["limit=abc", "limit must be a non-negative integer"],
+                                      ["limit=5000", "limit must be 1..1000"], ["page=2", "unknown query parameter 'page'"]]) {
+            const r = await fetch(`${net.proxy.url}/stats/workers?${query}`);
+            assert.equal(r.status, 400, query);
+            const body = await r.json();
+            assert.match(body.error.message, new RegExp(says.replace(/[.()]/g, "\\$&")), query);
+        }
     });
 });
 
