@@ -15,7 +15,7 @@
 # SCALE_DIAL_RATE (worker connections per second, 300), SCALE_SLOTS (max_concurrent each worker
 # announces, 4), SCALE_PARTS (ResponseParts per answer, 16), SCALE_PART_BYTES (64),
 # SCALE_MARKET_S (each worker also asks the proxy for its market, a ModelsQuery, every this many
-# seconds, as a real worker does every 10 s; default 0: never, see bench/README.md for why),
+# seconds, as a real worker does; default 10; 0: never),
 # SCALE_POW_DIFFICULTY (the proxy's listeners' proof of work, 8; the
 # default 18 would cost the load process minutes of CPU for 10,000 dials), SCALE_FD_LIMIT (65536),
 # SCALE_LOG_LEVEL (the proxy's, info), SCALE_RESULTS (output file; empty: none), SCALE_KEEP=1 (keep
@@ -38,7 +38,7 @@ DIAL_RATE=${SCALE_DIAL_RATE:-300}
 SLOTS=${SCALE_SLOTS:-4}
 PARTS=${SCALE_PARTS:-16}
 PART_BYTES=${SCALE_PART_BYTES:-64}
-MARKET_S=${SCALE_MARKET_S:-0}
+MARKET_S=${SCALE_MARKET_S:-10}
 POW=${SCALE_POW_DIFFICULTY:-8}
 FD_LIMIT=${SCALE_FD_LIMIT:-65536}
 LOG_LEVEL=${SCALE_LOG_LEVEL:-info}

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace chrysalis::proxy {
@@ -85,7 +86,8 @@ class ReputationBook {
     std::string model;
     Reputation rep;
   };
-  const std::map<std::string, Entry>& entries() const { return entries_; }
+  // Hashed, not ordered: every candidate of every selection looks its key up here.
+  const std::unordered_map<std::string, Entry>& entries() const { return entries_; }
   void restore(const std::string& key, const std::string& model, const Reputation::State& s);
 
  private:
@@ -95,7 +97,7 @@ class ReputationBook {
   };
   const Medians& medians(const std::string& model, int64_t now_us);
   ReputationParams params_;
-  std::map<std::string, Entry> entries_;
+  std::unordered_map<std::string, Entry> entries_;
   std::map<std::string, Medians> medians_;
 };
 

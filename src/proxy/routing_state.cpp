@@ -81,7 +81,8 @@ Reputation* RoutingState::owner_record(const std::string& key, const std::string
   return &book_.of("owner:" + it->second + "|" + model, model);
 }
 
-void RoutingState::describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash) {
+void RoutingState::describe(WorkerCandidate& c, const std::string& key, double rtt_ms,
+                            const std::string& affinity_key) {
   int64_t now = unix_now_us();
   auto& rep = book_.of(key, c.model);
   c.trust = rep.trust(now, book_.params());
@@ -95,7 +96,7 @@ void RoutingState::describe(WorkerCandidate& c, const std::string& key, double r
   c.contention = rep.contention();
   c.rtt_ms = std::max(0.0, rtt_ms);
   c.history = rep.evidence(now, book_.params());
-  c.affinity = prefix_hash != 0 && affinity_.worker_for(prefix_hash) == key;
+  c.affinity = !affinity_key.empty() && affinity_key == key;
 }
 
 WorkerChoice RoutingState::choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,

@@ -30,8 +30,9 @@ class RoutingState {
 
   RequestShape shape(const std::string& model, uint32_t max_tokens, uint64_t prompt_tokens) const;
   uint64_t prefix_hash(const nlohmann::json& body) const;
-  // Fills the reputation, speed, RTT and affinity inputs of a candidate.
-  void describe(WorkerCandidate& c, const std::string& key, double rtt_ms, uint64_t prefix_hash);
+  // Fills the reputation, speed, RTT and affinity inputs of a candidate; `affinity_key` is
+  // affinity_worker() of the request's prompt prefix ("" when none), looked up once per selection.
+  void describe(WorkerCandidate& c, const std::string& key, double rtt_ms, const std::string& affinity_key);
   // With a deadline, the cheapest worker predicted to meet it (routing_deadline.h); else the policy.
   // `price_per_token` (0: unpaid) only words the reason.
   WorkerChoice choose(const std::vector<WorkerCandidate>& candidates, const std::string& model,

@@ -103,6 +103,7 @@ WorkerTable::CandidateList WorkerTable::candidates(const Eligibility& need, cons
   auto model = by_model_.find(need.model);
   if (model == by_model_.end()) return out;  // nobody serves it: the policy says model_not_found
   const std::vector<WorkerEntry*>& all = model->second;
+  const std::string affinity_key = need.prefix_hash ? routing_.affinity_worker(need.prefix_hash) : std::string();
   // A worker the request's kind or this proxy's billing rules out counts as disabled, with why.
   auto add = [&](const WorkerEntry& w, bool describe) {
     WorkerCandidate c = candidate_of(w, contains(excluded, w.conn_id));
@@ -114,7 +115,7 @@ WorkerTable::CandidateList WorkerTable::candidates(const Eligibility& need, cons
       c.enabled = false;  // it could not be paid
       c.disabled_reason = "names no payout wallet (owner_address) and this proxy bills per token";
     }
-    if (describe) routing_.describe(c, w.key, w.conn ? w.conn->rtt_us() / 1000.0 : 0, need.prefix_hash);
+    if (describe) routing_.describe(c, w.key, w.conn ? w.conn->rtt_us() / 1000.0 : 0, affinity_key);
     out.candidates.push_back(std::move(c));
     out.ids.push_back(w.conn_id);
   };
@@ -125,8 +126,8 @@ WorkerTable::CandidateList WorkerTable::candidates(const Eligibility& need, cons
   // The prompt-prefix worker first (its engine may hold the prompt's cache), then a window of
   // eligible workers from a random start.
   const WorkerEntry* affine = nullptr;
-  if (need.prefix_hash) {
-    auto k = by_key_.find(routing_.affinity_worker(need.prefix_hash));
+  if (!affinity_key.empty()) {
+    auto k = by_key_.find(affinity_key);
     if (k != by_key_.end()) {
       const WorkerEntry& w = workers_.at(k->second);
       if (w.model == need.model && eligible(w, need, excluded)) affine = &w;

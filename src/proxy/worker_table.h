@@ -76,10 +76,11 @@ class WorkerTable final : public RequestRouter {
 
   // Models with more workers than this are sampled: a selection considers kSampleSize of the
   // eligible ones (from a random point of the model's list) plus the prompt-prefix worker, so its
-  // cost does not grow with the number of workers (a best-of-d choice, near the full choice's
-  // quality for load balancing). Up to kSampleAll workers every one is considered, as before.
+  // cost does not grow with the number of workers (a best-of-d choice: already d = 2 balances load
+  // exponentially better than one random pick). Up to kSampleAll workers every one is considered,
+  // as before. 16, not 32: selection p99 at 10,000 workers 108 µs instead of 166 (bench-scale).
   static constexpr std::size_t kSampleAll = 64;
-  static constexpr std::size_t kSampleSize = 32;
+  static constexpr std::size_t kSampleSize = 16;
   // What a selection looks at: candidates with their connection ids. Sampled when the model has
   // more than kSampleAll workers; when no worker is eligible, every worker of the model is listed
   // (not described) so the error can say exactly why.

@@ -224,10 +224,10 @@ TEST(ReputationTable, ANewKeyUnderTheSameOwnerKeepsTheOwnersBadRecord) {
   routing.set_owner("key-2", "0:owner");
   WorkerCandidate fresh;
   fresh.model = "m";
-  routing.describe(fresh, "key-2", 1, 0);
+  routing.describe(fresh, "key-2", 1, "");
   WorkerCandidate stranger;
   stranger.model = "m";
-  routing.describe(stranger, "key-3", 1, 0);  // no owner: a new key starts on trial, trusted
+  routing.describe(stranger, "key-3", 1, "");  // no owner: a new key starts on trial, trusted
   EXPECT_LT(fresh.trust, 0.5);
   EXPECT_FALSE(fresh.trial);  // the owner has history: no fresh trial share either
   EXPECT_GT(stranger.trust, 0.9);

@@ -54,14 +54,14 @@ TEST(WorkerTable, LargeModelsAreSampledAndTheSampleMoves) {
   Table t;
   t.fill(10000, "m");
   std::set<uint64_t> seen;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 400; ++i) {
     auto list = t.list("m");
     ASSERT_EQ(list.ids.size(), WorkerTable::kSampleSize);
     ASSERT_EQ(list.candidates.size(), list.ids.size());
     seen.insert(list.ids.begin(), list.ids.end());
   }
-  // 200 windows of 32 from random starts: far more than a fixed window, most of the table.
-  EXPECT_GT(seen.size(), 2500u);
+  // 400 windows of 16 from random starts cover about half the table (a fixed window: 16).
+  EXPECT_GT(seen.size(), 3000u);
 }
 
 TEST(WorkerTable, TheSampleHoldsOnlyEligibleWorkersAndThePrefixWorkerFirst) {
