@@ -8,6 +8,9 @@ import type { Stats } from "./feed";
 export function ProxyView(props: { stats: Stats }) {
   const s = props.stats;
   const workers = arr(s.workers);
+  // /stats lists the first 100 workers; the rest are paged through /stats/workers.
+  const listed = obj(s.workers_listed);
+  const partial = typeof listed.total === "number" && listed.total > workers.length;
   const billing = obj(s.billing);
   const models = obj(s.models);
   const clients = arr(s.clients);
@@ -17,6 +20,12 @@ export function ProxyView(props: { stats: Stats }) {
   return (
     <>
       <Section title="Workers" id="s-workers">
+        {partial && (
+          <p class="small" data-testid="workers-partial">
+            The first {fmtInt(workers.length)} of {fmtInt(listed.total)} workers; all of them page by page at{" "}
+            <a href="/stats/workers?offset=0&limit=1000">/stats/workers</a>.
+          </p>
+        )}
         <Table
           caption="Workers connected to this proxy"
           testid="workers-table"
