@@ -93,6 +93,7 @@ bool ReputationTable::record(const std::string& subject, const std::string& mode
   auto* e = at(subject, model);
   if (!e) return true;  // the table is full: not counted, and /stats says so
   e->counters = std::move(next);
+  unsaved_.insert({subject, model});
   uint64_t sequence = next_sequence_++;
   kept_bytes_ += text.size();
   e->window.emplace_back(sequence, std::make_shared<const std::string>(std::move(text)));

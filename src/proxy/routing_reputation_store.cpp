@@ -84,18 +84,23 @@ std::size_t ReputationStore::load_counters(ReputationTable& table) {
   return n;
 }
 
-void ReputationStore::save_counters(const ReputationTable& table) {
+std::size_t ReputationStore::save_counters(const ReputationTable& table) {
+  std::size_t rows = 0;
   in_transaction([&] {
     Statement st;
     prepare(&st.s, "INSERT OR REPLACE INTO reputation_counters (subject, model, counters) VALUES (?,?,?)");
-    table.for_each([&](const ReputationTable::Id& id, const ReputationCounters& c) {
-      std::string json = c.json().dump();
-      sqlite3_bind_text(st.s, 1, id.first.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(st.s, 2, id.second.c_str(), -1, SQLITE_TRANSIENT);
+    for (const auto& [subject, model] : table.unsaved()) {
+      const ReputationCounters* c = table.find(subject, model);
+      if (!c) continue;
+      std::string json = c->json().dump();
+      sqlite3_bind_text(st.s, 1, subject.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 2, model.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 3, json.c_str(), -1, SQLITE_TRANSIENT);
       step_done(st.s);
-    });
+      ++rows;
+    }
   });
+  return rows;
 }
 
 ReputationStore::~ReputationStore() { sqlite3_close(db_); }
@@ -124,19 +129,31 @@ std::size_t ReputationStore::load(ReputationBook& book) {
 }
 
 void ReputationStore::save(const ReputationBook& book) {
+  std::unordered_set<std::string> keys;
+  for (const auto& [key, e] : book.entries()) keys.insert(key);
+  save(book, keys);
+}
+
+std::size_t ReputationStore::save(const ReputationBook& book, const std::unordered_set<std::string>& keys) {
+  std::size_t rows = 0;
   in_transaction([&] {
     Statement st;
     prepare(&st.s,
             std::string("INSERT OR REPLACE INTO reputation (") + kColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    for (auto& [key, e] : book.entries()) {
+    for (const auto& key : keys) {
+      auto it = book.entries().find(key);
+      if (it == book.entries().end()) continue;
+      const auto& e = it->second;
       Reputation::State s = e.rep.state();
       sqlite3_bind_text(st.s, 1, key.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 2, e.model.c_str(), -1, SQLITE_TRANSIENT);
       for (int i = 0; i < kFields; ++i) sqlite3_bind_double(st.s, 3 + i, *fields(s, i));
       sqlite3_bind_int64(st.s, 3 + kFields, s.updated_us);
       step_done(st.s);
+      ++rows;
     }
   });
+  return rows;
 }
 
 }  // namespace chrysalis::proxy

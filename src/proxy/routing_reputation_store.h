@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <unordered_set>
 
 #include "proxy/reputation_table.h"
 #include "proxy/routing_reputation.h"
@@ -23,9 +24,12 @@ class ReputationStore {
   std::size_t load(ReputationBook& book);
   // Writes every entry of `book` (one transaction).
   void save(const ReputationBook& book);
-  // The published counters (reputation_table.h), kept beside the book.
+  // Writes the entries of `book` named in `keys` (one transaction); returns how many rows.
+  std::size_t save(const ReputationBook& book, const std::unordered_set<std::string>& keys);
+  // The published counters (reputation_table.h), kept beside the book: the entries changed since
+  // the table's last mark_saved(); returns how many rows.
   std::size_t load_counters(ReputationTable& table);
-  void save_counters(const ReputationTable& table);
+  std::size_t save_counters(const ReputationTable& table);
 
  private:
   void exec(const char* sql);

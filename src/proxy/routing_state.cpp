@@ -75,6 +75,11 @@ std::string RoutingState::subject_of(const std::string& key) const {
   return it == owners_.end() ? key : "owner:" + it->second;
 }
 
+void RoutingState::changed(const std::string& key, const std::string& model) {
+  unsaved_keys_.insert(key);
+  if (auto it = owners_.find(key); it != owners_.end()) unsaved_keys_.insert("owner:" + it->second + "|" + model);
+}
+
 Reputation* RoutingState::owner_record(const std::string& key, const std::string& model) {
   auto it = owners_.find(key);
   if (it == owners_.end()) return nullptr;
@@ -141,7 +146,7 @@ void RoutingState::record(const std::string& key, const std::string& model, Outc
   book_.of(key, model).record(outcome, unix_now_us(), book_.params());
   if (auto* owner = owner_record(key, model)) owner->record(outcome, unix_now_us(), book_.params());
   publish(key, model, outcome_event(request_id, key, outcome, -1, 0, receipt, owner_proof_of(key)));
-  dirty_ = true;
+  changed(key, model);
   save();
 }
 
@@ -164,7 +169,7 @@ void RoutingState::record_answer(const std::string& key, const std::string& mode
     rep.record_speed(a.ttft_ms / normalize / prompt_ttft_scale(static_cast<double>(a.prompt_tokens)),
                      observed * normalize, now, book_.params());
   }
-  dirty_ = true;
+  changed(key, model);
   save();
 }
 
@@ -174,7 +179,7 @@ void RoutingState::record_spot_check(const std::string& key, const std::string& 
   book_.of(key, model).record_spot_check(agreed, unix_now_us(), book_.params());
   if (auto* owner = owner_record(key, model)) owner->record_spot_check(agreed, unix_now_us(), book_.params());
   publish(key, model, spot_event(request_id, key, agreed, self, receipts, owner_proof_of(key)));
-  dirty_ = true;
+  changed(key, model);
   save();
 }
 
@@ -229,17 +234,20 @@ nlohmann::json RoutingState::json() const {
           {"known_workers", book_.entries().size()},
           {"owner_links", {{"held", owners_.size()}, {"limit", kMaxOwnerLinks}}},
           {"dispatch_models", {{"held", dispatch_by_model_.size()}, {"limit", kMaxDispatchModels}}},
-          {"persisted", store_ != nullptr}};
+          {"persisted", store_ != nullptr},
+          {"last_save_rows", last_save_rows_}};
 }
 
 void RoutingState::save(bool force) {
-  if (!store_ || !dirty_) return;
+  if (!store_ || (unsaved_keys_.empty() && table_.unsaved().empty())) return;
   int64_t now = unix_now_us();
   if (!force && now - saved_us_ < 2'000'000) return;
   try {
-    store_->save(book_);
-    store_->save_counters(table_);
-    dirty_ = false;
+    // Only what changed since the last save: rows for every known worker each time stalled the loop.
+    last_save_rows_ = store_->save(book_, unsaved_keys_);
+    last_save_rows_ += store_->save_counters(table_);
+    unsaved_keys_.clear();
+    table_.mark_saved();
   } catch (const std::exception& e) {
     spdlog::error("routing: {}", e.what());
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "chrysalis.pb.h"
@@ -111,7 +112,10 @@ class RoutingState {
   std::uniform_real_distribution<> unit_{0, 1};
   std::size_t loaded_ = 0;
   int64_t saved_us_ = 0;
-  bool dirty_ = false;
+  // Book keys changed since the last save (the table keeps its own list).
+  std::unordered_set<std::string> unsaved_keys_;
+  std::size_t last_save_rows_ = 0;
+  void changed(const std::string& key, const std::string& model);
 };
 
 }  // namespace chrysalis::proxy

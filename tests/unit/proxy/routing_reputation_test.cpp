@@ -95,6 +95,7 @@ TEST(RoutingReputation, RestoreKeepsState) {
 #include <filesystem>
 
 #include "proxy/routing_reputation_store.h"
+#include "proxy/routing_state.h"
 #include "support/temp_dir.h"
 
 TEST(RoutingReputation, StoreSurvivesARestart) {
@@ -113,6 +114,26 @@ TEST(RoutingReputation, StoreSurvivesARestart) {
   EXPECT_EQ(loaded.entries().at("k1").model, "m");
   EXPECT_DOUBLE_EQ(loaded.find("k1")->tokens_per_s(), 33);
   EXPECT_LT(loaded.find("k1")->trust(kSec, loaded.params()), 0.5);
+}
+
+TEST(RoutingReputation, ASaveWritesOnlyWhatChangedAndARestartHasEverything) {
+  const chrysalis::test::TempDir tmp{"routing-rep-changed"};
+  const auto file = tmp / "reputation.sqlite";
+  {
+    RoutingState routing(RoutingConfig{}, file);
+    for (int i = 0; i < 20; ++i) routing.record("key-" + std::to_string(i), "m", Outcome::Timeout);
+    routing.save(true);
+    EXPECT_EQ(routing.json()["last_save_rows"], 40) << "20 book rows and 20 counters";
+    routing.record("key-3", "m", Outcome::Timeout);
+    routing.save(true);
+    EXPECT_EQ(routing.json()["last_save_rows"], 2) << "one worker changed: one book row and its counters";
+  }
+  RoutingState again(RoutingConfig{}, file);
+  EXPECT_EQ(again.loaded(), 20u);
+  const auto* counters = again.table().find("key-3", "m");
+  ASSERT_NE(counters, nullptr);
+  EXPECT_EQ(counters->json()["requests"], 2);
+  ASSERT_NE(again.table().find("key-19", "m"), nullptr);
 }
 
 TEST(RoutingReputation, StoreInAnUnwritablePlaceIsAClearError) {
