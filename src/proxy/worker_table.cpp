@@ -16,6 +16,12 @@ bool contains(const std::vector<uint64_t>& ids, uint64_t id) {
 
 double ewma(double avg, double sample) { return avg == 0 ? sample : avg * 0.8 + sample * 0.2; }
 
+// The reputation key: the public key survives reconnects and restarts; the id is a fallback.
+std::string reputation_key_of(const WorkerEntry& w) {
+  const auto& key = w.conn ? w.conn->peer_identity().public_key_hex : std::string();
+  return key.empty() ? "id:" + w.id : key;
+}
+
 }  // namespace
 
 WorkerTable::WorkerTable(RoutingState& routing, bool paid, std::function<std::string()> serving_problem,
@@ -30,16 +36,10 @@ WorkerEntry* WorkerTable::find(uint64_t conn) {
   return it == workers_.end() ? nullptr : &it->second;
 }
 
-std::string WorkerTable::key_of(const WorkerEntry& w) {
-  if (!w.key.empty()) return w.key;
-  const auto& key = w.conn ? w.conn->peer_identity().public_key_hex : std::string();
-  return key.empty() ? "id:" + w.id : key;
-}
-
 WorkerEntry& WorkerTable::add(uint64_t conn, WorkerEntry entry) {
   remove(conn);
   entry.conn_id = conn;
-  entry.key = key_of(entry);
+  entry.key = reputation_key_of(entry);
   WorkerEntry& w = workers_[conn] = std::move(entry);
   index_model(w, true);
   by_key_[w.key] = conn;

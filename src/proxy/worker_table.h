@@ -23,7 +23,7 @@ namespace chrysalis::proxy {
 struct WorkerEntry {
   std::shared_ptr<net::Connection> conn;
   uint64_t conn_id = 0;  // its key in the table (set by WorkerTable::add)
-  std::string key;       // its reputation key (set by WorkerTable::add; see key_of)
+  std::string key;       // its reputation key: its public key, else "id:" + id (set by WorkerTable::add)
   std::string id;
   std::string model;     // changed only through WorkerTable::set_model (the per-model index follows it)
   std::string model_hash;   // from its RA-TLS certificate; `model` must map to it ([attestation] models)
@@ -71,8 +71,6 @@ class WorkerTable final : public RequestRouter {
   ModelCapacity capacity(const std::string& model) const;
   // Called with a worker's model whenever one of its slots is given back.
   void on_slot_released(std::function<void(const std::string&)> f) { slot_released_ = std::move(f); }
-  // The reputation key: the public key survives reconnects and restarts; the id is a fallback.
-  static std::string key_of(const WorkerEntry& w);
 
   // Models with more workers than this are sampled: a selection considers kSampleSize of the
   // eligible ones (from a random point of the model's list) plus the prompt-prefix worker, so its

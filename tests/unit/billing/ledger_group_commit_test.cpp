@@ -108,13 +108,18 @@ TEST(LedgerGroupCommit, AClosedLedgerHasWrittenWhatWasQueued) {
   EXPECT_EQ(l->release_open_reservations(), 1u);
 }
 
-TEST(DurableWaiters, EndsRunOnlyOnceTheirSettlementIsWritten) {
+// Serving books with durable waiters attached, and one settlement queued on them.
+struct Waiting {
   Books b;
   boost::asio::io_context io;
-  proxy::DurableWaiters waiters(io.get_executor());
-  auto l = b.open_serving();
-  waiters.attach(*l);
-  auto queued = b.settle_one(*l);
+  proxy::DurableWaiters waiters{io.get_executor()};
+  std::unique_ptr<ProxyLedger> l = b.open_serving();
+  QueuedSettlements queued = (waiters.attach(*l), b.settle_one(*l));
+};
+
+TEST(DurableWaiters, EndsRunOnlyOnceTheirSettlementIsWritten) {
+  Waiting w;
+  auto& [b, io, waiters, l, queued] = w;
   bool sent = false;
   waiters.after(queued.ticket, [&] { sent = true; });
   EXPECT_FALSE(sent);  // not before the writer has reported it
@@ -133,12 +138,8 @@ TEST(DurableWaiters, EndsRunOnlyOnceTheirSettlementIsWritten) {
 }
 
 TEST(DurableWaiters, DetachRunsEveryWaiter) {
-  Books b;
-  boost::asio::io_context io;
-  proxy::DurableWaiters waiters(io.get_executor());
-  auto l = b.open_serving();
-  waiters.attach(*l);
-  auto queued = b.settle_one(*l);
+  Waiting w;
+  auto& [b, io, waiters, l, queued] = w;
   int ran = 0;
   waiters.after(queued.ticket, [&] { ++ran; });
   l.reset();  // writes what is queued
