@@ -5,12 +5,6 @@
 #include "ton/toncenter/toncenter_client.h"
 
 namespace chrysalis::billing {
-namespace {
-
-std::string hex_of(std::string_view raw) { return to_hex({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()}); }
-
-}  // namespace
-
 boost::asio::awaitable<CommittedLeaf> check_committed_leaf(ton::ToncenterClient& chain,
                                                            const receipts::ReceiptProof& proof, std::string leaf,
                                                            std::string proxy_key) {

@@ -30,13 +30,6 @@ namespace {
 using namespace chrysalis::attest;
 using Clock = std::chrono::system_clock;
 
-constexpr int kExitRefused = 1;
-constexpr int kExitUsage = 2;
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "error: " << message << "\n";
-  throw CLI::RuntimeError(kExitUsage);
-}
 
 
 bool looks_like_hex(const std::string& s) {

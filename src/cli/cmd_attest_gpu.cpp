@@ -26,14 +26,7 @@ namespace {
 using namespace chrysalis::attest;
 using namespace chrysalis::attest::gpu;
 
-constexpr int kExitRefused = 1;
-constexpr int kExitUsage = 2;
 constexpr std::size_t kMaxInputBytes = 1 << 20;
-
-[[noreturn]] void usage_error(const std::string& message) {
-  std::cerr << "error: " << message << "\n";
-  throw CLI::RuntimeError(kExitUsage);
-}
 
 std::string read_input(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);

@@ -35,8 +35,6 @@ struct DeployArgs {
   bool yes = false;
 };
 
-CLI::RuntimeError usage(const std::string& m) { return CLI::RuntimeError(m, 2); }
-
 // contracts/build/NAME.json as the contracts' compile script writes it: {"codeBoc64": ...}.
 ton::CellRef compiled_code(const fs::path& dir, const std::string& name) {
   fs::path file = dir / (name + ".json");

@@ -43,8 +43,6 @@ struct GovernArgs {
   std::string min_proxy_stake, min_client_stake;  // TON
 };
 
-CLI::RuntimeError usage(const std::string& m) { return CLI::RuntimeError(m, 2); }
-
 ton::Hash256 parse_hash(const std::string& text, const std::string& option) {
   ton::Hash256 out{};
   std::vector<uint8_t> bytes;

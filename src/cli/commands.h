@@ -1,7 +1,23 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <string>
+
 namespace chrysalis::cli {
+
+// Exit statuses every subcommand shares: 1 for a check that refused, 2 for a bad command line.
+constexpr int kExitRefused = 1;
+constexpr int kExitUsage = 2;
+
+// Prints "error: <message>" and ends the command with kExitUsage.
+[[noreturn]] inline void usage_error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  throw CLI::RuntimeError(kExitUsage);
+}
+
+// The same as an exception to throw, with CLI11 printing the message.
+inline CLI::RuntimeError usage(const std::string& message) { return CLI::RuntimeError(message, kExitUsage); }
 
 void register_model_commands(CLI::App& app);
 void register_node_commands(CLI::App& app);

@@ -20,8 +20,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 std::string read_all(const fs::path& file) {
   std::ifstream in(file);
   std::stringstream ss;
@@ -108,9 +106,9 @@ void register_proxy(const LocalChain& chain, const std::string& public_key_hex, 
 }
 
 std::string paid_sections(const LocalChain& chain, const std::string& role, const fs::path& wallet) {
-  std::string s = "[registry]\nendpoint = " + q(chain.endpoint) + "\nroot = " + q(chain.root) +
+  std::string s = "[registry]\nendpoint = " + toml_quoted(chain.endpoint) + "\nroot = " + toml_quoted(chain.root) +
                   "\nrefresh_s = 3\nmax_age_s = 120\n";
-  s += "[billing]\nenabled = true\nwallet_key = " + q(wallet.string()) + "\n";
+  s += "[billing]\nenabled = true\nwallet_key = " + toml_quoted(wallet.string()) + "\n";
   if (role == "proxy")
     s += "stake_ton = \"1\"\ncommit_interval_ms = 2000\ncharge_threshold_ton = \"0.000000001\"\nclient_refresh_s = 5\n";
   if (role == "client") s += "deposit_ton = \"2\"\nstake_ton = \"1\"\ntopup_below_ton = \"1\"\n";

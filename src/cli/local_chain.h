@@ -6,6 +6,10 @@
 
 namespace chrysalis::cli {
 
+// `s` in double quotes, for the TOML files the local network writes (paths, addresses, hex: no
+// character there needs escaping).
+inline std::string toml_quoted(const std::string& s) { return "\"" + s + "\""; }
+
 struct LocalChain {
   std::string endpoint;  // toncenter jsonRPC URL
   std::string root;

@@ -66,8 +66,6 @@ void write_text(const fs::path& file, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + file.string());
 }
 
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-
 // Attestation on by default: every node runs the simulated TEE signed by a development CA made
 // for this network, trusts only that root, and allows exactly this network's proxy and worker
 // images and the served model. The nodes run this same binary, so the hashes are computed here.
@@ -103,11 +101,11 @@ LocalChainHashes network_hashes(NetworkImages n, int devnet_port) {
 std::string attestation_section(const fs::path& dir, const NetworkImages& n, const std::string& model_name,
                                 const std::string& provider) {
   fs::path ca = dir / "devca";
-  std::string section = "[attestation]\nprovider = " + q(provider) + "\n";
-  if (provider == "sim") section += "dev_ca = " + q(ca.string()) + "\n";
-  return section + "trust = [" + q("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + q(n.proxy_static) +
-         "]\nallowed_worker_images = [" + q(n.worker) + "]\nallowed_models = [" + q(n.model) + "]\nmodels = { " +
-         q(model_name) + " = " + q(n.model) + " }\n";
+  std::string section = "[attestation]\nprovider = " + toml_quoted(provider) + "\n";
+  if (provider == "sim") section += "dev_ca = " + toml_quoted(ca.string()) + "\n";
+  return section + "trust = [" + toml_quoted("dev:" + ca.string()) + "]\nallowed_proxy_images = [" + toml_quoted(n.proxy_static) +
+         "]\nallowed_worker_images = [" + toml_quoted(n.worker) + "]\nallowed_models = [" + toml_quoted(n.model) + "]\nmodels = { " +
+         toml_quoted(model_name) + " = " + toml_quoted(n.model) + " }\n";
 }
 
 // Paid: each node's [registry] and [billing] (empty when the network is free).
@@ -119,26 +117,26 @@ void write_configs(const LocalNetworkOptions& o, const fs::path& dir, const fs::
   // Paid: workers and the client find the proxy in the root contract, where it lists itself.
   // Free: there is no chain, so they are told where it is.
   auto static_proxies = [&](int port) {
-    return o.paid ? std::string() : "proxies = [" + q("127.0.0.1:" + std::to_string(port)) + "]\n";
+    return o.paid ? std::string() : "proxies = [" + toml_quoted("127.0.0.1:" + std::to_string(port)) + "]\n";
   };
   const std::string tee = attestation_section(dir, images, o.model_name, "sim");
-  write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + q("127.0.0.1:" + std::to_string(p)) +
-                                     "\nworker_listen = " + q("127.0.0.1:" + std::to_string(p + 1)) +
-                                     "\nclient_listen = " + q("127.0.0.1:" + std::to_string(p + 2)) +
-                                     "\n[tls]\ndir = " + q((dir / "proxy").string()) + "\n" + tee + paid["proxy"]);
+  write_text(dir / "proxy.toml", "[proxy]\nid = \"proxy\"\nhttp = " + toml_quoted("127.0.0.1:" + std::to_string(p)) +
+                                     "\nworker_listen = " + toml_quoted("127.0.0.1:" + std::to_string(p + 1)) +
+                                     "\nclient_listen = " + toml_quoted("127.0.0.1:" + std::to_string(p + 2)) +
+                                     "\n[tls]\ndir = " + toml_quoted((dir / "proxy").string()) + "\n" + tee + paid["proxy"]);
   for (int i = 1; i <= o.workers; ++i) {
     std::string name = "worker-" + std::to_string(i);
     write_text(dir / (name + ".toml"),
-               "[worker]\nid = " + q(name) + "\nmodel = " + q(o.model_name) +
-"\ncoefficient = 1000\nmax_concurrent = 4\n" + static_proxies(p + 1) + "http = " + q("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
-                   "\n[engine]\nkind = \"embedded\"\n" + "model = " + q(fs::absolute(model).string()) +
+               "[worker]\nid = " + toml_quoted(name) + "\nmodel = " + toml_quoted(o.model_name) +
+"\ncoefficient = 1000\nmax_concurrent = 4\n" + static_proxies(p + 1) + "http = " + toml_quoted("127.0.0.1:" + std::to_string(o.worker_http_port + i - 1)) +
+                   "\n[engine]\nkind = \"embedded\"\n" + "model = " + toml_quoted(fs::absolute(model).string()) +
                    "\nport = " + std::to_string(12100 + i - 1) + "\nthreads = " + std::to_string(o.engine_threads) +
                    "\npace_ms = " + std::to_string(o.engine_pace_ms) +
-                   "\n[tls]\ndir = " + q((dir / name).string()) + "\n" + tee + paid[name]);
+                   "\n[tls]\ndir = " + toml_quoted((dir / name).string()) + "\n" + tee + paid[name]);
   }
   write_text(dir / "client.toml",
-"[client]\nid = \"client\"\nhttp = " + q("127.0.0.1:" + std::to_string(o.client_port)) + "\n" +
-                 static_proxies(p + 2) + "[tls]\ndir = " + q((dir / "client").string()) + "\n" +
+"[client]\nid = \"client\"\nhttp = " + toml_quoted("127.0.0.1:" + std::to_string(o.client_port)) + "\n" +
+                 static_proxies(p + 2) + "[tls]\ndir = " + toml_quoted((dir / "client").string()) + "\n" +
                  attestation_section(dir, images, o.model_name, "none") + paid["client"]);  // clients run outside TEEs
 }
 

@@ -15,6 +15,10 @@ std::string to_hex(std::span<const uint8_t> bytes) {
   return out;
 }
 
+std::string hex_of(std::string_view raw) {
+  return to_hex({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()});
+}
+
 int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

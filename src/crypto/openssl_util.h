@@ -1,5 +1,8 @@
 #pragma once
 #include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include <algorithm>
 
 #include <memory>
 #include <stdexcept>
@@ -13,6 +16,13 @@ inline std::string openssl_error(const std::string& what) {
   char buf[256] = {0};
   if (code) ERR_error_string_n(code, buf, sizeof buf);
   return what + (code ? std::string(": ") + buf : std::string());
+}
+
+// Dotted text of an object identifier ("1.2.840.113741.1.13.1"); empty when OpenSSL cannot write it.
+inline std::string oid_text(const ASN1_OBJECT* obj) {
+  char buf[128];
+  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(std::min(n, static_cast<int>(sizeof buf - 1)))) : std::string();
 }
 
 template <typename T, void (*Free)(T*)>

@@ -16,10 +16,6 @@ namespace {
 constexpr char kEventDomain[] = "chrysalis-reputation-event/1";
 constexpr int kBuckets = 8;
 
-std::string hex_of(const std::string& raw) {
-  return to_hex(std::span(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
-}
-
 // Raw bytes of a hex string field; nullopt when it is not hex.
 std::optional<std::string> raw_of(const nlohmann::json& j) {
   if (!j.is_string()) return std::nullopt;

@@ -11,10 +11,6 @@ namespace chrysalis::proxy {
 
 namespace {
 
-std::string hex_of(const std::string& raw) {
-  return to_hex(std::span(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
-}
-
 template <typename Entries>
 std::vector<std::string> leaves_of(const Entries& entries) {
   std::vector<std::string> leaves;

@@ -11,10 +11,6 @@ constexpr char kWorkerDomain[] = "chrysalis-receipt/worker/1";
 constexpr char kProxyDomain[] = "chrysalis-receipt/proxy/1";
 constexpr char kFormat[] = "chrysalis-receipt/1";
 
-std::string hex_of(const std::string& raw) {
-  return to_hex({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()});
-}
-
 std::vector<uint8_t> domain_message(const char* domain, const std::string& bytes) {
   std::vector<uint8_t> m(domain, domain + std::char_traits<char>::length(domain));
   m.insert(m.end(), bytes.begin(), bytes.end());

@@ -8,10 +8,6 @@
 namespace chrysalis::receipts {
 namespace {
 
-std::string hex_of(std::string_view raw) {
-  return to_hex({reinterpret_cast<const uint8_t*>(raw.data()), raw.size()});
-}
-
 // A 32-byte hash from hex; false (and `error`) when it is not one.
 bool read_hash(const nlohmann::json& j, const char* field, std::string& out, std::string& error) {
   if (!j.contains(field) || !j[field].is_string()) return error = std::string(field) + ": missing", false;

@@ -5,6 +5,7 @@
 
 #include "attest/quote/collateral.h"
 #include "common/json_bounded.h"
+#include "common/url.h"
 
 namespace chrysalis::attest {
 
@@ -56,25 +57,12 @@ size_t skip_value(std::string_view t, size_t i) {
   return i;
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(char(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 std::vector<std::shared_ptr<X509>> chain_member(const nlohmann::json& doc, const std::string& key) {
   if (!doc.contains(key) || !doc[key].is_string())
     throw std::runtime_error("collateral: \"" + key + "\" (PEM) is missing");
   std::string pem = doc[key].get<std::string>();
   // The PCS sends issuer chains URL-encoded in a response header; accept them as they came.
-  if (pem.find("-----BEGIN") == std::string::npos && pem.find("%2D") != std::string::npos) pem = percent_decode(pem);
+  if (pem.find("-----BEGIN") == std::string::npos && pem.find("%2D") != std::string::npos) pem = percent_decode(pem, false);
   std::vector<std::shared_ptr<X509>> out;
   try {
     for (auto& c : load_pem_certificates(pem)) out.push_back(share(std::move(c)));

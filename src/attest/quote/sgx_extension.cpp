@@ -30,12 +30,6 @@ SeqPtr decode_sequence(const uint8_t* der, size_t len, const std::string& where)
   return seq;
 }
 
-std::string oid_text(const ASN1_OBJECT* obj) {
-  char buf[128];
-  int n = OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return n > 0 ? std::string(buf, size_t(std::min(n, int(sizeof buf - 1)))) : std::string();
-}
-
 // Walks a SEQUENCE of SEQUENCE{OID, value}, calling `visit(oid, value)`.
 void for_each_pair(const uint8_t* der, size_t len, const std::string& where,
                    const std::function<void(const std::string&, const ASN1_TYPE*)>& visit) {
@@ -46,7 +40,7 @@ void for_each_pair(const uint8_t* der, size_t len, const std::string& where,
     SeqPtr pair = decode_sequence(item->value.sequence->data, size_t(item->value.sequence->length), where + " item");
     if (sk_ASN1_TYPE_num(pair.get()) != 2 || sk_ASN1_TYPE_value(pair.get(), 0)->type != V_ASN1_OBJECT)
       throw std::runtime_error("SGX extension: " + where + " item is not {OID, value}");
-    visit(oid_text(sk_ASN1_TYPE_value(pair.get(), 0)->value.object), sk_ASN1_TYPE_value(pair.get(), 1));
+    visit(crypto::oid_text(sk_ASN1_TYPE_value(pair.get(), 0)->value.object), sk_ASN1_TYPE_value(pair.get(), 1));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "attest/ra_tls/claims.h"
 #include "attest/ra_tls/measured_config.h"
 #include "attest/ra_tls/ra_tls_cert.h"
+#include "common/hex.h"
 
 namespace chrysalis::attest {
 namespace {
@@ -15,10 +16,6 @@ namespace {
 bool fail(std::string& reason, const std::string& check, const std::string& detail) {
   reason = "attestation check '" + check + "' failed: " + detail;
   return false;
-}
-
-std::string hex_of(const std::string& raw) {
-  return to_hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
 }
 
 int64_t seconds(std::chrono::system_clock::time_point t) {

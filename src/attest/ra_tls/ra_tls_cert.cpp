@@ -17,12 +17,7 @@ using crypto::add_conf_extension;
 using crypto::add_octet_extension;
 using crypto::openssl_error;
 using crypto::OsslPtr;
-
-std::string oid_text(const ASN1_OBJECT* obj) {
-  char buf[128] = {0};
-  OBJ_obj2txt(buf, sizeof buf, obj, 1);
-  return buf;
-}
+using crypto::oid_text;
 
 std::span<const uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -27,21 +27,21 @@ ToncenterError::ToncenterError(std::string method, int code, std::string message
 bool ToncenterError::retryable() const { return is_retryable(code_, transport_, detail_); }
 
 nlohmann::json parse_toncenter_reply(const std::string& method, int http_status, const std::string& body) {
-  auto json = parse_json_bounded(body).value;
+  auto reply = parse_json_bounded(body).value;
   bool success_status = http_status >= 200 && http_status < 300;
-  if (json.is_discarded() || !json.is_object()) {
+  if (reply.is_discarded() || !reply.is_object()) {
     std::string excerpt = body.substr(0, 200);
     throw ToncenterError(method, success_status ? 502 : http_status,
                          "reply is not JSON (HTTP " + std::to_string(http_status) + "): " + excerpt);
   }
-  if (success_status && json.value("ok", false) && json.contains("result")) return json["result"];
+  if (success_status && reply.value("ok", false) && reply.contains("result")) return reply["result"];
   int code = success_status ? 502 : http_status;
-  if (json.contains("code") && json["code"].is_number_integer()) code = json["code"].get<int>();
+  if (reply.contains("code") && reply["code"].is_number_integer()) code = reply["code"].get<int>();
   std::string message;
-  if (json.contains("error"))
-    message = json["error"].is_string() ? json["error"].get<std::string>() : json["error"].dump();
-  else if (json.contains("result") && json["result"].is_string())
-    message = json["result"].get<std::string>();
+  if (reply.contains("error"))
+    message = reply["error"].is_string() ? reply["error"].get<std::string>() : reply["error"].dump();
+  else if (reply.contains("result") && reply["result"].is_string())
+    message = reply["result"].get<std::string>();
   else
     message = "reply without a result (HTTP " + std::to_string(http_status) + ")";
   if (code == 0) code = success_status ? 502 : http_status;

@@ -49,7 +49,7 @@ void expect_sequence_numbers(const std::vector<Event>& events) {
   for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].data["sequence_number"], i) << events[i].name;
 }
 
-json chunk(json delta, json finish_reason = nullptr) {
+json chat_chunk(json delta, json finish_reason = nullptr) {
   return {{"id", "chatcmpl-1"},
           {"object", "chat.completion.chunk"},
           {"created", 1700000000},
@@ -66,7 +66,7 @@ json usage_chunk() {
 
 json tool_piece(int index, json fields) {
   fields["index"] = index;
-  return chunk({{"tool_calls", json::array({fields})}});
+  return chat_chunk({{"tool_calls", json::array({fields})}});
 }
 
 json echo_of(json request) { return translate_responses_request(request).echo; }
@@ -74,10 +74,10 @@ json echo_of(json request) { return translate_responses_request(request).echo; }
 TEST(ResponsesStream, TextAnswerEvents) {
   ResponsesStream stream("tiny", echo_of({{"model", "tiny"}, {"input", "Hi"}, {"instructions", "Be kind."}}));
   std::string sse = stream.begin();
-  sse += stream.on_chunk(chunk({{"role", "assistant"}, {"content", ""}}));
-  sse += stream.on_chunk(chunk({{"reasoning_content", "hmm"}}));
-  for (const char* piece : {"Hel", "lo", ", world"}) sse += stream.on_chunk(chunk({{"content", piece}}));
-  sse += stream.on_chunk(chunk(json::object(), "stop"));
+  sse += stream.on_chunk(chat_chunk({{"role", "assistant"}, {"content", ""}}));
+  sse += stream.on_chunk(chat_chunk({{"reasoning_content", "hmm"}}));
+  for (const char* piece : {"Hel", "lo", ", world"}) sse += stream.on_chunk(chat_chunk({{"content", piece}}));
+  sse += stream.on_chunk(chat_chunk(json::object(), "stop"));
   sse += stream.on_chunk(usage_chunk());
   sse += stream.finish(Usage{.prompt = 5, .cached = 2, .completion = 3, .reasoning = 1});
 
@@ -147,7 +147,7 @@ TEST(ResponsesStream, TwoParallelToolCalls) {
   json tools = json::parse(R"([{"type":"function","name":"weather","parameters":{"type":"object"}}])");
   ResponsesStream stream("tiny", echo_of({{"model", "tiny"}, {"input", "Weather?"}, {"tools", tools}}));
   std::string sse = stream.begin();
-  sse += stream.on_chunk(chunk({{"role", "assistant"}, {"content", nullptr}}));
+  sse += stream.on_chunk(chat_chunk({{"role", "assistant"}, {"content", nullptr}}));
   sse += stream.on_chunk(
       tool_piece(0, {{"id", "call_a"}, {"type", "function"}, {"function", {{"name", "weather"}, {"arguments", ""}}}}));
   sse += stream.on_chunk(tool_piece(0, {{"function", {{"arguments", "{\"city\":"}}}}));
@@ -155,7 +155,7 @@ TEST(ResponsesStream, TwoParallelToolCalls) {
   sse += stream.on_chunk(tool_piece(1, {{"id", "call_b"},
                                         {"type", "function"},
                                         {"function", {{"name", "weather"}, {"arguments", "{\"city\":\"Rome\"}"}}}}));
-  sse += stream.on_chunk(chunk(json::object(), "tool_calls"));
+  sse += stream.on_chunk(chat_chunk(json::object(), "tool_calls"));
   sse += stream.finish(Usage{.prompt = 9, .completion = 20});
 
   auto events = parse(sse);
@@ -204,7 +204,7 @@ TEST(ResponsesStream, TwoParallelToolCalls) {
 TEST(ResponsesStream, TextThenCallClosesTheMessageFirst) {
   ResponsesStream stream("tiny", json::object());
   std::string sse = stream.begin();
-  sse += stream.on_chunk(chunk({{"content", "Let me check."}}));
+  sse += stream.on_chunk(chat_chunk({{"content", "Let me check."}}));
   sse += stream.on_chunk(tool_piece(0, {{"id", "c1"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}}));
   sse += stream.finish(Usage{});
   auto events = parse(sse);
@@ -229,8 +229,8 @@ TEST(ResponsesStream, TextThenCallClosesTheMessageFirst) {
 TEST(ResponsesStream, LengthCutIsIncomplete) {
   ResponsesStream stream("tiny", echo_of({{"model", "tiny"}, {"input", "Hi"}, {"max_output_tokens", 2}}));
   std::string sse = stream.begin();
-  sse += stream.on_chunk(chunk({{"content", "Once"}}));
-  sse += stream.on_chunk(chunk({{"content", " upon"}}, "length"));
+  sse += stream.on_chunk(chat_chunk({{"content", "Once"}}));
+  sse += stream.on_chunk(chat_chunk({{"content", " upon"}}, "length"));
   sse += stream.finish(Usage{.prompt = 3, .completion = 2});
   auto events = parse(sse);
   expect_sequence_numbers(events);
@@ -250,7 +250,7 @@ TEST(ResponsesStream, LengthCutIsIncomplete) {
 TEST(ResponsesStream, NonStreamedUseAndEmptyAnswer) {
   ResponsesStream stream("tiny", json::object());
   stream.begin();
-  stream.on_chunk(chunk(json::object(), "stop"));
+  stream.on_chunk(chat_chunk(json::object(), "stop"));
   stream.finish(Usage{.prompt = 1});
   const json& response = stream.response();
   EXPECT_EQ(response["status"], "completed");
@@ -258,13 +258,13 @@ TEST(ResponsesStream, NonStreamedUseAndEmptyAnswer) {
   EXPECT_EQ(response["output"][0]["type"], "message");
   EXPECT_EQ(response["output"][0]["content"][0]["text"], "");
   EXPECT_EQ(stream.finish(Usage{}), "");  // finishing twice adds nothing
-  EXPECT_EQ(stream.on_chunk(chunk({{"content", "late"}})), "");
+  EXPECT_EQ(stream.on_chunk(chat_chunk({{"content", "late"}})), "");
 }
 
 TEST(ResponsesStream, FailMidAnswer) {
   ResponsesStream stream("tiny", json::object());
   std::string sse = stream.begin();
-  sse += stream.on_chunk(chunk({{"content", "Part"}}));
+  sse += stream.on_chunk(chat_chunk({{"content", "Part"}}));
   sse += stream.fail("server_error", "worker: connection lost");
   auto events = parse(sse);
   expect_sequence_numbers(events);
@@ -287,14 +287,14 @@ TEST(ResponsesStream, FailMidAnswer) {
 TEST(ResponsesStream, IgnoresOtherChoicesAndJunk) {
   ResponsesStream stream("tiny", json::object());
   stream.begin();
-  json other = chunk({{"content", "other"}});
+  json other = chat_chunk({{"content", "other"}});
   other["choices"][0]["index"] = 1;
   EXPECT_EQ(stream.on_chunk(other), "");
   EXPECT_EQ(stream.on_chunk(json::array()), "");
   EXPECT_EQ(stream.on_chunk(tool_piece(-1, {{"function", {{"name", "f"}}}})), "");
   EXPECT_EQ(stream.on_chunk(tool_piece(500, {{"function", {{"name", "f"}}}})), "");
   // A call without an id still gets a call_id.
-  auto events = parse(stream.on_chunk(chunk({{"tool_calls", json::parse(R"([{"function":{"name":"f"}}])")}})));
+  auto events = parse(stream.on_chunk(chat_chunk({{"tool_calls", json::parse(R"([{"function":{"name":"f"}}])")}})));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data["item"]["call_id"].get<std::string>().rfind("call_", 0), 0u);
 }

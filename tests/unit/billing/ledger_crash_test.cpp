@@ -54,7 +54,7 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
     uint64_t charged = 0, last = 0, n = 0;
     // The kill lands mid-settlement only once settling runs: wait for the first report (a loaded
     // machine may take longer than the random delay to open the books), then a random while more.
-    if (read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
+    if (::read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
       reported_total += charged;
       ++n;
     }
@@ -62,7 +62,7 @@ TEST(BillingLedgerCrash, KilledMidSettlementLosesNoTokenAndCountsNoneTwice) {
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
-    while (read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
+    while (::read(pipefd[0], &charged, sizeof charged) == sizeof charged) {
       reported_total += charged;
       last = charged;
       ++n;

@@ -11,15 +11,15 @@
 
 #include "billing/proxy_ledger.h"
 #include "proxy/durable_waiters.h"
+#include "support/billing_values.h"
 #include "support/temp_dir.h"
 
 namespace chrysalis::billing {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t kTon = 1'000'000'000;
-
-std::string addr(char c) { return "0:" + std::string(64, c); }
+using test::addr;
+using test::kTon;
 
 struct Books {
   test::TempDir tmp{"ledger-group"};

@@ -7,6 +7,7 @@
 
 #include "billing/proxy_ledger.h"
 #include "crypto/sha256.h"
+#include "support/billing_values.h"
 #include "support/temp_dir.h"
 
 namespace chrysalis::billing {
@@ -14,7 +15,7 @@ namespace {
 
 using Status = ReceiptInclusion::Status;
 
-std::string addr(char c) { return "0:" + std::string(64, c); }
+using test::addr;
 std::string leaf(int i) { return crypto::sha256("receipt " + std::to_string(i)); }
 std::string rid(int i) { return "rid-" + std::to_string(i); }
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "billing/proxy_ledger.h"
+#include "support/billing_values.h"
 #include "support/temp_dir.h"
 #include "ton/contracts/chrysalis_contracts.h"
 #include "ton/contracts/contract_signed.h"
@@ -16,9 +17,8 @@ namespace chrysalis::billing {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t kTon = 1'000'000'000;
-
-std::string addr(char c) { return "0:" + std::string(64, c); }
+using test::addr;
+using test::kTon;
 
 struct LedgerFixture {
   test::TempDir tmp{"ledger"};

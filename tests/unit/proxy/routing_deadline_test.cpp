@@ -11,7 +11,7 @@ using namespace chrysalis::proxy;
 
 namespace {
 
-WorkerCandidate worker(uint32_t coefficient, double ttft_ms, uint32_t running = 0) {
+WorkerCandidate deadline_worker(uint32_t coefficient, double ttft_ms, uint32_t running = 0) {
   WorkerCandidate c;
   c.model = "m";
   c.coefficient = coefficient;
@@ -34,7 +34,7 @@ DeadlinePick choose(const std::vector<WorkerCandidate>& ws, uint32_t deadline_ms
 }  // namespace
 
 TEST(RoutingDeadline, TheCheapestWorkerThatMakesTheDeadlineWins) {
-  std::vector<WorkerCandidate> ws = {worker(3000, 50), worker(1000, 800), worker(1500, 150)};
+  std::vector<WorkerCandidate> ws = {deadline_worker(3000, 50), deadline_worker(1000, 800), deadline_worker(1500, 150)};
   auto pick = choose(ws, 200, 2);
   EXPECT_EQ(pick.index, 2u) << "1.5x makes 200 ms; the 1.0x worker would take 800 ms";
   EXPECT_TRUE(pick.meets);
@@ -45,15 +45,15 @@ TEST(RoutingDeadline, TheCheapestWorkerThatMakesTheDeadlineWins) {
 }
 
 TEST(RoutingDeadline, LoadAndRoundTripCountInThePrediction) {
-  auto busy = worker(1000, 100, 3);  // three running: 1 + 0.3 x 3 = 1.9x slower
+  auto busy = deadline_worker(1000, 100, 3);  // three running: 1 + 0.3 x 3 = 1.9x slower
   busy.rtt_ms = 20;
   EXPECT_DOUBLE_EQ(predicted_ttft_ms(busy, kShape, PolicyParams{}, 0), 20 + 100 * 1.9);
-  std::vector<WorkerCandidate> ws = {busy, worker(2000, 100)};
+  std::vector<WorkerCandidate> ws = {busy, deadline_worker(2000, 100)};
   EXPECT_EQ(choose(ws, 150).index, 1u) << "the cheap worker is too busy to make 150 ms";
 }
 
 TEST(RoutingDeadline, WhenNobodyCanMakeItTheSoonestAnswers) {
-  std::vector<WorkerCandidate> ws = {worker(1000, 900), worker(4000, 300), worker(2000, 600)};
+  std::vector<WorkerCandidate> ws = {deadline_worker(1000, 900), deadline_worker(4000, 300), deadline_worker(2000, 600)};
   auto pick = choose(ws, 100);
   EXPECT_EQ(pick.index, 1u);
   EXPECT_FALSE(pick.meets);
@@ -63,7 +63,7 @@ TEST(RoutingDeadline, WhenNobodyCanMakeItTheSoonestAnswers) {
 }
 
 TEST(RoutingDeadline, EqualPricesGoToTheSoonerAndUntrustedWorkersWait) {
-  std::vector<WorkerCandidate> ws = {worker(1000, 180), worker(1000, 90), worker(500, 10)};
+  std::vector<WorkerCandidate> ws = {deadline_worker(1000, 180), deadline_worker(1000, 90), deadline_worker(500, 10)};
   ws[2].trust = 0.1;  // cheapest and fastest, but below the policy's minimum trust
   EXPECT_EQ(choose(ws, 200).index, 1u);
   std::vector<WorkerCandidate> only_untrusted = {ws[2]};
@@ -71,9 +71,9 @@ TEST(RoutingDeadline, EqualPricesGoToTheSoonerAndUntrustedWorkersWait) {
 }
 
 TEST(RoutingDeadline, AnUnmeasuredWorkerIsAssumedTypicalAndSaysSo) {
-  auto fresh = worker(500, 0);
+  auto fresh = deadline_worker(500, 0);
   fresh.tokens_per_s = 0;  // no history
-  std::vector<WorkerCandidate> ws = {worker(2000, 100), worker(2000, 300), fresh};
+  std::vector<WorkerCandidate> ws = {deadline_worker(2000, 100), deadline_worker(2000, 300), fresh};
   auto pick = choose(ws, 250);  // typical = mean of the measured = 200 ms
   EXPECT_EQ(pick.index, 2u);
   EXPECT_NE(pick.reason.find("(not measured yet: assumed typical)"), std::string::npos) << pick.reason;
@@ -88,7 +88,7 @@ TEST(RoutingDeadline, APriceCapAdmitsTheCoefficientsItCanPayFor) {
 }
 
 TEST(RoutingPriceBaselines, CheapestFastestAndPriceWeightedChooseAsNamed) {
-  std::vector<WorkerCandidate> ws = {worker(2000, 50), worker(500, 900), worker(500, 400), worker(1000, 100)};
+  std::vector<WorkerCandidate> ws = {deadline_worker(2000, 50), deadline_worker(500, 900), deadline_worker(500, 400), deadline_worker(1000, 100)};
   std::vector<std::size_t> all = {0, 1, 2, 3};
   std::mt19937_64 rng(7);
   EXPECT_EQ(make_selection_policy("cheapest")->choose(ws, all, kShape, rng), 2u) << "cheapest, then sooner";

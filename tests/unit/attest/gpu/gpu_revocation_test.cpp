@@ -24,7 +24,7 @@ namespace {
 using std::chrono::hours;
 using Clock = std::chrono::system_clock;
 
-const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_ca;
 using testing::sim_trust;
 
 std::shared_ptr<const CrlSet> crls_of(const std::vector<std::string>& pems) {
@@ -42,11 +42,11 @@ X509Ptr leaf_of(const SimGpu& gpu) { return std::move(load_pem_certificates(gpu.
 bool has(const std::vector<std::string>& v, const char* s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 TEST(GpuRevocation, ACurrentCrlThatListsTheLeafRefusesTheEvidence) {
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   Bytes nonce(32, 3);
   auto now = Clock::now();
   auto leaf = leaf_of(gpu);
-  auto revoked = crls_of({make_sim_gpu_crl(ca(), {leaf.get()}, now - hours(1), now + hours(24))});
+  auto revoked = crls_of({make_sim_gpu_crl(sim_ca(), {leaf.get()}, now - hours(1), now + hours(24))});
   GpuVerification r = verify_gpu_evidence({gpu.report(nonce), gpu.chain_pem()}, nonce, sim_trust(revoked), {}, now);
   EXPECT_FALSE(r.verified);
   EXPECT_EQ(r.reason, gpu_reason::kCertRevoked);
@@ -54,10 +54,10 @@ TEST(GpuRevocation, ACurrentCrlThatListsTheLeafRefusesTheEvidence) {
 }
 
 TEST(GpuRevocation, ACurrentCrlThatDoesNotListTheLeafCoversItAndBoundsTheResult) {
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   Bytes nonce(32, 4);
   auto now = Clock::now();
-  auto clean = crls_of({make_sim_gpu_crl(ca(), {}, now - hours(1), now + hours(24))});
+  auto clean = crls_of({make_sim_gpu_crl(sim_ca(), {}, now - hours(1), now + hours(24))});
   GpuVerification r = verify_gpu_evidence({gpu.report(nonce), gpu.chain_pem()}, nonce, sim_trust(clean), {}, now);
   ASSERT_TRUE(r.verified) << r.reason_text;
   EXPECT_FALSE(has(r.checks_not_done, kCheckRevocation));
@@ -66,7 +66,7 @@ TEST(GpuRevocation, ACurrentCrlThatDoesNotListTheLeafCoversItAndBoundsTheResult)
 }
 
 TEST(GpuRevocation, MissingExpiredOrForeignCrlsLeaveTheCertificateUnchecked) {
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   Bytes nonce(32, 5);
   auto now = Clock::now();
   SimGpuCa other = create_sim_gpu_ca();  // same subject name, another key
@@ -75,7 +75,7 @@ TEST(GpuRevocation, MissingExpiredOrForeignCrlsLeaveTheCertificateUnchecked) {
     const char* says;
   };
   for (const auto& c : {Case{nullptr, "no CRL cache"}, Case{crls_of({}), "no CRL from"},
-                        Case{crls_of({make_sim_gpu_crl(ca(), {}, now - hours(48), now - hours(24))}), "expired at"},
+                        Case{crls_of({make_sim_gpu_crl(sim_ca(), {}, now - hours(48), now - hours(24))}), "expired at"},
                         Case{crls_of({make_sim_gpu_crl(other, {}, now - hours(1), now + hours(1))}), "not signed by it"}}) {
     GpuVerification r = verify_gpu_evidence({gpu.report(nonce), gpu.chain_pem()}, nonce, sim_trust(c.crls), {}, now);
     ASSERT_TRUE(r.verified) << r.reason_text;
@@ -95,7 +95,7 @@ TEST(GpuRevocation, TheCacheRereadsItsDirectoryAndKeepsTheLastGoodSet) {
   auto now = Clock::now();
   CrlCache cache(dir.path(), std::chrono::seconds(0));
   EXPECT_EQ(cache.current()->crls.size(), 0u);
-  std::ofstream(dir / "a.crl") << make_sim_gpu_crl(ca(), {}, now - hours(1), now + hours(1));
+  std::ofstream(dir / "a.crl") << make_sim_gpu_crl(sim_ca(), {}, now - hours(1), now + hours(1));
   EXPECT_EQ(cache.current()->crls.size(), 1u);
   std::ofstream(dir / "notes.txt") << "other files are left alone";
   std::ofstream(dir / "b.crl") << "not a CRL";
@@ -106,7 +106,7 @@ TEST(GpuRevocation, TheCacheRereadsItsDirectoryAndKeepsTheLastGoodSet) {
 
 TEST(GpuVerificationCache, RemembersVerifiedEvidenceOnlyForTheSameNonceRootsAndCrls) {
   GpuVerificationCache cache(2);
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   std::array<uint8_t, 32> nonce{};
   nonce.fill(9);
   GpuEvidence evidence{gpu.report(nonce), gpu.chain_pem()};
@@ -119,7 +119,7 @@ TEST(GpuVerificationCache, RemembersVerifiedEvidenceOnlyForTheSameNonceRootsAndC
   EXPECT_EQ(cache.verify(evidence, nonce, GpuTrust::nvidia(), now).reason, gpu_reason::kChainUntrusted)
       << "another set of roots is another key";
   auto leaf = leaf_of(gpu);
-  auto revoked = crls_of({make_sim_gpu_crl(ca(), {leaf.get()}, now - hours(1), now + hours(1))});
+  auto revoked = crls_of({make_sim_gpu_crl(sim_ca(), {leaf.get()}, now - hours(1), now + hours(1))});
   EXPECT_EQ(cache.verify(evidence, nonce, sim_trust(revoked), now).reason, gpu_reason::kCertRevoked)
       << "new CRLs are never answered from the cache";
   EXPECT_EQ(cache.stats()["entries"], 1) << "refusals are not remembered";
@@ -131,7 +131,7 @@ TEST(GpuRevocation, APolicyThatRequiresRevocationRefusesUncoveredEvidence) {
   claims.role = "worker";
   claims.public_key.fill(7);
   claims.model_hash = std::string(64, 'b');
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   std::string evidence = encode_gpu_evidence({{gpu.report(gpu_nonce(claims)), gpu.chain_pem()}});
   claims.gpu_evidence_hash = gpu_evidence_hash(evidence);
   GpuPolicy policy;
@@ -144,7 +144,7 @@ TEST(GpuRevocation, APolicyThatRequiresRevocationRefusesUncoveredEvidence) {
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->check, "gpu_revocation");
   auto now = Clock::now();
-  std::ofstream(dir / "root.crl") << make_sim_gpu_crl(ca(), {}, now - hours(1), now + hours(1));
+  std::ofstream(dir / "root.crl") << make_sim_gpu_crl(sim_ca(), {}, now - hours(1), now + hours(1));
   EXPECT_FALSE(check_worker_gpus(claims, evidence, policy, Clock::now(), summary));
 }
 

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_ca;
 using testing::sim_trust;
 
 void put(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
@@ -52,7 +52,7 @@ class NvmlGpuProviderTest : public ::testing::Test {
 TEST_F(NvmlGpuProviderTest, CollectsEveryGpusEvidenceForTheNonceAndMarksThemReady) {
   std::array<uint8_t, 32> nonce{};
   nonce.fill(0x5a);
-  SimGpu a(ca()), b(ca());
+  SimGpu a(sim_ca()), b(sim_ca());
   install(0, a, nonce);
   install(1, b, nonce);
   auto provider = make_nvml_gpu_provider(CHRYSALIS_FAKE_NVML, sim_trust());
@@ -71,7 +71,7 @@ TEST_F(NvmlGpuProviderTest, AReportForAnotherNonceIsNotPresented) {
   std::array<uint8_t, 32> old_nonce{}, nonce{};
   old_nonce.fill(1);
   nonce.fill(2);
-  install(0, SimGpu(ca()), old_nonce);  // what a host replaying an earlier report would hand back
+  install(0, SimGpu(sim_ca()), old_nonce);  // what a host replaying an earlier report would hand back
   auto provider = make_nvml_gpu_provider(CHRYSALIS_FAKE_NVML, sim_trust());
   try {
     provider->collect(nonce);
@@ -84,19 +84,19 @@ TEST_F(NvmlGpuProviderTest, AReportForAnotherNonceIsNotPresented) {
 
 TEST_F(NvmlGpuProviderTest, EvidenceOutsideTheTrustedRootsIsNotPresented) {
   std::array<uint8_t, 32> nonce{};
-  install(0, SimGpu(ca()), nonce);
+  install(0, SimGpu(sim_ca()), nonce);
   auto provider = make_nvml_gpu_provider(CHRYSALIS_FAKE_NVML, GpuTrust::nvidia());
   EXPECT_THROW(provider->collect(nonce), std::runtime_error);
 }
 
 TEST_F(NvmlGpuProviderTest, RefusesToStartUnlessConfidentialComputingIsOnInProductionWithoutDevTools) {
-  install(0, SimGpu(ca()), {});
-  struct Case {
+  install(0, SimGpu(sim_ca()), {});
+  struct SettingsCase {
     const char* state;
     const char* says;
   };
-  for (auto c : {Case{"2 0 0", "confidential computing is off"}, Case{"1 1 0", "simulation, not production"},
-                 Case{"2 1 1", "DevTools mode"}}) {
+  for (auto c : {SettingsCase{"2 0 0", "confidential computing is off"}, SettingsCase{"1 1 0", "simulation, not production"},
+                 SettingsCase{"2 1 1", "DevTools mode"}}) {
     put(dir_.path() / "state", c.state);
     EXPECT_NE(start_error().find(c.says), std::string::npos) << c.state << ": " << start_error();
   }
@@ -113,7 +113,7 @@ TEST_F(NvmlGpuProviderTest, NamesTheMissingLibraryTheFailedCallAndAMachineWithou
     EXPECT_NE(std::string(e.what()).find("NVIDIA driver"), std::string::npos) << e.what();
   }
   EXPECT_NE(start_error().find("no GPU found"), std::string::npos) << start_error();
-  install(0, SimGpu(ca()), {});
+  install(0, SimGpu(sim_ca()), {});
   put(dir_.path() / "fail", "nvmlInit_v2");
   EXPECT_NE(start_error().find("nvmlInit_v2 failed: Unknown Error"), std::string::npos) << start_error();
   put(dir_.path() / "fail", "nvmlDeviceGetConfComputeGpuCertificate");

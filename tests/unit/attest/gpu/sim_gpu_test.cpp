@@ -15,7 +15,7 @@
 namespace chrysalis::attest::gpu {
 namespace {
 
-const SimGpuCa& ca() { return testing::sim_ca(); }
+using testing::sim_ca;
 using testing::sim_trust;
 
 GpuVerification check(const SimGpu& gpu, const Bytes& nonce, const GpuTrust& trust = sim_trust()) {
@@ -24,7 +24,7 @@ GpuVerification check(const SimGpu& gpu, const Bytes& nonce, const GpuTrust& tru
 
 TEST(SimGpu, ItsEvidenceVerifiesUnderItsOwnRootWithTheFwidCompared) {
   for (DiceLayout layout : {DiceLayout::Hopper, DiceLayout::Blackwell}) {
-    SimGpu gpu(ca(), {.dice = layout});
+    SimGpu gpu(sim_ca(), {.dice = layout});
     Bytes nonce(32, 7);
     GpuVerification r = check(gpu, nonce);
     ASSERT_TRUE(r.verified) << r.reason << ": " << r.reason_text;
@@ -39,19 +39,19 @@ TEST(SimGpu, ItsEvidenceVerifiesUnderItsOwnRootWithTheFwidCompared) {
 }
 
 TEST(SimGpu, ItsEvidenceIsRefusedUnderNvidiasRoot) {
-  SimGpu gpu(ca());
+  SimGpu gpu(sim_ca());
   Bytes nonce(32, 1);
   EXPECT_EQ(check(gpu, nonce, GpuTrust::nvidia()).reason, gpu_reason::kChainUntrusted);
 }
 
 TEST(SimGpu, AReportStatingAnotherFwidThanItsCertificateIsRefused) {
-  SimGpu gpu(ca(), {.reported_fwid = Bytes(48, 0xAB)});
+  SimGpu gpu(sim_ca(), {.reported_fwid = Bytes(48, 0xAB)});
   GpuVerification r = check(gpu, Bytes(32, 2));
   EXPECT_EQ(r.reason, gpu_reason::kFwidMismatch) << r.reason_text;
 }
 
 TEST(SimGpu, AnotherGpusReportDoesNotVerifyUnderThisOnesChain) {
-  SimGpu a(ca()), b(ca());
+  SimGpu a(sim_ca()), b(sim_ca());
   Bytes nonce(32, 3);
   GpuVerification r = verify_gpu_evidence({a.report(nonce), b.chain_pem()}, nonce, sim_trust(), {},
                                           std::chrono::system_clock::now());
@@ -60,11 +60,11 @@ TEST(SimGpu, AnotherGpusReportDoesNotVerifyUnderThisOnesChain) {
 
 TEST(SimGpu, TheCaRoundTripsThroughItsFiles) {
   auto dir = std::filesystem::temp_directory_path() / ("sim-gpu-ca-" + std::to_string(::getpid()));
-  write_sim_gpu_ca(ca(), dir);
+  write_sim_gpu_ca(sim_ca(), dir);
   EXPECT_EQ(std::filesystem::status(dir / kSimGpuRootKeyFile).permissions() & std::filesystem::perms::group_read,
             std::filesystem::perms::none);
   SimGpuCa loaded = load_sim_gpu_ca(dir);
-  EXPECT_EQ(loaded.root_pem(), ca().root_pem());
+  EXPECT_EQ(loaded.root_pem(), sim_ca().root_pem());
   SimGpu gpu(loaded);
   EXPECT_TRUE(check(gpu, Bytes(32, 4)).verified);
   std::filesystem::remove_all(dir);
