@@ -2,7 +2,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -18,6 +17,7 @@
 #include "net/connection_guards.h"
 #include "net/frame_codec.h"
 #include "net/pow_handshake.h"
+#include "net/tls_stream.h"
 
 namespace chrysalis::net {
 
@@ -43,7 +43,7 @@ struct ConnectionOptions {
 // multiplexed by stream id: the dialing side numbers its streams odd, the accepting side even.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  using Stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+  using Stream = TlsStream;
   using FrameHandler = std::function<void(proto::Frame&)>;
   using CloseHandler = std::function<void(const std::string& reason)>;
 
@@ -87,6 +87,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::awaitable<void> handshake_as_dialer();
   boost::asio::awaitable<void> handshake_as_acceptor();
   boost::asio::awaitable<proto::Frame> read_one_frame();
+  // Throws boost::system::system_error when the write fails.
+  boost::asio::awaitable<void> write_or_throw(const std::string& wire);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<void> ping_loop();
