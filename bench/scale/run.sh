@@ -19,7 +19,8 @@
 # SCALE_POW_DIFFICULTY (the proxy's listeners' proof of work, 8; the
 # default 18 would cost the load process minutes of CPU for 10,000 dials), SCALE_FD_LIMIT (65536),
 # SCALE_LOG_LEVEL (the proxy's, info), SCALE_RESULTS (output file; empty: none), SCALE_KEEP=1 (keep
-# the work directory). CHRYSALIS_BIN (build/chrysalis) and SCALE_LOAD (scale_load next to it).
+# the work directory), SCALE_PROXY_WRAP (a command the proxy runs under, e.g. "heaptrack -o /tmp/h":
+# the RSS figures are then the wrapper's). CHRYSALIS_BIN (build/chrysalis) and SCALE_LOAD (scale_load next to it).
 # Quick check: SCALE_WORKERS=500 SCALE_STREAMS=50 SCALE_DURATION=5 SCALE_RESULTS= bash bench/scale/run.sh
 set -euo pipefail
 
@@ -175,7 +176,7 @@ dir = "$WORK/client"
 $(attestation none)
 EOF
 
-"$BIN" proxy --config "$WORK/proxy.toml" >"$WORK/proxy.log" 2>&1 &
+${SCALE_PROXY_WRAP:-} "$BIN" proxy --config "$WORK/proxy.toml" >"$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
 for _ in $(seq 150); do

@@ -10,6 +10,7 @@
 #include "client/answer_resume.h"
 #include "client/client_billing.h"
 #include "common/random.h"
+#include "common/process_memory.h"
 #include "common/time.h"
 #include "common/url.h"
 #include "crypto/tls_identity.h"
@@ -207,6 +208,7 @@ nlohmann::json ClientNode::stats() const {
   return {{"role", "client"},
           {"id", config_.id},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
+          {"memory", process_memory_json()},
           {"in_flight", in_flight_},
           {"proxies", pool_->stats()},
           {"proxy_discovery", proxy_feed_ ? proxy_feed_->stats() : nlohmann::json()},

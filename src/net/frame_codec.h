@@ -21,6 +21,8 @@ class FrameDecoder {
   bool next(proto::Frame& out, std::string& error);
   bool failed() const { return failed_; }
   std::size_t buffered() const { return buffer_.size() - offset_; }
+  // Memory the decoder holds: none once every frame fed in was taken out.
+  std::size_t held_bytes() const { return buffer_.capacity(); }
 
  private:
   std::size_t max_;

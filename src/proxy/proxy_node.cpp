@@ -16,6 +16,7 @@
 #include "billing/owner_proof.h"
 #include "billing/proxy_ledger.h"
 #include "common/hex.h"
+#include "common/process_memory.h"
 #include "common/time.h"
 #include "crypto/tls_identity.h"
 #include "http/node_endpoints.h"
@@ -461,6 +462,7 @@ nlohmann::json ProxyNode::stats() const {
            {{"recorded_roots", {{"held", recorded_roots_.size()}, {"limit", kRecordedRoots}}},
             {"committed_root", committed_root_.is_null() ? nlohmann::json() : committed_root_["root"]}}},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
+          {"memory", process_memory_json()},
           {"connections",
            {{"workers", workers_->entries().size()},
             {"clients", clients_.size()},

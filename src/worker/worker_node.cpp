@@ -18,6 +18,7 @@
 #include "attest/ra_tls/attested_peer_verifier.h"
 #include "attest/ra_tls/ra_tls_node.h"
 #include "common/time.h"
+#include "common/process_memory.h"
 #include "common/url.h"
 #include "crypto/tls_identity.h"
 #include "http/admin_token.h"
@@ -456,6 +457,7 @@ nlohmann::json WorkerNode::stats() const {
           {"enabled", enabled()},
           {"disabled_reason", disabled_reason()},
           {"uptime_s", (unix_now_us() - started_at_us_) / 1000000},
+          {"memory", process_memory_json()},
           {"engine",
            {{"kind", config_.engine_kind},
             {"url", config_.engine_url},
