@@ -148,6 +148,11 @@ describe("raw HTTP", () => {
             assert.equal(h.status, 200, node.name);
             const stats = await node.stats();
             assert.equal(stats.role, node.role);
+            // What the process holds: resident size, and malloc's heap in use against kept free.
+            assert.ok(stats.memory.rss_bytes > 1 << 20, `${node.name} memory.rss_bytes`);
+            assert.ok(stats.memory.heap_in_use_bytes > 0 && stats.memory.heap_in_use_bytes < stats.memory.rss_bytes * 4,
+                      `${node.name} memory.heap_in_use_bytes`);
+            assert.ok(stats.memory.heap_free_bytes >= 0, `${node.name} memory.heap_free_bytes`);
             const metrics = await node.metrics();
             assert.match(metrics, new RegExp(`chrysalis_${node.role}_`), `${node.name} metrics`);
         }
