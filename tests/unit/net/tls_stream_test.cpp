@@ -157,10 +157,11 @@ TEST(TlsStream, ClosingTheSocketEndsAPendingReadAndNothingTouchesTheOldDescripto
   EXPECT_EQ(ended, boost::system::error_code(asio::error::operation_aborted).message());
   // A write after the close fails with an error; it never reaches a descriptor number reused since.
   boost::system::error_code ec;
+  const std::string late = "late";  // outlives the write (a temporary would not: the coroutine starts later)
   asio::co_spawn(
       pair.io,
       [&]() -> asio::awaitable<void> {
-        auto write = servers[0]->write_all(asio::buffer(std::string("late")), ec);
+        auto write = servers[0]->write_all(asio::buffer(late), ec);
         co_await std::move(write);
       },
       asio::detached);
@@ -204,7 +205,8 @@ TEST(TlsStream, AnIdleConnectionHoldsNoRecordBuffers) {
         pair.io,
         [c = clients[i].get(), s = servers[i].get()]() -> asio::awaitable<void> {
           boost::system::error_code ec;
-          auto write = c->write_all(asio::buffer(std::string("ping")), ec);
+          const std::string ping = "ping";
+          auto write = c->write_all(asio::buffer(ping), ec);
           co_await std::move(write);
           char buf[16];
           auto read = s->read_some(asio::buffer(buf));
