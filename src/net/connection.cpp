@@ -314,6 +314,11 @@ asio::awaitable<void> Connection::read_loop() {
   try {
     while (!closed_) {
       proto::Frame frame = co_await read_one_frame();
+      // Once this side has closed (or is dropping the peer), its owners have forgotten the
+      // connection: a frame still in the buffer must not reach them (a flood of BillingHellos
+      // behind the one that crossed the limit would each start a fresh count). The write loop
+      // flushes the goodbye and finishes the connection.
+      if (close_after_flush_ || aborting_) co_return;
       ++frames_in_;
       last_received_us_ = steady_now_us();
       bool allowed = within_frame_rate();

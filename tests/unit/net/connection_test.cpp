@@ -27,6 +27,7 @@ struct Loopback {
   std::unique_ptr<net::Listener> listener;
   std::vector<proto::Frame> server_frames;
   std::string server_close_reason;
+  bool close_after_first_frame = false;
 
   explicit Loopback(std::set<proto::Role> roles, std::size_t max_frame = net::kDefaultMaxFrameBytes) {
     net::ConnectionOptions opts;
@@ -36,7 +37,11 @@ struct Loopback {
     opts.max_frame_bytes = max_frame;
     listener = std::make_unique<net::Listener>(io, server_tls, opts, [this](std::shared_ptr<net::Connection> c) {
       accepted.push_back(c);
-      c->start([this](proto::Frame& f) { server_frames.push_back(f); },
+      c->start(
+          [this, raw = c.get()](proto::Frame& f) {
+            server_frames.push_back(f);
+            if (close_after_first_frame) raw->close("one frame is enough");
+          },
                [this](const std::string& reason) { server_close_reason = reason; });
     });
     listener->listen({"127.0.0.1", 0});
@@ -176,4 +181,32 @@ TEST(Connection, PingsMeasureRoundTripTime) {
   net.run_for(400);
   EXPECT_GE(client->rtt_us(), 0);
   EXPECT_LT(client->rtt_us(), 1000000);
+}
+
+TEST(Connection, NoFrameReachesItsOwnerAfterTheConnectionClosed) {
+  // The proxy closes a client that crossed a limit and forgets its per-connection state; frames
+  // the client sent in the same burst must not reach the handlers after that (each would find the
+  // state gone and start counting afresh).
+  Loopback net({proto::ROLE_CLIENT});
+  net.close_after_first_frame = true;
+  std::shared_ptr<net::Connection> client;
+  asio::co_spawn(
+      net.io,
+      [&]() -> asio::awaitable<void> {
+        client = co_await net::Connection::dial(net.address(), net.client_tls, net.client_options(proto::ROLE_CLIENT));
+      },
+      asio::detached);
+  net.run_for(2000);
+  ASSERT_TRUE(client);
+  std::string client_closed;
+  client->start([](proto::Frame&) {}, [&](const std::string& reason) { client_closed = reason; });
+  for (int i = 0; i < 50; ++i) {  // queued before the loop runs: one write, one TLS record
+    proto::Frame f;
+    f.set_stream(client->next_stream_id());
+    f.mutable_part()->add_events("frame " + std::to_string(i));
+    client->send(f);
+  }
+  net.run_for(1000);
+  EXPECT_EQ(net.server_frames.size(), 1u);
+  EXPECT_NE(client_closed.find("one frame is enough"), std::string::npos) << client_closed;
 }
