@@ -123,6 +123,6 @@ HZ=$(getconf CLK_TCK)
     [[ -f $WORK/$n.perf ]] || continue
     echo
     echo "== $n: top $TOP symbols by self time"
-    perf report -i "$WORK/$n.perf" --no-children --sort symbol --stdio 2>/dev/null | grep -E "^ +[0-9]" | sed -E "s/ +-? *-? *$//" | cut -c1-150 | head -n "$TOP"
+    perf report -i "$WORK/$n.perf" --no-children --sort symbol --stdio 2>/dev/null | grep -E "^ +[0-9.]+%" | sed -E "s/ +-? *-? *$//" | cut -c1-150 | awk -v n="$TOP" 'NR <= n'  # reads to the end: head would cut the pipe (SIGPIPE, exit 141 under pipefail)
   done
 } | tee "${RESULTS:-/dev/null}"
