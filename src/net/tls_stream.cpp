@@ -35,32 +35,14 @@ TlsStream::State* state_of(BIO* bio) { return static_cast<TlsStream::State*>(BIO
 
 bool would_block(const error_code& ec) { return ec == asio::error::would_block || ec == asio::error::try_again; }
 
-int bio_write(BIO* bio, const char* data, int size) {
-  BIO_clear_retry_flags(bio);
-  auto* s = state_of(bio);
-  error_code ec;
-  std::size_t n = s->socket.write_some(asio::buffer(data, static_cast<std::size_t>(size)), ec);
+// A BIO call's result from the socket call's: the count, a retry when the socket would block, 0 at
+// the end of the stream, or -1 with the socket's error kept for error_of.
+int bio_result(BIO* bio, TlsStream::State* s, std::size_t n, const error_code& ec, bool reading) {
   if (would_block(ec)) {
-    BIO_set_retry_write(bio);
+    reading ? BIO_set_retry_read(bio) : BIO_set_retry_write(bio);
     return -1;
   }
-  if (ec) {
-    s->io_error = ec;
-    return -1;
-  }
-  return static_cast<int>(n);
-}
-
-int bio_read(BIO* bio, char* into, int size) {
-  BIO_clear_retry_flags(bio);
-  auto* s = state_of(bio);
-  error_code ec;
-  std::size_t n = s->socket.read_some(asio::buffer(into, static_cast<std::size_t>(size)), ec);
-  if (would_block(ec)) {
-    BIO_set_retry_read(bio);
-    return -1;
-  }
-  if (ec == asio::error::eof) {
+  if (reading && ec == asio::error::eof) {
     s->peer_closed = true;
     return 0;
   }
@@ -69,6 +51,22 @@ int bio_read(BIO* bio, char* into, int size) {
     return -1;
   }
   return static_cast<int>(n);
+}
+
+int bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  auto* s = state_of(bio);
+  error_code ec;
+  std::size_t n = s->socket.write_some(asio::buffer(data, static_cast<std::size_t>(size)), ec);
+  return bio_result(bio, s, n, ec, false);
+}
+
+int bio_read(BIO* bio, char* into, int size) {
+  BIO_clear_retry_flags(bio);
+  auto* s = state_of(bio);
+  error_code ec;
+  std::size_t n = s->socket.read_some(asio::buffer(into, static_cast<std::size_t>(size)), ec);
+  return bio_result(bio, s, n, ec, true);
 }
 
 long bio_ctrl(BIO* bio, int command, long, void*) {

@@ -37,12 +37,13 @@ struct TlsPair {
   std::shared_ptr<asio::ssl::context> client_tls =
       net::make_tls_context(client_id, std::make_shared<crypto::SelfSignedVerifier>(), net::TlsSide::Client);
   std::shared_ptr<asio::ssl::context> server_tls;
+  std::vector<std::unique_ptr<TlsStream>> clients, servers;  // pair i: clients[i] <-> servers[i]
+  std::vector<std::string> errors;                           // handshakes that failed, and why
 
   void use_server_verifier(std::shared_ptr<crypto::PeerVerifier> v) { server_verifier = std::move(v); }
 
   // Connects `count` pairs and handshakes both ends of each; errors land in `errors`.
-  void connect(std::size_t count, std::vector<std::unique_ptr<TlsStream>>& clients,
-               std::vector<std::unique_ptr<TlsStream>>& servers, std::vector<std::string>& errors) {
+  void connect(std::size_t count) {
     server_tls = net::make_tls_context(server_id, server_verifier, net::TlsSide::Server);
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
     auto to = acceptor.local_endpoint();
@@ -56,7 +57,7 @@ struct TlsPair {
       for (auto [stream, side] : {End{client.get(), TlsStream::Side::Client}, End{server.get(), TlsStream::Side::Server}})
         asio::co_spawn(
             io,
-            [stream, side, &errors]() -> asio::awaitable<void> {
+            [stream, side, this]() -> asio::awaitable<void> {
               boost::system::error_code ec;
               auto step = stream->handshake(side, ec);
               co_await std::move(step);
@@ -68,6 +69,8 @@ struct TlsPair {
     }
     run();
   }
+
+  auto sides() { return std::tie(clients, servers, errors); }
 
   void run() {
     io.restart();
@@ -99,9 +102,8 @@ asio::awaitable<void> read_exactly(TlsStream& s, std::size_t want, std::string& 
 
 TEST(TlsStream, BothDirectionsAtOnceCarryMegabytesIntact) {
   TlsPair pair;
-  std::vector<std::unique_ptr<TlsStream>> clients, servers;
-  std::vector<std::string> errors;
-  pair.connect(1, clients, servers, errors);
+  auto [clients, servers, errors] = pair.sides();
+  pair.connect(1);
   ASSERT_TRUE(errors.empty()) << errors.front();
   // 3 MiB each way, written while the other side writes too: each end has a read and a write
   // pending at once, and the kernel's buffers fill, so writes wait for the socket.
@@ -127,9 +129,8 @@ TEST(TlsStream, BothDirectionsAtOnceCarryMegabytesIntact) {
 
 TEST(TlsStream, AStreamEndsAsEofAfterCloseNotifyAndAsTruncatedWithout) {
   TlsPair pair;
-  std::vector<std::unique_ptr<TlsStream>> clients, servers;
-  std::vector<std::string> errors;
-  pair.connect(2, clients, servers, errors);
+  auto [clients, servers, errors] = pair.sides();
+  pair.connect(2);
   ASSERT_TRUE(errors.empty()) << errors.front();
   // Pair 0: the client says close_notify, then closes. Pair 1: the client just closes the socket.
   ASSERT_EQ(SSL_shutdown(clients[0]->native_handle()), 0);  // sent; the peer's reply is not awaited
@@ -145,9 +146,8 @@ TEST(TlsStream, AStreamEndsAsEofAfterCloseNotifyAndAsTruncatedWithout) {
 
 TEST(TlsStream, ClosingTheSocketEndsAPendingReadAndNothingTouchesTheOldDescriptor) {
   TlsPair pair;
-  std::vector<std::unique_ptr<TlsStream>> clients, servers;
-  std::vector<std::string> errors;
-  pair.connect(1, clients, servers, errors);
+  auto [clients, servers, errors] = pair.sides();
+  pair.connect(1);
   ASSERT_TRUE(errors.empty()) << errors.front();
   std::string got, ended;
   asio::co_spawn(pair.io, read_exactly(*servers[0], 1, got, ended), asio::detached);
@@ -172,9 +172,8 @@ TEST(TlsStream, ClosingTheSocketEndsAPendingReadAndNothingTouchesTheOldDescripto
 TEST(TlsStream, ARefusedPeerFailsTheHandshakeWithTheVerifiersReason) {
   TlsPair pair;
   pair.use_server_verifier(std::make_shared<RefusingVerifier>());
-  std::vector<std::unique_ptr<TlsStream>> clients, servers;
-  std::vector<std::string> errors;
-  pair.connect(1, clients, servers, errors);
+  auto [clients, servers, errors] = pair.sides();
+  pair.connect(1);
   // TLS 1.3: the client has finished its handshake when the server checks its certificate, so
   // the server's handshake fails with the verifier's reason and the client hears the alert next.
   ASSERT_EQ(errors.size(), 1u);
@@ -191,13 +190,12 @@ TEST(TlsStream, AnIdleConnectionHoldsNoRecordBuffers) {
   GTEST_SKIP() << "AddressSanitizer's allocator does not report to mallinfo2";
 #else
   TlsPair pair;
-  std::vector<std::unique_ptr<TlsStream>> clients, servers;
-  std::vector<std::string> errors;
-  pair.connect(1, clients, servers, errors);  // first: the contexts, identities and OpenSSL's tables
+  auto [clients, servers, errors] = pair.sides();
+  pair.connect(1);  // first: the contexts, identities and OpenSSL's tables
   ASSERT_TRUE(errors.empty());
   const std::size_t before = mallinfo2().uordblks;
   constexpr std::size_t kPairs = 100;
-  pair.connect(kPairs, clients, servers, errors);
+  pair.connect(kPairs);
   ASSERT_TRUE(errors.empty()) << errors.front();
   // One small message each way, so every connection has read and written a record since.
   for (std::size_t i = 1; i <= kPairs; ++i) {
